@@ -1,0 +1,22 @@
+# AArch64: EL2 hypervisor on QEMU virt (GICv3) and boards like it.
+CROSS_COMPILE ?= aarch64-linux-gnu-
+ARCH_CFLAGS := -mgeneral-regs-only -mstrict-align -mno-outline-atomics \
+	-march=armv8-a -fpie
+ARCH_LDFLAGS := -pie --no-dynamic-linker -z norelro -z noexecstack --no-warn-rwx-segments
+ARCH_SRCS := arch/aarch64/head.S arch/aarch64/vectors.S arch/aarch64/boot.c \
+	arch/aarch64/cpu.c arch/aarch64/trap.c arch/aarch64/mmu.c \
+	arch/aarch64/gicv3.c arch/aarch64/timer.c arch/aarch64/uarts.c \
+	hyp/uart_pl011.c
+KERNEL_IMAGE := $(BUILD)/Image
+
+QEMU := qemu-system-aarch64
+QEMU_MACHINE := -machine virt,virtualization=on,gic-version=3 -cpu max,pauth-impdef=on
+UBOOT_BIN := /usr/lib/u-boot/qemu_arm64/u-boot.bin
+# BOOT=kernel (QEMU loads the Image) or BOOT=uboot (U-Boot's booti loads it).
+QEMU_BOOT_kernel = -kernel $(KERNEL_IMAGE)
+QEMU_BOOT_uboot = -bios $(UBOOT_BIN) -kernel $(KERNEL_IMAGE)
+BOOTS := kernel uboot
+
+$(KERNEL_IMAGE): $(BUILD)/cairn.elf
+	$(Q)$(OBJCOPY) -O binary $< $@
+	@echo "  IMAGE   $@"

@@ -1,0 +1,52 @@
+/* The architecture interface: every arch/<arch>/ implements exactly these
+ * calls, and generic code reaches architecture-specific behaviour only
+ * through this header. */
+#pragma once
+#include "hyp/types.h"
+
+struct boot_info;
+struct buddy;
+
+/* --- CPUs ------------------------------------------------------------ */
+unsigned arch_cpu_id(void);              /* logical index of this CPU */
+void arch_cpu_relax(void);               /* spin-wait hint */
+void arch_irq_local_enable(void);
+void arch_irq_local_disable(void);
+void arch_wait_for_interrupt(void);
+_Noreturn void arch_halt(void);          /* stop this CPU for good */
+_Noreturn void arch_poweroff(void);      /* power the machine off */
+/* Start secondary CPU c (c->hwid, c->stack_top set); it ends in smp_secondary_main. */
+struct cpu;
+err_t arch_cpu_start(struct cpu *c);
+uint64_t arch_cpu_hwid(void);           /* this CPU's hardware id */
+const char *arch_name(void);
+
+/* --- Early console (before or without a DTB-described UART) --------- */
+void arch_early_putc(char c);
+
+/* --- Kernel memory ---------------------------------------------------- */
+/* Offset of the kernel's direct map: va = pa + offset. */
+uint64_t arch_direct_map_offset(void);
+/* Build the kernel's own page tables (text RX, rodata R, data RW+XN, direct
+ * map of RAM, the console's device page) and turn translation and caches on. */
+err_t arch_mmu_init(const struct boot_info *bi, struct buddy *pages);
+bool arch_mmu_enabled(void);
+/* Map a device region into the kernel (uncached, XN); returns its address. */
+void *arch_map_device(paddr_t base, uint64_t size);
+/* Physical extent of the kernel image, so it is kept out of the allocator. */
+struct mem_range arch_kernel_image(void);
+
+/* --- Interrupt controller --------------------------------------------- */
+err_t arch_irq_init(const void *fdt);    /* global part, boot CPU */
+void arch_irq_init_cpu(void);            /* this CPU's part */
+void arch_irq_unmask(unsigned irq);      /* on this CPU for per-CPU irqs */
+void arch_irq_mask(unsigned irq);
+/* The arch's trap code acknowledges, calls irq_dispatch(), then completes. */
+
+/* --- Timer (one-shot, tickless) ---------------------------------------- */
+err_t arch_timer_init(const void *fdt);
+unsigned arch_timer_irq(void);
+uint64_t arch_timer_freq(void);          /* ticks per second */
+uint64_t arch_timer_now(void);
+void arch_timer_oneshot(uint64_t deadline);
+void arch_timer_stop(void);

@@ -1,0 +1,102 @@
+/* Generic boot: parse the DTB, set up physical memory, turn the MMU on,
+ * bring up the interrupt controller, timer and the other CPUs, and print a
+ * one-screen summary that ends with "cairn: boot ok". */
+#include <libfdt.h>
+
+#include "hyp/arch.h"
+#include "hyp/boot.h"
+#include "hyp/console.h"
+#include "hyp/cpu.h"
+#include "hyp/kmem.h"
+#include "hyp/printk.h"
+#include "hyp/selftest.h"
+#include "mm/pmem.h"
+
+static struct boot_info boot_info;
+
+_Noreturn void boot_fail(const char *fmt, ...)
+{
+	va_list ap;
+	printk("cairn: boot error: ");
+	va_start(ap, fmt);
+	vprintk(fmt, ap);
+	va_end(ap);
+	printk("\ncairn: powering off\n");
+	arch_poweroff();
+}
+
+static void print_range(const char *what, struct mem_range r, const char *name)
+{
+	printk("  %-9s 0x%010lx-0x%010lx %6lu KiB  %s\n", what, r.base.pa,
+	       range_end(r) - 1, r.size / KiB, name ? name : "");
+}
+
+static void print_memory(const struct boot_info *bi)
+{
+	printk("mem: %u range(s), %u reserved\n", bi->nmem, bi->nresv);
+	for (unsigned i = 0; i < bi->nmem; i++)
+		print_range("ram", bi->mem[i], NULL);
+	for (unsigned i = 0; i < bi->nresv; i++)
+		print_range("reserved", bi->resv[i].r, bi->resv[i].name);
+}
+
+static void print_allocator(const struct buddy *b)
+{
+	printk("mm: buddy %lu of %lu pages free (%lu MiB); free blocks per order:\n ",
+	       b->free_pages, b->managed_pages, b->free_pages * PAGE_SIZE / MiB);
+	for (unsigned o = 0; o < BUDDY_ORDERS; o++)
+		if (b->nfree[o])
+			printk(" %u:%lu", o, b->nfree[o]);
+	printk("\nmm: slab classes %u-%u bytes, %u per page at 16 B\n",
+	       kmem_slab.cls[0].obj_size, kmem_slab.cls[SLAB_CLASSES - 1].obj_size,
+	       kmem_slab.cls[0].per_page);
+}
+
+static void setup_memory(struct boot_info *bi, const void *fdt, paddr_t fdt_pa)
+{
+	struct mem_range dtb = { fdt_pa, fdt_totalsize(fdt) };
+	if (boot_reserve(bi, arch_kernel_image(), "kernel") ||
+	    boot_reserve(bi, dtb, "dtb"))
+		boot_fail("too many reserved ranges");
+	err_t e = pmem_init(&kmem_pages, bi, arch_direct_map_offset());
+	if (e)
+		boot_fail("no usable memory (%s)", err_str(e));
+	print_memory(bi);
+	if ((e = arch_mmu_init(bi, &kmem_pages)))
+		boot_fail("kernel page tables: %s", err_str(e));
+	slab_init(&kmem_slab, &kmem_pages);
+	print_allocator(&kmem_pages);
+}
+
+_Noreturn void kernel_boot(const void *fdt, paddr_t fdt_pa)
+{
+	struct boot_info *bi = &boot_info;
+	printk("\ncairn: Cairn microkernel hypervisor, %s\n", arch_name());
+	if (dtb_parse(fdt, bi) != E_OK)
+		boot_fail("DTB at 0x%lx: %s", fdt_pa.pa, bi->why);
+	printk("cairn: bootargs \"%s\"\n", bi->bootargs);
+	setup_memory(bi, fdt, fdt_pa);
+
+	err_t e;
+	if ((e = arch_irq_init(fdt)))
+		boot_fail("interrupt controller: %s", err_str(e));
+	arch_irq_init_cpu();
+	if ((e = arch_timer_init(fdt)))
+		boot_fail("timer: %s", err_str(e));
+	printk("timer: %lu Hz, irq %u, one-shot; cpu0 interrupt after %lu us\n",
+	       arch_timer_freq(), arch_timer_irq(), timer_selftest(500));
+
+	if (boot_arg(bi, "cairn.test=mm") && !mm_selftest(&kmem_pages, bi))
+		boot_fail("page allocator self-test failed");
+	if (boot_arg(bi, "cairn.test=fault")) {
+		volatile uintptr_t unmapped = 0x10; /* page 0 is never mapped */
+		*(volatile uint64_t *)unmapped = 1;  /* must trap and report */
+	}
+
+	unsigned n = smp_boot(bi);
+	uint64_t ms = arch_timer_now() * 1000 / arch_timer_freq();
+	printk("cairn: boot ok (%u of %u cpus, %lu MiB free, %lu ms since reset)\n",
+	       n, bi->ncpus, kmem_pages.free_pages * PAGE_SIZE / MiB, ms);
+	for (;;)
+		arch_wait_for_interrupt();
+}

@@ -1,0 +1,56 @@
+/* The kernel console: the UART named by /chosen/stdout-path, or the
+ * architecture's early console when the DTB does not name a usable one. */
+#include <libfdt.h>
+
+#include "hyp/arch.h"
+#include "hyp/console.h"
+#include "hyp/dtb.h"
+#include "hyp/string.h"
+
+static const struct uart_driver *uart;
+static volatile void *uart_base;
+static struct mem_range uart_range;
+
+static const struct uart_driver *find_driver(const void *fdt, int node)
+{
+	for (const struct uart_driver *const *d = uart_drivers; *d; d++)
+		if (fdt_node_check_compatible(fdt, node, (*d)->compatible) == 0)
+			return *d;
+	return NULL;
+}
+
+void console_init(const void *fdt)
+{
+	if (fdt_check_header(fdt) != 0)
+		return;
+	int chosen = fdt_path_offset(fdt, "/chosen");
+	const char *path = chosen < 0 ? NULL :
+		fdt_getprop(fdt, chosen, "stdout-path", NULL);
+	if (!path)
+		return;
+	const char *colon = strchr(path, ':'); /* "serial0:115200n8" */
+	int node = fdt_path_offset_namelen(fdt, path,
+		colon ? (int)(colon - path) : (int)strlen(path));
+	if (node < 0)
+		return;
+	const struct uart_driver *drv = find_driver(fdt, node);
+	struct mem_range r;
+	if (!drv || dtb_reg(fdt, node, 0, &r) != E_OK)
+		return;
+	uart_range = r;
+	uart_base = (volatile void *)(uintptr_t)pa_addr(r.base);
+	uart = drv;
+}
+
+struct mem_range console_region(void) { return uart_range; }
+
+void console_remap(void *base) { uart_base = base; }
+
+void console_write(const char *s, size_t n)
+{
+	for (; n; n--, s++) {
+		if (*s == '\n')
+			uart ? uart->putc(uart_base, '\r') : arch_early_putc('\r');
+		uart ? uart->putc(uart_base, *s) : arch_early_putc(*s);
+	}
+}

@@ -1,0 +1,26 @@
+/* Per-CPU data.  Each CPU reaches its own through the architecture's
+ * per-CPU register (TPIDR_EL2, sscratch/tp, GS base). */
+#pragma once
+#include "hyp/dtb.h"
+
+struct cpu {
+	uintptr_t stack_top;          /* first: entry code loads it (offset 0) */
+	unsigned id;                  /* logical index, boot CPU is 0 */
+	uint64_t hwid;                /* MPIDR affinity / hart id / APIC id */
+	volatile bool online;
+	volatile uint64_t timer_fired; /* timer count when its interrupt came */
+	uint64_t timer_armed;
+};
+
+extern struct cpu cpus[MAX_CPUS];
+extern unsigned ncpus_online;
+
+struct cpu *this_cpu(void);
+
+/* Bring up every CPU in bi except the boot CPU; returns how many answered. */
+unsigned smp_boot(const struct boot_info *bi);
+/* Called by each secondary CPU once its architecture state is set up. */
+_Noreturn void smp_secondary_main(struct cpu *c);
+/* Arm this CPU's one-shot timer `us` from now and wait for its interrupt:
+ * proves interrupt controller and timer work on this CPU. */
+uint64_t timer_selftest(unsigned us);

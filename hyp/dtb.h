@@ -1,0 +1,38 @@
+/* What the kernel learns from the flattened device tree. */
+#pragma once
+#include "hyp/types.h"
+
+#define BOOT_MAX_MEM 16
+#define BOOT_MAX_RESV 32
+#define MAX_CPUS 16
+
+enum psci_conduit { PSCI_NONE, PSCI_SMC, PSCI_HVC };
+
+struct resv_range {
+	struct mem_range r;
+	const char *name;
+};
+
+struct boot_info {
+	const void *fdt;
+	struct mem_range mem[BOOT_MAX_MEM];
+	unsigned nmem;
+	struct resv_range resv[BOOT_MAX_RESV];
+	unsigned nresv;
+	const char *bootargs;            /* "" when absent */
+	struct mem_range initrd;         /* size 0 when absent */
+	uint64_t cpu_hwid[MAX_CPUS];     /* MPIDR / hart id / APIC id */
+	unsigned ncpus;
+	enum psci_conduit psci;
+	const char *why;                 /* what was wrong, on error */
+};
+
+/* Parse memory, reservations, /chosen, cpus and psci.  Rejects a bad header,
+ * no memory, overlapping or wrapping memory ranges (bi->why says which). */
+err_t dtb_parse(const void *fdt, struct boot_info *bi);
+/* reg entry `idx` of `node`, using the parent's #address-cells/#size-cells. */
+err_t dtb_reg(const void *fdt, int node, int idx, struct mem_range *out);
+/* Record a reserved range (kernel image, DTB, metadata, ...). */
+err_t boot_reserve(struct boot_info *bi, struct mem_range r, const char *name);
+/* True if bootargs contain the word `word` ("cairn.test=fault"). */
+bool boot_arg(const struct boot_info *bi, const char *word);

@@ -1,0 +1,27 @@
+#include "hyp/arch.h"
+#include "hyp/panic.h"
+#include "hyp/printk.h"
+
+static const char *const err_names[] = {
+	[E_OK] = "ok",           [E_NOMEM] = "out of memory",
+	[E_INVAL] = "invalid",   [E_RANGE] = "out of range",
+	[E_OVERLAP] = "overlap", [E_NOENT] = "not found",
+	[E_BADFMT] = "bad format", [E_FULL] = "table full",
+};
+
+const char *err_str(err_t e)
+{
+	return (unsigned)e < ARRAY_SIZE(err_names) ? err_names[e] : "?";
+}
+
+_Noreturn void panic_at(const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+	arch_irq_local_disable();
+	printk("cairn: PANIC on cpu%u at %s:%d: ", arch_cpu_id(), file, line);
+	va_start(ap, fmt);
+	vprintk(fmt, ap);
+	va_end(ap);
+	printk("\n");
+	arch_halt();
+}

@@ -1,0 +1,85 @@
+/* Secondary CPU bring-up and the per-CPU timer self-test. */
+#include "hyp/arch.h"
+#include "hyp/cpu.h"
+#include "hyp/irq.h"
+#include "hyp/kmem.h"
+#include "hyp/printk.h"
+
+struct cpu cpus[MAX_CPUS];
+unsigned ncpus_online = 1;
+
+_Static_assert(__builtin_offsetof(struct cpu, stack_top) == 0,
+	       "entry code loads the stack pointer from offset 0");
+
+#define CPU_STACK_ORDER 2 /* 16 KiB */
+
+static void timer_irq(unsigned irq)
+{
+	(void)irq;
+	arch_timer_stop();
+	this_cpu()->timer_fired = arch_timer_now();
+}
+
+uint64_t timer_selftest(unsigned us)
+{
+	struct cpu *c = this_cpu();
+	c->timer_fired = 0;
+	irq_register(arch_timer_irq(), timer_irq);
+	arch_irq_unmask(arch_timer_irq());
+	c->timer_armed = arch_timer_now();
+	arch_timer_oneshot(c->timer_armed + arch_timer_freq() * us / 1000000);
+	arch_irq_local_enable();
+	while (!c->timer_fired)
+		arch_wait_for_interrupt();
+	arch_irq_local_disable();
+	return (c->timer_fired - c->timer_armed) * 1000000 / arch_timer_freq();
+}
+
+_Noreturn void smp_secondary_main(struct cpu *c)
+{
+	uint64_t us = timer_selftest(500);
+	printk("smp: cpu%u online (hwid 0x%lx), timer interrupt after %lu us\n",
+	       c->id, c->hwid, us);
+	__atomic_store_n(&c->online, true, __ATOMIC_RELEASE);
+	for (;;)
+		arch_wait_for_interrupt();
+}
+
+static bool wait_online(struct cpu *c, uint64_t timeout_ticks)
+{
+	uint64_t start = arch_timer_now();
+	while (!__atomic_load_n(&c->online, __ATOMIC_ACQUIRE))
+		if (arch_timer_now() - start > timeout_ticks)
+			return false;
+		else
+			arch_cpu_relax();
+	return true;
+}
+
+unsigned smp_boot(const struct boot_info *bi)
+{
+	unsigned next = 1;
+	for (unsigned i = 0; i < bi->ncpus && next < MAX_CPUS; i++) {
+		if (bi->cpu_hwid[i] == cpus[0].hwid)
+			continue;
+		struct cpu *c = &cpus[next];
+		void *stack = kmem_alloc_pages(CPU_STACK_ORDER);
+		if (!stack) {
+			printk("smp: no memory for cpu%u's stack\n", next);
+			break;
+		}
+		c->stack_top = (uintptr_t)stack + (PAGE_SIZE << CPU_STACK_ORDER);
+		c->id = next;
+		c->hwid = bi->cpu_hwid[i];
+		err_t e = arch_cpu_start(c);
+		if (e != E_OK || !wait_online(c, arch_timer_freq())) {
+			printk("smp: cpu with hwid 0x%lx did not start (%s)\n",
+			       c->hwid, e ? err_str(e) : "timeout");
+			kmem_free_pages(stack, CPU_STACK_ORDER);
+			continue;
+		}
+		next++;
+	}
+	ncpus_online = next;
+	return next;
+}

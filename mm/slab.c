@@ -1,0 +1,111 @@
+#include "hyp/panic.h"
+#include "mm/slab.h"
+
+/* Header at the start of every slab page; objects follow it. */
+struct slab_page {
+	struct slab_page *next, *prev; /* on the cache's partial list */
+	struct slab_cache *cache;
+	void *free;                    /* free objects, linked through themselves */
+	uint32_t inuse;
+	paddr_t pa;
+};
+
+#define SLAB_HDR ALIGN_UP(sizeof(struct slab_page), 16)
+
+void slab_init(struct slab *s, struct buddy *pages)
+{
+	s->pages = pages;
+	for (unsigned i = 0; i < SLAB_CLASSES; i++) {
+		uint32_t size = 1u << (SLAB_MIN_SHIFT + i);
+		uint32_t first = ALIGN_UP(SLAB_HDR, size < 64 ? size : 64);
+		s->cls[i] = (struct slab_cache){
+			.obj_size = size,
+			.per_page = (uint32_t)((PAGE_SIZE - first) / size),
+		};
+	}
+}
+
+static int class_of(size_t size)
+{
+	for (unsigned i = 0; i < SLAB_CLASSES; i++)
+		if (size <= (1u << (SLAB_MIN_SHIFT + i)))
+			return (int)i;
+	return -1;
+}
+
+size_t slab_class_size(size_t size)
+{
+	int c = class_of(size);
+	return c < 0 ? 0 : 1u << (SLAB_MIN_SHIFT + c);
+}
+
+static void partial_add(struct slab_cache *c, struct slab_page *p)
+{
+	p->prev = NULL;
+	p->next = c->partial;
+	if (c->partial)
+		c->partial->prev = p;
+	c->partial = p;
+}
+
+static void partial_del(struct slab_cache *c, struct slab_page *p)
+{
+	if (p->prev)
+		p->prev->next = p->next;
+	else
+		c->partial = p->next;
+	if (p->next)
+		p->next->prev = p->prev;
+}
+
+static struct slab_page *grow(struct slab *s, struct slab_cache *c)
+{
+	paddr_t pa;
+	if (buddy_alloc(s->pages, 0, &pa) != E_OK)
+		return NULL;
+	struct slab_page *p = buddy_va(s->pages, pa);
+	*p = (struct slab_page){ .cache = c, .pa = pa };
+	uintptr_t first = ALIGN_UP((uintptr_t)p + SLAB_HDR, c->obj_size < 64 ? c->obj_size : 64);
+	for (uint32_t i = c->per_page; i-- > 0;) { /* lowest address first */
+		void **obj = (void **)(first + (uintptr_t)i * c->obj_size);
+		*obj = p->free;
+		p->free = obj;
+	}
+	c->pages++;
+	partial_add(c, p);
+	return p;
+}
+
+void *slab_alloc(struct slab *s, size_t size)
+{
+	int ci = class_of(size);
+	if (ci < 0)
+		return NULL;
+	struct slab_cache *c = &s->cls[ci];
+	struct slab_page *p = c->partial ? c->partial : grow(s, c);
+	if (!p)
+		return NULL;
+	void **obj = p->free;
+	p->free = *obj;
+	if (++p->inuse == c->per_page)
+		partial_del(c, p);
+	c->objects++;
+	return obj;
+}
+
+void slab_free(struct slab *s, void *obj)
+{
+	struct slab_page *p = (void *)ALIGN_DOWN((uintptr_t)obj, PAGE_SIZE);
+	struct slab_cache *c = p->cache;
+	assert(c >= s->cls && c < s->cls + SLAB_CLASSES && p->inuse > 0);
+	if (p->inuse-- == c->per_page)
+		partial_add(c, p);
+	*(void **)obj = p->free;
+	p->free = obj;
+	c->objects--;
+	if (p->inuse == 0) {
+		partial_del(c, p);
+		c->pages--;
+		buddy_free(s->pages, p->pa, 0);
+	}
+}

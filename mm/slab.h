@@ -1,0 +1,30 @@
+/* Slab allocator for kernel objects: power-of-two size classes from 16 bytes
+ * to 2 KiB, one page per slab, pages taken from and returned to a buddy
+ * allocator.  An empty slab page goes straight back to the buddy allocator,
+ * so a create/delete cycle leaves the page counts exactly as they were. */
+#pragma once
+#include "mm/buddy.h"
+
+#define SLAB_MIN_SHIFT 4
+#define SLAB_CLASSES 8 /* 16 .. 2048 bytes */
+
+struct slab_page;
+
+struct slab_cache {
+	uint32_t obj_size;
+	uint32_t per_page;
+	struct slab_page *partial; /* pages with at least one free object */
+	uint64_t objects;          /* live objects */
+	uint64_t pages;            /* pages held */
+};
+
+struct slab {
+	struct buddy *pages;
+	struct slab_cache cls[SLAB_CLASSES];
+};
+
+void slab_init(struct slab *s, struct buddy *pages);
+void *slab_alloc(struct slab *s, size_t size);
+void slab_free(struct slab *s, void *obj);
+/* Object size the allocator would use for `size`, 0 if too large. */
+size_t slab_class_size(size_t size);
