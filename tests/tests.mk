@@ -1,3 +1,38 @@
-# Test tiers: host unit tests (cmocka, ASan+UBSan) and QEMU scenarios.
+# Test tiers: host unit tests (cmocka, ASan+UBSan), then QEMU scenarios.
+# Every runner ends with "N passed, N failed"; _test adds them up.
+
+HOST_CC ?= gcc
+UNIT_BUILD := build/host
+UNIT_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Werror -Wno-unused-parameter \
+	-fsanitize=address,undefined -fno-sanitize-recover=all -I. -Itests/unit
+UNIT_LIBS := -lcmocka -lfdt
+UNIT_TESTS := buddy slab dtb pt
+UNIT_SRCS_buddy := mm/buddy.c
+UNIT_SRCS_slab := mm/buddy.c mm/slab.c
+UNIT_SRCS_dtb := hyp/dtb.c mm/memmap.c mm/pmem.c mm/buddy.c
+UNIT_SRCS_pt := mm/pt.c mm/buddy.c
+
+define unit_rule
+$(UNIT_BUILD)/test_$(1): tests/unit/test_$(1).c tests/unit/host.c $(UNIT_SRCS_$(1)) $(wildcard hyp/*.h mm/*.h tests/unit/*.h)
+	@mkdir -p $$(@D)
+	$(Q)$(HOST_CC) $(UNIT_CFLAGS) -o $$@ $$(filter %.c,$$^) $(UNIT_LIBS)
+endef
+$(foreach t,$(UNIT_TESTS),$(eval $(call unit_rule,$(t))))
+
+test-unit: $(UNIT_TESTS:%=$(UNIT_BUILD)/test_%)
+	@for t in $^; do $$t || true; done
+
+# Test-only payload: hands the kernel an arbitrary DTB blob in x0.
+$(BUILD)/tests/dtb-shim.bin: tests/qemu/dtb-shim-$(ARCH).S
+	@mkdir -p $(@D)
+	$(Q)$(CC) -nostdlib -Wl,-Ttext=0 -Wl,--build-id=none -o $(@:.bin=.elf) $<
+	$(Q)$(OBJCOPY) -O binary $(@:.bin=.elf) $@
+
+test-qemu: kernel $(QEMU_TEST_DEPS)
+	@python3 tests/qemu/run.py --arch $(ARCH) --build $(BUILD)
+
 _test:
-	@echo "tests: not yet"
+	@rm -f build/test-results.log
+	@$(MAKE) --no-print-directory test-unit 2>&1 | tee -a build/test-results.log
+	@$(MAKE) --no-print-directory test-qemu 2>&1 | tee -a build/test-results.log
+	@tools/sum-results build/test-results.log

@@ -1,0 +1,252 @@
+/* The DTB memory-map logic on hand-built trees (libfdt sequential write). */
+#include <libfdt.h>
+#include <string.h>
+
+#include "host.h"
+#include "hyp/dtb.h"
+#include "mm/memmap.h"
+#include "mm/pmem.h"
+
+static char fdt[16384];
+
+struct rng { uint64_t base, size; };
+
+static void prop_reg(const struct rng *r, unsigned n)
+{
+	fdt64_t cells[16];
+	for (unsigned i = 0; i < n; i++) {
+		cells[2 * i] = cpu_to_fdt64(r[i].base);
+		cells[2 * i + 1] = cpu_to_fdt64(r[i].size);
+	}
+	assert_int_equal(fdt_property(fdt, "reg", cells, n * 16), 0);
+}
+
+static void memory_node(const char *name, const struct rng *r, unsigned n)
+{
+	fdt_begin_node(fdt, name);
+	fdt_property_string(fdt, "device_type", "memory");
+	prop_reg(r, n);
+	fdt_end_node(fdt);
+}
+
+/* A tree like QEMU virt's: 2 CPUs, psci, memory ranges, optional extras. */
+struct tree {
+	struct rng mem[4];
+	unsigned nmem;
+	bool split_memory_nodes;  /* one node per range instead of one node */
+	struct rng resv_node[2];  /* /reserved-memory children */
+	unsigned nresv_node;
+	struct rng memreserve;
+	const char *bootargs;
+	struct rng initrd;
+};
+
+static void build(const struct tree *t)
+{
+	assert_int_equal(fdt_create(fdt, sizeof(fdt)), 0);
+	if (t->memreserve.size)
+		fdt_add_reservemap_entry(fdt, t->memreserve.base, t->memreserve.size);
+	fdt_finish_reservemap(fdt);
+	fdt_begin_node(fdt, "");
+	fdt_property_u32(fdt, "#address-cells", 2);
+	fdt_property_u32(fdt, "#size-cells", 2);
+	if (t->split_memory_nodes) {
+		char name[32];
+		for (unsigned i = 0; i < t->nmem; i++) {
+			snprintf(name, sizeof(name), "memory@%llx",
+				 (unsigned long long)t->mem[i].base);
+			memory_node(name, &t->mem[i], 1);
+		}
+	} else if (t->nmem) {
+		memory_node("memory@0", t->mem, t->nmem);
+	}
+	if (t->nresv_node) {
+		fdt_begin_node(fdt, "reserved-memory");
+		fdt_property_u32(fdt, "#address-cells", 2);
+		fdt_property_u32(fdt, "#size-cells", 2);
+		fdt_property(fdt, "ranges", NULL, 0);
+		for (unsigned i = 0; i < t->nresv_node; i++) {
+			fdt_begin_node(fdt, i ? "secure@1" : "firmware@0");
+			prop_reg(&t->resv_node[i], 1);
+			fdt_property(fdt, "no-map", NULL, 0);
+			fdt_end_node(fdt);
+		}
+		fdt_begin_node(fdt, "dynamic"); /* size only: ignored */
+		fdt_property_u64(fdt, "size", 0x100000);
+		fdt_end_node(fdt);
+		fdt_end_node(fdt);
+	}
+	fdt_begin_node(fdt, "chosen");
+	if (t->bootargs)
+		fdt_property_string(fdt, "bootargs", t->bootargs);
+	if (t->initrd.size) {
+		fdt_property_u64(fdt, "linux,initrd-start", t->initrd.base);
+		fdt_property_u32(fdt, "linux,initrd-end", (uint32_t)(t->initrd.base + t->initrd.size));
+	}
+	fdt_end_node(fdt);
+	fdt_begin_node(fdt, "psci");
+	fdt_property_string(fdt, "compatible", "arm,psci-1.0");
+	fdt_property_string(fdt, "method", "hvc");
+	fdt_end_node(fdt);
+	fdt_begin_node(fdt, "cpus");
+	fdt_property_u32(fdt, "#address-cells", 1);
+	fdt_property_u32(fdt, "#size-cells", 0);
+	for (unsigned i = 0; i < 2; i++) {
+		fdt_begin_node(fdt, i ? "cpu@1" : "cpu@0");
+		fdt_property_string(fdt, "device_type", "cpu");
+		fdt_property_u32(fdt, "reg", i);
+		fdt_end_node(fdt);
+	}
+	fdt_end_node(fdt);
+	fdt_end_node(fdt);
+	assert_int_equal(fdt_finish(fdt), 0);
+}
+
+static struct boot_info bi;
+
+static void test_basic_tree(void **state)
+{
+	struct tree t = { .mem = { { 0x40000000, 0x20000000 } }, .nmem = 1,
+			  .bootargs = "console=x cairn.test=mm" };
+	build(&t);
+	assert_int_equal(dtb_parse(fdt, &bi), E_OK);
+	assert_int_equal(bi.nmem, 1);
+	assert_int_equal(bi.mem[0].base.pa, 0x40000000);
+	assert_int_equal(bi.mem[0].size, 0x20000000);
+	assert_int_equal(bi.ncpus, 2);
+	assert_int_equal(bi.cpu_hwid[1], 1);
+	assert_int_equal(bi.psci, PSCI_HVC);
+	assert_string_equal(bi.bootargs, "console=x cairn.test=mm");
+	assert_true(boot_arg(&bi, "cairn.test=mm"));
+	assert_false(boot_arg(&bi, "cairn.test"));
+	assert_false(boot_arg(&bi, "test=mm"));
+	assert_int_equal(bi.nresv, 0);
+}
+
+static void test_reservations_are_cut_out(void **state)
+{
+	struct tree t = {
+		.mem = { { 0x40000000, 0x10000000 }, { 0x80000000, 0x1000000 } },
+		.nmem = 2, .split_memory_nodes = true,
+		.resv_node = { { 0x48000000, 0x100000 }, { 0x4ffff800, 0x10000 } },
+		.nresv_node = 2,
+		.memreserve = { 0x40000100, 0x10 },
+		.initrd = { 0x80800000, 0x1234 },
+	};
+	build(&t);
+	assert_int_equal(dtb_parse(fdt, &bi), E_OK);
+	assert_int_equal(bi.nmem, 2);
+	assert_int_equal(bi.nresv, 4); /* memreserve, 2 nodes, initrd */
+	assert_string_equal(bi.resv[1].name, "firmware@0");
+	assert_int_equal(bi.initrd.base.pa, 0x80800000);
+	assert_int_equal(bi.initrd.size, 0x1234);
+
+	struct mem_range u[MEMMAP_MAX];
+	unsigned n;
+	assert_int_equal(memmap_usable(&bi, u, MEMMAP_MAX, &n), E_OK);
+	const struct rng want[] = {
+		{ 0x40001000, 0x48000000 }, /* partly reserved page 0x40000000 gone */
+		{ 0x48100000, 0x4ffff000 }, /* secure@1 begins mid-page */
+		{ 0x80000000, 0x80800000 },
+		{ 0x80802000, 0x81000000 }, /* initrd rounded out to pages */
+	};
+	assert_int_equal(n, 4);
+	for (unsigned i = 0; i < n; i++) {
+		assert_int_equal(u[i].base.pa, want[i].base);
+		assert_int_equal(range_end(u[i]), want[i].size);
+	}
+}
+
+static void test_no_memory_node(void **state)
+{
+	struct tree t = { .nmem = 0 };
+	build(&t);
+	assert_int_equal(dtb_parse(fdt, &bi), E_NOENT);
+	assert_string_equal(bi.why, "no memory node");
+}
+
+static void test_overlapping_memory(void **state)
+{
+	struct tree t = { .mem = { { 0x40000000, 0x10000000 }, { 0x4f000000, 0x2000000 } },
+			  .nmem = 2, .split_memory_nodes = true };
+	build(&t);
+	assert_int_equal(dtb_parse(fdt, &bi), E_OVERLAP);
+	assert_string_equal(bi.why, "memory ranges overlap");
+}
+
+static void test_wrapping_memory(void **state)
+{
+	struct tree t = { .mem = { { 0xfffffffffffff000ull, 0x2000 } }, .nmem = 1 };
+	build(&t);
+	assert_int_equal(dtb_parse(fdt, &bi), E_RANGE);
+}
+
+static void test_bad_header(void **state)
+{
+	struct tree t = { .mem = { { 0x40000000, 0x1000000 } }, .nmem = 1 };
+	build(&t);
+	((uint32_t *)fdt)[0] ^= 1; /* magic */
+	assert_int_equal(dtb_parse(fdt, &bi), E_BADFMT);
+	assert_string_equal(bi.why, "bad DTB header");
+	memset(fdt, 0, sizeof(fdt));
+	assert_int_equal(dtb_parse(fdt, &bi), E_BADFMT);
+}
+
+static void test_truncated_reg(void **state)
+{
+	assert_int_equal(fdt_create(fdt, sizeof(fdt)), 0);
+	fdt_finish_reservemap(fdt);
+	fdt_begin_node(fdt, "");
+	fdt_property_u32(fdt, "#address-cells", 2);
+	fdt_property_u32(fdt, "#size-cells", 2);
+	fdt_begin_node(fdt, "memory@0");
+	fdt_property_string(fdt, "device_type", "memory");
+	fdt_property_u64(fdt, "reg", 0x40000000); /* address without size */
+	fdt_end_node(fdt);
+	fdt_end_node(fdt);
+	fdt_finish(fdt);
+	assert_int_equal(dtb_parse(fdt, &bi), E_NOENT); /* no usable range */
+}
+
+/* pmem_init: the allocator over a DTB's RAM never hands out a reserved page
+ * and carves its own metadata out of RAM. */
+static void test_pmem_respects_reservations(void **state)
+{
+	struct fake_ram ram;
+	const uint64_t base = 0x40000000, size = 8 << 20;
+	fake_ram_init(&ram, base, size);
+	struct tree t = { .mem = { { base, size } }, .nmem = 1,
+			  .resv_node = { { base + 0x100000, 0x3000 } }, .nresv_node = 1 };
+	build(&t);
+	assert_int_equal(dtb_parse(fdt, &bi), E_OK);
+	struct buddy b;
+	assert_int_equal(pmem_init(&b, &bi, ram.dm_offset), E_OK);
+	assert_string_equal(bi.resv[bi.nresv - 1].name, "page metadata");
+	uint64_t pages = size / PAGE_SIZE - 3 - 1; /* reserved, metadata page */
+	assert_int_equal(b.free_pages, pages);
+	paddr_t pa;
+	for (uint64_t i = 0; i < pages; i++) {
+		assert_int_equal(buddy_alloc(&b, 0, &pa), E_OK);
+		assert_true(pa.pa >= base && pa.pa < base + size);
+		assert_false(pa.pa >= base + 0x100000 && pa.pa < base + 0x103000);
+		assert_true(pa.pa < range_end(bi.resv[bi.nresv - 1].r) - PAGE_SIZE ||
+			    pa.pa >= range_end(bi.resv[bi.nresv - 1].r));
+	}
+	assert_int_equal(buddy_alloc(&b, 0, &pa), E_NOMEM);
+	fake_ram_free(&ram);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_basic_tree),
+		cmocka_unit_test(test_reservations_are_cut_out),
+		cmocka_unit_test(test_no_memory_node),
+		cmocka_unit_test(test_overlapping_memory),
+		cmocka_unit_test(test_wrapping_memory),
+		cmocka_unit_test(test_bad_header),
+		cmocka_unit_test(test_truncated_reg),
+		cmocka_unit_test(test_pmem_respects_reservations),
+	};
+	return RUN_TESTS("dtb", tests);
+}
