@@ -20,19 +20,29 @@ endef
 $(foreach t,$(UNIT_TESTS),$(eval $(call unit_rule,$(t))))
 
 test-unit: $(UNIT_TESTS:%=$(UNIT_BUILD)/test_%)
-	@for t in $^; do $$t || true; done
+	@for t in $^; do \
+		out=$$($$t 2>&1); rc=$$?; echo "$$out"; \
+		echo "$$out" | grep -q '[0-9] passed, [0-9]* failed' || \
+			echo "$$(basename $$t): 0 passed, 1 failed (exit status $$rc, no result line)"; \
+	done
 
 # Test-only payload: hands the kernel an arbitrary DTB blob in x0.
 $(BUILD)/tests/dtb-shim.bin: tests/qemu/dtb-shim-$(ARCH).S
 	@mkdir -p $(@D)
-	$(Q)$(CC) -nostdlib -Wl,-Ttext=0 -Wl,--build-id=none -o $(@:.bin=.elf) $<
+	$(Q)$(CC) -c -o $(@:.bin=.o) $<
+	$(Q)$(LD) -Ttext=0 -o $(@:.bin=.elf) $(@:.bin=.o)
 	$(Q)$(OBJCOPY) -O binary $(@:.bin=.elf) $@
 
 test-qemu: kernel $(QEMU_TEST_DEPS)
 	@python3 tests/qemu/run.py --arch $(ARCH) --build $(BUILD)
 
+# Each tier's exit status is logged too, so a tier that breaks before its
+# runner prints a result line (a build error, say) still counts as failed.
+TEST_TIERS := test-unit test-qemu
 _test:
-	@rm -f build/test-results.log
-	@$(MAKE) --no-print-directory test-unit 2>&1 | tee -a build/test-results.log
-	@$(MAKE) --no-print-directory test-qemu 2>&1 | tee -a build/test-results.log
+	@mkdir -p build && rm -f build/test-results.log
+	@for tier in $(TEST_TIERS); do \
+		($(MAKE) --no-print-directory $$tier 2>&1; echo "tier-exit $$tier $$?") | \
+			tee -a build/test-results.log; \
+	done
 	@tools/sum-results build/test-results.log

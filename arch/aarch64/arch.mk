@@ -20,3 +20,5 @@ BOOTS := kernel uboot
 $(KERNEL_IMAGE): $(BUILD)/cairn.elf
 	$(Q)$(OBJCOPY) -O binary $< $@
 	@echo "  IMAGE   $@"
+
+QEMU_TEST_DEPS := $(BUILD)/tests/dtb-shim.bin

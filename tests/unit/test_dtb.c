@@ -23,6 +23,12 @@ static void prop_reg(const struct rng *r, unsigned n)
 
 static void memory_node(const char *name, const struct rng *r, unsigned n)
 {
+	fdt_begin_node(fdt, "secure-memory@0"); /* QEMU virt,secure=on has one */
+	fdt_property_string(fdt, "device_type", "memory");
+	fdt_property_string(fdt, "status", "disabled");
+	struct rng secure = { 0x0e000000, 0x1000000 };
+	prop_reg(&secure, 1);
+	fdt_end_node(fdt);
 	fdt_begin_node(fdt, name);
 	fdt_property_string(fdt, "device_type", "memory");
 	prop_reg(r, n);

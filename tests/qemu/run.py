@@ -1,0 +1,114 @@
+#!/usr/bin/env python3
+"""Boot Cairn in QEMU once per scenario and judge the serial console.
+
+A scenario passes when every expected pattern appears, in order, before the
+timeout, none of the fatal patterns appears, and QEMU exits by itself when the
+scenario says the kernel powers off.  Failed scenarios keep their serial log
+in <build>/test-logs/.  The last line is "N passed, N failed".
+"""
+import argparse
+import os
+import re
+import selectors
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import scenarios  # noqa: E402
+
+FATAL = [r"PANIC", r"unexpected exception"]
+
+
+def run_one(sc, build, verbose):
+    """Returns (ok, reason, log_text, seconds)."""
+    argv = sc.argv(build)
+    if verbose:
+        print("  $ " + " ".join(argv))
+    start = time.monotonic()
+    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    sel = selectors.DefaultSelector()
+    sel.register(proc.stdout, selectors.EVENT_READ)
+    log = b""
+    expect = list(sc.expect)
+    fatal = [p for p in FATAL if p not in sc.allow]
+    pos = 0  # expected patterns are matched in order, each after the last
+    reason = None
+    exited = False
+    deadline = start + sc.timeout
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            reason = "timeout after %ds waiting for %r" % (sc.timeout, expect[0] if expect else "QEMU to exit")
+            break
+        if not sel.select(timeout=min(left, 0.5)):
+            if proc.poll() is not None:
+                exited = True
+            if exited and (expect or not sc.poweroff):
+                reason = "QEMU exited (status %s) before %r" % (proc.returncode, expect[0] if expect else "the end")
+                break
+            continue
+        chunk = os.read(proc.stdout.fileno(), 65536)
+        if not chunk:
+            proc.wait()
+            exited = True
+            if expect:
+                reason = "QEMU exited (status %s) before %r" % (proc.returncode, expect[0])
+            elif sc.poweroff and proc.returncode != 0:
+                reason = "QEMU exited with status %s" % proc.returncode
+            break
+        log += chunk
+        text = log.decode("utf-8", "replace")
+        bad = next((p for p in fatal if re.search(p, text)), None)
+        if bad:
+            reason = "fatal pattern %r on the console" % bad
+            break
+        while expect:
+            m = re.compile(expect[0]).search(text, pos)
+            if not m:
+                break
+            pos = m.end()
+            expect.pop(0)
+        if not expect and not sc.poweroff:
+            break  # all seen; the kernel idles, so stop QEMU
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait()
+    return reason is None, reason, log.decode("utf-8", "replace"), time.monotonic() - start
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--arch", required=True)
+    ap.add_argument("--build", required=True)
+    ap.add_argument("-v", "--verbose", action="store_true")
+    ap.add_argument("names", nargs="*", help="run only these scenarios")
+    args = ap.parse_args()
+
+    todo = [s for s in scenarios.for_arch(args.arch, args.build)
+            if not args.names or s.name in args.names]
+    logdir = os.path.join(args.build, "test-logs")
+    os.makedirs(logdir, exist_ok=True)
+    passed = failed = 0
+    for sc in todo:
+        ok, reason, log, secs = run_one(sc, args.build, args.verbose)
+        path = os.path.join(logdir, sc.name + ".log")
+        if ok:
+            passed += 1
+            if os.path.exists(path):
+                os.remove(path)
+            print("PASS %-22s %5.1fs" % (sc.name, secs))
+        else:
+            failed += 1
+            with open(path, "w") as f:
+                f.write(log)
+            print("FAIL %-22s %5.1fs  %s (log: %s)" % (sc.name, secs, reason, path))
+            for line in log.splitlines()[-15:]:
+                print("     | " + line)
+    print("qemu-%s: %d passed, %d failed" % (args.arch, passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

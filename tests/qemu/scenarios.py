@@ -1,0 +1,161 @@
+"""QEMU scenarios per architecture: what to boot and what the console must say."""
+import os
+import re
+import subprocess
+
+UBOOT_ARM64 = "/usr/lib/u-boot/qemu_arm64/u-boot.bin"
+BOOT_OK = r"cairn: boot ok \((\d+) of \1 cpus"
+SHIM_KERNEL_PA = 0x40400000  # tests/qemu/dtb-shim-aarch64.S
+SHIM_DTB_PA = 0x4c000000
+
+
+class Scenario:
+    def __init__(self, name, argv, expect, poweroff=False, allow=(), timeout=60,
+                 prepare=None):
+        self.name = name
+        self._argv = argv          # build dir -> argv list
+        self.expect = expect       # regexes, in console order
+        self.poweroff = poweroff   # QEMU must exit 0 by itself at the end
+        self.allow = allow         # fatal patterns this scenario expects
+        self.timeout = timeout
+        self.prepare = prepare     # build dir -> None, run first
+
+    def argv(self, build):
+        if self.prepare:
+            self.prepare(build)
+        return self._argv(build)
+
+
+def sh(*argv, **kw):
+    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, **kw)
+
+
+# ---- aarch64 -------------------------------------------------------------
+
+def arm(machine="virt,virtualization=on,gic-version=3", smp=1, mem="512M"):
+    return ["qemu-system-aarch64", "-machine", machine,
+            "-cpu", "max,pauth-impdef=on", "-nographic", "-smp", str(smp), "-m", mem]
+
+
+def arm_dtb(build, name, edit, smp=1, mem="512M"):
+    """QEMU's own DTB for this machine, edited as DTS text by `edit`."""
+    d = os.path.join(build, "tests")
+    os.makedirs(d, exist_ok=True)
+    base = os.path.join(d, "virt-%d-%s.dtb" % (smp, mem))
+    if not os.path.exists(base):
+        sh(*arm(smp=smp, mem=mem), "-machine", "dumpdtb=" + base,
+           stderr=subprocess.DEVNULL)
+    dts = subprocess.run(["dtc", "-q", "-I", "dtb", "-O", "dts", base], check=True,
+                         capture_output=True, text=True).stdout
+    src = os.path.join(d, name + ".dts")
+    with open(src, "w") as f:
+        f.write(edit(dts))
+    out = os.path.join(d, name + ".dtb")
+    sh("dtc", "-q", "-I", "dts", "-O", "dtb", "-o", out, src)
+    return out
+
+
+def add_to_root(dts, text):
+    """Insert `text` as the last children of the root node."""
+    end = dts.rindex("};")
+    return dts[:end] + text + dts[end:]
+
+
+def drop_memory(dts):
+    return re.sub(r"\n\tmemory@[0-9a-f]+ \{.*?\n\t\};", "", dts, flags=re.S)
+
+
+RESERVED = """
+\treserved-memory {
+\t\t#address-cells = <0x02>;
+\t\t#size-cells = <0x02>;
+\t\tranges;
+\t\ttest-carveout@50000000 {
+\t\t\treg = <0x00 0x50000000 0x00 0x100000>;
+\t\t\tno-map;
+\t\t};
+\t};
+"""
+
+OVERLAP = """
+\tmemory@50000000 {
+\t\tdevice_type = "memory";
+\t\treg = <0x00 0x50000000 0x00 0x1000000>;
+\t};
+"""
+
+
+def shim(blob_of):
+    """Boot through the DTB shim: the kernel gets blob_of(build) in x0, as is."""
+    def argv(build):
+        return arm() + [
+            "-kernel", os.path.join(build, "tests", "dtb-shim.bin"),
+            "-device", "loader,file=%s,addr=0x%x,force-raw=on"
+            % (os.path.join(build, "Image"), SHIM_KERNEL_PA),
+            "-device", "loader,file=%s,addr=0x%x,force-raw=on"
+            % (blob_of(build), SHIM_DTB_PA)]
+    return argv
+
+
+def not_a_dtb(build):
+    path = os.path.join(build, "tests", "not-a-dtb.bin")
+    with open(path, "wb") as f:
+        f.write(b"this is not a flattened device tree\n" * 64)
+    return path
+
+
+def aarch64(build):
+    img = os.path.join(build, "Image")
+    kernel = ["-kernel", img]
+    mm_test = ["-append", "cairn.test=mm"]
+    return [
+        Scenario("boot-kernel", lambda b: arm() + kernel,
+                 [r"aarch64 at EL2", r"gic: GICv3", r"timer: \d+ Hz", BOOT_OK]),
+        Scenario("boot-uboot", lambda b: arm() + ["-bios", UBOOT_ARM64] + kernel,
+                 [r"U-Boot 20", r"Starting kernel", r"aarch64 at EL2", BOOT_OK]),
+        Scenario("smp4", lambda b: arm(smp=4) + kernel,
+                 [r"cpu1 online", r"cpu2 online", r"cpu3 online",
+                  r"cairn: boot ok \(4 of 4 cpus"]),
+        Scenario("mem-128m", lambda b: arm(mem="128M") + kernel + mm_test,
+                 [r"ram +0x0040000000-0x0047ffffff", r"mm: selftest passed", BOOT_OK]),
+        Scenario("mem-2g", lambda b: arm(mem="2G", smp=2) + kernel + mm_test,
+                 [r"ram +0x0040000000-0x00bfffffff", r"mm: selftest passed",
+                  r"cairn: boot ok \(2 of 2 cpus"]),
+        Scenario("reserved-memory",
+                 lambda b: arm() + kernel + mm_test + ["-dtb", arm_dtb(
+                     b, "reserved", lambda s: add_to_root(s, RESERVED))],
+                 [r"reserved +0x0050000000-0x00500fffff +1024 KiB +test-carveout@50000000",
+                  r"mm: selftest passed: \d+ pages handed out, 0 outside RAM or reserved",
+                  BOOT_OK]),
+        Scenario("no-memory-node",
+                 shim(lambda b: arm_dtb(b, "nomem", drop_memory)),
+                 [r"cairn: boot error: DTB at 0x4c000000: no memory node",
+                  r"powering off"], poweroff=True),
+        Scenario("overlapping-memory",
+                 shim(lambda b: arm_dtb(b, "overlap", lambda s: add_to_root(s, OVERLAP))),
+                 [r"cairn: boot error: .*memory ranges overlap", r"powering off"],
+                 poweroff=True),
+        Scenario("bad-dtb-header", shim(not_a_dtb),
+                 [r"cairn: boot error: DTB at 0x4c000000: bad DTB header",
+                  r"powering off"], poweroff=True),
+        Scenario("entered-at-el1",
+                 lambda b: arm(machine="virt,virtualization=off,gic-version=3") + kernel,
+                 [r"entered at EL1, but Cairn is a hypervisor and must start at EL2",
+                  r"no virtualization", r"powering off"], poweroff=True),
+        Scenario("entered-at-el3",
+                 lambda b: arm(machine="virt,virtualization=on,secure=on,gic-version=3")
+                 + kernel,
+                 [r"aarch64 at EL2", BOOT_OK]),
+        Scenario("unexpected-exception",
+                 lambda b: arm() + kernel + ["-append", "cairn.test=fault"],
+                 [r"unexpected exception: sync from EL2 on cpu0",
+                  r"EC 0x25 data abort, same EL",
+                  r"fault: translation fault at level \d, on write",
+                  r"FAR 0x0000000000000010", r"x30 ",
+                  r"PANIC on cpu0 at arch/aarch64/trap.c"],
+                 allow=("PANIC", "unexpected exception")),
+    ]
+
+
+def for_arch(arch, build):
+    return {"aarch64": aarch64}[arch](build)
