@@ -19,8 +19,11 @@ CC := $(CROSS_COMPILE)gcc
 LD := $(CROSS_COMPILE)ld
 OBJCOPY := $(CROSS_COMPILE)objcopy
 
-# Debian's libfdt sources, extracted once into ~/.cache/cairn (tools/libfdt.sh).
-LIBFDT_DIR = $(shell tools/libfdt.sh)
+# Debian's libfdt sources, extracted once into the cache (tools/libfdt.sh),
+# outside the work tree so that a fresh clone does not fetch them again.
+CAIRN_CACHE ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/cairn
+export CAIRN_CACHE
+LIBFDT_DIR := $(CAIRN_CACHE)/libfdt
 LIBFDT_SRCS := fdt.c fdt_ro.c fdt_wip.c fdt_sw.c fdt_rw.c fdt_strerror.c \
 	fdt_empty_tree.c fdt_addresses.c
 
@@ -55,10 +58,15 @@ $(BUILD)/obj/%.o: %.S
 	@$(if $(Q),echo "  AS      $<")
 
 # libfdt is third-party code: our warnings policy is not its own.
-$(BUILD)/libfdt/%.o: $(LIBFDT_DIR)/%.c
+$(FDTOBJS): $(BUILD)/libfdt/%.o: $(LIBFDT_DIR)/%.c
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(KCFLAGS) -w -c $< -o $@
 	@$(if $(Q),echo "  CC      libfdt/$*.c")
+
+LIBFDT_FILES := $(addprefix $(LIBFDT_DIR)/,$(LIBFDT_SRCS) libfdt.h)
+$(LIBFDT_FILES) &:
+	@tools/libfdt.sh >/dev/null
+$(KOBJS): | $(LIBFDT_DIR)/libfdt.h
 
 -include $(KOBJS:.o=.d) $(FDTOBJS:.o=.d)
 

@@ -20,6 +20,8 @@ struct cpu;
 err_t arch_cpu_start(struct cpu *c);
 uint64_t arch_cpu_hwid(void);           /* this CPU's hardware id */
 const char *arch_name(void);
+/* One line of what this CPU offers the hypervisor (for the boot summary). */
+void arch_cpu_describe(char *buf, size_t len);
 
 /* --- Early console (before or without a DTB-described UART) --------- */
 void arch_early_putc(char c);

@@ -74,6 +74,11 @@ _Noreturn void kernel_boot(const void *fdt, paddr_t fdt_pa)
 	printk("\ncairn: Cairn microkernel hypervisor, %s\n", arch_name());
 	if (dtb_parse(fdt, bi) != E_OK)
 		boot_fail("DTB at 0x%lx: %s", fdt_pa.pa, bi->why);
+	static const char *const conduit[] = { "none", "smc", "hvc" };
+	char features[96];
+	arch_cpu_describe(features, sizeof(features));
+	printk("cpu: %u in the DTB, booting on hwid 0x%lx, psci %s; %s\n",
+	       bi->ncpus, arch_cpu_hwid(), conduit[bi->psci], features);
 	printk("cairn: bootargs \"%s\"\n", bi->bootargs);
 	setup_memory(bi, fdt, fdt_pa);
 

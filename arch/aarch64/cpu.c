@@ -2,6 +2,7 @@
 #include "arch/aarch64/aarch64.h"
 #include "arch/aarch64/sysreg.h"
 #include "hyp/arch.h"
+#include "hyp/printk.h"
 
 #define PSCI_CPU_ON 0xc4000003u
 #define PSCI_SYSTEM_OFF 0x84000008u
@@ -11,6 +12,16 @@ extern char el2_vectors[];
 extern char secondary_entry[];
 
 const char *arch_name(void) { return "aarch64 at EL2"; }
+
+void arch_cpu_describe(char *buf, size_t len)
+{
+	static const unsigned pa_bits[] = { 32, 36, 40, 42, 44, 48, 52, 52 };
+	uint64_t mmfr0 = read_sysreg(id_aa64mmfr0_el1);
+	uint64_t mmfr1 = read_sysreg(id_aa64mmfr1_el1);
+	snprintf(buf, len, "%u-bit PA, %u-bit VMID, VHE %s", pa_bits[mmfr0 & 7],
+		 ((mmfr1 >> 4) & 0xf) == 2 ? 16 : 8,
+		 ((mmfr1 >> 8) & 0xf) ? "present (unused)" : "absent");
+}
 
 struct cpu *this_cpu(void) { return (struct cpu *)read_sysreg(tpidr_el2); }
 unsigned arch_cpu_id(void) { return this_cpu() ? this_cpu()->id : 0; }

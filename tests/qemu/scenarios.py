@@ -32,9 +32,10 @@ def sh(*argv, **kw):
 
 # ---- aarch64 -------------------------------------------------------------
 
-def arm(machine="virt,virtualization=on,gic-version=3", smp=1, mem="512M"):
+def arm(machine="virt,virtualization=on,gic-version=3", smp=1, mem="512M",
+        cpu="max,pauth-impdef=on"):
     return ["qemu-system-aarch64", "-machine", machine,
-            "-cpu", "max,pauth-impdef=on", "-nographic", "-smp", str(smp), "-m", mem]
+            "-cpu", cpu, "-nographic", "-smp", str(smp), "-m", mem]
 
 
 def arm_dtb(build, name, edit, smp=1, mem="512M"):
@@ -116,6 +117,8 @@ def aarch64(build):
         Scenario("smp4", lambda b: arm(smp=4) + kernel,
                  [r"cpu1 online", r"cpu2 online", r"cpu3 online",
                   r"cairn: boot ok \(4 of 4 cpus"]),
+        Scenario("cortex-a57-no-vhe", lambda b: arm(cpu="cortex-a57", smp=2) + kernel,
+                 [r"VHE absent", r"cairn: boot ok \(2 of 2 cpus"]),
         Scenario("mem-128m", lambda b: arm(mem="128M") + kernel + mm_test,
                  [r"ram +0x0040000000-0x0047ffffff", r"mm: selftest passed", BOOT_OK]),
         Scenario("mem-2g", lambda b: arm(mem="2G", smp=2) + kernel + mm_test,
