@@ -33,7 +33,8 @@ uint64_t arch_direct_map_offset(void);
  * map of RAM, the console's device page) and turn translation and caches on. */
 err_t arch_mmu_init(const struct boot_info *bi, struct buddy *pages);
 bool arch_mmu_enabled(void);
-/* Map a device region into the kernel (uncached, XN); returns its address. */
+/* Map a device region into the kernel (uncached, XN); returns its address,
+ * or NULL when there is no memory for page tables. */
 void *arch_map_device(paddr_t base, uint64_t size);
 /* Physical extent of the kernel image, so it is kept out of the allocator. */
 struct mem_range arch_kernel_image(void);

@@ -44,8 +44,6 @@ void console_init(const void *fdt)
 
 struct mem_range console_region(void) { return uart_range; }
 
-void console_remap(void *base) { uart_base = base; }
-
 void console_write(const char *s, size_t n)
 {
 	for (; n; n--, s++) {

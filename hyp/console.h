@@ -15,4 +15,3 @@ void console_init(const void *fdt);
 void console_write(const char *s, size_t n);
 /* The console's MMIO range (size 0 when on the early console). */
 struct mem_range console_region(void);
-void console_remap(void *base);

@@ -30,7 +30,9 @@ struct boot_info {
 /* Parse memory, reservations, /chosen, cpus and psci.  Rejects a bad header,
  * no memory, overlapping or wrapping memory ranges (bi->why says which). */
 err_t dtb_parse(const void *fdt, struct boot_info *bi);
-/* reg entry `idx` of `node`, using the parent's #address-cells/#size-cells. */
+/* reg entry `idx` of `node`, using the parent's #address-cells/#size-cells.
+ * Addresses are taken as physical: parent `ranges` translation is not done
+ * (every node the kernel reads on QEMU virt sits under a 1:1 bus). */
 err_t dtb_reg(const void *fdt, int node, int idx, struct mem_range *out);
 /* Record a reserved range (kernel image, DTB, metadata, ...). */
 err_t boot_reserve(struct boot_info *bi, struct mem_range r, const char *name);

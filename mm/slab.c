@@ -10,14 +10,19 @@ struct slab_page {
 	paddr_t pa;
 };
 
-#define SLAB_HDR ALIGN_UP(sizeof(struct slab_page), 16)
+/* Offset of a slab page's first object: after the header, aligned to the
+ * object size up to a cache line. */
+static uint32_t first_offset(uint32_t obj_size)
+{
+	return ALIGN_UP(sizeof(struct slab_page), MIN(obj_size, 64u));
+}
 
 void slab_init(struct slab *s, struct buddy *pages)
 {
 	s->pages = pages;
 	for (unsigned i = 0; i < SLAB_CLASSES; i++) {
 		uint32_t size = 1u << (SLAB_MIN_SHIFT + i);
-		uint32_t first = ALIGN_UP(SLAB_HDR, size < 64 ? size : 64);
+		uint32_t first = first_offset(size);
 		s->cls[i] = (struct slab_cache){
 			.obj_size = size,
 			.per_page = (uint32_t)((PAGE_SIZE - first) / size),
@@ -65,7 +70,7 @@ static struct slab_page *grow(struct slab *s, struct slab_cache *c)
 		return NULL;
 	struct slab_page *p = buddy_va(s->pages, pa);
 	*p = (struct slab_page){ .cache = c, .pa = pa };
-	uintptr_t first = ALIGN_UP((uintptr_t)p + SLAB_HDR, c->obj_size < 64 ? c->obj_size : 64);
+	uintptr_t first = (uintptr_t)p + first_offset(c->obj_size);
 	for (uint32_t i = c->per_page; i-- > 0;) { /* lowest address first */
 		void **obj = (void **)(first + (uintptr_t)i * c->obj_size);
 		*obj = p->free;

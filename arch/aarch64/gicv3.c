@@ -56,6 +56,8 @@ err_t arch_irq_init(const void *fdt)
 		return E_NOENT;
 	gicd = arch_map_device(d.base, d.size);
 	gicr_base = arch_map_device(r.base, r.size);
+	if (!gicd || !gicr_base)
+		return E_NOMEM;
 	gicr_size = r.size;
 	nr_lines = MIN(32 * ((*reg32(gicd, GICD_TYPER) & 0x1f) + 1), 1020u);
 

@@ -114,17 +114,17 @@ void *arch_map_device(paddr_t base, uint64_t size)
 {
 	uint64_t lo = ALIGN_DOWN(base.pa, PAGE_SIZE);
 	uint64_t hi = ALIGN_UP(base.pa + size, PAGE_SIZE);
+	err_t e = E_OK;
 	spin_lock(&kernel_pt_lock);
-	for (uint64_t p = lo; p < hi; p += PAGE_SIZE) {
+	for (uint64_t p = lo; p < hi && e == E_OK; p += PAGE_SIZE) {
 		paddr_t pa;
 		pte_t leaf;
-		if (!pt_lookup(&kernel_pt, p, &pa, &leaf) &&
-		    pt_map(&kernel_pt, p, pa_make(p), PAGE_SIZE, PT_W | PT_DEVICE))
-			p = hi; /* out of memory: stop, the caller faults */
+		if (!pt_lookup(&kernel_pt, p, &pa, &leaf)) /* shared pages stay */
+			e = pt_map(&kernel_pt, p, pa_make(p), PAGE_SIZE, PT_W | PT_DEVICE);
 	}
 	/* New entries replace invalid ones: no TLB invalidation is needed. */
 	dsb(ishst);
 	isb();
 	spin_unlock(&kernel_pt_lock);
-	return (void *)(uintptr_t)base.pa;
+	return e == E_OK ? (void *)(uintptr_t)base.pa : NULL;
 }

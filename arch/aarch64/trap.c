@@ -4,9 +4,8 @@
 #include "hyp/panic.h"
 #include "hyp/printk.h"
 
-enum vector_kind { /* offset / 0x80 in the vector table */
-	CUR_SP0_SYNC = 0, CUR_SPX_SYNC = 4, CUR_SPX_IRQ = 5, LOW64_IRQ = 9,
-};
+/* Vector index (offset / 0x80): origin * 4 + sync/irq/fiq/serror. */
+enum vector_kind { CUR_SPX_IRQ = 5, LOW64_IRQ = 9 };
 
 static const char *const kind_names[4] = { "sync", "irq", "fiq", "serror" };
 static const char *const origin_names[4] = {

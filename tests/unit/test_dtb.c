@@ -13,7 +13,7 @@ struct rng { uint64_t base, size; };
 
 static void prop_reg(const struct rng *r, unsigned n)
 {
-	fdt64_t cells[16];
+	fdt64_t cells[2 * BOOT_MAX_MEM];
 	for (unsigned i = 0; i < n; i++) {
 		cells[2 * i] = cpu_to_fdt64(r[i].base);
 		cells[2 * i + 1] = cpu_to_fdt64(r[i].size);
@@ -214,6 +214,44 @@ static void test_truncated_reg(void **state)
 	assert_int_equal(dtb_parse(fdt, &bi), E_NOENT); /* no usable range */
 }
 
+static void test_too_many_memory_ranges(void **state)
+{
+	struct rng many[BOOT_MAX_MEM + 1];
+	for (unsigned i = 0; i <= BOOT_MAX_MEM; i++)
+		many[i] = (struct rng){ 0x40000000 + i * 0x2000ull, 0x1000 };
+	assert_int_equal(fdt_create(fdt, sizeof(fdt)), 0);
+	fdt_finish_reservemap(fdt);
+	fdt_begin_node(fdt, "");
+	fdt_property_u32(fdt, "#address-cells", 2);
+	fdt_property_u32(fdt, "#size-cells", 2);
+	fdt_begin_node(fdt, "memory@0");
+	fdt_property_string(fdt, "device_type", "memory");
+	prop_reg(many, BOOT_MAX_MEM); /* 16 in one node, one more in another */
+	fdt_end_node(fdt);
+	fdt_begin_node(fdt, "memory@1");
+	fdt_property_string(fdt, "device_type", "memory");
+	prop_reg(&many[BOOT_MAX_MEM], 1);
+	fdt_end_node(fdt);
+	fdt_end_node(fdt);
+	fdt_finish(fdt);
+	assert_int_equal(dtb_parse(fdt, &bi), E_FULL);
+	assert_string_equal(bi.why, "too many memory ranges");
+}
+
+static void test_initrd_backwards(void **state)
+{
+	struct tree t = { .mem = { { 0x40000000, 0x1000000 } }, .nmem = 1 };
+	build(&t);
+	char copy[sizeof(fdt)];
+	memcpy(copy, fdt, sizeof(fdt));
+	assert_int_equal(fdt_open_into(copy, fdt, sizeof(fdt)), 0);
+	int chosen = fdt_path_offset(fdt, "/chosen");
+	fdt_setprop_u64(fdt, chosen, "linux,initrd-start", 0x40800000);
+	fdt_setprop_u64(fdt, chosen, "linux,initrd-end", 0x40700000);
+	assert_int_equal(dtb_parse(fdt, &bi), E_RANGE);
+	assert_string_equal(bi.why, "initrd ends before it starts");
+}
+
 /* pmem_init: the allocator over a DTB's RAM never hands out a reserved page
  * and carves its own metadata out of RAM. */
 static void test_pmem_respects_reservations(void **state)
@@ -252,6 +290,8 @@ int main(void)
 		cmocka_unit_test(test_wrapping_memory),
 		cmocka_unit_test(test_bad_header),
 		cmocka_unit_test(test_truncated_reg),
+		cmocka_unit_test(test_too_many_memory_ranges),
+		cmocka_unit_test(test_initrd_backwards),
 		cmocka_unit_test(test_pmem_respects_reservations),
 	};
 	return RUN_TESTS("dtb", tests);
