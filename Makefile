@@ -27,7 +27,7 @@ LIBFDT_DIR := $(CAIRN_CACHE)/libfdt
 LIBFDT_SRCS := fdt.c fdt_ro.c fdt_wip.c fdt_sw.c fdt_rw.c fdt_strerror.c \
 	fdt_empty_tree.c fdt_addresses.c
 
-WARN := -Wall -Wextra -Werror -Wno-unused-parameter
+WARN := -Wall -Wextra -Werror
 KCFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-builtin -fno-common \
 	-fno-stack-protector -fno-omit-frame-pointer -fvisibility=hidden \
 	-fno-asynchronous-unwind-tables -MMD -MP \

@@ -72,7 +72,7 @@ unsigned smp_boot(const struct boot_info *bi)
 		c->id = next;
 		c->hwid = bi->cpu_hwid[i];
 		err_t e = arch_cpu_start(c);
-		if (e != E_OK || !wait_online(c, arch_timer_freq())) {
+		if (e != E_OK || !wait_online(c, 5 * arch_timer_freq())) {
 			printk("smp: cpu with hwid 0x%lx did not start (%s)\n",
 			       c->hwid, e ? err_str(e) : "timeout");
 			kmem_free_pages(stack, CPU_STACK_ORDER);

@@ -3,6 +3,7 @@
 
 HOST_CC ?= gcc
 UNIT_BUILD := build/host
+# -Wno-unused-parameter: every cmocka test takes a `void **state` it may not use.
 UNIT_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Werror -Wno-unused-parameter \
 	-fsanitize=address,undefined -fno-sanitize-recover=all -I. -Itests/unit
 UNIT_LIBS := -lcmocka -lfdt
