@@ -21,7 +21,7 @@ static const struct uart_driver *find_driver(const void *fdt, int node)
 
 void console_init(const void *fdt)
 {
-	if (fdt_check_header(fdt) != 0)
+	if (fdt_check_header(fdt) != 0 || fdt_totalsize(fdt) > DTB_MAX_SIZE)
 		return;
 	int chosen = fdt_path_offset(fdt, "/chosen");
 	const char *path = chosen < 0 ? NULL :

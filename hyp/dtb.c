@@ -204,6 +204,8 @@ err_t dtb_parse(const void *fdt, struct boot_info *bi)
 	bi->bootargs = "";
 	if (fdt_check_header(fdt) != 0)
 		return fail(bi, E_BADFMT, "bad DTB header");
+	if (fdt_totalsize(fdt) > DTB_MAX_SIZE)
+		return fail(bi, E_BADFMT, "DTB larger than 2 MiB");
 	err_t e;
 	if ((e = parse_memory(fdt, bi)) || (e = parse_reserved(fdt, bi)) ||
 	    (e = parse_chosen(fdt, bi)) || (e = parse_cpus(fdt, bi)))

@@ -5,6 +5,10 @@
 #define BOOT_MAX_MEM 16
 #define BOOT_MAX_RESV 32
 #define MAX_CPUS 16
+/* The arm64 and RISC-V boot protocols cap a DTB at 2 MiB.  libfdt bounds
+ * every read by the header's totalsize, so this cap is what keeps a corrupt
+ * header from sending it past the blob. */
+#define DTB_MAX_SIZE (2 * MiB)
 
 enum psci_conduit { PSCI_NONE, PSCI_SMC, PSCI_HVC };
 
@@ -27,8 +31,9 @@ struct boot_info {
 	const char *why;                 /* what was wrong, on error */
 };
 
-/* Parse memory, reservations, /chosen, cpus and psci.  Rejects a bad header,
- * no memory, overlapping or wrapping memory ranges (bi->why says which). */
+/* Parse memory, reservations, /chosen, cpus and psci.  Rejects a bad header
+ * or one claiming more than DTB_MAX_SIZE, no memory, overlapping or wrapping
+ * memory ranges (bi->why says which).  Reads at most DTB_MAX_SIZE bytes. */
 err_t dtb_parse(const void *fdt, struct boot_info *bi);
 /* reg entry `idx` of `node`, using the parent's #address-cells/#size-cells.
  * Addresses are taken as physical: parent `ranges` translation is not done

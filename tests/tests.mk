@@ -7,11 +7,12 @@ UNIT_BUILD := build/host
 UNIT_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Werror -Wno-unused-parameter \
 	-fsanitize=address,undefined -fno-sanitize-recover=all -I. -Itests/unit
 UNIT_LIBS := -lcmocka -lfdt
-UNIT_TESTS := buddy slab dtb pt
+UNIT_TESTS := buddy slab dtb dtb_fuzz pt
 UNIT_SRCS_buddy := mm/buddy.c
 UNIT_SRCS_slab := mm/buddy.c mm/slab.c
 UNIT_SRCS_dtb := hyp/dtb.c mm/memmap.c mm/pmem.c mm/buddy.c
 UNIT_SRCS_pt := mm/pt.c mm/buddy.c
+UNIT_SRCS_dtb_fuzz := hyp/dtb.c mm/memmap.c
 
 define unit_rule
 $(UNIT_BUILD)/test_$(1): tests/unit/test_$(1).c tests/unit/host.c $(UNIT_SRCS_$(1)) $(wildcard hyp/*.h mm/*.h tests/unit/*.h)

@@ -196,6 +196,10 @@ static void test_bad_header(void **state)
 	assert_string_equal(bi.why, "bad DTB header");
 	memset(fdt, 0, sizeof(fdt));
 	assert_int_equal(dtb_parse(fdt, &bi), E_BADFMT);
+	build(&t);
+	fdt_set_totalsize(fdt, DTB_MAX_SIZE + 8); /* consistent, but too large */
+	assert_int_equal(dtb_parse(fdt, &bi), E_BADFMT);
+	assert_string_equal(bi.why, "DTB larger than 2 MiB");
 }
 
 static void test_truncated_reg(void **state)
