@@ -16,12 +16,12 @@ const char *err_str(err_t e)
 
 _Noreturn void panic_at(const char *file, int line, const char *fmt, ...)
 {
+	char msg[160]; /* one printk, so other CPUs cannot split the line */
 	va_list ap;
 	arch_irq_local_disable();
-	printk("cairn: PANIC on cpu%u at %s:%d: ", arch_cpu_id(), file, line);
 	va_start(ap, fmt);
-	vprintk(fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	printk("\n");
+	printk("cairn: PANIC on cpu%u at %s:%d: %s\n", arch_cpu_id(), file, line, msg);
 	arch_halt();
 }
