@@ -10,9 +10,9 @@ UNIT_LIBS := -lcmocka -lfdt
 UNIT_TESTS := buddy slab dtb dtb_fuzz pt
 UNIT_SRCS_buddy := mm/buddy.c
 UNIT_SRCS_slab := mm/buddy.c mm/slab.c
-UNIT_SRCS_dtb := hyp/dtb.c mm/memmap.c mm/pmem.c mm/buddy.c
+UNIT_SRCS_dtb := tests/unit/dtb_tree.c hyp/dtb.c mm/memmap.c mm/pmem.c mm/buddy.c
 UNIT_SRCS_pt := mm/pt.c mm/buddy.c
-UNIT_SRCS_dtb_fuzz := hyp/dtb.c mm/memmap.c
+UNIT_SRCS_dtb_fuzz := tests/unit/dtb_tree.c hyp/dtb.c mm/memmap.c
 
 define unit_rule
 $(UNIT_BUILD)/test_$(1): tests/unit/test_$(1).c tests/unit/host.c $(UNIT_SRCS_$(1)) $(wildcard hyp/*.h mm/*.h tests/unit/*.h)

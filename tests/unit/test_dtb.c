@@ -7,106 +7,11 @@
 #include "mm/memmap.h"
 #include "mm/pmem.h"
 
+#include "dtb_tree.h"
+
 static char fdt[16384];
 
-struct rng { uint64_t base, size; };
-
-static void prop_reg(const struct rng *r, unsigned n)
-{
-	fdt64_t cells[2 * BOOT_MAX_MEM];
-	for (unsigned i = 0; i < n; i++) {
-		cells[2 * i] = cpu_to_fdt64(r[i].base);
-		cells[2 * i + 1] = cpu_to_fdt64(r[i].size);
-	}
-	assert_int_equal(fdt_property(fdt, "reg", cells, n * 16), 0);
-}
-
-static void memory_node(const char *name, const struct rng *r, unsigned n)
-{
-	fdt_begin_node(fdt, "secure-memory@0"); /* QEMU virt,secure=on has one */
-	fdt_property_string(fdt, "device_type", "memory");
-	fdt_property_string(fdt, "status", "disabled");
-	struct rng secure = { 0x0e000000, 0x1000000 };
-	prop_reg(&secure, 1);
-	fdt_end_node(fdt);
-	fdt_begin_node(fdt, name);
-	fdt_property_string(fdt, "device_type", "memory");
-	prop_reg(r, n);
-	fdt_end_node(fdt);
-}
-
-/* A tree like QEMU virt's: 2 CPUs, psci, memory ranges, optional extras. */
-struct tree {
-	struct rng mem[4];
-	unsigned nmem;
-	bool split_memory_nodes;  /* one node per range instead of one node */
-	struct rng resv_node[2];  /* /reserved-memory children */
-	unsigned nresv_node;
-	struct rng memreserve;
-	const char *bootargs;
-	struct rng initrd;
-};
-
-static void build(const struct tree *t)
-{
-	assert_int_equal(fdt_create(fdt, sizeof(fdt)), 0);
-	if (t->memreserve.size)
-		fdt_add_reservemap_entry(fdt, t->memreserve.base, t->memreserve.size);
-	fdt_finish_reservemap(fdt);
-	fdt_begin_node(fdt, "");
-	fdt_property_u32(fdt, "#address-cells", 2);
-	fdt_property_u32(fdt, "#size-cells", 2);
-	if (t->split_memory_nodes) {
-		char name[32];
-		for (unsigned i = 0; i < t->nmem; i++) {
-			snprintf(name, sizeof(name), "memory@%llx",
-				 (unsigned long long)t->mem[i].base);
-			memory_node(name, &t->mem[i], 1);
-		}
-	} else if (t->nmem) {
-		memory_node("memory@0", t->mem, t->nmem);
-	}
-	if (t->nresv_node) {
-		fdt_begin_node(fdt, "reserved-memory");
-		fdt_property_u32(fdt, "#address-cells", 2);
-		fdt_property_u32(fdt, "#size-cells", 2);
-		fdt_property(fdt, "ranges", NULL, 0);
-		for (unsigned i = 0; i < t->nresv_node; i++) {
-			fdt_begin_node(fdt, i ? "secure@1" : "firmware@0");
-			prop_reg(&t->resv_node[i], 1);
-			fdt_property(fdt, "no-map", NULL, 0);
-			fdt_end_node(fdt);
-		}
-		fdt_begin_node(fdt, "dynamic"); /* size only: ignored */
-		fdt_property_u64(fdt, "size", 0x100000);
-		fdt_end_node(fdt);
-		fdt_end_node(fdt);
-	}
-	fdt_begin_node(fdt, "chosen");
-	if (t->bootargs)
-		fdt_property_string(fdt, "bootargs", t->bootargs);
-	if (t->initrd.size) {
-		fdt_property_u64(fdt, "linux,initrd-start", t->initrd.base);
-		fdt_property_u32(fdt, "linux,initrd-end", (uint32_t)(t->initrd.base + t->initrd.size));
-	}
-	fdt_end_node(fdt);
-	fdt_begin_node(fdt, "psci");
-	fdt_property_string(fdt, "compatible", "arm,psci-1.0");
-	fdt_property_string(fdt, "method", "hvc");
-	fdt_end_node(fdt);
-	fdt_begin_node(fdt, "cpus");
-	fdt_property_u32(fdt, "#address-cells", 1);
-	fdt_property_u32(fdt, "#size-cells", 0);
-	for (unsigned i = 0; i < 2; i++) {
-		fdt_begin_node(fdt, i ? "cpu@1" : "cpu@0");
-		fdt_property_string(fdt, "device_type", "cpu");
-		fdt_property_u32(fdt, "reg", i);
-		fdt_end_node(fdt);
-	}
-	fdt_end_node(fdt);
-	fdt_end_node(fdt);
-	assert_int_equal(fdt_finish(fdt), 0);
-}
+static void build(const struct tree *t) { tree_build(fdt, sizeof(fdt), t); }
 
 static struct boot_info bi;
 
@@ -204,11 +109,7 @@ static void test_bad_header(void **state)
 
 static void test_truncated_reg(void **state)
 {
-	assert_int_equal(fdt_create(fdt, sizeof(fdt)), 0);
-	fdt_finish_reservemap(fdt);
-	fdt_begin_node(fdt, "");
-	fdt_property_u32(fdt, "#address-cells", 2);
-	fdt_property_u32(fdt, "#size-cells", 2);
+	tree_begin_root(fdt, sizeof(fdt), (struct rng){ 0, 0 });
 	fdt_begin_node(fdt, "memory@0");
 	fdt_property_string(fdt, "device_type", "memory");
 	fdt_property_u64(fdt, "reg", 0x40000000); /* address without size */
@@ -223,19 +124,10 @@ static void test_too_many_memory_ranges(void **state)
 	struct rng many[BOOT_MAX_MEM + 1];
 	for (unsigned i = 0; i <= BOOT_MAX_MEM; i++)
 		many[i] = (struct rng){ 0x40000000 + i * 0x2000ull, 0x1000 };
-	assert_int_equal(fdt_create(fdt, sizeof(fdt)), 0);
-	fdt_finish_reservemap(fdt);
-	fdt_begin_node(fdt, "");
-	fdt_property_u32(fdt, "#address-cells", 2);
-	fdt_property_u32(fdt, "#size-cells", 2);
-	fdt_begin_node(fdt, "memory@0");
-	fdt_property_string(fdt, "device_type", "memory");
-	prop_reg(many, BOOT_MAX_MEM); /* 16 in one node, one more in another */
-	fdt_end_node(fdt);
-	fdt_begin_node(fdt, "memory@1");
-	fdt_property_string(fdt, "device_type", "memory");
-	prop_reg(&many[BOOT_MAX_MEM], 1);
-	fdt_end_node(fdt);
+	tree_begin_root(fdt, sizeof(fdt), (struct rng){ 0, 0 });
+	/* 16 in one node, one more in another */
+	tree_memory_node(fdt, "memory@0", many, BOOT_MAX_MEM);
+	tree_memory_node(fdt, "memory@1", &many[BOOT_MAX_MEM], 1);
 	fdt_end_node(fdt);
 	fdt_finish(fdt);
 	assert_int_equal(dtb_parse(fdt, &bi), E_FULL);

@@ -4,6 +4,7 @@
 #include <libfdt.h>
 #include <string.h>
 
+#include "dtb_tree.h"
 #include "host.h"
 #include "hyp/dtb.h"
 #include "mm/memmap.h"
@@ -22,44 +23,16 @@ static uint64_t rnd(void) /* xorshift64 */
 
 static void build_tree(char *buf, size_t size)
 {
-	assert_int_equal(fdt_create(buf, size), 0);
-	fdt_add_reservemap_entry(buf, 0x40000000, 0x1000);
-	fdt_finish_reservemap(buf);
-	fdt_begin_node(buf, "");
-	fdt_property_u32(buf, "#address-cells", 2);
-	fdt_property_u32(buf, "#size-cells", 2);
-	fdt_begin_node(buf, "memory@40000000");
-	fdt_property_string(buf, "device_type", "memory");
-	fdt64_t reg[4] = { cpu_to_fdt64(0x40000000), cpu_to_fdt64(0x20000000),
-			   cpu_to_fdt64(0x80000000), cpu_to_fdt64(0x1000000) };
-	fdt_property(buf, "reg", reg, sizeof(reg));
-	fdt_end_node(buf);
-	fdt_begin_node(buf, "reserved-memory");
-	fdt_property_u32(buf, "#address-cells", 2);
-	fdt_property_u32(buf, "#size-cells", 2);
-	fdt_begin_node(buf, "fw@48000000");
-	fdt_property(buf, "reg", reg, 16);
-	fdt_end_node(buf);
-	fdt_end_node(buf);
-	fdt_begin_node(buf, "chosen");
-	fdt_property_string(buf, "bootargs", "cairn.test=mm console=ttyAMA0");
-	fdt_property_u64(buf, "linux,initrd-start", 0x48000000);
-	fdt_property_u64(buf, "linux,initrd-end", 0x48100000);
-	fdt_end_node(buf);
-	fdt_begin_node(buf, "psci");
-	fdt_property_string(buf, "compatible", "arm,psci-1.0");
-	fdt_property_string(buf, "method", "smc");
-	fdt_end_node(buf);
-	fdt_begin_node(buf, "cpus");
-	fdt_property_u32(buf, "#address-cells", 1);
-	fdt_property_u32(buf, "#size-cells", 0);
-	fdt_begin_node(buf, "cpu@0");
-	fdt_property_string(buf, "device_type", "cpu");
-	fdt_property_u32(buf, "reg", 0);
-	fdt_end_node(buf);
-	fdt_end_node(buf);
-	fdt_end_node(buf);
-	assert_int_equal(fdt_finish(buf), 0);
+	const struct tree t = {
+		.mem = { { 0x40000000, 0x20000000 }, { 0x80000000, 0x1000000 } },
+		.nmem = 2,
+		.resv_node = { { 0x48000000, 0x100000 } }, .nresv_node = 1,
+		.memreserve = { 0x40000000, 0x1000 },
+		.bootargs = "cairn.test=mm console=ttyAMA0",
+		.initrd = { 0x48000000, 0x100000 },
+		.psci_method = "smc",
+	};
+	tree_build(buf, size, &t);
 }
 
 /* What a successful parse promises the rest of the kernel. */
