@@ -9,7 +9,6 @@ struct cpu {
 	uint64_t hwid;                /* MPIDR affinity / hart id / APIC id */
 	volatile bool online;
 	volatile uint64_t timer_fired; /* timer count when its interrupt came */
-	uint64_t timer_armed;
 };
 
 extern struct cpu cpus[MAX_CPUS];

@@ -26,13 +26,13 @@ uint64_t timer_selftest(unsigned us)
 	c->timer_fired = 0;
 	irq_register(arch_timer_irq(), timer_irq);
 	arch_irq_unmask(arch_timer_irq());
-	c->timer_armed = arch_timer_now();
-	arch_timer_oneshot(c->timer_armed + arch_timer_freq() * us / 1000000);
+	uint64_t armed = arch_timer_now();
+	arch_timer_oneshot(armed + arch_timer_freq() * us / 1000000);
 	arch_irq_local_enable();
 	while (!c->timer_fired)
 		arch_wait_for_interrupt();
 	arch_irq_local_disable();
-	return (c->timer_fired - c->timer_armed) * 1000000 / arch_timer_freq();
+	return (c->timer_fired - armed) * 1000000 / arch_timer_freq();
 }
 
 _Noreturn void smp_secondary_main(struct cpu *c)
@@ -48,11 +48,11 @@ _Noreturn void smp_secondary_main(struct cpu *c)
 static bool wait_online(struct cpu *c, uint64_t timeout_ticks)
 {
 	uint64_t start = arch_timer_now();
-	while (!__atomic_load_n(&c->online, __ATOMIC_ACQUIRE))
+	while (!__atomic_load_n(&c->online, __ATOMIC_ACQUIRE)) {
 		if (arch_timer_now() - start > timeout_ticks)
 			return false;
-		else
-			arch_cpu_relax();
+		arch_cpu_relax();
+	}
 	return true;
 }
 
