@@ -40,14 +40,14 @@ void *arch_map_device(paddr_t base, uint64_t size);
 struct mem_range arch_kernel_image(void);
 
 /* --- Interrupt controller --------------------------------------------- */
-err_t arch_irq_init(const void *fdt);    /* global part, boot CPU */
+err_t arch_irq_init(const struct boot_info *bi); /* global part, boot CPU */
 void arch_irq_init_cpu(void);            /* this CPU's part */
 void arch_irq_unmask(unsigned irq);      /* on this CPU for per-CPU irqs */
 void arch_irq_mask(unsigned irq);
 /* The arch's trap code acknowledges, calls irq_dispatch(), then completes. */
 
 /* --- Timer (one-shot, tickless) ---------------------------------------- */
-err_t arch_timer_init(const void *fdt);
+err_t arch_timer_init(const struct boot_info *bi);
 unsigned arch_timer_irq(void);
 uint64_t arch_timer_freq(void);          /* ticks per second */
 uint64_t arch_timer_now(void);

@@ -52,11 +52,9 @@ static void print_allocator(const struct buddy *b)
 	       kmem_slab.cls[0].per_page);
 }
 
-static void setup_memory(struct boot_info *bi, const void *fdt, paddr_t fdt_pa)
+static void setup_memory(struct boot_info *bi)
 {
-	struct mem_range dtb = { fdt_pa, fdt_totalsize(fdt) };
-	if (boot_reserve(bi, arch_kernel_image(), "kernel") ||
-	    boot_reserve(bi, dtb, "dtb"))
+	if (boot_reserve(bi, arch_kernel_image(), "kernel"))
 		boot_fail("too many reserved ranges");
 	err_t e = pmem_init(&kmem_pages, bi, arch_direct_map_offset());
 	if (e)
@@ -68,25 +66,44 @@ static void setup_memory(struct boot_info *bi, const void *fdt, paddr_t fdt_pa)
 	print_allocator(&kmem_pages);
 }
 
-_Noreturn void kernel_boot(const void *fdt, paddr_t fdt_pa)
+static void print_banner(void)
+{
+	printk("\ncairn: Cairn microkernel hypervisor, %s\n", arch_name());
+}
+
+_Noreturn void kernel_boot_fdt(const void *fdt, paddr_t fdt_pa)
 {
 	struct boot_info *bi = &boot_info;
-	printk("\ncairn: Cairn microkernel hypervisor, %s\n", arch_name());
+	print_banner();
 	if (dtb_parse(fdt, bi) != E_OK)
 		boot_fail("DTB at 0x%lx: %s", fdt_pa.pa, bi->why);
-	static const char *const conduit[] = { "none", "smc", "hvc" };
-	char features[96];
+	struct mem_range dtb = { fdt_pa, fdt_totalsize(fdt) };
+	if (boot_reserve(bi, dtb, "dtb"))
+		boot_fail("too many reserved ranges");
+	bi->source = "DTB";
+	kernel_boot(bi);
+}
+
+_Noreturn void kernel_boot_info(struct boot_info *bi)
+{
+	print_banner();
+	kernel_boot(bi);
+}
+
+_Noreturn void kernel_boot(struct boot_info *bi)
+{
+	char features[160];
 	arch_cpu_describe(features, sizeof(features));
-	printk("cpu: %u in the DTB, booting on hwid 0x%lx, psci %s; %s\n",
-	       bi->ncpus, arch_cpu_hwid(), conduit[bi->psci], features);
+	printk("cpu: %u found (%s), booting on hwid 0x%lx; %s\n",
+	       bi->ncpus, bi->source, arch_cpu_hwid(), features);
 	printk("cairn: bootargs \"%s\"\n", bi->bootargs);
-	setup_memory(bi, fdt, fdt_pa);
+	setup_memory(bi);
 
 	err_t e;
-	if ((e = arch_irq_init(fdt)))
+	if ((e = arch_irq_init(bi)))
 		boot_fail("interrupt controller: %s", err_str(e));
 	arch_irq_init_cpu();
-	if ((e = arch_timer_init(fdt)))
+	if ((e = arch_timer_init(bi)))
 		boot_fail("timer: %s", err_str(e));
 	printk("timer: %lu Hz, irq %u, one-shot; cpu0 interrupt after %lu us\n",
 	       arch_timer_freq(), arch_timer_irq(), timer_selftest(500));

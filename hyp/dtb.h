@@ -17,8 +17,13 @@ struct resv_range {
 	const char *name;
 };
 
+/* What the kernel knows about the machine at boot, whichever firmware
+ * described it: filled from the DTB by dtb_parse, or by the architecture
+ * from UEFI or multiboot2 tables. */
 struct boot_info {
-	const void *fdt;
+	const char *source;              /* "DTB", "UEFI", "multiboot2" */
+	const void *fdt;                 /* NULL without a DTB */
+	paddr_t acpi_rsdp;               /* 0 without ACPI */
 	struct mem_range mem[BOOT_MAX_MEM];
 	unsigned nmem;
 	struct resv_range resv[BOOT_MAX_RESV];
@@ -27,7 +32,7 @@ struct boot_info {
 	struct mem_range initrd;         /* size 0 when absent */
 	uint64_t cpu_hwid[MAX_CPUS];     /* MPIDR / hart id / APIC id */
 	unsigned ncpus;
-	enum psci_conduit psci;
+	enum psci_conduit psci;          /* Arm only */
 	const char *why;                 /* what was wrong, on error */
 };
 

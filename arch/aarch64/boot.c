@@ -46,5 +46,5 @@ _Noreturn void aarch64_boot(uintptr_t fdt_pa, unsigned el)
 	cpus[0].hwid = arch_cpu_hwid(); /* cpus[0] is the boot CPU */
 	aarch64_cpu_setup(&cpus[0]);
 	psci_init(psci_from_dtb(fdt, PSCI_SMC));
-	kernel_boot(fdt, pa_make(fdt_pa));
+	kernel_boot_fdt(fdt, pa_make(fdt_pa));
 }

@@ -18,7 +18,9 @@ void arch_cpu_describe(char *buf, size_t len)
 	static const unsigned pa_bits[] = { 32, 36, 40, 42, 44, 48, 52, 52 };
 	uint64_t mmfr0 = read_sysreg(id_aa64mmfr0_el1);
 	uint64_t mmfr1 = read_sysreg(id_aa64mmfr1_el1);
-	snprintf(buf, len, "%u-bit PA, %u-bit VMID, VHE %s", pa_bits[mmfr0 & 7],
+	static const char *const conduit[] = { "none", "smc", "hvc" };
+	snprintf(buf, len, "psci %s, %u-bit PA, %u-bit VMID, VHE %s",
+		 conduit[psci], pa_bits[mmfr0 & 7],
 		 ((mmfr1 >> 4) & 0xf) == 2 ? 16 : 8,
 		 ((mmfr1 >> 8) & 0xf) ? "present (unused)" : "absent");
 }

@@ -6,6 +6,7 @@
 #include "arch/aarch64/aarch64.h"
 #include "arch/aarch64/sysreg.h"
 #include "hyp/arch.h"
+#include "hyp/dtb.h"
 #include "hyp/irq.h"
 #include "hyp/panic.h"
 #include "hyp/printk.h"
@@ -48,8 +49,9 @@ static void dist_wait(void)
 		;
 }
 
-err_t arch_irq_init(const void *fdt)
+err_t arch_irq_init(const struct boot_info *bi)
 {
+	const void *fdt = bi->fdt;
 	int node = fdt_node_offset_by_compatible(fdt, -1, "arm,gic-v3");
 	struct mem_range d, r;
 	if (node < 0 || dtb_reg(fdt, node, 0, &d) || dtb_reg(fdt, node, 1, &r))

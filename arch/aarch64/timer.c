@@ -4,14 +4,16 @@
 
 #include "arch/aarch64/sysreg.h"
 #include "hyp/arch.h"
+#include "hyp/dtb.h"
 
 #define TIMER_HYP_PPI_DEFAULT 10 /* INTID 26 */
 #define CTL_ENABLE 1
 
 static unsigned hyp_timer_irq = 16 + TIMER_HYP_PPI_DEFAULT;
 
-err_t arch_timer_init(const void *fdt)
+err_t arch_timer_init(const struct boot_info *bi)
 {
+	const void *fdt = bi->fdt;
 	int node = fdt_node_offset_by_compatible(fdt, -1, "arm,armv8-timer");
 	int len;
 	const fdt32_t *irqs = node < 0 ? NULL : fdt_getprop(fdt, node, "interrupts", &len);
