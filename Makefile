@@ -35,7 +35,7 @@ KCFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-builtin -fno-common \
 
 GENERIC_SRCS := hyp/boot.c hyp/console.c hyp/dtb.c hyp/irq.c hyp/kmem.c \
 	hyp/panic.c hyp/printk.c hyp/selftest.c hyp/smp.c hyp/string.c \
-	mm/buddy.c mm/memmap.c mm/pmem.c mm/pt.c mm/slab.c
+	mm/buddy.c mm/kmap.c mm/memmap.c mm/pmem.c mm/pt.c mm/slab.c
 KOBJS := $(patsubst %,$(BUILD)/obj/%.o,$(basename $(ARCH_SRCS) $(GENERIC_SRCS)))
 FDTOBJS := $(patsubst %.c,$(BUILD)/libfdt/%.o,$(LIBFDT_SRCS))
 
@@ -43,8 +43,8 @@ FDTOBJS := $(patsubst %.c,$(BUILD)/libfdt/%.o,$(LIBFDT_SRCS))
 all: kernel
 kernel: $(KERNEL_IMAGE)
 
-$(BUILD)/cairn.elf: $(KOBJS) $(FDTOBJS) arch/$(ARCH)/kernel.ld
-	$(Q)$(LD) $(ARCH_LDFLAGS) -T arch/$(ARCH)/kernel.ld -o $@ $(KOBJS) $(FDTOBJS)
+$(BUILD)/cairn.elf: $(KOBJS) $(FDTOBJS) $(KERNEL_LDS)
+	$(Q)$(LD) $(ARCH_LDFLAGS) -T $(KERNEL_LDS) -o $@ $(KOBJS) $(FDTOBJS)
 	@echo "  LD      $@"
 
 $(BUILD)/obj/%.o: %.c

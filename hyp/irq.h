@@ -1,6 +1,8 @@
 #pragma once
 
-#define IRQ_MAX 1024
+/* Interrupt-controller lines, then room for per-CPU local interrupts
+ * numbered after them (RISC-V numbers its timer 1024 + 5). */
+#define IRQ_MAX (1024 + 64)
 
 typedef void (*irq_handler_t)(unsigned irq);
 

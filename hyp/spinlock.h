@@ -3,19 +3,19 @@
 #include <stdint.h>
 
 typedef struct {
-	uint16_t next, owner;
+	uint32_t next, owner; /* 32-bit: every ISA has word atomics */
 } spinlock_t;
 
 #define SPINLOCK_INIT { 0, 0 }
 
 static inline void spin_lock(spinlock_t *l)
 {
-	uint16_t me = __atomic_fetch_add(&l->next, 1, __ATOMIC_RELAXED);
+	uint32_t me = __atomic_fetch_add(&l->next, 1, __ATOMIC_RELAXED);
 	while (__atomic_load_n(&l->owner, __ATOMIC_ACQUIRE) != me)
 		;
 }
 
 static inline void spin_unlock(spinlock_t *l)
 {
-	__atomic_store_n(&l->owner, (uint16_t)(l->owner + 1), __ATOMIC_RELEASE);
+	__atomic_store_n(&l->owner, l->owner + 1, __ATOMIC_RELEASE);
 }

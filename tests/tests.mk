@@ -38,9 +38,14 @@ $(BUILD)/tests/dtb-shim.bin: tests/qemu/dtb-shim-$(ARCH).S
 test-qemu: kernel $(QEMU_TEST_DEPS)
 	@python3 tests/qemu/run.py --arch $(ARCH) --build $(BUILD)
 
+# `make test` boots every architecture, whatever ARCH says.
+TEST_ARCHES := aarch64 riscv64
+test-qemu-%:
+	@$(MAKE) --no-print-directory ARCH=$* test-qemu
+
 # Each tier's exit status is logged too, so a tier that breaks before its
 # runner prints a result line (a build error, say) still counts as failed.
-TEST_TIERS := test-unit test-qemu
+TEST_TIERS := test-unit $(TEST_ARCHES:%=test-qemu-%)
 _test:
 	@mkdir -p build && rm -f build/test-results.log
 	@for tier in $(TEST_TIERS); do \

@@ -8,6 +8,7 @@ ARCH_SRCS := arch/aarch64/head.S arch/aarch64/vectors.S arch/aarch64/boot.c \
 	arch/aarch64/gicv3.c arch/aarch64/timer.c arch/aarch64/uarts.c \
 	hyp/uart_pl011.c
 KERNEL_IMAGE := $(BUILD)/Image
+KERNEL_LDS := hyp/kernel-pie.ld
 
 QEMU := qemu-system-aarch64
 QEMU_MACHINE := -machine virt,virtualization=on,gic-version=3 -cpu max,pauth-impdef=on

@@ -7,11 +7,7 @@
 #include "arch/aarch64/aarch64.h"
 #include "arch/aarch64/sysreg.h"
 #include "hyp/arch.h"
-#include "hyp/console.h"
-#include "hyp/spinlock.h"
-#include "hyp/string.h"
-#include "mm/buddy.h"
-#include "mm/pt.h"
+#include "mm/kmap.h"
 
 #define AF (1ull << 10)
 #define AP_RO (1ull << 7)
@@ -36,8 +32,6 @@ static const struct pt_format el2_stage1 = {
 	.attr_clear = { [0] = AP_RO, [1] = XN, [3] = ATTR(1) | SH_INNER },
 };
 
-static struct pt kernel_pt;
-static spinlock_t kernel_pt_lock = SPINLOCK_INIT;
 static uint64_t tcr_value;
 static bool mmu_on;
 
@@ -47,46 +41,11 @@ extern char __data_start[], _end[];
 uint64_t arch_direct_map_offset(void) { return 0; }
 bool arch_mmu_enabled(void) { return mmu_on; }
 
-static err_t alloc_table(void *ctx, paddr_t *pa)
-{
-	struct buddy *b = ctx;
-	err_t e = buddy_alloc(b, 0, pa);
-	if (e == E_OK)
-		memset(buddy_va(b, *pa), 0, PAGE_SIZE);
-	return e;
-}
-
-static err_t map_identity(uint64_t lo, uint64_t hi, unsigned attrs)
-{
-	return lo < hi ? pt_map(&kernel_pt, lo, pa_make(lo), hi - lo, attrs) : E_OK;
-}
-
-/* RAM around the kernel image; the image itself with section permissions. */
-static err_t map_kernel(const struct boot_info *bi)
-{
-	uint64_t ks = (uintptr_t)__text_start, ke = (uintptr_t)_end;
-	err_t e;
-	for (unsigned i = 0; i < bi->nmem; i++) {
-		uint64_t lo = bi->mem[i].base.pa, hi = range_end(bi->mem[i]);
-		bool holds_kernel = lo <= ks && ke <= hi;
-		if ((e = map_identity(lo, holds_kernel ? ks : hi, PT_W)) ||
-		    (holds_kernel && (e = map_identity(ke, hi, PT_W))))
-			return e;
-	}
-	if ((e = map_identity(ks, (uintptr_t)__text_end, PT_X)) ||
-	    (e = map_identity((uintptr_t)__rodata_start, (uintptr_t)__rodata_end, 0)) ||
-	    (e = map_identity((uintptr_t)__data_start, ke, PT_W)))
-		return e;
-	struct mem_range con = console_region();
-	return map_identity(ALIGN_DOWN(con.base.pa, PAGE_SIZE),
-			    ALIGN_UP(range_end(con), PAGE_SIZE), PT_W | PT_DEVICE);
-}
-
 void aarch64_mmu_enable(void)
 {
 	write_sysreg(mair_el2, MAIR_DEVICE_nGnRE | (MAIR_NORMAL_WB << 8));
 	write_sysreg(tcr_el2, tcr_value);
-	write_sysreg(ttbr0_el2, kernel_pt.root_pa.pa);
+	write_sysreg(ttbr0_el2, pa_addr(kmap_root()));
 	isb();
 	__asm__ volatile("tlbi alle2" ::: "memory");
 	dsb(nsh);
@@ -97,8 +56,14 @@ void aarch64_mmu_enable(void)
 
 err_t arch_mmu_init(const struct boot_info *bi, struct buddy *pages)
 {
-	err_t e = pt_init(&kernel_pt, &el2_stage1, alloc_table, pages, 0);
-	if (e || (e = map_kernel(bi)))
+	const struct kimage img = {
+		(uintptr_t)__text_start, (uintptr_t)__text_end,
+		(uintptr_t)__rodata_start, (uintptr_t)__rodata_end,
+		(uintptr_t)__data_start, (uintptr_t)_end,
+		pa_make((uintptr_t)__text_start),
+	};
+	err_t e = kmap_init(&el2_stage1, bi, pages, &img);
+	if (e)
 		return e;
 	uint64_t parange = read_sysreg(id_aa64mmfr0_el1) & 7;
 	/* T0SZ 16 (48-bit VA), walks inner/outer write-back cacheable and
@@ -112,19 +77,9 @@ err_t arch_mmu_init(const struct boot_info *bi, struct buddy *pages)
 
 void *arch_map_device(paddr_t base, uint64_t size)
 {
-	uint64_t lo = ALIGN_DOWN(base.pa, PAGE_SIZE);
-	uint64_t hi = ALIGN_UP(base.pa + size, PAGE_SIZE);
-	err_t e = E_OK;
-	spin_lock(&kernel_pt_lock);
-	for (uint64_t p = lo; p < hi && e == E_OK; p += PAGE_SIZE) {
-		paddr_t pa;
-		pte_t leaf;
-		if (!pt_lookup(&kernel_pt, p, &pa, &leaf)) /* shared pages stay */
-			e = pt_map(&kernel_pt, p, pa_make(p), PAGE_SIZE, PT_W | PT_DEVICE);
-	}
+	err_t e = kmap_device(base, size);
 	/* New entries replace invalid ones: no TLB invalidation is needed. */
 	dsb(ishst);
 	isb();
-	spin_unlock(&kernel_pt_lock);
 	return e == E_OK ? (void *)(uintptr_t)base.pa : NULL;
 }

@@ -38,14 +38,12 @@ def arm(machine="virt,virtualization=on,gic-version=3", smp=1, mem="512M",
             "-cpu", cpu, "-nographic", "-smp", str(smp), "-m", mem]
 
 
-def arm_dtb(build, name, edit, smp=1, mem="512M"):
-    """QEMU's own DTB for this machine, edited as DTS text by `edit`."""
+def edited_dtb(build, machine_argv, name, edit):
+    """QEMU's own DTB for `machine_argv`, edited as DTS text by `edit`."""
     d = os.path.join(build, "tests")
     os.makedirs(d, exist_ok=True)
-    base = os.path.join(d, "virt-%d-%s.dtb" % (smp, mem))
-    if not os.path.exists(base):
-        sh(*arm(smp=smp, mem=mem), "-machine", "dumpdtb=" + base,
-           stderr=subprocess.DEVNULL)
+    base = os.path.join(d, "qemu-%s.dtb" % name)
+    sh(*machine_argv, "-machine", "dumpdtb=" + base, stderr=subprocess.DEVNULL)
     dts = subprocess.run(["dtc", "-q", "-I", "dtb", "-O", "dts", base], check=True,
                          capture_output=True, text=True).stdout
     src = os.path.join(d, name + ".dts")
@@ -54,6 +52,10 @@ def arm_dtb(build, name, edit, smp=1, mem="512M"):
     out = os.path.join(d, name + ".dtb")
     sh("dtc", "-q", "-I", "dts", "-O", "dtb", "-o", out, src)
     return out
+
+
+def arm_dtb(build, name, edit):
+    return edited_dtb(build, arm(), name, edit)
 
 
 def add_to_root(dts, text):
@@ -66,17 +68,25 @@ def drop_memory(dts):
     return re.sub(r"\n\tmemory@[0-9a-f]+ \{.*?\n\t\};", "", dts, flags=re.S)
 
 
-RESERVED = """
+def reserved_node(addr):
+    return """
 \treserved-memory {
 \t\t#address-cells = <0x02>;
 \t\t#size-cells = <0x02>;
 \t\tranges;
-\t\ttest-carveout@50000000 {
-\t\t\treg = <0x00 0x50000000 0x00 0x100000>;
+\t\ttest-carveout@%x {
+\t\t\treg = <0x00 0x%x 0x00 0x100000>;
 \t\t\tno-map;
 \t\t};
 \t};
-"""
+""" % (addr, addr)
+
+
+def carveout_expect(addr):
+    return [r"reserved +0x%010x-0x%010x +1024 KiB +test-carveout@%x"
+            % (addr, addr + 0xfffff, addr),
+            r"mm: selftest passed: \d+ pages handed out, 0 outside RAM or reserved",
+            BOOT_OK]
 
 OVERLAP = """
 \tmemory@50000000 {
@@ -126,10 +136,8 @@ def aarch64(build):
                   r"cairn: boot ok \(2 of 2 cpus"]),
         Scenario("reserved-memory",
                  lambda b: arm() + kernel + mm_test + ["-dtb", arm_dtb(
-                     b, "reserved", lambda s: add_to_root(s, RESERVED))],
-                 [r"reserved +0x0050000000-0x00500fffff +1024 KiB +test-carveout@50000000",
-                  r"mm: selftest passed: \d+ pages handed out, 0 outside RAM or reserved",
-                  BOOT_OK]),
+                     b, "reserved", lambda s: add_to_root(s, reserved_node(0x50000000)))],
+                 carveout_expect(0x50000000)),
         Scenario("no-memory-node",
                  shim(lambda b: arm_dtb(b, "nomem", drop_memory)),
                  [r"cairn: boot error: DTB at 0x4c000000: no memory node",
@@ -160,5 +168,59 @@ def aarch64(build):
     ]
 
 
+# ---- riscv64 -------------------------------------------------------------
+
+OPENSBI = "/usr/lib/riscv64-linux-gnu/opensbi/generic/"
+UBOOT_RISCV = "/usr/lib/u-boot/qemu-riscv64_smode/u-boot.bin"
+
+
+def rv(machine="virt", smp=1, mem="512M", cpu="rv64"):
+    return ["qemu-system-riscv64", "-machine", machine, "-cpu", cpu,
+            "-nographic", "-smp", str(smp), "-m", mem]
+
+
+def riscv64(build):
+    img = os.path.join(build, "Image")
+    sbi = ["-bios", OPENSBI + "fw_dynamic.bin", "-kernel", img]
+    mm_test = ["-append", "cairn.test=mm"]
+    hs = r"riscv64 in HS-mode"
+    return [
+        Scenario("boot-opensbi", lambda b: rv() + sbi,
+                 [r"OpenSBI v1", hs, r"H extension, G-stage Sv\d+x4",
+                  r"mmu: satp Sv48", r"irq: PLIC at 0xc000000",
+                  r"timer: \d+ Hz", BOOT_OK]),
+        Scenario("boot-uboot", lambda b: rv(smp=2) + [
+                     "-bios", OPENSBI + "fw_jump.bin", "-kernel", UBOOT_RISCV,
+                     "-drive", "file=%s,format=raw,if=virtio"
+                     % os.path.join(b, "boot-disk.img")],
+                 [r"U-Boot 20", r"Found /extlinux/extlinux.conf", r"Starting kernel",
+                  hs, r"cairn: boot ok \(2 of 2 cpus"], timeout=90),
+        Scenario("smp4", lambda b: rv(smp=4) + sbi,
+                 [r"cpu1 online", r"cpu2 online", r"cpu3 online",
+                  r"cairn: boot ok \(4 of 4 cpus"]),
+        Scenario("mem-128m", lambda b: rv(mem="128M") + sbi + mm_test,
+                 [r"ram +0x0080000000-0x0087ffffff", r"mm: selftest passed", BOOT_OK]),
+        Scenario("mem-2g", lambda b: rv(mem="2G", smp=2) + sbi + mm_test,
+                 [r"ram +0x0080000000-0x00ffffffff", r"mm: selftest passed",
+                  r"cairn: boot ok \(2 of 2 cpus"]),
+        Scenario("reserved-memory",
+                 lambda b: rv() + sbi + mm_test + ["-dtb", edited_dtb(
+                     b, rv(), "reserved", lambda s: add_to_root(s, reserved_node(0x90000000)))],
+                 carveout_expect(0x90000000)),
+        Scenario("sv39", lambda b: rv() + sbi + ["-append", "cairn.mmu=sv39 cairn.test=mm"],
+                 [r"mmu: satp Sv39", r"mm: selftest passed", BOOT_OK]),
+        Scenario("aia-no-plic", lambda b: rv(machine="virt,aia=aplic-imsic", smp=2) + sbi,
+                 [r"irq: no PLIC; AIA: APLIC present, IMSIC present",
+                  r"cairn: boot ok \(2 of 2 cpus"]),
+        Scenario("no-h-extension", lambda b: rv(cpu="rv64,h=false") + sbi,
+                 [r"this hart has no H extension", r"powering off"], poweroff=True),
+        Scenario("unexpected-exception", lambda b: rv() + sbi + ["-append", "cairn.test=fault"],
+                 [r"unexpected exception: store page fault \(scause 15\) on cpu0",
+                  r"stval 0x0000000000000010", r"t6 ",
+                  r"PANIC on cpu0 at arch/riscv64/trap.c"],
+                 allow=("PANIC", "unexpected exception")),
+    ]
+
+
 def for_arch(arch, build):
-    return {"aarch64": aarch64}[arch](build)
+    return {"aarch64": aarch64, "riscv64": riscv64}[arch](build)

@@ -1,0 +1,33 @@
+# RISC-V: HS-mode hypervisor (H extension) under SBI firmware on QEMU virt.
+CROSS_COMPILE ?= riscv64-linux-gnu-
+ARCH_CFLAGS := -march=rv64imac_zicsr_zifencei -mabi=lp64 -mcmodel=medany \
+	-mno-relax -msmall-data-limit=0 -fpie
+ARCH_LDFLAGS := -pie --no-dynamic-linker -z norelro -z noexecstack \
+	--no-warn-rwx-segments --no-relax
+ARCH_SRCS := arch/riscv64/head.S arch/riscv64/entry.S arch/riscv64/boot.c \
+	arch/riscv64/cpu.c arch/riscv64/trap.c arch/riscv64/mmu.c \
+	arch/riscv64/plic.c arch/riscv64/timer.c arch/riscv64/sbi.c \
+	arch/riscv64/uarts.c hyp/uart_ns16550.c
+KERNEL_IMAGE := $(BUILD)/Image
+KERNEL_LDS := hyp/kernel-pie.ld
+
+QEMU := qemu-system-riscv64
+QEMU_MACHINE := -machine virt -cpu rv64
+OPENSBI := /usr/lib/riscv64-linux-gnu/opensbi/generic
+UBOOT_BIN := /usr/lib/u-boot/qemu-riscv64_smode/u-boot.bin
+# BOOT=kernel (OpenSBI starts the Image) or BOOT=uboot (OpenSBI starts
+# U-Boot, whose distro boot finds the Image on a virtio disk).
+QEMU_BOOT_kernel = -bios $(OPENSBI)/fw_dynamic.bin -kernel $(KERNEL_IMAGE)
+QEMU_BOOT_uboot = -bios $(OPENSBI)/fw_jump.bin -kernel $(UBOOT_BIN) \
+	-drive file=$(BUILD)/boot-disk.img,format=raw,if=virtio
+BOOTS := kernel uboot
+
+$(KERNEL_IMAGE): $(BUILD)/cairn.elf
+	$(Q)$(OBJCOPY) -O binary $< $@
+	@echo "  IMAGE   $@"
+
+$(BUILD)/boot-disk.img: $(KERNEL_IMAGE) tools/mkdisk.py
+	$(Q)python3 tools/mkdisk.py $@ $(KERNEL_IMAGE)
+	@echo "  DISK    $@"
+_run: $(if $(filter uboot,$(BOOT)),$(BUILD)/boot-disk.img)
+QEMU_TEST_DEPS := $(BUILD)/boot-disk.img

@@ -1,0 +1,110 @@
+/* Hart control in HS-mode: per-hart state, what the H extension offers
+ * (G-stage modes, VMID width), SBI hart start and shutdown. */
+#include "arch/riscv64/riscv.h"
+#include "hyp/arch.h"
+#include "hyp/cpu.h"
+#include "hyp/printk.h"
+
+
+extern char secondary_entry[];
+
+static bool has_sstc;
+static uint64_t probe_value;
+
+const char *arch_name(void) { return "riscv64 in HS-mode"; }
+
+struct cpu *this_cpu(void)
+{
+	struct cpu *c;
+	__asm__("mv %0, tp" : "=r"(c));
+	return c;
+}
+
+unsigned arch_cpu_id(void) { return this_cpu()->id; }
+uint64_t arch_cpu_hwid(void) { return this_cpu()->hwid; }
+void arch_cpu_relax(void) { __asm__ volatile("nop"); }
+void arch_irq_local_enable(void) { csr_set(sstatus, SSTATUS_SIE); }
+void arch_irq_local_disable(void) { csr_clear(sstatus, SSTATUS_SIE); }
+void arch_wait_for_interrupt(void) { __asm__ volatile("wfi"); }
+bool riscv_has_sstc(void) { return has_sstc; }
+
+_Noreturn void arch_halt(void)
+{
+	arch_irq_local_disable();
+	for (;;)
+		__asm__ volatile("wfi");
+}
+
+_Noreturn void arch_poweroff(void) { sbi_shutdown(); }
+
+/* hgatp is WARL: a mode or VMID bit that does not stick is not there. */
+static void hgatp_roundtrip(void)
+{
+	csr_write(0x680, probe_value); /* hgatp */
+	probe_value = csr_read(0x680);
+	csr_write(0x680, 0);
+	__asm__ volatile(".word 0x62000073" ::: "memory"); /* hfence.gvma */
+}
+
+static uint64_t hgatp_try(uint64_t value)
+{
+	probe_value = value;
+	hgatp_roundtrip();
+	return probe_value;
+}
+
+static const char *gstage_modes(char *buf, size_t len)
+{
+	static const char *const name[] = { [8] = "Sv39x4", [9] = "Sv48x4", [10] = "Sv57x4" };
+	size_t n = 0;
+	buf[0] = 0;
+	for (uint64_t m = 10; m >= 8; m--)
+		if (hgatp_try(m << SATP_MODE_SHIFT) >> SATP_MODE_SHIFT == m)
+			n += snprintf(buf + n, len - n, "%s%s", n ? "/" : "", name[m]);
+	return n ? buf : "none";
+}
+
+static unsigned vmid_bits(void)
+{
+	uint64_t v = hgatp_try(HGATP_VMID_MASK << HGATP_VMID_SHIFT) >> HGATP_VMID_SHIFT;
+	unsigned bits = 0; /* implemented VMID bits are the low ones */
+	while (v & HGATP_VMID_MASK & (1ull << bits))
+		bits++;
+	return bits;
+}
+
+static void read_stimecmp(void) { (void)csr_read(0x14d); }
+
+void arch_cpu_describe(char *buf, size_t len)
+{
+	char modes[32], sbi[48];
+	sbi_describe(sbi, sizeof(sbi));
+	snprintf(buf, len, "H extension, G-stage %s, %u-bit VMID, Sstc %s, %s",
+		 gstage_modes(modes, sizeof(modes)), vmid_bits(),
+		 has_sstc ? "yes" : "no (SBI timer)", sbi);
+}
+
+void riscv_cpu_setup(struct cpu *c)
+{
+	__asm__ volatile("mv tp, %0" :: "r"(c));
+	riscv_trap_init();
+	csr_write(sie, 0);
+	csr_write(0x680, 0); /* hgatp: no guest translation yet */
+	if (c->id == 0)
+		has_sstc = riscv_probe(read_stimecmp);
+}
+
+err_t arch_cpu_start(struct cpu *c)
+{
+	long r = sbi_hart_start(c->hwid, (uintptr_t)secondary_entry, (uintptr_t)c);
+	return r == 0 ? E_OK : r == -3 /* invalid param */ ? E_INVAL : E_NOENT;
+}
+
+/* secondary_entry (head.S) calls this with translation off, on its stack. */
+_Noreturn void riscv_secondary(struct cpu *c)
+{
+	riscv_cpu_setup(c);
+	riscv_mmu_enable();
+	arch_irq_init_cpu();
+	smp_secondary_main(c);
+}

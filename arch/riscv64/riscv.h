@@ -1,0 +1,52 @@
+/* RISC-V HS-mode: CSRs, SBI calls, and the arch-private interface between
+ * the files of this port. */
+#pragma once
+#include "hyp/types.h"
+
+#define csr_read(csr) ({ uint64_t v_; \
+	__asm__ volatile("csrr %0, " #csr : "=r"(v_)); v_; })
+#define csr_write(csr, v) __asm__ volatile("csrw " #csr ", %0" :: "rK"((uint64_t)(v)) : "memory")
+#define csr_set(csr, v) __asm__ volatile("csrs " #csr ", %0" :: "rK"((uint64_t)(v)) : "memory")
+#define csr_clear(csr, v) __asm__ volatile("csrc " #csr ", %0" :: "rK"((uint64_t)(v)) : "memory")
+
+#define SSTATUS_SIE (1ull << 1)
+#define SIE_STIE (1ull << 5)
+#define SIE_SEIE (1ull << 9)
+#define SCAUSE_IRQ (1ull << 63)
+#define IRQ_S_TIMER 5
+#define IRQ_S_EXT 9
+#define EXC_ILLEGAL_INSN 2
+
+#define SATP_MODE_SV39 8ull
+#define SATP_MODE_SV48 9ull
+#define SATP_MODE_SHIFT 60
+#define HGATP_VMID_SHIFT 44
+#define HGATP_VMID_MASK 0x3fffull
+
+/* Local (per-hart) interrupts are numbered after the PLIC's sources. */
+#define RISCV_IRQ_LOCAL 1024
+#define RISCV_IRQ_TIMER (RISCV_IRQ_LOCAL + IRQ_S_TIMER)
+
+/* sbi.c: the SBI calls Cairn uses (SBI 0.2+ extensions plus legacy putchar). */
+struct sbiret { long error, value; };
+struct sbiret sbi_call(long ext, long fid, uint64_t a0, uint64_t a1, uint64_t a2);
+void sbi_console_putchar(char c);
+bool sbi_has(long ext);
+_Noreturn void sbi_shutdown(void);
+long sbi_hart_start(uint64_t hartid, uint64_t start_pa, uint64_t opaque);
+void sbi_set_timer(uint64_t deadline);
+void sbi_describe(char *buf, size_t len);
+
+/* trap.c: a CSR access that may not exist.  Runs `fn`; returns false if it
+ * raised an illegal-instruction exception (which is then skipped). */
+bool riscv_probe(void (*fn)(void));
+void riscv_trap_init(void);
+
+/* cpu.c */
+struct cpu;
+void riscv_cpu_setup(struct cpu *c);
+bool riscv_has_sstc(void);
+/* mmu.c */
+void riscv_mmu_enable(void);
+/* plic.c */
+void plic_handle(void);

@@ -1,0 +1,59 @@
+/* The Supervisor Binary Interface: what OpenSBI (or any M-mode firmware)
+ * does for us: console before the UART, timer without Sstc, hart start,
+ * and system reset. */
+#include "arch/riscv64/riscv.h"
+#include "hyp/printk.h"
+
+#define SBI_EXT_LEGACY_PUTCHAR 0x01
+#define SBI_EXT_BASE 0x10
+#define SBI_EXT_TIME 0x54494d45
+#define SBI_EXT_HSM 0x48534d
+#define SBI_EXT_SRST 0x53525354
+
+struct sbiret sbi_call(long ext, long fid, uint64_t a0, uint64_t a1, uint64_t a2)
+{
+	register uint64_t r0 __asm__("a0") = a0, r1 __asm__("a1") = a1;
+	register uint64_t r2 __asm__("a2") = a2;
+	register long r6 __asm__("a6") = fid, r7 __asm__("a7") = ext;
+	__asm__ volatile("ecall" : "+r"(r0), "+r"(r1)
+			 : "r"(r2), "r"(r6), "r"(r7) : "memory");
+	return (struct sbiret){ (long)r0, (long)r1 };
+}
+
+void sbi_console_putchar(char c)
+{
+	sbi_call(SBI_EXT_LEGACY_PUTCHAR, 0, (uint8_t)c, 0, 0);
+}
+
+bool sbi_has(long ext)
+{
+	struct sbiret r = sbi_call(SBI_EXT_BASE, 3 /* probe_extension */, ext, 0, 0);
+	return r.error == 0 && r.value != 0;
+}
+
+_Noreturn void sbi_shutdown(void)
+{
+	sbi_call(SBI_EXT_SRST, 0, 0 /* shutdown */, 0 /* no reason */, 0);
+	for (;;)
+		__asm__ volatile("wfi");
+}
+
+long sbi_hart_start(uint64_t hartid, uint64_t start_pa, uint64_t opaque)
+{
+	return sbi_call(SBI_EXT_HSM, 0, hartid, start_pa, opaque).error;
+}
+
+void sbi_set_timer(uint64_t deadline)
+{
+	sbi_call(SBI_EXT_TIME, 0, deadline, 0, 0);
+}
+
+void sbi_describe(char *buf, size_t len)
+{
+	long spec = sbi_call(SBI_EXT_BASE, 0, 0, 0, 0).value;
+	long impl = sbi_call(SBI_EXT_BASE, 1, 0, 0, 0).value;
+	long ver = sbi_call(SBI_EXT_BASE, 2, 0, 0, 0).value;
+	snprintf(buf, len, "SBI %ld.%ld (%s %ld.%ld)", (spec >> 24) & 0x7f,
+		 spec & 0xffffff, impl == 1 ? "OpenSBI" : "impl", ver >> 16,
+		 ver & 0xffff);
+}

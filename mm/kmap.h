@@ -1,0 +1,27 @@
+/* The kernel's own address space, built once at boot by every architecture
+ * with its page-table format as data: a direct map of all RAM, the kernel
+ * image with section permissions at its link address, and device pages
+ * mapped on demand. */
+#pragma once
+#include "mm/pt.h"
+
+struct boot_info;
+struct buddy;
+
+/* Where the image is linked and where it lies (from the linker script). */
+struct kimage {
+	uint64_t text, text_end, rodata, rodata_end, data, end; /* VAs */
+	paddr_t pa;                                           /* of `text` */
+};
+
+/* Build the tables: RAM at pa + dm_offset read-write and never executable,
+ * except where the image lies when it is linked there itself (an
+ * identity-mapped kernel); the image's sections text RX, rodata R, data RW;
+ * and the console's MMIO page. */
+err_t kmap_init(const struct pt_format *fmt, const struct boot_info *bi,
+		struct buddy *pages, const struct kimage *img);
+/* Map a device range uncached and non-executable at pa + dm_offset; pages
+ * already mapped stay as they are.  The caller orders the table writes
+ * before use (barriers differ per architecture). */
+err_t kmap_device(paddr_t base, uint64_t size);
+paddr_t kmap_root(void);
