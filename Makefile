@@ -3,7 +3,6 @@
 # Both first run tools/deps.sh, which installs missing Debian packages.
 
 ARCH ?= aarch64
-BOOT ?= kernel
 SMP ?= 4
 MEM ?= 512M
 V ?= 0
@@ -14,6 +13,7 @@ ifeq ($(filter $(ARCH),aarch64 riscv64 x86_64),)
 $(error ARCH must be aarch64, riscv64 or x86_64)
 endif
 include arch/$(ARCH)/arch.mk
+BOOT ?= $(firstword $(BOOTS))
 
 CC := $(CROSS_COMPILE)gcc
 LD := $(CROSS_COMPILE)ld

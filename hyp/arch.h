@@ -23,6 +23,10 @@ const char *arch_name(void);
 /* One line of what this CPU offers the hypervisor (for the boot summary). */
 void arch_cpu_describe(char *buf, size_t len);
 
+/* Turn on what the CPU needs to host guests (EFER.SVME, a VMXON check),
+ * once memory is up; where nothing usable exists, say so and power off. */
+void arch_virt_init(void);
+
 /* --- Early console (before or without a DTB-described UART) --------- */
 void arch_early_putc(char c);
 

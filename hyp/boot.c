@@ -98,6 +98,7 @@ _Noreturn void kernel_boot(struct boot_info *bi)
 	       bi->ncpus, bi->source, arch_cpu_hwid(), features);
 	printk("cairn: bootargs \"%s\"\n", bi->bootargs);
 	setup_memory(bi);
+	arch_virt_init();
 
 	err_t e;
 	if ((e = arch_irq_init(bi)))

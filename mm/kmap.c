@@ -19,9 +19,12 @@ static err_t alloc_table(void *ctx, paddr_t *pa)
 
 static err_t map_device(paddr_t base, uint64_t size);
 
-/* Physical [lo, hi) at its direct-map address. */
+/* Physical [lo, hi) at its direct-map address, whole pages only: firmware
+ * memory maps need not be page-aligned (x86's 0x9fc00). */
 static err_t map_phys(uint64_t lo, uint64_t hi, unsigned attrs)
 {
+	lo = ALIGN_UP(lo, PAGE_SIZE);
+	hi = ALIGN_DOWN(hi, PAGE_SIZE);
 	return lo < hi ? pt_map(&kernel_pt, lo + kernel_pt.dm_offset, pa_make(lo),
 				hi - lo, attrs) : E_OK;
 }

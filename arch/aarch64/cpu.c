@@ -89,3 +89,6 @@ _Noreturn void aarch64_secondary(struct cpu *c)
 	arch_irq_init_cpu();
 	smp_secondary_main(c);
 }
+
+/* EL2 is entered with HCR_EL2 set (aarch64_cpu_setup): nothing more yet. */
+void arch_virt_init(void) {}

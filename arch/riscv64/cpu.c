@@ -108,3 +108,6 @@ _Noreturn void riscv_secondary(struct cpu *c)
 	arch_irq_init_cpu();
 	smp_secondary_main(c);
 }
+
+/* The H extension was checked at entry; hgatp stays bare until a guest. */
+void arch_virt_init(void) {}

@@ -1,0 +1,148 @@
+/* ACPI tables: the MADT for CPUs (local APIC ids), the local APIC and
+ * IOAPIC, and the FADT plus DSDT for powering off (S5).  Firmware tables
+ * are checked (signature, length, checksum) before they are believed. */
+#include "arch/x86_64/x86.h"
+#include "hyp/arch.h"
+#include "hyp/dtb.h"
+#include "hyp/printk.h"
+#include "hyp/string.h"
+
+struct acpi_info acpi = { .lapic_pa = 0xfee00000 };
+
+struct sdt {
+	char sig[4];
+	uint32_t length;
+	uint8_t revision, checksum;
+	char oem[6], oem_table[8];
+	uint32_t oem_rev, creator, creator_rev;
+} __attribute__((packed));
+_Static_assert(sizeof(struct sdt) == 36, "ACPI header");
+
+/* Tables are read through the boot direct map, which covers 4 GiB. */
+#define ACPI_LIMIT (4 * GiB)
+
+static const void *table_at(uint64_t pa, const char *sig)
+{
+	if (pa == 0 || pa + sizeof(struct sdt) > ACPI_LIMIT)
+		return NULL;
+	const struct sdt *t = phys_to_virt(pa);
+	if ((sig && memcmp(t->sig, sig, 4) != 0) || t->length < sizeof(*t) ||
+	    pa + t->length > ACPI_LIMIT)
+		return NULL;
+	uint8_t sum = 0;
+	for (uint32_t i = 0; i < t->length; i++)
+		sum += ((const uint8_t *)t)[i];
+	return sum == 0 ? t : NULL;
+}
+
+static uint64_t read_le(const uint8_t *p, unsigned n)
+{
+	uint64_t v = 0;
+	while (n--)
+		v = v << 8 | p[n];
+	return v;
+}
+
+/* The XSDT (64-bit entries) where the RSDP has one, else the RSDT. */
+static const struct sdt *root_table(const uint8_t *rsdp, unsigned *width)
+{
+	const struct sdt *x = rsdp[15] >= 2 ? table_at(read_le(rsdp + 24, 8), "XSDT") : NULL;
+	*width = x ? 8 : 4;
+	return x ? x : table_at(read_le(rsdp + 16, 4), "RSDT");
+}
+
+static const void *find_table(const uint8_t *rsdp, const char *sig)
+{
+	unsigned w;
+	const struct sdt *root = root_table(rsdp, &w);
+	const uint8_t *e = (const uint8_t *)(root + 1);
+	for (uint32_t i = 0; root && i + w <= root->length - sizeof(*root); i += w) {
+		const void *t = table_at(read_le(e + i, w), sig);
+		if (t)
+			return t;
+	}
+	return NULL;
+}
+
+static void add_cpu(struct boot_info *bi, uint32_t apic_id, uint32_t flags)
+{
+	if ((flags & 1) && bi->ncpus < MAX_CPUS) /* enabled */
+		bi->cpu_hwid[bi->ncpus++] = apic_id;
+}
+
+static void parse_madt(const struct sdt *m, struct boot_info *bi)
+{
+	const uint8_t *p = (const uint8_t *)m;
+	acpi.lapic_pa = read_le(p + 36, 4);
+	for (uint32_t off = 44; off + 2 <= m->length;) {
+		uint8_t type = p[off], len = p[off + 1];
+		if (len < 2 || off + len > m->length)
+			break;
+		const uint8_t *e = p + off;
+		if (type == 0 && len >= 8)
+			add_cpu(bi, e[3], (uint32_t)read_le(e + 4, 4));
+		else if (type == 9 && len >= 16)
+			add_cpu(bi, (uint32_t)read_le(e + 4, 4), (uint32_t)read_le(e + 8, 4));
+		else if (type == 1 && len >= 12 && !acpi.ioapic_pa) {
+			acpi.ioapic_pa = read_le(e + 4, 4);
+			acpi.ioapic_gsi_base = (unsigned)read_le(e + 8, 4);
+		} else if (type == 5 && len >= 12)
+			acpi.lapic_pa = read_le(e + 4, 8);
+		off += len;
+	}
+}
+
+/* \_S5 in the DSDT: NameOp "_S5_" PackageOp PkgLength NumElements, then
+ * SLP_TYPa as a byte constant, Zero or One.  The usual small AML scan. */
+static void find_s5(const struct sdt *dsdt)
+{
+	const uint8_t *p = (const uint8_t *)dsdt;
+	for (uint32_t i = sizeof(*dsdt); i + 10 < dsdt->length; i++) {
+		if (memcmp(p + i, "_S5_", 4) != 0 || p[i + 4] != 0x12)
+			continue;
+		const uint8_t *q = p + i + 5;
+		q += ((*q >> 6) & 3) + 1; /* PkgLength */
+		q++;                      /* NumElements */
+		acpi.slp_typ_s5 = *q == 0x0a ? q[1] : *q == 0x01 ? 1 : 0;
+		acpi.has_s5 = true;
+		return;
+	}
+}
+
+static void parse_fadt(const struct sdt *f)
+{
+	const uint8_t *p = (const uint8_t *)f;
+	if (f->length < 68)
+		return;
+	acpi.pm1a_cnt = (uint16_t)read_le(p + 64, 4);
+	uint64_t dsdt = f->length >= 148 ? read_le(p + 140, 8) : 0;
+	const struct sdt *d = table_at(dsdt ? dsdt : read_le(p + 40, 4), "DSDT");
+	if (d)
+		find_s5(d);
+}
+
+err_t acpi_parse(struct boot_info *bi)
+{
+	if (!pa_addr(bi->acpi_rsdp))
+		return E_NOENT;
+	const uint8_t *rsdp = phys_to_virt(pa_addr(bi->acpi_rsdp));
+	if (memcmp(rsdp, "RSD PTR ", 8) != 0)
+		return E_BADFMT;
+	const struct sdt *madt = find_table(rsdp, "APIC");
+	const struct sdt *fadt = find_table(rsdp, "FACP");
+	if (fadt)
+		parse_fadt(fadt);
+	if (!madt)
+		return E_NOENT;
+	parse_madt(madt, bi);
+	return bi->ncpus ? E_OK : E_NOENT;
+}
+
+_Noreturn void arch_poweroff(void)
+{
+	if (acpi.pm1a_cnt && acpi.has_s5)
+		outw(acpi.pm1a_cnt, (uint16_t)(acpi.slp_typ_s5 << 10 | 1 << 13));
+	for (const char *s = "Shutdown"; *s; s++) /* Bochs' shutdown port */
+		outb(0x8900, (uint8_t)*s);
+	arch_halt();
+}

@@ -1,0 +1,50 @@
+# x86_64: long mode on QEMU q35/pc, booted by GRUB (multiboot2) or by
+# Cairn's own UEFI loader (GNU-EFI) from OVMF.  SVM or VMX is checked at boot.
+CROSS_COMPILE ?=
+ARCH_CFLAGS := -m64 -mcmodel=kernel -mno-red-zone -mgeneral-regs-only \
+	-fno-pie -fno-pic
+ARCH_LDFLAGS := -static -no-pie -z max-page-size=4096 -z noexecstack \
+	--no-warn-rwx-segments
+ARCH_SRCS := arch/x86_64/head.S arch/x86_64/entry.S arch/x86_64/trampoline.S \
+	arch/x86_64/boot.c arch/x86_64/cpu.c arch/x86_64/trap.c arch/x86_64/mmu.c \
+	arch/x86_64/apic.c arch/x86_64/acpi.c arch/x86_64/smp.c arch/x86_64/virt.c
+KERNEL_IMAGE := $(BUILD)/cairn.elf
+KERNEL_LDS := arch/x86_64/kernel.ld
+
+QEMU := qemu-system-x86_64
+QEMU_MACHINE := -machine q35 -cpu qemu64,+svm,+npt
+OVMF_CODE := /usr/share/OVMF/OVMF_CODE_4M.fd
+OVMF_VARS := /usr/share/OVMF/OVMF_VARS_4M.fd
+# BOOT=multiboot2 (GRUB from an ISO, SeaBIOS) or BOOT=uefi (OVMF runs
+# BOOTX64.EFI, Cairn's loader, from a FAT image).
+QEMU_BOOT_multiboot2 = -cdrom $(BUILD)/cairn.iso
+QEMU_BOOT_uefi = -drive if=pflash,format=raw,readonly=on,file=$(OVMF_CODE) \
+	-drive if=pflash,format=raw,file=$(BUILD)/ovmf-vars.fd \
+	-drive file=$(BUILD)/esp.img,format=raw,if=virtio
+BOOTS := multiboot2 uefi
+
+# The UEFI loader: GNU-EFI's crt0 and linker script, then objcopy to PE.
+EFI_CFLAGS := -std=gnu11 -O2 -fno-stack-protector -fpic -fshort-wchar \
+	-mno-red-zone -DGNU_EFI_USE_MS_ABI -I/usr/include/efi \
+	-I/usr/include/efi/x86_64 $(WARN)
+$(BUILD)/efi/BOOTX64.EFI: arch/x86_64/efi/loader.c
+	@mkdir -p $(@D)
+	$(Q)gcc $(EFI_CFLAGS) -c $< -o $(@D)/loader.o
+	$(Q)ld -shared -Bsymbolic -nostdlib -T /usr/lib/elf_x86_64_efi.lds \
+		/usr/lib/crt0-efi-x86_64.o $(@D)/loader.o -L/usr/lib -lefi -lgnuefi \
+		-o $(@D)/loader.so
+	$(Q)objcopy -j .text -j .sdata -j .data -j .dynamic -j .dynsym -j .rel \
+		-j .rela -j .reloc --target=efi-app-x86_64 $(@D)/loader.so $@
+	@echo "  EFI     $@"
+
+$(BUILD)/cairn.iso: $(KERNEL_IMAGE) tools/mkiso.sh
+	$(Q)tools/mkiso.sh $@ $(KERNEL_IMAGE)
+	@echo "  ISO     $@"
+$(BUILD)/esp.img: $(KERNEL_IMAGE) $(BUILD)/efi/BOOTX64.EFI tools/mkesp.sh
+	$(Q)tools/mkesp.sh $@ $(BUILD)/efi/BOOTX64.EFI $(KERNEL_IMAGE)
+	@echo "  ESP     $@"
+$(BUILD)/ovmf-vars.fd:
+	$(Q)cp $(OVMF_VARS) $@
+
+_run: $(if $(filter uefi,$(BOOT)),$(BUILD)/esp.img $(BUILD)/ovmf-vars.fd,$(BUILD)/cairn.iso)
+QEMU_TEST_DEPS := $(BUILD)/cairn.iso $(BUILD)/esp.img $(BUILD)/efi/BOOTX64.EFI

@@ -1,0 +1,110 @@
+/* First C code on the boot CPU, in long mode on the boot page tables:
+ * read the multiboot2 information (from GRUB, or built by Cairn's UEFI
+ * loader in the same format), ACPI, then generic boot. */
+#include "arch/x86_64/x86.h"
+#include "hyp/arch.h"
+#include "hyp/boot.h"
+#include "hyp/console.h"
+#include "hyp/dtb.h"
+#include "hyp/printk.h"
+#include "hyp/string.h"
+
+#define COM1 0x3f8
+#define MB2_TAG_CMDLINE 1
+#define MB2_TAG_LOADER 2
+#define MB2_TAG_MMAP 6
+#define MB2_TAG_ACPI_OLD 14
+#define MB2_TAG_ACPI_NEW 15
+#define MB2_MEMORY_AVAILABLE 1
+#define LOW_MEMORY (1 * MiB)
+
+static struct boot_info boot_info;
+
+/* COM1 is the console: every PC and every QEMU x86 machine has it.  It is
+ * port I/O, not a DTB-described MMIO UART, so no UART driver is needed. */
+const struct uart_driver *const uart_drivers[] = { NULL };
+
+void arch_early_putc(char c)
+{
+	while (!(inb(COM1 + 5) & 0x20))
+		;
+	outb(COM1, (uint8_t)c);
+}
+
+void com1_init(void)
+{
+	outb(COM1 + 1, 0x00); /* no interrupts */
+	outb(COM1 + 3, 0x80); /* DLAB */
+	outb(COM1 + 0, 0x01); /* 115200 baud */
+	outb(COM1 + 1, 0x00);
+	outb(COM1 + 3, 0x03); /* 8N1 */
+	outb(COM1 + 2, 0xc7); /* FIFOs on */
+}
+
+/* Adjacent available entries merge (UEFI splits RAM by type, and every
+ * split-off type that is free after boot maps to "available"). */
+static void add_ram(struct boot_info *bi, uint64_t base, uint64_t len)
+{
+	struct mem_range *last = bi->nmem ? &bi->mem[bi->nmem - 1] : NULL;
+	if (last && range_end(*last) == base)
+		last->size += len;
+	else if (bi->nmem < BOOT_MAX_MEM)
+		bi->mem[bi->nmem++] = (struct mem_range){ pa_make(base), len };
+}
+
+static void parse_mmap(struct boot_info *bi, const uint8_t *tag, uint32_t size)
+{
+	uint32_t esize = *(const uint32_t *)(tag + 8);
+	for (uint32_t off = 16; esize >= 24 && off + esize <= size; off += esize) {
+		const uint8_t *e = tag + off;
+		uint64_t base, len;
+		uint32_t type;
+		memcpy(&base, e, 8);
+		memcpy(&len, e + 8, 8);
+		memcpy(&type, e + 16, 4);
+		if (type == MB2_MEMORY_AVAILABLE && len && base + len > base)
+			add_ram(bi, base, len);
+	}
+}
+
+static void parse_mbi(struct boot_info *bi, uint64_t mbi_pa, bool uefi)
+{
+	const uint8_t *mbi = phys_to_virt(mbi_pa);
+	uint32_t total = *(const uint32_t *)mbi;
+	bi->source = uefi ? "UEFI" : "multiboot2";
+	bi->bootargs = "";
+	for (uint32_t off = 8; off + 8 <= total;) {
+		const uint8_t *tag = mbi + off;
+		uint32_t type = *(const uint32_t *)tag, size = *(const uint32_t *)(tag + 4);
+		if (type == 0 || size < 8 || off + size > total)
+			break;
+		if (type == MB2_TAG_CMDLINE)
+			bi->bootargs = (const char *)tag + 8;
+		else if (type == MB2_TAG_LOADER)
+			printk("cairn: loaded by %s\n", (const char *)tag + 8);
+		else if (type == MB2_TAG_MMAP)
+			parse_mmap(bi, tag, size);
+		else if ((type == MB2_TAG_ACPI_OLD || type == MB2_TAG_ACPI_NEW) &&
+			 !(type == MB2_TAG_ACPI_OLD && pa_addr(bi->acpi_rsdp)))
+			bi->acpi_rsdp = pa_make(mbi_pa + off + 8);
+		off += ALIGN_UP(size, 8);
+	}
+	boot_reserve(bi, (struct mem_range){ pa_make(mbi_pa), total }, "boot info");
+	boot_reserve(bi, (struct mem_range){ pa_make(0), LOW_MEMORY },
+		     "low memory (BIOS, AP trampoline)");
+}
+
+_Noreturn void x86_boot(uint64_t mbi_pa, uint64_t from_uefi)
+{
+	struct boot_info *bi = &boot_info;
+	com1_init();
+	cpus[0].hwid = arch_cpu_hwid();
+	x86_cpu_setup(&cpus[0]);
+	parse_mbi(bi, mbi_pa, from_uefi);
+	if (bi->nmem == 0)
+		boot_fail("no available memory in the %s memory map", bi->source);
+	err_t e = acpi_parse(bi);
+	if (e)
+		boot_fail("ACPI: no usable MADT (%s)", err_str(e));
+	kernel_boot_info(bi);
+}

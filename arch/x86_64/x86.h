@@ -1,0 +1,80 @@
+/* Declarations shared between the x86_64 files (not part of the arch
+ * interface: generic code never includes this). */
+#pragma once
+#include "hyp/cpu.h"
+
+/* The kernel image is linked at KERNEL_VBASE + its physical address; RAM is
+ * direct-mapped at DIRECT_MAP (docs/ARCHITECTURE.md, memory layout). */
+#define KERNEL_VBASE 0xffffffff80000000ull
+#define DIRECT_MAP 0xffff800000000000ull
+#define TRAMPOLINE_PA 0x8000ull  /* AP start page (SIPI vector 0x08) */
+
+#define SEL_KCODE 0x08
+#define SEL_KDATA 0x10
+#define SEL_TSS(cpu) (0x28 + 16 * (cpu))
+
+#define VEC_TIMER 0xef
+#define VEC_SPURIOUS 0xff
+#define VEC_IRQ_BASE 0x20   /* IOAPIC pin n arrives as vector 0x20 + n */
+
+struct trap_frame {
+	uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
+	uint64_t rbp, rdi, rsi, rdx, rcx, rbx, rax;
+	uint64_t vector, error;
+	uint64_t rip, cs, rflags, rsp, ss; /* pushed by the CPU */
+};
+_Static_assert(sizeof(struct trap_frame) == 22 * 8, "entry.S frame");
+
+static inline void *phys_to_virt(uint64_t pa) { return (void *)(uintptr_t)(pa + DIRECT_MAP); }
+
+static inline uint64_t rdmsr(uint32_t msr)
+{
+	uint32_t lo, hi;
+	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+	return (uint64_t)hi << 32 | lo;
+}
+
+static inline void wrmsr(uint32_t msr, uint64_t v)
+{
+	__asm__ volatile("wrmsr" :: "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)));
+}
+
+static inline void cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
+{
+	__asm__ volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3])
+			 : "a"(leaf), "c"(sub));
+}
+
+static inline void outb(uint16_t port, uint8_t v) { __asm__ volatile("outb %0, %1" :: "a"(v), "Nd"(port)); }
+static inline void outw(uint16_t port, uint16_t v) { __asm__ volatile("outw %0, %1" :: "a"(v), "Nd"(port)); }
+static inline uint8_t inb(uint16_t port)
+{
+	uint8_t v;
+	__asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
+
+#define MSR_EFER 0xc0000080
+#define EFER_NXE (1ull << 11)
+#define EFER_SVME (1ull << 12)
+#define MSR_GS_BASE 0xc0000101
+
+/* What ACPI told us (acpi.c). */
+struct acpi_info {
+	uint64_t lapic_pa;
+	uint64_t ioapic_pa;
+	unsigned ioapic_gsi_base;
+	uint16_t pm1a_cnt;      /* PM1a control port, 0 if unknown */
+	uint16_t slp_typ_s5;    /* SLP_TYPa for S5 */
+	bool has_s5;
+};
+extern struct acpi_info acpi;
+struct boot_info;
+err_t acpi_parse(struct boot_info *bi);
+
+void x86_cpu_setup(struct cpu *c);      /* GDT, TSS, IDT, EFER, GS base */
+void x86_mmu_enable(void);              /* load the kernel's CR3 */
+void lapic_eoi(void);
+void lapic_send_init_sipi(uint32_t apic_id, uint8_t vector);
+uint64_t x86_boot_cr3(void);            /* boot tables (identity + high) */
+void com1_init(void);
