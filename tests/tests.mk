@@ -39,7 +39,7 @@ test-qemu: kernel $(QEMU_TEST_DEPS)
 	@python3 tests/qemu/run.py --arch $(ARCH) --build $(BUILD)
 
 # `make test` boots every architecture, whatever ARCH says.
-TEST_ARCHES := aarch64 riscv64
+TEST_ARCHES := aarch64 riscv64 x86_64
 test-qemu-%:
 	@$(MAKE) --no-print-directory ARCH=$* test-qemu
 

@@ -10,6 +10,7 @@ import argparse
 import os
 import re
 import selectors
+import signal
 import subprocess
 import sys
 import time
@@ -26,8 +27,14 @@ def run_one(sc, build, verbose):
     if verbose:
         print("  $ " + " ".join(argv))
     start = time.monotonic()
-    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    # Own process group, so that killing it takes any children (Bochs'
+    # stdin feeder) too.  stdin stays open for emulators that read it.
+    proc = subprocess.Popen(argv, stdin=subprocess.PIPE if sc.stdin else subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    if sc.stdin:
+        proc.stdin.write(sc.stdin)
+        proc.stdin.flush()
     sel = selectors.DefaultSelector()
     sel.register(proc.stdout, selectors.EVENT_READ)
     log = b""
@@ -73,8 +80,10 @@ def run_one(sc, build, verbose):
         if not expect and not sc.poweroff:
             break  # all seen; the kernel idles, so stop QEMU
     if proc.poll() is None:
-        proc.kill()
+        os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
+    if proc.stdin:
+        proc.stdin.close()
     return reason is None, reason, log.decode("utf-8", "replace"), time.monotonic() - start
 
 

@@ -1,6 +1,7 @@
 """QEMU scenarios per architecture: what to boot and what the console must say."""
 import os
 import re
+import shutil
 import subprocess
 
 UBOOT_ARM64 = "/usr/lib/u-boot/qemu_arm64/u-boot.bin"
@@ -11,7 +12,7 @@ SHIM_DTB_PA = 0x4c000000
 
 class Scenario:
     def __init__(self, name, argv, expect, poweroff=False, allow=(), timeout=60,
-                 prepare=None):
+                 prepare=None, stdin=None):
         self.name = name
         self._argv = argv          # build dir -> argv list
         self.expect = expect       # regexes, in console order
@@ -19,6 +20,7 @@ class Scenario:
         self.allow = allow         # fatal patterns this scenario expects
         self.timeout = timeout
         self.prepare = prepare     # build dir -> None, run first
+        self.stdin = stdin         # bytes fed to the emulator's stdin
 
     def argv(self, build):
         if self.prepare:
@@ -222,5 +224,104 @@ def riscv64(build):
     ]
 
 
+# ---- x86_64 --------------------------------------------------------------
+
+OVMF_CODE = "/usr/share/OVMF/OVMF_CODE_4M.fd"
+OVMF_VARS = "/usr/share/OVMF/OVMF_VARS_4M.fd"
+X86_OK = [r"x86_64 in long mode", r"Cairn uses SVM", r"virt: SVM enabled",
+          r"irq: local APIC", r"timer: \d+ Hz", BOOT_OK]
+
+
+def pc(machine="q35", smp=1, mem="512M", cpu="qemu64,+svm,+npt"):
+    return ["qemu-system-x86_64", "-machine", machine, "-cpu", cpu,
+            "-nographic", "-smp", str(smp), "-m", mem]
+
+
+def iso(build, args=""):
+    """A GRUB ISO whose multiboot2 command line is `args`."""
+    if not args:
+        return os.path.join(build, "cairn.iso")
+    path = os.path.join(build, "tests", "cairn-%s.iso" % re.sub(r"\W", "_", args))
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    sh("tools/mkiso.sh", path, os.path.join(build, "cairn.elf"), args)
+    return path
+
+
+def uefi(build, args=""):
+    """OVMF booting Cairn's loader from an ESP whose cairn.cmdline is `args`."""
+    d = os.path.join(build, "tests")
+    os.makedirs(d, exist_ok=True)
+    esp = os.path.join(d, "esp-%s.img" % re.sub(r"\W", "_", args or "plain"))
+    sh("tools/mkesp.sh", esp, os.path.join(build, "efi", "BOOTX64.EFI"),
+       os.path.join(build, "cairn.elf"), args)
+    variables = os.path.join(d, "ovmf-vars.fd")
+    shutil.copyfile(OVMF_VARS, variables)
+    return ["-drive", "if=pflash,format=raw,readonly=on,file=" + OVMF_CODE,
+            "-drive", "if=pflash,format=raw,file=" + variables,
+            "-drive", "file=%s,format=raw,if=virtio" % esp]
+
+
+BOCHSRC = """megs: 256
+cpu: model=corei7_skylake_x, count=1, ips=50000000
+romimage: file=/usr/share/bochs/BIOS-bochs-latest
+vgaromimage: file=/usr/share/bochs/VGABIOS-lgpl-latest
+ata0-master: type=cdrom, path=%s, status=inserted
+boot: cdrom
+com1: enabled=1, mode=file, dev=/dev/stdout
+display_library: rfb, options="timeout=0"
+log: /dev/null
+"""
+
+
+def bochs(build):
+    """Bochs 2.7 emulates VMX with EPT (QEMU's TCG does not)."""
+    rc = os.path.join(build, "tests", "bochsrc")
+    os.makedirs(os.path.dirname(rc), exist_ok=True)
+    with open(rc, "w") as f:
+        f.write(BOCHSRC % os.path.abspath(iso(build)))
+    return ["bochs", "-q", "-f", rc]
+
+
+def x86_64(build):
+    mm = "cairn.test=mm"
+    return [
+        Scenario("boot-multiboot2", lambda b: pc() + ["-cdrom", iso(b)],
+                 [r"loaded by GRUB 2"] + X86_OK),
+        Scenario("boot-uefi", lambda b: pc() + uefi(b),
+                 [r"cairn-efi: kernel loaded", r"loaded by Cairn UEFI loader"] + X86_OK,
+                 timeout=90),
+        Scenario("pc-i440fx", lambda b: pc(machine="pc", smp=2) + ["-cdrom", iso(b)],
+                 [r"IOAPIC at 0xfec00000", r"cairn: boot ok \(2 of 2 cpus"]),
+        Scenario("smp4", lambda b: pc(smp=4) + ["-cdrom", iso(b)],
+                 [r"cpu1 online", r"cpu2 online", r"cpu3 online",
+                  r"cairn: boot ok \(4 of 4 cpus"]),
+        Scenario("mem-128m", lambda b: pc(mem="128M") + ["-cdrom", iso(b, mm)],
+                 [r"ram +0x0000100000-0x0007fdefff",
+                  r"reserved +0x0000000000-0x00000fffff +1024 KiB +low memory",
+                  r"mm: selftest passed: \d+ pages handed out, 0 outside RAM or reserved",
+                  BOOT_OK]),
+        Scenario("mem-2g", lambda b: pc(mem="2G", smp=2) + ["-cdrom", iso(b, mm)],
+                 [r"ram +0x0000100000-0x007ffdefff", r"mm: selftest passed",
+                  r"cairn: boot ok \(2 of 2 cpus"]),
+        Scenario("uefi-memory-map", lambda b: pc(smp=2) + uefi(b, mm),
+                 [r"cairn: bootargs \"cairn.test=mm\"", r"mem: \d+ range",
+                  r"mm: selftest passed: \d+ pages handed out, 0 outside RAM or reserved",
+                  r"cairn: boot ok \(2 of 2 cpus"], timeout=90),
+        Scenario("no-svm-no-vmx", lambda b: pc(cpu="qemu64,-svm") + ["-cdrom", iso(b)],
+                 [r"VMX absent; Cairn uses none",
+                  r"neither SVM with nested paging nor VMX with EPT", r"powering off"],
+                 poweroff=True),
+        Scenario("unexpected-exception", lambda b: pc() + ["-cdrom", iso(b, "cairn.test=fault")],
+                 [r"unexpected exception: #PF page fault \(vector 14\) on cpu0",
+                  r"page not present on write, kernel mode, CR2 0x0000000000000010",
+                  r"r15 ", r"PANIC on cpu0 at arch/x86_64/trap.c"],
+                 allow=("PANIC", "unexpected exception")),
+        Scenario("bochs-vmx", bochs,
+                 [r"Cairn uses VMX", r"virt: VMX with EPT, VMXON ok",
+                  r"x2APIC mode", r"TSC-deadline mode", BOOT_OK],
+                 stdin=b"c\n", timeout=120),
+    ]
+
+
 def for_arch(arch, build):
-    return {"aarch64": aarch64, "riscv64": riscv64}[arch](build)
+    return {"aarch64": aarch64, "riscv64": riscv64, "x86_64": x86_64}[arch](build)

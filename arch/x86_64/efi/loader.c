@@ -1,0 +1,199 @@
+/* Cairn's UEFI loader (BOOTX64.EFI, built with Debian's GNU-EFI).
+ *
+ * Loads \cairn.elf from its own volume at the physical addresses of its
+ * segments, reads the command line from \cairn.cmdline, finds the ACPI
+ * RSDP, exits boot services and enters the kernel's 64-bit entry with a
+ * multiboot2-format information structure, so that the kernel reads one
+ * format whichever way it was booted (arch/x86_64/boot.c). */
+#include <efi.h>
+#include <efilib.h>
+#include <elf.h>
+
+#define MB2_TAG_CMDLINE 1
+#define MB2_TAG_LOADER 2
+#define MB2_TAG_MMAP 6
+#define MB2_TAG_ACPI_OLD 14
+#define MB2_TAG_ACPI_NEW 15
+#define MBI_SIZE (64 * 1024)
+
+static EFI_FILE_HANDLE root;
+
+static EFI_STATUS fail(const CHAR16 *what, EFI_STATUS s)
+{
+	Print(L"cairn-efi: %s: %r\n", what, s);
+	return s;
+}
+
+/* Read a whole file into pool memory; *size gets its length. */
+static EFI_STATUS read_file(const CHAR16 *name, void **buf, UINTN *size)
+{
+	EFI_FILE_HANDLE f;
+	EFI_STATUS s = root->Open(root, &f, (CHAR16 *)name, EFI_FILE_MODE_READ, 0);
+	if (EFI_ERROR(s))
+		return s;
+	EFI_FILE_INFO *info = LibFileInfo(f);
+	if (!info) {
+		f->Close(f);
+		return EFI_DEVICE_ERROR;
+	}
+	*size = info->FileSize;
+	FreePool(info);
+	*buf = AllocatePool(*size + 1);
+	s = *buf ? f->Read(f, size, *buf) : EFI_OUT_OF_RESOURCES;
+	if (!EFI_ERROR(s))
+		((char *)*buf)[*size] = 0;
+	f->Close(f);
+	return s;
+}
+
+/* Copy each PT_LOAD to its physical address; returns the entry's PA. */
+static EFI_STATUS load_elf(const uint8_t *file, UINTN size, UINT64 *entry)
+{
+	const Elf64_Ehdr *eh = (const Elf64_Ehdr *)file;
+	if (size < sizeof(*eh) || eh->e_ident[EI_MAG0] != ELFMAG0 ||
+	    eh->e_ident[EI_CLASS] != ELFCLASS64 || eh->e_machine != EM_X86_64 ||
+	    eh->e_phoff + (UINT64)eh->e_phnum * sizeof(Elf64_Phdr) > size)
+		return EFI_LOAD_ERROR;
+	*entry = 0;
+	for (unsigned i = 0; i < eh->e_phnum; i++) {
+		const Elf64_Phdr *ph = (const Elf64_Phdr *)(file + eh->e_phoff) + i;
+		if (ph->p_type != PT_LOAD)
+			continue;
+		if (ph->p_offset + ph->p_filesz > size || ph->p_filesz > ph->p_memsz)
+			return EFI_LOAD_ERROR;
+		EFI_PHYSICAL_ADDRESS pa = ph->p_paddr & ~0xfffull;
+		UINTN pages = (ph->p_paddr + ph->p_memsz - pa + 0xfff) / 0x1000;
+		EFI_STATUS s = BS->AllocatePages(AllocateAddress, EfiLoaderData, pages, &pa);
+		if (EFI_ERROR(s))
+			return s;
+		CopyMem((void *)ph->p_paddr, (void *)(file + ph->p_offset), ph->p_filesz);
+		SetMem((void *)(ph->p_paddr + ph->p_filesz), ph->p_memsz - ph->p_filesz, 0);
+		if (eh->e_entry >= ph->p_vaddr && eh->e_entry < ph->p_vaddr + ph->p_memsz)
+			*entry = eh->e_entry - ph->p_vaddr + ph->p_paddr;
+	}
+	return *entry ? EFI_SUCCESS : EFI_LOAD_ERROR;
+}
+
+static EFI_GUID acpi20_guid = ACPI_20_TABLE_GUID, acpi10_guid = ACPI_TABLE_GUID;
+
+static void *find_rsdp(int *version)
+{
+	for (UINTN i = 0; i < ST->NumberOfTableEntries; i++) {
+		EFI_CONFIGURATION_TABLE *t = &ST->ConfigurationTable[i];
+		if (!CompareGuid(&t->VendorGuid, &acpi20_guid)) {
+			*version = 2;
+			return t->VendorTable;
+		}
+	}
+	for (UINTN i = 0; i < ST->NumberOfTableEntries; i++) {
+		EFI_CONFIGURATION_TABLE *t = &ST->ConfigurationTable[i];
+		if (!CompareGuid(&t->VendorGuid, &acpi10_guid)) {
+			*version = 1;
+			return t->VendorTable;
+		}
+	}
+	return NULL;
+}
+
+/* Multiboot2 information, built in place. */
+struct mbi { uint8_t *base; UINT32 off; };
+
+static void *tag(struct mbi *m, UINT32 type, UINT32 size)
+{
+	uint8_t *t = m->base + m->off;
+	((UINT32 *)t)[0] = type;
+	((UINT32 *)t)[1] = size;
+	m->off += (size + 7) & ~7u;
+	return t + 8;
+}
+
+static void tag_string(struct mbi *m, UINT32 type, const char *s)
+{
+	UINT32 n = 0;
+	while (s[n])
+		n++;
+	CopyMem(tag(m, type, 8 + n + 1), (void *)s, n + 1);
+}
+
+/* UEFI types that are free once boot services are gone count as available. */
+static UINT32 mb2_type(UINT32 efi_type)
+{
+	switch (efi_type) {
+	case EfiConventionalMemory: case EfiBootServicesCode:
+	case EfiBootServicesData: case EfiLoaderCode: case EfiLoaderData:
+		return 1;
+	case EfiACPIReclaimMemory: return 3;
+	case EfiACPIMemoryNVS: return 4;
+	default: return 2;
+	}
+}
+
+static void tag_mmap(struct mbi *m, EFI_MEMORY_DESCRIPTOR *map, UINTN size, UINTN dsize)
+{
+	UINTN n = size / dsize;
+	UINT32 *t = tag(m, MB2_TAG_MMAP, 16 + 24 * n);
+	t[0] = 24; /* entry size */
+	t[1] = 0;  /* entry version */
+	uint8_t *e = (uint8_t *)(t + 2);
+	for (UINTN i = 0; i < n; i++, e += 24) {
+		EFI_MEMORY_DESCRIPTOR *d = (void *)((uint8_t *)map + i * dsize);
+		*(UINT64 *)e = d->PhysicalStart;
+		*(UINT64 *)(e + 8) = d->NumberOfPages * 4096;
+		*(UINT32 *)(e + 16) = mb2_type(d->Type);
+		*(UINT32 *)(e + 20) = 0;
+	}
+}
+
+EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
+{
+	InitializeLib(image, systab);
+	EFI_LOADED_IMAGE *li;
+	EFI_STATUS s = BS->HandleProtocol(image, &LoadedImageProtocol, (void **)&li);
+	if (EFI_ERROR(s) || !(root = LibOpenRoot(li->DeviceHandle)))
+		return fail(L"cannot open the boot volume", s);
+	void *elf, *cmdline = NULL;
+	UINTN elf_size, cmd_size;
+	UINT64 entry;
+	if (EFI_ERROR((s = read_file(L"\\cairn.elf", &elf, &elf_size))))
+		return fail(L"reading \\cairn.elf", s);
+	if (EFI_ERROR(read_file(L"\\cairn.cmdline", &cmdline, &cmd_size)))
+		cmdline = NULL;
+	if (EFI_ERROR((s = load_elf(elf, elf_size, &entry))))
+		return fail(L"loading \\cairn.elf", s);
+	int acpi_version = 0;
+	void *rsdp = find_rsdp(&acpi_version);
+
+	EFI_PHYSICAL_ADDRESS mbi_pa = 0xffffffff; /* the kernel reads it below 4 GiB */
+	UINTN map_cap = MBI_SIZE / 2;
+	EFI_MEMORY_DESCRIPTOR *map;
+	if (EFI_ERROR((s = BS->AllocatePages(AllocateMaxAddress, EfiLoaderData,
+					     MBI_SIZE / 4096, &mbi_pa))) ||
+	    EFI_ERROR((s = BS->AllocatePool(EfiLoaderData, map_cap, (void **)&map))))
+		return fail(L"allocating boot information", s);
+	Print(L"cairn-efi: kernel loaded, entry at 0x%lx; exiting boot services\n", entry);
+
+	UINTN map_size, key, dsize;
+	UINT32 dver;
+	for (int tries = 0;; tries++) {
+		map_size = map_cap;
+		s = BS->GetMemoryMap(&map_size, map, &key, &dsize, &dver);
+		if (!EFI_ERROR(s) && !EFI_ERROR((s = BS->ExitBootServices(image, key))))
+			break;
+		if (tries == 3)
+			return fail(L"ExitBootServices", s);
+	}
+	/* No boot services from here: build the information and go. */
+	struct mbi m = { (uint8_t *)mbi_pa, 8 };
+	tag_string(&m, MB2_TAG_LOADER, "Cairn UEFI loader (GNU-EFI)");
+	tag_string(&m, MB2_TAG_CMDLINE, cmdline ? (const char *)cmdline : "");
+	if (rsdp)
+		CopyMem(tag(&m, acpi_version == 2 ? MB2_TAG_ACPI_NEW : MB2_TAG_ACPI_OLD,
+			    8 + (acpi_version == 2 ? 36 : 20)), rsdp,
+			acpi_version == 2 ? 36 : 20);
+	tag_mmap(&m, map, map_size, dsize);
+	tag(&m, 0, 8);
+	((UINT32 *)m.base)[0] = m.off;
+	((UINT32 *)m.base)[1] = 0;
+	((void (*)(UINT64))entry)(mbi_pa);
+	return EFI_LOAD_ERROR; /* not reached */
+}
