@@ -94,6 +94,39 @@ static void parse_mbi(struct boot_info *bi, uint64_t mbi_pa, bool uefi)
 		     "low memory (BIOS, AP trampoline)");
 }
 
+/* The boot tables cover 4 GiB, but generic boot links free memory through
+ * the direct map before the kernel's own tables exist.  Higher RAM gets
+ * 1 GiB pages in the boot tables; without them (qemu64 lacks pdpe1gb) it is
+ * left out.  Either way nothing above 512 GiB (one PDPT) is used yet. */
+static void boot_map_high_ram(struct boot_info *bi)
+{
+	extern uint64_t boot_pdpt_low[512];
+	uint32_t r[4];
+	cpuid(0x80000001, 0, r);
+	uint64_t limit = (r[3] & (1u << 26)) ? 512 * GiB : 4 * GiB;
+	uint64_t hi = 0;
+	unsigned kept = 0;
+	bool clipped = false;
+	for (unsigned i = 0; i < bi->nmem; i++) {
+		struct mem_range m = bi->mem[i];
+		clipped |= range_end(m) > limit;
+		if (m.base.pa >= limit)
+			continue;
+		m.size = MIN(m.size, limit - m.base.pa);
+		bi->mem[kept++] = m;
+		hi = MAX(hi, range_end(m));
+	}
+	bi->nmem = kept;
+	if (limit == 4 * GiB) {
+		if (clipped)
+			printk("cairn: RAM above 4 GiB left unused: no 1 GiB pages (pdpe1gb)\n");
+		return;
+	}
+	for (uint64_t g = 4; g < ALIGN_UP(hi, GiB) / GiB; g++)
+		boot_pdpt_low[g] = g << 30 | 0x83; /* present, writable, 1 GiB */
+	__asm__ volatile("mov %%cr3, %%rax; mov %%rax, %%cr3" ::: "rax", "memory");
+}
+
 _Noreturn void x86_boot(uint64_t mbi_pa, uint64_t from_uefi)
 {
 	struct boot_info *bi = &boot_info;
@@ -101,6 +134,7 @@ _Noreturn void x86_boot(uint64_t mbi_pa, uint64_t from_uefi)
 	cpus[0].hwid = arch_cpu_hwid();
 	x86_cpu_setup(&cpus[0]);
 	parse_mbi(bi, mbi_pa, from_uefi);
+	boot_map_high_ram(bi);
 	if (bi->nmem == 0)
 		boot_fail("no available memory in the %s memory map", bi->source);
 	err_t e = acpi_parse(bi);

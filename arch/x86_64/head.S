@@ -130,7 +130,8 @@ boot_pml4:
 	.quad	PA(boot_pdpt_low) + 3   /* 256: DIRECT_MAP, first 4 GiB */
 	.fill	254, 8, 0
 	.quad	PA(boot_pdpt_high) + 3  /* 511: KERNEL_VBASE */
-boot_pdpt_low:
+	.globl	boot_pdpt_low
+boot_pdpt_low:                          /* x86_boot adds 1 GiB pages above 4 GiB */
 	.quad	PA(boot_pd) + 0x0003
 	.quad	PA(boot_pd) + 0x1003
 	.quad	PA(boot_pd) + 0x2003

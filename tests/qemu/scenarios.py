@@ -303,6 +303,13 @@ def x86_64(build):
         Scenario("mem-2g", lambda b: pc(mem="2G", smp=2) + ["-cdrom", iso(b, mm)],
                  [r"ram +0x0000100000-0x007ffdefff", r"mm: selftest passed",
                   r"cairn: boot ok \(2 of 2 cpus"]),
+        Scenario("mem-6g-1g-pages", lambda b: pc(mem="6G", smp=2, cpu="qemu64,+svm,+npt,+pdpe1gb")
+                 + ["-cdrom", iso(b)],
+                 [r"ram +0x0100000000-0x01ffffffff", r"mm: buddy \d+ of \d+ pages free \(61\d\d MiB\)",
+                  r"cairn: boot ok \(2 of 2 cpus"]),
+        Scenario("mem-6g-no-1g-pages", lambda b: pc(mem="6G") + ["-cdrom", iso(b)],
+                 [r"RAM above 4 GiB left unused: no 1 GiB pages",
+                  r"mm: buddy \d+ of \d+ pages free \(20\d\d MiB\)", BOOT_OK]),
         Scenario("uefi-memory-map", lambda b: pc(smp=2) + uefi(b, mm),
                  [r"cairn: bootargs \"cairn.test=mm\"", r"mem: \d+ range",
                   r"mm: selftest passed: \d+ pages handed out, 0 outside RAM or reserved",
