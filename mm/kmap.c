@@ -5,6 +5,15 @@
 #include "mm/buddy.h"
 #include "mm/kmap.h"
 
+/* Where the image is linked and where it lies. */
+struct kimage {
+	uint64_t text, text_end, rodata, rodata_end, data, end; /* VAs */
+	paddr_t pa;                                           /* of `text` */
+};
+
+extern char __text_start[], __text_end[], __rodata_start[], __rodata_end[];
+extern char __data_start[], _end[];
+
 static struct pt kernel_pt;
 static spinlock_t kernel_pt_lock = SPINLOCK_INIT;
 
@@ -55,8 +64,15 @@ static err_t map_ram(const struct boot_info *bi, const struct kimage *img)
 }
 
 err_t kmap_init(const struct pt_format *fmt, const struct boot_info *bi,
-		struct buddy *pages, const struct kimage *img)
+		struct buddy *pages, uint64_t image_offset)
 {
+	const struct kimage image = {
+		(uintptr_t)__text_start, (uintptr_t)__text_end,
+		(uintptr_t)__rodata_start, (uintptr_t)__rodata_end,
+		(uintptr_t)__data_start, (uintptr_t)_end,
+		pa_make((uintptr_t)__text_start - image_offset),
+	};
+	const struct kimage *img = &image;
 	err_t e = pt_init(&kernel_pt, fmt, alloc_table, pages, pages->dm_offset);
 	if (e || (e = map_ram(bi, img)) ||
 	    (e = map_image(img, img->text, img->text_end, PT_X)) ||

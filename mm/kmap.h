@@ -8,18 +8,13 @@
 struct boot_info;
 struct buddy;
 
-/* Where the image is linked and where it lies (from the linker script). */
-struct kimage {
-	uint64_t text, text_end, rodata, rodata_end, data, end; /* VAs */
-	paddr_t pa;                                           /* of `text` */
-};
-
 /* Build the tables: RAM at pa + dm_offset read-write and never executable,
  * except where the image lies when it is linked there itself (an
  * identity-mapped kernel); the image's sections text RX, rodata R, data RW;
- * and the console's MMIO page. */
+ * and the console's MMIO page.  The image's sections are the linker
+ * script's symbols; it lies at VA - image_offset physically. */
 err_t kmap_init(const struct pt_format *fmt, const struct boot_info *bi,
-		struct buddy *pages, const struct kimage *img);
+		struct buddy *pages, uint64_t image_offset);
 /* Map a device range uncached and non-executable at pa + dm_offset; pages
  * already mapped stay as they are.  The caller orders the table writes
  * before use (barriers differ per architecture). */

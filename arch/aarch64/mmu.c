@@ -35,8 +35,6 @@ static const struct pt_format el2_stage1 = {
 static uint64_t tcr_value;
 static bool mmu_on;
 
-extern char __text_start[], __text_end[], __rodata_start[], __rodata_end[];
-extern char __data_start[], _end[];
 
 uint64_t arch_direct_map_offset(void) { return 0; }
 bool arch_mmu_enabled(void) { return mmu_on; }
@@ -56,13 +54,7 @@ void aarch64_mmu_enable(void)
 
 err_t arch_mmu_init(const struct boot_info *bi, struct buddy *pages)
 {
-	const struct kimage img = {
-		(uintptr_t)__text_start, (uintptr_t)__text_end,
-		(uintptr_t)__rodata_start, (uintptr_t)__rodata_end,
-		(uintptr_t)__data_start, (uintptr_t)_end,
-		pa_make((uintptr_t)__text_start),
-	};
-	err_t e = kmap_init(&el2_stage1, bi, pages, &img);
+	err_t e = kmap_init(&el2_stage1, bi, pages, 0);
 	if (e)
 		return e;
 	uint64_t parange = read_sysreg(id_aa64mmfr0_el1) & 7;

@@ -38,8 +38,6 @@ static const struct pt_format sv39 = SV_FORMAT(3), sv48 = SV_FORMAT(4);
 static uint64_t satp_value;
 static bool mmu_on;
 
-extern char __text_start[], __text_end[], __rodata_start[], __rodata_end[];
-extern char __data_start[], _end[];
 
 uint64_t arch_direct_map_offset(void) { return 0; }
 bool arch_mmu_enabled(void) { return mmu_on; }
@@ -65,14 +63,8 @@ static bool use_sv48(const struct boot_info *bi)
 
 err_t arch_mmu_init(const struct boot_info *bi, struct buddy *pages)
 {
-	const struct kimage img = {
-		(uintptr_t)__text_start, (uintptr_t)__text_end,
-		(uintptr_t)__rodata_start, (uintptr_t)__rodata_end,
-		(uintptr_t)__data_start, (uintptr_t)_end,
-		pa_make((uintptr_t)__text_start),
-	};
 	bool big = use_sv48(bi);
-	err_t e = kmap_init(big ? &sv48 : &sv39, bi, pages, &img);
+	err_t e = kmap_init(big ? &sv48 : &sv39, bi, pages, 0);
 	if (e)
 		return e;
 	uint64_t mode = big ? SATP_MODE_SV48 : SATP_MODE_SV39;

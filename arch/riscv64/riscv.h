@@ -10,7 +10,6 @@
 #define csr_clear(csr, v) __asm__ volatile("csrc " #csr ", %0" :: "rK"((uint64_t)(v)) : "memory")
 
 #define SSTATUS_SIE (1ull << 1)
-#define SIE_STIE (1ull << 5)
 #define SIE_SEIE (1ull << 9)
 #define SCAUSE_IRQ (1ull << 63)
 #define IRQ_S_TIMER 5

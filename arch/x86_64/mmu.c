@@ -29,8 +29,7 @@ static const struct pt_format x86_4level = {
 	.attr_clear = { [1] = NX },
 };
 
-extern char __text_start[], __text_end[], __rodata_start[], __rodata_end[];
-extern char __data_start[], _end[], _start_va[];
+extern char _start_va[], _end[];
 static uint64_t cr3;
 
 uint64_t arch_direct_map_offset(void) { return DIRECT_MAP; }
@@ -46,13 +45,7 @@ void x86_mmu_enable(void) { __asm__ volatile("mov %0, %%cr3" :: "r"(cr3) : "memo
 
 err_t arch_mmu_init(const struct boot_info *bi, struct buddy *pages)
 {
-	const struct kimage img = {
-		(uintptr_t)__text_start, (uintptr_t)__text_end,
-		(uintptr_t)__rodata_start, (uintptr_t)__rodata_end,
-		(uintptr_t)__data_start, (uintptr_t)_end,
-		pa_make((uintptr_t)__text_start - KERNEL_VBASE),
-	};
-	err_t e = kmap_init(&x86_4level, bi, pages, &img);
+	err_t e = kmap_init(&x86_4level, bi, pages, KERNEL_VBASE);
 	if (e)
 		return e;
 	cr3 = pa_addr(kmap_root());

@@ -10,7 +10,6 @@
 #define TRAMPOLINE_PA 0x8000ull  /* AP start page (SIPI vector 0x08) */
 
 #define SEL_KCODE 0x08
-#define SEL_KDATA 0x10
 #define SEL_TSS(cpu) (0x28 + 16 * (cpu))
 
 #define VEC_TIMER 0xef
@@ -76,5 +75,4 @@ void x86_cpu_setup(struct cpu *c);      /* GDT, TSS, IDT, EFER, GS base */
 void x86_mmu_enable(void);              /* load the kernel's CR3 */
 void lapic_eoi(void);
 void lapic_send_init_sipi(uint32_t apic_id, uint8_t vector);
-uint64_t x86_boot_cr3(void);            /* boot tables (identity + high) */
 void com1_init(void);
