@@ -31,11 +31,16 @@ WARN := -Wall -Wextra -Werror
 KCFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-builtin -fno-common \
 	-fno-stack-protector -fno-omit-frame-pointer -fvisibility=hidden \
 	-fno-asynchronous-unwind-tables -MMD -MP \
-	-I. -Ihyp/libfdt -I$(LIBFDT_DIR) $(ARCH_CFLAGS)
+	-I. -Iinclude -Iarch/$(ARCH)/include -Ihyp/libfdt -I$(LIBFDT_DIR) $(ARCH_CFLAGS)
 
 GENERIC_SRCS := hyp/boot.c hyp/console.c hyp/dtb.c hyp/irq.c hyp/kmem.c \
 	hyp/panic.c hyp/printk.c hyp/selftest.c hyp/smp.c hyp/string.c \
-	mm/buddy.c mm/kmap.c mm/memmap.c mm/pmem.c mm/pt.c mm/slab.c
+	hyp/obj.c hyp/runq.c hyp/sched.c hyp/thread.c hyp/kernel.c hyp/root.c \
+	hyp/root_image.S hyp/syscall.c hyp/sys_thread.c hyp/sys_debug.c \
+	hyp/irq_handler.c cap/cdt.c cap/cspace.c cap/cnode.c cap/sys_cnode.c \
+	ipc/endpoint.c ipc/notification.c \
+	mm/buddy.c mm/kmap.c mm/memmap.c mm/pmem.c mm/pt.c mm/slab.c \
+	mm/memory.c mm/aspace.c mm/sys_memory.c mm/sys_aspace.c
 KOBJS := $(patsubst %,$(BUILD)/obj/%.o,$(basename $(ARCH_SRCS) $(GENERIC_SRCS)))
 FDTOBJS := $(patsubst %.c,$(BUILD)/libfdt/%.o,$(LIBFDT_SRCS))
 
@@ -69,6 +74,22 @@ $(LIBFDT_FILES) &:
 $(KOBJS): | $(LIBFDT_DIR)/libfdt.h
 
 -include $(KOBJS:.o=.d) $(FDTOBJS:.o=.d)
+
+# The root task (servers/root), built for the ports that run native threads
+# (USER_ARCH := 1 in arch.mk) and linked into the kernel image.
+ifeq ($(USER_ARCH),1)
+USER_CFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-builtin -fno-pie -no-pie \
+	-fno-stack-protector -nostdlib -static -Wl,--build-id=none -I. -Iinclude $(USER_ARCH_CFLAGS) $(WARN)
+ROOT_SRCS := servers/lib/crt0.S servers/lib/ulib.c servers/lib/ring.c \
+	$(wildcard servers/root/*.c)
+ROOT_ELF := $(BUILD)/root/root.elf
+$(ROOT_ELF): $(ROOT_SRCS) servers/root/root.ld $(wildcard servers/lib/*.h servers/root/*.h include/cairn/*.h)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(USER_CFLAGS) -T servers/root/root.ld -o $@ $(filter %.c %.S,$^) -lgcc
+	@echo "  LD      $@"
+$(BUILD)/obj/hyp/root_image.o: $(ROOT_ELF)
+$(BUILD)/obj/hyp/root_image.o: KCFLAGS += -DROOT_ELF='"$(ROOT_ELF)"'
+endif
 
 deps:
 	@tools/deps.sh

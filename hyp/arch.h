@@ -57,3 +57,25 @@ uint64_t arch_timer_freq(void);          /* ticks per second */
 uint64_t arch_timer_now(void);
 void arch_timer_oneshot(uint64_t deadline);
 void arch_timer_stop(void);
+
+/* --- Native threads -------------------------------------------------------
+ * A native address space is the user page-table format below (AArch64: a
+ * stage-2 table, the kernel keeps its own EL2 regime), tagged with a VMID. */
+#include <arch_regs.h>
+/* The format of native address spaces; NULL while this port has none. */
+const struct pt_format *arch_user_pt_format(void);
+unsigned arch_vmid_bits(void);
+/* TLB maintenance, broadcast to every CPU: one page of one address space,
+ * or every entry of every address space. */
+void arch_tlb_flush_page(unsigned vmid, uint64_t va);
+void arch_tlb_flush_all(void);
+/* A new thread's registers: user mode, interrupts enabled, all else zero. */
+void arch_regs_init(struct arch_regs *r);
+/* Load the address space and registers and drop to user mode. */
+_Noreturn void arch_user_enter(struct arch_regs *r, paddr_t root, unsigned vmid);
+/* Interrupt another CPU so that it enters the kernel and reschedules. */
+void arch_ipi_send(unsigned cpu);
+/* The interrupt line that carries IPIs (the kernel keeps it). */
+unsigned arch_ipi_irq(void);
+/* Per-CPU set-up for running native threads (before the first one runs). */
+void arch_user_init_cpu(void);

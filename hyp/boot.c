@@ -5,6 +5,8 @@
 
 #include "hyp/arch.h"
 #include "hyp/boot.h"
+#include "hyp/kernel.h"
+#include "hyp/root.h"
 #include "hyp/console.h"
 #include "hyp/cpu.h"
 #include "hyp/kmem.h"
@@ -120,6 +122,13 @@ _Noreturn void kernel_boot(struct boot_info *bi)
 	uint64_t ms = arch_timer_now() * 1000 / arch_timer_freq();
 	printk("cairn: boot ok (%u of %u cpus, %lu MiB free, %lu ms since reset)\n",
 	       n, bi->ncpus, kmem_pages.free_pages * PAGE_SIZE / MiB, ms);
-	for (;;)
-		arch_wait_for_interrupt();
+	if (!arch_user_pt_format()) {
+		printk("cairn: no native threads on this port yet\n");
+		for (;;)
+			arch_wait_for_interrupt();
+	}
+	spin_lock(&bkl);
+	root_task_create(bi);
+	spin_unlock(&bkl);
+	kernel_start_cpu();
 }

@@ -3,12 +3,15 @@
 #pragma once
 #include "hyp/dtb.h"
 
+struct aspace;
+
 struct cpu {
 	uintptr_t stack_top;          /* first: entry code loads it (offset 0) */
 	unsigned id;                  /* logical index, boot CPU is 0 */
 	uint64_t hwid;                /* MPIDR affinity / hart id / APIC id */
 	volatile bool online;
 	volatile uint64_t timer_fired; /* timer count when its interrupt came */
+	struct aspace *active_as;     /* address space whose VMID it holds */
 };
 
 extern struct cpu cpus[MAX_CPUS];

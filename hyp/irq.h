@@ -9,3 +9,5 @@ typedef void (*irq_handler_t)(unsigned irq);
 void irq_register(unsigned irq, irq_handler_t fn);
 /* Called by the architecture's trap code with the acknowledged interrupt. */
 void irq_dispatch(unsigned irq);
+/* Keep a line from user-level handlers (hyp/irq_handler.c). */
+void irq_reserve(unsigned irq);

@@ -7,7 +7,13 @@ static const char *const err_names[] = {
 	[E_INVAL] = "invalid",   [E_RANGE] = "out of range",
 	[E_OVERLAP] = "overlap", [E_NOENT] = "not found",
 	[E_BADFMT] = "bad format", [E_FULL] = "table full",
+	[E_BADCAP] = "bad capability", [E_BADTYPE] = "wrong object type",
+	[E_RIGHTS] = "missing right", [E_ALIGN] = "misaligned",
+	[E_SLOT] = "slot in use", [E_BUSY] = "busy", [E_PRIO] = "priority above MCP",
+	[E_CANCELLED] = "cancelled", [E_WOULDBLOCK] = "would block",
+	[E_NOSYS] = "no such system call",
 };
+_Static_assert(ARRAY_SIZE(err_names) == E_COUNT, "a name for every error");
 
 const char *err_str(err_t e)
 {

@@ -2,6 +2,7 @@
 #include "hyp/arch.h"
 #include "hyp/cpu.h"
 #include "hyp/irq.h"
+#include "hyp/kernel.h"
 #include "hyp/kmem.h"
 #include "hyp/printk.h"
 
@@ -41,6 +42,8 @@ _Noreturn void smp_secondary_main(struct cpu *c)
 	printk("smp: cpu%u online (hwid 0x%lx), timer interrupt after %lu us\n",
 	       c->id, c->hwid, us);
 	__atomic_store_n(&c->online, true, __ATOMIC_RELEASE);
+	if (arch_user_pt_format())
+		kernel_start_cpu();
 	for (;;)
 		arch_wait_for_interrupt();
 }

@@ -34,16 +34,6 @@ static inline uint64_t range_end(struct mem_range r) { return r.base.pa + r.size
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
 #define MAX(a, b) ((a) > (b) ? (a) : (b))
 
-/* Kernel error codes.  Negative in return values; 0 is success. */
-typedef enum {
-	E_OK = 0,
-	E_NOMEM,     /* allocator exhausted */
-	E_INVAL,     /* malformed argument */
-	E_RANGE,     /* address or size out of range */
-	E_OVERLAP,   /* ranges that must be disjoint overlap */
-	E_NOENT,     /* required entry absent */
-	E_BADFMT,    /* malformed input structure (DTB header, ...) */
-	E_FULL,      /* a fixed-size table is full */
-} err_t;
+#include "cairn/error.h" /* err_t: one error enum for kernel and user */
 
 const char *err_str(err_t e);

@@ -99,3 +99,46 @@ bool pt_lookup(const struct pt *pt, uint64_t va, paddr_t *pa, pte_t *leaf)
 	}
 	return false;
 }
+
+pte_t *pt_leaf(const struct pt *pt, uint64_t va, unsigned *level)
+{
+	const struct pt_format *f = pt->fmt;
+	pte_t *t = pt->root;
+	for (unsigned l = 0; l < f->levels; l++) {
+		pte_t *e = &t[index_at(f, va, l)];
+		if (!(*e & f->valid))
+			return NULL;
+		if (l == f->levels - 1u || (*e & f->table_mask) != f->table) {
+			*level = l;
+			return e;
+		}
+		t = table_va(pt, *e);
+	}
+	return NULL;
+}
+
+void pt_set_attrs(const struct pt *pt, pte_t *leaf, unsigned level, unsigned attrs)
+{
+	const struct pt_format *f = pt->fmt;
+	paddr_t pa = pa_make((*leaf & f->oa_mask) << f->oa_shift);
+	*leaf = leaf_pte(f, pa, level, attrs);
+}
+
+static void free_level(struct pt *pt, pte_t *t, unsigned level,
+		       void (*free_table)(void *, paddr_t))
+{
+	const struct pt_format *f = pt->fmt;
+	unsigned n = 1u << (9 + (level == 0 ? f->root_extra_bits : 0));
+	for (unsigned i = 0; i < n && level < f->levels - 1u; i++) {
+		pte_t e = t[i];
+		if ((e & f->valid) && (e & f->table_mask) == f->table) {
+			free_level(pt, table_va(pt, e), level + 1, free_table);
+			free_table(pt->ctx, pa_make((e & f->oa_mask) << f->oa_shift));
+		}
+	}
+}
+
+void pt_free_tables(struct pt *pt, void (*free_table)(void *ctx, paddr_t pa))
+{
+	free_level(pt, pt->root, 0, free_table);
+}

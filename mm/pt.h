@@ -49,3 +49,9 @@ err_t pt_init(struct pt *pt, const struct pt_format *fmt,
 err_t pt_map(struct pt *pt, uint64_t va, paddr_t pa, uint64_t size, unsigned attrs);
 /* Translate va; returns false if unmapped. */
 bool pt_lookup(const struct pt *pt, uint64_t va, paddr_t *pa, pte_t *leaf);
+/* The leaf entry mapping va and its level, or NULL. */
+pte_t *pt_leaf(const struct pt *pt, uint64_t va, unsigned *level);
+/* Rewrite a leaf's attributes (PT_*), keeping its output address. */
+void pt_set_attrs(const struct pt *pt, pte_t *leaf, unsigned level, unsigned attrs);
+/* Free every table below the root (not the root) through free_table. */
+void pt_free_tables(struct pt *pt, void (*free_table)(void *ctx, paddr_t pa));

@@ -5,7 +5,7 @@ HOST_CC ?= gcc
 UNIT_BUILD := build/host
 # -Wno-unused-parameter: every cmocka test takes a `void **state` it may not use.
 UNIT_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Werror -Wno-unused-parameter \
-	-fsanitize=address,undefined -fno-sanitize-recover=all -I. -Itests/unit
+	-fsanitize=address,undefined -fno-sanitize-recover=all -I. -Iinclude -Itests/unit
 UNIT_LIBS := -lcmocka -lfdt
 UNIT_TESTS := buddy slab dtb dtb_fuzz pt
 UNIT_SRCS_buddy := mm/buddy.c

@@ -80,4 +80,5 @@ secondary_entry:
 	.balign 16
 boot_stack:
 	.space	16384
+	.globl	boot_stack_top
 boot_stack_top:

@@ -30,6 +30,10 @@
 #define HCR_EL2_AMO (1ull << 5)
 #define HCR_EL2_IMO (1ull << 4)
 #define HCR_EL2_FMO (1ull << 3)
+#define HCR_EL2_VM (1ull << 0)
+#define HCR_EL2_DC (1ull << 12)
+#define HCR_EL2_TGE (1ull << 27)
+#define ICC_SGI1R_EL1 S3_0_C12_C11_5
 
 #define SCTLR_EL2_RES1 0x30c50830ull
 #define SCTLR_M (1ull << 0)

@@ -1,6 +1,12 @@
-/* EL2 exception vectors.  Every entry saves the whole register file into a
- * struct trap_frame on the current stack and calls aarch64_trap(frame, kind);
- * the fast paths for lower-EL traps come with the microkernel core. */
+/* EL2 exception vectors.
+ *
+ * From EL2 itself (the kernel, its idle loop): the register file goes into
+ * a struct trap_frame on the current stack and aarch64_trap(frame, kind)
+ * handles it.  From EL0 (native threads): while a thread runs, SP_EL2 points
+ * just past its struct arch_regs (arch_user_enter leaves it there), so the
+ * same stores save the registers straight into the thread; the entry then
+ * moves to this CPU's kernel stack and calls aarch64_user_trap, which
+ * never returns: it leaves through arch_user_enter. */
 #include "arch/aarch64/asm.h"
 
 #define FRAME_SIZE (36 * 8)
@@ -17,9 +23,85 @@
 	.balign	2048
 	.globl	el2_vectors
 el2_vectors:
-	.irp	kind, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15
+	.irp	kind, 0, 1, 2, 3, 4, 5, 6, 7
 	ventry	\kind
 	.endr
+	.irp	kind, 8, 9, 10, 11
+	.balign	128
+	sub	sp, sp, #FRAME_SIZE
+	stp	x0, x1, [sp]
+	mov	x1, #\kind
+	b	user_trap
+	.endr
+	.irp	kind, 12, 13, 14, 15
+	ventry	\kind
+	.endr
+
+/* 36 instructions from the vector to the C handler. */
+user_trap:
+	stp	x2, x3, [sp, #16]
+	stp	x4, x5, [sp, #32]
+	stp	x6, x7, [sp, #48]
+	stp	x8, x9, [sp, #64]
+	stp	x10, x11, [sp, #80]
+	stp	x12, x13, [sp, #96]
+	stp	x14, x15, [sp, #112]
+	stp	x16, x17, [sp, #128]
+	stp	x18, x19, [sp, #144]
+	stp	x20, x21, [sp, #160]
+	stp	x22, x23, [sp, #176]
+	stp	x24, x25, [sp, #192]
+	stp	x26, x27, [sp, #208]
+	stp	x28, x29, [sp, #224]
+	mrs	x2, sp_el0
+	stp	x30, x2, [sp, #240]
+	mrs	x2, elr_el2
+	mrs	x3, spsr_el2
+	stp	x2, x3, [sp, #256]
+	mrs	x2, esr_el2
+	mrs	x3, far_el2
+	stp	x2, x3, [sp, #272]
+	mov	x0, sp
+	mrs	x2, tpidr_el2
+	ldr	x2, [x2]                /* struct cpu: stack_top at offset 0 */
+	mov	sp, x2
+	mov	x29, #0
+	b	aarch64_user_trap
+
+/* arch_user_enter(regs, root, vmid): load the address space (if it is not
+ * loaded already), then the registers, and return to EL0 with SP_EL2 just
+ * past regs for the next entry. */
+	.globl	arch_user_enter
+arch_user_enter:
+	orr	x1, x1, x2, lsl #48
+	mrs	x3, vttbr_el2
+	cmp	x1, x3
+	b.eq	1f
+	msr	vttbr_el2, x1
+	isb
+1:	mov	sp, x0
+	ldp	x2, x3, [sp, #256]
+	msr	elr_el2, x2
+	msr	spsr_el2, x3
+	ldp	x30, x2, [sp, #240]
+	msr	sp_el0, x2
+	ldp	x2, x3, [sp, #16]
+	ldp	x4, x5, [sp, #32]
+	ldp	x6, x7, [sp, #48]
+	ldp	x8, x9, [sp, #64]
+	ldp	x10, x11, [sp, #80]
+	ldp	x12, x13, [sp, #96]
+	ldp	x14, x15, [sp, #112]
+	ldp	x16, x17, [sp, #128]
+	ldp	x18, x19, [sp, #144]
+	ldp	x20, x21, [sp, #160]
+	ldp	x22, x23, [sp, #176]
+	ldp	x24, x25, [sp, #192]
+	ldp	x26, x27, [sp, #208]
+	ldp	x28, x29, [sp, #224]
+	ldp	x0, x1, [sp]
+	add	sp, sp, #FRAME_SIZE
+	eret
 
 trap_common:
 	stp	x2, x3, [sp, #16]

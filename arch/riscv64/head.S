@@ -79,4 +79,5 @@ boot_lottery:
 	.balign 16
 boot_stack:
 	.space	16384
+	.globl	boot_stack_top
 boot_stack_top:

@@ -152,4 +152,5 @@ boot_pd:                                /* 4 pages: 2048 x 2 MiB = 4 GiB */
 	.balign 16
 boot_stack:
 	.space	16384
+	.globl	boot_stack_top
 boot_stack_top:

@@ -108,6 +108,9 @@ def main():
             if os.path.exists(path):
                 os.remove(path)
             print("PASS %-22s %5.1fs" % (sc.name, secs))
+            # A user-level suite's own tally counts in the total too.
+            for m in re.finditer(r"^root: (\d+ passed, \d+ failed)", log, re.M):
+                print("     %s (user-level tests in %s)" % (m.group(1), sc.name))
         else:
             failed += 1
             with open(path, "w") as f:

@@ -6,6 +6,7 @@ import subprocess
 
 UBOOT_ARM64 = "/usr/lib/u-boot/qemu_arm64/u-boot.bin"
 BOOT_OK = r"cairn: boot ok \((\d+) of \1 cpus"
+ROOT_OK = r"root: \d+ passed, 0 failed"
 SHIM_KERNEL_PA = 0x40400000  # tests/qemu/dtb-shim-aarch64.S
 SHIM_DTB_PA = 0x4c000000
 
@@ -159,6 +160,19 @@ def aarch64(build):
                  lambda b: arm(machine="virt,virtualization=on,secure=on,gic-version=3")
                  + kernel,
                  [r"aarch64 at EL2", BOOT_OK]),
+        # The root task's user-level suite, on one CPU, on four, and on a
+        # CPU without VHE (native threads never need it).
+        Scenario("root-tests", lambda b: arm() + kernel + ["-append", "cairn.root=test"],
+                 [r"root: up, 1 cpus", ROOT_OK], poweroff=True),
+        Scenario("root-tests-smp4",
+                 lambda b: arm(smp=4) + kernel + ["-append", "cairn.root=test"],
+                 [r"root: up, 4 cpus", ROOT_OK], poweroff=True),
+        Scenario("root-tests-no-vhe",
+                 lambda b: arm(cpu="cortex-a57") + kernel + ["-append", "cairn.root=test"],
+                 [r"VHE absent", ROOT_OK], poweroff=True),
+        Scenario("root-demo", lambda b: arm(smp=2) + kernel,
+                 [r"demo: client made 1000 calls, 1000 answered correctly",
+                  r"powered off by the root task"], poweroff=True),
         Scenario("unexpected-exception",
                  lambda b: arm() + kernel + ["-append", "cairn.test=fault"],
                  [r"unexpected exception: sync from EL2 on cpu0",

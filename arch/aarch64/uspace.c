@@ -1,0 +1,148 @@
+/* Native threads on AArch64: how they are translated, how they enter the
+ * kernel, and the TLB and IPI operations generic code asks for.
+ *
+ * Design: native threads run at EL0 under HCR_EL2.{TGE,VM,DC} = 1 without
+ * VHE.  TGE sends every EL0 exception (SVC, aborts, interrupts) to EL2 and
+ * turns EL1&0 stage 1 off; DC makes that untranslated stage 1 Normal
+ * write-back memory; VM leaves stage 2 on.  So a native address space is
+ * just a stage-2 table tagged by a VMID in VTTBR_EL2 (as seL4 and Fiasco
+ * do on non-VHE CPUs): a switch is one VTTBR write, the kernel keeps its
+ * own EL2 translation and never shares a table with user space, and guests
+ * (the next object type) use the very same tables and VMIDs.  It needs no
+ * VHE, so CPUs without it are served as well as `-cpu max`.  The cost is
+ * that EL0 cannot have stage-1 features such as per-page user/kernel
+ * split, which a native thread does not need.  docs/ARCHITECTURE.md has
+ * the measured comparison. */
+#include "arch/aarch64/aarch64.h"
+#include "arch/aarch64/sysreg.h"
+#include "hyp/arch.h"
+#include "hyp/kernel.h"
+#include "mm/pt.h"
+
+#define S2_AF (1ull << 10)
+#define S2_SH_INNER (3ull << 8)
+#define S2AP_R (1ull << 6)
+#define S2AP_W (1ull << 7)
+#define S2_XN (1ull << 54)
+#define S2_NORMAL_WB (0xfull << 2)
+#define S2_DEVICE_nGnRE (0x1ull << 2)
+
+/* Stage 2, 4 KiB granule, 39-bit IPA starting at level 1: three levels,
+ * 2 MiB blocks at the middle one. */
+static const struct pt_format stage2 = {
+	.levels = 3,
+	.block_min_level = 1,
+	.oa_mask = 0x0000fffffffff000ull,
+	.table_mask = 3, .table = 3,
+	.valid = 1,
+	.block = 1 | S2_AF | S2AP_R,
+	.page = 3 | S2_AF | S2AP_R,
+	.attr_set = { [0] = S2AP_W, [3] = S2_DEVICE_nGnRE },
+	.attr_clear = { [1] = S2_XN, [3] = S2_NORMAL_WB | S2_SH_INNER },
+};
+
+const struct pt_format *arch_user_pt_format(void) { return &stage2; }
+
+unsigned arch_vmid_bits(void)
+{
+	return ((read_sysreg(id_aa64mmfr1_el1) >> 4) & 0xf) == 2 ? 16 : 8;
+}
+
+#define VTCR_RES1 (1ull << 31)
+#define VTCR_VS16 (1ull << 19)
+
+/* Per CPU, before the first thread runs. */
+void arch_user_init_cpu(void)
+{
+	uint64_t parange = read_sysreg(id_aa64mmfr0_el1) & 7;
+	/* T0SZ 25 (39-bit IPA), SL0 1 (start at level 1), walks cacheable
+	 * inner shareable, 4 KiB granule, PS from the CPU. */
+	write_sysreg(vtcr_el2, 25 | (1 << 6) | (1 << 8) | (1 << 10) | (3 << 12) |
+			       (MIN(parange, 5ull) << 16) | VTCR_RES1 |
+			       (arch_vmid_bits() == 16 ? VTCR_VS16 : 0));
+	write_sysreg(vttbr_el2, 0);
+	write_sysreg(hcr_el2, HCR_EL2_RW | HCR_EL2_TGE | HCR_EL2_VM | HCR_EL2_DC |
+			      HCR_EL2_AMO | HCR_EL2_IMO | HCR_EL2_FMO);
+	/* FP/SIMD traps (TFP): threads have no FP state to switch yet. */
+	write_sysreg(cptr_el2, 0x33ff | (1 << 10));
+	/* EL0 may read the counters and use the virtual timer (a user-level
+	 * driver's interrupt source), and read the cycle counter, which
+	 * counts EL0 and EL2 (PMCCFILTR.NSH) for the benchmarks. */
+	write_sysreg(cntkctl_el1, 1 | 2 | (1 << 8));
+	uint64_t n = (read_sysreg(pmcr_el0) >> 11) & 0x1f;
+	write_sysreg(mdcr_el2, n);
+	write_sysreg(pmccfiltr_el0, 1ull << 27);
+	write_sysreg(pmcntenset_el0, 1ull << 31);
+	write_sysreg(pmcr_el0, 1 | 4); /* enable, reset the cycle counter */
+	write_sysreg(pmuserenr_el0, 1 | 4);
+	__asm__ volatile("tlbi alle1; dsb nsh" ::: "memory");
+	isb();
+}
+
+void arch_regs_init(struct arch_regs *r)
+{
+	*r = (struct arch_regs){ .spsr = 0 }; /* EL0t, interrupts unmasked */
+}
+
+/* TLB maintenance by IPA needs the VMID loaded; with stage 1 off, the
+ * combined entries go with a stage-1 invalidation of the same VMID. */
+void arch_tlb_flush_page(unsigned vmid, uint64_t va)
+{
+	uint64_t old = read_sysreg(vttbr_el2);
+	write_sysreg(vttbr_el2, (uint64_t)vmid << 48);
+	isb();
+	dsb(ishst);
+	__asm__ volatile("tlbi ipas2e1is, %0" : : "r"(va >> 12) : "memory");
+	dsb(ish);
+	__asm__ volatile("tlbi vmalle1is" ::: "memory");
+	dsb(ish);
+	write_sysreg(vttbr_el2, old);
+	isb();
+}
+
+void arch_tlb_flush_all(void)
+{
+	dsb(ishst);
+	__asm__ volatile("tlbi alle1is" ::: "memory");
+	dsb(ish);
+	isb();
+}
+
+void arch_ipi_send(unsigned cpu)
+{
+	uint64_t mpidr = cpus[cpu].hwid;
+	uint64_t aff0 = mpidr & 0xf, aff1 = (mpidr >> 8) & 0xff;
+	uint64_t aff2 = (mpidr >> 16) & 0xff, aff3 = (mpidr >> 32) & 0xff;
+	dsb(ishst);
+	write_sysreg(ICC_SGI1R_EL1, aff3 << 48 | aff2 << 32 | aff1 << 16 | (1ull << aff0));
+	isb();
+}
+
+unsigned arch_ipi_irq(void) { return 0; } /* SGI 0 */
+
+enum { EC_UNKNOWN = 0x00, EC_SVC64 = 0x15, EC_IABT_LOW = 0x20, EC_PC_ALIGN = 0x22,
+       EC_DABT_LOW = 0x24, EC_SP_ALIGN = 0x26 };
+
+/* Entered from user_trap with the thread's registers saved in r. */
+_Noreturn void aarch64_user_trap(struct arch_regs *r, unsigned kind)
+{
+	struct thread *t = (struct thread *)((char *)r - __builtin_offsetof(struct thread, regs));
+	if ((kind & 3) != 0)
+		kernel_interrupt(gic_handle_irq);
+	unsigned ec = r->esr >> 26;
+	switch (ec) {
+	case EC_SVC64:
+		kernel_syscall(t);
+	case EC_IABT_LOW:
+	case EC_DABT_LOW:
+		if ((r->esr & 0x3f) == 0x21)
+			kernel_fault(t, FAULT_ALIGN, r->far, r->esr, false);
+		kernel_fault(t, FAULT_PAGE, r->far, r->esr,
+			     ec == EC_DABT_LOW && (r->esr & (1u << 6)));
+	case EC_PC_ALIGN:
+	case EC_SP_ALIGN:
+		kernel_fault(t, FAULT_ALIGN, r->far, r->esr, false);
+	default:
+		kernel_fault(t, FAULT_UNDEFINED, r->pc, r->esr, false);
+	}
+}

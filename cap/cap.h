@@ -1,0 +1,56 @@
+/* Capabilities: slots in CNodes, the derivation tree, lookup.
+ *
+ * A slot is 64 bytes.  Its derivation-tree links make revoke possible: a
+ * capability made from another (retype, copy, mint, grant) is its child, and
+ * revoking a capability deletes its whole subtree. */
+#pragma once
+#include "hyp/obj.h"
+
+struct aspace;
+
+struct cap {
+	struct obj *obj;        /* NULL: empty slot */
+	uint8_t type;           /* enum obj_type, OBJ_NULL when empty */
+	uint8_t rights;         /* enum rights */
+	uint8_t guard_bits;     /* CNode caps: guard length */
+	uint8_t size_bits;      /* Frame caps: 12 or 21 */
+	uint32_t unused;
+	union {
+		uint64_t badge;   /* Endpoint, Notification */
+		uint64_t guard;   /* CNode */
+		uint64_t map_va;  /* Frame: where it is mapped, if map_as */
+	};
+	struct aspace *map_as;  /* Frame: the address space it is mapped in */
+	struct cap *parent, *first_child, *prev_sib, *next_sib;
+};
+_Static_assert(sizeof(struct cap) == 64, "slots are 64 bytes");
+
+/* A CNode: 2^bits slots.  Slot 0 is never usable (capability address 0 is
+ * the null capability), so the header lives there. */
+struct cnode {
+	struct obj o;
+	uint8_t bits;
+};
+_Static_assert(sizeof(struct cnode) <= sizeof(struct cap), "header fits slot 0");
+
+static inline struct cap *cnode_slots(struct cnode *cn) { return (struct cap *)cn; }
+static inline bool cap_empty(const struct cap *c) { return c->type == OBJ_NULL; }
+
+/* Resolve capability address `cptr` of `depth` bits (most significant first)
+ * in the CSpace rooted at CNode capability `root`; O(levels).  Each CNode
+ * consumes its capability's guard then its radix bits; resolution stops at
+ * depth 0 or at a capability that is not a CNode.  May return an empty slot. */
+err_t cspace_lookup(struct cap *root, cptr_t cptr, unsigned depth, struct cap **slot);
+/* Lookup of a capability the caller wants to use: must be non-empty. */
+err_t cspace_lookup_cap(struct cap *root, cptr_t cptr, struct cap **slot);
+
+/* Derivation tree and slot operations (cap/cdt.c).  None can fail. */
+void cap_install(struct cap *dst, const struct cap *val, struct cap *parent);
+void cap_move(struct cap *dst, struct cap *src);
+void cap_delete(struct cap *c);
+void cap_revoke(struct cap *c);
+/* Whether some capability other than `c` is derived from it. */
+static inline bool cap_has_children(const struct cap *c) { return c->first_child; }
+
+struct memory;
+err_t cnode_create(struct memory *payer, unsigned bits, struct cnode **out);

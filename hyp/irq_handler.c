@@ -1,0 +1,94 @@
+/* User-level interrupts.  An IRQHandler capability (made from the IRQ
+ * control capability) binds a line to a notification.  When the line
+ * fires the kernel masks it and signals; the driver acknowledges with
+ * SYS_IRQ_ACK, which unmasks it.  Handlers are static objects, one per
+ * line: making one costs no memory. */
+#include "hyp/arch.h"
+#include "hyp/irq.h"
+#include "hyp/syscall.h"
+#include "ipc/ipc.h"
+
+struct irq_handler {
+	struct obj o;
+	unsigned irq;
+	bool taken;
+	struct notification *ntfn; /* referenced */
+	uint64_t bits;
+};
+
+static struct irq_handler handlers[IRQ_MAX];
+static bool kernel_irq[IRQ_MAX];
+
+/* Lines the kernel keeps for itself (its timer, the IPI). */
+void irq_reserve(unsigned irq) { kernel_irq[irq] = true; }
+
+static void fire(unsigned irq)
+{
+	struct irq_handler *h = &handlers[irq];
+	arch_irq_mask(irq);
+	if (h->ntfn)
+		ntfn_signal(h->ntfn, h->bits);
+}
+
+bool irq_handler_destroy(struct obj *o)
+{
+	struct irq_handler *h = (struct irq_handler *)o;
+	arch_irq_mask(h->irq);
+	irq_register(h->irq, NULL);
+	if (h->ntfn)
+		obj_put(&h->ntfn->o);
+	h->ntfn = NULL;
+	h->taken = false;
+	return false; /* static: nothing to free */
+}
+
+err_t sys_irq_get(struct thread *t)
+{
+	struct cap *ctl, *dst;
+	uint64_t irq = arg(t, 0);
+	err_t e;
+	if ((e = lookup_cap(t, arg(t, REG_CAP), OBJ_IRQ_CONTROL, R_WRITE, &ctl)) ||
+	    (e = lookup_slot(t, arg(t, 1), arg(t, 2), &dst)))
+		return e;
+	if (irq >= IRQ_MAX || kernel_irq[irq])
+		return E_RANGE;
+	if (handlers[irq].taken)
+		return E_BUSY;
+	if (!cap_empty(dst))
+		return E_SLOT;
+	struct irq_handler *h = &handlers[irq];
+	*h = (struct irq_handler){ .o = { .type = OBJ_IRQ_HANDLER, .order = OBJ_SLAB },
+				   .irq = irq, .taken = true };
+	struct cap v = { .obj = &h->o, .type = OBJ_IRQ_HANDLER, .rights = R_ALL };
+	obj_get(&h->o);
+	cap_install(dst, &v, ctl);
+	irq_register(irq, fire);
+	return E_OK;
+}
+
+err_t sys_irq_set_notification(struct thread *t)
+{
+	struct cap *hc, *nc;
+	err_t e;
+	if ((e = lookup_cap(t, arg(t, REG_CAP), OBJ_IRQ_HANDLER, R_WRITE, &hc)) ||
+	    (e = lookup_cap(t, arg(t, 0), OBJ_NOTIFICATION, R_WRITE, &nc)))
+		return e;
+	struct irq_handler *h = (struct irq_handler *)hc->obj;
+	if (h->ntfn)
+		obj_put(&h->ntfn->o);
+	h->ntfn = (struct notification *)nc->obj;
+	h->bits = arg(t, 1) | nc->badge;
+	obj_get(nc->obj);
+	arch_irq_unmask(h->irq);
+	return E_OK;
+}
+
+err_t sys_irq_ack(struct thread *t)
+{
+	struct cap *hc;
+	err_t e = lookup_cap(t, arg(t, REG_CAP), OBJ_IRQ_HANDLER, R_WRITE, &hc);
+	if (e)
+		return e;
+	arch_irq_unmask(((struct irq_handler *)hc->obj)->irq);
+	return E_OK;
+}

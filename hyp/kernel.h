@@ -1,0 +1,25 @@
+/* Kernel entry from user mode and the way back.
+ *
+ * One big kernel lock (bkl) covers all kernel state on SMP: each CPU takes
+ * it on entry from user mode and drops it on the way out, and the idle loop
+ * holds it only while it looks at its run queue.  Lock order: bkl, then
+ * kernel_pt_lock, then printk_lock.  The kernel is not preemptible: it runs
+ * with interrupts masked and takes pending ones only in the idle loop. */
+#pragma once
+#include "hyp/spinlock.h"
+#include "hyp/thread.h"
+
+extern spinlock_t bkl;
+
+/* Entries, called by the architecture's trap code for the current thread,
+ * whose registers it has saved in t->regs.  None returns. */
+_Noreturn void kernel_syscall(struct thread *t);
+_Noreturn void kernel_fault(struct thread *t, enum fault_label l, uint64_t addr,
+			    uint64_t syndrome, bool write);
+_Noreturn void kernel_interrupt(void (*handle)(void));
+/* Choose a thread and run it, or idle until there is one (bkl held). */
+_Noreturn void kernel_exit(void);
+/* Start scheduling on this CPU (boot path). */
+_Noreturn void kernel_start_cpu(void);
+/* The current thread on this CPU. */
+struct thread *kernel_current(void);

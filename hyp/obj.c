@@ -1,0 +1,74 @@
+/* Object allocation, reference counting and deferred destruction. */
+#include "hyp/kmem.h"
+#include "hyp/obj.h"
+#include "hyp/panic.h"
+#include "hyp/string.h"
+#include "mm/memory.h"
+
+static struct obj *dead;
+uint64_t obj_live;
+
+err_t obj_alloc(struct memory *payer, enum obj_type type, uint64_t bytes, struct obj **out)
+{
+	uint8_t order;
+	uint64_t size = memory_alloc_size(bytes, &order);
+	if (!size)
+		return E_INVAL;
+	err_t e = memory_charge(payer, size);
+	if (e)
+		return e;
+	struct obj *o = order == OBJ_SLAB ? slab_alloc(&kmem_slab, size)
+					  : kmem_alloc_pages(order);
+	if (!o) {
+		memory_refund(payer, size);
+		return E_NOMEM;
+	}
+	memset(o, 0, size);
+	*o = (struct obj){ .type = type, .order = order, .charge = size, .payer = payer };
+	obj_get(&payer->o);
+	obj_live++;
+	*out = o;
+	return E_OK;
+}
+
+static bool (*const destroy[OBJ_TYPES])(struct obj *) = {
+	[OBJ_MEMORY] = memory_destroy,         [OBJ_CNODE] = cnode_destroy,
+	[OBJ_THREAD] = thread_destroy,         [OBJ_ASPACE] = aspace_destroy,
+	[OBJ_FRAME] = frame_destroy,           [OBJ_ENDPOINT] = endpoint_destroy,
+	[OBJ_NOTIFICATION] = notification_destroy, [OBJ_IRQ_HANDLER] = irq_handler_destroy,
+};
+
+void obj_put(struct obj *o)
+{
+	assert(o->refs > 0);
+	if (--o->refs == 0 && destroy[o->type]) {
+		o->next_dead = dead;
+		dead = o;
+	}
+}
+
+
+void obj_free(struct obj *o)
+{
+	struct memory *payer = o->payer;
+	uint64_t charge = o->charge;
+	if (!payer)
+		return; /* a static object (IRQ handler): nothing to give back */
+	if (o->order == OBJ_SLAB)
+		slab_free(&kmem_slab, o);
+	else
+		kmem_free_pages(o, o->order);
+	obj_live--;
+	memory_refund(payer, charge);
+	obj_put(&payer->o);
+}
+
+void obj_reap(void)
+{
+	while (dead) {
+		struct obj *o = dead;
+		dead = o->next_dead;
+		if (destroy[o->type](o)) /* may queue more */
+			obj_free(o);
+	}
+}

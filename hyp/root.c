@@ -1,0 +1,174 @@
+/* The root task: the one user-space task the kernel starts.  Its ELF image
+ * is linked into the kernel (hyp/root_image.S).  It gets a CNode with the
+ * well-known capabilities of include/cairn/abi.h: all remaining memory as
+ * one Memory quota, the IRQ control, the console, its own objects, and a
+ * boot-info page; everything it owns is paid from that quota, so the
+ * accounting it sees is complete. */
+#include "hyp/arch.h"
+#include "hyp/cpu.h"
+#include "hyp/dtb.h"
+#include "hyp/kmem.h"
+#include "hyp/panic.h"
+#include "hyp/printk.h"
+#include "hyp/root.h"
+#include <libfdt.h>
+#include "hyp/string.h"
+#include "hyp/thread.h"
+#include "ipc/ipc.h"
+#include "mm/aspace.h"
+#include "mm/memory.h"
+
+extern const char root_image_start[], root_image_end[];
+
+static struct memory root_mem;
+static struct obj irq_control = { .type = OBJ_IRQ_CONTROL, .order = OBJ_SLAB };
+static struct obj console = { .type = OBJ_CONSOLE, .order = OBJ_SLAB };
+
+struct loader {
+	struct cnode *cn;
+	struct aspace *as;
+	struct cap *mem_cap;
+	uint64_t next_slot;
+};
+
+static struct cap *slot(struct loader *l, uint64_t i) { return &cnode_slots(l->cn)[i]; }
+
+static void give(struct loader *l, uint64_t i, struct obj *o, unsigned rights,
+		 struct cap *parent)
+{
+	struct cap v = { .obj = o, .type = o->type, .rights = rights,
+			 .size_bits = o->type == OBJ_FRAME ? FRAME_BITS_4K : 0 };
+	obj_get(o);
+	cap_install(slot(l, i), &v, parent);
+}
+
+/* A new frame at va in the root's space, its capability in the next slot. */
+static void *new_page(struct loader *l, uint64_t va, unsigned rights)
+{
+	struct frame *f;
+	if (frame_create(&root_mem, FRAME_BITS_4K, &f))
+		panic("root task: out of memory");
+	struct cap *c = slot(l, l->next_slot);
+	give(l, l->next_slot++, &f->o, R_ALL, l->mem_cap);
+	if (aspace_map(l->as, c, va, rights))
+		panic("root task: cannot map 0x%lx", va);
+	void *p = frame_kva(f);
+	memset(p, 0, PAGE_SIZE);
+	return p;
+}
+
+struct elf_hdr { uint8_t ident[16]; uint16_t type, machine; uint32_t version;
+		 uint64_t entry, phoff, shoff; uint32_t flags;
+		 uint16_t ehsize, phentsize, phnum, shentsize, shnum, shstrndx; };
+struct elf_phdr { uint32_t type, flags; uint64_t offset, vaddr, paddr, filesz,
+		  memsz, align; };
+
+/* Load the image's PT_LOAD segments, text first; returns the entry. */
+static uint64_t load_image(struct loader *l, struct bootinfo *bi)
+{
+	const struct elf_hdr *h = (const void *)root_image_start;
+	if (memcmp(h->ident, "\177ELF", 4) || h->phentsize != sizeof(struct elf_phdr))
+		panic("root task: not an ELF image");
+	const struct elf_phdr *ph = (const void *)(root_image_start + h->phoff);
+	for (unsigned i = 0; i < h->phnum; i++) {
+		if (ph[i].type != 1 /* PT_LOAD */)
+			continue;
+		unsigned rights = R_READ | (ph[i].flags & 2 ? R_WRITE : 0) |
+				  (ph[i].flags & 1 ? R_EXEC : 0);
+		uint64_t start = ALIGN_DOWN(ph[i].vaddr, PAGE_SIZE);
+		for (uint64_t va = start; va < ph[i].vaddr + ph[i].memsz; va += PAGE_SIZE) {
+			char *p = new_page(l, va, rights);
+			for (uint64_t b = 0; b < PAGE_SIZE; b++) {
+				uint64_t off = va + b - ph[i].vaddr;
+				if (va + b >= ph[i].vaddr && off < ph[i].filesz)
+					p[b] = root_image_start[ph[i].offset + off];
+			}
+			bi->image_frames++;
+			if (rights & R_EXEC)
+				bi->image_text_frames++;
+		}
+	}
+	return h->entry;
+}
+
+#define ROOT_STACK_PAGES 16
+#define ROOT_DTB_VA 0x40000000ull
+
+static void fill_bootinfo(struct loader *l, struct bootinfo *bi,
+			  const struct boot_info *kbi)
+{
+	bi->magic = BOOTINFO_MAGIC;
+	bi->ncpus = ncpus_online;
+	bi->nmem = kbi->nmem;
+	for (unsigned i = 0; i < kbi->nmem && i < ARRAY_SIZE(bi->mem); i++)
+		bi->mem[i].base = kbi->mem[i].base.pa, bi->mem[i].size = kbi->mem[i].size;
+	for (unsigned i = 0; i < sizeof(bi->bootargs) - 1 && kbi->bootargs[i]; i++)
+		bi->bootargs[i] = kbi->bootargs[i];
+	bi->initrd_pa = kbi->initrd.base.pa;
+	bi->initrd_size = kbi->initrd.size;
+	if (kbi->fdt) { /* a read-only copy of the DTB */
+		uint64_t size = fdt_totalsize(kbi->fdt);
+		for (uint64_t off = 0; off < size; off += PAGE_SIZE)
+			memcpy(new_page(l, ROOT_DTB_VA + off, R_READ),
+			       (const char *)kbi->fdt + off, MIN(PAGE_SIZE, size - off));
+		bi->dtb_vaddr = ROOT_DTB_VA;
+		bi->dtb_size = size;
+	}
+}
+
+void root_task_create(const struct boot_info *kbi)
+{
+	uint64_t free = kmem_pages.free_pages * PAGE_SIZE;
+	uint64_t reserve = MAX(2 * MiB, free / 16);
+	memory_init_root(&root_mem, ALIGN_DOWN(free - reserve, PAGE_SIZE));
+
+	struct loader l = { .next_slot = ROOT_FIRST_IMAGE_FRAME };
+	struct thread *t;
+	struct obj *o;
+	if (cnode_create(&root_mem, ROOT_CNODE_BITS, &l.cn) ||
+	    aspace_create(&root_mem, &l.as) ||
+	    obj_alloc(&root_mem, OBJ_THREAD, sizeof(struct thread), &o))
+		panic("root task: out of memory");
+	t = (struct thread *)o;
+	give(&l, ROOT_MEMORY, &root_mem.o, R_ALL, NULL);
+	l.mem_cap = slot(&l, ROOT_MEMORY);
+	give(&l, ROOT_CNODE, &l.cn->o, R_ALL, l.mem_cap);
+	give(&l, ROOT_ASPACE, &l.as->o, R_ALL, l.mem_cap);
+	give(&l, ROOT_THREAD, &t->o, R_ALL, l.mem_cap);
+	give(&l, ROOT_IRQ_CONTROL, &irq_control, R_ALL, NULL);
+	give(&l, ROOT_CONSOLE, &console, R_ALL, NULL);
+
+	struct frame *bif;
+	if (frame_create(&root_mem, FRAME_BITS_4K, &bif))
+		panic("root task: out of memory");
+	give(&l, ROOT_BOOTINFO_FRAME, &bif->o, R_ALL, l.mem_cap);
+	aspace_map(l.as, slot(&l, ROOT_BOOTINFO_FRAME), ROOT_BOOTINFO_VA, R_READ | R_WRITE);
+	struct bootinfo *bi = frame_kva(bif);
+	memset(bi, 0, PAGE_SIZE);
+
+	uint64_t entry = load_image(&l, bi);
+	for (unsigned i = 1; i <= ROOT_STACK_PAGES; i++)
+		new_page(&l, ROOT_STACK_TOP - i * PAGE_SIZE, R_READ | R_WRITE);
+	bi->stack_frames = ROOT_STACK_PAGES;
+	fill_bootinfo(&l, bi, kbi);
+	bi->first_free_slot = l.next_slot;
+
+	/* The thread: its CSpace is the CNode, guarded so that a capability
+	 * address is simply a slot index. */
+	struct cap cs = { .obj = &l.cn->o, .type = OBJ_CNODE, .rights = R_ALL,
+			  .guard_bits = 64 - ROOT_CNODE_BITS };
+	obj_get(&l.cn->o);
+	cap_install(&t->cspace, &cs, slot(&l, ROOT_CNODE));
+	t->as = l.as;
+	obj_get(&l.as->o);
+	arch_regs_init(&t->regs);
+	arch_regs_set_pc(&t->regs, entry);
+	arch_regs_set_sp(&t->regs, ROOT_STACK_TOP);
+	*regs_gpr(&t->regs, 0) = ROOT_BOOTINFO_VA;
+	t->prio = ROOT_PRIO;
+	t->mcp = PRIO_LEVELS - 1;
+	t->cpu = arch_cpu_id();
+	printk("cairn: root task: %lu image pages, entry 0x%lx, %lu KiB quota\n",
+	       bi->image_frames, entry, root_mem.quota / KiB);
+	thread_make_runnable(t);
+}

@@ -1,0 +1,71 @@
+/* Scheduling decisions.  The running thread is never on its run queue;
+ * it goes back (at the front if preempted, at the back if its timeslice
+ * ended or it yielded) when another is chosen.  Called with the big kernel
+ * lock held (docs/ARCHITECTURE.md). */
+#include "hyp/arch.h"
+#include "hyp/cpu.h"
+#include "hyp/sched.h"
+
+static struct sched scheds[MAX_CPUS];
+
+struct sched *sched_of(unsigned cpu) { return &scheds[cpu]; }
+
+void sched_switch_to(struct sched *s, struct thread *t)
+{
+	if (t && t->queued)
+		runq_remove(&s->q, t);
+	if (t != s->cur)
+		s->slice_start = arch_timer_now();
+	s->cur = t;
+	s->resched = false;
+}
+
+void sched_choose(struct sched *s)
+{
+	struct thread *cur = s->cur, *best = runq_highest(&s->q);
+	bool runnable = cur && cur->state == TS_RUNNABLE;
+	bool keep = runnable && cur->cpu == arch_cpu_id();
+	if (runnable && !keep) { /* migrated: hand it to its new CPU */
+		s->cur = NULL;
+		thread_make_runnable(cur);
+		cur = NULL;
+	}
+	if (keep && (!best || best->prio <= cur->prio)) {
+		s->resched = false;
+		return;
+	}
+	if (keep)
+		runq_add(&s->q, cur, true); /* preempted: keeps its place */
+	sched_switch_to(s, best);
+}
+
+void sched_yield(struct sched *s)
+{
+	struct thread *cur = s->cur;
+	if (cur && runq_level_busy(&s->q, cur->prio)) {
+		runq_add(&s->q, cur, false);
+		sched_switch_to(s, runq_highest(&s->q));
+	}
+}
+
+void sched_timer_tick(struct sched *s, uint64_t now)
+{
+	uint64_t slice = arch_timer_freq() / 1000000 * TIMESLICE_US;
+	s->timer_armed = false;
+	if (s->cur && now - s->slice_start >= slice)
+		sched_yield(s);
+	s->resched = true;
+}
+
+void sched_program_timer(struct sched *s, uint64_t now, uint64_t slice_ticks)
+{
+	(void)now;
+	bool want = s->cur && runq_level_busy(&s->q, s->cur->prio);
+	if (want) {
+		arch_timer_oneshot(s->slice_start + slice_ticks);
+		s->timer_armed = true;
+	} else if (s->timer_armed) {
+		arch_timer_stop();
+		s->timer_armed = false;
+	}
+}

@@ -1,0 +1,40 @@
+/* The scheduler: per-CPU run queues of 256 priority levels with a two-level
+ * bitmap, so picking the highest ready thread is two count-leading-zeros.
+ * Round robin within a level by timeslice; tickless: the timer is armed only
+ * when the running thread shares its level with another ready thread. */
+#pragma once
+#include "hyp/thread.h"
+
+struct runq {
+	uint64_t top;               /* bit i: words[i] non-zero */
+	uint64_t words[PRIO_LEVELS / 64];
+	struct thread *head[PRIO_LEVELS];
+};
+
+void runq_add(struct runq *q, struct thread *t, bool front);
+void runq_remove(struct runq *q, struct thread *t);
+struct thread *runq_highest(const struct runq *q); /* NULL if empty */
+static inline bool runq_level_busy(const struct runq *q, unsigned prio)
+{
+	return q->head[prio] != NULL;
+}
+
+#define TIMESLICE_US 5000
+
+struct sched {
+	struct runq q;
+	struct thread *cur;          /* NULL: idle */
+	bool resched;                /* choose again before returning to user */
+	uint64_t slice_start;        /* timer reading when cur got the CPU */
+	bool timer_armed;
+};
+
+struct sched *sched_of(unsigned cpu);
+/* The thread to run next on this CPU (cur if it is still best). */
+void sched_choose(struct sched *s);
+/* Switch the current thread to t (NULL: idle) without queueing decisions. */
+void sched_switch_to(struct sched *s, struct thread *t);
+void sched_yield(struct sched *s);
+void sched_timer_tick(struct sched *s, uint64_t now);
+/* Arm or stop the timer for the timeslice of s->cur. */
+void sched_program_timer(struct sched *s, uint64_t now, uint64_t slice_ticks);

@@ -1,0 +1,158 @@
+/* Thread invocations: configure, registers, priority, affinity, resume,
+ * suspend, notification binding. */
+#include "hyp/cpu.h"
+#include "hyp/sched.h"
+#include "hyp/syscall.h"
+#include "ipc/ipc.h"
+#include "mm/aspace.h"
+
+static err_t target(struct thread *t, unsigned rights, struct thread **out)
+{
+	struct cap *c;
+	err_t e = lookup_cap(t, arg(t, REG_CAP), OBJ_THREAD, rights, &c);
+	if (!e)
+		*out = (struct thread *)c->obj;
+	return e;
+}
+
+/* Optional capability argument: 0 leaves the setting as it is. */
+static err_t optional(struct thread *t, cptr_t c, enum obj_type type, unsigned rights,
+		      struct cap **out)
+{
+	*out = NULL;
+	return c ? lookup_cap(t, c, type, rights, out) : E_OK;
+}
+
+/* Replace a thread's capability slot with a copy (child) of `c`. */
+static void set_slot(struct cap *slot, struct cap *c)
+{
+	cap_delete(slot);
+	obj_get(c->obj);
+	cap_install(slot, c, c);
+}
+
+err_t sys_thread_configure(struct thread *t)
+{
+	struct thread *th;
+	struct cap *cs, *as, *fep;
+	err_t e;
+	if ((e = target(t, R_WRITE, &th)) ||
+	    (e = optional(t, arg(t, 0), OBJ_CNODE, R_WRITE, &cs)) ||
+	    (e = optional(t, arg(t, 1), OBJ_ASPACE, R_WRITE, &as)) ||
+	    (e = optional(t, arg(t, 2), OBJ_ENDPOINT, R_WRITE, &fep)))
+		return e;
+	if (th->state != TS_INACTIVE)
+		return E_BUSY; /* suspend it first */
+	if (cs)
+		set_slot(&th->cspace, cs);
+	if (fep)
+		set_slot(&th->fault_ep, fep);
+	if (as) {
+		if (th->as)
+			obj_put(&th->as->o);
+		th->as = (struct aspace *)as->obj;
+		obj_get(as->obj);
+	}
+	return E_OK;
+}
+
+err_t sys_thread_write_regs(struct thread *t)
+{
+	struct thread *th;
+	err_t e = target(t, R_WRITE, &th);
+	if (e)
+		return e;
+	if (th == t)
+		return E_INVAL; /* its registers are this call's arguments */
+	arch_regs_set_pc(&th->regs, arg(t, 0));
+	arch_regs_set_sp(&th->regs, arg(t, 1));
+	*regs_gpr(&th->regs, 0) = arg(t, 2);
+	*regs_gpr(&th->regs, 1) = arg(t, 3);
+	return E_OK;
+}
+
+err_t sys_thread_read_regs(struct thread *t)
+{
+	struct thread *th;
+	err_t e = target(t, R_READ, &th);
+	if (e)
+		return e;
+	uint64_t v[5] = { arch_regs_pc(&th->regs), arch_regs_sp(&th->regs),
+			  *regs_gpr(&th->regs, 0), *regs_gpr(&th->regs, 1), th->state };
+	for (unsigned i = 0; i < 5; i++)
+		set_ret(t, i, v[i]);
+	return E_OK;
+}
+
+err_t sys_thread_set_priority(struct thread *t)
+{
+	struct thread *th;
+	err_t e = target(t, R_WRITE, &th);
+	uint64_t prio = arg(t, 0), mcp = arg(t, 1);
+	if (e)
+		return e;
+	if (prio >= PRIO_LEVELS || mcp >= PRIO_LEVELS)
+		return E_INVAL;
+	if (prio > t->mcp || mcp > t->mcp)
+		return E_PRIO;
+	th->mcp = mcp;
+	thread_set_prio(th, prio);
+	return E_OK;
+}
+
+err_t sys_thread_set_affinity(struct thread *t)
+{
+	struct thread *th;
+	err_t e = target(t, R_WRITE, &th);
+	if (e)
+		return e;
+	if (arg(t, 0) >= ncpus_online)
+		return E_INVAL;
+	thread_set_cpu(th, arg(t, 0));
+	return E_OK;
+}
+
+err_t sys_thread_resume(struct thread *t)
+{
+	struct thread *th;
+	err_t e = target(t, R_WRITE, &th);
+	if (e)
+		return e;
+	if (!th->as || cap_empty(&th->cspace))
+		return E_INVAL; /* not configured */
+	if (th->state == TS_INACTIVE)
+		thread_make_runnable(th);
+	return E_OK;
+}
+
+err_t sys_thread_suspend(struct thread *t)
+{
+	struct thread *th;
+	err_t e = target(t, R_WRITE, &th);
+	if (e)
+		return e;
+	thread_suspend(th);
+	return E_OK;
+}
+
+err_t sys_thread_bind_notification(struct thread *t)
+{
+	struct thread *th;
+	struct cap *n;
+	err_t e;
+	if ((e = target(t, R_WRITE, &th)) ||
+	    (e = optional(t, arg(t, 0), OBJ_NOTIFICATION, R_READ, &n)))
+		return e;
+	if (!n) {
+		if (th->bound)
+			th->bound->bound = NULL;
+		th->bound = NULL;
+		return E_OK;
+	}
+	struct notification *nt = (struct notification *)n->obj;
+	if (th->bound || nt->bound)
+		return E_BUSY;
+	th->bound = nt;
+	nt->bound = th;
+	return E_OK;
+}

@@ -1,0 +1,131 @@
+/* Threads: state changes used by IPC and the scheduler, and destruction.
+ * The invocations that configure threads are in hyp/sys_thread.c. */
+#include "hyp/arch.h"
+#include "hyp/cpu.h"
+#include "hyp/panic.h"
+#include "hyp/sched.h"
+#include "ipc/ipc.h"
+#include "mm/aspace.h"
+
+void thread_set_error(struct thread *t, err_t e) { *regs_gpr(&t->regs, REG_NR) = e; }
+
+static bool running_elsewhere(const struct thread *t)
+{
+	for (unsigned c = 0; c < ncpus_online; c++)
+		if (c != arch_cpu_id() && sched_of(c)->cur == t)
+			return true;
+	return false;
+}
+
+/* Tell t's CPU to choose again: at once if it is this one, else by IPI. */
+static void kick(unsigned cpu)
+{
+	sched_of(cpu)->resched = true;
+	if (cpu != arch_cpu_id())
+		arch_ipi_send(cpu);
+}
+
+void thread_make_runnable(struct thread *t)
+{
+	struct sched *s = sched_of(t->cpu);
+	t->state = TS_RUNNABLE;
+	if (s->cur == t || t->queued)
+		return;
+	runq_add(&s->q, t, false);
+	if (!s->cur || t->prio > s->cur->prio)
+		kick(t->cpu);
+}
+
+void thread_block(struct thread *t, enum thread_state st, void *on)
+{
+	struct sched *s = sched_of(t->cpu);
+	t->state = st;
+	t->blocked_on = on;
+	if (t->queued)
+		runq_remove(&s->q, t);
+	if (s->cur == t)
+		kick(t->cpu);
+}
+
+void thread_cancel_ipc(struct thread *t, err_t why)
+{
+	switch (t->state) {
+	case TS_BLOCKED_SEND:
+	case TS_BLOCKED_RECV:
+		ep_cancel(t->blocked_on, t);
+		break;
+	case TS_BLOCKED_NOTIFY:
+		ntfn_cancel(t->blocked_on, t);
+		break;
+	case TS_BLOCKED_REPLY:
+		if (t->callee)
+			t->callee->caller = NULL;
+		t->callee = NULL;
+		break;
+	default:
+		return;
+	}
+	t->fault_pending = false;
+	thread_set_error(t, why);
+}
+
+void thread_suspend(struct thread *t)
+{
+	thread_cancel_ipc(t, E_CANCELLED);
+	thread_block(t, TS_INACTIVE, NULL);
+}
+
+void thread_set_prio(struct thread *t, unsigned prio)
+{
+	struct sched *s = sched_of(t->cpu);
+	bool q = t->queued;
+	if (q)
+		runq_remove(&s->q, t);
+	t->prio = prio;
+	if (q)
+		runq_add(&s->q, t, false);
+	kick(t->cpu);
+}
+
+void thread_set_cpu(struct thread *t, unsigned cpu)
+{
+	unsigned from = t->cpu;
+	struct sched *old = sched_of(from);
+	if (t->queued) {
+		runq_remove(&old->q, t);
+		t->cpu = cpu;
+		thread_make_runnable(t);
+	} else if (old->cur == t) {
+		t->cpu = cpu; /* its CPU hands it over when it next chooses */
+		kick(from);
+	} else {
+		t->cpu = cpu;
+	}
+}
+
+/* A thread's last capability is gone: take it out of everything. */
+bool thread_destroy(struct obj *o)
+{
+	struct thread *t = (struct thread *)o;
+	thread_suspend(t);
+	if (t->caller) {
+		struct thread *c = t->caller;
+		thread_cancel_ipc(c, E_CANCELLED);
+		thread_make_runnable(c);
+	}
+	if (t->bound)
+		t->bound->bound = NULL;
+	cap_delete(&t->cspace);
+	cap_delete(&t->fault_ep);
+	if (t->as)
+		obj_put(&t->as->o);
+	t->as = NULL;
+	if (running_elsewhere(t)) {
+		t->dead = true; /* that CPU frees it once it has switched away */
+		return false;
+	}
+	for (unsigned c = 0; c < ncpus_online; c++)
+		if (sched_of(c)->cur == t)
+			sched_of(c)->cur = NULL; /* this CPU: it was the caller */
+	return true;
+}

@@ -1,0 +1,156 @@
+/* The Cairn system-call ABI: numbers, object types, rights, message layout
+ * and the root task's boot information.  Shared by the kernel and user space;
+ * docs/ABI.md describes every call.  Architecture-neutral: the registers
+ * that carry each field are listed per ISA in docs/ABI.md (AArch64: x0-x7
+ * message/arguments, x8 number in / error out, x9 capability address in /
+ * badge out, x10 message info, x11-x13 capabilities sent, x14 receive slot). */
+#pragma once
+#include <stdint.h>
+#include "cairn/error.h"
+
+typedef uint64_t cptr_t; /* capability address, resolved in the caller's CSpace */
+
+/* --- System calls -------------------------------------------------------- */
+enum sys {
+	/* IPC on endpoints (x9 = endpoint) and notifications. */
+	SYS_SEND = 0,      /* blocking send */
+	SYS_NB_SEND,       /* send only if a receiver waits */
+	SYS_CALL,          /* send, then wait for the reply (one-shot reply right) */
+	SYS_RECV,          /* wait for a message (or the bound notification) */
+	SYS_NB_RECV,       /* receive only if a sender waits */
+	SYS_REPLY,         /* answer the last caller */
+	SYS_REPLY_RECV,    /* reply, then receive: a server's loop */
+	SYS_SIGNAL,        /* x9 = notification, x0 = bits to set */
+	SYS_WAIT,          /* x9 = notification; returns and clears its bits */
+	SYS_POLL,          /* the same without blocking */
+	SYS_YIELD,         /* end this timeslice */
+	/* Memory (x9 = Memory capability). */
+	SYS_MEM_RETYPE = 16, /* x0 type, x1 size, x2 dest CNode, x3 dest index */
+	SYS_MEM_INFO,        /* -> x0 quota, x1 used */
+	/* CNode (x9 = CNode the slots are in). */
+	SYS_CNODE_COPY = 24, /* x0 dst idx, x1 src CNode, x2 src idx, x3 rights mask */
+	SYS_CNODE_MINT,      /* as copy, x4 badge (or guard for CNodes) */
+	SYS_CNODE_MOVE,      /* x0 dst idx, x1 src CNode, x2 src idx */
+	SYS_CNODE_DELETE,    /* x0 idx */
+	SYS_CNODE_REVOKE,    /* x0 idx: delete every capability derived from it */
+	SYS_CNODE_IDENTIFY,  /* x0 idx -> x0 type, x1 rights, x2 badge, x3 object id */
+	/* Thread (x9 = Thread). */
+	SYS_THREAD_CONFIGURE = 32, /* x0 CSpace root, x1 AddressSpace, x2 fault ep */
+	SYS_THREAD_WRITE_REGS,     /* x0 pc, x1 sp, x2 arg0, x3 arg1 */
+	SYS_THREAD_READ_REGS,      /* -> x0 pc, x1 sp, x2 arg0, x3 arg1, x4 state */
+	SYS_THREAD_SET_PRIORITY,   /* x0 priority, x1 MCP */
+	SYS_THREAD_SET_AFFINITY,   /* x0 cpu */
+	SYS_THREAD_RESUME,         /* start or resume */
+	SYS_THREAD_SUSPEND,        /* stop; cancels a blocked operation */
+	SYS_THREAD_BIND_NOTIFICATION, /* x0 notification (0: unbind) */
+	/* AddressSpace (x9 = AddressSpace) and Frame. */
+	SYS_AS_MAP = 40,     /* x0 frame, x1 vaddr, x2 rights */
+	SYS_AS_UNMAP,        /* x0 frame */
+	SYS_AS_PROTECT,      /* x0 frame, x1 rights */
+	SYS_FRAME_INFO,      /* x9 frame -> x0 size, x1 mapped vaddr or ~0 */
+	/* Interrupts. */
+	SYS_IRQ_GET = 48,    /* x9 IRQ control, x0 irq, x1 dest CNode, x2 dest idx */
+	SYS_IRQ_SET_NOTIFICATION, /* x9 handler, x0 notification, x1 bits */
+	SYS_IRQ_ACK,         /* x9 handler: unmask the line again */
+	/* Debug console (x9 = Console). */
+	SYS_DEBUG_WRITE = 56, /* x10 length (<= 64), bytes in x0-x7 */
+	SYS_DEBUG_STATS,      /* -> x0 free pages, x1 kernel objects */
+	SYS_DEBUG_POWEROFF,
+	SYS_COUNT
+};
+
+/* --- Objects -------------------------------------------------------------- */
+enum obj_type {
+	OBJ_NULL = 0,
+	OBJ_MEMORY,       /* quota of kernel memory; retype makes objects from it */
+	OBJ_CNODE,        /* 2^size slots */
+	OBJ_THREAD,
+	OBJ_ASPACE,       /* native address space */
+	OBJ_FRAME,        /* size 12 (4 KiB) or 21 (2 MiB) */
+	OBJ_ENDPOINT,
+	OBJ_NOTIFICATION,
+	OBJ_IRQ_CONTROL,  /* authority to create IRQ handlers */
+	OBJ_IRQ_HANDLER,
+	OBJ_CONSOLE,
+	OBJ_VCPU,         /* reserved for the virtualization issue */
+	OBJ_TYPES
+};
+
+/* Rights.  Endpoints: R receive, W send, G send capabilities.
+ * Notifications: R wait, W signal.  Frames: R, W, X map permissions.
+ * Thread, CNode, AddressSpace, Memory: W needed to change them. */
+enum rights {
+	R_READ = 1, R_WRITE = 2, R_EXEC = 4, R_GRANT = 8,
+	R_ALL = 15
+};
+
+/* --- Messages ------------------------------------------------------------- */
+#define MSG_WORDS 8   /* message registers */
+#define MSG_CAPS 3    /* capabilities per message */
+
+/* Message info word: label (bits 16-63), move flag (6), capability count
+ * (4-5), length (0-3).  With the move flag the capabilities are moved, not
+ * copied, and frames are unmapped from the sender first: page transfer. */
+#define MSG_MOVE (1u << 6)
+static inline uint64_t msginfo(uint64_t label, unsigned len, unsigned caps)
+{
+	return label << 16 | (uint64_t)caps << 4 | len;
+}
+/* The label a receive returns when the bound notification woke it; the
+ * badge register then holds the notification's bits. */
+#define MSG_LABEL_NOTIFY 0xffffffffffffull
+static inline unsigned msginfo_len(uint64_t i) { return i & 15; }
+static inline unsigned msginfo_caps(uint64_t i) { return (i >> 4) & 3; }
+static inline uint64_t msginfo_label(uint64_t i) { return i >> 16; }
+
+/* Fault messages, sent to a thread's fault endpoint as a call.  The label
+ * says which; MR0 the address, MR1 the pc, MR2 the syndrome (ESR, scause..),
+ * MR3 1 for a write.  Replying resumes the thread at MR1 of the reply if the
+ * reply has length 2 and MR0 == 1, else at the faulting instruction
+ * (a syscall fault resumes after it). */
+enum fault_label {
+	FAULT_PAGE = 1,     /* translation or permission fault */
+	FAULT_UNDEFINED,    /* undefined or trapped instruction */
+	FAULT_SYSCALL,      /* unknown system call number; MR0 = the number */
+	FAULT_ALIGN,
+};
+
+/* Thread states reported by SYS_THREAD_READ_REGS. */
+enum thread_state {
+	TS_INACTIVE = 0, TS_RUNNABLE, TS_BLOCKED_SEND, TS_BLOCKED_RECV,
+	TS_BLOCKED_REPLY, TS_BLOCKED_NOTIFY,
+};
+
+#define PRIO_LEVELS 256
+#define CNODE_MAX_BITS 16
+#define FRAME_BITS_4K 12
+#define FRAME_BITS_2M 21
+
+/* --- Root task --------------------------------------------------------- */
+/* Well-known slots of the root task's CNode (radix 12, addressed by index). */
+enum root_slot {
+	ROOT_CNODE = 1, ROOT_ASPACE, ROOT_THREAD, ROOT_MEMORY, ROOT_IRQ_CONTROL,
+	ROOT_CONSOLE, ROOT_BOOTINFO_FRAME, ROOT_FIRST_IMAGE_FRAME = 16,
+};
+#define ROOT_CNODE_BITS 12
+#define PAGE_SIZE_U 4096ull          /* user-space page size */
+#define ROOT_PRIO 100               /* MCP 255 */
+#define ROOT_BOOTINFO_VA 0x1000ull    /* the boot-info page */
+#define ROOT_IMAGE_VA 0x200000ull     /* the root image, text first */
+#define ROOT_STACK_TOP 0x80000000ull  /* stack pages end here */
+#define USER_VA_BITS 39              /* native address spaces: [0, 2^39) */
+
+#define BOOTINFO_MAGIC 0x4341524e424f4f54ull /* "CARNBOOT" */
+struct bootinfo {
+	uint64_t magic;
+	uint64_t first_free_slot;   /* root CNode slots from here are empty */
+	uint64_t image_frames;      /* frames from ROOT_FIRST_IMAGE_FRAME */
+	uint64_t image_text_frames; /* the first ones are text+rodata (RX) */
+	uint64_t stack_frames;      /* then stack frames */
+	uint64_t ncpus;
+	uint64_t dtb_vaddr, dtb_size; /* a read-only copy of the DTB */
+	uint64_t initrd_pa, initrd_size;
+	uint64_t nmem;
+	struct { uint64_t base, size; } mem[16]; /* RAM, host-physical */
+	char bootargs[256];
+};

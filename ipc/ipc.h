@@ -1,0 +1,40 @@
+/* Endpoints (synchronous rendezvous) and notifications (words of signal
+ * bits), and the wait queues both use. */
+#pragma once
+#include "hyp/thread.h"
+
+enum ep_state { EP_IDLE, EP_SENDERS, EP_RECEIVERS };
+
+struct endpoint {
+	struct obj o;
+	uint8_t state;         /* what the queue holds */
+	struct thread *queue;  /* circular, oldest first */
+};
+
+struct notification {
+	struct obj o;
+	uint64_t word;
+	struct thread *waiters;
+	struct thread *bound;  /* receives the bits while in a receive */
+};
+
+/* Circular thread queues through t->next/prev (a blocked thread is never
+ * on a run queue, so the links are free). */
+void tq_append(struct thread **q, struct thread *t);
+void tq_remove(struct thread **q, struct thread *t);
+
+/* IPC operations on the calling thread `t`.  They leave results in the
+ * threads' registers; t may be blocked when they return.  E_WOULDBLOCK
+ * from the non-blocking forms when no partner waits. */
+err_t ep_send(struct thread *t, struct endpoint *ep, struct cap *c, bool block, bool call);
+err_t ep_recv(struct thread *t, struct endpoint *ep, bool block);
+err_t ep_reply(struct thread *t);
+/* A fault: t sends its fault message as a call through its fault endpoint. */
+bool fault_send(struct thread *t);
+void ep_cancel(struct endpoint *ep, struct thread *t);
+
+void ntfn_signal(struct notification *n, uint64_t bits);
+void ntfn_wait(struct thread *t, struct notification *n, bool block);
+void ntfn_cancel(struct notification *n, struct thread *t);
+/* Deliver a pending bound notification to t about to block in a receive. */
+bool ntfn_take_bound(struct thread *t);

@@ -1,0 +1,40 @@
+/* Native address spaces and frames.
+ *
+ * A Frame capability maps its frame at most once (copy the capability to
+ * map it again), and the mapping belongs to the capability: deleting or
+ * revoking the capability unmaps it, with TLB maintenance, wherever it is.
+ * A mapping holds a reference to its address space, so the space (and its
+ * VMID) outlives every capability mapped into it. */
+#pragma once
+#include "cap/cap.h"
+#include "mm/pt.h"
+
+struct memory;
+
+struct aspace {
+	struct obj o;
+	struct pt pt;
+	uint16_t vmid;
+	uint64_t vmid_gen;
+};
+
+struct frame {
+	struct obj o;
+	paddr_t pa;
+	uint8_t bits; /* FRAME_BITS_4K or FRAME_BITS_2M */
+};
+
+err_t aspace_create(struct memory *payer, struct aspace **out);
+err_t frame_create(struct memory *payer, unsigned bits, struct frame **out);
+void *frame_kva(struct frame *f);
+
+/* Decode-side checks done by the caller; these do the work. */
+err_t aspace_map(struct aspace *as, struct cap *frame, uint64_t va, unsigned rights);
+void aspace_unmap_frame(struct cap *frame);
+void aspace_protect(struct cap *frame, unsigned rights);
+/* Check the arguments of a map (everything that can be wrong with them). */
+err_t aspace_map_check(const struct cap *frame, uint64_t va, unsigned rights);
+
+/* The VMID to run `as` with on this CPU, allocating one if it has none of
+ * the current generation. */
+unsigned aspace_activate(struct aspace *as, unsigned cpu);

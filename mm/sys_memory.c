@@ -1,0 +1,91 @@
+/* Memory invocations: retype (make an object, paid from the quota) and
+ * info.  The new capability is a child of the Memory capability. */
+#include "hyp/arch.h"
+#include "hyp/cpu.h"
+#include "hyp/syscall.h"
+#include "ipc/ipc.h"
+#include "mm/aspace.h"
+#include "mm/memory.h"
+
+static err_t size_ok(enum obj_type type, uint64_t size)
+{
+	switch (type) {
+	case OBJ_MEMORY:
+		return size && IS_ALIGNED(size, PAGE_SIZE) ? E_OK : E_INVAL;
+	case OBJ_CNODE:
+		return size >= 1 && size <= CNODE_MAX_BITS ? E_OK : E_INVAL;
+	case OBJ_FRAME:
+		return size == FRAME_BITS_4K || size == FRAME_BITS_2M ? E_OK : E_INVAL;
+	case OBJ_THREAD: case OBJ_ASPACE: case OBJ_ENDPOINT: case OBJ_NOTIFICATION:
+		return E_OK;
+	default:
+		return E_INVAL;
+	}
+}
+
+static err_t create(struct memory *m, enum obj_type type, uint64_t size,
+		    struct thread *t, struct obj **out)
+{
+	err_t e;
+	switch (type) {
+	case OBJ_MEMORY:
+		if ((e = memory_charge(m, size)))
+			return e;
+		if ((e = obj_alloc(m, type, sizeof(struct memory), out))) {
+			memory_refund(m, size);
+			return e;
+		}
+		((struct memory *)*out)->quota = size;
+		return E_OK;
+	case OBJ_CNODE:
+		return cnode_create(m, size, (struct cnode **)out);
+	case OBJ_FRAME:
+		return frame_create(m, size, (struct frame **)out);
+	case OBJ_ASPACE:
+		return aspace_create(m, (struct aspace **)out);
+	case OBJ_THREAD:
+		if ((e = obj_alloc(m, type, sizeof(struct thread), out)))
+			return e;
+		arch_regs_init(&((struct thread *)*out)->regs);
+		((struct thread *)*out)->cpu = t->cpu;
+		return E_OK;
+	case OBJ_ENDPOINT:
+		return obj_alloc(m, type, sizeof(struct endpoint), out);
+	default:
+		return obj_alloc(m, type, sizeof(struct notification), out);
+	}
+}
+
+err_t sys_mem_retype(struct thread *t)
+{
+	struct cap *mc, *dst;
+	enum obj_type type = arg(t, 0);
+	uint64_t size = arg(t, 1);
+	err_t e;
+	if ((e = lookup_cap(t, arg(t, REG_CAP), OBJ_MEMORY, R_WRITE, &mc)) ||
+	    (e = lookup_slot(t, arg(t, 2), arg(t, 3), &dst)) ||
+	    (e = size_ok(type, size)))
+		return e;
+	if (!cap_empty(dst))
+		return E_SLOT;
+	struct obj *o;
+	if ((e = create((struct memory *)mc->obj, type, size, t, &o)))
+		return e;
+	struct cap v = { .obj = o, .type = type, .rights = R_ALL,
+			 .size_bits = type == OBJ_FRAME ? size : 0 };
+	obj_get(o);
+	cap_install(dst, &v, mc);
+	return E_OK;
+}
+
+err_t sys_mem_info(struct thread *t)
+{
+	struct cap *mc;
+	err_t e = lookup_cap(t, arg(t, REG_CAP), OBJ_MEMORY, 0, &mc);
+	if (e)
+		return e;
+	struct memory *m = (struct memory *)mc->obj;
+	set_ret(t, 0, m->quota);
+	set_ret(t, 1, m->used);
+	return E_OK;
+}

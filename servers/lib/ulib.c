@@ -1,0 +1,134 @@
+/* Console output and memory helpers for native servers. */
+#include "servers/lib/ulib.h"
+
+cptr_t ulib_console;
+
+void console_write(const char *s, size_t n)
+{
+	while (n && ulib_console) {
+		struct sysregs r = { .nr = SYS_DEBUG_WRITE, .cap = ulib_console };
+		size_t k = n < 64 ? n : 64;
+		for (size_t i = 0; i < k; i++)
+			r.mr[i / 8] |= (uint64_t)(unsigned char)s[i] << (8 * (i % 8));
+		r.info = k;
+		sys(&r);
+		s += k, n -= k;
+	}
+}
+
+static void put(char **p, char *end, char c)
+{
+	if (*p < end)
+		*(*p)++ = c;
+}
+
+static void put_num(char **p, char *end, uint64_t v, unsigned base, int width, char pad)
+{
+	char tmp[24];
+	int n = 0;
+	do {
+		tmp[n++] = "0123456789abcdef"[v % base];
+		v /= base;
+	} while (v);
+	while (width-- > n)
+		put(p, end, pad);
+	while (n)
+		put(p, end, tmp[--n]);
+}
+
+int vsnprintf(char *buf, size_t len, const char *fmt, va_list ap)
+{
+	char *p = buf, *end = buf + len - 1;
+	for (; *fmt; fmt++) {
+		if (*fmt != '%') {
+			put(&p, end, *fmt);
+			continue;
+		}
+		char pad = ' ';
+		int width = 0;
+		if (*++fmt == '0')
+			pad = '0', fmt++;
+		while (*fmt >= '0' && *fmt <= '9')
+			width = width * 10 + *fmt++ - '0';
+		bool l = *fmt == 'l';
+		if (l)
+			fmt++;
+		switch (*fmt) {
+		case 'd': {
+			int64_t v = l ? va_arg(ap, int64_t) : va_arg(ap, int);
+			if (v < 0)
+				put(&p, end, '-'), v = -v;
+			put_num(&p, end, v, 10, width, pad);
+			break;
+		}
+		case 'u':
+			put_num(&p, end, l ? va_arg(ap, uint64_t) : va_arg(ap, unsigned), 10, width, pad);
+			break;
+		case 'x':
+			put_num(&p, end, l ? va_arg(ap, uint64_t) : va_arg(ap, unsigned), 16, width, pad);
+			break;
+		case 's':
+			for (const char *s = va_arg(ap, const char *); *s; s++)
+				put(&p, end, *s);
+			break;
+		default:
+			put(&p, end, *fmt);
+		}
+	}
+	*p = 0;
+	return p - buf;
+}
+
+int printf(const char *fmt, ...)
+{
+	char buf[256];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	console_write(buf, n);
+	return n;
+}
+
+void *memset(void *d, int c, size_t n)
+{
+	unsigned char *p = d;
+	while (n--)
+		*p++ = c;
+	return d;
+}
+
+void *memcpy(void *d, const void *s, size_t n)
+{
+	unsigned char *p = d;
+	const unsigned char *q = s;
+	while (n--)
+		*p++ = *q++;
+	return d;
+}
+
+int memcmp(const void *a, const void *b, size_t n)
+{
+	const unsigned char *p = a, *q = b;
+	for (; n; n--, p++, q++)
+		if (*p != *q)
+			return *p - *q;
+	return 0;
+}
+
+size_t strlen(const char *s)
+{
+	size_t n = 0;
+	while (s[n])
+		n++;
+	return n;
+}
+
+char *strstr(const char *h, const char *n)
+{
+	size_t k = strlen(n);
+	for (; *h; h++)
+		if (!memcmp(h, n, k))
+			return (char *)h;
+	return NULL;
+}

@@ -1,0 +1,22 @@
+/* The root task: starts with every capability the kernel hands out, runs
+ * the user-level test suite (cairn.root=test), the benchmarks
+ * (cairn.root=bench), or the demo (default). */
+#include "servers/root/root.h"
+
+const struct bootinfo *bootinfo;
+
+int main(const struct bootinfo *bi)
+{
+	bootinfo = bi;
+	ulib_console = ROOT_CONSOLE;
+	slots_init(bi->first_free_slot);
+	printf("root: up, %lu cpus, bootargs \"%s\"\n", bi->ncpus, bi->bootargs);
+	if (strstr(bi->bootargs, "cairn.root=test"))
+		run_tests();
+	else if (strstr(bi->bootargs, "cairn.root=bench"))
+		run_bench();
+	else
+		run_demo();
+	INV0(SYS_DEBUG_POWEROFF, ROOT_CONSOLE);
+	return 0;
+}

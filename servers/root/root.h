@@ -1,0 +1,45 @@
+/* The root task's shared helpers: slot allocation, child tasks, tests. */
+#pragma once
+#include "servers/lib/ring.h"
+#include "servers/lib/ulib.h"
+
+extern const struct bootinfo *bootinfo;
+
+/* Slots of the root CNode. */
+void slots_init(uint64_t first_free);
+cptr_t slot_alloc(void);
+void slot_free(cptr_t s);     /* deletes what is in it first */
+cptr_t new_obj(enum obj_type type, uint64_t size); /* 0 on failure */
+/* A page of root memory mapped read-write into the root; returns its VA. */
+void *new_page(cptr_t *frame);
+
+/* A child task: its own CNode (16 slots, addressed by index), address
+ * space and thread, the root's text mapped in, one stack page.  Child code
+ * must use only registers, its stack and pages it is given. */
+#define CHILD_SHARED_VA 0x30000000ull
+#define CHILD_STACK_TOP 0x7f000000ull
+struct child {
+	cptr_t cnode, cspace, as, thread, stack, text[32];
+	unsigned ntext;
+};
+err_t child_create(struct child *c, void (*fn)(uint64_t), uint64_t arg, unsigned prio);
+/* Copy root capability `src` into the child's slot `idx` with `rights`. */
+err_t child_give(struct child *c, uint64_t idx, cptr_t src, unsigned rights);
+/* Map root frame `frame` into the child at va. */
+err_t child_map(struct child *c, cptr_t frame, uint64_t va, unsigned rights, cptr_t *copy);
+err_t child_start(struct child *c);
+/* Where a child's code ends: waits forever on its private notification
+ * (slot CHILD_PARK), so it neither spins nor faults. */
+#define CHILD_PARK 15
+static inline _Noreturn void child_park(void)
+{
+	for (;;) {
+		struct sysregs r = { .nr = SYS_WAIT, .cap = CHILD_PARK };
+		sys(&r);
+	}
+}
+void child_destroy(struct child *c);
+
+void run_tests(void);
+void run_bench(void);
+void run_demo(void);

@@ -1,0 +1,109 @@
+/* Root-task helpers: slot allocation and child tasks. */
+#include "servers/root/root.h"
+
+static uint64_t used[(1u << ROOT_CNODE_BITS) / 64];
+
+void slots_init(uint64_t first_free)
+{
+	for (uint64_t i = 0; i < first_free; i++)
+		used[i / 64] |= 1ull << (i % 64);
+}
+
+cptr_t slot_alloc(void)
+{
+	for (unsigned w = 0; w < sizeof(used) / 8; w++)
+		if (~used[w]) {
+			unsigned b = __builtin_ctzll(~used[w]);
+			used[w] |= 1ull << b;
+			return w * 64 + b;
+		}
+	return 0;
+}
+
+void slot_free(cptr_t s)
+{
+	INV1(SYS_CNODE_DELETE, ROOT_CNODE, s);
+	used[s / 64] &= ~(1ull << (s % 64));
+}
+
+cptr_t new_obj(enum obj_type type, uint64_t size)
+{
+	cptr_t s = slot_alloc();
+	if (s && retype(ROOT_MEMORY, type, size, ROOT_CNODE, s) == E_OK)
+		return s;
+	if (s)
+		slot_free(s);
+	return 0;
+}
+
+#define ROOT_PAGES_VA 0x10000000ull
+static uint64_t next_page_va = ROOT_PAGES_VA;
+
+void *new_page(cptr_t *frame)
+{
+	*frame = new_obj(OBJ_FRAME, FRAME_BITS_4K);
+	uint64_t va = next_page_va;
+	if (!*frame || INV3(SYS_AS_MAP, ROOT_ASPACE, *frame, va, R_READ | R_WRITE))
+		return NULL;
+	next_page_va += PAGE_SIZE_U;
+	return (void *)va;
+}
+
+err_t child_give(struct child *c, uint64_t idx, cptr_t src, unsigned rights)
+{
+	return INV4(SYS_CNODE_COPY, c->cnode, idx, ROOT_CNODE, src, rights);
+}
+
+err_t child_map(struct child *c, cptr_t frame, uint64_t va, unsigned rights, cptr_t *copy)
+{
+	cptr_t s = slot_alloc();
+	err_t e = INV4(SYS_CNODE_COPY, ROOT_CNODE, s, ROOT_CNODE, frame, R_ALL);
+	if (!e)
+		e = INV3(SYS_AS_MAP, c->as, s, va, rights);
+	*copy = s;
+	return e;
+}
+
+err_t child_create(struct child *c, void (*fn)(uint64_t), uint64_t arg, unsigned prio)
+{
+	err_t e;
+	*c = (struct child){ 0 };
+	c->cnode = new_obj(OBJ_CNODE, 4);
+	c->as = new_obj(OBJ_ASPACE, 0);
+	c->thread = new_obj(OBJ_THREAD, 0);
+	c->stack = new_obj(OBJ_FRAME, FRAME_BITS_4K);
+	c->cspace = slot_alloc();
+	if (!c->cnode || !c->as || !c->thread || !c->stack)
+		return E_NOMEM;
+	if ((e = inv(SYS_CNODE_MINT, ROOT_CNODE, c->cspace, ROOT_CNODE, c->cnode, R_ALL,
+		     0, 60, 0)))
+		return e;
+	for (unsigned i = 0; i < bootinfo->image_text_frames && i < 32; i++) {
+		c->text[i] = slot_alloc();
+		if ((e = INV4(SYS_CNODE_COPY, ROOT_CNODE, c->text[i], ROOT_CNODE,
+			      ROOT_FIRST_IMAGE_FRAME + i, R_READ | R_EXEC)) ||
+		    (e = INV3(SYS_AS_MAP, c->as, c->text[i], ROOT_IMAGE_VA + i * PAGE_SIZE_U,
+			      R_READ | R_EXEC)))
+			return e;
+		c->ntext++;
+	}
+	if ((e = retype(ROOT_MEMORY, OBJ_NOTIFICATION, 0, c->cnode, CHILD_PARK)) ||
+	    (e = INV3(SYS_AS_MAP, c->as, c->stack, CHILD_STACK_TOP - PAGE_SIZE_U,
+		      R_READ | R_WRITE)) ||
+	    (e = INV3(SYS_THREAD_CONFIGURE, c->thread, c->cspace, c->as, 0)) ||
+	    (e = INV4(SYS_THREAD_WRITE_REGS, c->thread, (uint64_t)fn, CHILD_STACK_TOP, arg, 0)))
+		return e;
+	return INV2(SYS_THREAD_SET_PRIORITY, c->thread, prio, prio);
+}
+
+err_t child_start(struct child *c) { return INV0(SYS_THREAD_RESUME, c->thread); }
+
+void child_destroy(struct child *c)
+{
+	cptr_t all[] = { c->thread, c->stack, c->as, c->cspace, c->cnode };
+	for (unsigned i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		if (all[i])
+			slot_free(all[i]);
+	for (unsigned i = 0; i < c->ntext; i++)
+		slot_free(c->text[i]);
+}
