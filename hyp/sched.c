@@ -39,7 +39,7 @@ void sched_choose(struct sched *s)
 	sched_switch_to(s, best);
 }
 
-void sched_yield(struct sched *s)
+void sched_end_slice(struct sched *s)
 {
 	struct thread *cur = s->cur;
 	if (cur && runq_level_busy(&s->q, cur->prio)) {
@@ -51,9 +51,10 @@ void sched_yield(struct sched *s)
 void sched_timer_tick(struct sched *s, uint64_t now)
 {
 	uint64_t slice = arch_timer_freq() / 1000000 * TIMESLICE_US;
+	arch_timer_stop(); /* it fired; a level interrupt must be quietened */
 	s->timer_armed = false;
 	if (s->cur && now - s->slice_start >= slice)
-		sched_yield(s);
+		sched_end_slice(s);
 	s->resched = true;
 }
 

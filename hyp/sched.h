@@ -34,7 +34,7 @@ struct sched *sched_of(unsigned cpu);
 void sched_choose(struct sched *s);
 /* Switch the current thread to t (NULL: idle) without queueing decisions. */
 void sched_switch_to(struct sched *s, struct thread *t);
-void sched_yield(struct sched *s);
+void sched_end_slice(struct sched *s);
 void sched_timer_tick(struct sched *s, uint64_t now);
 /* Arm or stop the timer for the timeslice of s->cur. */
 void sched_program_timer(struct sched *s, uint64_t now, uint64_t slice_ticks);

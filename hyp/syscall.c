@@ -96,7 +96,7 @@ static err_t sys_poll(struct thread *t) { return do_wait(t, false); }
 
 static err_t sys_yield(struct thread *t)
 {
-	sched_yield(sched_of(t->cpu));
+	sched_end_slice(sched_of(t->cpu));
 	return E_OK;
 }
 

@@ -4,18 +4,21 @@
 HOST_CC ?= gcc
 UNIT_BUILD := build/host
 # -Wno-unused-parameter: every cmocka test takes a `void **state` it may not use.
-UNIT_CFLAGS := -std=gnu11 -g -O1 -Wall -Wextra -Werror -Wno-unused-parameter \
+UNIT_CFLAGS := -std=gnu11 -g -O1 -Itests/unit/include -Wall -Wextra -Werror -Wno-unused-parameter \
 	-fsanitize=address,undefined -fno-sanitize-recover=all -I. -Iinclude -Itests/unit
-UNIT_LIBS := -lcmocka -lfdt
-UNIT_TESTS := buddy slab dtb dtb_fuzz pt
+UNIT_LIBS := -lcmocka -lfdt -lpthread
+UNIT_TESTS := buddy slab dtb dtb_fuzz pt cap sched ring
 UNIT_SRCS_buddy := mm/buddy.c
 UNIT_SRCS_slab := mm/buddy.c mm/slab.c
 UNIT_SRCS_dtb := tests/unit/dtb_tree.c hyp/dtb.c mm/memmap.c mm/pmem.c mm/buddy.c
 UNIT_SRCS_pt := mm/pt.c mm/buddy.c
+UNIT_SRCS_cap := cap/cdt.c cap/cspace.c
+UNIT_SRCS_sched := hyp/runq.c hyp/sched.c
+UNIT_SRCS_ring := servers/lib/ring.c
 UNIT_SRCS_dtb_fuzz := tests/unit/dtb_tree.c hyp/dtb.c mm/memmap.c
 
 define unit_rule
-$(UNIT_BUILD)/test_$(1): tests/unit/test_$(1).c tests/unit/host.c $(UNIT_SRCS_$(1)) $(wildcard hyp/*.h mm/*.h tests/unit/*.h)
+$(UNIT_BUILD)/test_$(1): tests/unit/test_$(1).c tests/unit/host.c $(UNIT_SRCS_$(1)) $(wildcard hyp/*.h mm/*.h cap/*.h include/cairn/*.h tests/unit/*.h)
 	@mkdir -p $$(@D)
 	$(Q)$(HOST_CC) $(UNIT_CFLAGS) -o $$@ $$(filter %.c,$$^) $(UNIT_LIBS)
 endef

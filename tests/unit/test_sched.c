@@ -1,0 +1,120 @@
+/* The scheduler's run queues and priority rules. */
+#include <string.h>
+
+#include "host.h"
+#include "hyp/sched.h"
+
+static uint64_t now, armed_at;
+static bool armed;
+unsigned arch_cpu_id(void) { return 0; }
+uint64_t arch_timer_now(void) { return now; }
+uint64_t arch_timer_freq(void) { return 1000000; }
+void arch_timer_oneshot(uint64_t d) { armed = true, armed_at = d; }
+void arch_timer_stop(void) { armed = false; }
+void thread_make_runnable(struct thread *t) { (void)t; fail(); }
+
+static struct thread th[8];
+
+static struct thread *mk(unsigned i, unsigned prio)
+{
+	memset(&th[i], 0, sizeof(th[i]));
+	th[i].prio = prio;
+	th[i].state = TS_RUNNABLE;
+	return &th[i];
+}
+
+static void test_highest_every_level(void **state)
+{
+	struct runq q = { 0 };
+	assert_null(runq_highest(&q));
+	for (unsigned p = 0; p < PRIO_LEVELS; p++) {
+		struct thread t = { .prio = p };
+		runq_add(&q, &t, false);
+		assert_ptr_equal(runq_highest(&q), &t);
+		runq_remove(&q, &t);
+		assert_null(runq_highest(&q));
+		assert_int_equal(q.top, 0);
+	}
+}
+
+static void test_order_within_and_across_levels(void **state)
+{
+	struct runq q = { 0 };
+	runq_add(&q, mk(0, 10), false);
+	runq_add(&q, mk(1, 10), false);
+	runq_add(&q, mk(2, 200), false);
+	runq_add(&q, mk(3, 63), false);
+	runq_add(&q, mk(4, 64), false);
+	assert_ptr_equal(runq_highest(&q), &th[2]);
+	runq_remove(&q, &th[2]);
+	assert_ptr_equal(runq_highest(&q), &th[4]); /* across a bitmap word */
+	runq_remove(&q, &th[4]);
+	assert_ptr_equal(runq_highest(&q), &th[3]);
+	runq_remove(&q, &th[3]);
+	assert_ptr_equal(runq_highest(&q), &th[0]); /* FIFO within a level */
+	runq_add(&q, mk(5, 10), true);              /* front: preempted */
+	assert_ptr_equal(runq_highest(&q), &th[5]);
+	runq_remove(&q, &th[0]);                    /* remove from the middle */
+	runq_remove(&q, &th[5]);
+	assert_ptr_equal(runq_highest(&q), &th[1]);
+	assert_true(runq_level_busy(&q, 10));
+	runq_remove(&q, &th[1]);
+	assert_false(runq_level_busy(&q, 10));
+	assert_null(runq_highest(&q));
+}
+
+static void test_choose_preempt_and_keep(void **state)
+{
+	struct sched *s = sched_of(0);
+	memset(s, 0, sizeof(*s));
+	struct thread *a = mk(0, 10), *b = mk(1, 10), *hi = mk(2, 20);
+	runq_add(&s->q, a, false);
+	sched_choose(s);
+	assert_ptr_equal(s->cur, a);
+	runq_add(&s->q, b, false);
+	sched_choose(s);                  /* equal priority: no preemption */
+	assert_ptr_equal(s->cur, a);
+	runq_add(&s->q, hi, false);
+	sched_choose(s);                  /* higher: preempts, a keeps its place */
+	assert_ptr_equal(s->cur, hi);
+	assert_ptr_equal(runq_highest(&s->q), a);
+	hi->state = TS_BLOCKED_RECV;
+	sched_choose(s);
+	assert_ptr_equal(s->cur, a);
+}
+
+static void test_yield_and_timeslice(void **state)
+{
+	struct sched *s = sched_of(0);
+	memset(s, 0, sizeof(*s));
+	struct thread *a = mk(0, 10), *b = mk(1, 10);
+	runq_add(&s->q, a, false);
+	sched_choose(s);
+	sched_program_timer(s, now, 5000);
+	assert_false(armed);              /* alone at its level: tickless */
+	runq_add(&s->q, b, false);
+	sched_program_timer(s, now, 5000);
+	assert_true(armed);               /* a peer: a timeslice */
+	assert_int_equal(armed_at, s->slice_start + 5000);
+	now += 5000;
+	sched_timer_tick(s, now);         /* slice over: round robin */
+	assert_ptr_equal(s->cur, b);
+	sched_end_slice(s);
+	assert_ptr_equal(s->cur, a);
+	runq_remove(&s->q, b);
+	sched_end_slice(s);                   /* nobody else: keeps running */
+	assert_ptr_equal(s->cur, a);
+	sched_program_timer(s, now, 5000);
+	assert_false(armed);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_highest_every_level),
+		cmocka_unit_test(test_order_within_and_across_levels),
+		cmocka_unit_test(test_choose_preempt_and_keep),
+		cmocka_unit_test(test_yield_and_timeslice),
+	};
+	return RUN_TESTS("sched", tests);
+}
