@@ -3,7 +3,18 @@
 #include "hyp/panic.h"
 #include "hyp/sched.h"
 
-static unsigned highest_bit(uint64_t w) { return 63 - (unsigned)__builtin_clzll(w); }
+/* Index of the highest set bit of w != 0.  Written out rather than
+ * __builtin_clzll, which needs libgcc on RISC-V without Zbb. */
+static unsigned highest_bit(uint64_t w)
+{
+	unsigned n = 0;
+	for (unsigned s = 32; s; s >>= 1)
+		if (w >> s) {
+			w >>= s;
+			n += s;
+		}
+	return n;
+}
 
 void runq_add(struct runq *q, struct thread *t, bool front)
 {

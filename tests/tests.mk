@@ -56,3 +56,9 @@ _test:
 			tee -a build/test-results.log; \
 	done
 	@tools/sum-results build/test-results.log
+
+# Benchmarks: the root task's, in QEMU with -icount shift=0 (the cycle
+# counter counts instructions), on one CPU.  Prints BENCH lines.
+bench: kernel
+	@timeout 300 $(QEMU) $(QEMU_MACHINE) -smp 1 -m $(MEM) -nographic -icount shift=0 \
+		$(QEMU_BOOT_kernel) -append cairn.root=bench | grep --line-buffered '^BENCH'
