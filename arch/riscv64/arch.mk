@@ -4,7 +4,7 @@ ARCH_CFLAGS := -march=rv64imac_zicsr_zifencei -mabi=lp64 -mcmodel=medany \
 	-mno-relax -msmall-data-limit=0 -fpie
 ARCH_LDFLAGS := -pie --no-dynamic-linker -z norelro -z noexecstack \
 	--no-warn-rwx-segments --no-relax
-ARCH_SRCS := arch/riscv64/uspace.c arch/riscv64/head.S arch/riscv64/entry.S arch/riscv64/boot.c \
+ARCH_SRCS := hyp/user_none.c arch/riscv64/head.S arch/riscv64/entry.S arch/riscv64/boot.c \
 	arch/riscv64/cpu.c arch/riscv64/trap.c arch/riscv64/mmu.c \
 	arch/riscv64/plic.c arch/riscv64/timer.c arch/riscv64/sbi.c \
 	arch/riscv64/uarts.c hyp/uart_ns16550.c

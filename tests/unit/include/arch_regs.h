@@ -1,22 +1,3 @@
-/* The host build's thread registers: the generic shape (as on the ports
- * without native threads yet), enough for the scheduler's unit tests. */
+/* The host build: the generic register shape. */
 #pragma once
-#include <stdint.h>
-
-struct arch_regs {
-	uint64_t r[32];
-	uint64_t sp, pc;
-};
-
-#define REG_MR0 0
-#define REG_NR 8
-#define REG_CAP 9
-#define REG_INFO 10
-#define REG_SENDCAP0 11
-#define REG_RECVSLOT 14
-
-static inline uint64_t *regs_gpr(struct arch_regs *r, unsigned n) { return &r->r[n]; }
-static inline void arch_regs_set_pc(struct arch_regs *r, uint64_t pc) { r->pc = pc; }
-static inline uint64_t arch_regs_pc(const struct arch_regs *r) { return r->pc; }
-static inline void arch_regs_set_sp(struct arch_regs *r, uint64_t sp) { r->sp = sp; }
-static inline uint64_t arch_regs_sp(const struct arch_regs *r) { return r->sp; }
+#include "hyp/arch_regs_generic.h"

@@ -1,6 +1,6 @@
-/* Native threads: not on this port yet.  arch_user_pt_format() returning
- * NULL keeps the kernel from starting the root task, and the rest are
- * never called. */
+/* The native-thread hooks of a port that has none yet (riscv64, x86_64
+ * list this file in ARCH_SRCS): arch_user_pt_format() returning NULL keeps
+ * the kernel from starting the root task, so the rest are never called. */
 #include "hyp/arch.h"
 #include "hyp/panic.h"
 
