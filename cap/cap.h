@@ -42,7 +42,13 @@ static inline bool cap_empty(const struct cap *c) { return c->type == OBJ_NULL; 
  * depth 0 or at a capability that is not a CNode.  May return an empty slot. */
 err_t cspace_lookup(struct cap *root, cptr_t cptr, unsigned depth, struct cap **slot);
 /* Lookup of a capability the caller wants to use: must be non-empty. */
-err_t cspace_lookup_cap(struct cap *root, cptr_t cptr, struct cap **slot);
+static inline err_t cspace_lookup_cap(struct cap *root, cptr_t cptr, struct cap **slot)
+{
+	err_t e = cspace_lookup(root, cptr, 64, slot);
+	if (e == E_OK && cap_empty(*slot))
+		return E_BADCAP;
+	return e;
+}
 
 /* Derivation tree and slot operations (cap/cdt.c).  None can fail. */
 void cap_install(struct cap *dst, const struct cap *val, struct cap *parent);

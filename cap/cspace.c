@@ -30,11 +30,3 @@ err_t cspace_lookup(struct cap *root, cptr_t cptr, unsigned depth, struct cap **
 		c = s;
 	}
 }
-
-err_t cspace_lookup_cap(struct cap *root, cptr_t cptr, struct cap **slot)
-{
-	err_t e = cspace_lookup(root, cptr, 64, slot);
-	if (e == E_OK && cap_empty(*slot))
-		return E_BADCAP;
-	return e;
-}

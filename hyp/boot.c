@@ -12,6 +12,7 @@
 #include "hyp/kmem.h"
 #include "hyp/printk.h"
 #include "hyp/selftest.h"
+#include "ipc/ipc.h"
 #include "mm/pmem.h"
 
 static struct boot_info boot_info;
@@ -127,6 +128,7 @@ _Noreturn void kernel_boot(struct boot_info *bi)
 		for (;;)
 			arch_wait_for_interrupt();
 	}
+	ipc_fastpath_on = !boot_arg(bi, "cairn.fastpath=off");
 	spin_lock(&bkl);
 	root_task_create(bi);
 	spin_unlock(&bkl);

@@ -13,9 +13,22 @@ spinlock_t bkl = SPINLOCK_INIT;
 
 struct thread *kernel_current(void) { return sched_of(arch_cpu_id())->cur; }
 
+/* Load t's address space and registers and leave the kernel. */
+static _Noreturn void enter(struct thread *t, unsigned cpu)
+{
+	unsigned vmid = aspace_activate(t->as, cpu);
+	paddr_t root = t->as->pt.root_pa;
+	spin_unlock(&bkl);
+	arch_user_enter(&t->regs, root, vmid);
+}
+
 _Noreturn void kernel_syscall(struct thread *t)
 {
+	unsigned cpu = arch_cpu_id();
 	spin_lock(&bkl);
+	struct thread *next = ipc_fastpath(t, cpu);
+	if (next)
+		enter(next, cpu);
 	syscall_dispatch(t);
 	kernel_exit();
 }
@@ -66,12 +79,8 @@ _Noreturn void kernel_exit(void)
 			obj_free(&prev->o);
 		struct thread *t = s->cur;
 		sched_program_timer(s, arch_timer_now(), slice);
-		if (t) {
-			unsigned vmid = aspace_activate(t->as, cpu);
-			paddr_t root = t->as->pt.root_pa;
-			spin_unlock(&bkl);
-			arch_user_enter(&t->regs, root, vmid);
-		}
+		if (t)
+			enter(t, cpu);
 		idle();
 	}
 }

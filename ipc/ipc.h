@@ -33,6 +33,12 @@ err_t ep_reply(struct thread *t);
 bool fault_send(struct thread *t);
 void ep_cancel(struct endpoint *ep, struct thread *t);
 
+/* The fast path for call and reply_recv (ipc/fastpath.c): the thread to
+ * switch to, with the message delivered, or NULL (nothing was changed)
+ * when the general path must run. */
+struct thread *ipc_fastpath(struct thread *t, unsigned cpu);
+extern bool ipc_fastpath_on;
+
 void ntfn_signal(struct notification *n, uint64_t bits);
 void ntfn_wait(struct thread *t, struct notification *n, bool block);
 void ntfn_cancel(struct notification *n, struct thread *t);

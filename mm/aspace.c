@@ -166,7 +166,7 @@ void aspace_protect(struct cap *c, unsigned rights)
  * spaces running on other CPUs keep theirs.  Under the big kernel lock. */
 
 #define VMID_MAX 65536
-static uint64_t vmid_gen = 1;
+uint64_t vmid_gen = 1;
 static uint64_t vmid_used[VMID_MAX / 64];
 static unsigned vmid_next = 1; /* VMID 0: no address space */
 
@@ -196,26 +196,22 @@ static void vmid_rollover(void)
 	}
 }
 
-unsigned aspace_activate(struct aspace *as, unsigned cpu)
+void aspace_new_vmid(struct aspace *as)
 {
-	if (as->vmid_gen != vmid_gen) {
-		unsigned n = 1u << arch_vmid_bits();
-		for (unsigned tries = 0;; tries++) {
-			if (tries == n) {
-				vmid_rollover();
-				tries = 0;
-				if (as->vmid_gen == vmid_gen)
-					break;
-			}
-			unsigned v = vmid_next;
-			vmid_next = vmid_next + 1 >= n ? 1 : vmid_next + 1;
-			if (vmid_take(v)) {
-				as->vmid = v;
-				as->vmid_gen = vmid_gen;
-				break;
-			}
+	unsigned n = 1u << arch_vmid_bits();
+	for (unsigned tries = 0;; tries++) {
+		if (tries == n) {
+			vmid_rollover();
+			tries = 0;
+			if (as->vmid_gen == vmid_gen)
+				return;
+		}
+		unsigned v = vmid_next;
+		vmid_next = vmid_next + 1 >= n ? 1 : vmid_next + 1;
+		if (vmid_take(v)) {
+			as->vmid = v;
+			as->vmid_gen = vmid_gen;
+			return;
 		}
 	}
-	cpus[cpu].active_as = as;
-	return as->vmid;
 }

@@ -7,6 +7,7 @@
  * VMID) outlives every capability mapped into it. */
 #pragma once
 #include "cap/cap.h"
+#include "hyp/cpu.h"
 #include "mm/pt.h"
 
 struct memory;
@@ -36,5 +37,13 @@ void aspace_protect(struct cap *frame, unsigned rights);
 err_t aspace_map_check(const struct cap *frame, uint64_t va, unsigned rights);
 
 /* The VMID to run `as` with on this CPU, allocating one if it has none of
- * the current generation. */
-unsigned aspace_activate(struct aspace *as, unsigned cpu);
+ * the current generation (inline: every return to user mode asks). */
+extern uint64_t vmid_gen;
+void aspace_new_vmid(struct aspace *as);
+static inline unsigned aspace_activate(struct aspace *as, unsigned cpu)
+{
+	if (as->vmid_gen != vmid_gen)
+		aspace_new_vmid(as);
+	cpus[cpu].active_as = as;
+	return as->vmid;
+}

@@ -25,7 +25,9 @@ static void yielder(uint64_t arg)
 		INV0(SYS_YIELD, 0);
 }
 
-static void bench_call_reply(void)
+/* The same loop measures the fast path, or the general one when the
+ * kernel was booted with cairn.fastpath=off. */
+static void bench_call_reply(const char *name)
 {
 	struct child c;
 	cptr_t ep = new_obj(OBJ_ENDPOINT, 0);
@@ -38,9 +40,43 @@ static void bench_call_reply(void)
 	for (unsigned i = 0; i < BENCH_ITERS; i++)
 		ipc_call1(ep, i, &e);
 	uint64_t t1 = cycles();
-	printf("BENCH ipc_call_reply_slow %lu instructions\n", (t1 - t0) / BENCH_ITERS);
+	printf("BENCH %s %lu instructions\n", name, (t1 - t0) / BENCH_ITERS);
 	child_destroy(&c);
 	slot_free(ep);
+}
+
+/* Waits, and on each wake notes the time in the page it shares with root. */
+static void waiter(uint64_t arg)
+{
+	(void)arg;
+	volatile uint64_t *woke = (volatile uint64_t *)CHILD_SHARED_VA;
+	for (;;) {
+		struct sysregs r = { .nr = SYS_WAIT, .cap = 1 };
+		sys(&r);
+		*woke = cycles();
+	}
+}
+
+/* From just before the signal to the higher-priority waiter running. */
+static void bench_notify_wake(void)
+{
+	struct child c;
+	cptr_t frame, copy, n = new_obj(OBJ_NOTIFICATION, 0);
+	volatile uint64_t *woke = new_page(&frame);
+	if (!woke || child_create(&c, waiter, 0, ROOT_PRIO + 1) || child_give(&c, 1, n, R_READ) ||
+	    child_map(&c, frame, CHILD_SHARED_VA, R_READ | R_WRITE, &copy) || child_start(&c))
+		return;
+	uint64_t total = 0;
+	for (unsigned i = 0; i < BENCH_ITERS; i++) {
+		uint64_t t0 = cycles();
+		INV1(SYS_SIGNAL, n, 1);
+		total += *woke - t0;
+	}
+	printf("BENCH notify_wake %lu instructions\n", total / BENCH_ITERS);
+	child_destroy(&c);
+	slot_free(copy);
+	slot_free(frame);
+	slot_free(n);
 }
 
 static void bench_yield(void)
@@ -69,7 +105,12 @@ static void bench_null_syscall(void)
 
 void run_bench(void)
 {
+	if (strstr(bootinfo->bootargs, "cairn.fastpath=off")) {
+		bench_call_reply("ipc_call_reply_slow");
+		return;
+	}
 	bench_null_syscall();
-	bench_call_reply();
+	bench_call_reply("ipc_call_reply");
+	bench_notify_wake();
 	bench_yield();
 }

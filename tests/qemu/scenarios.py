@@ -170,6 +170,17 @@ def aarch64(build):
         Scenario("root-tests-no-vhe",
                  lambda b: arm(cpu="cortex-a57") + kernel + ["-append", "cairn.root=test"],
                  [r"VHE absent", ROOT_OK], poweroff=True),
+        # The same suite with the IPC fast path off: the general path must
+        # give the same answers on its own.
+        Scenario("root-tests-general-ipc",
+                 lambda b: arm() + kernel + ["-append", "cairn.root=test cairn.fastpath=off"],
+                 [r"root: up, 1 cpus", ROOT_OK], poweroff=True),
+        # make bench's programme runs to the end (its numbers are not judged).
+        Scenario("root-bench", lambda b: arm() + kernel + ["-icount", "shift=0", "-append",
+                                                           "cairn.root=bench"],
+                 [r"BENCH null_syscall \d+", r"BENCH ipc_call_reply \d+",
+                  r"BENCH notify_wake \d+", r"BENCH yield_switch \d+",
+                  r"powered off by the root task"], poweroff=True),
         Scenario("root-demo", lambda b: arm(smp=2) + kernel,
                  [r"demo: client made 1000 calls, 1000 answered correctly",
                   r"powered off by the root task"], poweroff=True),

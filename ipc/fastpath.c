@@ -1,0 +1,110 @@
+/* The IPC fast path: call and reply_recv between two threads on one CPU
+ * when the partner is already waiting and is the thread the scheduler
+ * would pick anyway.  The message moves register to register and the CPU
+ * switches straight to the partner: no run-queue operation, no timer
+ * change, no scheduling decision.  Anything else takes the general path
+ * (ipc/endpoint.c), which gives the same result; the fast path only skips
+ * work that would have done nothing.
+ *
+ * Conditions, all checked before anything changes:
+ *   - the message carries no capability (a reply never does);
+ *   - the endpoint capability is valid with the right needed;
+ *   - call: a receiver waits on the endpoint; reply_recv: there is a caller
+ *     (not a faulting one), no sender waits, no bound notification is
+ *     pending;
+ *   - the partner and the current thread both belong to this CPU;
+ *   - the partner's priority is at least the current one's, no reschedule
+ *     is pending, no timeslice timer runs and the partner's level has no
+ *     other ready thread: so the scheduler would choose the partner and
+ *     would leave the timer off.
+ *
+ * docs/PERF.md has its instruction count.  cairn.fastpath=off (bootargs)
+ * turns it off, for the benchmark of the general path. */
+#include "hyp/arch.h"
+#include "hyp/sched.h"
+#include "hyp/syscall.h"
+#include "ipc/ipc.h"
+
+bool ipc_fastpath_on = true;
+
+static void copy_mrs(struct thread *to, struct thread *from, uint64_t info, uint64_t badge)
+{
+	unsigned len = MIN(msginfo_len(info), MSG_WORDS);
+	for (unsigned i = 0; i < len; i++)
+		*regs_gpr(&to->regs, REG_MR0 + i) = *regs_gpr(&from->regs, REG_MR0 + i);
+	*regs_gpr(&to->regs, REG_INFO) = msginfo(msginfo_label(info), len, 0);
+	*regs_gpr(&to->regs, REG_CAP) = badge;
+	*regs_gpr(&to->regs, REG_NR) = E_OK;
+}
+
+/* Would the scheduler of this CPU run `next` once `cur` blocks, with no
+ * timer?  (cur is running, so no ready thread here outranks it.) */
+static bool direct_switch_ok(struct sched *s, struct thread *cur, struct thread *next,
+			     unsigned cpu)
+{
+	return cur->cpu == cpu && next->cpu == cpu && next->prio >= cur->prio &&
+	       !s->resched && !s->timer_armed && !runq_level_busy(&s->q, next->prio);
+}
+
+static struct cap *endpoint_cap(struct thread *t, unsigned rights)
+{
+	struct cap *c;
+	if (cspace_lookup_cap(&t->cspace, arg(t, REG_CAP), &c) || c->type != OBJ_ENDPOINT ||
+	    (c->rights & rights) != rights)
+		return NULL;
+	return c;
+}
+
+static struct thread *fastpath_call(struct thread *t, struct sched *s, unsigned cpu)
+{
+	uint64_t info = arg(t, REG_INFO);
+	struct cap *c = endpoint_cap(t, R_WRITE);
+	if (!c || msginfo_caps(info))
+		return NULL;
+	struct endpoint *ep = (struct endpoint *)c->obj;
+	struct thread *r = ep->queue;
+	if (ep->state != EP_RECEIVERS || !direct_switch_ok(s, t, r, cpu))
+		return NULL;
+	ep_cancel(ep, r);
+	copy_mrs(r, t, info, c->badge);
+	t->state = TS_BLOCKED_REPLY;
+	t->callee = r;
+	r->caller = t;
+	r->state = TS_RUNNABLE;
+	return r;
+}
+
+static struct thread *fastpath_reply_recv(struct thread *t, struct sched *s, unsigned cpu)
+{
+	struct thread *c = t->caller;
+	if (!c || c->fault_pending || (t->bound && t->bound->word))
+		return NULL;
+	struct cap *ec = endpoint_cap(t, R_READ);
+	struct endpoint *ep = ec ? (struct endpoint *)ec->obj : NULL;
+	if (!ep || ep->state == EP_SENDERS || !direct_switch_ok(s, t, c, cpu))
+		return NULL;
+	copy_mrs(c, t, arg(t, REG_INFO), 0);
+	t->caller = NULL;
+	c->callee = NULL;
+	c->state = TS_RUNNABLE;
+	t->state = TS_BLOCKED_RECV;
+	t->blocked_on = ep;
+	tq_append(&ep->queue, t);
+	ep->state = EP_RECEIVERS;
+	return c;
+}
+
+struct thread *ipc_fastpath(struct thread *t, unsigned cpu)
+{
+	uint64_t nr = arg(t, REG_NR);
+	if ((nr != SYS_CALL && nr != SYS_REPLY_RECV) || !ipc_fastpath_on)
+		return NULL;
+	struct sched *s = sched_of(cpu);
+	struct thread *next = nr == SYS_CALL ? fastpath_call(t, s, cpu)
+					     : fastpath_reply_recv(t, s, cpu);
+	if (next) {
+		s->cur = next;
+		s->slice_start = arch_timer_now();
+	}
+	return next;
+}
