@@ -24,8 +24,16 @@ $(UNIT_BUILD)/test_$(1): tests/unit/test_$(1).c tests/unit/host.c $(UNIT_SRCS_$(
 endef
 $(foreach t,$(UNIT_TESTS),$(eval $(call unit_rule,$(t))))
 
-test-unit: $(UNIT_TESTS:%=$(UNIT_BUILD)/test_%)
-	@for t in $^; do \
+# Host benchmarks of kernel sources, with the kernel's optimisation and no
+# sanitizers.  test-unit builds it so that it cannot rot; make bench runs it.
+BENCH_HOST_SRCS := tests/bench/bench_host.c cap/cspace.c mm/buddy.c mm/slab.c mm/memory.c
+$(UNIT_BUILD)/bench_host: $(BENCH_HOST_SRCS) $(wildcard hyp/*.h mm/*.h cap/*.h include/cairn/*.h)
+	@mkdir -p $(@D)
+	$(Q)$(HOST_CC) -std=gnu11 -O2 -I. -Iinclude -Itests/unit/include -Wall -Wextra -Werror \
+		-o $@ $(BENCH_HOST_SRCS)
+
+test-unit: $(UNIT_TESTS:%=$(UNIT_BUILD)/test_%) $(UNIT_BUILD)/bench_host
+	@for t in $(UNIT_TESTS:%=$(UNIT_BUILD)/test_%); do \
 		out=$$($$t 2>&1); rc=$$?; echo "$$out"; \
 		echo "$$out" | grep -q '[0-9] passed, [0-9]* failed' || \
 			echo "$$(basename $$t): 0 passed, 1 failed (exit status $$rc, no result line)"; \
@@ -62,6 +70,7 @@ _test:
 # path off measures the general path.  Prints BENCH lines.
 BENCH_QEMU = timeout 300 $(QEMU) $(QEMU_MACHINE) -smp 1 -m $(MEM) -nographic -icount shift=0 \
 	$(QEMU_BOOT_kernel)
-bench: kernel
+bench: kernel $(UNIT_BUILD)/bench_host
+	@$(UNIT_BUILD)/bench_host
 	@$(BENCH_QEMU) -append cairn.root=bench | grep --line-buffered '^BENCH'
 	@$(BENCH_QEMU) -append "cairn.root=bench cairn.fastpath=off" | grep --line-buffered '^BENCH'
