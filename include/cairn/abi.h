@@ -132,7 +132,7 @@ enum root_slot {
 	ROOT_CNODE = 1, ROOT_ASPACE, ROOT_THREAD, ROOT_MEMORY, ROOT_IRQ_CONTROL,
 	ROOT_CONSOLE, ROOT_BOOTINFO_FRAME, ROOT_FIRST_IMAGE_FRAME = 16,
 };
-#define ROOT_CNODE_BITS 12
+#define ROOT_CNODE_BITS 16
 #define PAGE_SIZE_U 4096ull          /* user-space page size */
 #define ROOT_PRIO 100               /* MCP 255 */
 #define ROOT_BOOTINFO_VA 0x1000ull    /* the boot-info page */

@@ -1,6 +1,7 @@
 /* The root task: starts with every capability the kernel hands out, runs
  * the user-level test suite (cairn.root=test), the benchmarks
- * (cairn.root=bench), or the demo (default). */
+ * (cairn.root=bench), the stress test (cairn.root=stress) or the demo
+ * (default). */
 #include "servers/root/root.h"
 
 const struct bootinfo *bootinfo;
@@ -15,6 +16,8 @@ int main(const struct bootinfo *bi)
 		run_tests();
 	else if (strstr(bi->bootargs, "cairn.root=bench"))
 		run_bench();
+	else if (strstr(bi->bootargs, "cairn.root=stress"))
+		run_stress();
 	else
 		run_demo();
 	INV0(SYS_DEBUG_POWEROFF, ROOT_CONSOLE);

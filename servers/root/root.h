@@ -43,3 +43,4 @@ void child_destroy(struct child *c);
 void run_tests(void);
 void run_bench(void);
 void run_demo(void);
+void run_stress(void);

@@ -1,22 +1,11 @@
 /* The user-level test suite: every system call's success path and its
  * error paths (docs/ABI.md), capability transfer, revoke of a blocked
  * endpoint, faults and a copy-on-write pager.  Ends "N passed, N failed". */
-#include "servers/root/root.h"
+#include "servers/root/check.h"
 
 static unsigned passed, failed;
 
-#define CHECK(c) do { if (!(c)) { \
-	printf("root: FAIL %s:%d: %s\n", __func__, __LINE__, #c); return false; } } while (0)
-#define CHECK_ERR(call, err) do { err_t e_ = (call); if (e_ != (err)) { \
-	printf("root: FAIL %s:%d: %s gave %u, wanted %u\n", __func__, __LINE__, #call, \
-	       e_, (unsigned)(err)); return false; } } while (0)
-
-static uint64_t mem_used(void)
-{
-	uint64_t r[5];
-	inv(SYS_MEM_INFO, ROOT_MEMORY, 0, 0, 0, 0, 0, 0, r);
-	return r[1];
-}
+static uint64_t mem_used(void) { return accounts_read().mem_used; }
 
 /* --- Memory ------------------------------------------------------------- */
 
@@ -53,7 +42,7 @@ static bool t_retype_errors(void)
 	CHECK_ERR(retype(ROOT_MEMORY, OBJ_CNODE, 17, ROOT_CNODE, s), E_INVAL);
 	CHECK_ERR(retype(ROOT_MEMORY, OBJ_MEMORY, 100, ROOT_CNODE, s), E_INVAL);
 	CHECK_ERR(retype(ROOT_MEMORY, OBJ_ENDPOINT, 0, ROOT_CNODE, ep), E_SLOT);
-	CHECK_ERR(retype(ROOT_MEMORY, OBJ_ENDPOINT, 0, ROOT_CNODE, 1 << 12), E_RANGE);
+	CHECK_ERR(retype(ROOT_MEMORY, OBJ_ENDPOINT, 0, ROOT_CNODE, 1u << ROOT_CNODE_BITS), E_RANGE);
 	CHECK_ERR(retype(ROOT_MEMORY, OBJ_ENDPOINT, 0, ep, 5), E_BADTYPE);
 	/* A sub-quota: objects beyond it fail with E_NOMEM. */
 	cptr_t sub = new_obj(OBJ_MEMORY, 8192);
@@ -99,7 +88,7 @@ static bool t_cnode_ops(void)
 	CHECK(r[0] == OBJ_NULL);
 	/* errors */
 	CHECK_ERR(INV3(SYS_CNODE_MOVE, ROOT_CNODE, c, ROOT_CNODE, a), E_SLOT);
-	CHECK_ERR(INV3(SYS_CNODE_MOVE, ROOT_CNODE, 9999, ROOT_CNODE, a), E_RANGE);
+	CHECK_ERR(INV3(SYS_CNODE_MOVE, ROOT_CNODE, 1u << ROOT_CNODE_BITS, ROOT_CNODE, a), E_RANGE);
 	CHECK_ERR(INV3(SYS_CNODE_MOVE, ROOT_CNODE, b, ROOT_CNODE, 0), E_RANGE);
 	CHECK_ERR(INV4(SYS_CNODE_COPY, ROOT_CNODE, a, ROOT_CNODE, b, R_ALL), E_BADCAP);
 	CHECK_ERR(INV1(SYS_CNODE_DELETE, ep, 1), E_BADTYPE);
@@ -489,17 +478,13 @@ static bool t_copy_on_write(void)
 
 static bool t_create_delete_leaks_nothing(void)
 {
-	uint64_t r0[5], r1[5];
-	inv(SYS_DEBUG_STATS, ROOT_CONSOLE, 0, 0, 0, 0, 0, 0, r0);
-	uint64_t used = mem_used();
+	struct accounts before = accounts_read();
 	for (unsigned i = 0; i < 20; i++) {
 		struct child c;
 		CHECK_ERR(child_create(&c, child_echo, 0, 1), E_OK);
 		child_destroy(&c);
 	}
-	inv(SYS_DEBUG_STATS, ROOT_CONSOLE, 0, 0, 0, 0, 0, 0, r1);
-	CHECK(mem_used() == used);
-	CHECK(r1[1] == r0[1]);
+	CHECK(accounts_equal(accounts_read(), before));
 	return true;
 }
 

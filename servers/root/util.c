@@ -9,12 +9,15 @@ void slots_init(uint64_t first_free)
 		used[i / 64] |= 1ull << (i % 64);
 }
 
+static unsigned hint; /* no free slot below word `hint` */
+
 cptr_t slot_alloc(void)
 {
-	for (unsigned w = 0; w < sizeof(used) / 8; w++)
+	for (unsigned w = hint; w < sizeof(used) / 8; w++)
 		if (~used[w]) {
 			unsigned b = __builtin_ctzll(~used[w]);
 			used[w] |= 1ull << b;
+			hint = w;
 			return w * 64 + b;
 		}
 	return 0;
@@ -24,6 +27,8 @@ void slot_free(cptr_t s)
 {
 	INV1(SYS_CNODE_DELETE, ROOT_CNODE, s);
 	used[s / 64] &= ~(1ull << (s % 64));
+	if (s / 64 < hint)
+		hint = s / 64;
 }
 
 cptr_t new_obj(enum obj_type type, uint64_t size)
