@@ -44,3 +44,4 @@ void run_tests(void);
 void run_bench(void);
 void run_demo(void);
 void run_stress(void);
+void run_fuzz(void);

@@ -190,6 +190,13 @@ def aarch64(build):
                    poweroff=True)
           for name, a in [("root-stress", arm()), ("root-stress-smp4", arm(smp=4)),
                           ("root-stress-vmid8", arm(smp=4, cpu="cortex-a57"))]],
+        # 100,000 random system calls from an untrusted task (a new seed
+        # each run, printed; fuzz.seed=N repeats one).
+        *[Scenario(name, lambda b, a=a: a + kernel + ["-append", "cairn.root=fuzz"],
+                   [r"fuzz: 1\d{5} calls",
+                    r"fuzz: kernel alive; root capabilities intact; memory back exactly",
+                    ROOT_OK], poweroff=True)
+          for name, a in [("root-fuzz", arm()), ("root-fuzz-smp4", arm(smp=4))]],
         Scenario("root-demo", lambda b: arm(smp=2) + kernel,
                  [r"demo: client made 1000 calls, 1000 answered correctly",
                   r"powered off by the root task"], poweroff=True),
