@@ -37,7 +37,7 @@ GENERIC_SRCS := hyp/boot.c hyp/console.c hyp/dtb.c hyp/irq.c hyp/kmem.c \
 	hyp/panic.c hyp/printk.c hyp/selftest.c hyp/smp.c hyp/string.c \
 	hyp/obj.c hyp/runq.c hyp/sched.c hyp/thread.c hyp/kernel.c hyp/root.c \
 	hyp/root_image.S hyp/syscall.c hyp/sys_thread.c hyp/sys_debug.c \
-	hyp/irq_handler.c cap/cdt.c cap/cspace.c cap/cnode.c cap/sys_cnode.c \
+	hyp/irq_handler.c hyp/fp.c cap/cdt.c cap/cspace.c cap/cnode.c cap/sys_cnode.c \
 	ipc/endpoint.c ipc/fastpath.c ipc/notification.c \
 	mm/buddy.c mm/kmap.c mm/memmap.c mm/pmem.c mm/pt.c mm/slab.c \
 	mm/memory.c mm/aspace.c mm/sys_memory.c mm/sys_aspace.c
@@ -81,7 +81,7 @@ ifeq ($(USER_ARCH),1)
 USER_CFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-builtin -fno-pie -no-pie \
 	-fno-stack-protector -nostdlib -static -Wl,--build-id=none -I. -Iinclude $(USER_ARCH_CFLAGS) $(WARN)
 ROOT_SRCS := servers/lib/crt0.S servers/lib/ulib.c servers/lib/ring.c \
-	$(wildcard servers/root/*.c)
+	$(wildcard servers/root/*.c servers/root/*.S)
 ROOT_ELF := $(BUILD)/root/root.elf
 $(ROOT_ELF): $(ROOT_SRCS) servers/root/root.ld $(wildcard servers/lib/*.h servers/root/*.h include/cairn/*.h)
 	@mkdir -p $(@D)

@@ -77,5 +77,11 @@ _Noreturn void arch_user_enter(struct arch_regs *r, paddr_t root, unsigned vmid)
 void arch_ipi_send(unsigned cpu);
 /* The interrupt line that carries IPIs (the kernel keeps it). */
 unsigned arch_ipi_irq(void);
-/* Per-CPU set-up for running native threads (before the first one runs). */
+/* Per-CPU set-up for running native threads (before the first one runs);
+ * FP access from user mode starts out trapping. */
 void arch_user_init_cpu(void);
+/* A thread's FP/SIMD register file (struct arch_fp, arch_regs.h): save,
+ * load (both with FP access enabled), and whether user FP access traps. */
+void arch_fp_save(struct arch_fp *fp);
+void arch_fp_load(const struct arch_fp *fp);
+void arch_fp_trap(bool trap);

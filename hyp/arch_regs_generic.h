@@ -9,6 +9,10 @@ struct arch_regs {
 	uint64_t sp, pc;
 };
 
+struct arch_fp {
+	uint64_t none;
+};
+
 #define REG_MR0 0
 #define REG_NR 8
 #define REG_CAP 9

@@ -4,6 +4,7 @@
 #include "hyp/dtb.h"
 
 struct aspace;
+struct thread;
 
 struct cpu {
 	uintptr_t stack_top;          /* first: entry code loads it (offset 0) */
@@ -12,6 +13,7 @@ struct cpu {
 	volatile bool online;
 	volatile uint64_t timer_fired; /* timer count when its interrupt came */
 	struct aspace *active_as;     /* address space whose VMID it holds */
+	struct thread *fp_live;       /* whose FP state its registers hold (hyp/fp.c) */
 };
 
 extern struct cpu cpus[MAX_CPUS];

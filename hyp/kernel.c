@@ -1,6 +1,7 @@
 /* Kernel entry from user mode, scheduling on the way out, and idling. */
 #include "hyp/arch.h"
 #include "hyp/cpu.h"
+#include "hyp/fp.h"
 #include "hyp/irq.h"
 #include "hyp/kernel.h"
 #include "hyp/printk.h"
@@ -16,6 +17,7 @@ struct thread *kernel_current(void) { return sched_of(arch_cpu_id())->cur; }
 /* Load t's address space and registers and leave the kernel. */
 static _Noreturn void enter(struct thread *t, unsigned cpu)
 {
+	fp_switch(t, cpu);
 	unsigned vmid = aspace_activate(t->as, cpu);
 	paddr_t root = t->as->pt.root_pa;
 	spin_unlock(&bkl);
@@ -43,10 +45,18 @@ _Noreturn void kernel_fault(struct thread *t, enum fault_label l, uint64_t addr,
 	t->fault[2] = syndrome;
 	t->fault[3] = write;
 	if (!fault_send(t)) {
-		printk("cairn: thread fault %u at 0x%lx (pc 0x%lx), no fault endpoint: "
-		       "suspended\n", l, addr, t->fault[1]);
+		printk("cairn: thread fault %u at 0x%lx (pc 0x%lx, syndrome 0x%lx), no fault "
+		       "endpoint: suspended\n", l, addr, t->fault[1], syndrome);
 		thread_suspend(t);
 	}
+	kernel_exit();
+}
+
+/* First FP access: the thread gets FP state, and the way out loads it. */
+_Noreturn void kernel_fp_unavailable(struct thread *t)
+{
+	spin_lock(&bkl);
+	fp_first_use(t);
 	kernel_exit();
 }
 
@@ -75,12 +85,15 @@ _Noreturn void kernel_exit(void)
 		obj_reap();
 		struct thread *prev = s->cur;
 		sched_choose(s);
-		if (prev && prev->dead && prev != s->cur)
+		if (prev && prev->dead && prev != s->cur) {
+			fp_forget(prev);
 			obj_free(&prev->o);
+		}
 		struct thread *t = s->cur;
 		sched_program_timer(s, arch_timer_now(), slice);
 		if (t)
 			enter(t, cpu);
+		fp_switch(NULL, cpu); /* an idle CPU holds no thread's state */
 		idle();
 	}
 }

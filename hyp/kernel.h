@@ -16,6 +16,7 @@ extern spinlock_t bkl;
 _Noreturn void kernel_syscall(struct thread *t);
 _Noreturn void kernel_fault(struct thread *t, enum fault_label l, uint64_t addr,
 			    uint64_t syndrome, bool write);
+_Noreturn void kernel_fp_unavailable(struct thread *t);
 _Noreturn void kernel_interrupt(void (*handle)(void));
 /* Choose a thread and run it, or idle until there is one (bkl held). */
 _Noreturn void kernel_exit(void);

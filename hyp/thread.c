@@ -2,6 +2,7 @@
  * The invocations that configure threads are in hyp/sys_thread.c. */
 #include "hyp/arch.h"
 #include "hyp/cpu.h"
+#include "hyp/fp.h"
 #include "hyp/panic.h"
 #include "hyp/sched.h"
 #include "ipc/ipc.h"
@@ -127,5 +128,6 @@ bool thread_destroy(struct obj *o)
 	for (unsigned c = 0; c < ncpus_online; c++)
 		if (sched_of(c)->cur == t)
 			sched_of(c)->cur = NULL; /* this CPU: it was the caller */
+	fp_forget(t);
 	return true;
 }

@@ -29,6 +29,8 @@ struct thread {
 	struct aspace *as;         /* referenced: lives while the thread uses it */
 	struct cap cspace, fault_ep;
 	bool dead;                 /* destroyed while running on another CPU */
+	bool fp_used;              /* has FP state (hyp/fp.c) */
+	struct arch_fp fp;         /* saved whenever it is not running */
 };
 
 /* Make t runnable on its CPU, or take it off its queue.  Both O(1). */

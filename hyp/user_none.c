@@ -12,6 +12,9 @@ void arch_regs_init(struct arch_regs *r) { *r = (struct arch_regs){ .pc = 0 }; }
 void arch_ipi_send(unsigned cpu) { (void)cpu; }
 unsigned arch_ipi_irq(void) { return 0; }
 void arch_user_init_cpu(void) {}
+void arch_fp_save(struct arch_fp *fp) { (void)fp; }
+void arch_fp_load(const struct arch_fp *fp) { (void)fp; }
+void arch_fp_trap(bool trap) { (void)trap; }
 
 _Noreturn void arch_user_enter(struct arch_regs *r, paddr_t root, unsigned vmid)
 {

@@ -63,8 +63,10 @@ void arch_user_init_cpu(void)
 	write_sysreg(vttbr_el2, 0);
 	write_sysreg(hcr_el2, HCR_EL2_RW | HCR_EL2_TGE | HCR_EL2_VM | HCR_EL2_DC |
 			      HCR_EL2_AMO | HCR_EL2_IMO | HCR_EL2_FMO);
-	/* FP/SIMD traps (TFP): threads have no FP state to switch yet. */
-	write_sysreg(cptr_el2, 0x33ff | (1 << 10));
+	/* FP/SIMD traps (TFP) until a thread with FP state runs (hyp/fp.c);
+	 * EL1's own FP control must let EL0 through. */
+	write_sysreg(cpacr_el1, 3ull << 20);
+	arch_fp_trap(true);
 	/* EL0 may read the counters and use the virtual timer (a user-level
 	 * driver's interrupt source), and read the cycle counter, which
 	 * counts EL0 and EL2 (PMCCFILTR.NSH) for the benchmarks. */
@@ -76,6 +78,17 @@ void arch_user_init_cpu(void)
 	write_sysreg(pmcr_el0, 1 | 4); /* enable, reset the cycle counter */
 	write_sysreg(pmuserenr_el0, 1 | 4);
 	__asm__ volatile("tlbi alle1; dsb nsh" ::: "memory");
+	isb();
+}
+
+/* The RES1 bits and TZ: SVE stays trapped (its wider registers are not
+ * switched), so it reaches the thread as an undefined instruction. */
+#define CPTR_EL2_BASE 0x33ff
+#define CPTR_EL2_TFP (1u << 10)
+
+void arch_fp_trap(bool trap)
+{
+	write_sysreg(cptr_el2, CPTR_EL2_BASE | (trap ? CPTR_EL2_TFP : 0));
 	isb();
 }
 
@@ -120,7 +133,7 @@ void arch_ipi_send(unsigned cpu)
 
 unsigned arch_ipi_irq(void) { return 0; } /* SGI 0 */
 
-enum { EC_UNKNOWN = 0x00, EC_SVC64 = 0x15, EC_IABT_LOW = 0x20, EC_PC_ALIGN = 0x22,
+enum { EC_UNKNOWN = 0x00, EC_FP = 0x07, EC_SVC64 = 0x15, EC_IABT_LOW = 0x20, EC_PC_ALIGN = 0x22,
        EC_DABT_LOW = 0x24, EC_SP_ALIGN = 0x26 };
 
 /* Entered from user_trap with the thread's registers saved in r. */
@@ -133,6 +146,8 @@ _Noreturn void aarch64_user_trap(struct arch_regs *r, unsigned kind)
 	switch (ec) {
 	case EC_SVC64:
 		kernel_syscall(t);
+	case EC_FP:
+		kernel_fp_unavailable(t);
 	case EC_IABT_LOW:
 	case EC_DABT_LOW:
 		if ((r->esr & 0x3f) == 0x21)

@@ -6,3 +6,4 @@ bool t_user_irq(void);
 bool t_ring_between_tasks(void);
 bool t_page_transfer(void);
 bool t_more_errors(void);
+bool t_fp_state(void);

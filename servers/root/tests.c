@@ -503,6 +503,7 @@ static const struct { const char *name; bool (*fn)(void); } tests[] = {
 	{ "ring-between-tasks", t_ring_between_tasks },
 	{ "page-transfer", t_page_transfer },
 	{ "more-errors", t_more_errors },
+	{ "fp-state", t_fp_state },
 	{ "create-delete-leaks-nothing", t_create_delete_leaks_nothing },
 };
 

@@ -225,3 +225,75 @@ bool t_more_errors(void)
 	slot_free(m), slot_free(ro), slot_free(f), slot_free(pf), slot_free(done);
 	return true;
 }
+
+/* --- FP/SIMD state ----------------------------------------------------------------- */
+
+void fp_fill(uint64_t seed);
+bool fp_check(uint64_t seed);
+bool fp_all_zero(void);
+
+#define FP_ROUNDS 300
+
+/* Fills its FP registers, then yields again and again, checking them each
+ * time; reports 1 (kept) or 2 (lost) in word arg & 7, then signals slot 1. */
+static void fp_worker(uint64_t arg)
+{
+	volatile uint64_t *p = (uint64_t *)CHILD_SHARED_VA;
+	uint64_t seed = arg << 16;
+	unsigned i = 0;
+	fp_fill(seed);
+	while (i < FP_ROUNDS && fp_check(seed)) {
+		INV0(SYS_YIELD, 0);
+		i++;
+	}
+	p[arg & 7] = i == FP_ROUNDS ? 1 : 2;
+	INV1(SYS_SIGNAL, 1, 1);
+	child_park();
+}
+
+/* A thread's first FP access finds zeros, not what another left. */
+static void fp_newcomer(uint64_t arg)
+{
+	volatile uint64_t *p = (uint64_t *)CHILD_SHARED_VA;
+	p[arg & 7] = fp_all_zero() ? 1 : 2;
+	INV1(SYS_SIGNAL, 1, 1);
+	child_park();
+}
+
+static bool fp_run(struct child *c, void (*fn)(uint64_t), uint64_t arg, cptr_t pf,
+		   cptr_t n, cptr_t *pc)
+{
+	CHECK_ERR(child_create(c, fn, arg, ROOT_PRIO), E_OK);
+	CHECK_ERR(child_map(c, pf, CHILD_SHARED_VA, R_READ | R_WRITE, pc), E_OK);
+	CHECK_ERR(child_give(c, 1, n, R_WRITE), E_OK);
+	return child_start(c) == E_OK;
+}
+
+bool t_fp_state(void)
+{
+	struct child c[3];
+	cptr_t pf, pc[3], n = new_obj(OBJ_NOTIFICATION, 0);
+	volatile uint64_t *page = new_page(&pf);
+	CHECK(n && page);
+	fp_fill(0x5000); /* the root is an FP thread too */
+	CHECK(fp_run(&c[0], fp_worker, 0x1001, pf, n, &pc[0]));
+	CHECK(fp_run(&c[1], fp_worker, 0x2002, pf, n, &pc[1]));
+	/* all at one priority, yielding: every switch moves FP state; with
+	 * more CPUs the root also moves the workers between them */
+	for (unsigned i = 0; page[1] == 0 || page[2] == 0; i++) {
+		INV0(SYS_YIELD, 0);
+		if (bootinfo->ncpus > 1 && i % 4 == 0)
+			INV1(SYS_THREAD_SET_AFFINITY, c[i / 4 % 2].thread, i / 8 % bootinfo->ncpus);
+		CHECK(i < 100000);
+	}
+	CHECK(page[1] == 1 && page[2] == 1);
+	CHECK(fp_run(&c[2], fp_newcomer, 3, pf, n, &pc[2]));
+	while (page[3] == 0)
+		INV0(SYS_YIELD, 0);
+	CHECK(page[3] == 1);
+	CHECK(fp_check(0x5000));
+	for (unsigned i = 0; i < 3; i++)
+		child_destroy(&c[i]), slot_free(pc[i]);
+	slot_free(pf), slot_free(n);
+	return true;
+}

@@ -14,6 +14,12 @@ struct arch_regs {
 	uint64_t esr, far; /* of the last trap, for fault messages */
 };
 
+/* The FP/SIMD registers (arch/aarch64/fp.S): q0-q31, FPSR, FPCR. */
+struct arch_fp {
+	_Alignas(16) uint64_t q[64];
+	uint64_t fpsr, fpcr;
+};
+
 /* x0-x7 message words, x8 number/error, x9 capability/badge, x10 info,
  * x11-x13 capabilities to send, x14 receive slot. */
 #define REG_MR0 0

@@ -1,0 +1,21 @@
+/* FP/SIMD state of native threads: lazy until first use, then switched
+ * eagerly (hyp/fp.c).  Called with the big kernel lock held. */
+#pragma once
+#include "hyp/cpu.h"
+#include "hyp/thread.h"
+
+void fp_change(struct thread *next, struct cpu *c);
+
+/* This CPU is about to run `next` (NULL: idle): put the right FP state in
+ * its registers and the FP trap in the right position.  Inline: between
+ * threads that never used FP it costs a few instructions on every exit. */
+static inline void fp_switch(struct thread *next, unsigned cpu)
+{
+	struct cpu *c = &cpus[cpu];
+	if (c->fp_live != next && (c->fp_live || next->fp_used))
+		fp_change(next, c);
+}
+/* t trapped on its first FP access: from now on it has FP state. */
+void fp_first_use(struct thread *t);
+/* t is going away: no CPU may save into it any more. */
+void fp_forget(struct thread *t);
