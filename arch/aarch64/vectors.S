@@ -72,7 +72,7 @@ el2_vectors:
 	ventry	\kind
 	.endr
 
-/* 36 instructions from the vector to the C handler. */
+/* 32 instructions from the vector to the C handler (4 in the vector). */
 user_trap:
 	save_x2_x29
 	mrs	x2, sp_el0
