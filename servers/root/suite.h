@@ -7,3 +7,4 @@ bool t_ring_between_tasks(void);
 bool t_page_transfer(void);
 bool t_more_errors(void);
 bool t_fp_state(void);
+bool t_cancellations(void);

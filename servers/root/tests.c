@@ -504,6 +504,7 @@ static const struct { const char *name; bool (*fn)(void); } tests[] = {
 	{ "page-transfer", t_page_transfer },
 	{ "more-errors", t_more_errors },
 	{ "fp-state", t_fp_state },
+	{ "cancellations", t_cancellations },
 	{ "create-delete-leaks-nothing", t_create_delete_leaks_nothing },
 };
 

@@ -297,3 +297,68 @@ bool t_fp_state(void)
 	slot_free(pf), slot_free(n);
 	return true;
 }
+
+/* --- Cancellation -------------------------------------------------------------- */
+
+/* Makes the call described in its page (number, capability), then reports
+ * the result. */
+static void child_one_call(uint64_t page)
+{
+	volatile uint64_t *p = (uint64_t *)page;
+	struct sysregs r = { .nr = p[0], .cap = p[1] };
+	p[2] = sys(&r);
+	p[3] = 1;
+	child_park();
+}
+
+/* Receives, then receives again without replying. */
+static void forgetful_server(uint64_t arg)
+{
+	(void)arg;
+	for (;;) {
+		struct sysregs r = { .nr = SYS_RECV, .cap = 1 };
+		sys(&r);
+	}
+}
+
+/* A child blocked in `nr` on `obj` (its slot 1) wakes with E_CANCELLED
+ * when the root deletes every capability to the object. */
+static bool cancelled_by_delete(enum sys nr, cptr_t obj, unsigned rights)
+{
+	struct child c;
+	cptr_t pf, pc;
+	volatile uint64_t *p = new_page(&pf);
+	CHECK(p);
+	p[0] = nr, p[1] = 1, p[2] = ~0ull, p[3] = 0;
+	CHECK_ERR(child_create(&c, child_one_call, CHILD_SHARED_VA, ROOT_PRIO + 1), E_OK);
+	CHECK_ERR(child_map(&c, pf, CHILD_SHARED_VA, R_READ | R_WRITE, &pc), E_OK);
+	CHECK_ERR(child_give(&c, 1, obj, rights), E_OK);
+	CHECK_ERR(child_start(&c), E_OK); /* runs at once and blocks */
+	CHECK(p[3] == 0);
+	CHECK_ERR(INV1(SYS_CNODE_REVOKE, ROOT_CNODE, obj), E_OK);
+	slot_free(obj);
+	CHECK(p[3] == 1 && p[2] == E_CANCELLED);
+	child_destroy(&c);
+	slot_free(pc), slot_free(pf);
+	return true;
+}
+
+bool t_cancellations(void)
+{
+	CHECK(cancelled_by_delete(SYS_SEND, new_obj(OBJ_ENDPOINT, 0), R_WRITE));
+	CHECK(cancelled_by_delete(SYS_CALL, new_obj(OBJ_ENDPOINT, 0), R_WRITE));
+	CHECK(cancelled_by_delete(SYS_WAIT, new_obj(OBJ_NOTIFICATION, 0), R_READ));
+	/* a server that receives again without replying lets the call lapse */
+	struct child c;
+	cptr_t ep = new_obj(OBJ_ENDPOINT, 0);
+	CHECK(ep);
+	CHECK_ERR(child_create(&c, forgetful_server, 0, ROOT_PRIO + 1), E_OK);
+	CHECK_ERR(child_give(&c, 1, ep, R_READ), E_OK);
+	CHECK_ERR(child_start(&c), E_OK);
+	err_t e;
+	ipc_call1(ep, 7, &e);
+	CHECK(e == E_CANCELLED);
+	child_destroy(&c);
+	slot_free(ep);
+	return true;
+}
