@@ -91,6 +91,30 @@ static uint64_t load_image(struct loader *l, struct bootinfo *bi)
 	return h->entry;
 }
 
+/* The initrd as read-only frames in the next slots.  Only whole pages that
+ * nothing else shares: its reservation must start on a page and no other
+ * reservation may touch its pages (the kernel's allocator never had them). */
+static void give_initrd(struct loader *l, struct bootinfo *bi, const struct boot_info *kbi)
+{
+	struct mem_range r = kbi->initrd;
+	uint64_t end = ALIGN_UP(range_end(r), PAGE_SIZE);
+	if (!r.size || r.base.pa % PAGE_SIZE)
+		return;
+	for (unsigned i = 0; i < kbi->nresv; i++) {
+		struct mem_range o = kbi->resv[i].r;
+		if (o.base.pa != r.base.pa && o.base.pa < end && range_end(o) > r.base.pa)
+			return;
+	}
+	bi->initrd_first_slot = l->next_slot;
+	for (uint64_t pa = r.base.pa; pa < end; pa += PAGE_SIZE) {
+		struct frame *f;
+		if (frame_create_at(&root_mem, pa_make(pa), &f))
+			panic("root task: out of memory");
+		give(l, l->next_slot++, &f->o, R_READ, l->mem_cap);
+		bi->initrd_frames++;
+	}
+}
+
 #define ROOT_STACK_PAGES 16
 #define ROOT_DTB_VA 0x40000000ull
 
@@ -151,6 +175,7 @@ void root_task_create(const struct boot_info *kbi)
 		new_page(&l, ROOT_STACK_TOP - i * PAGE_SIZE, R_READ | R_WRITE);
 	bi->stack_frames = ROOT_STACK_PAGES;
 	fill_bootinfo(&l, bi, kbi);
+	give_initrd(&l, bi, kbi);
 	bi->first_free_slot = l.next_slot;
 
 	/* The thread: its CSpace is the CNode, guarded so that a capability

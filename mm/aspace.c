@@ -85,12 +85,28 @@ err_t frame_create(struct memory *payer, unsigned bits, struct frame **out)
 	return E_OK;
 }
 
+err_t frame_create_at(struct memory *payer, paddr_t pa, struct frame **out)
+{
+	struct obj *o;
+	err_t e = obj_alloc(payer, OBJ_FRAME, sizeof(struct frame), &o);
+	if (e)
+		return e;
+	struct frame *f = (struct frame *)o;
+	f->pa = pa;
+	f->bits = FRAME_BITS_4K;
+	f->borrowed = true;
+	*out = f;
+	return E_OK;
+}
+
 void *frame_kva(struct frame *f) { return kmem_va(f->pa); }
 
 bool frame_destroy(struct obj *o)
 {
 	struct frame *f = (struct frame *)o;
 	unsigned order = f->bits - PAGE_SHIFT;
+	if (f->borrowed)
+		return true;
 	kmem_free_pages(frame_kva(f), order);
 	memory_refund(o->payer, PAGE_SIZE << order);
 	return true;

@@ -46,6 +46,12 @@ $(BUILD)/tests/dtb-shim.bin: tests/qemu/dtb-shim-$(ARCH).S
 	$(Q)$(LD) -Ttext=0 -o $(@:.bin=.elf) $(@:.bin=.o)
 	$(Q)$(OBJCOPY) -O binary $(@:.bin=.elf) $@
 
+# An initrd whose byte i is (i * 7 + i / 4096) mod 256, 3 pages and a bit,
+# for the root task's boot-info test.
+$(BUILD)/tests/initrd.bin:
+	@mkdir -p $(@D)
+	$(Q)python3 -c 'import sys; sys.stdout.buffer.write(bytes((i * 7 + (i >> 12)) & 255 for i in range(3 * 4096 + 1000)))' > $@
+
 test-qemu: kernel $(QEMU_TEST_DEPS)
 	@python3 tests/qemu/run.py --arch $(ARCH) --build $(BUILD)
 

@@ -25,4 +25,4 @@ $(KERNEL_IMAGE): $(BUILD)/cairn.elf
 	$(Q)$(OBJCOPY) -O binary $< $@
 	@echo "  IMAGE   $@"
 
-QEMU_TEST_DEPS := $(BUILD)/tests/dtb-shim.bin
+QEMU_TEST_DEPS := $(BUILD)/tests/dtb-shim.bin $(BUILD)/tests/initrd.bin

@@ -150,7 +150,12 @@ struct bootinfo {
 	uint64_t ncpus;
 	uint64_t dtb_vaddr, dtb_size; /* a read-only copy of the DTB */
 	uint64_t initrd_pa, initrd_size;
+	uint64_t initrd_first_slot;   /* its frames, in order, read-only... */
+	uint64_t initrd_frames;       /* ...0 when absent or not page-aligned */
 	uint64_t nmem;
 	struct { uint64_t base, size; } mem[16]; /* RAM, host-physical */
 	char bootargs[256];
 };
+_Static_assert(sizeof(struct bootinfo) <= 4096, "the boot info fits its page");
+_Static_assert(__builtin_offsetof(struct bootinfo, bootargs) == 8 * 13 + 16 * 16,
+	       "boot info layout");

@@ -8,3 +8,4 @@ bool t_page_transfer(void);
 bool t_more_errors(void);
 bool t_fp_state(void);
 bool t_cancellations(void);
+bool t_boot_info(void);

@@ -485,6 +485,7 @@ static bool t_create_delete_leaks_nothing(void)
 }
 
 static const struct { const char *name; bool (*fn)(void); } tests[] = {
+	{ "boot-info", t_boot_info },
 	{ "retype-every-type", t_retype_every_type },
 	{ "retype-errors", t_retype_errors },
 	{ "cnode-ops", t_cnode_ops },

@@ -362,3 +362,39 @@ bool t_cancellations(void)
 	slot_free(ep);
 	return true;
 }
+
+/* --- Boot info -------------------------------------------------------------------- */
+
+/* The byte at offset i of the test initrd (tests/tests.mk makes it). */
+static uint8_t initrd_byte(uint64_t i) { return (uint8_t)(i * 7 + (i >> 12)); }
+
+static bool initrd_readable(void)
+{
+	uint64_t first = bootinfo->initrd_first_slot, n = bootinfo->initrd_frames;
+	CHECK(n == (bootinfo->initrd_size + 4095) / 4096);
+	CHECK_ERR(INV3(SYS_AS_MAP, ROOT_ASPACE, first, 0x3e000000, R_READ | R_WRITE), E_RIGHTS);
+	for (uint64_t k = 0; k < n; k++) {
+		uint64_t va = 0x3e000000 + k * 4096;
+		CHECK_ERR(INV3(SYS_AS_MAP, ROOT_ASPACE, first + k, va, R_READ), E_OK);
+		const volatile uint8_t *p = (const uint8_t *)va;
+		for (uint64_t i = 0; i < 4096 && k * 4096 + i < bootinfo->initrd_size; i += 61)
+			CHECK(p[i] == initrd_byte(k * 4096 + i));
+		CHECK_ERR(INV1(SYS_AS_UNMAP, ROOT_ASPACE, first + k), E_OK);
+	}
+	return true;
+}
+
+bool t_boot_info(void)
+{
+	const volatile uint8_t *dtb = (const uint8_t *)bootinfo->dtb_vaddr;
+	CHECK(bootinfo->magic == BOOTINFO_MAGIC && bootinfo->ncpus >= 1 && bootinfo->nmem >= 1);
+	CHECK(bootinfo->dtb_size >= 40 && dtb[0] == 0xd0 && dtb[1] == 0x0d && dtb[2] == 0xfe &&
+	      dtb[3] == 0xed);
+	CHECK(strstr(bootinfo->bootargs, "cairn.root=test"));
+	/* the scenario that boots with the test initrd says so */
+	if (strstr(bootinfo->bootargs, "root.initrd=yes"))
+		CHECK(bootinfo->initrd_size > 8192 && initrd_readable());
+	else
+		CHECK(bootinfo->initrd_size == 0 && bootinfo->initrd_frames == 0);
+	return true;
+}

@@ -162,7 +162,9 @@ def aarch64(build):
                  [r"aarch64 at EL2", BOOT_OK]),
         # The root task's user-level suite, on one CPU, on four, and on a
         # CPU without VHE (native threads never need it).
-        Scenario("root-tests", lambda b: arm() + kernel + ["-append", "cairn.root=test"],
+        Scenario("root-tests", lambda b: arm() + kernel + [
+                     "-initrd", os.path.join(b, "tests", "initrd.bin"),
+                     "-append", "cairn.root=test root.initrd=yes"],
                  [r"root: up, 1 cpus", ROOT_OK], poweroff=True),
         Scenario("root-tests-smp4",
                  lambda b: arm(smp=4) + kernel + ["-append", "cairn.root=test"],
