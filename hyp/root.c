@@ -1,9 +1,9 @@
 /* The root task: the one user-space task the kernel starts.  Its ELF image
  * is linked into the kernel (hyp/root_image.S).  It gets a CNode with the
  * well-known capabilities of include/cairn/abi.h: all remaining memory as
- * one Memory quota, the IRQ control, the console, its own objects, and a
- * boot-info page; everything it owns is paid from that quota, so the
- * accounting it sees is complete. */
+ * one Memory quota, the IRQ control, the console, its own objects, a
+ * boot-info page and the initrd's frames; everything it owns is paid from
+ * that quota, so the accounting it sees is complete. */
 #include "hyp/arch.h"
 #include "hyp/cpu.h"
 #include "hyp/dtb.h"
