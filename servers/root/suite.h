@@ -9,3 +9,4 @@ bool t_more_errors(void);
 bool t_fp_state(void);
 bool t_cancellations(void);
 bool t_boot_info(void);
+bool t_map_out_of_memory(void);

@@ -504,6 +504,7 @@ static const struct { const char *name; bool (*fn)(void); } tests[] = {
 	{ "ring-between-tasks", t_ring_between_tasks },
 	{ "page-transfer", t_page_transfer },
 	{ "more-errors", t_more_errors },
+	{ "map-out-of-memory", t_map_out_of_memory },
 	{ "fp-state", t_fp_state },
 	{ "cancellations", t_cancellations },
 	{ "create-delete-leaks-nothing", t_create_delete_leaks_nothing },

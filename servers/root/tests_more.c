@@ -219,10 +219,30 @@ bool t_more_errors(void)
 	CHECK_ERR(INV2(SYS_AS_PROTECT, ROOT_ASPACE, ro, R_READ | 0x80), E_INVAL);
 	CHECK_ERR(INV2(SYS_AS_PROTECT, ROOT_ASPACE, ro, R_READ), E_OK);
 	CHECK_ERR(INV2(SYS_AS_PROTECT, done, ro, R_READ), E_BADTYPE);
-	/* mint: only endpoints, notifications and CNodes take a badge */
+	/* mint: only endpoints, notifications and CNodes take a badge; copy
+	 * needs an empty destination */
 	cptr_t m = slot_alloc();
 	CHECK_ERR(inv(SYS_CNODE_MINT, ROOT_CNODE, m, ROOT_CNODE, f, R_ALL, 7, 0, 0), E_BADTYPE);
+	CHECK_ERR(INV4(SYS_CNODE_COPY, ROOT_CNODE, ro, ROOT_CNODE, f, R_ALL), E_SLOT);
 	slot_free(m), slot_free(ro), slot_free(f), slot_free(pf), slot_free(done);
+	return true;
+}
+
+/* A map whose page tables the space's Memory cannot pay for fails with
+ * E_NOMEM, and what it did build comes back with the space. */
+bool t_map_out_of_memory(void)
+{
+	struct accounts before = accounts_read();
+	cptr_t sub = new_obj(OBJ_MEMORY, 3 * 4096), as = slot_alloc();
+	cptr_t f = new_obj(OBJ_FRAME, FRAME_BITS_4K);
+	CHECK(sub && as && f);
+	CHECK_ERR(retype(sub, OBJ_ASPACE, 0, ROOT_CNODE, as), E_OK); /* its root table */
+	CHECK_ERR(INV3(SYS_AS_MAP, as, f, 0x40000000, R_READ), E_NOMEM); /* two more */
+	uint64_t r[5];
+	CHECK_ERR(inv(SYS_FRAME_INFO, f, 0, 0, 0, 0, 0, 0, r), E_OK);
+	CHECK(r[1] == ~0ull); /* not mapped */
+	slot_free(f), slot_free(as), slot_free(sub);
+	CHECK(accounts_equal(accounts_read(), before));
 	return true;
 }
 
