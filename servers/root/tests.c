@@ -381,12 +381,15 @@ static bool wait_done(struct child *c)
 /* --- Faults ------------------------------------------------------------------- */
 
 /* Touches its shared page at +8 pages (unmapped: the pager maps it),
- * then executes an undefined instruction, then reports. */
+ * executes an undefined instruction, makes an unknown system call, then
+ * reports. */
 static void child_faulter(uint64_t page)
 {
 	volatile uint64_t *p = (uint64_t *)(page + 8 * 4096);
 	p[0] = 0xfeed;                      /* page fault: the pager maps a page */
 	__asm__ volatile(".inst 0x00000000"); /* undefined: the handler skips it */
+	struct sysregs r = { .nr = 200 };     /* unknown: the handler sees it */
+	sys(&r);
 	volatile uint64_t *q = (uint64_t *)page;
 	q[1] = p[0];
 	q[0] = 1;
@@ -414,8 +417,12 @@ static bool t_fault_and_resume(void)
 	CHECK_ERR(sys(&r), E_OK); /* retried, then the undefined instruction */
 	CHECK(msginfo_label(r.info) == FAULT_UNDEFINED);
 	uint64_t pc_at = r.mr[1];
-	r = (struct sysregs){ .nr = SYS_REPLY, .mr = { 1, pc_at + 4 }, .info = msginfo(0, 2, 0) };
-	CHECK_ERR(sys(&r), E_OK);
+	r = (struct sysregs){ .nr = SYS_REPLY_RECV, .cap = fep, .mr = { 1, pc_at + 4 },
+			      .info = msginfo(0, 2, 0) };
+	CHECK_ERR(sys(&r), E_OK); /* resumed past it, then the unknown system call */
+	CHECK(msginfo_label(r.info) == FAULT_SYSCALL && r.mr[0] == 200);
+	r = (struct sysregs){ .nr = SYS_REPLY, .info = msginfo(0, 0, 0) };
+	CHECK_ERR(sys(&r), E_OK); /* continues after the svc */
 	CHECK(wait_done(&c));
 	CHECK(page[0] == 1 && page[1] == 0xfeed && *np == 0xfeed);
 	child_destroy(&c);
