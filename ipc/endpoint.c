@@ -10,33 +10,6 @@
 #include "ipc/ipc.h"
 #include "mm/aspace.h"
 
-void tq_append(struct thread **q, struct thread *t)
-{
-	struct thread *h = *q;
-	if (!h) {
-		t->next = t->prev = t;
-		*q = t;
-		return;
-	}
-	t->next = h;
-	t->prev = h->prev;
-	h->prev->next = t;
-	h->prev = t;
-}
-
-void tq_remove(struct thread **q, struct thread *t)
-{
-	if (t->next == t)
-		*q = NULL;
-	else {
-		t->prev->next = t->next;
-		t->next->prev = t->prev;
-		if (*q == t)
-			*q = t->next;
-	}
-	t->next = t->prev = NULL;
-}
-
 /* Grant: copy (or move) the sender's capabilities into empty slots of the
  * receiver's CSpace, starting at its receive slot.  Stops at the first
  * that cannot go; returns how many went. */
@@ -176,14 +149,6 @@ bool fault_send(struct thread *t)
 	t->fault_pending = true;
 	ep_send(t, (struct endpoint *)c->obj, c, true, true);
 	return true;
-}
-
-void ep_cancel(struct endpoint *ep, struct thread *t)
-{
-	tq_remove(&ep->queue, t);
-	if (!ep->queue)
-		ep->state = EP_IDLE;
-	t->blocked_on = NULL;
 }
 
 /* Every thread still waiting wakes with E_CANCELLED. */

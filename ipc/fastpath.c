@@ -18,8 +18,8 @@
  *     other ready thread: so the scheduler would choose the partner and
  *     would leave the timer off.
  *
- * Cost (AArch64, make bench): 290 instructions per direction from svc to
- * eret in the partner, 98 of them here; a round trip is 580 against 1,341
+ * Cost (AArch64, make bench): 281 instructions per direction from svc to
+ * eret in the partner, 94 of them here; a round trip is 562 against 1,331
  * on the general path.  docs/PERF.md has the breakdown and the floor
  * (about 105 per direction).  cairn.fastpath=off (bootargs) turns it off,
  * for the benchmark and the tests of the general path. */

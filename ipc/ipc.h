@@ -19,9 +19,34 @@ struct notification {
 };
 
 /* Circular thread queues through t->next/prev (a blocked thread is never
- * on a run queue, so the links are free). */
-void tq_append(struct thread **q, struct thread *t);
-void tq_remove(struct thread **q, struct thread *t);
+ * on a run queue, so the links are free).  Inline: the IPC fast path uses
+ * them. */
+static inline void tq_append(struct thread **q, struct thread *t)
+{
+	struct thread *h = *q;
+	if (!h) {
+		t->next = t->prev = t;
+		*q = t;
+		return;
+	}
+	t->next = h;
+	t->prev = h->prev;
+	h->prev->next = t;
+	h->prev = t;
+}
+
+static inline void tq_remove(struct thread **q, struct thread *t)
+{
+	if (t->next == t)
+		*q = NULL;
+	else {
+		t->prev->next = t->next;
+		t->next->prev = t->prev;
+		if (*q == t)
+			*q = t->next;
+	}
+	t->next = t->prev = NULL;
+}
 
 /* IPC operations on the calling thread `t`.  They leave results in the
  * threads' registers; t may be blocked when they return.  E_WOULDBLOCK
@@ -31,7 +56,14 @@ err_t ep_recv(struct thread *t, struct endpoint *ep, bool block);
 err_t ep_reply(struct thread *t);
 /* A fault: t sends its fault message as a call through its fault endpoint. */
 bool fault_send(struct thread *t);
-void ep_cancel(struct endpoint *ep, struct thread *t);
+/* Take t, blocked on ep, off its queue. */
+static inline void ep_cancel(struct endpoint *ep, struct thread *t)
+{
+	tq_remove(&ep->queue, t);
+	if (!ep->queue)
+		ep->state = EP_IDLE;
+	t->blocked_on = NULL;
+}
 
 /* The fast path for call and reply_recv (ipc/fastpath.c): the thread to
  * switch to, with the message delivered, or NULL (nothing was changed)

@@ -144,9 +144,9 @@ _Noreturn void aarch64_user_trap(struct arch_regs *r, unsigned kind)
 	if ((kind & 3) != 0)
 		kernel_interrupt(gic_handle_irq);
 	unsigned ec = r->esr >> 26;
-	switch (ec) {
-	case EC_SVC64:
+	if (__builtin_expect(ec == EC_SVC64, 1)) /* the hot case, tested first */
 		kernel_syscall(t);
+	switch (ec) {
 	case EC_FP:
 		kernel_fp_unavailable(t);
 	case EC_IABT_LOW:
