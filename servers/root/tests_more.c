@@ -224,6 +224,13 @@ bool t_more_errors(void)
 	cptr_t m = slot_alloc();
 	CHECK_ERR(inv(SYS_CNODE_MINT, ROOT_CNODE, m, ROOT_CNODE, f, R_ALL, 7, 0, 0), E_BADTYPE);
 	CHECK_ERR(INV4(SYS_CNODE_COPY, ROOT_CNODE, ro, ROOT_CNODE, f, R_ALL), E_SLOT);
+	/* a CNode's guard must fit its bits, and guard and radix 64 bits */
+	CHECK_ERR(inv(SYS_CNODE_MINT, ROOT_CNODE, m, ROOT_CNODE, ROOT_CNODE, R_ALL, 0, 60, 0),
+		  E_INVAL);
+	CHECK_ERR(inv(SYS_CNODE_MINT, ROOT_CNODE, m, ROOT_CNODE, ROOT_CNODE, R_ALL, 8, 3, 0),
+		  E_INVAL);
+	/* moving from an empty slot */
+	CHECK_ERR(INV3(SYS_CNODE_MOVE, ROOT_CNODE, m, ROOT_CNODE, m), E_BADCAP);
 	slot_free(m), slot_free(ro), slot_free(f), slot_free(pf), slot_free(done);
 	return true;
 }
