@@ -1,11 +1,13 @@
-/* Tests of the user-level suite that live outside tests.c. */
+/* Tests of the user-level suite that live outside tests.c: tests_io.c,
+ * tests_threads.c, tests_errors.c. */
 #pragma once
 #include <stdbool.h>
 
 bool t_user_irq(void);
 bool t_ring_between_tasks(void);
 bool t_page_transfer(void);
-bool t_more_errors(void);
+bool t_thread_errors(void);
+bool t_cap_and_map_errors(void);
 bool t_fp_state(void);
 bool t_cancellations(void);
 bool t_boot_info(void);
