@@ -79,18 +79,23 @@ static void bench_notify_wake(void)
 	slot_free(n);
 }
 
+/* Instructions per yield, over BENCH_ITERS yields after a warm-up one. */
+static uint64_t yields(void)
+{
+	INV0(SYS_YIELD, 0);
+	uint64_t t0 = cycles();
+	for (unsigned i = 0; i < BENCH_ITERS; i++)
+		INV0(SYS_YIELD, 0);
+	return (cycles() - t0) / BENCH_ITERS;
+}
+
 static void bench_yield(void)
 {
 	struct child c;
 	if (child_create(&c, yielder, 0, ROOT_PRIO) || child_start(&c))
 		return;
-	INV0(SYS_YIELD, 0);
-	uint64_t t0 = cycles();
-	for (unsigned i = 0; i < BENCH_ITERS; i++)
-		INV0(SYS_YIELD, 0);
-	uint64_t t1 = cycles();
-	/* each iteration is two switches: to the yielder and back */
-	printf("BENCH yield_switch %lu instructions\n", (t1 - t0) / BENCH_ITERS / 2);
+	/* each yield is two switches: to the yielder and back */
+	printf("BENCH yield_switch %lu instructions\n", yields() / 2);
 	child_destroy(&c);
 }
 
@@ -105,24 +110,14 @@ static void bench_yield_same_space(void)
 	    INV2(SYS_THREAD_SET_PRIORITY, th, ROOT_PRIO, ROOT_PRIO) ||
 	    INV0(SYS_THREAD_RESUME, th))
 		return;
-	INV0(SYS_YIELD, 0);
-	uint64_t t0 = cycles();
-	for (unsigned i = 0; i < BENCH_ITERS; i++)
-		INV0(SYS_YIELD, 0);
-	uint64_t t1 = cycles();
-	printf("BENCH yield_switch_same_space %lu instructions\n",
-	       (t1 - t0) / BENCH_ITERS / 2);
+	printf("BENCH yield_switch_same_space %lu instructions\n", yields() / 2);
 	slot_free(th);
 	slot_free(stack);
 }
 
 static void bench_null_syscall(void)
 {
-	uint64_t t0 = cycles();
-	for (unsigned i = 0; i < BENCH_ITERS; i++)
-		INV0(SYS_YIELD, 0);
-	uint64_t t1 = cycles();
-	printf("BENCH null_syscall %lu instructions\n", (t1 - t0) / BENCH_ITERS);
+	printf("BENCH null_syscall %lu instructions\n", yields()); /* no one to yield to */
 }
 
 void run_bench(void)
