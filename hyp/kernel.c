@@ -24,9 +24,8 @@ static _Noreturn void enter(struct thread *t, unsigned cpu)
 	arch_user_enter(&t->regs, root, vmid);
 }
 
-_Noreturn void kernel_syscall(struct thread *t)
+_Noreturn void kernel_syscall(struct thread *t, unsigned cpu)
 {
-	unsigned cpu = arch_cpu_id();
 	spin_lock(&bkl);
 	struct thread *next = ipc_fastpath(t, cpu);
 	if (next)

@@ -13,7 +13,7 @@ extern spinlock_t bkl;
 
 /* Entries, called by the architecture's trap code for the current thread,
  * whose registers it has saved in t->regs.  None returns. */
-_Noreturn void kernel_syscall(struct thread *t);
+_Noreturn void kernel_syscall(struct thread *t, unsigned cpu); /* cpu: this one */
 _Noreturn void kernel_fault(struct thread *t, enum fault_label l, uint64_t addr,
 			    uint64_t syndrome, bool write);
 _Noreturn void kernel_fp_unavailable(struct thread *t);

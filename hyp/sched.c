@@ -6,9 +6,7 @@
 #include "hyp/cpu.h"
 #include "hyp/sched.h"
 
-static struct sched scheds[MAX_CPUS];
-
-struct sched *sched_of(unsigned cpu) { return &scheds[cpu]; }
+struct sched scheds[MAX_CPUS];
 
 void sched_switch_to(struct sched *s, struct thread *t)
 {

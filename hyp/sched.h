@@ -29,7 +29,8 @@ struct sched {
 	bool timer_armed;
 };
 
-struct sched *sched_of(unsigned cpu);
+extern struct sched scheds[];
+static inline struct sched *sched_of(unsigned cpu) { return &scheds[cpu]; }
 /* The thread to run next on this CPU (cur if it is still best). */
 void sched_choose(struct sched *s);
 /* Switch the current thread to t (NULL: idle) without queueing decisions. */

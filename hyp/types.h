@@ -6,6 +6,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Every kernel symbol lives in the one image.  Declaring them hidden (as
+ * -fvisibility=hidden already makes the definitions) lets the
+ * position-independent kernel reach other files' globals PC-relative
+ * instead of through the GOT.  Not in hosted builds (the unit tests), whose
+ * C library is not part of the image. */
+#if !__STDC_HOSTED__
+#pragma GCC visibility push(hidden)
+#endif
+
 typedef struct { uint64_t pa; } paddr_t;   /* host-physical */
 typedef struct { uint64_t ipa; } ipaddr_t; /* guest-physical (stage-2 input) */
 

@@ -18,9 +18,9 @@
  *     other ready thread: so the scheduler would choose the partner and
  *     would leave the timer off.
  *
- * Cost (AArch64, make bench): 281 instructions per direction from svc to
- * eret in the partner, 94 of them here; a round trip is 562 against 1,331
- * on the general path.  docs/PERF.md has the breakdown and the floor
+ * Cost (AArch64, make bench): about 267 instructions per direction from svc
+ * to eret in the partner, 128 of them here (the lookup included); a round
+ * trip is 535 against 1,311 on the general path.  docs/PERF.md has the breakdown and the floor
  * (about 105 per direction).  cairn.fastpath=off (bootargs) turns it off,
  * for the benchmark and the tests of the general path. */
 #include "hyp/arch.h"
@@ -49,7 +49,8 @@ static bool direct_switch_ok(struct sched *s, struct thread *cur, struct thread 
 	       !s->resched && !s->timer_armed && !runq_level_busy(&s->q, next->prio);
 }
 
-static struct cap *endpoint_cap(struct thread *t, unsigned rights)
+static inline __attribute__((always_inline)) struct cap *endpoint_cap(struct thread *t,
+									unsigned rights)
 {
 	struct cap *c;
 	if (cspace_lookup_cap(&t->cspace, arg(t, REG_CAP), &c) || c->type != OBJ_ENDPOINT ||

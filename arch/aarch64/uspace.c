@@ -137,15 +137,16 @@ unsigned arch_ipi_irq(void) { return 0; } /* SGI 0 */
 enum { EC_UNKNOWN = 0x00, EC_FP = 0x07, EC_SVC64 = 0x15, EC_IABT_LOW = 0x20, EC_PC_ALIGN = 0x22,
        EC_DABT_LOW = 0x24, EC_SP_ALIGN = 0x26 };
 
-/* Entered from user_trap with the thread's registers saved in r. */
-_Noreturn void aarch64_user_trap(struct arch_regs *r, unsigned kind)
+/* Entered from user_trap with the thread's registers saved in r, on the
+ * kernel stack of CPU c. */
+_Noreturn void aarch64_user_trap(struct arch_regs *r, unsigned kind, struct cpu *c)
 {
 	struct thread *t = (struct thread *)((char *)r - __builtin_offsetof(struct thread, regs));
 	if ((kind & 3) != 0)
 		kernel_interrupt(gic_handle_irq);
 	unsigned ec = r->esr >> 26;
 	if (__builtin_expect(ec == EC_SVC64, 1)) /* the hot case, tested first */
-		kernel_syscall(t);
+		kernel_syscall(t, c->id);
 	switch (ec) {
 	case EC_FP:
 		kernel_fp_unavailable(t);

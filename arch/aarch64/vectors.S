@@ -84,9 +84,9 @@ user_trap:
 	mrs	x3, far_el2
 	stp	x2, x3, [sp, #272]
 	mov	x0, sp
-	mrs	x2, tpidr_el2
-	ldr	x2, [x2]                /* struct cpu: stack_top at offset 0 */
-	mov	sp, x2
+	mrs	x2, tpidr_el2           /* struct cpu: the third argument */
+	ldr	x3, [x2]                /* its stack_top, at offset 0 */
+	mov	sp, x3
 	mov	x29, #0
 	b	aarch64_user_trap
 
