@@ -3,10 +3,16 @@
  * source is (x1 CNode, x2 index).  Rights can only shrink. */
 #include "hyp/syscall.h"
 
+/* The slot acted on: index x0 of the CNode in x9. */
+static err_t this_slot(struct thread *t, struct cap **c)
+{
+	return lookup_slot(t, arg(t, REG_CAP), arg(t, 0), c);
+}
+
 static err_t src_dst(struct thread *t, struct cap **src, struct cap **dst)
 {
 	err_t e;
-	if ((e = lookup_slot(t, arg(t, REG_CAP), arg(t, 0), dst)) ||
+	if ((e = this_slot(t, dst)) ||
 	    (e = lookup_slot(t, arg(t, 1), arg(t, 2), src)))
 		return e;
 	if (cap_empty(*src))
@@ -78,7 +84,7 @@ err_t sys_cnode_move(struct thread *t)
 err_t sys_cnode_delete(struct thread *t)
 {
 	struct cap *c;
-	err_t e = lookup_slot(t, arg(t, REG_CAP), arg(t, 0), &c);
+	err_t e = this_slot(t, &c);
 	if (e)
 		return e;
 	cap_delete(c);
@@ -88,7 +94,7 @@ err_t sys_cnode_delete(struct thread *t)
 err_t sys_cnode_revoke(struct thread *t)
 {
 	struct cap *c;
-	err_t e = lookup_slot(t, arg(t, REG_CAP), arg(t, 0), &c);
+	err_t e = this_slot(t, &c);
 	if (e)
 		return e;
 	cap_revoke(c);
@@ -98,7 +104,7 @@ err_t sys_cnode_revoke(struct thread *t)
 err_t sys_cnode_identify(struct thread *t)
 {
 	struct cap *c;
-	err_t e = lookup_slot(t, arg(t, REG_CAP), arg(t, 0), &c);
+	err_t e = this_slot(t, &c);
 	if (e)
 		return e;
 	set_ret(t, 0, c->type);

@@ -20,18 +20,5 @@ struct arch_fp {
 	uint64_t fpsr, fpcr;
 };
 
-/* x0-x7 message words, x8 number/error, x9 capability/badge, x10 info,
- * x11-x13 capabilities to send, x14 receive slot. */
-#define REG_MR0 0
-#define REG_NR 8
-#define REG_CAP 9
-#define REG_INFO 10
-#define REG_SENDCAP0 11
-#define REG_RECVSLOT 14
-
-static inline uint64_t *regs_gpr(struct arch_regs *r, unsigned n) { return &r->x[n]; }
-
-static inline void arch_regs_set_pc(struct arch_regs *r, uint64_t pc) { r->pc = pc; }
-static inline uint64_t arch_regs_pc(const struct arch_regs *r) { return r->pc; }
-static inline void arch_regs_set_sp(struct arch_regs *r, uint64_t sp) { r->sp = sp; }
-static inline uint64_t arch_regs_sp(const struct arch_regs *r) { return r->sp; }
+/* The ABI roles of these registers and their accessors. */
+#include "hyp/regs_access.h"
