@@ -9,6 +9,16 @@
 	printf("root: FAIL %s:%d: %s gave %u, wanted %u\n", __func__, __LINE__, #call, \
 	       e_, (unsigned)(err)); return false; } } while (0)
 
+/* A test of the user-level suite registered from its own file: it runs
+ * after the table in tests.c, in link order. */
+struct root_test {
+	const char *name;
+	bool (*fn)(void);
+};
+#define ROOT_TEST(name_, fn_) \
+	static const struct root_test root_test_##fn_ \
+		__attribute__((used, section("root_tests"), aligned(8))) = { name_, fn_ }
+
 /* What the root Memory has handed out, and the kernel's own view: free
  * pages in its allocator and live objects.  A test that creates and
  * deletes must leave all three where they were. */

@@ -490,6 +490,7 @@ static bool t_create_delete_leaks_nothing(void)
 	CHECK(accounts_equal(accounts_read(), before));
 	return true;
 }
+ROOT_TEST("create-delete-leaks-nothing", t_create_delete_leaks_nothing);
 
 static const struct { const char *name; bool (*fn)(void); } tests[] = {
 	{ "boot-info", t_boot_info },
@@ -515,15 +516,22 @@ static const struct { const char *name; bool (*fn)(void); } tests[] = {
 	{ "map-out-of-memory", t_map_out_of_memory },
 	{ "fp-state", t_fp_state },
 	{ "cancellations", t_cancellations },
-	{ "create-delete-leaks-nothing", t_create_delete_leaks_nothing },
 };
+
+static void run_one(const char *name, bool (*fn)(void))
+{
+	bool ok = fn();
+	printf("root: %s %s\n", ok ? "ok  " : "FAIL", name);
+	ok ? passed++ : failed++;
+}
+
+extern const struct root_test __start_root_tests[], __stop_root_tests[];
 
 void run_tests(void)
 {
-	for (unsigned i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
-		bool ok = tests[i].fn();
-		printf("root: %s %s\n", ok ? "ok  " : "FAIL", tests[i].name);
-		ok ? passed++ : failed++;
-	}
+	for (unsigned i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
+		run_one(tests[i].name, tests[i].fn);
+	for (const struct root_test *t = __start_root_tests; t < __stop_root_tests; t++)
+		run_one(t->name, t->fn);
 	printf("root: %u passed, %u failed\n", passed, failed);
 }
