@@ -13,4 +13,8 @@ struct arch_fp {
 	uint64_t none;
 };
 
+#ifndef SYSCALL_INSN_BYTES
+#define SYSCALL_INSN_BYTES 4 /* ecall; x86 defines its own (syscall is 2) */
+#endif
+
 #include "hyp/regs_access.h"

@@ -6,8 +6,10 @@
 struct aspace;
 struct thread;
 
+/* A cache line each: no false sharing between CPUs, and cpus[n] is a
+ * shift away (the exit path indexes it twice). */
 struct cpu {
-	uintptr_t stack_top;          /* first: entry code loads it (offset 0) */
+	_Alignas(64) uintptr_t stack_top;          /* first: entry code loads it (offset 0) */
 	unsigned id;                  /* logical index, boot CPU is 0 */
 	uint64_t hwid;                /* MPIDR affinity / hart id / APIC id */
 	volatile bool online;

@@ -24,12 +24,28 @@ static _Noreturn void enter(struct thread *t, unsigned cpu)
 	arch_user_enter(&t->regs, root, vmid);
 }
 
+/* Whether t's entry into the kernel is void: while it waited for the lock,
+ * another CPU suspended, destroyed or moved it (or blocked it, which only
+ * the lifecycle allows for a thread that is not running: never).  Nothing
+ * it asked for may then happen; the trap is taken again when it next runs. */
+static inline bool entry_void(const struct thread *t, unsigned cpu)
+{
+	return __builtin_expect(t->state != TS_RUNNABLE || t->cpu != cpu, 0);
+}
+
 _Noreturn void kernel_syscall(struct thread *t, unsigned cpu)
 {
 	spin_lock(&bkl);
+	/* The fast path first: it declines whenever this CPU must choose
+	 * again, which covers a void entry (every remote change to a CPU's
+	 * current thread kicks that CPU), so the check costs it nothing. */
 	struct thread *next = ipc_fastpath(t, cpu);
 	if (next)
 		enter(next, cpu);
+	if (entry_void(t, cpu)) {
+		arch_regs_restart_syscall(&t->regs);
+		kernel_exit();
+	}
 	syscall_dispatch(t);
 	kernel_exit();
 }
@@ -38,6 +54,8 @@ _Noreturn void kernel_fault(struct thread *t, enum fault_label l, uint64_t addr,
 			    uint64_t syndrome, bool write)
 {
 	spin_lock(&bkl);
+	if (entry_void(t, arch_cpu_id()))
+		kernel_exit(); /* the instruction faults again when it runs */
 	t->fault_label = l;
 	t->fault[0] = addr;
 	t->fault[1] = arch_regs_pc(&t->regs);
@@ -55,7 +73,8 @@ _Noreturn void kernel_fault(struct thread *t, enum fault_label l, uint64_t addr,
 _Noreturn void kernel_fp_unavailable(struct thread *t)
 {
 	spin_lock(&bkl);
-	fp_first_use(t);
+	if (!entry_void(t, arch_cpu_id()))
+		fp_first_use(t);
 	kernel_exit();
 }
 
@@ -64,6 +83,21 @@ _Noreturn void kernel_interrupt(void (*handle)(void))
 	spin_lock(&bkl);
 	handle();
 	kernel_exit();
+}
+
+/* A CPU that destroyed a thread current elsewhere waits, lock dropped,
+ * until that CPU has switched away and freed it: so the destroying call
+ * returns with the memory back and the accounts exact.  A waiting CPU whose
+ * own thread dies meanwhile stops waiting and frees it (kernel_exit's loop
+ * again), so no two CPUs wait for each other.  Only this CPU changes or
+ * frees its current thread, so reading it unlocked is safe. */
+static void await_dying(struct sched *s)
+{
+	spin_unlock(&bkl);
+	while (__atomic_load_n(&threads_dying, __ATOMIC_ACQUIRE) &&
+	       !(s->cur && __atomic_load_n(&s->cur->dead, __ATOMIC_RELAXED)))
+		arch_cpu_relax();
+	spin_lock(&bkl);
 }
 
 static void idle(void)
@@ -87,8 +121,13 @@ _Noreturn void kernel_exit(void)
 		if (prev && prev->dead && prev != s->cur) {
 			fp_forget(prev);
 			obj_free(&prev->o);
+			threads_dying--;
 		}
 		struct thread *t = s->cur;
+		if (t && threads_dying) {
+			await_dying(s);
+			continue;
+		}
 		sched_program_timer(s, arch_timer_now(), slice);
 		if (t)
 			enter(t, cpu);

@@ -19,3 +19,9 @@ static inline void arch_regs_set_pc(struct arch_regs *r, uint64_t pc) { r->pc = 
 static inline uint64_t arch_regs_pc(const struct arch_regs *r) { return r->pc; }
 static inline void arch_regs_set_sp(struct arch_regs *r, uint64_t sp) { r->sp = sp; }
 static inline uint64_t arch_regs_sp(const struct arch_regs *r) { return r->sp; }
+/* Step back over the system-call instruction, so that the thread makes the
+ * same call again when it next runs (its arguments are still in place). */
+static inline void arch_regs_restart_syscall(struct arch_regs *r)
+{
+	r->pc -= SYSCALL_INSN_BYTES;
+}

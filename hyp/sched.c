@@ -12,19 +12,32 @@ void sched_switch_to(struct sched *s, struct thread *t)
 {
 	if (t && t->queued)
 		runq_remove(&s->q, t);
-	if (t != s->cur)
+	if (t != s->cur) {
 		s->slice_start = arch_timer_now();
+		if (s->cur)
+			s->cur->running = NULL;
+		if (t)
+			t->running = s;
+	}
 	s->cur = t;
 	s->resched = false;
+}
+
+/* Whether this CPU's current thread may go on running here: another CPU
+ * may have blocked, suspended, destroyed or moved it since it was chosen
+ * (docs/ARCHITECTURE.md, thread lifecycle). */
+static bool cur_stays(const struct sched *s)
+{
+	const struct thread *cur = s->cur;
+	return cur && cur->state == TS_RUNNABLE && cur->cpu == arch_cpu_id();
 }
 
 void sched_choose(struct sched *s)
 {
 	struct thread *cur = s->cur, *best = runq_highest(&s->q);
-	bool runnable = cur && cur->state == TS_RUNNABLE;
-	bool keep = runnable && cur->cpu == arch_cpu_id();
-	if (runnable && !keep) { /* migrated: hand it to its new CPU */
-		s->cur = NULL;
+	bool keep = cur_stays(s);
+	if (cur && cur->state == TS_RUNNABLE && !keep) { /* migrated: hand it over */
+		sched_switch_to(s, NULL);
 		thread_make_runnable(cur);
 		cur = NULL;
 	}
@@ -40,7 +53,7 @@ void sched_choose(struct sched *s)
 void sched_end_slice(struct sched *s)
 {
 	struct thread *cur = s->cur;
-	if (cur && runq_level_busy(&s->q, cur->prio)) {
+	if (cur_stays(s) && runq_level_busy(&s->q, cur->prio)) {
 		runq_add(&s->q, cur, false);
 		sched_switch_to(s, runq_highest(&s->q));
 	}

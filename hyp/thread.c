@@ -10,15 +10,16 @@
 
 void thread_set_error(struct thread *t, err_t e) { *regs_gpr(&t->regs, REG_NR) = e; }
 
+unsigned threads_dying;
+
+static unsigned cpu_of(const struct sched *s) { return (unsigned)(s - scheds); }
+
 static bool running_elsewhere(const struct thread *t)
 {
-	for (unsigned c = 0; c < ncpus_online; c++)
-		if (c != arch_cpu_id() && sched_of(c)->cur == t)
-			return true;
-	return false;
+	return t->running && cpu_of(t->running) != arch_cpu_id();
 }
 
-/* Tell t's CPU to choose again: at once if it is this one, else by IPI. */
+/* Tell a CPU to choose again: at once if it is this one, else by IPI. */
 static void kick(unsigned cpu)
 {
 	sched_of(cpu)->resched = true;
@@ -26,11 +27,14 @@ static void kick(unsigned cpu)
 		arch_ipi_send(cpu);
 }
 
+/* A thread current on some CPU is never queued: the CPU it is current on
+ * keeps it, or hands it to its own CPU's queue when it next chooses
+ * (sched_choose).  Queueing it here as well could run it on two CPUs. */
 void thread_make_runnable(struct thread *t)
 {
 	struct sched *s = sched_of(t->cpu);
 	t->state = TS_RUNNABLE;
-	if (s->cur == t || t->queued)
+	if (t->running || t->queued)
 		return;
 	runq_add(&s->q, t, false);
 	if (!s->cur || t->prio > s->cur->prio)
@@ -39,13 +43,12 @@ void thread_make_runnable(struct thread *t)
 
 void thread_block(struct thread *t, enum thread_state st, void *on)
 {
-	struct sched *s = sched_of(t->cpu);
 	t->state = st;
 	t->blocked_on = on;
 	if (t->queued)
-		runq_remove(&s->q, t);
-	if (s->cur == t)
-		kick(t->cpu);
+		runq_remove(&sched_of(t->cpu)->q, t);
+	if (t->running)
+		kick(cpu_of(t->running));
 }
 
 void thread_cancel_ipc(struct thread *t, err_t why)
@@ -66,7 +69,15 @@ void thread_cancel_ipc(struct thread *t, err_t why)
 	default:
 		return;
 	}
-	t->fault_pending = false;
+	if (t->fault_pending) {
+		/* A fault is transparent: the thread's registers stay as they
+		 * were, and it faults again when it next runs (an unknown
+		 * system call by making it again). */
+		t->fault_pending = false;
+		if (t->fault_label == FAULT_SYSCALL)
+			arch_regs_restart_syscall(&t->regs);
+		return;
+	}
 	thread_set_error(t, why);
 }
 
@@ -96,9 +107,9 @@ void thread_set_cpu(struct thread *t, unsigned cpu)
 		runq_remove(&old->q, t);
 		t->cpu = cpu;
 		thread_make_runnable(t);
-	} else if (old->cur == t) {
+	} else if (t->running) {
 		t->cpu = cpu; /* its CPU hands it over when it next chooses */
-		kick(from);
+		kick(cpu_of(t->running));
 	} else {
 		t->cpu = cpu;
 	}
@@ -122,12 +133,15 @@ bool thread_destroy(struct obj *o)
 		obj_put(&t->as->o);
 	t->as = NULL;
 	if (running_elsewhere(t)) {
-		t->dead = true; /* that CPU frees it once it has switched away */
+		/* That CPU may still save its registers into it: it frees it
+		 * once it has switched away, and this CPU waits for that before
+		 * returning to user mode (kernel_exit). */
+		t->dead = true;
+		threads_dying++;
 		return false;
 	}
-	for (unsigned c = 0; c < ncpus_online; c++)
-		if (sched_of(c)->cur == t)
-			sched_of(c)->cur = NULL; /* this CPU: it was the caller */
+	if (t->running)
+		sched_switch_to(t->running, NULL); /* this CPU: it was the caller */
 	fp_forget(t);
 	return true;
 }

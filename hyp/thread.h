@@ -8,6 +8,7 @@
 #include "cap/cap.h"
 
 struct notification;
+struct sched;
 
 struct thread {
 	struct obj o;
@@ -28,10 +29,14 @@ struct thread {
 	uint8_t fault_label;
 	struct aspace *as;         /* referenced: lives while the thread uses it */
 	struct cap cspace, fault_ep;
-	bool dead;                 /* destroyed while running on another CPU */
+	struct sched *running;     /* the CPU it is current on (sched.cur), or NULL */
+	bool dead;                 /* destroyed while current on another CPU */
 	bool fp_used;              /* has FP state (hyp/fp.c) */
 	struct arch_fp fp;         /* saved whenever it is not running */
 };
+
+/* Threads destroyed while current on another CPU and not yet freed. */
+extern unsigned threads_dying;
 
 /* Make t runnable on its CPU, or take it off its queue.  Both O(1). */
 void thread_make_runnable(struct thread *t);

@@ -108,6 +108,8 @@ struct thread *ipc_fastpath(struct thread *t, unsigned cpu)
 					     : fastpath_reply_recv(t, s, cpu);
 	if (next) {
 		s->cur = next;
+		t->running = NULL;
+		next->running = s;
 		s->slice_start = arch_timer_now();
 	}
 	return next;

@@ -108,6 +108,29 @@ static void test_yield_and_timeslice(void **state)
 	assert_false(armed);
 }
 
+/* Another CPU suspended (or destroyed) the running thread: the end of its
+ * timeslice must not put it back on a run queue, and the next choice
+ * leaves it and records that it runs nowhere. */
+static void test_stale_current_not_requeued(void **state)
+{
+	struct sched *s = sched_of(0);
+	memset(s, 0, sizeof(*s));
+	struct thread *a = mk(0, 10), *b = mk(1, 10);
+	runq_add(&s->q, a, false);
+	sched_choose(s);
+	assert_ptr_equal(a->running, s);
+	runq_add(&s->q, b, false);
+	a->state = TS_INACTIVE;
+	now += 5000;
+	sched_timer_tick(s, now);
+	assert_false(a->queued);
+	sched_choose(s);
+	assert_ptr_equal(s->cur, b);
+	assert_false(a->queued);
+	assert_null(a->running);
+	assert_ptr_equal(b->running, s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -115,6 +138,7 @@ int main(void)
 		cmocka_unit_test(test_order_within_and_across_levels),
 		cmocka_unit_test(test_choose_preempt_and_keep),
 		cmocka_unit_test(test_yield_and_timeslice),
+		cmocka_unit_test(test_stale_current_not_requeued),
 	};
 	return RUN_TESTS("sched", tests);
 }

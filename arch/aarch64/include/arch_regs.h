@@ -20,5 +20,8 @@ struct arch_fp {
 	uint64_t fpsr, fpcr;
 };
 
+/* svc #0: a system call is restarted by stepping back over it. */
+#define SYSCALL_INSN_BYTES 4
+
 /* The ABI roles of these registers and their accessors. */
 #include "hyp/regs_access.h"
