@@ -50,9 +50,8 @@ static void print_allocator(const struct buddy *b)
 	for (unsigned o = 0; o < BUDDY_ORDERS; o++)
 		if (b->nfree[o])
 			printk(" %u:%lu", o, b->nfree[o]);
-	printk("\nmm: slab classes %u-%u bytes, %u per page at 16 B\n",
-	       kmem_slab.cls[0].obj_size, kmem_slab.cls[SLAB_CLASSES - 1].obj_size,
-	       kmem_slab.cls[0].per_page);
+	printk("\nmm: slab classes %u-%u bytes, one slab per Memory object\n",
+	       1u << SLAB_MIN_SHIFT, 1u << (SLAB_MIN_SHIFT + SLAB_CLASSES - 1));
 }
 
 static void setup_memory(struct boot_info *bi)
@@ -65,7 +64,6 @@ static void setup_memory(struct boot_info *bi)
 	print_memory(bi);
 	if ((e = arch_mmu_init(bi, &kmem_pages)))
 		boot_fail("kernel page tables: %s", err_str(e));
-	slab_init(&kmem_slab, &kmem_pages);
 	print_allocator(&kmem_pages);
 }
 

@@ -3,7 +3,6 @@
 #include "hyp/string.h"
 
 struct buddy kmem_pages;
-struct slab kmem_slab;
 
 void *kmem_va(paddr_t pa) { return buddy_va(&kmem_pages, pa); }
 

@@ -6,7 +6,6 @@
 #include "mm/slab.h"
 
 extern struct buddy kmem_pages;
-extern struct slab kmem_slab;
 
 void *kmem_alloc_pages(unsigned order); /* zeroed, direct-mapped; NULL if none */
 void kmem_free_pages(void *va, unsigned order);

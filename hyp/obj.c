@@ -14,16 +14,18 @@ err_t obj_alloc(struct memory *payer, enum obj_type type, uint64_t bytes, struct
 	uint64_t size = memory_alloc_size(bytes, &order);
 	if (!size)
 		return E_INVAL;
-	err_t e = memory_charge(payer, size);
+	err_t e = E_OK;
+	struct obj *o;
+	if (order == OBJ_SLAB) {
+		o = memory_slab_alloc(payer, size, &e); /* charges its pages */
+		size = 0;
+	} else if (!(e = memory_charge(payer, size)) && !(o = kmem_alloc_pages(order))) {
+		memory_refund(payer, size);
+		e = E_NOMEM;
+	}
 	if (e)
 		return e;
-	struct obj *o = order == OBJ_SLAB ? slab_alloc(&kmem_slab, size)
-					  : kmem_alloc_pages(order);
-	if (!o) {
-		memory_refund(payer, size);
-		return E_NOMEM;
-	}
-	memset(o, 0, size);
+	memset(o, 0, MAX(size, bytes));
 	*o = (struct obj){ .type = type, .order = order, .charge = size, .payer = payer };
 	obj_get(&payer->o);
 	obj_live++;
@@ -55,7 +57,7 @@ void obj_free(struct obj *o)
 	if (!payer)
 		return; /* a static object (IRQ handler): nothing to give back */
 	if (o->order == OBJ_SLAB)
-		slab_free(&kmem_slab, o);
+		memory_slab_free(payer, o);
 	else
 		kmem_free_pages(o, o->order);
 	obj_live--;

@@ -20,7 +20,7 @@ struct obj {
 	uint8_t type;          /* enum obj_type */
 	uint8_t order;         /* buddy order if page-allocated, else 0xff (slab) */
 	uint32_t refs;
-	uint64_t charge;       /* bytes charged to payer */
+	uint64_t charge;       /* its own pages charged to payer (slab: 0, its page is) */
 	struct memory *payer;  /* NULL for static objects (IRQ handlers, console) */
 	struct obj *next_dead; /* destroy queue */
 };

@@ -20,7 +20,7 @@
 
 extern const char root_image_start[], root_image_end[];
 
-static struct memory root_mem;
+static struct memory root_mem = { .o = { .type = OBJ_MEMORY, .order = OBJ_SLAB } };
 static struct obj irq_control = { .type = OBJ_IRQ_CONTROL, .order = OBJ_SLAB };
 static struct obj console = { .type = OBJ_CONSOLE, .order = OBJ_SLAB };
 
@@ -144,7 +144,7 @@ void root_task_create(const struct boot_info *kbi)
 {
 	uint64_t free = kmem_pages.free_pages * PAGE_SIZE;
 	uint64_t reserve = MAX(2 * MiB, free / 16);
-	memory_init_root(&root_mem, ALIGN_DOWN(free - reserve, PAGE_SIZE));
+	memory_init(&root_mem, ALIGN_DOWN(free - reserve, PAGE_SIZE));
 
 	struct loader l = { .next_slot = ROOT_FIRST_IMAGE_FRAME };
 	struct thread *t;

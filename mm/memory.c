@@ -1,11 +1,12 @@
 /* Memory objects: charging and refunding kernel memory quotas. */
+#include "hyp/kmem.h"
 #include "hyp/panic.h"
 #include "mm/memory.h"
-#include "mm/slab.h"
 
-void memory_init_root(struct memory *m, uint64_t quota)
+void memory_init(struct memory *m, uint64_t quota)
 {
-	*m = (struct memory){ .o = { .type = OBJ_MEMORY, .order = OBJ_SLAB }, .quota = quota };
+	m->quota = quota;
+	slab_init(&m->slab, &kmem_pages);
 }
 
 uint64_t memory_alloc_size(uint64_t bytes, uint8_t *order)
@@ -21,6 +22,24 @@ uint64_t memory_alloc_size(uint64_t bytes, uint8_t *order)
 			return PAGE_SIZE << o;
 		}
 	return 0;
+}
+
+void *memory_slab_alloc(struct memory *m, uint64_t size, err_t *e)
+{
+	bool grow = slab_needs_page(&m->slab, size);
+	if (grow && (*e = memory_charge(m, PAGE_SIZE)))
+		return NULL;
+	void *o = slab_alloc(&m->slab, size);
+	if (!o && grow)
+		memory_refund(m, PAGE_SIZE);
+	*e = o ? E_OK : E_NOMEM;
+	return o;
+}
+
+void memory_slab_free(struct memory *m, void *o)
+{
+	if (slab_free(&m->slab, o))
+		memory_refund(m, PAGE_SIZE);
 }
 
 err_t memory_charge(struct memory *m, uint64_t bytes)

@@ -81,6 +81,12 @@ static struct slab_page *grow(struct slab *s, struct slab_cache *c)
 	return p;
 }
 
+bool slab_needs_page(const struct slab *s, size_t size)
+{
+	int ci = class_of(size);
+	return ci >= 0 && !s->cls[ci].partial;
+}
+
 void *slab_alloc(struct slab *s, size_t size)
 {
 	int ci = class_of(size);
@@ -98,7 +104,7 @@ void *slab_alloc(struct slab *s, size_t size)
 	return obj;
 }
 
-void slab_free(struct slab *s, void *obj)
+bool slab_free(struct slab *s, void *obj)
 {
 	struct slab_page *p = (void *)ALIGN_DOWN((uintptr_t)obj, PAGE_SIZE);
 	struct slab_cache *c = p->cache;
@@ -108,9 +114,10 @@ void slab_free(struct slab *s, void *obj)
 	*(void **)obj = p->free;
 	p->free = obj;
 	c->objects--;
-	if (p->inuse == 0) {
-		partial_del(c, p);
-		c->pages--;
-		buddy_free(s->pages, p->pa, 0);
-	}
+	if (p->inuse)
+		return false;
+	partial_del(c, p);
+	c->pages--;
+	buddy_free(s->pages, p->pa, 0);
+	return true;
 }

@@ -1,12 +1,15 @@
 /* Slab allocator for kernel objects: power-of-two size classes from 16 bytes
- * to 2 KiB, one page per slab, pages taken from and returned to a buddy
+ * to 1 KiB, one page per slab, pages taken from and returned to a buddy
  * allocator.  An empty slab page goes straight back to the buddy allocator,
- * so a create/delete cycle leaves the page counts exactly as they were. */
+ * so a create/delete cycle leaves the page counts exactly as they were.
+ * (A 2 KiB class would hold one object per page beside its header: such
+ * objects take a page of their own instead.)  Every Memory object has its
+ * own slab, so that its quota is charged page by page (mm/memory.h). */
 #pragma once
 #include "mm/buddy.h"
 
 #define SLAB_MIN_SHIFT 4
-#define SLAB_CLASSES 8 /* 16 .. 2048 bytes */
+#define SLAB_CLASSES 7 /* 16 .. 1024 bytes */
 
 struct slab_page;
 
@@ -25,6 +28,9 @@ struct slab {
 
 void slab_init(struct slab *s, struct buddy *pages);
 void *slab_alloc(struct slab *s, size_t size);
-void slab_free(struct slab *s, void *obj);
+/* Whether an allocation of `size` would take a new page. */
+bool slab_needs_page(const struct slab *s, size_t size);
+/* Returns whether the object's page went back to the buddy allocator. */
+bool slab_free(struct slab *s, void *obj);
 /* Object size the allocator would use for `size`, 0 if too large. */
 size_t slab_class_size(size_t size);

@@ -35,7 +35,7 @@ static err_t create(struct memory *m, enum obj_type type, uint64_t size,
 			memory_refund(m, size);
 			return e;
 		}
-		((struct memory *)*out)->quota = size;
+		memory_init((struct memory *)*out, size);
 		return E_OK;
 	case OBJ_CNODE:
 		return cnode_create(m, size, (struct cnode **)out);
