@@ -85,17 +85,20 @@ _Noreturn void kernel_interrupt(void (*handle)(void))
 	kernel_exit();
 }
 
-/* A CPU that destroyed a thread current elsewhere waits, lock dropped,
- * until that CPU has switched away and freed it: so the destroying call
- * returns with the memory back and the accounts exact.  A waiting CPU whose
- * own thread dies meanwhile stops waiting and frees it (kernel_exit's loop
- * again), so no two CPUs wait for each other.  Only this CPU changes or
- * frees its current thread, so reading it unlocked is safe. */
-static void await_dying(struct sched *s)
+/* A CPU that suspended or destroyed a thread current on another CPU waits,
+ * lock dropped, until that CPU has left it (and freed it, if it is dead)
+ * before it returns to user mode.  So a suspend is complete when it
+ * returns: the thread's registers are saved and will not be overwritten by
+ * a late trap, and a delete returns with the memory back and the accounts
+ * exact.  A waiting CPU whose own chosen thread is stopped meanwhile stops
+ * waiting and chooses again (kernel_exit's loop), so no two CPUs wait for
+ * each other.  Only this CPU changes its current thread, so reading it
+ * unlocked is safe. */
+static void await_stopping(struct sched *s)
 {
 	spin_unlock(&bkl);
-	while (__atomic_load_n(&threads_dying, __ATOMIC_ACQUIRE) &&
-	       !(s->cur && __atomic_load_n(&s->cur->dead, __ATOMIC_RELAXED)))
+	while (__atomic_load_n(&threads_stopping, __ATOMIC_ACQUIRE) &&
+	       !__atomic_load_n(&s->cur->stopping, __ATOMIC_RELAXED))
 		arch_cpu_relax();
 	spin_lock(&bkl);
 }
@@ -119,13 +122,12 @@ _Noreturn void kernel_exit(void)
 		struct thread *prev = s->cur;
 		sched_choose(s);
 		if (prev && prev->dead && prev != s->cur) {
-			fp_forget(prev);
-			obj_free(&prev->o);
-			threads_dying--;
+			thread_free_dead(prev);
+			continue; /* reap its address space, if that was the last */
 		}
 		struct thread *t = s->cur;
-		if (t && threads_dying) {
-			await_dying(s);
+		if (t && threads_stopping) {
+			await_stopping(s);
 			continue;
 		}
 		sched_program_timer(s, arch_timer_now(), slice);

@@ -7,6 +7,7 @@
 #include "hyp/sched.h"
 
 struct sched scheds[MAX_CPUS];
+unsigned threads_stopping;
 
 void sched_switch_to(struct sched *s, struct thread *t)
 {
@@ -14,6 +15,10 @@ void sched_switch_to(struct sched *s, struct thread *t)
 		runq_remove(&s->q, t);
 	if (t != s->cur) {
 		s->slice_start = arch_timer_now();
+		if (s->cur && s->cur->stopping) { /* it has left this CPU */
+			s->cur->stopping = false;
+			threads_stopping--;
+		}
 		if (s->cur)
 			s->cur->running = NULL;
 		if (t)

@@ -41,8 +41,8 @@ err_t sys_thread_configure(struct thread *t)
 	    (e = optional(t, arg(t, 1), OBJ_ASPACE, R_WRITE, &as)) ||
 	    (e = optional(t, arg(t, 2), OBJ_ENDPOINT, R_WRITE, &fep)))
 		return e;
-	if (th->state != TS_INACTIVE)
-		return E_BUSY; /* suspend it first */
+	if (th->state != TS_INACTIVE || th->running)
+		return E_BUSY; /* suspend it first (or let its suspend finish) */
 	if (cs)
 		set_slot(&th->cspace, cs);
 	if (fep)
@@ -64,6 +64,8 @@ err_t sys_thread_write_regs(struct thread *t)
 		return e;
 	if (th == t)
 		return E_INVAL; /* its registers are this call's arguments */
+	if (th->running)
+		return E_BUSY; /* its next trap would overwrite them */
 	arch_regs_set_pc(&th->regs, arg(t, 0));
 	arch_regs_set_sp(&th->regs, arg(t, 1));
 	*regs_gpr(&th->regs, 0) = arg(t, 2);

@@ -10,8 +10,6 @@
 
 void thread_set_error(struct thread *t, err_t e) { *regs_gpr(&t->regs, REG_NR) = e; }
 
-unsigned threads_dying;
-
 static unsigned cpu_of(const struct sched *s) { return (unsigned)(s - scheds); }
 
 static bool running_elsewhere(const struct thread *t)
@@ -34,6 +32,10 @@ void thread_make_runnable(struct thread *t)
 {
 	struct sched *s = sched_of(t->cpu);
 	t->state = TS_RUNNABLE;
+	if (t->stopping) { /* runs on where it is: nobody waits for it now */
+		t->stopping = false;
+		threads_stopping--;
+	}
 	if (t->running || t->queued)
 		return;
 	runq_add(&s->q, t, false);
@@ -47,6 +49,10 @@ void thread_block(struct thread *t, enum thread_state st, void *on)
 	t->blocked_on = on;
 	if (t->queued)
 		runq_remove(&sched_of(t->cpu)->q, t);
+	if (st == TS_INACTIVE && running_elsewhere(t) && !t->stopping) {
+		t->stopping = true;
+		threads_stopping++;
+	}
 	if (t->running)
 		kick(cpu_of(t->running));
 }
@@ -129,19 +135,25 @@ bool thread_destroy(struct obj *o)
 		t->bound->bound = NULL;
 	cap_delete(&t->cspace);
 	cap_delete(&t->fault_ep);
-	if (t->as)
-		obj_put(&t->as->o);
-	t->as = NULL;
 	if (running_elsewhere(t)) {
-		/* That CPU may still save its registers into it: it frees it
-		 * once it has switched away, and this CPU waits for that before
+		/* That CPU may still save registers into it and walk its
+		 * address space: it frees both once it has switched away
+		 * (thread_free_dead), and this CPU waits for that before
 		 * returning to user mode (kernel_exit). */
 		t->dead = true;
-		threads_dying++;
 		return false;
 	}
 	if (t->running)
 		sched_switch_to(t->running, NULL); /* this CPU: it was the caller */
+	thread_free_dead(t);
+	return false;
+}
+
+void thread_free_dead(struct thread *t)
+{
+	if (t->as)
+		obj_put(&t->as->o);
+	t->as = NULL;
 	fp_forget(t);
-	return true;
+	obj_free(&t->o);
 }

@@ -30,13 +30,15 @@ struct thread {
 	struct aspace *as;         /* referenced: lives while the thread uses it */
 	struct cap cspace, fault_ep;
 	struct sched *running;     /* the CPU it is current on (sched.cur), or NULL */
+	bool stopping;             /* made inactive while current on another CPU,
+				    * until that CPU has left it */
 	bool dead;                 /* destroyed while current on another CPU */
 	bool fp_used;              /* has FP state (hyp/fp.c) */
 	struct arch_fp fp;         /* saved whenever it is not running */
 };
 
-/* Threads destroyed while current on another CPU and not yet freed. */
-extern unsigned threads_dying;
+/* Threads `stopping`: a CPU that stopped one waits for it (kernel_exit). */
+extern unsigned threads_stopping;
 
 /* Make t runnable on its CPU, or take it off its queue.  Both O(1). */
 void thread_make_runnable(struct thread *t);
@@ -46,5 +48,7 @@ void thread_cancel_ipc(struct thread *t, err_t why);
 void thread_suspend(struct thread *t);
 void thread_set_prio(struct thread *t, unsigned prio);
 void thread_set_cpu(struct thread *t, unsigned cpu);
+/* Give back a destroyed thread once no CPU runs it (its space last). */
+void thread_free_dead(struct thread *t);
 /* Set the value the thread's current system call returns. */
 void thread_set_error(struct thread *t, err_t e);

@@ -217,3 +217,51 @@ static bool t_fault_cancel_transparent(void)
 	return true;
 }
 ROOT_TEST("fault-cancel-transparent", t_fault_cancel_transparent);
+
+/* --- A suspend is complete when it returns ------------------------------- */
+
+static void spin_count(uint64_t page)
+{
+	volatile uint64_t *p = (uint64_t *)page;
+	for (;;)
+		p[0]++;
+}
+
+static void report_one(uint64_t page)
+{
+	((volatile uint64_t *)page)[1] = 1;
+	child_park();
+}
+
+/* A thread spinning at EL0 on CPU 1 is suspended and given a new pc from
+ * CPU 0: its registers were saved before the suspend returned, so the late
+ * trap on CPU 1 cannot overwrite what the root wrote. */
+static bool t_suspend_then_write_regs(void)
+{
+	if (one_cpu(__func__))
+		return true;
+	struct child c;
+	cptr_t pf, pc;
+	volatile uint64_t *p = new_page(&pf);
+	CHECK(p);
+	CHECK_ERR(child_create(&c, spin_count, CHILD_SHARED_VA, ROOT_PRIO), E_OK);
+	CHECK_ERR(child_map(&c, pf, CHILD_SHARED_VA, R_READ | R_WRITE, &pc), E_OK);
+	CHECK_ERR(pin(&c, 1), E_OK);
+	for (unsigned i = 0; i < 20; i++) {
+		p[0] = p[1] = 0;
+		CHECK_ERR(INV4(SYS_THREAD_WRITE_REGS, c.thread, (uint64_t)spin_count,
+			       CHILD_STACK_TOP, CHILD_SHARED_VA, 0), E_OK);
+		CHECK_ERR(child_start(&c), E_OK);
+		CHECK(wait_above(&p[0], 1000));
+		CHECK_ERR(INV0(SYS_THREAD_SUSPEND, c.thread), E_OK);
+		CHECK_ERR(INV4(SYS_THREAD_WRITE_REGS, c.thread, (uint64_t)report_one,
+			       CHILD_STACK_TOP, CHILD_SHARED_VA, 0), E_OK);
+		CHECK_ERR(child_start(&c), E_OK);
+		CHECK(wait_above(&p[1], 0));
+		CHECK_ERR(INV0(SYS_THREAD_SUSPEND, c.thread), E_OK);
+	}
+	child_destroy(&c);
+	slot_free(pc), slot_free(pf);
+	return true;
+}
+ROOT_TEST("suspend-then-write-regs", t_suspend_then_write_regs);
