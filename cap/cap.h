@@ -62,6 +62,9 @@ static inline err_t cspace_lookup_cap(struct cap *root, cptr_t cptr, struct cap 
 	return e;
 }
 
+/* Where a frame capability is mapped, ~0 when it is not. */
+static inline uint64_t cap_map_va(const struct cap *c) { return c->map_as ? c->map_va : ~0ull; }
+
 /* Derivation tree and slot operations (cap/cdt.c).  None can fail. */
 void cap_install(struct cap *dst, const struct cap *val, struct cap *parent);
 void cap_move(struct cap *dst, struct cap *src);

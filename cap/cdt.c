@@ -32,12 +32,15 @@ static void unlink_sibling(struct cap *c)
 }
 
 /* Store capability `val` (object reference already taken) in empty slot
- * `dst`, as a child of `parent` (NULL: a root of the tree). */
+ * `dst`, as a child of `parent` (NULL: a root of the tree).  A frame
+ * capability starts unmapped: its mapping stays with the original. */
 void cap_install(struct cap *dst, const struct cap *val, struct cap *parent)
 {
 	assert(cap_empty(dst) && val->obj);
 	*dst = *val;
 	dst->map_as = NULL;
+	if (dst->type == OBJ_FRAME)
+		dst->map_va = 0;
 	dst->first_child = NULL;
 	link_child(parent, dst);
 }

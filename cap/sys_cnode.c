@@ -22,7 +22,17 @@ static err_t src_dst(struct thread *t, struct cap **src, struct cap **dst)
 	return E_OK;
 }
 
-static void derive(struct cap *dst, struct cap *src, unsigned rights)
+/* Copy and mint: source and destination, and a rights mask (x3) that
+ * names only rights, checked whole (a bit above R_ALL is no right). */
+static err_t derive_args(struct thread *t, struct cap **src, struct cap **dst)
+{
+	err_t e = src_dst(t, src, dst);
+	if (e)
+		return e;
+	return arg(t, 3) & ~(uint64_t)R_ALL ? E_INVAL : E_OK;
+}
+
+static void derive(struct cap *dst, struct cap *src, uint64_t rights)
 {
 	struct cap v = *src;
 	v.rights = src->rights & rights;
@@ -33,7 +43,7 @@ static void derive(struct cap *dst, struct cap *src, unsigned rights)
 err_t sys_cnode_copy(struct thread *t)
 {
 	struct cap *src, *dst;
-	err_t e = src_dst(t, &src, &dst);
+	err_t e = derive_args(t, &src, &dst);
 	if (e)
 		return e;
 	derive(dst, src, arg(t, 3));
@@ -45,7 +55,7 @@ err_t sys_cnode_copy(struct thread *t)
 err_t sys_cnode_mint(struct thread *t)
 {
 	struct cap *src, *dst;
-	err_t e = src_dst(t, &src, &dst);
+	err_t e = derive_args(t, &src, &dst);
 	uint64_t word = arg(t, 4), bits = arg(t, 5);
 	if (e)
 		return e;
@@ -56,7 +66,8 @@ err_t sys_cnode_mint(struct thread *t)
 			return E_INVAL; /* a badge is set once */
 		break;
 	case OBJ_CNODE:
-		if (bits + ((struct cnode *)src->obj)->bits > 64 ||
+		/* written so that no huge bits can wrap the sum */
+		if (bits > 64u - ((struct cnode *)src->obj)->bits ||
 		    (bits < 64 && word >> bits))
 			return E_INVAL;
 		break;
@@ -109,7 +120,7 @@ err_t sys_cnode_identify(struct thread *t)
 		return e;
 	set_ret(t, 0, c->type);
 	set_ret(t, 1, c->rights);
-	set_ret(t, 2, c->type == OBJ_FRAME ? c->map_va : c->badge);
+	set_ret(t, 2, c->type == OBJ_FRAME ? cap_map_va(c) : c->badge);
 	set_ret(t, 3, c->first_child != NULL);
 	return E_OK;
 }

@@ -48,6 +48,9 @@ err_t arch_irq_init(const struct boot_info *bi); /* global part, boot CPU */
 void arch_irq_init_cpu(void);            /* this CPU's part */
 void arch_irq_unmask(unsigned irq);      /* on this CPU for per-CPU irqs */
 void arch_irq_mask(unsigned irq);
+/* Whether `irq` is a line this controller really has and user space may
+ * take (not an IPI or other kernel-only kind): checked before IRQ_GET. */
+bool arch_irq_user_ok(uint64_t irq);
 /* The arch's trap code acknowledges, calls irq_dispatch(), then completes. */
 
 /* --- Timer (one-shot, tickless) ---------------------------------------- */

@@ -50,7 +50,7 @@ err_t sys_irq_get(struct thread *t)
 	if ((e = lookup_cap(t, arg(t, REG_CAP), OBJ_IRQ_CONTROL, R_WRITE, &ctl)) ||
 	    (e = lookup_slot(t, arg(t, 1), arg(t, 2), &dst)))
 		return e;
-	if (irq >= IRQ_MAX || kernel_irq[irq])
+	if (irq >= IRQ_MAX || !arch_irq_user_ok(irq) || kernel_irq[irq])
 		return E_RANGE;
 	if (handlers[irq].taken)
 		return E_BUSY;

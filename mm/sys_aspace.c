@@ -13,12 +13,21 @@ static err_t args(struct thread *t, struct aspace **as, struct cap **frame)
 	return E_OK;
 }
 
+/* Map rights, checked as the whole register before anything narrows it
+ * to unsigned: R, W, X only, and R always. */
+static err_t map_rights(uint64_t rights)
+{
+	return rights & ~(uint64_t)(R_READ | R_WRITE | R_EXEC) || !(rights & R_READ) ?
+		E_INVAL : E_OK;
+}
+
 err_t sys_as_map(struct thread *t)
 {
 	struct aspace *as;
 	struct cap *f;
 	err_t e;
-	if ((e = args(t, &as, &f)) || (e = aspace_map_check(f, arg(t, 1), arg(t, 2))))
+	if ((e = args(t, &as, &f)) || (e = map_rights(arg(t, 2))) ||
+	    (e = aspace_map_check(f, arg(t, 1), arg(t, 2))))
 		return e;
 	return aspace_map(as, f, arg(t, 1), arg(t, 2));
 }
@@ -45,13 +54,11 @@ err_t sys_as_unmap(struct thread *t)
 err_t sys_as_protect(struct thread *t)
 {
 	struct cap *f;
-	unsigned rights = arg(t, 1);
-	err_t e = mapped_here(t, &f);
-	if (e)
+	uint64_t rights = arg(t, 1);
+	err_t e;
+	if ((e = mapped_here(t, &f)) || (e = map_rights(rights)))
 		return e;
-	if (arg(t, 1) & ~(uint64_t)(R_READ | R_WRITE | R_EXEC) || !(rights & R_READ))
-		return E_INVAL;
-	if (rights & ~(unsigned)f->rights)
+	if (rights & ~(uint64_t)f->rights)
 		return E_RIGHTS;
 	aspace_protect(f, rights);
 	return E_OK;
@@ -64,7 +71,7 @@ err_t sys_frame_info(struct thread *t)
 	if (e)
 		return e;
 	set_ret(t, 0, 1ull << f->size_bits);
-	set_ret(t, 1, f->map_as ? f->map_va : ~0ull);
+	set_ret(t, 1, cap_map_va(f));
 	set_ret(t, 2, ((struct frame *)f->obj)->pa.pa);
 	return E_OK;
 }

@@ -7,7 +7,8 @@
 #include "mm/aspace.h"
 #include "mm/memory.h"
 
-static err_t size_ok(enum obj_type type, uint64_t size)
+/* type is the whole register: a value with high bits set is no type. */
+static err_t size_ok(uint64_t type, uint64_t size)
 {
 	switch (type) {
 	case OBJ_MEMORY:
@@ -59,8 +60,7 @@ static err_t create(struct memory *m, enum obj_type type, uint64_t size,
 err_t sys_mem_retype(struct thread *t)
 {
 	struct cap *mc, *dst;
-	enum obj_type type = arg(t, 0);
-	uint64_t size = arg(t, 1);
+	uint64_t type = arg(t, 0), size = arg(t, 1);
 	err_t e;
 	if ((e = lookup_cap(t, arg(t, REG_CAP), OBJ_MEMORY, R_WRITE, &mc)) ||
 	    (e = lookup_slot(t, arg(t, 2), arg(t, 3), &dst)) ||

@@ -129,6 +129,9 @@ static void set_enable(unsigned irq, bool on)
 }
 
 void arch_irq_unmask(unsigned irq) { set_enable(irq, true); }
+/* PPIs and the SPIs GICD_TYPER reports; SGIs are software's (the kernel's
+ * IPIs), 1020-1023 are special INTIDs, beyond are LPIs (not supported). */
+bool arch_irq_user_ok(uint64_t irq) { return irq >= 16 && irq < nr_lines; }
 void arch_irq_mask(unsigned irq) { set_enable(irq, false); }
 
 void gic_handle_irq(void)

@@ -77,7 +77,10 @@ void arch_user_init_cpu(void)
 	write_sysreg(pmccfiltr_el0, 1ull << 27);
 	write_sysreg(pmcntenset_el0, 1ull << 31);
 	write_sysreg(pmcr_el0, 1 | 4); /* enable, reset the cycle counter */
-	write_sysreg(pmuserenr_el0, 1 | 4);
+	/* CR only, not EN: EL0 may read PMCCNTR_EL0 but every other PMU
+	 * access (PMCR, PMSELR, PMXEV*, PMCNTEN*: CPU-global state) traps,
+	 * and reaches the thread as FAULT_UNDEFINED. */
+	write_sysreg(pmuserenr_el0, 4);
 	__asm__ volatile("tlbi alle1; dsb nsh" ::: "memory");
 	isb();
 }

@@ -127,6 +127,10 @@ void arch_irq_mask(unsigned irq)
 		*reg(PLIC_ENABLE(my_context(), irq)) &= ~(1u << (irq % 32));
 }
 
+/* PLIC sources 1..ndev (0 without a PLIC); local interrupts (timer,
+ * software IPIs) stay the kernel's. */
+bool arch_irq_user_ok(uint64_t irq) { return irq >= 1 && irq <= ndev; }
+
 void plic_handle(void)
 {
 	unsigned ctx = my_context();

@@ -130,6 +130,13 @@ void arch_irq_mask(unsigned irq)
 		set_line(irq, false);
 }
 
+/* IOAPIC pins only (vectors 0x20 + pin, below the kernel's own vectors);
+ * none without an IOAPIC. */
+bool arch_irq_user_ok(uint64_t irq)
+{
+	return irq >= VEC_IRQ_BASE && irq - VEC_IRQ_BASE < ioapic_pins && irq < VEC_TIMER;
+}
+
 static void icr_send(uint32_t apic_id, uint32_t low)
 {
 	if (x2apic) {

@@ -33,7 +33,8 @@ enum sys {
 	SYS_CNODE_MOVE,      /* x0 dst idx, x1 src CNode, x2 src idx */
 	SYS_CNODE_DELETE,    /* x0 idx */
 	SYS_CNODE_REVOKE,    /* x0 idx: delete every capability derived from it */
-	SYS_CNODE_IDENTIFY,  /* x0 idx -> x0 type, x1 rights, x2 badge, x3 object id */
+	SYS_CNODE_IDENTIFY,  /* x0 idx -> x0 type, x1 rights, x2 badge (frame: va or ~0),
+	                      * x3 has children */
 	/* Thread (x9 = Thread). */
 	SYS_THREAD_CONFIGURE = 32, /* x0 CSpace root, x1 AddressSpace, x2 fault ep */
 	SYS_THREAD_WRITE_REGS,     /* x0 pc, x1 sp, x2 arg0, x3 arg1 */
