@@ -34,7 +34,7 @@ void sched_switch_to(struct sched *s, struct thread *t)
 static bool cur_stays(const struct sched *s)
 {
 	const struct thread *cur = s->cur;
-	return cur && cur->state == TS_RUNNABLE && cur->cpu == arch_cpu_id();
+	return cur && cur->state == TS_RUNNABLE && cur->cpu == s->cpu;
 }
 
 void sched_choose(struct sched *s)

@@ -27,6 +27,7 @@ struct sched {
 	bool resched;                /* choose again before returning to user */
 	uint64_t slice_start;        /* timer reading when cur got the CPU */
 	bool timer_armed;
+	unsigned cpu;                /* whose scheduler this is */
 };
 
 extern struct sched scheds[];
