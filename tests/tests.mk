@@ -73,10 +73,12 @@ _test:
 
 # Benchmarks: the root task's, in QEMU with -icount shift=0 (the cycle
 # counter counts instructions), on one CPU; a second boot with the IPC fast
-# path off measures the general path.  Prints BENCH lines.
+# path off measures the general path; tools/busy-ratio times the SMP=4
+# token ring quiet and beside a CPU hog.  Prints BENCH lines.
 BENCH_QEMU = timeout 300 $(QEMU) $(QEMU_MACHINE) -smp 1 -m $(MEM) -nographic -icount shift=0 \
 	$(QEMU_BOOT_kernel)
 bench: kernel $(UNIT_BUILD)/bench_host
 	@$(UNIT_BUILD)/bench_host
 	@$(BENCH_QEMU) -append cairn.root=bench | grep --line-buffered '^BENCH'
 	@$(BENCH_QEMU) -append "cairn.root=bench cairn.fastpath=off" | grep --line-buffered '^BENCH'
+	@$(if $(filter aarch64,$(ARCH)),tools/busy-ratio $(BUILD)/Image)

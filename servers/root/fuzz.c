@@ -199,12 +199,7 @@ static void fuzz_teardown(struct child *c, struct gifts *g, cptr_t copy)
 /* fuzz.seed=N (decimal) from the bootargs, else the cycle counter. */
 static uint64_t fuzz_seed(void)
 {
-	const char *a = strstr(bootinfo->bootargs, "fuzz.seed=");
-	uint64_t seed = 0;
-	if (!a)
-		return cycles() * 0x9e3779b97f4a7c15ull | 1;
-	for (a += 10; *a >= '0' && *a <= '9'; a++)
-		seed = seed * 10 + (uint64_t)(*a - '0');
+	uint64_t seed = bootarg_u64("fuzz.seed=", cycles() * 0x9e3779b97f4a7c15ull | 1);
 	return seed ? seed : 1; /* xorshift never leaves 0 */
 }
 

@@ -9,6 +9,8 @@ extern const struct bootinfo *bootinfo;
 void slots_init(uint64_t first_free);
 cptr_t slot_alloc(void);
 void slot_free(cptr_t s);     /* deletes what is in it first */
+/* The decimal value after `key` (e.g. "stress.rounds=") in the bootargs. */
+uint64_t bootarg_u64(const char *key, uint64_t dflt);
 cptr_t new_obj(enum obj_type type, uint64_t size); /* 0 on failure */
 /* A page of root memory mapped read-write into the root; returns its VA. */
 void *new_page(cptr_t *frame);

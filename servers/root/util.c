@@ -31,6 +31,17 @@ void slot_free(cptr_t s)
 		hint = s / 64;
 }
 
+uint64_t bootarg_u64(const char *key, uint64_t dflt)
+{
+	const char *a = strstr(bootinfo->bootargs, key);
+	if (!a)
+		return dflt;
+	uint64_t v = 0;
+	for (a += strlen(key); *a >= '0' && *a <= '9'; a++)
+		v = v * 10 + (uint64_t)(*a - '0');
+	return v;
+}
+
 cptr_t new_obj(enum obj_type type, uint64_t size)
 {
 	cptr_t s = slot_alloc();

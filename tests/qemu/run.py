@@ -21,6 +21,14 @@ import scenarios  # noqa: E402
 FATAL = [r"PANIC", r"unexpected exception"]
 
 
+def timeout_scale():
+    """Timeouts grow with the host's load: a scenario that passes on an idle
+    host must pass beside CPU hogs too, only slower.  CAIRN_TEST_TIMEOUT_SCALE
+    multiplies on top."""
+    load = os.getloadavg()[0] / (os.cpu_count() or 1)
+    return max(1.0, min(5.0, 1.0 + load)) * float(os.environ.get("CAIRN_TEST_TIMEOUT_SCALE", "1"))
+
+
 def run_one(sc, build, verbose):
     """Returns (ok, reason, log_text, seconds)."""
     argv = sc.argv(build)
@@ -43,11 +51,12 @@ def run_one(sc, build, verbose):
     pos = 0  # expected patterns are matched in order, each after the last
     reason = None
     exited = False
-    deadline = start + sc.timeout
+    limit = sc.timeout * timeout_scale()
+    deadline = start + limit
     while True:
         left = deadline - time.monotonic()
         if left <= 0:
-            reason = "timeout after %ds waiting for %r" % (sc.timeout, expect[0] if expect else "QEMU to exit")
+            reason = "timeout after %ds waiting for %r" % (limit, expect[0] if expect else "QEMU to exit")
             break
         if not sel.select(timeout=min(left, 0.5)):
             if proc.poll() is not None:
