@@ -153,14 +153,18 @@ static void flush(struct aspace *as, uint64_t va)
 		arch_tlb_flush_page(as->vmid, va);
 }
 
+/* Tables the unmap leaves empty go back to the payer, so a 2 MiB block can
+ * later take the place of a table that held one page.  They are freed after
+ * the flush: the TLBI by IPA invalidates every level's cached entries for
+ * the address (not only the leaf), so no walk reaches them afterwards. */
 void aspace_unmap_frame(struct cap *c)
 {
 	struct aspace *as = c->map_as;
-	unsigned level;
-	pte_t *e = pt_leaf(&as->pt, c->map_va, &level);
-	assert(e);
-	*e = 0;
+	paddr_t empty[PT_MAX_LEVELS];
+	unsigned n = pt_unmap(&as->pt, c->map_va, empty);
 	flush(as, c->map_va);
+	while (n)
+		free_table(as, empty[--n]);
 	c->map_as = NULL;
 	c->map_va = 0;
 	obj_put(&as->o);

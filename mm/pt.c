@@ -124,6 +124,38 @@ void pt_set_attrs(const struct pt *pt, pte_t *leaf, unsigned level, unsigned att
 	*leaf = leaf_pte(f, pa, level, attrs);
 }
 
+static bool table_empty(const struct pt *pt, const pte_t *t, unsigned level)
+{
+	unsigned n = 1u << (9 + (level == 0 ? pt->fmt->root_extra_bits : 0));
+	for (unsigned i = 0; i < n; i++)
+		if (t[i] & pt->fmt->valid)
+			return false;
+	return true;
+}
+
+unsigned pt_unmap(struct pt *pt, uint64_t va, paddr_t empty[PT_MAX_LEVELS])
+{
+	const struct pt_format *f = pt->fmt;
+	pte_t *path[PT_MAX_LEVELS]; /* the entry used at each level */
+	pte_t *t = pt->root;
+	unsigned l = 0, n = 0;
+	for (;; l++) {
+		path[l] = &t[index_at(f, va, l)];
+		if (!(*path[l] & f->valid))
+			return 0;
+		if (l == f->levels - 1u || (*path[l] & f->table_mask) != f->table)
+			break;
+		t = table_va(pt, *path[l]);
+	}
+	*path[l] = 0;
+	for (; l > 0 && table_empty(pt, t, l); l--) {
+		empty[n++] = pa_make((*path[l - 1] & f->oa_mask) << f->oa_shift);
+		*path[l - 1] = 0;
+		t = (pte_t *)((uintptr_t)path[l - 1] & ~(uintptr_t)(PAGE_SIZE - 1));
+	}
+	return n;
+}
+
 static void free_level(struct pt *pt, pte_t *t, unsigned level,
 		       void (*free_table)(void *, paddr_t))
 {

@@ -53,5 +53,11 @@ bool pt_lookup(const struct pt *pt, uint64_t va, paddr_t *pa, pte_t *leaf);
 pte_t *pt_leaf(const struct pt *pt, uint64_t va, unsigned *level);
 /* Rewrite a leaf's attributes (PT_*), keeping its output address. */
 void pt_set_attrs(const struct pt *pt, pte_t *leaf, unsigned level, unsigned attrs);
+#define PT_MAX_LEVELS 5
+/* Remove the leaf mapping va, and unlink every table that this leaves
+ * empty, up the path (never the root).  Returns how many it unlinked, their
+ * addresses in `empty`: the caller frees them only after its TLB
+ * maintenance, since a walk may still be using them until then. */
+unsigned pt_unmap(struct pt *pt, uint64_t va, paddr_t empty[PT_MAX_LEVELS]);
 /* Free every table below the root (not the root) through free_table. */
 void pt_free_tables(struct pt *pt, void (*free_table)(void *ctx, paddr_t pa));

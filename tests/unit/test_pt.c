@@ -92,12 +92,43 @@ static void test_attributes(void **state)
 	fake_ram_free(&ram);
 }
 
+/* Unmapping the last page under a table frees the tables it leaves empty
+ * (never the root), and a block can then map where they were; a table that
+ * still holds a page stays. */
+static void unmap_format(const struct pt_format *f)
+{
+	fake_ram_init(&ram, RAM_PA, RAM_PAGES * PAGE_SIZE);
+	buddy_init(&b, pa_make(RAM_PA), RAM_PAGES, meta, ram.dm_offset);
+	buddy_add_range(&b, (struct mem_range){ pa_make(RAM_PA), RAM_PAGES * PAGE_SIZE });
+	struct pt pt;
+	pt_init(&pt, f, alloc_table, &b, ram.dm_offset);
+	uint64_t top = (1ull << 39) - PAGE_SIZE, free_root = b.free_pages;
+	paddr_t empty[PT_MAX_LEVELS];
+	assert_int_equal(pt_map(&pt, top, pa_make(0x1000), PAGE_SIZE, 0), E_OK);
+	assert_int_equal(pt_map(&pt, top - PAGE_SIZE, pa_make(0x2000), PAGE_SIZE, 0), E_OK);
+	assert_int_equal(b.free_pages, free_root - 3);
+	assert_int_equal(pt_unmap(&pt, top, empty), 0); /* its neighbour keeps the table */
+	assert_int_equal(pt_unmap(&pt, top, empty), 0); /* not mapped: nothing */
+	assert_int_equal(pt_unmap(&pt, top - PAGE_SIZE, empty), 3);
+	for (unsigned i = 0; i < 3; i++)
+		buddy_free(&b, empty[i], 0);
+	assert_int_equal(b.free_pages, free_root);
+	assert_int_equal(pt_map(&pt, (1ull << 39) - 2 * MiB, pa_make(0x200000), 2 * MiB, 0), E_OK);
+	assert_int_equal(pt_unmap(&pt, (1ull << 39) - 2 * MiB, empty), 2); /* a block's tables */
+	fake_ram_free(&ram);
+}
+
+static void test_unmap_arm_like(void **state) { unmap_format(&arm_like); }
+static void test_unmap_riscv_like(void **state) { unmap_format(&riscv_like); }
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_arm_like),
 		cmocka_unit_test(test_riscv_like),
 		cmocka_unit_test(test_attributes),
+		cmocka_unit_test(test_unmap_arm_like),
+		cmocka_unit_test(test_unmap_riscv_like),
 	};
 	return RUN_TESTS("pt", tests);
 }
