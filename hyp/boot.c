@@ -54,6 +54,27 @@ static void print_allocator(const struct buddy *b)
 	       1u << SLAB_MIN_SHIFT, 1u << (SLAB_MIN_SHIFT + SLAB_CLASSES - 1));
 }
 
+/* Once the MMU is on the kernel reaches RAM, its image and devices only, so
+ * a DTB that firmware left outside the RAM it describes is copied into RAM
+ * first, while the MMU is still off and every address reads as itself. */
+static void keep_dtb_reachable(struct boot_info *bi)
+{
+	if (!bi->fdt)
+		return;
+	uint64_t at = (uintptr_t)bi->fdt, size = fdt_totalsize(bi->fdt);
+	for (unsigned i = 0; i < bi->nmem; i++)
+		if (at >= bi->mem[i].base.pa && at + size <= range_end(bi->mem[i]))
+			return;
+	unsigned order = 0;
+	while ((PAGE_SIZE << order) < size)
+		order++;
+	paddr_t pa;
+	if (buddy_alloc(&kmem_pages, order, &pa))
+		boot_fail("no memory for a copy of the DTB");
+	bi->fdt = memcpy(buddy_va(&kmem_pages, pa), bi->fdt, size);
+	printk("dtb: at 0x%lx, outside RAM: copied to 0x%lx\n", at, pa.pa);
+}
+
 static void setup_memory(struct boot_info *bi)
 {
 	if (boot_reserve(bi, arch_kernel_image(), "kernel"))
@@ -62,6 +83,7 @@ static void setup_memory(struct boot_info *bi)
 	if (e)
 		boot_fail("no usable memory (%s)", err_str(e));
 	print_memory(bi);
+	keep_dtb_reachable(bi);
 	if ((e = arch_mmu_init(bi, &kmem_pages)))
 		boot_fail("kernel page tables: %s", err_str(e));
 	print_allocator(&kmem_pages);

@@ -99,16 +99,21 @@ OVERLAP = """
 """
 
 
-def shim(blob_of):
+def shim(blob_of, machine=None):
     """Boot through the DTB shim: the kernel gets blob_of(build) in x0, as is."""
     def argv(build):
-        return arm() + [
+        return (machine or arm()) + [
             "-kernel", os.path.join(build, "tests", "dtb-shim.bin"),
             "-device", "loader,file=%s,addr=0x%x,force-raw=on"
             % (os.path.join(build, "Image"), SHIM_KERNEL_PA),
             "-device", "loader,file=%s,addr=0x%x,force-raw=on"
             % (blob_of(build), SHIM_DTB_PA)]
     return argv
+
+
+def memory_reg(reg):
+    """An edit that makes the memory node say `reg` (cells as DTS text)."""
+    return lambda dts: re.sub(r"(memory@40000000 \{\s*reg = <)[^>]*>", r"\g<1>%s>" % reg, dts)
 
 
 def not_a_dtb(build):
@@ -149,6 +154,18 @@ def aarch64(build):
                  shim(lambda b: arm_dtb(b, "overlap", lambda s: add_to_root(s, OVERLAP))),
                  [r"cairn: boot error: .*memory ranges overlap", r"powering off"],
                  poweroff=True),
+        # Firmware may leave the DTB outside the RAM it describes: 192 MiB
+        # of RAM with the blob at 0x4c000000 just past it; and RAM only above
+        # 4 GiB, with the kernel and the blob below it.  Both boot.
+        Scenario("dtb-outside-ram",
+                 shim(lambda b: arm_dtb(b, "ram192m", memory_reg("0x00 0x40000000 0x00 0xc000000"))),
+                 [r"dtb: at 0x4c000000, outside RAM: copied to", BOOT_OK]),
+        Scenario("ram-only-above-4g",
+                 shim(lambda b: edited_dtb(b, arm(mem="5G"), "ram4g",
+                                           memory_reg("0x01 0x00 0x00 0x40000000")),
+                      machine=arm(mem="5G")),
+                 [r"ram +0x0100000000-0x013fffffff",
+                  r"dtb: at 0x4c000000, outside RAM: copied to 0x1[0-9a-f]{8}\b", BOOT_OK]),
         Scenario("bad-dtb-header", shim(not_a_dtb),
                  [r"cairn: boot error: DTB at 0x4c000000: bad DTB header",
                   r"powering off"], poweroff=True),
