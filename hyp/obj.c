@@ -7,6 +7,7 @@
 
 static struct obj *dead;
 uint64_t obj_live;
+struct obj *obj_all;
 
 err_t obj_alloc(struct memory *payer, enum obj_type type, uint64_t bytes, struct obj **out)
 {
@@ -29,6 +30,10 @@ err_t obj_alloc(struct memory *payer, enum obj_type type, uint64_t bytes, struct
 	*o = (struct obj){ .type = type, .order = order, .charge = size, .payer = payer };
 	obj_get(&payer->o);
 	obj_live++;
+	o->all_next = obj_all;
+	if (obj_all)
+		obj_all->all_prev = o;
+	obj_all = o;
 	*out = o;
 	return E_OK;
 }
@@ -56,6 +61,12 @@ void obj_free(struct obj *o)
 	uint64_t charge = o->charge;
 	if (!payer)
 		return; /* a static object (IRQ handler): nothing to give back */
+	if (o->all_prev)
+		o->all_prev->all_next = o->all_next;
+	else
+		obj_all = o->all_next;
+	if (o->all_next)
+		o->all_next->all_prev = o->all_prev;
 	if (o->order == OBJ_SLAB)
 		memory_slab_free(payer, o);
 	else

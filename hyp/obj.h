@@ -23,6 +23,7 @@ struct obj {
 	uint64_t charge;       /* its own pages charged to payer (slab: 0, its page is) */
 	struct memory *payer;  /* NULL for static objects (IRQ handlers, console) */
 	struct obj *next_dead; /* destroy queue */
+	struct obj *all_next, *all_prev; /* every object paid for (DEBUG_CHECK) */
 };
 
 #define OBJ_SLAB 0xff
@@ -34,8 +35,9 @@ void obj_put(struct obj *o);
 /* Destroy every object whose last reference went since the last call. */
 void obj_reap(void);
 void obj_free(struct obj *o);
-/* Objects alive, for accounting checks. */
+/* Objects alive, for accounting checks, and the list of them. */
 extern uint64_t obj_live;
+extern struct obj *obj_all;
 
 /* Per-type destructors, called from obj_reap (each in its object's file).
  * They return false when the memory cannot go yet (a thread still running

@@ -20,7 +20,7 @@
 
 extern const char root_image_start[], root_image_end[];
 
-static struct memory root_mem = { .o = { .type = OBJ_MEMORY, .order = OBJ_SLAB } };
+struct memory root_mem = { .o = { .type = OBJ_MEMORY, .order = OBJ_SLAB } };
 static struct obj irq_control = { .type = OBJ_IRQ_CONTROL, .order = OBJ_SLAB };
 static struct obj console = { .type = OBJ_CONSOLE, .order = OBJ_SLAB };
 

@@ -126,7 +126,7 @@ static const syscall_fn syscalls[SYS_COUNT] = {
 	[SYS_IRQ_SET_NOTIFICATION] = sys_irq_set_notification,
 	[SYS_IRQ_ACK] = sys_irq_ack,
 	[SYS_DEBUG_WRITE] = sys_debug_write, [SYS_DEBUG_STATS] = sys_debug_stats,
-	[SYS_DEBUG_POWEROFF] = sys_debug_poweroff,
+	[SYS_DEBUG_POWEROFF] = sys_debug_poweroff, [SYS_DEBUG_CHECK] = sys_debug_check,
 };
 
 void syscall_dispatch(struct thread *t)

@@ -41,6 +41,7 @@ err_t sys_irq_ack(struct thread *t);
 err_t sys_debug_write(struct thread *t);
 err_t sys_debug_stats(struct thread *t);
 err_t sys_debug_poweroff(struct thread *t);
+err_t sys_debug_check(struct thread *t);
 
 /* Run t's system call (its registers hold it).  t may block. */
 void syscall_dispatch(struct thread *t);

@@ -20,6 +20,7 @@ static err_t alloc_table(void *ctx, paddr_t *pa)
 		return E_NOMEM;
 	}
 	*pa = kmem_pa(p);
+	as->tables++;
 	return E_OK;
 }
 
@@ -28,6 +29,7 @@ static void free_table(void *ctx, paddr_t pa)
 	struct aspace *as = ctx;
 	kmem_free_pages(kmem_va(pa), 0);
 	memory_refund(as->o.payer, PAGE_SIZE);
+	as->tables--;
 }
 
 err_t aspace_create(struct memory *payer, struct aspace **out)

@@ -15,6 +15,7 @@ struct memory;
 struct aspace {
 	struct obj o;
 	struct pt pt;
+	uint64_t tables;   /* page-table pages, charged to its payer */
 	uint16_t vmid;
 	uint64_t vmid_gen;
 };

@@ -57,6 +57,7 @@ enum sys {
 	SYS_DEBUG_WRITE = 56, /* x10 length (<= 64), bytes in x0-x7 */
 	SYS_DEBUG_STATS,      /* -> x0 free pages, x1 kernel objects */
 	SYS_DEBUG_POWEROFF,
+	SYS_DEBUG_CHECK,      /* walk the kernel's structures: E_OK or E_INVAL */
 	SYS_COUNT
 };
 

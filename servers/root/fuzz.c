@@ -11,19 +11,9 @@
  *
  * Each run draws a new seed from the cycle counter and prints it;
  * fuzz.seed=N in the bootargs repeats a run (on one CPU, closely). */
-#include "servers/root/check.h"
+#include "servers/root/fuzz.h"
 
 #define FUZZ_CALLS 100000
-#define FUZZ_QUOTA (256 * 1024)
-
-struct fuzz_page {
-	volatile uint64_t calls;
-	volatile uint64_t results[E_COUNT + 1]; /* [E_COUNT]: not an error code */
-};
-
-/* The fuzzer's slots (its CNode has 16). */
-enum { F_MEMORY = 1, F_CNODE, F_ENDPOINT, F_NOTIFICATION, F_THREAD, F_ASPACE, F_FRAME,
-       F_IRQ_CONTROL, F_GIVEN };
 
 static uint64_t rnd(uint64_t *s)
 {
@@ -84,7 +74,7 @@ static void fuzz_call(uint64_t *s, struct sysregs *r)
 	r->cap = x & 16 && calls[i].slot ? calls[i].slot : fuzz_cptr(s);
 }
 
-static void fuzzer(uint64_t seed)
+void fuzzer(uint64_t seed)
 {
 	struct fuzz_page *p = (struct fuzz_page *)CHILD_SHARED_VA;
 	uint64_t s = seed;
@@ -102,7 +92,7 @@ static void fuzzer(uint64_t seed)
 }
 
 /* The root's capabilities at boot, by slot: type and rights. */
-static uint64_t root_caps_digest(void)
+uint64_t root_caps_digest(void)
 {
 	uint64_t d = 0;
 	for (cptr_t s = 1; s < ROOT_FIRST_IMAGE_FRAME + bootinfo->image_frames; s++) {
@@ -113,13 +103,7 @@ static uint64_t root_caps_digest(void)
 	return d;
 }
 
-/* Sources of what the fuzzer gets: root-side copies, so revoking each takes
- * back everything the fuzzer made from it, cycles included. */
-struct gifts {
-	cptr_t src[F_GIVEN];
-};
-
-static bool give(struct child *c, struct gifts *g, unsigned slot, cptr_t from)
+bool fuzz_give(struct child *c, struct gifts *g, unsigned slot, cptr_t from)
 {
 	CHECK((g->src[slot] = slot_alloc()));
 	CHECK_ERR(INV4(SYS_CNODE_COPY, ROOT_CNODE, g->src[slot], ROOT_CNODE, from, R_ALL), E_OK);
@@ -142,7 +126,7 @@ static bool fuzz_setup(struct child *c, struct gifts *g, cptr_t frame, cptr_t *c
 	objs[F_CNODE] = c->cnode;
 	objs[F_IRQ_CONTROL] = ROOT_IRQ_CONTROL;
 	for (unsigned i = 1; i < F_GIVEN; i++) {
-		if (!give(c, g, i, objs[i]))
+		if (!fuzz_give(c, g, i, objs[i]))
 			return false;
 		if (i != F_CNODE && i != F_IRQ_CONTROL)
 			slot_free(objs[i]); /* the gift's source keeps the object */
@@ -184,7 +168,7 @@ static void fuzz_report(struct fuzz_page *p, uint64_t unblocked)
 	printf("\n");
 }
 
-static void fuzz_teardown(struct child *c, struct gifts *g, cptr_t copy)
+void fuzz_teardown(struct child *c, struct gifts *g, cptr_t copy)
 {
 	for (unsigned i = 1; i < F_GIVEN; i++)
 		if (g->src[i]) {
@@ -196,10 +180,10 @@ static void fuzz_teardown(struct child *c, struct gifts *g, cptr_t copy)
 	slot_free(copy);
 }
 
-/* fuzz.seed=N (decimal) from the bootargs, else the cycle counter. */
-static uint64_t fuzz_seed(void)
+/* `key`=N (decimal) from the bootargs, else the cycle counter. */
+uint64_t fuzz_seed(const char *key)
 {
-	uint64_t seed = bootarg_u64("fuzz.seed=", cycles() * 0x9e3779b97f4a7c15ull | 1);
+	uint64_t seed = bootarg_u64(key, cycles() * 0x9e3779b97f4a7c15ull | 1);
 	return seed ? seed : 1; /* xorshift never leaves 0 */
 }
 
@@ -213,7 +197,7 @@ void run_fuzz(void)
 	uint64_t digest = root_caps_digest(), unblocked = 0;
 	struct child c;
 	struct gifts g = { 0 };
-	uint64_t seed = fuzz_seed();
+	uint64_t seed = fuzz_seed("fuzz.seed=");
 	printf("fuzz: seed %lu\n", seed);
 	bool set = p && fuzz_setup(&c, &g, frame, &copy, seed) && child_start(&c) == E_OK;
 	bool ran = set && fuzz_watch(&c, &g, p, &unblocked);

@@ -1,7 +1,8 @@
 /* The root task: starts with every capability the kernel hands out, runs
  * the user-level test suite (cairn.root=test), the benchmarks
  * (cairn.root=bench), the stress test (cairn.root=stress), the fuzzer
- * (cairn.root=fuzz) or the demo (default). */
+ * (cairn.root=fuzz), the multi-CPU fuzzer (cairn.root=fuzzsmp) or the demo
+ * (default). */
 #include "servers/root/root.h"
 
 const struct bootinfo *bootinfo;
@@ -18,6 +19,8 @@ int main(const struct bootinfo *bi)
 		run_bench();
 	else if (strstr(bi->bootargs, "cairn.root=stress"))
 		run_stress();
+	else if (strstr(bi->bootargs, "cairn.root=fuzzsmp"))
+		run_fuzz_smp();
 	else if (strstr(bi->bootargs, "cairn.root=fuzz"))
 		run_fuzz();
 	else

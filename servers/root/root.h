@@ -47,3 +47,4 @@ void run_bench(void);
 void run_demo(void);
 void run_stress(void);
 void run_fuzz(void);
+void run_fuzz_smp(void);

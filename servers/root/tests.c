@@ -527,11 +527,19 @@ static void run_one(const char *name, bool (*fn)(void))
 
 extern const struct root_test __start_root_tests[], __stop_root_tests[];
 
+/* After the whole suite the kernel's own structures are consistent. */
+static bool kernel_invariants(void)
+{
+	CHECK_ERR(INV0(SYS_DEBUG_CHECK, ROOT_CONSOLE), E_OK);
+	return true;
+}
+
 void run_tests(void)
 {
 	for (unsigned i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
 		run_one(tests[i].name, tests[i].fn);
 	for (const struct root_test *t = __start_root_tests; t < __stop_root_tests; t++)
 		run_one(t->name, t->fn);
+	run_one("kernel-invariants", kernel_invariants);
 	printf("root: %u passed, %u failed\n", passed, failed);
 }

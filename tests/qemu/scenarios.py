@@ -220,6 +220,17 @@ def aarch64(build):
                     r"fuzz: kernel alive; root capabilities intact; memory back exactly",
                     ROOT_OK], poweroff=True)
           for name, a in [("root-fuzz", arm()), ("root-fuzz-smp4", arm(smp=4))]],
+        # Untrusted tasks on every other CPU make random calls on shared
+        # objects (each other's threads among them) while the root destroys
+        # running ones; the kernel checks its invariants after every round.
+        *[Scenario(name, lambda b, a=a, r=r: a + kernel + [
+                       "-append", "cairn.root=fuzzsmp fuzzsmp.rounds=%d" % r],
+                   [r"fuzzsmp: seed \d+, %d rounds" % r,
+                    r"fuzzsmp: \d+ calls by \d+ tasks in %d rounds; the kernel's invariants held" % r,
+                    r"fuzzsmp: root capabilities intact; memory back exactly", ROOT_OK],
+                   poweroff=True, timeout=120)
+          for name, a, r in [("root-fuzz-smp2", arm(smp=2), 40),
+                             ("root-fuzz-smp4-shared", arm(smp=4), 15)]],
         Scenario("root-demo", lambda b: arm(smp=2) + kernel,
                  [r"demo: client made 1000 calls, 1000 answered correctly",
                   r"powered off by the root task"], poweroff=True),

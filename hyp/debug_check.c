@@ -1,0 +1,155 @@
+/* SYS_DEBUG_CHECK: the kernel's invariants, walked on request (the
+ * multi-CPU fuzzer calls it after every round).  Each rule is the
+ * thread lifecycle of docs/ARCHITECTURE.md or an accounting rule; the
+ * first broken one is printed and the call fails.  O(objects): a test aid,
+ * never on a path user space depends on for speed. */
+#include "hyp/cpu.h"
+#include "hyp/printk.h"
+#include "hyp/sched.h"
+#include "hyp/syscall.h"
+#include "ipc/ipc.h"
+#include "mm/aspace.h"
+#include "mm/memory.h"
+
+#define RULE(c, ...) do { if (!(c)) { \
+	printk("cairn: check failed: " __VA_ARGS__); printk("\n"); return false; } } while (0)
+
+static bool in_queue(struct thread *q, const struct thread *t)
+{
+	for (struct thread *u = q; u; u = u->next == q ? NULL : u->next)
+		if (u == t)
+			return true;
+	return false;
+}
+
+static bool check_runq(struct sched *s, unsigned cpu)
+{
+	uint64_t seen = 0;
+	for (unsigned p = 0; p < PRIO_LEVELS; p++) {
+		struct thread *h = s->q.head[p];
+		bool bit = s->q.words[p / 64] >> (p % 64) & 1;
+		RULE(bit == (h != NULL), "cpu%u level %u: bitmap and queue disagree", cpu, p);
+		RULE(!(s->q.words[p / 64]) == !(s->q.top >> (p / 64) & 1),
+		     "cpu%u: top bitmap word %u", cpu, p / 64);
+		for (struct thread *t = h; t; t = t->next == h ? NULL : t->next) {
+			RULE(++seen <= obj_live, "cpu%u level %u: queue loops", cpu, p);
+			RULE(t->queued && t->state == TS_RUNNABLE && !t->dead && t->cpu == cpu &&
+			     t->prio == p && !t->running,
+			     "cpu%u level %u: queued thread %p state %u cpu %u prio %u", cpu, p,
+			     (void *)t, t->state, t->cpu, t->prio);
+		}
+	}
+	RULE(!s->cur || (s->cur->running == s && !s->cur->queued),
+	     "cpu%u: its current thread does not know it", cpu);
+	return true;
+}
+
+static bool check_thread(struct thread *t)
+{
+	RULE(!t->running || t->running->cur == t, "thread %p: running on a CPU that has another",
+	     (void *)t);
+	RULE(t->state != TS_RUNNABLE || t->queued || t->running,
+	     "thread %p: runnable but neither queued nor running", (void *)t);
+	RULE(!t->caller || (t->caller->callee == t && t->caller->state == TS_BLOCKED_REPLY),
+	     "thread %p: its caller does not wait for it", (void *)t);
+	switch (t->state) {
+	case TS_BLOCKED_SEND:
+	case TS_BLOCKED_RECV: {
+		struct endpoint *ep = t->blocked_on;
+		RULE(ep && in_queue(ep->queue, t) &&
+		     ep->state == (t->state == TS_BLOCKED_SEND ? EP_SENDERS : EP_RECEIVERS),
+		     "thread %p: not on the endpoint it waits on", (void *)t);
+		break;
+	}
+	case TS_BLOCKED_NOTIFY:
+		RULE(t->blocked_on && in_queue(((struct notification *)t->blocked_on)->waiters, t),
+		     "thread %p: not on the notification it waits on", (void *)t);
+		break;
+	case TS_BLOCKED_REPLY:
+		RULE(!t->callee || t->callee->caller == t, "thread %p: its callee forgot it",
+		     (void *)t);
+		break;
+	}
+	RULE(t->state == TS_RUNNABLE || t->state == TS_INACTIVE || !t->running,
+	     "thread %p: blocked yet current on a CPU", (void *)t);
+	return true;
+}
+
+static bool check_waiters(struct thread *q, void *on, unsigned st1, unsigned st2)
+{
+	for (struct thread *t = q; t; t = t->next == q ? NULL : t->next)
+		RULE(t->blocked_on == on && (t->state == st1 || t->state == st2),
+		     "object %p: a waiter in state %u waits elsewhere", on, t->state);
+	return true;
+}
+
+/* What m has paid for: its objects' own pages, its slab's pages, the page
+ * tables of the spaces it pays for, the memory of its frames (not of those
+ * borrowed), the quotas of its sub-Memories. */
+static bool check_memory(struct memory *m)
+{
+	uint64_t sum = 0;
+	for (unsigned i = 0; i < SLAB_CLASSES; i++)
+		sum += m->slab.cls[i].pages * PAGE_SIZE;
+	for (struct obj *o = obj_all; o; o = o->all_next) {
+		if (o->payer != m)
+			continue;
+		sum += o->charge;
+		if (o->type == OBJ_ASPACE)
+			sum += ((struct aspace *)o)->tables * PAGE_SIZE;
+		if (o->type == OBJ_MEMORY)
+			sum += ((struct memory *)o)->quota;
+		if (o->type == OBJ_FRAME && !((struct frame *)o)->borrowed)
+			sum += 1ull << ((struct frame *)o)->bits;
+	}
+	RULE(sum == m->used && m->used <= m->quota,
+	     "Memory %p: used %lu, quota %lu, but its objects add up to %lu", (void *)m, m->used,
+	     m->quota, sum);
+	return true;
+}
+
+static bool check_object(struct obj *o)
+{
+	switch (o->type) {
+	case OBJ_THREAD:
+		return check_thread((struct thread *)o);
+	case OBJ_ENDPOINT: {
+		struct endpoint *ep = (struct endpoint *)o;
+		RULE((ep->state == EP_IDLE) == !ep->queue, "endpoint %p: state %u", (void *)ep,
+		     ep->state);
+		return check_waiters(ep->queue, ep,
+				     ep->state == EP_SENDERS ? TS_BLOCKED_SEND : TS_BLOCKED_RECV, 0xff);
+	}
+	case OBJ_NOTIFICATION: {
+		struct notification *n = (struct notification *)o;
+		RULE(!n->bound || n->bound->bound == n, "notification %p: binding", (void *)n);
+		return check_waiters(n->waiters, n, TS_BLOCKED_NOTIFY, 0xff);
+	}
+	case OBJ_MEMORY:
+		return check_memory((struct memory *)o);
+	default:
+		return true;
+	}
+}
+
+extern struct memory root_mem; /* hyp/root.c: not on the object list */
+
+err_t sys_debug_check(struct thread *t)
+{
+	struct cap *c;
+	err_t e = lookup_cap(t, arg(t, REG_CAP), OBJ_CONSOLE, R_WRITE, &c);
+	if (e)
+		return e;
+	for (unsigned cpu = 0; cpu < ncpus_online; cpu++)
+		if (!check_runq(sched_of(cpu), cpu))
+			return E_INVAL;
+	uint64_t n = 0;
+	for (struct obj *o = obj_all; o; o = o->all_next, n++)
+		if (!check_object(o))
+			return E_INVAL;
+	if (n != obj_live) {
+		printk("cairn: check failed: %lu objects listed, %lu live\n", n, obj_live);
+		return E_INVAL;
+	}
+	return check_memory(&root_mem) ? E_OK : E_INVAL;
+}
