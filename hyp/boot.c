@@ -54,9 +54,17 @@ static void print_allocator(const struct buddy *b)
 	       1u << SLAB_MIN_SHIFT, 1u << (SLAB_MIN_SHIFT + SLAB_CLASSES - 1));
 }
 
+/* p, if it points into the `size` bytes at `from`, moved to `to`. */
+static const char *moved(const char *p, uintptr_t from, uint64_t size, const void *to)
+{
+	uintptr_t off = (uintptr_t)p - from;
+	return off < size ? (const char *)to + off : p;
+}
+
 /* Once the MMU is on the kernel reaches RAM, its image and devices only, so
  * a DTB that firmware left outside the RAM it describes is copied into RAM
- * first, while the MMU is still off and every address reads as itself. */
+ * first, while the MMU is still off and every address reads as itself; the
+ * strings boot_info borrows from it (bootargs, reservation names) move too. */
 static void keep_dtb_reachable(struct boot_info *bi)
 {
 	if (!bi->fdt)
@@ -72,6 +80,9 @@ static void keep_dtb_reachable(struct boot_info *bi)
 	if (buddy_alloc(&kmem_pages, order, &pa))
 		boot_fail("no memory for a copy of the DTB");
 	bi->fdt = memcpy(buddy_va(&kmem_pages, pa), bi->fdt, size);
+	bi->bootargs = moved(bi->bootargs, at, size, bi->fdt);
+	for (unsigned i = 0; i < bi->nresv; i++)
+		bi->resv[i].name = moved(bi->resv[i].name, at, size, bi->fdt);
 	printk("dtb: at 0x%lx, outside RAM: copied to 0x%lx\n", at, pa.pa);
 }
 

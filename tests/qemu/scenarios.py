@@ -112,8 +112,12 @@ def shim(blob_of, machine=None):
 
 
 def memory_reg(reg):
-    """An edit that makes the memory node say `reg` (cells as DTS text)."""
-    return lambda dts: re.sub(r"(memory@40000000 \{\s*reg = <)[^>]*>", r"\g<1>%s>" % reg, dts)
+    """An edit that makes the memory node say `reg` (cells as DTS text) and
+    /chosen carry bootargs, which the kernel reads after the MMU is on."""
+    def edit(dts):
+        dts = re.sub(r"(memory@40000000 \{\s*reg = <)[^>]*>", r"\g<1>%s>" % reg, dts)
+        return re.sub(r"(\n\tchosen \{)", r'\1\n\t\tbootargs = "cairn.test=mm";', dts)
+    return edit
 
 
 def not_a_dtb(build):
@@ -159,13 +163,15 @@ def aarch64(build):
         # 4 GiB, with the kernel and the blob below it.  Both boot.
         Scenario("dtb-outside-ram",
                  shim(lambda b: arm_dtb(b, "ram192m", memory_reg("0x00 0x40000000 0x00 0xc000000"))),
-                 [r"dtb: at 0x4c000000, outside RAM: copied to", BOOT_OK]),
+                 [r"dtb: at 0x4c000000, outside RAM: copied to", r"mm: selftest passed",
+                  BOOT_OK, r"root: up, 1 cpus, bootargs \"cairn.test=mm\""]),
         Scenario("ram-only-above-4g",
                  shim(lambda b: edited_dtb(b, arm(mem="5G"), "ram4g",
                                            memory_reg("0x01 0x00 0x00 0x40000000")),
                       machine=arm(mem="5G")),
                  [r"ram +0x0100000000-0x013fffffff",
-                  r"dtb: at 0x4c000000, outside RAM: copied to 0x1[0-9a-f]{8}\b", BOOT_OK]),
+                  r"dtb: at 0x4c000000, outside RAM: copied to 0x1[0-9a-f]{8}\b",
+                  r"mm: selftest passed", BOOT_OK]),
         Scenario("bad-dtb-header", shim(not_a_dtb),
                  [r"cairn: boot error: DTB at 0x4c000000: bad DTB header",
                   r"powering off"], poweroff=True),
