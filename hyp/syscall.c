@@ -142,6 +142,8 @@ void syscall_dispatch(struct thread *t)
 		return;
 	}
 	err_t e = syscalls[nr](t);
-	if (t->state == TS_RUNNABLE)
+	/* A blocked call's result is written when it wakes; a thread that
+	 * suspended itself gets this one when it is resumed. */
+	if (t->state == TS_RUNNABLE || t->state == TS_INACTIVE)
 		thread_set_error(t, e);
 }

@@ -265,3 +265,33 @@ static bool t_suspend_then_write_regs(void)
 	return true;
 }
 ROOT_TEST("suspend-then-write-regs", t_suspend_then_write_regs);
+
+/* --- A thread that suspends itself gets a result when resumed ------------- */
+
+static void suspend_self(uint64_t page)
+{
+	volatile uint64_t *p = (uint64_t *)page;
+	p[1] = INV0(SYS_THREAD_SUSPEND, 1); /* slot 1: its own thread */
+	p[0] = 1;
+	child_park();
+}
+
+static bool t_suspend_self_result(void)
+{
+	struct child c;
+	cptr_t pf, pc;
+	volatile uint64_t *p = new_page(&pf);
+	CHECK(p);
+	p[1] = ~0ull;
+	CHECK_ERR(child_create(&c, suspend_self, CHILD_SHARED_VA, ROOT_PRIO + 1), E_OK);
+	CHECK_ERR(child_map(&c, pf, CHILD_SHARED_VA, R_READ | R_WRITE, &pc), E_OK);
+	CHECK_ERR(child_give(&c, 1, c.thread, R_WRITE), E_OK);
+	CHECK_ERR(child_start(&c), E_OK); /* runs at once and stops itself */
+	CHECK(p[0] == 0 && thread_state(c.thread) == TS_INACTIVE);
+	CHECK_ERR(child_start(&c), E_OK);
+	CHECK(p[0] == 1 && p[1] == E_OK);
+	child_destroy(&c);
+	slot_free(pc), slot_free(pf);
+	return true;
+}
+ROOT_TEST("suspend-self-result", t_suspend_self_result);
