@@ -29,10 +29,14 @@ uint64_t timer_selftest(unsigned us)
 	arch_irq_unmask(arch_timer_irq());
 	uint64_t armed = arch_timer_now();
 	arch_timer_oneshot(armed + arch_timer_freq() * us / 1000000);
-	arch_irq_local_enable();
-	while (!c->timer_fired)
+	/* Test with interrupts masked, then wait: WFI wakes on a pending
+	 * interrupt even while masked, so one arriving between the test and
+	 * the WFI is not lost (it was, with interrupts enabled around WFI). */
+	while (!__atomic_load_n(&c->timer_fired, __ATOMIC_RELAXED)) {
 		arch_wait_for_interrupt();
-	arch_irq_local_disable();
+		arch_irq_local_enable();
+		arch_irq_local_disable();
+	}
 	return (c->timer_fired - armed) * 1000000 / arch_timer_freq();
 }
 
