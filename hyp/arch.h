@@ -88,3 +88,35 @@ void arch_user_init_cpu(void);
 void arch_fp_save(struct arch_fp *fp);
 void arch_fp_load(const struct arch_fp *fp);
 void arch_fp_trap(bool trap);
+
+/* --- VCPUs (vcpu/) ----------------------------------------------------------
+ * struct arch_vcpu (arch_vcpu.h) is a VCPU's privileged state; the guest's
+ * general registers are its thread's struct arch_regs.  All with the big
+ * kernel lock held; "loaded" means in this CPU's registers. */
+#include <arch_vcpu.h>
+struct vcpu;
+bool arch_vcpu_supported(void);
+void arch_vcpu_reset(struct arch_vcpu *a);        /* a new VCPU: CPU reset state */
+void arch_vcpu_regs_reset(struct arch_regs *r);   /* a thread bound: guest reset state */
+/* Load a's state; `lazy`: the registers still hold it, only what native
+ * threads change is restored.  `guest_mode`: the CPU is set up for guests. */
+void arch_vcpu_load(struct arch_vcpu *a, bool lazy, bool guest_mode);
+/* Save the loaded state and stop its timer and interrupt interface. */
+void arch_vcpu_save(struct arch_vcpu *a);
+/* Set the CPU up for native threads again. */
+void arch_vcpu_native_mode(void);
+/* Loaded: move deliverable pending interrupts into free list registers. */
+void arch_vcpu_flush_virqs(struct vcpu *v);
+/* Loaded: whether a list register holds a pending interrupt. */
+bool arch_vcpu_virq_pending(const struct arch_vcpu *a);
+/* Saved: when its virtual timer fires (arch_timer_now ticks), or ~0. */
+uint64_t arch_vcpu_timer_deadline(const struct arch_vcpu *a);
+/* Saved: the kernel raised the timer's interrupt; quieten the timer. */
+void arch_vcpu_timer_fired(struct arch_vcpu *a);
+/* SYS_VCPU_READ_REG/WRITE_REG (enum vcpu_reg); the VCPU is not loaded. */
+err_t arch_vcpu_reg_read(struct vcpu *v, uint64_t id, uint64_t *val);
+err_t arch_vcpu_reg_write(struct vcpu *v, uint64_t id, uint64_t val);
+/* Apply a VMM's reply to the exit `exit` (its message words); returns
+ * whether the privileged state changed. */
+bool arch_vcpu_exit_reply(struct arch_vcpu *a, struct arch_regs *r, uint64_t label,
+			  const uint64_t *exit, const uint64_t *mr, unsigned len);

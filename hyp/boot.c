@@ -124,9 +124,20 @@ _Noreturn void kernel_boot_info(struct boot_info *bi)
 	kernel_boot(bi);
 }
 
+static const struct boot_info *machine;
+
+bool kmem_is_ram(paddr_t pa)
+{
+	for (unsigned i = 0; i < machine->nmem; i++)
+		if (pa.pa >= machine->mem[i].base.pa && pa.pa < range_end(machine->mem[i]))
+			return true;
+	return false;
+}
+
 _Noreturn void kernel_boot(struct boot_info *bi)
 {
 	char features[160];
+	machine = bi;
 	arch_cpu_describe(features, sizeof(features));
 	printk("cpu: %u found (%s), booting on hwid 0x%lx; %s\n",
 	       bi->ncpus, bi->source, arch_cpu_hwid(), features);

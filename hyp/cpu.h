@@ -5,6 +5,7 @@
 
 struct aspace;
 struct thread;
+struct vcpu;
 
 /* A cache line each: no false sharing between CPUs, and cpus[n] is a
  * shift away (the exit path indexes it twice). */
@@ -16,6 +17,9 @@ struct cpu {
 	volatile uint64_t timer_fired; /* timer count when its interrupt came */
 	struct aspace *active_as;     /* address space whose VMID it holds */
 	struct thread *fp_live;       /* whose FP state its registers hold (hyp/fp.c) */
+	struct vcpu *vcpu_in;         /* the VCPU loaded and running here (vcpu/) */
+	struct vcpu *vcpu_hw;         /* whose state its registers last held */
+	bool guest_mode;              /* its registers are set up for a guest */
 };
 
 extern struct cpu cpus[MAX_CPUS];

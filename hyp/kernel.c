@@ -4,11 +4,13 @@
 #include "hyp/fp.h"
 #include "hyp/irq.h"
 #include "hyp/kernel.h"
+#include "hyp/ktimer.h"
 #include "hyp/printk.h"
 #include "hyp/sched.h"
 #include "hyp/syscall.h"
 #include "ipc/ipc.h"
 #include "mm/aspace.h"
+#include "vcpu/vcpu.h"
 
 spinlock_t bkl = SPINLOCK_INIT;
 
@@ -18,19 +20,11 @@ struct thread *kernel_current(void) { return sched_of(arch_cpu_id())->cur; }
 static _Noreturn void enter(struct thread *t, unsigned cpu)
 {
 	fp_switch(t, cpu);
+	vcpu_switch(t, cpu);
 	unsigned vmid = aspace_activate(t->as, cpu);
 	paddr_t root = t->as->pt.root_pa;
 	spin_unlock(&bkl);
 	arch_user_enter(&t->regs, root, vmid);
-}
-
-/* Whether t's entry into the kernel is void: while it waited for the lock,
- * another CPU suspended, destroyed or moved it (or blocked it, which only
- * the lifecycle allows for a thread that is not running: never).  Nothing
- * it asked for may then happen; the trap is taken again when it next runs. */
-static inline bool entry_void(const struct thread *t, unsigned cpu)
-{
-	return __builtin_expect(t->state != TS_RUNNABLE || t->cpu != cpu, 0);
 }
 
 _Noreturn void kernel_syscall(struct thread *t, unsigned cpu)
@@ -42,7 +36,7 @@ _Noreturn void kernel_syscall(struct thread *t, unsigned cpu)
 	struct thread *next = ipc_fastpath(t, cpu);
 	if (next)
 		enter(next, cpu);
-	if (entry_void(t, cpu)) {
+	if (kernel_entry_void(t, cpu)) {
 		arch_regs_restart_syscall(&t->regs);
 		kernel_exit();
 	}
@@ -54,16 +48,18 @@ _Noreturn void kernel_fault(struct thread *t, enum fault_label l, uint64_t addr,
 			    uint64_t syndrome, bool write)
 {
 	spin_lock(&bkl);
-	if (entry_void(t, arch_cpu_id()))
+	if (kernel_entry_void(t, arch_cpu_id()))
 		kernel_exit(); /* the instruction faults again when it runs */
 	t->fault_label = l;
+	t->fault_kind = KMSG_FAULT;
+	t->fault_len = 4;
 	t->fault[0] = addr;
 	t->fault[1] = arch_regs_pc(&t->regs);
 	t->fault[2] = syndrome;
 	t->fault[3] = write;
 	if (!fault_send(t)) {
 		printk("cairn: thread fault %u at 0x%lx (pc 0x%lx, syndrome 0x%lx), no fault "
-		       "endpoint: suspended\n", l, addr, t->fault[1], syndrome);
+		       "endpoint: suspended\n", (unsigned)l, addr, t->fault[1], syndrome);
 		thread_suspend(t);
 	}
 	kernel_exit();
@@ -73,7 +69,7 @@ _Noreturn void kernel_fault(struct thread *t, enum fault_label l, uint64_t addr,
 _Noreturn void kernel_fp_unavailable(struct thread *t)
 {
 	spin_lock(&bkl);
-	if (!entry_void(t, arch_cpu_id()))
+	if (!kernel_entry_void(t, arch_cpu_id()))
 		fp_first_use(t);
 	kernel_exit();
 }
@@ -153,7 +149,10 @@ _Noreturn void kernel_exit(void)
 static void timer_tick(unsigned irq)
 {
 	(void)irq;
-	sched_timer_tick(sched_of(arch_cpu_id()), arch_timer_now());
+	unsigned cpu = arch_cpu_id();
+	uint64_t now = arch_timer_now();
+	sched_timer_tick(sched_of(cpu), now);
+	ktimer_expire(cpu, now);
 }
 
 static void ipi(unsigned irq) { (void)irq; /* entering the kernel was the point */ }

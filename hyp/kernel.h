@@ -11,6 +11,15 @@
 
 extern spinlock_t bkl;
 
+/* Whether t's entry into the kernel is void: while it waited for the lock,
+ * another CPU suspended, destroyed or moved it (or blocked it, which only
+ * the lifecycle allows for a thread that is not running: never).  Nothing
+ * it asked for may then happen; the trap is taken again when it next runs. */
+static inline bool kernel_entry_void(const struct thread *t, unsigned cpu)
+{
+	return __builtin_expect(t->state != TS_RUNNABLE || t->cpu != cpu, 0);
+}
+
 /* Entries, called by the architecture's trap code for the current thread,
  * whose registers it has saved in t->regs.  None returns. */
 _Noreturn void kernel_syscall(struct thread *t, unsigned cpu); /* cpu: this one */

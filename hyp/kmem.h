@@ -11,3 +11,5 @@ void *kmem_alloc_pages(unsigned order); /* zeroed, direct-mapped; NULL if none *
 void kmem_free_pages(void *va, unsigned order);
 paddr_t kmem_pa(const void *va);
 void *kmem_va(paddr_t pa);
+/* Whether pa is RAM the machine described (the direct map covers it). */
+bool kmem_is_ram(paddr_t pa);

@@ -4,7 +4,9 @@
  * lock held (docs/ARCHITECTURE.md). */
 #include "hyp/arch.h"
 #include "hyp/cpu.h"
+#include "hyp/ktimer.h"
 #include "hyp/sched.h"
+#include "vcpu/vcpu.h"
 
 struct sched scheds[MAX_CPUS];
 unsigned threads_stopping;
@@ -19,6 +21,8 @@ void sched_switch_to(struct sched *s, struct thread *t)
 			s->cur->stopping = false;
 			threads_stopping--;
 		}
+		if (s->cur && s->cur->vcpu)
+			vcpu_leave(s->cur, s->cpu);
 		if (s->cur)
 			s->cur->running = NULL;
 		if (t)
@@ -77,9 +81,11 @@ void sched_timer_tick(struct sched *s, uint64_t now)
 void sched_program_timer(struct sched *s, uint64_t now, uint64_t slice_ticks)
 {
 	(void)now;
-	bool want = s->cur && runq_level_busy(&s->q, s->cur->prio);
-	if (want) {
-		arch_timer_oneshot(s->slice_start + slice_ticks);
+	uint64_t at = ktimer_next(s->cpu);
+	if (s->cur && runq_level_busy(&s->q, s->cur->prio))
+		at = MIN(at, s->slice_start + slice_ticks);
+	if (at != ~0ull) {
+		arch_timer_oneshot(at);
 		s->timer_armed = true;
 	} else if (s->timer_armed) {
 		arch_timer_stop();

@@ -42,6 +42,11 @@ err_t sys_debug_write(struct thread *t);
 err_t sys_debug_stats(struct thread *t);
 err_t sys_debug_poweroff(struct thread *t);
 err_t sys_debug_check(struct thread *t);
+err_t sys_vcpu_bind(struct thread *t);
+err_t sys_vcpu_read_reg(struct thread *t);
+err_t sys_vcpu_write_reg(struct thread *t);
+err_t sys_vcpu_inject(struct thread *t);
+err_t sys_vcpu_set_virq(struct thread *t);
 
 /* Run t's system call (its registers hold it).  t may block. */
 void syscall_dispatch(struct thread *t);

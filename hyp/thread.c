@@ -7,6 +7,7 @@
 #include "hyp/sched.h"
 #include "ipc/ipc.h"
 #include "mm/aspace.h"
+#include "vcpu/vcpu.h"
 
 void thread_set_error(struct thread *t, err_t e) { *regs_gpr(&t->regs, REG_NR) = e; }
 
@@ -18,7 +19,7 @@ static bool running_elsewhere(const struct thread *t)
 }
 
 /* Tell a CPU to choose again: at once if it is this one, else by IPI. */
-static void kick(unsigned cpu)
+void thread_kick(unsigned cpu)
 {
 	sched_of(cpu)->resched = true;
 	if (cpu != arch_cpu_id())
@@ -40,7 +41,7 @@ void thread_make_runnable(struct thread *t)
 		return;
 	runq_add(&s->q, t, false);
 	if (!s->cur || t->prio > s->cur->prio)
-		kick(t->cpu);
+		thread_kick(t->cpu);
 }
 
 void thread_block(struct thread *t, enum thread_state st, void *on)
@@ -54,7 +55,7 @@ void thread_block(struct thread *t, enum thread_state st, void *on)
 		threads_stopping++;
 	}
 	if (t->running)
-		kick(cpu_of(t->running));
+		thread_kick(cpu_of(t->running));
 }
 
 void thread_cancel_ipc(struct thread *t, err_t why)
@@ -76,11 +77,14 @@ void thread_cancel_ipc(struct thread *t, err_t why)
 		return;
 	}
 	if (t->fault_pending) {
-		/* A fault is transparent: the thread's registers stay as they
-		 * were, and it faults again when it next runs (an unknown
-		 * system call by making it again). */
+		/* A fault or VM exit is transparent: the thread's registers
+		 * stay as they were, and it faults or exits again when it next
+		 * runs (an unknown system call by making it again).  A guest's
+		 * hypercall returns the error, as a system call does. */
 		t->fault_pending = false;
-		if (t->fault_label == FAULT_SYSCALL)
+		if (t->fault_kind == KMSG_HCALL)
+			*regs_gpr(&t->regs, HC_REG_RESULT) = why;
+		else if (t->fault_label == FAULT_SYSCALL && t->fault_kind == KMSG_FAULT)
 			arch_regs_restart_syscall(&t->regs);
 		return;
 	}
@@ -102,7 +106,7 @@ void thread_set_prio(struct thread *t, unsigned prio)
 	t->prio = prio;
 	if (q)
 		runq_add(&s->q, t, false);
-	kick(t->cpu);
+	thread_kick(t->cpu);
 }
 
 void thread_set_cpu(struct thread *t, unsigned cpu)
@@ -115,7 +119,7 @@ void thread_set_cpu(struct thread *t, unsigned cpu)
 		thread_make_runnable(t);
 	} else if (t->running) {
 		t->cpu = cpu; /* its CPU hands it over when it next chooses */
-		kick(cpu_of(t->running));
+		thread_kick(cpu_of(t->running));
 	} else {
 		t->cpu = cpu;
 	}
@@ -151,6 +155,8 @@ bool thread_destroy(struct obj *o)
 
 void thread_free_dead(struct thread *t)
 {
+	if (t->vcpu)
+		vcpu_unbind(t);
 	if (t->as)
 		obj_put(&t->as->o);
 	t->as = NULL;

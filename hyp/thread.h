@@ -9,6 +9,16 @@
 
 struct notification;
 struct sched;
+struct vcpu;
+
+/* What a thread with fault_pending is sending: a message the kernel composed
+ * for it (label fault_label, words fault[0..fault_len)). */
+enum kmsg_kind {
+	KMSG_FAULT,   /* its own fault: the reply may move its pc */
+	KMSG_VMEXIT,  /* its guest exited: the reply resumes it (vcpu/) */
+	KMSG_HCALL,   /* its guest's hypercall: the reply goes into guest registers */
+};
+#define KMSG_WORDS 6
 
 struct thread {
 	struct obj o;
@@ -17,7 +27,7 @@ struct thread {
 	uint8_t prio, mcp;
 	uint8_t cpu;               /* affinity: the CPU whose queue it is on */
 	bool queued;               /* on a run queue */
-	bool fault_pending;        /* blocked sending a fault message */
+	bool fault_pending;        /* blocked sending a kernel-composed message */
 	struct thread *next, *prev; /* run queue or IPC wait queue, circular */
 	void *blocked_on;          /* endpoint or notification it waits on */
 	struct thread *caller;     /* one-shot reply right: whom to answer */
@@ -25,8 +35,9 @@ struct thread {
 	struct notification *bound;
 	bool ipc_call, ipc_grant;  /* blocked sender: is a call, may grant */
 	uint64_t ipc_badge;        /* blocked sender: badge of its capability */
-	uint64_t fault[4];         /* fault message (fault_pending) */
-	uint8_t fault_label;
+	uint64_t fault[KMSG_WORDS]; /* that message (fault_pending) */
+	uint64_t fault_label;
+	uint8_t fault_len, fault_kind;
 	struct aspace *as;         /* referenced: lives while the thread uses it */
 	struct cap cspace, fault_ep;
 	struct sched *running;     /* the CPU it is current on (sched.cur), or NULL */
@@ -35,6 +46,7 @@ struct thread {
 	bool dead;                 /* destroyed while current on another CPU */
 	bool fp_used;              /* has FP state (hyp/fp.c) */
 	struct arch_fp fp;         /* saved whenever it is not running */
+	struct vcpu *vcpu;         /* bound VCPU (referenced): runs a guest */
 };
 
 /* Threads `stopping`: a CPU that stopped one waits for it (kernel_exit). */
@@ -50,5 +62,7 @@ void thread_set_prio(struct thread *t, unsigned prio);
 void thread_set_cpu(struct thread *t, unsigned cpu);
 /* Give back a destroyed thread once no CPU runs it (its space last). */
 void thread_free_dead(struct thread *t);
+/* Tell a CPU to choose again: at once if it is this one, else by IPI. */
+void thread_kick(unsigned cpu);
 /* Set the value the thread's current system call returns. */
 void thread_set_error(struct thread *t, err_t e);

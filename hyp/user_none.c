@@ -21,3 +21,33 @@ _Noreturn void arch_user_enter(struct arch_regs *r, paddr_t root, unsigned vmid)
 	(void)r, (void)root, (void)vmid;
 	panic("no native threads on this port");
 }
+
+bool arch_vcpu_supported(void) { return false; }
+void arch_vcpu_reset(struct arch_vcpu *a) { (void)a; }
+void arch_vcpu_regs_reset(struct arch_regs *r) { (void)r; }
+void arch_vcpu_load(struct arch_vcpu *a, bool lazy, bool guest_mode)
+{
+	(void)a, (void)lazy, (void)guest_mode;
+}
+void arch_vcpu_save(struct arch_vcpu *a) { (void)a; }
+void arch_vcpu_native_mode(void) {}
+void arch_vcpu_flush_virqs(struct vcpu *v) { (void)v; }
+bool arch_vcpu_virq_pending(const struct arch_vcpu *a) { (void)a; return false; }
+uint64_t arch_vcpu_timer_deadline(const struct arch_vcpu *a) { (void)a; return ~0ull; }
+void arch_vcpu_timer_fired(struct arch_vcpu *a) { (void)a; }
+err_t arch_vcpu_reg_read(struct vcpu *v, uint64_t id, uint64_t *val)
+{
+	(void)v, (void)id, (void)val;
+	return E_INVAL;
+}
+err_t arch_vcpu_reg_write(struct vcpu *v, uint64_t id, uint64_t val)
+{
+	(void)v, (void)id, (void)val;
+	return E_INVAL;
+}
+bool arch_vcpu_exit_reply(struct arch_vcpu *a, struct arch_regs *r, uint64_t label,
+			  const uint64_t *exit, const uint64_t *mr, unsigned len)
+{
+	(void)a, (void)r, (void)label, (void)exit, (void)mr, (void)len;
+	return false;
+}

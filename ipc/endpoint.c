@@ -9,6 +9,7 @@
 #include "hyp/panic.h"
 #include "ipc/ipc.h"
 #include "mm/aspace.h"
+#include "vcpu/vcpu.h"
 
 /* Grant: copy (or move) the sender's capabilities into empty slots of the
  * receiver's CSpace, starting at its receive slot.  Stops at the first
@@ -39,9 +40,9 @@ static void transfer(struct thread *s, struct thread *r, uint64_t badge, bool gr
 	struct arch_regs *rr = &r->regs;
 	uint64_t info;
 	if (s->fault_pending) {
-		for (unsigned i = 0; i < 4; i++)
+		for (unsigned i = 0; i < s->fault_len; i++)
 			*regs_gpr(rr, REG_MR0 + i) = s->fault[i];
-		info = msginfo(s->fault_label, 4, 0);
+		info = msginfo(s->fault_label, s->fault_len, 0);
 	} else {
 		uint64_t si = *regs_gpr(&s->regs, REG_INFO);
 		unsigned len = MIN(msginfo_len(si), MSG_WORDS);
@@ -128,8 +129,13 @@ err_t ep_reply(struct thread *t)
 	unsigned len = MIN(msginfo_len(ti), MSG_WORDS);
 	if (c->fault_pending) {
 		c->fault_pending = false;
-		if (len == 2 && *regs_gpr(tr, REG_MR0) == 1)
-			arch_regs_set_pc(&c->regs, *regs_gpr(tr, REG_MR0 + 1));
+		const uint64_t *mr = regs_gpr(tr, REG_MR0);
+		if (c->fault_kind == KMSG_VMEXIT)
+			vcpu_exit_reply(c, mr, len);
+		else if (c->fault_kind == KMSG_HCALL)
+			vcpu_hypercall_reply(c, msginfo_label(ti), mr, len);
+		else if (len == 2 && mr[0] == 1)
+			arch_regs_set_pc(&c->regs, mr[1]);
 	} else {
 		for (unsigned i = 0; i < len; i++)
 			*regs_gpr(&c->regs, REG_MR0 + i) = *regs_gpr(tr, REG_MR0 + i);

@@ -6,6 +6,7 @@
 #include "ipc/ipc.h"
 #include "mm/aspace.h"
 #include "mm/memory.h"
+#include "vcpu/vcpu.h"
 
 /* type is the whole register: a value with high bits set is no type. */
 static err_t size_ok(uint64_t type, uint64_t size)
@@ -19,6 +20,8 @@ static err_t size_ok(uint64_t type, uint64_t size)
 		return size == FRAME_BITS_4K || size == FRAME_BITS_2M ? E_OK : E_INVAL;
 	case OBJ_THREAD: case OBJ_ASPACE: case OBJ_ENDPOINT: case OBJ_NOTIFICATION:
 		return E_OK;
+	case OBJ_VCPU:
+		return arch_vcpu_supported() ? E_OK : E_INVAL;
 	default:
 		return E_INVAL;
 	}
@@ -52,6 +55,8 @@ static err_t create(struct memory *m, enum obj_type type, uint64_t size,
 		return E_OK;
 	case OBJ_ENDPOINT:
 		return obj_alloc(m, type, sizeof(struct endpoint), out);
+	case OBJ_VCPU:
+		return vcpu_create(m, (struct vcpu **)out);
 	default:
 		return obj_alloc(m, type, sizeof(struct notification), out);
 	}

@@ -13,3 +13,8 @@ void aarch64_cpu_setup(struct cpu *c);
 void aarch64_mmu_enable(void);
 void gic_handle_irq(void);
 void psci_init(enum psci_conduit conduit);
+
+struct thread;
+struct arch_regs;
+void aarch64_vcpu_init_cpu(uint64_t mdcr);
+_Noreturn void aarch64_guest_trap(struct thread *t, struct arch_regs *r, unsigned ec);

@@ -6,7 +6,7 @@ ARCH_LDFLAGS := -pie --no-dynamic-linker -z norelro -z noexecstack --no-warn-rwx
 ARCH_SRCS := arch/aarch64/head.S arch/aarch64/vectors.S arch/aarch64/boot.c \
 	arch/aarch64/cpu.c arch/aarch64/trap.c arch/aarch64/mmu.c \
 	arch/aarch64/gicv3.c arch/aarch64/timer.c arch/aarch64/uarts.c \
-	arch/aarch64/uspace.c arch/aarch64/fp.S \
+	arch/aarch64/uspace.c arch/aarch64/vcpu.c arch/aarch64/fp.S \
 	hyp/uart_pl011.c
 USER_ARCH := 1
 USER_ARCH_CFLAGS := -mgeneral-regs-only -mstrict-align

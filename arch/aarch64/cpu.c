@@ -48,7 +48,8 @@ void aarch64_cpu_setup(struct cpu *c)
 	/* Physical IRQ/FIQ/SError are taken to EL2; lower ELs are AArch64. */
 	write_sysreg(hcr_el2, HCR_EL2_RW | HCR_EL2_AMO | HCR_EL2_IMO | HCR_EL2_FMO);
 	write_sysreg(cptr_el2, 0x33ff);  /* no FP/SIMD traps (RES1 bits set) */
-	write_sysreg(cnthctl_el2, 3);    /* EL1 may use the physical counter */
+	write_sysreg(cnthctl_el2, 3);    /* EL0/EL1 may use the physical counter and
+					  * timer (guests may not: arch/aarch64/vcpu.c) */
 	write_sysreg(cntvoff_el2, 0);
 	isb();
 }

@@ -19,6 +19,7 @@
 #include "hyp/arch.h"
 #include "hyp/kernel.h"
 #include "mm/pt.h"
+#include "vcpu/vcpu.h"
 
 #define S2_AF (1ull << 10)
 #define S2_SH_INNER (3ull << 8)
@@ -68,10 +69,11 @@ void arch_user_init_cpu(void)
 	 * EL1's own FP control must let EL0 through. */
 	write_sysreg(cpacr_el1, 3ull << 20);
 	arch_fp_trap(true);
-	/* EL0 may read the counters and use the virtual timer (a user-level
-	 * driver's interrupt source), and read the cycle counter, which
-	 * counts EL0 and EL2 (PMCCFILTR.NSH) for the benchmarks. */
-	write_sysreg(cntkctl_el1, 1 | 2 | (1 << 8));
+	/* EL0 may read the counters, use the EL1 physical timer (a user-level
+	 * driver's interrupt source; the virtual timer is the guests'), and
+	 * read the cycle counter, which counts EL0 and EL2 (PMCCFILTR.NSH)
+	 * for the benchmarks. */
+	write_sysreg(cntkctl_el1, 1 | 2 | (1 << 9));
 	uint64_t n = (read_sysreg(pmcr_el0) >> 11) & 0x1f;
 	write_sysreg(mdcr_el2, n);
 	write_sysreg(pmccfiltr_el0, 1ull << 27);
@@ -81,6 +83,7 @@ void arch_user_init_cpu(void)
 	 * access (PMCR, PMSELR, PMXEV*, PMCNTEN*: CPU-global state) traps,
 	 * and reaches the thread as FAULT_UNDEFINED. */
 	write_sysreg(pmuserenr_el0, 4);
+	aarch64_vcpu_init_cpu(n);
 	__asm__ volatile("tlbi alle1; dsb nsh" ::: "memory");
 	isb();
 }
@@ -150,6 +153,8 @@ _Noreturn void aarch64_user_trap(struct arch_regs *r, unsigned kind, struct cpu 
 	unsigned ec = r->esr >> 26;
 	if (__builtin_expect(ec == EC_SVC64, 1)) /* the hot case, tested first */
 		kernel_syscall(t, c->id);
+	if (t->vcpu) /* a guest: its exits, never a native fault */
+		aarch64_guest_trap(t, r, ec);
 	switch (ec) {
 	case EC_FP:
 		kernel_fp_unavailable(t);

@@ -58,6 +58,12 @@ enum sys {
 	SYS_DEBUG_STATS,      /* -> x0 free pages, x1 kernel objects */
 	SYS_DEBUG_POWEROFF,
 	SYS_DEBUG_CHECK,      /* walk the kernel's structures: E_OK or E_INVAL */
+	/* VCPUs (x9 = VCPU; include/cairn/vcpu.h has the exit messages). */
+	SYS_VCPU_BIND = 64,   /* x0 thread (0: unbind); the thread must be stopped */
+	SYS_VCPU_READ_REG,    /* x0 register id -> x0 value; the thread must be stopped */
+	SYS_VCPU_WRITE_REG,   /* x0 register id, x1 value; the thread must be stopped */
+	SYS_VCPU_INJECT,      /* x0 virtual interrupt: make it pending */
+	SYS_VCPU_SET_VIRQ,    /* x0 virtual interrupt, x1 1 enable / 0 disable */
 	SYS_COUNT
 };
 
@@ -74,7 +80,7 @@ enum obj_type {
 	OBJ_IRQ_CONTROL,  /* authority to create IRQ handlers */
 	OBJ_IRQ_HANDLER,
 	OBJ_CONSOLE,
-	OBJ_VCPU,         /* reserved for the virtualization issue */
+	OBJ_VCPU,         /* a virtual CPU: guest state a bound thread runs */
 	OBJ_TYPES
 };
 
@@ -121,6 +127,7 @@ enum fault_label {
 enum thread_state {
 	TS_INACTIVE = 0, TS_RUNNABLE, TS_BLOCKED_SEND, TS_BLOCKED_RECV,
 	TS_BLOCKED_REPLY, TS_BLOCKED_NOTIFY,
+	TS_BLOCKED_WFI,   /* a VCPU's thread: waits for a virtual interrupt */
 };
 
 #define PRIO_LEVELS 256

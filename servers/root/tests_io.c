@@ -6,19 +6,20 @@
 
 /* --- Interrupts ------------------------------------------------------------------ */
 
-/* The EL1 virtual timer, which EL0 may program (CNTKCTL_EL1.EL0VTEN):
- * a per-CPU line (PPI 27) that the kernel does not use. */
-#define VTIMER_IRQ 27
+/* The EL1 physical timer, which native EL0 may program
+ * (CNTKCTL_EL1.EL0PTEN): a per-CPU line (PPI 30) that the kernel does not
+ * use (the virtual timer, PPI 27, is the guests'). */
+#define VTIMER_IRQ 30
 
 static void vtimer_fire_soon(void)
 {
 	uint64_t now;
-	__asm__ volatile("isb; mrs %0, cntvct_el0" : "=r"(now));
-	__asm__ volatile("msr cntv_cval_el0, %0; msr cntv_ctl_el0, %1; isb"
+	__asm__ volatile("isb; mrs %0, cntpct_el0" : "=r"(now));
+	__asm__ volatile("msr cntp_cval_el0, %0; msr cntp_ctl_el0, %1; isb"
 			 : : "r"(now + 1000), "r"(1ull) : "memory");
 }
 
-static void vtimer_off(void) { __asm__ volatile("msr cntv_ctl_el0, xzr; isb" ::: "memory"); }
+static void vtimer_off(void) { __asm__ volatile("msr cntp_ctl_el0, xzr; isb" ::: "memory"); }
 
 /* Wait for the handler's notification; the bits come back in x9. */
 static uint64_t irq_wait(cptr_t n)

@@ -1,0 +1,451 @@
+/* VCPUs on AArch64: guests at EL1 under HCR_EL2.TGE = 0, their EL1 system
+ * registers, the GICv3 virtual CPU interface and the virtual timer, and the
+ * decoding of their traps into exit messages (include/cairn/vcpu.h).
+ *
+ * Which registers are switched, and why (docs/ARCHITECTURE.md, "VCPUs"):
+ * - the EL1 system registers a guest's kernel owns (EL1_REGS below), and
+ *   TPIDR_EL0/TPIDRRO_EL0, which its user space owns;
+ * - CNTV_CTL/CVAL (the guest's timer; the EL2 timer is the kernel's, and the
+ *   EL1 physical timer, native threads' device timer, traps for guests:
+ *   CNTHCTL_EL2.EL1PCEN = 0) and CNTVOFF;
+ * - VMPIDR (the MPIDR the guest reads);
+ * - the list registers, ICH_VMCR and the active-priority registers.
+ * Saved whenever the VCPU stops being current (so migration needs nothing
+ * from the old CPU); restored in full only when another VCPU's state was
+ * loaded here since or the state was written; native threads in between
+ * change only HCR_EL2, MDCR_EL2, CNTHCTL_EL2, CPACR_EL1, CNTKCTL_EL1 and
+ * TPIDR*_EL0. */
+#include "arch/aarch64/aarch64.h"
+#include "arch/aarch64/sysreg.h"
+#include "hyp/arch.h"
+#include "hyp/irq.h"
+#include "hyp/kernel.h"
+#include "hyp/kmem.h"
+#include "vcpu/vcpu.h"
+
+#define ICH_HCR_EL2 S3_4_C12_C11_0
+#define ICH_VTR_EL2 S3_4_C12_C11_1
+#define ICH_ELRSR_EL2 S3_4_C12_C11_5
+#define ICH_VMCR_EL2 S3_4_C12_C11_7
+#define ICH_AP0R0_EL2 S3_4_C12_C8_0
+#define ICH_AP1R0_EL2 S3_4_C12_C9_0
+#define ICH_HCR_EN 1u
+#define ICH_HCR_UIE 2u   /* maintenance interrupt when at most one LR is valid */
+#define LR_STATE_PENDING (1ull << 62)
+#define LR_STATE_MASK (3ull << 62)
+#define LR_GROUP1 (1ull << 60)
+#define LR_PRIO (0xa0ull << 48)
+#define LR_VINTID_MASK 0xffffffffull
+
+#define PPI_MAINTENANCE 25
+#define CNTV_ENABLE 1u
+#define CNTV_IMASK 2u
+
+/* Guests: stage 2 on, physical interrupts and aborts to EL2 (and virtual
+ * ones to the guest), WFI/WFE, SMC, implementation-defined registers and
+ * ACTLR trapped, broadcasts inner shareable. */
+#define HCR_GUEST (HCR_EL2_RW | HCR_EL2_VM | HCR_EL2_FMO | HCR_EL2_IMO | HCR_EL2_AMO | \
+		   (1ull << 9) /* FB */ | (1ull << 10) /* BSU IS */ |                  \
+		   (1ull << 13) /* TWI */ | (1ull << 14) /* TWE */ |                    \
+		   (1ull << 19) /* TSC */ | (1ull << 20) /* TIDCP */ | (1ull << 21) /* TACR */)
+#define HCR_NATIVE (HCR_EL2_RW | HCR_EL2_TGE | HCR_EL2_VM | HCR_EL2_DC | HCR_EL2_AMO | \
+		    HCR_EL2_IMO | HCR_EL2_FMO)
+/* Guests may not touch the PMU (CPU-global: the benchmarks' clock) or the
+ * debug registers: TPM, TPMCR, TDA, TDOSA, TDRA. */
+#define MDCR_GUEST_TRAPS ((1u << 5) | (1u << 6) | (1u << 9) | (1u << 10) | (1u << 11))
+#define CPACR_NATIVE (3ull << 20)  /* EL0 FP/SIMD reaches CPTR_EL2's trap */
+#define CNTKCTL_NATIVE (3ull | 1u << 9) /* EL0 reads both counters, may use the
+					 * physical timer (a user driver's source) */
+#define CNTHCTL_NATIVE 3ull        /* EL1PCTEN, EL1PCEN: EL0's physical timer works */
+#define CNTHCTL_GUEST 1ull         /* a guest reads the counter, its physical timer traps */
+#define PSTATE_EL1H_MASKED 0x3c5ull
+
+static unsigned nr_lrs;
+static uint64_t mdcr_native;
+
+/* Registers saved and restored as they are: (id, register). */
+#define EL1_REGS(X)                                                                   \
+	X(VREG_SP_EL1, sp_el1) X(VREG_ELR_EL1, elr_el1) X(VREG_SPSR_EL1, spsr_el1)     \
+	X(VREG_SCTLR_EL1, sctlr_el1) X(VREG_TTBR0_EL1, ttbr0_el1)                       \
+	X(VREG_TTBR1_EL1, ttbr1_el1) X(VREG_TCR_EL1, tcr_el1) X(VREG_MAIR_EL1, mair_el1) \
+	X(VREG_AMAIR_EL1, amair_el1) X(VREG_VBAR_EL1, vbar_el1) X(VREG_ESR_EL1, esr_el1) \
+	X(VREG_FAR_EL1, far_el1) X(VREG_AFSR0_EL1, afsr0_el1)                           \
+	X(VREG_AFSR1_EL1, afsr1_el1) X(VREG_CONTEXTIDR_EL1, contextidr_el1)             \
+	X(VREG_TPIDR_EL1, tpidr_el1) X(VREG_PAR_EL1, par_el1)
+/* The ones native threads change too. */
+#define SHARED_REGS(X) X(VREG_CPACR_EL1, cpacr_el1) X(VREG_CNTKCTL_EL1, cntkctl_el1) \
+	X(VREG_TPIDR_EL0, tpidr_el0) X(VREG_TPIDRRO_EL0, tpidrro_el0)
+#define SAVE(id, reg) VSYS(a, id) = read_sysreg(reg);
+#define LOAD(id, reg) write_sysreg(reg, VSYS(a, id));
+
+static uint64_t lr_read(unsigned i)
+{
+	switch (i) {
+#define R(n, enc) case n: return read_sysreg(enc);
+	R(0, S3_4_C12_C12_0) R(1, S3_4_C12_C12_1) R(2, S3_4_C12_C12_2) R(3, S3_4_C12_C12_3)
+	R(4, S3_4_C12_C12_4) R(5, S3_4_C12_C12_5) R(6, S3_4_C12_C12_6) R(7, S3_4_C12_C12_7)
+	R(8, S3_4_C12_C13_0) R(9, S3_4_C12_C13_1) R(10, S3_4_C12_C13_2) R(11, S3_4_C12_C13_3)
+	R(12, S3_4_C12_C13_4) R(13, S3_4_C12_C13_5) R(14, S3_4_C12_C13_6) R(15, S3_4_C12_C13_7)
+#undef R
+	}
+	return 0;
+}
+
+static void lr_write(unsigned i, uint64_t v)
+{
+	switch (i) {
+#define W(n, enc) case n: write_sysreg(enc, v); break;
+	W(0, S3_4_C12_C12_0) W(1, S3_4_C12_C12_1) W(2, S3_4_C12_C12_2) W(3, S3_4_C12_C12_3)
+	W(4, S3_4_C12_C12_4) W(5, S3_4_C12_C12_5) W(6, S3_4_C12_C12_6) W(7, S3_4_C12_C12_7)
+	W(8, S3_4_C12_C13_0) W(9, S3_4_C12_C13_1) W(10, S3_4_C12_C13_2) W(11, S3_4_C12_C13_3)
+	W(12, S3_4_C12_C13_4) W(13, S3_4_C12_C13_5) W(14, S3_4_C12_C13_6) W(15, S3_4_C12_C13_7)
+#undef W
+	}
+}
+
+bool arch_vcpu_supported(void) { return true; }
+
+void arch_vcpu_reset(struct arch_vcpu *a)
+{
+	*a = (struct arch_vcpu){ 0 };
+	VSYS(a, VREG_SCTLR_EL1) = 0x30d00800; /* RES1 bits; MMU and caches off */
+	VSYS(a, VREG_MPIDR) = 1ull << 31;     /* RES1 */
+}
+
+void arch_vcpu_regs_reset(struct arch_regs *r)
+{
+	*r = (struct arch_regs){ .spsr = PSTATE_EL1H_MASKED };
+}
+
+void arch_vcpu_load(struct arch_vcpu *a, bool lazy, bool guest_mode)
+{
+	if (!guest_mode) {
+		write_sysreg(hcr_el2, HCR_GUEST);
+		write_sysreg(mdcr_el2, mdcr_native | MDCR_GUEST_TRAPS);
+		write_sysreg(cnthctl_el2, CNTHCTL_GUEST);
+		SHARED_REGS(LOAD)
+	}
+	if (!lazy) {
+		EL1_REGS(LOAD)
+		SHARED_REGS(LOAD)
+		write_sysreg(cntvoff_el2, VSYS(a, VREG_CNTVOFF));
+		write_sysreg(vmpidr_el2, VSYS(a, VREG_MPIDR));
+		write_sysreg(cntv_cval_el0, VSYS(a, VREG_CNTV_CVAL));
+		for (unsigned i = 0; i < nr_lrs; i++)
+			lr_write(i, a->lr[i]);
+		write_sysreg(ICH_VMCR_EL2, a->vmcr);
+		write_sysreg(ICH_AP0R0_EL2, a->ap0r0);
+		write_sysreg(ICH_AP1R0_EL2, a->ap1r0);
+	}
+	write_sysreg(cntv_ctl_el0, VSYS(a, VREG_CNTV_CTL));
+	write_sysreg(ICH_HCR_EL2, ICH_HCR_EN);
+	isb();
+}
+
+void arch_vcpu_save(struct arch_vcpu *a)
+{
+	EL1_REGS(SAVE)
+	SHARED_REGS(SAVE)
+	VSYS(a, VREG_CNTV_CTL) = read_sysreg(cntv_ctl_el0);
+	VSYS(a, VREG_CNTV_CVAL) = read_sysreg(cntv_cval_el0);
+	for (unsigned i = 0; i < nr_lrs; i++)
+		a->lr[i] = lr_read(i);
+	a->vmcr = read_sysreg(ICH_VMCR_EL2);
+	a->ap0r0 = read_sysreg(ICH_AP0R0_EL2);
+	a->ap1r0 = read_sysreg(ICH_AP1R0_EL2);
+	/* Its timer and interface fall silent here: a kernel timer stands in
+	 * for the first (vcpu_leave). */
+	write_sysreg(cntv_ctl_el0, 0);
+	write_sysreg(ICH_HCR_EL2, 0);
+	isb();
+}
+
+void arch_vcpu_native_mode(void)
+{
+	write_sysreg(hcr_el2, HCR_NATIVE);
+	write_sysreg(mdcr_el2, mdcr_native);
+	write_sysreg(cnthctl_el2, CNTHCTL_NATIVE);
+	write_sysreg(cpacr_el1, CPACR_NATIVE);
+	write_sysreg(cntkctl_el1, CNTKCTL_NATIVE);
+	write_sysreg(tpidr_el0, 0); /* the guest's, not a native thread's business */
+	write_sysreg(tpidrro_el0, 0);
+	isb();
+}
+
+/* Pending interrupts into free list registers.  An interrupt already in a
+ * list register is not listed twice (the GIC forbids it): pending again
+ * while active, it becomes pending and active. */
+void arch_vcpu_flush_virqs(struct vcpu *v)
+{
+	if (!vcpu_has_deliverable(v))
+		return;
+	uint64_t lr[VGIC_MAX_LRS];
+	for (unsigned i = 0; i < nr_lrs; i++)
+		lr[i] = lr_read(i);
+	for (int virq; (virq = vcpu_take_deliverable(v)) >= 0;) {
+		unsigned i, free = nr_lrs;
+		for (i = 0; i < nr_lrs; i++) {
+			if (!(lr[i] & LR_STATE_MASK))
+				free = MIN(free, i);
+			else if ((lr[i] & LR_VINTID_MASK) == (uint64_t)virq)
+				break;
+		}
+		if (i < nr_lrs) {
+			lr[i] |= LR_STATE_PENDING;
+		} else if (free < nr_lrs) {
+			lr[free] = LR_STATE_PENDING | LR_GROUP1 | LR_PRIO | (uint64_t)virq;
+			i = free;
+		} else {
+			v->pending[virq / 64] |= 1ull << (virq % 64); /* no room: keep it */
+			write_sysreg(ICH_HCR_EL2, ICH_HCR_EN | ICH_HCR_UIE);
+			break;
+		}
+		lr_write(i, lr[i]);
+	}
+	isb();
+}
+
+bool arch_vcpu_virq_pending(const struct arch_vcpu *a)
+{
+	(void)a; /* loaded: the registers are the truth */
+	for (unsigned i = 0; i < nr_lrs; i++)
+		if (lr_read(i) & LR_STATE_PENDING)
+			return true;
+	return false;
+}
+
+uint64_t arch_vcpu_timer_deadline(const struct arch_vcpu *a)
+{
+	uint64_t ctl = VSYS(a, VREG_CNTV_CTL);
+	if ((ctl & (CNTV_ENABLE | CNTV_IMASK)) != CNTV_ENABLE)
+		return ~0ull;
+	return VSYS(a, VREG_CNTV_CVAL) + VSYS(a, VREG_CNTVOFF);
+}
+
+void arch_vcpu_timer_fired(struct arch_vcpu *a) { VSYS(a, VREG_CNTV_CTL) |= CNTV_IMASK; }
+
+/* PSTATE a VMM may set: NZCV, DAIF and an AArch64 EL0 or EL1 mode. */
+static bool pstate_ok(uint64_t p)
+{
+	unsigned m = p & 0xf;
+	return !(p & ~(0xf00003cfull)) && !(p & 0x10) && (m == 0 || m == 4 || m == 5);
+}
+
+err_t arch_vcpu_reg_read(struct vcpu *v, uint64_t id, uint64_t *val)
+{
+	struct arch_regs *r = v->thread ? &v->thread->regs : NULL;
+	if (id >= VREG_SP_EL1 && id < VREG_COUNT)
+		*val = VSYS(&v->arch, id);
+	else if (id > VREG_PSTATE)
+		return E_RANGE;
+	else if (!r)
+		return E_NOENT; /* general registers live in the bound thread */
+	else
+		*val = id <= 30 ? r->x[id] : id == VREG_SP_EL0 ? r->sp : id == VREG_PC ? r->pc : r->spsr;
+	return E_OK;
+}
+
+err_t arch_vcpu_reg_write(struct vcpu *v, uint64_t id, uint64_t val)
+{
+	struct arch_regs *r = v->thread ? &v->thread->regs : NULL;
+	if (id >= VREG_SP_EL1 && id < VREG_COUNT) {
+		VSYS(&v->arch, id) = val;
+		return E_OK;
+	}
+	if (id > VREG_PSTATE)
+		return E_RANGE;
+	if (!r)
+		return E_NOENT;
+	if (id <= 30)
+		r->x[id] = val;
+	else if (id == VREG_SP_EL0)
+		r->sp = val;
+	else if (id == VREG_PC)
+		r->pc = val;
+	else if (pstate_ok(val))
+		r->spsr = val;
+	else
+		return E_INVAL; /* never EL2, never AArch32 */
+	return E_OK;
+}
+
+/* --- Exits ------------------------------------------------------------- */
+
+enum { EC_WFX = 0x01, EC_FP = 0x07, EC_HVC64 = 0x16, EC_SMC64 = 0x17, EC_SYSREG = 0x18,
+       EC_IABT_LOW = 0x20, EC_DABT_LOW = 0x24 };
+#define ESR_ISV (1u << 24)
+#define ESR_WNR (1u << 6)
+#define ESR_IL (1u << 25)
+
+static uint64_t reg_or_zero(const struct arch_regs *r, unsigned n) { return n == 31 ? 0 : r->x[n]; }
+
+/* The instruction at guest virtual address va, through the guest's own
+ * stage 1 and its stage 2 (both still loaded), or VMEXIT_NO_INSN. */
+static uint64_t guest_insn(uint64_t va)
+{
+	uint64_t saved = read_sysreg(par_el1);
+	__asm__ volatile("at s12e1r, %0" : : "r"(va));
+	isb();
+	uint64_t par = read_sysreg(par_el1);
+	write_sysreg(par_el1, saved);
+	paddr_t pa = pa_make((par & 0x0000fffffffff000ull) | (va & 0xfff));
+	if ((par & 1) || !kmem_is_ram(pa) || !IS_ALIGNED(va, 4))
+		return VMEXIT_NO_INSN;
+	return *(volatile uint32_t *)kmem_va(pa);
+}
+
+static void decode_data_abort(const struct arch_regs *r, uint64_t *w)
+{
+	uint64_t esr = r->esr;
+	w[0] = (read_sysreg(hpfar_el2) >> 4 << 12) | (r->far & 0xfff);
+	w[5] = r->far;
+	if (!(esr & ESR_ISV)) {
+		w[3] = esr & ESR_WNR ? VMACC_WRITE : 0;
+		w[4] = guest_insn(r->pc);
+		return;
+	}
+	unsigned sas = (esr >> 22) & 3, srt = (esr >> 16) & 31;
+	w[3] = VMACC_VALID | sas | (uint64_t)srt << VMACC_REG_SHIFT |
+	       (esr & ESR_WNR ? VMACC_WRITE : 0) | (esr & (1u << 21) ? VMACC_SIGN : 0) |
+	       (esr & (1u << 15) ? VMACC_64 : 0);
+	if (esr & ESR_WNR) {
+		uint64_t val = reg_or_zero(r, srt);
+		w[4] = sas == 3 ? val : val & ((1ull << (8u << sas)) - 1);
+	}
+}
+
+/* A trap from the guest of thread t (its registers saved in r). */
+_Noreturn void aarch64_guest_trap(struct thread *t, struct arch_regs *r, unsigned ec)
+{
+	uint64_t w[VMEXIT_WORDS] = { 0 };
+	w[2] = r->esr;
+	switch (ec) {
+	case EC_WFX:
+		r->pc += 4;
+		kernel_vcpu_wait(t, r->esr & 1);
+	case EC_FP:
+		kernel_fp_unavailable(t);
+	case EC_HVC64:
+	case EC_SMC64:
+		if (ec == EC_HVC64)
+			r->pc -= 4; /* ELR is past an HVC: every exit names its instruction */
+		if (ec == EC_HVC64 && r->x[0] >> 16 == HC_BASE >> 16)
+			kernel_vcpu_hypercall(t);
+		w[0] = r->x[0], w[1] = r->pc, w[3] = r->x[1], w[4] = r->x[2], w[5] = r->x[3];
+		kernel_vcpu_exit(t, ec == EC_HVC64 ? VMEXIT_HVC : VMEXIT_SMC, w);
+	case EC_SYSREG: {
+		unsigned rt = (r->esr >> 5) & 31;
+		bool read = r->esr & 1;
+		w[0] = r->esr & 0x1ffffff & ~(0x1fu << 5 | 1u);
+		w[1] = r->pc;
+		w[3] = VMACC_VALID | VMACC_64 | 3 | (uint64_t)rt << VMACC_REG_SHIFT |
+		       (read ? 0 : VMACC_WRITE);
+		w[4] = read ? 0 : reg_or_zero(r, rt);
+		kernel_vcpu_exit(t, VMEXIT_SYSREG, w);
+	}
+	case EC_DABT_LOW:
+		w[1] = r->pc;
+		decode_data_abort(r, w);
+		kernel_vcpu_exit(t, VMEXIT_DATA_ABORT, w);
+	case EC_IABT_LOW:
+		w[0] = (read_sysreg(hpfar_el2) >> 4 << 12) | (r->far & 0xfff);
+		w[1] = r->pc;
+		w[5] = r->far;
+		kernel_vcpu_exit(t, VMEXIT_INSN_ABORT, w);
+	default:
+		w[1] = r->pc;
+		kernel_vcpu_exit(t, VMEXIT_OTHER, w);
+	}
+}
+
+/* --- Replies ----------------------------------------------------------- */
+
+static void write_read_value(struct arch_regs *r, uint64_t acc, uint64_t val)
+{
+	unsigned bits = 8u << (acc & VMACC_SIZE_MASK);
+	if (bits < 64) {
+		val &= (1ull << bits) - 1;
+		if ((acc & VMACC_SIGN) && (val >> (bits - 1)))
+			val |= ~0ull << bits;
+	}
+	if (!(acc & VMACC_64))
+		val &= 0xffffffffull;
+	if (vmacc_reg(acc) != 31)
+		r->x[vmacc_reg(acc)] = val;
+}
+
+/* Take an exception into the guest's EL1 as the CPU would: a synchronous
+ * external abort for aborts, an unknown-reason exception for the rest. */
+static void inject_exception(struct arch_vcpu *a, struct arch_regs *r, uint64_t label,
+			     const uint64_t *exit)
+{
+	unsigned mode = r->spsr & 0xf;
+	bool lower = mode == 0;
+	uint64_t esr = ESR_IL;
+	if (label == VMEXIT_DATA_ABORT)
+		esr |= (lower ? 0x24ull : 0x25ull) << 26 | (exit[2] & ESR_WNR) | 0x10;
+	else if (label == VMEXIT_INSN_ABORT)
+		esr |= (lower ? 0x20ull : 0x21ull) << 26 | 0x10;
+	if (label == VMEXIT_DATA_ABORT || label == VMEXIT_INSN_ABORT)
+		VSYS(a, VREG_FAR_EL1) = exit[5];
+	VSYS(a, VREG_ESR_EL1) = esr;
+	VSYS(a, VREG_ELR_EL1) = exit[1];
+	VSYS(a, VREG_SPSR_EL1) = r->spsr;
+	r->spsr = PSTATE_EL1H_MASKED;
+	r->pc = VSYS(a, VREG_VBAR_EL1) + (lower ? 0x400 : mode == 5 ? 0x200 : 0);
+}
+
+bool arch_vcpu_exit_reply(struct arch_vcpu *a, struct arch_regs *r, uint64_t label,
+			  const uint64_t *exit, const uint64_t *mr, unsigned len)
+{
+	uint64_t flags = mr[0];
+	if (flags & VMREPLY_ABORT) {
+		inject_exception(a, r, label, exit);
+		return true;
+	}
+	bool reads = (label == VMEXIT_DATA_ABORT || label == VMEXIT_SYSREG) &&
+		     (exit[3] & VMACC_VALID) && !(exit[3] & VMACC_WRITE);
+	if ((flags & VMREPLY_READ) && len >= 2 && reads)
+		write_read_value(r, exit[3], mr[1]);
+	if ((flags & VMREPLY_REGS) && (label == VMEXIT_HVC || label == VMEXIT_SMC))
+		for (unsigned i = 0; i < 4 && i + 1 < len; i++)
+			r->x[i] = mr[i + 1];
+	if (flags & VMREPLY_ADVANCE)
+		r->pc = exit[1] + 4;
+	return false;
+}
+
+/* --- Per-CPU set-up and the interrupts the kernel keeps -------------------- */
+
+/* The guest's timer fired while it ran: mask it (the guest unmasks it when
+ * it programs the next deadline, as Linux does) and raise its interrupt. */
+static void vtimer_irq(unsigned irq)
+{
+	(void)irq;
+	write_sysreg(cntv_ctl_el0, read_sysreg(cntv_ctl_el0) | CNTV_IMASK);
+	struct vcpu *v = this_cpu()->vcpu_in;
+	if (v)
+		vcpu_raise(v, VIRQ_VTIMER);
+}
+
+/* List registers ran low: the way back into the guest refills them. */
+static void maintenance_irq(unsigned irq)
+{
+	(void)irq;
+	write_sysreg(ICH_HCR_EL2, read_sysreg(ICH_HCR_EL2) & ~(uint64_t)ICH_HCR_UIE);
+}
+
+void aarch64_vcpu_init_cpu(uint64_t mdcr)
+{
+	mdcr_native = mdcr;
+	nr_lrs = MIN((unsigned)(read_sysreg(ICH_VTR_EL2) & 0x1f) + 1, VGIC_MAX_LRS);
+	write_sysreg(ICH_HCR_EL2, 0);
+	if (arch_cpu_id() == 0) {
+		irq_register(VIRQ_VTIMER, vtimer_irq);
+		irq_register(PPI_MAINTENANCE, maintenance_irq);
+		irq_reserve(VIRQ_VTIMER);
+		irq_reserve(PPI_MAINTENANCE);
+	}
+	arch_irq_unmask(VIRQ_VTIMER);
+	arch_irq_unmask(PPI_MAINTENANCE);
+}

@@ -1,0 +1,83 @@
+/* The VCPU ABI: what a VMM receives when a guest exits, how its reply
+ * resumes the guest, the hypercalls a guest that knows Cairn makes, and
+ * the register ids of SYS_VCPU_READ_REG/WRITE_REG.  docs/ABI.md explains
+ * each; the labels and reply flags are the same on every ISA, the register
+ * ids and syndromes are the ISA's.
+ *
+ * A thread bound to a VCPU runs the guest.  Every exit the kernel does not
+ * handle itself (it handles WFI/WFE, the virtual timer and the interrupt
+ * list registers) is sent as a call through the thread's fault endpoint:
+ * the VMM receives label VMEXIT_* and six message words, and its reply
+ * resumes the guest. */
+#pragma once
+#include <stdint.h>
+
+/* Exit labels (the message label; fault labels are below 16). */
+enum vmexit_label {
+	VMEXIT_DATA_ABORT = 16, /* stage-2 data abort: MMIO, or memory not mapped */
+	VMEXIT_INSN_ABORT,      /* stage-2 instruction abort */
+	VMEXIT_HVC,             /* hypercall outside Cairn's range (PSCI, ...) */
+	VMEXIT_SMC,
+	VMEXIT_SYSREG,          /* trapped system register (ICC_SGI1R_EL1, ...) */
+	VMEXIT_OTHER,           /* any other trap: MR2 has the syndrome */
+};
+
+/* Exit message words (MR0-MR5).
+ *   MR0  data/insn abort: the IPA; HVC/SMC: x0; SYSREG: the register's
+ *        encoding (ESR ISS with Rt and direction cleared); other: 0
+ *   MR1  pc of the instruction that exited
+ *   MR2  syndrome (ESR_EL2)
+ *   MR3  abort: access word below; HVC/SMC: x1; SYSREG: access word
+ *   MR4  abort write / SYSREG write: the value; abort without a decoded
+ *        syndrome: the instruction word, or VMEXIT_NO_INSN; HVC/SMC: x2
+ *   MR5  abort: the guest virtual address (valid unless ESR.FnV);
+ *        HVC/SMC: x3 */
+#define VMEXIT_WORDS 6
+#define VMEXIT_NO_INSN (~0ull)
+
+/* The access word: how the exiting instruction accesses its register. */
+#define VMACC_SIZE_MASK 3u        /* log2 of the access size in bytes */
+#define VMACC_WRITE (1u << 2)
+#define VMACC_SIGN (1u << 3)      /* a read is sign-extended */
+#define VMACC_64 (1u << 4)        /* to a 64-bit register (else 32) */
+#define VMACC_REG_SHIFT 8         /* register number, 5 bits (31: zero) */
+#define VMACC_VALID (1u << 16)    /* the syndrome described the access */
+static inline unsigned vmacc_reg(uint64_t acc) { return (acc >> VMACC_REG_SHIFT) & 31; }
+
+/* Reply: MR0 is a set of flags, the words after it their values.  An empty
+ * reply (length 0) resumes the guest at the same instruction. */
+#define VMREPLY_ADVANCE 1u  /* resume after the instruction */
+#define VMREPLY_READ 2u     /* MR1 is the value read (abort or SYSREG read) */
+#define VMREPLY_REGS 4u     /* x0-x3 = MR1-MR4 (HVC/SMC results) */
+#define VMREPLY_ABORT 8u    /* inject an abort (undefined instruction for
+			     * non-abort exits) into the guest instead */
+
+/* Cairn's hypercalls: HVC with x0 in the SMCCC vendor-specific hypervisor
+ * range (fast call, 64-bit).  They never reach the VMM.
+ *   HC_CALL:   x1 endpoint (in the VCPU thread's CSpace), x2 message info
+ *              (label, length <= 5), x3-x7 MR0-MR4.  Returns x0 error,
+ *              x1 badge, x2 info, x3-x7 the reply's MR0-MR4.
+ *   HC_SIGNAL: x1 notification, x2 bits.  Returns x0 error. */
+#define HC_BASE 0xc6000000ull
+#define HC_CALL (HC_BASE + 0)
+#define HC_SIGNAL (HC_BASE + 1)
+#define HC_MSG_WORDS 5
+
+/* SYS_VCPU_READ_REG/WRITE_REG register ids (AArch64). */
+enum vcpu_reg {
+	VREG_X0 = 0,        /* x0..x30 are 0..30 */
+	VREG_SP_EL0 = 31, VREG_PC, VREG_PSTATE,
+	VREG_SP_EL1 = 64, VREG_ELR_EL1, VREG_SPSR_EL1, VREG_SCTLR_EL1,
+	VREG_TTBR0_EL1, VREG_TTBR1_EL1, VREG_TCR_EL1, VREG_MAIR_EL1,
+	VREG_AMAIR_EL1, VREG_VBAR_EL1, VREG_ESR_EL1, VREG_FAR_EL1,
+	VREG_AFSR0_EL1, VREG_AFSR1_EL1, VREG_CONTEXTIDR_EL1, VREG_TPIDR_EL1,
+	VREG_TPIDR_EL0, VREG_TPIDRRO_EL0, VREG_PAR_EL1, VREG_CPACR_EL1,
+	VREG_CNTKCTL_EL1, VREG_CNTV_CTL, VREG_CNTV_CVAL,
+	VREG_CNTVOFF,       /* virtual counter = physical - CNTVOFF */
+	VREG_MPIDR,         /* what the guest reads as MPIDR_EL1 */
+	VREG_COUNT
+};
+
+/* Virtual interrupt numbers are GIC INTIDs: SGIs 0-15, PPIs 16-31, SPIs. */
+#define VIRQ_COUNT 1024
+#define VIRQ_VTIMER 27      /* the kernel raises it for the virtual timer */
