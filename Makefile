@@ -81,12 +81,22 @@ $(KOBJS): | $(LIBFDT_DIR)/libfdt.h
 ifeq ($(USER_ARCH),1)
 USER_CFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-builtin -fno-pie -no-pie \
 	-fno-stack-protector -nostdlib -static -Wl,--build-id=none -I. -Iinclude $(USER_ARCH_CFLAGS) $(WARN)
-ROOT_SRCS := servers/lib/crt0.S servers/lib/ulib.c servers/lib/ring.c \
+ROOT_SRCS := servers/lib/crt0.S servers/lib/ulib.c servers/lib/ring.c servers/vmm/vm.c \
 	$(wildcard servers/root/*.c servers/root/*.S)
 ROOT_ELF := $(BUILD)/root/root.elf
-$(ROOT_ELF): $(ROOT_SRCS) servers/root/root.ld $(wildcard servers/lib/*.h servers/root/*.h include/cairn/*.h)
+# The bare-metal test guest (guests/test), a flat image the root task's VMM
+# tests load into guest RAM.
+GUEST_TEST_BIN := $(BUILD)/guests/test.bin
+$(GUEST_TEST_BIN): $(wildcard guests/test/*) include/cairn/vcpu.h
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(USER_CFLAGS) -T servers/root/root.ld -o $@ $(filter %.c %.S,$^) -lgcc
+	$(Q)$(CC) $(USER_CFLAGS) -Wl,--no-warn-rwx-segments -T guests/test/guest.ld -o $(@:.bin=.elf) \
+		guests/test/start.S guests/test/guest.c -lgcc
+	$(Q)$(OBJCOPY) -O binary $(@:.bin=.elf) $@
+	@echo "  GUEST   $@"
+$(ROOT_ELF): $(ROOT_SRCS) servers/root/root.ld $(wildcard servers/lib/*.h servers/root/*.h servers/vmm/*.h include/cairn/*.h guests/test/*.h) $(GUEST_TEST_BIN)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(USER_CFLAGS) -DGUEST_TEST_BIN='"$(GUEST_TEST_BIN)"' -T servers/root/root.ld \
+		-o $@ $(filter %.c %.S,$^) -lgcc
 	@echo "  LD      $@"
 $(BUILD)/obj/hyp/root_image.o: $(ROOT_ELF)
 $(BUILD)/obj/hyp/root_image.o: KCFLAGS += -DROOT_ELF='"$(ROOT_ELF)"'

@@ -1,0 +1,37 @@
+/* The test guest's contract with its VMM (servers/root/tests_vm.c): a
+ * bare-metal EL1 program, one test per run chosen by x0 at entry, talking
+ * to a test device the VMM emulates.  Shared by both sides. */
+#pragma once
+
+#define GUEST_RAM_IPA 0x40000000ull
+#define GUEST_RAM_SIZE 0x10000ull        /* 64 KiB: image, data, stack */
+#define TDEV_IPA 0x0a000000ull           /* the test device */
+#define TDEV_DATA 0x00   /* reads: TDEV_PATTERN (cut to size); writes: logged */
+#define TDEV_RESULT 0x08 /* the test's result: TEST_PASS or where it failed */
+#define TDEV_SYNC 0x10   /* "ready": the VMM acts, then answers (value: step) */
+#define TDEV_PATTERN 0x8182838485868788ull
+#define OUTSIDE_RAM_IPA 0x80000000ull    /* nothing is mapped there */
+#define TEST_PASS 1
+#define PSCI_VERSION 0x84000000ull
+#define VMM_PSCI_VERSION 0x10001ull      /* what the VMM answers: 1.1 */
+#define HC_EP_SLOT 1     /* the hypercall endpoint in the VCPU thread's CNode */
+#define HC_NTFN_SLOT 2
+
+enum guest_test {
+	GT_MMIO = 1,      /* reads and writes of every size and sign */
+	GT_HVC_SMC,       /* HVC/SMC exits; an unknown Cairn hypercall */
+	GT_TIMER,         /* virtual timer interrupts, WFI between them */
+	GT_INJECT,        /* more injected interrupts than list registers */
+	GT_DISABLED,      /* injected while disabled: held until enabled */
+	GT_ABORT,         /* an IPA outside RAM: the VMM injects an abort */
+	GT_NO_SYNDROME,   /* ldp from the device: emulated from the instruction */
+	GT_SYSREG,        /* ICC_SGI1R_EL1 write reaches the VMM */
+	GT_HYPERCALL,     /* HC_CALL to a native server and HC_SIGNAL */
+	GT_WFI_WAKE,      /* WFI with no timer: woken by an injection */
+	GT_HOSTILE,       /* random exits forever (x1: seed) */
+	GT_BENCH,         /* HVC / MMIO / hypercall loops for make bench */
+	GT_SPIN,          /* timer ticks while the VMM moves it between CPUs */
+};
+#define GT_TIMER_TICKS 20
+#define GT_INJECT_FIRST 40 /* SPIs 40..47 */
+#define GT_INJECT_COUNT 8

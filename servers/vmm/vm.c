@@ -1,0 +1,116 @@
+/* The VMM library (vm.h). */
+#include "servers/vmm/vm.h"
+
+/* Where this task maps each VM's RAM: 64 GiB up, 16 MiB per VM. */
+#define VM_RAM_WINDOW 0x1000000000ull
+#define VM_RAM_STRIDE 0x1000000ull
+
+err_t vm_create(struct vm *vm, unsigned index, cptr_t ep, uint64_t ram_ipa, unsigned pages,
+		const void *image, uint64_t size)
+{
+	err_t e;
+	*vm = (struct vm){ .ep = ep, .index = index, .ram_ipa = ram_ipa };
+	if (pages > VM_MAX_PAGES || size > pages * PAGE_SIZE_U || index >= 64)
+		return E_RANGE;
+	vm->ram_va = (uint8_t *)(VM_RAM_WINDOW + index * VM_RAM_STRIDE);
+	if (!(vm->as = new_obj(OBJ_ASPACE, 0)))
+		return E_NOMEM;
+	for (unsigned i = 0; i < pages; i++, vm->npages++) {
+		uint64_t off = i * PAGE_SIZE_U;
+		if (!(vm->ram[i] = new_obj(OBJ_FRAME, FRAME_BITS_4K)) ||
+		    !(vm->ram_guest[i] = slot_alloc()))
+			return E_NOMEM;
+		if ((e = INV3(SYS_AS_MAP, ROOT_ASPACE, vm->ram[i], (uint64_t)vm->ram_va + off,
+			      R_READ | R_WRITE)) ||
+		    (e = INV4(SYS_CNODE_COPY, ROOT_CNODE, vm->ram_guest[i], ROOT_CNODE, vm->ram[i],
+			      R_ALL)) ||
+		    (e = INV3(SYS_AS_MAP, vm->as, vm->ram_guest[i], ram_ipa + off,
+			      R_READ | R_WRITE | R_EXEC)))
+			return e;
+	}
+	memcpy(vm->ram_va, image, size);
+	return E_OK;
+}
+
+static err_t vcpu_setup(struct vm *vm, struct vm_vcpu *v, unsigned i)
+{
+	err_t e;
+	if (!(v->vcpu = new_obj(OBJ_VCPU, 0)) || !(v->thread = new_obj(OBJ_THREAD, 0)) ||
+	    !(v->cnode = new_obj(OBJ_CNODE, 4)) || !(v->cspace = slot_alloc()) ||
+	    !(v->fault_ep = slot_alloc()))
+		return E_NOMEM;
+	if ((e = inv(SYS_CNODE_MINT, ROOT_CNODE, v->cspace, ROOT_CNODE, v->cnode, R_ALL, 0, 60,
+		     0)) ||
+	    (e = inv(SYS_CNODE_MINT, ROOT_CNODE, v->fault_ep, ROOT_CNODE, vm->ep, R_WRITE,
+		     (uint64_t)vm->index << 8 | i, 0, 0)))
+		return e;
+	return INV3(SYS_THREAD_CONFIGURE, v->thread, v->cspace, vm->as, v->fault_ep);
+}
+
+err_t vm_add_vcpu(struct vm *vm, uint64_t pc, uint64_t x0, uint64_t x1, uint64_t x2,
+		  unsigned cpu, unsigned prio)
+{
+	if (vm->nvcpus == VM_MAX_VCPUS)
+		return E_FULL;
+	unsigned i = vm->nvcpus++;
+	struct vm_vcpu *v = &vm->v[i];
+	err_t e;
+	if ((e = vcpu_setup(vm, v, i)) ||
+	    (e = INV1(SYS_VCPU_BIND, v->vcpu, v->thread)) ||
+	    (e = INV2(SYS_VCPU_WRITE_REG, v->vcpu, VREG_PC, pc)) ||
+	    (e = INV2(SYS_VCPU_WRITE_REG, v->vcpu, VREG_X0, x0)) ||
+	    (e = INV2(SYS_VCPU_WRITE_REG, v->vcpu, VREG_X0 + 1, x1)) ||
+	    (e = INV2(SYS_VCPU_WRITE_REG, v->vcpu, VREG_X0 + 2, x2)) ||
+	    (e = INV2(SYS_VCPU_WRITE_REG, v->vcpu, VREG_MPIDR, 1ull << 31 | i)) ||
+	    (e = INV2(SYS_THREAD_SET_PRIORITY, v->thread, prio, prio)) ||
+	    (e = INV1(SYS_THREAD_SET_AFFINITY, v->thread, cpu)))
+		return e;
+	return INV0(SYS_THREAD_RESUME, v->thread);
+}
+
+err_t vm_give(struct vm *vm, unsigned i, uint64_t slot, cptr_t src, unsigned rights)
+{
+	return INV4(SYS_CNODE_COPY, vm->v[i].cnode, slot, ROOT_CNODE, src, rights);
+}
+
+void vm_destroy(struct vm *vm)
+{
+	for (unsigned i = 0; i < vm->nvcpus; i++) {
+		struct vm_vcpu *v = &vm->v[i];
+		cptr_t all[] = { v->thread, v->vcpu, v->fault_ep, v->cspace, v->cnode };
+		for (unsigned k = 0; k < sizeof(all) / sizeof(all[0]); k++)
+			if (all[k])
+				slot_free(all[k]);
+	}
+	for (unsigned i = 0; i < vm->npages; i++) {
+		if (vm->ram_guest[i])
+			slot_free(vm->ram_guest[i]);
+		if (vm->ram[i])
+			slot_free(vm->ram[i]);
+	}
+	if (vm->as)
+		slot_free(vm->as);
+	*vm = (struct vm){ 0 };
+}
+
+static err_t exit_of(struct sysregs *r, struct vm_exit *x, err_t e)
+{
+	x->label = msginfo_label(r->info);
+	x->badge = r->cap;
+	for (unsigned i = 0; i < VMEXIT_WORDS; i++)
+		x->w[i] = r->mr[i];
+	return e;
+}
+
+err_t vm_wait(cptr_t ep, struct vm_exit *x)
+{
+	struct sysregs r = { .nr = SYS_RECV, .cap = ep };
+	return exit_of(&r, x, sys(&r));
+}
+
+err_t vm_reply_wait(cptr_t ep, const uint64_t reply[5], struct vm_exit *x)
+{
+	struct sysregs r = { .mr = { reply[0], reply[1], reply[2], reply[3], reply[4] },
+			     .nr = SYS_REPLY_RECV, .cap = ep, .info = msginfo(0, 5, 0) };
+	return exit_of(&r, x, sys(&r));
+}

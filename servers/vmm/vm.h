@@ -1,0 +1,48 @@
+/* A small VMM library for native servers: a guest's RAM and stage-2 space,
+ * its VCPU threads, and the exit loop's receive and reply.  The root task's
+ * VM tests use it; a VMM server is built on it. */
+#pragma once
+#include "cairn/vcpu.h"
+#include "servers/root/root.h"
+
+#define VM_MAX_VCPUS 4
+#define VM_MAX_PAGES 16
+
+struct vm_vcpu {
+	cptr_t vcpu, thread, cnode, cspace, fault_ep;
+};
+
+struct vm {
+	cptr_t as;                    /* the guest's stage-2 address space */
+	cptr_t ep;                    /* where its exits arrive (not owned) */
+	unsigned index;               /* badges: index << 8 | vcpu */
+	cptr_t ram[VM_MAX_PAGES], ram_guest[VM_MAX_PAGES];
+	unsigned npages;
+	uint64_t ram_ipa;
+	uint8_t *ram_va;              /* the guest's RAM as this task sees it */
+	struct vm_vcpu v[VM_MAX_VCPUS];
+	unsigned nvcpus;
+};
+
+/* One exit as the VMM receives it. */
+struct vm_exit {
+	uint64_t label, badge;
+	uint64_t w[VMEXIT_WORDS];
+};
+static inline unsigned vm_exit_vm(const struct vm_exit *x) { return x->badge >> 8; }
+static inline unsigned vm_exit_vcpu(const struct vm_exit *x) { return x->badge & 0xff; }
+
+/* RAM of `pages` 4 KiB pages at ram_ipa with `image` copied to its start;
+ * exits go to endpoint ep.  index (below 64) names the VM in badges. */
+err_t vm_create(struct vm *vm, unsigned index, cptr_t ep, uint64_t ram_ipa, unsigned pages,
+		const void *image, uint64_t size);
+/* A VCPU entering at pc with x0-x2 set, on `cpu` at `prio`, started. */
+err_t vm_add_vcpu(struct vm *vm, uint64_t pc, uint64_t x0, uint64_t x1, uint64_t x2,
+		  unsigned cpu, unsigned prio);
+/* Give VCPU i's CSpace a copy of root capability src at `slot`. */
+err_t vm_give(struct vm *vm, unsigned i, uint64_t slot, cptr_t src, unsigned rights);
+void vm_destroy(struct vm *vm);
+
+/* Receive the next exit on ep; reply to the last one and receive the next. */
+err_t vm_wait(cptr_t ep, struct vm_exit *x);
+err_t vm_reply_wait(cptr_t ep, const uint64_t reply[5], struct vm_exit *x);
