@@ -64,6 +64,8 @@ static const struct { uint8_t nr, slot; } calls[] = {
 	{ SYS_AS_UNMAP, F_ASPACE }, { SYS_AS_PROTECT, F_ASPACE }, { SYS_FRAME_INFO, F_FRAME },
 	{ SYS_IRQ_GET, F_IRQ_CONTROL }, { SYS_IRQ_SET_NOTIFICATION, 0 }, { SYS_IRQ_ACK, 0 },
 	{ SYS_DEBUG_WRITE, 0 }, { SYS_DEBUG_STATS, 0 }, { SYS_DEBUG_POWEROFF, 0 },
+	{ SYS_VCPU_BIND, F_VCPU }, { SYS_VCPU_READ_REG, F_VCPU }, { SYS_VCPU_WRITE_REG, F_VCPU },
+	{ SYS_VCPU_INJECT, F_VCPU }, { SYS_VCPU_SET_VIRQ, F_VCPU },
 };
 
 static void fuzz_call(uint64_t *s, struct sysregs *r)
@@ -123,6 +125,7 @@ static bool fuzz_setup(struct child *c, struct gifts *g, cptr_t frame, cptr_t *c
 	CHECK((objs[F_THREAD] = new_obj(OBJ_THREAD, 0)));
 	CHECK((objs[F_ASPACE] = new_obj(OBJ_ASPACE, 0)));
 	CHECK((objs[F_FRAME] = new_obj(OBJ_FRAME, FRAME_BITS_4K)));
+	CHECK((objs[F_VCPU] = new_obj(OBJ_VCPU, 0)));
 	objs[F_CNODE] = c->cnode;
 	objs[F_IRQ_CONTROL] = ROOT_IRQ_CONTROL;
 	for (unsigned i = 1; i < F_GIVEN; i++) {

@@ -12,7 +12,7 @@ struct fuzz_page {
 
 /* The fuzzer's slots (its CNode has 16). */
 enum { F_MEMORY = 1, F_CNODE, F_ENDPOINT, F_NOTIFICATION, F_THREAD, F_ASPACE, F_FRAME,
-       F_IRQ_CONTROL, F_GIVEN };
+       F_IRQ_CONTROL, F_VCPU, F_GIVEN };
 
 /* Sources of what a fuzzer gets: root-side copies, so revoking each takes
  * back everything the fuzzer made from it, cycles included. */

@@ -158,6 +158,7 @@ static bool round_run(unsigned r)
 			unblock();
 	}
 	CHECK(suspend_all());
+	INV1(SYS_VCPU_BIND, shared[F_VCPU], 0); /* a task's thread may run a guest */
 	if (INV0(SYS_DEBUG_CHECK, ROOT_CONSOLE) != E_OK) {
 		printf("fuzzsmp: kernel check failed after round %u\n", r);
 		return false;
@@ -172,6 +173,7 @@ static bool setup(void)
 	CHECK((shared[F_NOTIFICATION] = new_obj(OBJ_NOTIFICATION, 0)));
 	CHECK((shared[F_ASPACE] = new_obj(OBJ_ASPACE, 0)));
 	CHECK((shared[F_FRAME] = new_obj(OBJ_FRAME, FRAME_BITS_4K)));
+	CHECK((shared[F_VCPU] = new_obj(OBJ_VCPU, 0)));
 	nkids = 2 * (bootinfo->ncpus - 1) < KIDS_MAX ? 2 * (bootinfo->ncpus - 1) : KIDS_MAX;
 	for (unsigned i = 0; i < nkids; i++) {
 		kids[i].cpu = 1 + i % (bootinfo->ncpus - 1);
