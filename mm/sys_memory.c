@@ -21,7 +21,7 @@ static err_t size_ok(uint64_t type, uint64_t size)
 	case OBJ_THREAD: case OBJ_ASPACE: case OBJ_ENDPOINT: case OBJ_NOTIFICATION:
 		return E_OK;
 	case OBJ_VCPU:
-		return arch_vcpu_supported() ? E_OK : E_INVAL;
+		return size == 0 && arch_vcpu_supported() ? E_OK : E_INVAL;
 	default:
 		return E_INVAL;
 	}

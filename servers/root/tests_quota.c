@@ -40,7 +40,7 @@ static bool fill(enum obj_type type, uint64_t size, uint64_t quota, uint64_t sub
 static bool t_quota_bounds_every_class(void)
 {
 	static const struct { enum obj_type type; uint64_t size; } kinds[] = {
-		{ OBJ_ENDPOINT, 0 },	{ OBJ_NOTIFICATION, 0 }, { OBJ_THREAD, 0 },
+		{ OBJ_ENDPOINT, 0 },	{ OBJ_NOTIFICATION, 0 }, { OBJ_THREAD, 0 }, { OBJ_VCPU, 0 },
 		{ OBJ_ASPACE, 0 },	{ OBJ_FRAME, FRAME_BITS_4K },
 		{ OBJ_CNODE, 1 },	{ OBJ_CNODE, 2 },	{ OBJ_CNODE, 3 },
 		{ OBJ_CNODE, 4 },	{ OBJ_CNODE, 5 },	{ OBJ_CNODE, 6 },

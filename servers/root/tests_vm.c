@@ -228,3 +228,191 @@ static bool t_vm_sysreg(void)
 	return true;
 }
 ROOT_TEST("vm-sysreg-sgi", t_vm_sysreg);
+
+/* --- Hypercalls: the guest calls a native server directly ---------------- */
+
+/* Child code: answers every call with label + 1 and each word + 1. */
+static void hc_server(uint64_t arg)
+{
+	(void)arg;
+	struct sysregs r = { .nr = SYS_RECV, .cap = 1 };
+	sys(&r);
+	for (;;) {
+		unsigned len = msginfo_len(r.info);
+		for (unsigned i = 0; i < len && i < MSG_WORDS; i++)
+			r.mr[i]++;
+		r.info = msginfo(msginfo_label(r.info) + 1, len, 0);
+		r.nr = SYS_REPLY_RECV;
+		r.cap = 1;
+		sys(&r);
+	}
+}
+
+/* A native server on `ep` for the guest's hypercalls. */
+static bool hc_server_start(struct child *c, cptr_t ep, unsigned cpu)
+{
+	CHECK_ERR(child_create(c, hc_server, 0, ROOT_PRIO), E_OK);
+	CHECK_ERR(child_give(c, 1, ep, R_READ), E_OK);
+	CHECK_ERR(INV1(SYS_THREAD_SET_AFFINITY, c->thread, cpu), E_OK);
+	return child_start(c) == E_OK;
+}
+
+static bool t_vm_hypercall(void)
+{
+	struct accounts before = accounts_read();
+	struct run r;
+	struct child server;
+	cptr_t ep = new_obj(OBJ_ENDPOINT, 0), n = new_obj(OBJ_NOTIFICATION, 0);
+	CHECK(ep && n && hc_server_start(&server, ep, 0));
+	bool ok = run_start(&r, GT_HYPERCALL, 0, 0, 0) &&
+		  vm_give(&r.vm, 0, HC_EP_SLOT, ep, R_WRITE) == E_OK &&
+		  vm_give(&r.vm, 0, HC_NTFN_SLOT, n, R_WRITE) == E_OK && serve(&r);
+	struct sysregs p = { .nr = SYS_POLL, .cap = n };
+	sys(&p);
+	run_end(&r);
+	child_destroy(&server);
+	slot_free(ep);
+	slot_free(n);
+	CHECK(ok);
+	CHECK(p.cap == 0x40); /* HC_SIGNAL's bits */
+	CHECK(r.exits == 1);  /* none of it went through the VMM */
+	CHECK(accounts_equal(before, accounts_read()));
+	return true;
+}
+ROOT_TEST("vm-hypercall-ipc", t_vm_hypercall);
+
+/* --- WFI with nothing armed sleeps in the kernel until an injection ------ */
+
+static uint64_t thread_state(cptr_t thread)
+{
+	uint64_t regs[5] = { 0 };
+	inv(SYS_THREAD_READ_REGS, thread, 0, 0, 0, 0, 0, 0, regs);
+	return regs[4];
+}
+
+static bool t_vm_wfi_wake(void)
+{
+	struct accounts before = accounts_read();
+	struct run r;
+	bool ok = run_start(&r, GT_WFI_WAKE, 0, 0, 0);
+	unsigned spins = 0;
+	while (ok && thread_state(r.vm.v[0].thread) != TS_BLOCKED_WFI && spins++ < 100000)
+		INV0(SYS_YIELD, 0); /* the guest runs at this priority on this CPU */
+	ok = ok && thread_state(r.vm.v[0].thread) == TS_BLOCKED_WFI &&
+	     INV1(SYS_VCPU_INJECT, r.vm.v[0].vcpu, 42) == E_OK && serve(&r);
+	run_end(&r);
+	CHECK(ok);
+	CHECK(r.exits == 1);
+	CHECK(accounts_equal(before, accounts_read()));
+	return true;
+}
+ROOT_TEST("vm-wfi-sleeps-until-injected", t_vm_wfi_wake);
+
+/* --- The virtual timer across VCPU switches and migrations --------------- */
+
+#define SPIN_TICKS 10
+
+/* Serve GT_SPIN guests on ep until each of vms[0..n) reported SPIN_TICKS
+ * ticks; move(vm, ticks) runs at each report. */
+static bool serve_spinners(cptr_t ep, struct vm *vms, unsigned n, unsigned *ticks,
+			   void (*move)(struct vm *vm, unsigned tick))
+{
+	struct vm_exit x;
+	uint64_t reply[5] = { VMREPLY_ADVANCE };
+	CHECK_ERR(vm_wait(ep, &x), E_OK);
+	for (;;) {
+		unsigned i = vm_exit_vm(&x) - 1;
+		CHECK(i < n && x.label == VMEXIT_DATA_ABORT && x.w[0] == TDEV_IPA + TDEV_DATA);
+		CHECK(x.w[4] == ticks[i] + 1); /* the guest's own count: none lost, none twice */
+		ticks[i]++;
+		if (move)
+			move(&vms[i], ticks[i]);
+		unsigned done = 0;
+		for (unsigned k = 0; k < n; k++)
+			done += ticks[k] >= SPIN_TICKS;
+		if (done == n)
+			return true;
+		CHECK_ERR(vm_reply_wait(ep, reply, &x), E_OK);
+	}
+}
+
+static bool spinners(unsigned n, void (*move)(struct vm *vm, unsigned tick))
+{
+	struct accounts before = accounts_read();
+	struct vm vms[2] = { 0 };
+	unsigned ticks[2] = { 0 };
+	cptr_t ep = new_obj(OBJ_ENDPOINT, 0);
+	bool ok = ep;
+	for (unsigned i = 0; ok && i < n; i++)
+		ok = !vm_create(&vms[i], i + 1, ep, GUEST_RAM_IPA, GUEST_PAGES, guest_test_image,
+				(uint64_t)(guest_test_image_end - guest_test_image)) &&
+		     !vm_add_vcpu(&vms[i], GUEST_RAM_IPA, GT_SPIN, 0, 0, 0, GUEST_PRIO);
+	ok = ok && serve_spinners(ep, vms, n, ticks, move);
+	for (unsigned i = 0; i < n; i++)
+		vm_destroy(&vms[i]);
+	slot_free(ep);
+	CHECK(ok);
+	CHECK(accounts_equal(before, accounts_read()));
+	return true;
+}
+
+/* Two VMs' VCPUs share CPU 0: each one's timer keeps time while the other
+ * runs (its state saved, a kernel timer standing in for it). */
+static bool t_vm_timer_switch(void) { return spinners(2, NULL); }
+ROOT_TEST("vm-timer-across-switches", t_vm_timer_switch);
+
+static void migrate(struct vm *vm, unsigned tick)
+{
+	INV1(SYS_THREAD_SET_AFFINITY, vm->v[0].thread, tick % bootinfo->ncpus);
+}
+
+/* One VCPU moved to another CPU at every tick. */
+static bool t_vm_timer_migrate(void) { return spinners(1, migrate); }
+ROOT_TEST("vm-timer-across-migrations", t_vm_timer_migrate);
+
+/* --- Invocation errors ----------------------------------------------------- */
+
+static bool t_vm_errors(void)
+{
+	struct accounts before = accounts_read();
+	cptr_t v = new_obj(OBJ_VCPU, 0), v2 = new_obj(OBJ_VCPU, 0), th = new_obj(OBJ_THREAD, 0);
+	cptr_t ro = slot_alloc();
+	CHECK(v && v2 && th && ro);
+	CHECK_ERR(retype(ROOT_MEMORY, OBJ_VCPU, 1, ROOT_CNODE, ro), E_INVAL);
+	CHECK_ERR(INV1(SYS_VCPU_BIND, v, ROOT_THREAD), E_BUSY); /* running: this one */
+	CHECK_ERR(INV1(SYS_VCPU_BIND, v, 0), E_NOENT);
+	CHECK_ERR(INV1(SYS_VCPU_BIND, v, ROOT_CNODE), E_BADTYPE);
+	CHECK_ERR(INV1(SYS_VCPU_READ_REG, v, VREG_X0), E_NOENT); /* no thread: no GPRs */
+	CHECK_ERR(INV2(SYS_VCPU_WRITE_REG, v, VREG_SCTLR_EL1, 0x30d00800), E_OK);
+	CHECK_ERR(INV1(SYS_VCPU_BIND, v, th), E_OK);
+	CHECK_ERR(INV1(SYS_VCPU_BIND, v, th), E_BUSY);
+	CHECK_ERR(INV1(SYS_VCPU_BIND, v2, th), E_BUSY);
+	uint64_t out[5];
+	CHECK_ERR(inv(SYS_VCPU_READ_REG, v, VREG_PSTATE, 0, 0, 0, 0, 0, out), E_OK);
+	CHECK(out[0] == 0x3c5); /* EL1h, interrupts masked */
+	CHECK_ERR(INV2(SYS_VCPU_WRITE_REG, v, VREG_PSTATE, 0x3c9), E_INVAL); /* EL2h */
+	CHECK_ERR(INV2(SYS_VCPU_WRITE_REG, v, VREG_PSTATE, 0x3d0), E_INVAL); /* AArch32 */
+	CHECK_ERR(INV2(SYS_VCPU_WRITE_REG, v, VREG_PSTATE, 1ull << 32 | 5), E_INVAL);
+	CHECK_ERR(INV2(SYS_VCPU_WRITE_REG, v, VREG_PSTATE, 0x3c4), E_OK); /* EL1t */
+	CHECK_ERR(INV2(SYS_VCPU_WRITE_REG, v, VREG_COUNT, 0), E_RANGE);
+	CHECK_ERR(INV2(SYS_VCPU_WRITE_REG, v, 1ull << 32 | VREG_X0, 0), E_RANGE);
+	CHECK_ERR(INV1(SYS_VCPU_READ_REG, v, VREG_PSTATE + 1), E_RANGE);
+	CHECK_ERR(INV1(SYS_VCPU_INJECT, v, 1020), E_RANGE);
+	CHECK_ERR(INV1(SYS_VCPU_INJECT, v, 1ull << 32 | 40), E_RANGE);
+	CHECK_ERR(INV2(SYS_VCPU_SET_VIRQ, v, 40, 2), E_INVAL);
+	CHECK_ERR(INV2(SYS_VCPU_SET_VIRQ, v, 1ull << 40, 1), E_RANGE);
+	CHECK_ERR(INV4(SYS_CNODE_COPY, ROOT_CNODE, ro, ROOT_CNODE, v, R_READ), E_OK);
+	CHECK_ERR(INV2(SYS_VCPU_WRITE_REG, ro, VREG_X0, 0), E_RIGHTS);
+	CHECK_ERR(INV1(SYS_VCPU_INJECT, ro, 40), E_RIGHTS);
+	CHECK_ERR(INV1(SYS_VCPU_READ_REG, ro, VREG_X0), E_OK);
+	/* the bound thread keeps its VCPU: deleting the capabilities first,
+	 * then the thread, frees both */
+	slot_free(ro);
+	slot_free(v);
+	CHECK_ERR(INV1(SYS_VCPU_BIND, v2, th), E_BUSY);
+	slot_free(th);
+	slot_free(v2);
+	CHECK(accounts_equal(before, accounts_read()));
+	return true;
+}
+ROOT_TEST("vm-invocation-errors", t_vm_errors);
