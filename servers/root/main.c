@@ -1,8 +1,8 @@
 /* The root task: starts with every capability the kernel hands out, runs
  * the user-level test suite (cairn.root=test), the benchmarks
  * (cairn.root=bench), the stress test (cairn.root=stress), the fuzzer
- * (cairn.root=fuzz), the multi-CPU fuzzer (cairn.root=fuzzsmp) or the demo
- * (default). */
+ * (cairn.root=fuzz), the multi-CPU fuzzer (cairn.root=fuzzsmp), the hostile
+ * guest (cairn.root=vmhostile) or the demo (default). */
 #include "servers/root/root.h"
 
 const struct bootinfo *bootinfo;
@@ -23,6 +23,8 @@ int main(const struct bootinfo *bi)
 		run_fuzz_smp();
 	else if (strstr(bi->bootargs, "cairn.root=fuzz"))
 		run_fuzz();
+	else if (strstr(bi->bootargs, "cairn.root=vmhostile"))
+		run_vm_hostile();
 	else
 		run_demo();
 	INV0(SYS_DEBUG_POWEROFF, ROOT_CONSOLE);

@@ -48,3 +48,4 @@ void run_demo(void);
 void run_stress(void);
 void run_fuzz(void);
 void run_fuzz_smp(void);
+void run_vm_hostile(void);

@@ -237,6 +237,19 @@ def aarch64(build):
                    poweroff=True, timeout=120)
           for name, a, r in [("root-fuzz-smp2", arm(smp=2), 40),
                              ("root-fuzz-smp4-shared", arm(smp=4), 15)]],
+        # A guest making random exits of every kind, answered at random by
+        # its VMM, beside a timekeeping guest and two native tasks; destroyed
+        # while it runs (on another CPU where there is one).  100,000 exits
+        # on 2 CPUs, 20,000 on 1 (a new seed each run, printed;
+        # vmhostile.seed=N repeats one).
+        *[Scenario(name, lambda b, a=a, n=n: a + kernel + [
+                       "-append", "cairn.root=vmhostile vmhostile.exits=%d" % n],
+                   [r"vmhostile: %d exits from the hostile guest, the timer guest ticked \d+ "
+                    r"times, the native pair made \d+ calls" % n,
+                    r"vmhostile: kernel invariants held; memory back exactly", ROOT_OK],
+                   poweroff=True, timeout=120)
+          for name, a, n in [("vm-hostile-smp2", arm(smp=2), 100000),
+                             ("vm-hostile", arm(), 20000)]],
         Scenario("root-demo", lambda b: arm(smp=2) + kernel,
                  [r"demo: client made 1000 calls, 1000 answered correctly",
                   r"powered off by the root task"], poweroff=True),
