@@ -3,13 +3,13 @@
 #include "hyp/dtb.h"
 #include "hyp/ktimer.h"
 
-static struct ktimer *lists[MAX_CPUS];
+struct ktimer *ktimer_lists[MAX_CPUS];
 
 void ktimer_cancel(struct ktimer *k)
 {
 	if (!ktimer_armed(k))
 		return;
-	struct ktimer **p = &lists[k->cpu];
+	struct ktimer **p = &ktimer_lists[k->cpu];
 	while (*p != k)
 		p = &(*p)->next;
 	*p = k->next;
@@ -19,7 +19,7 @@ void ktimer_cancel(struct ktimer *k)
 void ktimer_arm(struct ktimer *k, unsigned cpu, uint64_t deadline)
 {
 	ktimer_cancel(k);
-	struct ktimer **p = &lists[cpu];
+	struct ktimer **p = &ktimer_lists[cpu];
 	while (*p && (*p)->deadline <= deadline)
 		p = &(*p)->next;
 	k->deadline = deadline;
@@ -28,13 +28,11 @@ void ktimer_arm(struct ktimer *k, unsigned cpu, uint64_t deadline)
 	*p = k;
 }
 
-uint64_t ktimer_next(unsigned cpu) { return lists[cpu] ? lists[cpu]->deadline : ~0ull; }
-
 void ktimer_expire(unsigned cpu, uint64_t now)
 {
-	while (lists[cpu] && lists[cpu]->deadline <= now) {
-		struct ktimer *k = lists[cpu];
-		lists[cpu] = k->next;
+	while (ktimer_lists[cpu] && ktimer_lists[cpu]->deadline <= now) {
+		struct ktimer *k = ktimer_lists[cpu];
+		ktimer_lists[cpu] = k->next;
 		k->cpu = -1;
 		k->fire(k);
 	}

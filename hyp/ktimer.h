@@ -19,7 +19,11 @@ static inline bool ktimer_armed(const struct ktimer *k) { return k->cpu >= 0; }
 /* Arm k on `cpu`'s list (re-arming moves it). */
 void ktimer_arm(struct ktimer *k, unsigned cpu, uint64_t deadline);
 void ktimer_cancel(struct ktimer *k);
-/* The earliest deadline on cpu's list, or ~0. */
-uint64_t ktimer_next(unsigned cpu);
+/* The earliest deadline on cpu's list, or ~0.  Inline: every exit asks. */
+extern struct ktimer *ktimer_lists[];
+static inline uint64_t ktimer_next(unsigned cpu)
+{
+	return ktimer_lists[cpu] ? ktimer_lists[cpu]->deadline : ~0ull;
+}
 /* Fire (and disarm) every timer of cpu's list due at `now`. */
 void ktimer_expire(unsigned cpu, uint64_t now);

@@ -86,15 +86,13 @@ void vcpu_raise(struct vcpu *v, unsigned virq)
 		thread_kick(t->running->cpu); /* its entry loads the list registers */
 }
 
-void vcpu_switch(struct thread *t, unsigned cpu)
+void vcpu_switch_slow(struct thread *t, unsigned cpu)
 {
 	struct cpu *c = &cpus[cpu];
 	struct vcpu *v = t->vcpu;
 	if (!v) {
-		if (__builtin_expect(c->guest_mode, 0)) {
-			arch_vcpu_native_mode();
-			c->guest_mode = false;
-		}
+		arch_vcpu_native_mode();
+		c->guest_mode = false;
 		return;
 	}
 	if (c->vcpu_in != v) {
@@ -193,7 +191,15 @@ _Noreturn void kernel_vcpu_hypercall(struct thread *t)
 	struct arch_regs *r = &t->regs;
 	arch_regs_set_pc(r, arch_regs_pc(r) + HC_INSN_BYTES);
 	uint64_t fn = *regs_gpr(r, HC_REG_FN);
-	err_t e = fn == HC_CALL ? hc_call(t, r) : fn == HC_SIGNAL ? hc_signal(t, r) : E_NOSYS;
+	err_t e = E_OK;
+	if (fn == HC_CALL)
+		e = hc_call(t, r);
+	else if (fn == HC_SIGNAL)
+		e = hc_signal(t, r);
+	else if (fn == HC_YIELD)
+		sched_end_slice(sched_of(t->cpu));
+	else
+		e = E_NOSYS;
 	if (t->state == TS_RUNNABLE) /* else the reply or a cancel answers */
 		*regs_gpr(r, HC_REG_RESULT) = e;
 	kernel_exit();

@@ -16,6 +16,7 @@
 #pragma once
 #include <arch_vcpu.h>
 #include "cairn/vcpu.h"
+#include "hyp/cpu.h"
 #include "hyp/ktimer.h"
 #include "hyp/thread.h"
 
@@ -41,8 +42,14 @@ bool vcpu_has_deliverable(const struct vcpu *v);
 /* Take the lowest deliverable interrupt off the pending set; -1 if none. */
 int vcpu_take_deliverable(struct vcpu *v);
 
-/* This CPU is about to run t: load its guest state, or the native mode. */
-void vcpu_switch(struct thread *t, unsigned cpu);
+/* This CPU is about to run t: load its guest state, or the native mode.
+ * Inline: between native threads it is two loads and a branch. */
+void vcpu_switch_slow(struct thread *t, unsigned cpu);
+static inline void vcpu_switch(struct thread *t, unsigned cpu)
+{
+	if (__builtin_expect(t->vcpu != NULL || cpus[cpu].guest_mode, 0))
+		vcpu_switch_slow(t, cpu);
+}
 /* t stops being current on this CPU (sched_switch_to): save its VCPU. */
 void vcpu_leave(struct thread *t, unsigned cpu);
 /* Unbind, for a thread being destroyed. */

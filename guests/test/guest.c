@@ -252,18 +252,32 @@ static uint64_t t_hostile(uint64_t seed)
 	return 0;
 }
 
-/* For make bench: x1 selects the exit, x2 the count; the VMM times it. */
+/* For make bench: x1 selects the exit, x2 the count; the VMM times the
+ * loop between the two syncs. */
 static uint64_t t_bench(uint64_t kind, uint64_t n)
 {
 	volatile uint64_t *d = REG(TDEV_DATA);
+	if (kind == BENCH_INJECT)
+		gic_on();
+	sync_vm(0);
 	for (uint64_t i = 0; i < n; i++) {
-		if (kind == 0)
+		if (kind == BENCH_HVC) {
 			hvc(PSCI_VERSION, 0, 0, 0);
-		else if (kind == 1)
+		} else if (kind == BENCH_MMIO) {
 			(void)*d;
-		else
+		} else if (kind == BENCH_HYPERCALL) {
 			hvc(HC_CALL, HC_EP_SLOT, 1, i);
+		} else if (kind == BENCH_INJECT) {
+			uint64_t seen = irqs_seen; /* the VMM injects at each report */
+			*d = i;
+			while (irqs_seen == seen)
+				__asm__ volatile("wfi");
+			irqs_seen = 0;
+		} else {
+			hvc(HC_YIELD, 0, 0, 0); /* the other VCPU runs */
+		}
 	}
+	sync_vm(1);
 	return TEST_PASS;
 }
 

@@ -57,10 +57,12 @@ static inline unsigned vmacc_reg(uint64_t acc) { return (acc >> VMACC_REG_SHIFT)
  *   HC_CALL:   x1 endpoint (in the VCPU thread's CSpace), x2 message info
  *              (label, length <= 5), x3-x7 MR0-MR4.  Returns x0 error,
  *              x1 badge, x2 info, x3-x7 the reply's MR0-MR4.
- *   HC_SIGNAL: x1 notification, x2 bits.  Returns x0 error. */
+ *   HC_SIGNAL: x1 notification, x2 bits.  Returns x0 error.
+ *   HC_YIELD:  end this timeslice (a paravirtual spin-wait).  Returns x0 0. */
 #define HC_BASE 0xc6000000ull
 #define HC_CALL (HC_BASE + 0)
 #define HC_SIGNAL (HC_BASE + 1)
+#define HC_YIELD (HC_BASE + 2)
 #define HC_MSG_WORDS 5
 
 /* SYS_VCPU_READ_REG/WRITE_REG register ids (AArch64). */

@@ -131,4 +131,5 @@ void run_bench(void)
 	bench_notify_wake();
 	bench_yield();
 	bench_yield_same_space();
+	run_bench_vm();
 }

@@ -1,0 +1,87 @@
+/* Guest benchmarks (part of cairn.root=bench): the test guest loops over one
+ * kind of exit between two syncs, and the VMM here times the loop.  Under
+ * -icount shift=0 the cycle counter counts instructions (guest, kernel and
+ * VMM alike). */
+#include "guests/test/guest.h"
+#include "servers/root/root.h"
+#include "servers/vmm/vm.h"
+
+#define ITERS 10000
+extern const char guest_test_image[], guest_test_image_end[];
+#define IMAGE guest_test_image, (uint64_t)(guest_test_image_end - guest_test_image)
+#define PAGES (GUEST_RAM_SIZE / PAGE_SIZE_U)
+
+/* Answer exits like the test VMM until `syncs` sync-1 writes came; returns
+ * the cycles from the first sync-0 exit to the last sync-1 exit. */
+static uint64_t serve_timed(cptr_t ep, struct vm *vm, unsigned syncs)
+{
+	struct vm_exit x;
+	uint64_t reply[5] = { 0 }, t0 = 0;
+	if (vm_wait(ep, &x))
+		return 0;
+	for (;;) {
+		reply[0] = VMREPLY_ADVANCE;
+		if (x.label == VMEXIT_HVC) {
+			reply[0] |= VMREPLY_REGS;
+			reply[1] = VMM_PSCI_VERSION;
+		} else if (x.w[0] == TDEV_IPA + TDEV_SYNC) {
+			if (x.w[4] == 0 && !t0)
+				t0 = cycles();
+			if (x.w[4] == 1 && --syncs == 0)
+				return cycles() - t0;
+		} else if (x.w[0] == TDEV_IPA + TDEV_DATA && (x.w[3] & VMACC_WRITE)) {
+			INV1(SYS_VCPU_INJECT, vm->v[0].vcpu, 40); /* BENCH_INJECT */
+		} else if (x.w[0] == TDEV_IPA + TDEV_DATA) {
+			reply[0] |= VMREPLY_READ;
+			reply[1] = TDEV_PATTERN;
+		}
+		if (vm_reply_wait(ep, reply, &x))
+			return 0;
+	}
+}
+
+/* Child code: answers hypercalls with the same label. */
+static void hc_echo(uint64_t arg)
+{
+	(void)arg;
+	uint64_t badge;
+	err_t e;
+	struct sysregs r = { .nr = SYS_RECV, .cap = 1 };
+	sys(&r);
+	uint64_t w = r.mr[0];
+	for (;;)
+		w = ipc_reply_recv1(1, w + 1, &badge, &e);
+}
+
+static void bench(const char *name, enum guest_bench kind, unsigned nvms, unsigned per)
+{
+	struct vm vms[2] = { 0 };
+	struct child server = { 0 };
+	cptr_t ep = new_obj(OBJ_ENDPOINT, 0), hc = new_obj(OBJ_ENDPOINT, 0);
+	bool ok = ep && hc && !child_create(&server, hc_echo, 0, ROOT_PRIO) &&
+		  !child_give(&server, 1, hc, R_READ) && !child_start(&server);
+	for (unsigned i = 0; ok && i < nvms; i++)
+		ok = !vm_create(&vms[i], i + 1, ep, GUEST_RAM_IPA, PAGES, IMAGE) &&
+		     !vm_add_vcpu(&vms[i], GUEST_RAM_IPA, GT_BENCH, kind, ITERS, 0, ROOT_PRIO) &&
+		     !vm_give(&vms[i], 0, HC_EP_SLOT, hc, R_WRITE);
+	uint64_t t = ok ? serve_timed(ep, &vms[0], nvms) : 0;
+	if (t)
+		printf("BENCH %s %lu instructions\n", name, t / (ITERS * per));
+	else
+		printf("bench: %s did not run\n", name);
+	for (unsigned i = 0; i < nvms; i++)
+		vm_destroy(&vms[i]);
+	child_destroy(&server);
+	slot_free(hc);
+	slot_free(ep);
+}
+
+void run_bench_vm(void)
+{
+	bench("vm_hvc_roundtrip", BENCH_HVC, 1, 1);
+	bench("vm_mmio_read_roundtrip", BENCH_MMIO, 1, 1);
+	bench("vm_hypercall_ipc", BENCH_HYPERCALL, 1, 1);
+	bench("vm_inject_roundtrip", BENCH_INJECT, 1, 1);
+	/* two VMs' VCPUs on one CPU, each HC_YIELD a switch to the other */
+	bench("vcpu_switch", BENCH_YIELD, 2, 2);
+}
