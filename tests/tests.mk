@@ -13,7 +13,7 @@ UNIT_SRCS_slab := mm/buddy.c mm/slab.c
 UNIT_SRCS_dtb := tests/unit/dtb_tree.c hyp/dtb.c mm/memmap.c mm/pmem.c mm/buddy.c
 UNIT_SRCS_pt := mm/pt.c mm/buddy.c
 UNIT_SRCS_cap := cap/cdt.c cap/cspace.c
-UNIT_SRCS_sched := hyp/runq.c hyp/sched.c
+UNIT_SRCS_sched := hyp/runq.c hyp/sched.c hyp/ktimer.c
 UNIT_SRCS_ring := servers/lib/ring.c
 UNIT_SRCS_dtb_fuzz := tests/unit/dtb_tree.c hyp/dtb.c mm/memmap.c
 

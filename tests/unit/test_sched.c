@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "host.h"
+#include "hyp/ktimer.h"
 #include "hyp/sched.h"
 
 static uint64_t now, armed_at;
@@ -12,6 +13,7 @@ uint64_t arch_timer_freq(void) { return 1000000; }
 void arch_timer_oneshot(uint64_t d) { armed = true, armed_at = d; }
 void arch_timer_stop(void) { armed = false; }
 void thread_make_runnable(struct thread *t) { (void)t; fail(); }
+void vcpu_leave(struct thread *t, unsigned cpu) { (void)t, (void)cpu; fail(); }
 
 static struct thread th[8];
 
@@ -108,6 +110,48 @@ static void test_yield_and_timeslice(void **state)
 	assert_false(armed);
 }
 
+static unsigned fired;
+static void count_fire(struct ktimer *k) { (void)k, fired++; }
+
+/* Kernel timers share the one-shot timer with the timeslice: the earlier
+ * deadline is armed, and each fires once, in deadline order. */
+static void test_kernel_timers(void **state)
+{
+	struct sched *s = sched_of(0);
+	memset(s, 0, sizeof(*s));
+	struct ktimer k1, k2;
+	ktimer_init(&k1, count_fire);
+	ktimer_init(&k2, count_fire);
+	fired = 0;
+	struct thread *a = mk(0, 10), *b = mk(1, 10);
+	runq_add(&s->q, a, false);
+	sched_choose(s);
+	ktimer_arm(&k2, 0, now + 3000);
+	ktimer_arm(&k1, 0, now + 1000);
+	sched_program_timer(s, now, 5000);
+	assert_true(armed);               /* alone at its level, but a timer is due */
+	assert_int_equal(armed_at, now + 1000);
+	runq_add(&s->q, b, false);        /* a peer: the slice ends later than k1 */
+	sched_program_timer(s, now, 5000);
+	assert_int_equal(armed_at, now + 1000);
+	ktimer_expire(0, now + 999);
+	assert_int_equal(fired, 0);
+	ktimer_expire(0, now + 1000);
+	assert_int_equal(fired, 1);
+	assert_false(ktimer_armed(&k1));
+	ktimer_cancel(&k2);
+	assert_int_equal(ktimer_next(0), ~0ull);
+	ktimer_arm(&k2, 0, now + 9000);  /* later than the slice: the slice wins */
+	sched_program_timer(s, now, 5000);
+	assert_int_equal(armed_at, s->slice_start + 5000);
+	ktimer_arm(&k2, 0, now + 10);    /* re-arming moves it */
+	ktimer_expire(0, now + 20);
+	assert_int_equal(fired, 2);
+	runq_remove(&s->q, b);
+	sched_program_timer(s, now, 5000);
+	assert_false(armed);
+}
+
 /* Another CPU suspended (or destroyed) the running thread: the end of its
  * timeslice must not put it back on a run queue, and the next choice
  * leaves it and records that it runs nowhere. */
@@ -138,6 +182,7 @@ int main(void)
 		cmocka_unit_test(test_order_within_and_across_levels),
 		cmocka_unit_test(test_choose_preempt_and_keep),
 		cmocka_unit_test(test_yield_and_timeslice),
+		cmocka_unit_test(test_kernel_timers),
 		cmocka_unit_test(test_stale_current_not_requeued),
 	};
 	return RUN_TESTS("sched", tests);
