@@ -43,11 +43,13 @@
 
 /* Guests: stage 2 on, physical interrupts and aborts to EL2 (and virtual
  * ones to the guest), WFI/WFE, SMC, implementation-defined registers and
- * ACTLR trapped, broadcasts inner shareable. */
+ * ACTLR trapped, ID registers trapped (guest_id_reg), broadcasts inner
+ * shareable. */
 #define HCR_GUEST (HCR_EL2_RW | HCR_EL2_VM | HCR_EL2_FMO | HCR_EL2_IMO | HCR_EL2_AMO | \
 		   (1ull << 9) /* FB */ | (1ull << 10) /* BSU IS */ |                  \
 		   (1ull << 13) /* TWI */ | (1ull << 14) /* TWE */ |                    \
-		   (1ull << 19) /* TSC */ | (1ull << 20) /* TIDCP */ | (1ull << 21) /* TACR */)
+		   (1ull << 18) /* TID3 */ | (1ull << 19) /* TSC */ |                   \
+		   (1ull << 20) /* TIDCP */ | (1ull << 21) /* TACR */)
 #define HCR_NATIVE (HCR_EL2_RW | HCR_EL2_TGE | HCR_EL2_VM | HCR_EL2_DC | HCR_EL2_AMO | \
 		    HCR_EL2_IMO | HCR_EL2_FMO)
 /* Guests may not touch the PMU (CPU-global: the benchmarks' clock) or the
@@ -314,6 +316,55 @@ static void decode_data_abort(const struct arch_regs *r, uint64_t *w)
 	}
 }
 
+/* The ID registers (op0 3, op1 0, CRn 0, CRm 1-7) as a guest sees them:
+ * the CPU's, less what the kernel does not switch or let guests use: SVE,
+ * SME, MTE, pointer authentication (its keys), AMU, MPAM, and the PMU,
+ * statistical profiling, trace and branch records (MDCR_EL2 traps those).
+ * Unallocated encodings read as zero, as the architecture has them. */
+#define FIELD(lo) (0xfull << (lo))
+static uint64_t guest_id_reg(unsigned crm, unsigned op2)
+{
+	uint64_t v = 0;
+	switch (crm << 3 | op2) {
+#define ID(c, o) case c << 3 | o: v = read_sysreg(S3_0_C0_C##c##_##o); break;
+#define ID8(c) ID(c, 0) ID(c, 1) ID(c, 2) ID(c, 3) ID(c, 4) ID(c, 5) ID(c, 6) ID(c, 7)
+	ID8(1) ID8(2) ID8(3) ID8(4) ID8(5) ID8(6) ID8(7)
+#undef ID8
+#undef ID
+	}
+	switch (crm << 3 | op2) {
+	case 4 << 3 | 0: /* ID_AA64PFR0: SVE, MPAM, AMU */
+		return v & ~(FIELD(32) | FIELD(40) | FIELD(44));
+	case 4 << 3 | 1: /* ID_AA64PFR1: MTE, MPAM_frac, SME */
+		return v & ~(FIELD(8) | FIELD(16) | FIELD(24));
+	case 4 << 3 | 4: /* ID_AA64ZFR0, ID_AA64SMFR0 */
+	case 4 << 3 | 5:
+		return 0;
+	case 5 << 3 | 0: /* ID_AA64DFR0: TraceVer, PMUVer, PMSVer, TraceBuffer, BRBE */
+		return v & ~(FIELD(4) | FIELD(8) | FIELD(32) | FIELD(44) | FIELD(52));
+	case 6 << 3 | 1: /* ID_AA64ISAR1: APA, API, GPA, GPI */
+		return v & ~(FIELD(4) | FIELD(8) | FIELD(24) | FIELD(28));
+	case 6 << 3 | 2: /* ID_AA64ISAR2: GPA3, APA3 */
+		return v & ~(FIELD(8) | FIELD(12));
+	default:
+		return v;
+	}
+}
+
+/* A trapped ID register read, answered here (TID3 traps every one). */
+static bool id_reg_read(struct arch_regs *r)
+{
+	uint64_t esr = r->esr;
+	unsigned op0 = (esr >> 20) & 3, op2 = (esr >> 17) & 7, op1 = (esr >> 14) & 7;
+	unsigned crn = (esr >> 10) & 15, crm = (esr >> 1) & 15, rt = (esr >> 5) & 31;
+	if (op0 != 3 || op1 != 0 || crn != 0 || crm < 1 || !(esr & 1))
+		return false;
+	if (rt != 31)
+		r->x[rt] = guest_id_reg(crm, op2);
+	r->pc += 4;
+	return true;
+}
+
 /* A trap from the guest of thread t (its registers saved in r). */
 _Noreturn void aarch64_guest_trap(struct thread *t, struct arch_regs *r, unsigned ec)
 {
@@ -334,6 +385,10 @@ _Noreturn void aarch64_guest_trap(struct thread *t, struct arch_regs *r, unsigne
 		w[0] = r->x[0], w[1] = r->pc, w[3] = r->x[1], w[4] = r->x[2], w[5] = r->x[3];
 		kernel_vcpu_exit(t, ec == EC_HVC64 ? VMEXIT_HVC : VMEXIT_SMC, w);
 	case EC_SYSREG: {
+		if (id_reg_read(r)) { /* straight back: no lock, its space still loaded */
+			uint64_t vttbr = read_sysreg(vttbr_el2);
+			arch_user_enter(r, pa_make(vttbr & ((1ull << 48) - 1)), vttbr >> 48);
+		}
 		unsigned rt = (r->esr >> 5) & 31;
 		bool read = r->esr & 1;
 		w[0] = r->esr & 0x1ffffff & ~(0x1fu << 5 | 1u);

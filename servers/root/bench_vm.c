@@ -9,7 +9,6 @@
 #define ITERS 10000
 extern const char guest_test_image[], guest_test_image_end[];
 #define IMAGE guest_test_image, (uint64_t)(guest_test_image_end - guest_test_image)
-#define PAGES (GUEST_RAM_SIZE / PAGE_SIZE_U)
 
 /* Answer exits like the test VMM until `syncs` sync-1 writes came; returns
  * the cycles from the first sync-0 exit to the last sync-1 exit. */
@@ -61,7 +60,7 @@ static void bench(const char *name, enum guest_bench kind, unsigned nvms, unsign
 	bool ok = ep && hc && !child_create(&server, hc_echo, 0, ROOT_PRIO) &&
 		  !child_give(&server, 1, hc, R_READ) && !child_start(&server);
 	for (unsigned i = 0; ok && i < nvms; i++)
-		ok = !vm_create(&vms[i], i + 1, ep, GUEST_RAM_IPA, PAGES, IMAGE) &&
+		ok = !vm_create(&vms[i], i + 1, ep, GUEST_RAM_IPA, GUEST_RAM_SIZE, IMAGE) &&
 		     !vm_add_vcpu(&vms[i], GUEST_RAM_IPA, GT_BENCH, kind, ITERS, 0, ROOT_PRIO) &&
 		     !vm_give(&vms[i], 0, HC_EP_SLOT, hc, R_WRITE);
 	uint64_t t = ok ? serve_timed(ep, &vms[0], nvms) : 0;

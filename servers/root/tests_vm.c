@@ -7,7 +7,6 @@
 
 extern const char guest_test_image[], guest_test_image_end[];
 #define GUEST_PRIO ROOT_PRIO /* the VMM's own: the guest runs while it waits */
-#define GUEST_PAGES (GUEST_RAM_SIZE / PAGE_SIZE_U)
 
 /* What the VMM saw of one guest run. */
 struct run {
@@ -26,7 +25,7 @@ static bool run_start(struct run *r, enum guest_test t, uint64_t a1, uint64_t a2
 {
 	*r = (struct run){ .result = 0 };
 	CHECK((r->ep = new_obj(OBJ_ENDPOINT, 0)));
-	CHECK_ERR(vm_create(&r->vm, 1, r->ep, GUEST_RAM_IPA, GUEST_PAGES, guest_test_image,
+	CHECK_ERR(vm_create(&r->vm, 1, r->ep, GUEST_RAM_IPA, GUEST_RAM_SIZE, guest_test_image,
 			    (uint64_t)(guest_test_image_end - guest_test_image)), E_OK);
 	CHECK_ERR(vm_add_vcpu(&r->vm, GUEST_RAM_IPA, t, a1, a2, cpu, GUEST_PRIO), E_OK);
 	return true;
@@ -344,7 +343,7 @@ static bool spinners(unsigned n, void (*move)(struct vm *vm, unsigned tick))
 	cptr_t ep = new_obj(OBJ_ENDPOINT, 0);
 	bool ok = ep;
 	for (unsigned i = 0; ok && i < n; i++)
-		ok = !vm_create(&vms[i], i + 1, ep, GUEST_RAM_IPA, GUEST_PAGES, guest_test_image,
+		ok = !vm_create(&vms[i], i + 1, ep, GUEST_RAM_IPA, GUEST_RAM_SIZE, guest_test_image,
 				(uint64_t)(guest_test_image_end - guest_test_image)) &&
 		     !vm_add_vcpu(&vms[i], GUEST_RAM_IPA, GT_SPIN, 0, 0, 0, GUEST_PRIO);
 	ok = ok && serve_spinners(ep, vms, n, ticks, move);

@@ -15,7 +15,6 @@
 
 extern const char guest_test_image[], guest_test_image_end[];
 #define IMAGE guest_test_image, (uint64_t)(guest_test_image_end - guest_test_image)
-#define PAGES (GUEST_RAM_SIZE / PAGE_SIZE_U)
 #define SHARED_VA CHILD_SHARED_VA
 
 static uint64_t rnd(uint64_t *s)
@@ -124,8 +123,8 @@ static bool hostile(void)
 	struct natives n = { 0 };
 	struct counts c = { 0 };
 	cptr_t ep = new_obj(OBJ_ENDPOINT, 0);
-	bool ok = ep && !vm_create(&bad, 1, ep, GUEST_RAM_IPA, PAGES, IMAGE) &&
-		  !vm_create(&good, 2, ep, GUEST_RAM_IPA, PAGES, IMAGE) &&
+	bool ok = ep && !vm_create(&bad, 1, ep, GUEST_RAM_IPA, GUEST_RAM_SIZE, IMAGE) &&
+		  !vm_create(&good, 2, ep, GUEST_RAM_IPA, GUEST_RAM_SIZE, IMAGE) &&
 		  !vm_add_vcpu(&bad, GUEST_RAM_IPA, GT_HOSTILE, rnd(&s), 0, far, ROOT_PRIO) &&
 		  !vm_add_vcpu(&good, GUEST_RAM_IPA, GT_SPIN, 0, 0, 0, ROOT_PRIO) &&
 		  natives_start(&n, far) && serve(ep, want, &s, &c);

@@ -1,23 +1,27 @@
 /* The VMM library (vm.h). */
 #include "servers/vmm/vm.h"
 
-/* Where this task maps each VM's RAM: 64 GiB up, 16 MiB per VM. */
+/* Where this task maps each VM's RAM: 64 GiB up, 1 GiB per VM. */
 #define VM_RAM_WINDOW 0x1000000000ull
-#define VM_RAM_STRIDE 0x1000000ull
+#define VM_RAM_STRIDE 0x40000000ull
+#define BIG (1ull << FRAME_BITS_2M)
 
-err_t vm_create(struct vm *vm, unsigned index, cptr_t ep, uint64_t ram_ipa, unsigned pages,
+err_t vm_create(struct vm *vm, unsigned index, cptr_t ep, uint64_t ram_ipa, uint64_t ram_size,
 		const void *image, uint64_t size)
 {
 	err_t e;
-	*vm = (struct vm){ .ep = ep, .index = index, .ram_ipa = ram_ipa };
-	if (pages > VM_MAX_PAGES || size > pages * PAGE_SIZE_U || index >= 64)
+	*vm = (struct vm){ .ep = ep, .index = index, .ram_ipa = ram_ipa, .ram_size = ram_size };
+	unsigned bits = ram_size % BIG == 0 && ram_ipa % BIG == 0 ? FRAME_BITS_2M : FRAME_BITS_4K;
+	uint64_t frame = 1ull << bits, pages = ram_size >> bits;
+	if (pages > VM_MAX_PAGES || ram_size % PAGE_SIZE_U || size > ram_size ||
+	    ram_size > VM_RAM_STRIDE || index >= 64)
 		return E_RANGE;
 	vm->ram_va = (uint8_t *)(VM_RAM_WINDOW + index * VM_RAM_STRIDE);
 	if (!(vm->as = new_obj(OBJ_ASPACE, 0)))
 		return E_NOMEM;
 	for (unsigned i = 0; i < pages; i++, vm->npages++) {
-		uint64_t off = i * PAGE_SIZE_U;
-		if (!(vm->ram[i] = new_obj(OBJ_FRAME, FRAME_BITS_4K)) ||
+		uint64_t off = i * frame;
+		if (!(vm->ram[i] = new_obj(OBJ_FRAME, bits)) ||
 		    !(vm->ram_guest[i] = slot_alloc()))
 			return E_NOMEM;
 		if ((e = INV3(SYS_AS_MAP, ROOT_ASPACE, vm->ram[i], (uint64_t)vm->ram_va + off,

@@ -6,7 +6,7 @@
 #include "servers/root/root.h"
 
 #define VM_MAX_VCPUS 4
-#define VM_MAX_PAGES 16
+#define VM_MAX_PAGES 256 /* frames: 4 KiB each, or 2 MiB when the RAM is whole 2 MiB */
 
 struct vm_vcpu {
 	cptr_t vcpu, thread, cnode, cspace, fault_ep;
@@ -18,7 +18,7 @@ struct vm {
 	unsigned index;               /* badges: index << 8 | vcpu */
 	cptr_t ram[VM_MAX_PAGES], ram_guest[VM_MAX_PAGES];
 	unsigned npages;
-	uint64_t ram_ipa;
+	uint64_t ram_ipa, ram_size;
 	uint8_t *ram_va;              /* the guest's RAM as this task sees it */
 	struct vm_vcpu v[VM_MAX_VCPUS];
 	unsigned nvcpus;
@@ -32,9 +32,10 @@ struct vm_exit {
 static inline unsigned vm_exit_vm(const struct vm_exit *x) { return x->badge >> 8; }
 static inline unsigned vm_exit_vcpu(const struct vm_exit *x) { return x->badge & 0xff; }
 
-/* RAM of `pages` 4 KiB pages at ram_ipa with `image` copied to its start;
- * exits go to endpoint ep.  index (below 64) names the VM in badges. */
-err_t vm_create(struct vm *vm, unsigned index, cptr_t ep, uint64_t ram_ipa, unsigned pages,
+/* RAM of ram_size bytes at ram_ipa (2 MiB frames where it is whole 2 MiB,
+ * else 4 KiB ones) with `image` copied to its start; exits go to endpoint
+ * ep.  index (below 64) names the VM in badges. */
+err_t vm_create(struct vm *vm, unsigned index, cptr_t ep, uint64_t ram_ipa, uint64_t ram_size,
 		const void *image, uint64_t size);
 /* A VCPU entering at pc with x0-x2 set, on `cpu` at `prio`, started. */
 err_t vm_add_vcpu(struct vm *vm, uint64_t pc, uint64_t x0, uint64_t x1, uint64_t x2,

@@ -1,0 +1,44 @@
+#!/bin/sh
+# Print the directory holding the AArch64 Linux guest: Debian's own
+# linux-image-cloud-arm64 Image (its version resolved through the
+# metapackage: the archive moves) and an initramfs of Debian's
+# busybox-static:arm64 with guests/linux/init.  Fetched and built once into
+# the cache, outside the work tree; the initramfs is rebuilt when init changes.
+set -eu
+
+cache=${CAIRN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/cairn}
+out="$cache/linux-arm64"
+init="$(dirname "$0")/../guests/linux/init"
+mkdir -p "$out"
+
+if [ ! -f "$out/Image" ] || [ ! -f "$out/busybox" ]; then
+	if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+		[ "$(id -u)" = 0 ] || { echo "cairn: run as root once: dpkg --add-architecture arm64 && apt-get update" >&2; exit 1; }
+		dpkg --add-architecture arm64
+		apt-get update -qq >&2
+	fi
+	meta=linux-image-cloud-arm64:arm64
+	pkg=$(apt-cache depends "$meta" 2>/dev/null | sed -n 's/^ *Depends: \(linux-image-[0-9].*\)$/\1/p' | head -n 1)
+	if [ -z "$pkg" ]; then
+		apt-get update -qq >&2
+		pkg=$(apt-cache depends "$meta" | sed -n 's/^ *Depends: \(linux-image-[0-9].*\)$/\1/p' | head -n 1)
+	fi
+	tmp=$(mktemp -d "$cache/tmp.XXXXXX")
+	trap 'rm -rf "$tmp"' EXIT
+	(cd "$tmp" && apt-get download "$pkg" busybox-static:arm64 >&2 2>/dev/null)
+	for d in "$tmp"/*.deb; do dpkg -x "$d" "$tmp/x"; done
+	cp "$tmp"/x/boot/vmlinuz-* "$out/Image"
+	cp "$tmp/x/bin/busybox" "$out/busybox"
+	echo "$pkg" > "$out/version"
+fi
+
+if [ ! -f "$out/initramfs.cpio" ] || [ "$init" -nt "$out/initramfs.cpio" ]; then
+	root=$(mktemp -d "$cache/root.XXXXXX")
+	mkdir -p "$root/bin" "$root/proc" "$root/sys" "$root/dev"
+	cp "$out/busybox" "$root/bin/busybox"
+	cp "$init" "$root/init"
+	chmod 755 "$root/init" "$root/bin/busybox"
+	(cd "$root" && find . | cpio -o -H newc --quiet) > "$out/initramfs.cpio"
+	rm -rf "$root"
+fi
+echo "$out"
