@@ -81,8 +81,8 @@ $(KOBJS): | $(LIBFDT_DIR)/libfdt.h
 ifeq ($(USER_ARCH),1)
 USER_CFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-builtin -fno-pie -no-pie \
 	-fno-stack-protector -nostdlib -static -Wl,--build-id=none -I. -Iinclude $(USER_ARCH_CFLAGS) $(WARN)
-ROOT_SRCS := servers/lib/crt0.S servers/lib/ulib.c servers/lib/ring.c servers/vmm/vm.c \
-	$(wildcard servers/root/*.c servers/root/*.S)
+ROOT_SRCS := servers/lib/crt0.S servers/lib/ulib.c servers/lib/ring.c hyp/string.c \
+	$(wildcard servers/vmm/*.c servers/root/*.c servers/root/*.S)
 ROOT_ELF := $(BUILD)/root/root.elf
 # The bare-metal test guest (guests/test), a flat image the root task's VMM
 # tests load into guest RAM.
@@ -93,10 +93,15 @@ $(GUEST_TEST_BIN): $(wildcard guests/test/*) include/cairn/vcpu.h
 		guests/test/start.S guests/test/guest.c -lgcc
 	$(Q)$(OBJCOPY) -O binary $(@:.bin=.elf) $@
 	@echo "  GUEST   $@"
-$(ROOT_ELF): $(ROOT_SRCS) servers/root/root.ld $(wildcard servers/lib/*.h servers/root/*.h servers/vmm/*.h include/cairn/*.h guests/test/*.h) $(GUEST_TEST_BIN)
+# libfdt for user space (the VMM builds guest DTBs), from the same sources.
+USER_FDTOBJS := $(patsubst %.c,$(BUILD)/root/libfdt/%.o,$(LIBFDT_SRCS))
+$(USER_FDTOBJS): $(BUILD)/root/libfdt/%.o: $(LIBFDT_DIR)/%.c
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(USER_CFLAGS) -DGUEST_TEST_BIN='"$(GUEST_TEST_BIN)"' -T servers/root/root.ld \
-		-o $@ $(filter %.c %.S,$^) -lgcc
+	$(Q)$(CC) $(USER_CFLAGS) -Ihyp/libfdt -I$(LIBFDT_DIR) -w -c $< -o $@
+$(ROOT_ELF): $(ROOT_SRCS) servers/root/root.ld $(wildcard servers/lib/*.h servers/root/*.h servers/vmm/*.h include/cairn/*.h guests/test/*.h) $(GUEST_TEST_BIN) $(USER_FDTOBJS)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(USER_CFLAGS) -Ihyp/libfdt -I$(LIBFDT_DIR) -DGUEST_TEST_BIN='"$(GUEST_TEST_BIN)"' \
+		-T servers/root/root.ld -o $@ $(filter %.c %.S %.o,$^) -lgcc
 	@echo "  LD      $@"
 $(BUILD)/obj/hyp/root_image.o: $(ROOT_ELF)
 $(BUILD)/obj/hyp/root_image.o: KCFLAGS += -DROOT_ELF='"$(ROOT_ELF)"'

@@ -79,6 +79,15 @@ int vsnprintf(char *buf, size_t len, const char *fmt, va_list ap)
 	return p - buf;
 }
 
+int snprintf(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+	return n;
+}
+
 int printf(const char *fmt, ...)
 {
 	char buf[256];
@@ -90,39 +99,8 @@ int printf(const char *fmt, ...)
 	return n;
 }
 
-void *memset(void *d, int c, size_t n)
-{
-	unsigned char *p = d;
-	while (n--)
-		*p++ = c;
-	return d;
-}
-
-void *memcpy(void *d, const void *s, size_t n)
-{
-	unsigned char *p = d;
-	const unsigned char *q = s;
-	while (n--)
-		*p++ = *q++;
-	return d;
-}
-
-int memcmp(const void *a, const void *b, size_t n)
-{
-	const unsigned char *p = a, *q = b;
-	for (; n; n--, p++, q++)
-		if (*p != *q)
-			return *p - *q;
-	return 0;
-}
-
-size_t strlen(const char *s)
-{
-	size_t n = 0;
-	while (s[n])
-		n++;
-	return n;
-}
+/* memset, memcpy, memcmp, strlen and the rest: hyp/string.c, shared with the
+ * kernel (and with libfdt, which the VMM links). */
 
 char *strstr(const char *h, const char *n)
 {

@@ -10,9 +10,7 @@ extern cptr_t ulib_console; /* where printf writes; 0: nowhere */
 
 int printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int vsnprintf(char *buf, size_t len, const char *fmt, va_list ap);
+int snprintf(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void console_write(const char *s, size_t n);
-void *memset(void *d, int c, size_t n);
-void *memcpy(void *d, const void *s, size_t n);
-int memcmp(const void *a, const void *b, size_t n);
-size_t strlen(const char *s);
 char *strstr(const char *h, const char *n);
+#include "hyp/string.h" /* memset, memcpy, strcmp...: shared with the kernel */

@@ -62,7 +62,7 @@ static void bench(const char *name, enum guest_bench kind, unsigned nvms, unsign
 	for (unsigned i = 0; ok && i < nvms; i++)
 		ok = !vm_create(&vms[i], i + 1, ep, GUEST_RAM_IPA, GUEST_RAM_SIZE, IMAGE) &&
 		     !vm_add_vcpu(&vms[i], GUEST_RAM_IPA, GT_BENCH, kind, ITERS, 0, ROOT_PRIO) &&
-		     !vm_give(&vms[i], 0, HC_EP_SLOT, hc, R_WRITE);
+		     !vm_give(&vms[i], 0, HC_EP_SLOT, hc, R_WRITE) && !vm_start(&vms[i], 0);
 	uint64_t t = ok ? serve_timed(ep, &vms[0], nvms) : 0;
 	if (t)
 		printf("BENCH %s %lu instructions\n", name, t / (ITERS * per));

@@ -2,7 +2,8 @@
  * the user-level test suite (cairn.root=test), the benchmarks
  * (cairn.root=bench), the stress test (cairn.root=stress), the fuzzer
  * (cairn.root=fuzz), the multi-CPU fuzzer (cairn.root=fuzzsmp), the hostile
- * guest (cairn.root=vmhostile) or the demo (default). */
+ * guest (cairn.root=vmhostile), a Linux guest (cairn.root=linux, servers/vmm)
+ * or the demo (default). */
 #include "servers/root/root.h"
 
 const struct bootinfo *bootinfo;
@@ -25,6 +26,8 @@ int main(const struct bootinfo *bi)
 		run_fuzz();
 	else if (strstr(bi->bootargs, "cairn.root=vmhostile"))
 		run_vm_hostile();
+	else if (strstr(bi->bootargs, "cairn.root=linux"))
+		run_linux();
 	else
 		run_demo();
 	INV0(SYS_DEBUG_POWEROFF, ROOT_CONSOLE);

@@ -20,7 +20,8 @@ struct run {
 	bool (*on_sync)(struct run *r, uint64_t step);
 };
 
-/* Start guest test t; run_end cleans up after it, whether it started or not. */
+/* Make guest test t's VM (vm_start starts it); run_end cleans up after it,
+ * whether it was made or not. */
 static bool run_start(struct run *r, enum guest_test t, uint64_t a1, uint64_t a2, unsigned cpu)
 {
 	*r = (struct run){ .result = 0 };
@@ -126,7 +127,7 @@ static bool serve(struct run *r)
 static bool guest_test(enum guest_test t, struct run *r, bool (*on_sync)(struct run *, uint64_t))
 {
 	struct accounts before = accounts_read();
-	bool ok = run_start(r, t, 0, 0, 0);
+	bool ok = run_start(r, t, 0, 0, 0) && vm_start(&r->vm, 0) == E_OK;
 	r->on_sync = on_sync;
 	ok = ok && serve(r);
 	run_end(r);
@@ -265,7 +266,8 @@ static bool t_vm_hypercall(void)
 	CHECK(ep && n && hc_server_start(&server, ep, 0));
 	bool ok = run_start(&r, GT_HYPERCALL, 0, 0, 0) &&
 		  vm_give(&r.vm, 0, HC_EP_SLOT, ep, R_WRITE) == E_OK &&
-		  vm_give(&r.vm, 0, HC_NTFN_SLOT, n, R_WRITE) == E_OK && serve(&r);
+		  vm_give(&r.vm, 0, HC_NTFN_SLOT, n, R_WRITE) == E_OK && vm_start(&r.vm, 0) == E_OK &&
+		  serve(&r);
 	struct sysregs p = { .nr = SYS_POLL, .cap = n };
 	sys(&p);
 	run_end(&r);
@@ -293,7 +295,7 @@ static bool t_vm_wfi_wake(void)
 {
 	struct accounts before = accounts_read();
 	struct run r;
-	bool ok = run_start(&r, GT_WFI_WAKE, 0, 0, 0);
+	bool ok = run_start(&r, GT_WFI_WAKE, 0, 0, 0) && vm_start(&r.vm, 0) == E_OK;
 	unsigned spins = 0;
 	while (ok && thread_state(r.vm.v[0].thread) != TS_BLOCKED_WFI && spins++ < 100000)
 		INV0(SYS_YIELD, 0); /* the guest runs at this priority on this CPU */
@@ -345,7 +347,8 @@ static bool spinners(unsigned n, void (*move)(struct vm *vm, unsigned tick))
 	for (unsigned i = 0; ok && i < n; i++)
 		ok = !vm_create(&vms[i], i + 1, ep, GUEST_RAM_IPA, GUEST_RAM_SIZE, guest_test_image,
 				(uint64_t)(guest_test_image_end - guest_test_image)) &&
-		     !vm_add_vcpu(&vms[i], GUEST_RAM_IPA, GT_SPIN, 0, 0, 0, GUEST_PRIO);
+		     !vm_add_vcpu(&vms[i], GUEST_RAM_IPA, GT_SPIN, 0, 0, 0, GUEST_PRIO) &&
+		     !vm_start(&vms[i], 0);
 	ok = ok && serve_spinners(ep, vms, n, ticks, move);
 	for (unsigned i = 0; i < n; i++)
 		vm_destroy(&vms[i]);

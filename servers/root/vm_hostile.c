@@ -126,7 +126,9 @@ static bool hostile(void)
 	bool ok = ep && !vm_create(&bad, 1, ep, GUEST_RAM_IPA, GUEST_RAM_SIZE, IMAGE) &&
 		  !vm_create(&good, 2, ep, GUEST_RAM_IPA, GUEST_RAM_SIZE, IMAGE) &&
 		  !vm_add_vcpu(&bad, GUEST_RAM_IPA, GT_HOSTILE, rnd(&s), 0, far, ROOT_PRIO) &&
+		  !vm_start(&bad, 0) &&
 		  !vm_add_vcpu(&good, GUEST_RAM_IPA, GT_SPIN, 0, 0, 0, ROOT_PRIO) &&
+		  !vm_start(&good, 0) &&
 		  natives_start(&n, far) && serve(ep, want, &s, &c);
 	uint64_t calls = n.count ? *n.count : 0;
 	/* answer the hostile guest's last exit and destroy it as it runs on */

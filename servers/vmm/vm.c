@@ -69,7 +69,7 @@ err_t vm_add_vcpu(struct vm *vm, uint64_t pc, uint64_t x0, uint64_t x1, uint64_t
 	    (e = INV2(SYS_THREAD_SET_PRIORITY, v->thread, prio, prio)) ||
 	    (e = INV1(SYS_THREAD_SET_AFFINITY, v->thread, cpu)))
 		return e;
-	return INV0(SYS_THREAD_RESUME, v->thread);
+	return E_OK;
 }
 
 err_t vm_give(struct vm *vm, unsigned i, uint64_t slot, cptr_t src, unsigned rights)

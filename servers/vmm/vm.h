@@ -37,9 +37,14 @@ static inline unsigned vm_exit_vcpu(const struct vm_exit *x) { return x->badge &
  * ep.  index (below 64) names the VM in badges. */
 err_t vm_create(struct vm *vm, unsigned index, cptr_t ep, uint64_t ram_ipa, uint64_t ram_size,
 		const void *image, uint64_t size);
-/* A VCPU entering at pc with x0-x2 set, on `cpu` at `prio`, started. */
+/* A VCPU entering at pc with x0-x2 set, on `cpu` at `prio`; vm_start
+ * starts it. */
 err_t vm_add_vcpu(struct vm *vm, uint64_t pc, uint64_t x0, uint64_t x1, uint64_t x2,
 		  unsigned cpu, unsigned prio);
+static inline err_t vm_start(struct vm *vm, unsigned i)
+{
+	return INV0(SYS_THREAD_RESUME, vm->v[i].thread);
+}
 /* Give VCPU i's CSpace a copy of root capability src at `slot`. */
 err_t vm_give(struct vm *vm, unsigned i, uint64_t slot, cptr_t src, unsigned rights);
 void vm_destroy(struct vm *vm);

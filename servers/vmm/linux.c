@@ -1,0 +1,205 @@
+/* The Linux VMM (cairn.root=linux): boots the "linux" boot module (an arm64
+ * Image) with the "initramfs" module on a guest of linux.vcpus VCPUs
+ * (default 2) and linux.mem MiB of RAM (default 256), and serves its exits
+ * until it powers off.  Bootargs: linux.quiet (the guest boots quietly),
+ * linux.test (its init powers off once it has reported). */
+#include "servers/lib/bootmod.h"
+#include "servers/vmm/vmm.h"
+
+#define MODULES_VA 0x2000000000ull   /* where this task reads the boot modules */
+#define IMAGE_OFFSET 0x200000ull     /* arm64 Image: a 2 MiB-aligned base */
+#define VMM_PRIO (ROOT_PRIO - 1)     /* VCPUs below the VMM: exits are served first */
+
+static struct vmm vmm;
+
+static const struct bootmod *module(const struct bootmod_header *h, const char *name)
+{
+	for (unsigned i = 0; i < h->count && i < BOOTMOD_MAX; i++)
+		if (!strcmp(h->mod[i].name, name) &&
+		    h->mod[i].offset + h->mod[i].size <= bootinfo->initrd_size)
+			return &h->mod[i];
+	return NULL;
+}
+
+/* The initrd's frames, mapped read-only: the modules as one array. */
+static const struct bootmod_header *map_modules(void)
+{
+	for (uint64_t i = 0; i < bootinfo->initrd_frames; i++)
+		if (INV3(SYS_AS_MAP, ROOT_ASPACE, bootinfo->initrd_first_slot + i,
+			 MODULES_VA + i * PAGE_SIZE_U, R_READ))
+			return NULL;
+	const struct bootmod_header *h = (const void *)MODULES_VA;
+	return bootinfo->initrd_frames && h->magic == BOOTMOD_MAGIC ? h : NULL;
+}
+
+/* Aligned 8-byte copies: a byte loop takes seconds over an Image under TCG. */
+static void copy(void *d, const void *s, uint64_t n)
+{
+	uint64_t *dw = d;
+	const uint64_t *sw = s;
+	for (uint64_t i = 0; i < n / 8; i++)
+		dw[i] = sw[i];
+	memcpy((char *)d + n / 8 * 8, (const char *)s + n / 8 * 8, n % 8);
+}
+
+err_t vmm_start_vcpu(struct vmm *m, unsigned i, uint64_t pc, uint64_t x0)
+{
+	struct vm *vm = &m->vm;
+	err_t e;
+	if (i > vm->nvcpus)
+		return E_RANGE; /* made in order, as Linux starts them */
+	if (i == vm->nvcpus) {
+		if ((e = vm_add_vcpu(vm, pc, x0, 0, 0, m->cpu_of[i], VMM_PRIO)))
+			return e;
+		vgic_vcpu_init(m, i);
+	} else { /* on again after CPU_OFF: from reset */
+		cptr_t v = vm->v[i].vcpu;
+		if ((e = INV2(SYS_VCPU_WRITE_REG, v, VREG_PC, pc)) ||
+		    (e = INV2(SYS_VCPU_WRITE_REG, v, VREG_X0, x0)) ||
+		    (e = INV2(SYS_VCPU_WRITE_REG, v, VREG_PSTATE, 0x3c5)) ||
+		    (e = INV2(SYS_VCPU_WRITE_REG, v, VREG_SCTLR_EL1, 0x30d00800)))
+			return e;
+	}
+	m->running[i] = true;
+	return vm_start(vm, i);
+}
+
+static const char *exit_name(uint64_t l)
+{
+	static const char *const names[] = { "data abort", "insn abort", "hvc", "smc",
+					     "sysreg", "other" };
+	return l >= VMEXIT_DATA_ABORT && l <= VMEXIT_OTHER ? names[l - VMEXIT_DATA_ABORT] : "?";
+}
+
+/* An exit the guest should not have made: say so (a few times) and give it
+ * an abort, as hardware without that device or register would. */
+static void refuse(struct vmm *m, const struct vm_exit *x, uint64_t *reply)
+{
+	static unsigned told;
+	if (told++ < 8)
+		printf("vmm: refused %s on vcpu %u at pc 0x%lx (0x%lx, syndrome 0x%lx)\n",
+		       exit_name(x->label), vm_exit_vcpu(x), x->w[1], x->w[0], x->w[2]);
+	(void)m;
+	reply[0] = VMREPLY_ABORT;
+}
+
+/* ICC_SGI1R_EL1 as the exit message names it (ESR ISS, Rt and direction clear). */
+#define ISS_ICC_SGI1R (3u << 20 | 5u << 17 | 0u << 14 | 12u << 10 | 11u << 1)
+
+/* Answer one exit; false: do not resume that VCPU. */
+static bool handle(struct vmm *m, const struct vm_exit *x, uint64_t *reply)
+{
+	unsigned i = vm_exit_vcpu(x);
+	uint64_t acc = x->w[3], val = x->w[4];
+	reply[0] = VMREPLY_ADVANCE;
+	switch (x->label) {
+	case VMEXIT_DATA_ABORT:
+		if (!(acc & VMACC_VALID) ||
+		    !(vgic_mmio(m, i, x->w[0], acc, &val) || pl011_mmio(m, x->w[0], acc, &val))) {
+			refuse(m, x, reply);
+			return true;
+		}
+		if (!(acc & VMACC_WRITE)) {
+			reply[0] |= VMREPLY_READ;
+			reply[1] = val;
+		}
+		return true;
+	case VMEXIT_HVC:
+	case VMEXIT_SMC: {
+		uint64_t in[4] = { x->w[0], x->w[3], x->w[4], x->w[5] };
+		uint64_t res[4] = { 0, x->w[3], x->w[4], x->w[5] };
+		if (!psci_call(m, i, in, res))
+			return false;
+		reply[0] |= VMREPLY_REGS;
+		for (unsigned k = 0; k < 4; k++)
+			reply[1 + k] = res[k];
+		return true;
+	}
+	case VMEXIT_SYSREG:
+		if (x->w[0] == ISS_ICC_SGI1R && (acc & VMACC_WRITE))
+			vgic_sgi(m, i, val);
+		else if (!(acc & VMACC_WRITE)) /* debug, PMU and the like: read as zero */
+			reply[0] |= VMREPLY_READ, reply[1] = 0;
+		return true;
+	default:
+		refuse(m, x, reply);
+		return true;
+	}
+}
+
+static void serve(struct vmm *m, cptr_t ep)
+{
+	struct vm_exit x;
+	uint64_t reply[5] = { 0 };
+	err_t e = vm_wait(ep, &x);
+	while (!e) {
+		m->exits++;
+		bool resume = handle(m, &x, reply);
+		if (m->stopped)
+			return;
+		e = resume ? vm_reply_wait(ep, reply, &x) : vm_wait(ep, &x);
+	}
+	printf("vmm: receive failed (%u)\n", e);
+	m->stopped = "lost";
+}
+
+/* Guest RAM layout: the Image 2 MiB in, the initramfs at the middle, the
+ * DTB in the 2 MiB below it. */
+static bool load(struct vmm *m, const struct bootmod *img, const struct bootmod *rd,
+		 uint64_t *entry, uint64_t *dtb)
+{
+	struct vm *vm = &m->vm;
+	uint64_t rd_off = vm->ram_size / 2, dtb_off = rd_off - 0x200000;
+	const char *base = (const char *)MODULES_VA;
+	if (IMAGE_OFFSET + img->size > dtb_off || rd_off + rd->size > vm->ram_size) {
+		printf("vmm: the Image and initramfs do not fit %lu MiB\n", vm->ram_size >> 20);
+		return false;
+	}
+	copy(vm->ram_va + IMAGE_OFFSET, base + img->offset, img->size);
+	copy(vm->ram_va + rd_off, base + rd->offset, rd->size);
+	char args[160];
+	snprintf(args, sizeof(args), "console=ttyAMA0 earlycon=pl011,0x9000000%s%s",
+		 strstr(bootinfo->bootargs, "linux.quiet") ? " quiet" : "",
+		 strstr(bootinfo->bootargs, "linux.test") ? " cairn.test" : "");
+	if (!guest_fdt(m, vm->ram_va + dtb_off, 0x200000, args, vm->ram_ipa + rd_off, rd->size))
+		return false;
+	*entry = vm->ram_ipa + IMAGE_OFFSET;
+	*dtb = vm->ram_ipa + dtb_off;
+	return true;
+}
+
+void run_linux(void)
+{
+	struct vmm *m = &vmm;
+	const struct bootmod_header *h = map_modules();
+	const struct bootmod *img = h ? module(h, "linux") : NULL;
+	const struct bootmod *rd = h ? module(h, "initramfs") : NULL;
+	if (!img || !rd) {
+		printf("vmm: no \"linux\" and \"initramfs\" boot modules in the initrd\n");
+		return;
+	}
+	m->nvcpus = (unsigned)bootarg_u64("linux.vcpus=", 2);
+	uint64_t mem = bootarg_u64("linux.mem=", 256) << 20;
+	if (m->nvcpus < 1 || m->nvcpus > VM_MAX_VCPUS) {
+		printf("vmm: linux.vcpus must be 1 to %u\n", VM_MAX_VCPUS);
+		return;
+	}
+	cptr_t ep = new_obj(OBJ_ENDPOINT, 0);
+	uint64_t entry, dtb;
+	if (!ep || vm_create(&m->vm, 1, ep, GUEST_RAM, mem, NULL, 0) || !load(m, img, rd, &entry, &dtb)) {
+		printf("vmm: cannot make the guest (%lu MiB)\n", mem >> 20);
+		return;
+	}
+	printf("vmm: linux guest: %lu MiB RAM at 0x%lx, Image %lu KiB, initramfs %lu KiB\n",
+	       mem >> 20, m->vm.ram_ipa, img->size >> 10, rd->size >> 10);
+	for (unsigned i = 0; i < m->nvcpus; i++) {
+		m->cpu_of[i] = i % bootinfo->ncpus;
+		printf("vmm: vcpu %u runs on cpu %u\n", i, m->cpu_of[i]);
+	}
+	printf("vmm: this VMM (the root task) serves exits on cpu 0\n");
+	if (vmm_start_vcpu(m, 0, entry, dtb) == E_OK)
+		serve(m, ep);
+	printf("vmm: guest %s after %lu exits\n", m->stopped ? m->stopped : "failed", m->exits);
+	vm_destroy(&m->vm);
+	slot_free(ep);
+}
