@@ -116,8 +116,8 @@ run: deps
 test: deps
 	@$(MAKE) --no-print-directory _test
 
-_run: kernel
-	$(QEMU) $(QEMU_MACHINE) -smp $(SMP) -m $(MEM) -nographic $(QEMU_BOOT_$(BOOT))
+_run: kernel $(RUN_DEPS)
+	$(QEMU) $(QEMU_MACHINE) -smp $(SMP) -m $(MEM) -nographic $(QEMU_BOOT_$(BOOT)) $(RUN_ARGS)
 
 include tests/tests.mk
 

@@ -25,4 +25,22 @@ $(KERNEL_IMAGE): $(BUILD)/cairn.elf
 	$(Q)$(OBJCOPY) -O binary $< $@
 	@echo "  IMAGE   $@"
 
-QEMU_TEST_DEPS := $(BUILD)/tests/dtb-shim.bin $(BUILD)/tests/initrd.bin
+# The Linux guest (Debian's Image and busybox, fetched into the cache by
+# tools/linux-guest.sh) bundled as the root task's boot modules.
+LINUX_MODS := $(BUILD)/guests/linux-mods.bin
+$(LINUX_MODS): tools/linux-guest.sh tools/mkbootmod.py guests/linux/init
+	@mkdir -p $(@D)
+	$(Q)d=$$(tools/linux-guest.sh) && python3 tools/mkbootmod.py $@ linux=$$d/Image \
+		initramfs=$$d/initramfs.cpio
+	@echo "  BUNDLE  $@"
+
+# make run: Cairn, its native servers and a Linux guest with 2 VCPUs;
+# GUEST=none runs the native demo alone.
+GUEST ?= linux
+ifeq ($(GUEST),linux)
+RUN_DEPS := $(LINUX_MODS)
+MEM := 1G
+RUN_ARGS = -initrd $(LINUX_MODS) -append "cairn.root=linux"
+endif
+
+QEMU_TEST_DEPS := $(BUILD)/tests/dtb-shim.bin $(BUILD)/tests/initrd.bin $(LINUX_MODS)

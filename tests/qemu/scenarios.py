@@ -252,6 +252,18 @@ def aarch64(build):
                    poweroff=True, timeout=120)
           for name, a, n in [("vm-hostile-smp2", arm(smp=2), 100000),
                              ("vm-hostile", arm(), 20000)]],
+        # Debian's own Linux (tools/linux-guest.sh) under the VMM: to its
+        # init with every VCPU online, timer interrupts on each, powered off
+        # through PSCI.  2 VCPUs on 2 CPUs, and 4 VCPUs overcommitted on 2.
+        *[Scenario(name, lambda b, n=n: arm(smp=2, mem="1G") + kernel + [
+                       "-initrd", os.path.join(b, "guests", "linux-mods.bin"), "-append",
+                       "cairn.root=linux linux.test linux.quiet linux.vcpus=%d" % n],
+                   [r"vmm: linux guest: 256 MiB RAM",
+                    r"cairn-guest: init up, %d cpus online" % n,
+                    r"cairn-guest: timer +11:" + r" +[1-9]\d*" * n + r" +GICv3 +27",
+                    r"vmm: guest powered off after \d+ exits",
+                    r"powered off by the root task"], poweroff=True, timeout=120)
+          for name, n in [("linux-2vcpu", 2), ("linux-4vcpu-on-2cpus", 4)]],
         Scenario("root-demo", lambda b: arm(smp=2) + kernel,
                  [r"demo: client made 1000 calls, 1000 answered correctly",
                   r"powered off by the root task"], poweroff=True),
