@@ -10,6 +10,20 @@
 static const struct uart_driver *uart;
 static volatile void *uart_base;
 static struct mem_range uart_range;
+static uint64_t uart_irq = CONSOLE_NO_IRQ;
+
+/* The UART's interrupt as the controller numbers it: three cells (GIC:
+ * type 0 SPI, 1 PPI; number; flags) or one (PLIC source). */
+static uint64_t irq_of(const void *fdt, int node)
+{
+	int len;
+	const fdt32_t *p = fdt_getprop(fdt, node, "interrupts", &len);
+	if (p && len == 12)
+		return (fdt32_to_cpu(p[0]) == 0 ? 32 : 16) + (uint64_t)fdt32_to_cpu(p[1]);
+	if (p && len == 4)
+		return fdt32_to_cpu(p[0]);
+	return CONSOLE_NO_IRQ;
+}
 
 static const struct uart_driver *find_driver(const void *fdt, int node)
 {
@@ -40,7 +54,12 @@ void console_init(const void *fdt)
 	uart_range = r;
 	uart_base = (volatile void *)(uintptr_t)pa_addr(r.base);
 	uart = drv;
+	if (drv->rx_interrupts && (uart_irq = irq_of(fdt, node)) != CONSOLE_NO_IRQ)
+		drv->rx_interrupts(uart_base);
 }
+
+int console_getc(void) { return uart && uart->getc ? uart->getc(uart_base) : -1; }
+uint64_t console_irq(void) { return uart_irq; }
 
 struct mem_range console_region(void) { return uart_range; }
 

@@ -5,6 +5,7 @@
  * boot-info page and the initrd's frames; everything it owns is paid from
  * that quota, so the accounting it sees is complete. */
 #include "hyp/arch.h"
+#include "hyp/console.h"
 #include "hyp/cpu.h"
 #include "hyp/dtb.h"
 #include "hyp/kmem.h"
@@ -130,6 +131,7 @@ static void fill_bootinfo(struct loader *l, struct bootinfo *bi,
 		bi->bootargs[i] = kbi->bootargs[i];
 	bi->initrd_pa = kbi->initrd.base.pa;
 	bi->initrd_size = kbi->initrd.size;
+	bi->console_irq = console_irq();
 	if (kbi->fdt) { /* a read-only copy of the DTB */
 		uint64_t size = fdt_totalsize(kbi->fdt);
 		for (uint64_t off = 0; off < size; off += PAGE_SIZE)

@@ -1,5 +1,6 @@
 /* The debug console capability: write, allocator statistics, power off. */
 #include "hyp/arch.h"
+#include "hyp/console.h"
 #include "hyp/kmem.h"
 #include "hyp/printk.h"
 #include "hyp/syscall.h"
@@ -24,6 +25,21 @@ err_t sys_debug_write(struct thread *t)
 		buf[i] = arg(t, i / 8) >> (8 * (i % 8));
 	buf[len] = 0;
 	printk("%s", buf);
+	return E_OK;
+}
+
+/* Console input, up to 8 bytes in x0 (first byte lowest), their count in x1. */
+err_t sys_debug_read(struct thread *t)
+{
+	err_t e = console(t);
+	if (e)
+		return e;
+	uint64_t bytes = 0;
+	unsigned n = 0;
+	for (int c; n < 8 && (c = console_getc()) >= 0; n++)
+		bytes |= (uint64_t)(uint8_t)c << (8 * n);
+	set_ret(t, 0, bytes);
+	set_ret(t, 1, n);
 	return E_OK;
 }
 

@@ -127,6 +127,7 @@ static const syscall_fn syscalls[SYS_COUNT] = {
 	[SYS_IRQ_ACK] = sys_irq_ack,
 	[SYS_DEBUG_WRITE] = sys_debug_write, [SYS_DEBUG_STATS] = sys_debug_stats,
 	[SYS_DEBUG_POWEROFF] = sys_debug_poweroff, [SYS_DEBUG_CHECK] = sys_debug_check,
+	[SYS_DEBUG_READ] = sys_debug_read,
 	[SYS_VCPU_BIND] = sys_vcpu_bind,   [SYS_VCPU_READ_REG] = sys_vcpu_read_reg,
 	[SYS_VCPU_WRITE_REG] = sys_vcpu_write_reg, [SYS_VCPU_INJECT] = sys_vcpu_inject,
 	[SYS_VCPU_SET_VIRQ] = sys_vcpu_set_virq,

@@ -42,6 +42,7 @@ err_t sys_debug_write(struct thread *t);
 err_t sys_debug_stats(struct thread *t);
 err_t sys_debug_poweroff(struct thread *t);
 err_t sys_debug_check(struct thread *t);
+err_t sys_debug_read(struct thread *t);
 err_t sys_vcpu_bind(struct thread *t);
 err_t sys_vcpu_read_reg(struct thread *t);
 err_t sys_vcpu_write_reg(struct thread *t);

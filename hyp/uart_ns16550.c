@@ -1,5 +1,5 @@
-/* NS16550-compatible UART (MMIO, byte registers), transmit only.  Firmware
- * has set the line up. */
+/* NS16550-compatible UART (MMIO, byte registers).  Firmware has set the
+ * line up; input raises the received-data interrupt. */
 #include <stdint.h>
 
 #include "hyp/console.h"
@@ -7,6 +7,9 @@
 #define UART_THR 0
 #define UART_LSR 5
 #define UART_LSR_THRE (1u << 5)
+#define UART_LSR_DR 1u
+#define UART_IER 1
+#define UART_IER_RDI 1u
 
 static void ns16550_putc(volatile void *base, char c)
 {
@@ -16,4 +19,17 @@ static void ns16550_putc(volatile void *base, char c)
 	r[UART_THR] = (uint8_t)c;
 }
 
-const struct uart_driver uart_ns16550 = { "ns16550a", ns16550_putc };
+static int ns16550_getc(volatile void *base)
+{
+	volatile uint8_t *r = (volatile uint8_t *)base;
+	return r[UART_LSR] & UART_LSR_DR ? r[UART_THR] : -1; /* RBR shares THR's offset */
+}
+
+static void ns16550_rx_interrupts(volatile void *base)
+{
+	volatile uint8_t *r = (volatile uint8_t *)base;
+	r[UART_IER] |= UART_IER_RDI;
+}
+
+const struct uart_driver uart_ns16550 = { "ns16550a", ns16550_putc, ns16550_getc,
+					  ns16550_rx_interrupts };

@@ -58,6 +58,7 @@ enum sys {
 	SYS_DEBUG_STATS,      /* -> x0 free pages, x1 kernel objects */
 	SYS_DEBUG_POWEROFF,
 	SYS_DEBUG_CHECK,      /* walk the kernel's structures: E_OK or E_INVAL */
+	SYS_DEBUG_READ,       /* console input: x0 up to 8 bytes, x1 how many */
 	/* VCPUs (x9 = VCPU; include/cairn/vcpu.h has the exit messages). */
 	SYS_VCPU_BIND = 64,   /* x0 thread (0: unbind); the thread must be stopped */
 	SYS_VCPU_READ_REG,    /* x0 register id -> x0 value; the thread must be stopped */
@@ -164,6 +165,7 @@ struct bootinfo {
 	uint64_t nmem;
 	struct { uint64_t base, size; } mem[16]; /* RAM, host-physical */
 	char bootargs[256];
+	uint64_t console_irq;         /* the line console input raises (IRQ_GET it), or ~0 */
 };
 _Static_assert(sizeof(struct bootinfo) <= 4096, "the boot info fits its page");
 _Static_assert(__builtin_offsetof(struct bootinfo, bootargs) == 8 * 13 + 16 * 16,

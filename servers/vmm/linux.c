@@ -127,12 +127,44 @@ static bool handle(struct vmm *m, const struct vm_exit *x, uint64_t *reply)
 	}
 }
 
+/* Console input: the UART's receive interrupt, delivered to a notification
+ * bound to this thread, so that it arrives in the exit loop's receive. */
+static cptr_t input_irq;
+
+static void input_start(void)
+{
+	cptr_t n = new_obj(OBJ_NOTIFICATION, 0);
+	input_irq = slot_alloc();
+	if (!n || bootinfo->console_irq == ~0ull ||
+	    INV3(SYS_IRQ_GET, ROOT_IRQ_CONTROL, bootinfo->console_irq, ROOT_CNODE, input_irq) ||
+	    INV2(SYS_IRQ_SET_NOTIFICATION, input_irq, n, 1) ||
+	    INV1(SYS_THREAD_BIND_NOTIFICATION, ROOT_THREAD, n))
+		printf("vmm: no console input (irq %lu)\n", bootinfo->console_irq);
+}
+
+static void input(struct vmm *m)
+{
+	uint64_t r[5];
+	while (inv(SYS_DEBUG_READ, ROOT_CONSOLE, 0, 0, 0, 0, 0, 0, r) == E_OK && r[1]) {
+		char s[8];
+		for (unsigned i = 0; i < r[1]; i++)
+			s[i] = (char)(r[0] >> (8 * i));
+		pl011_input(m, s, (unsigned)r[1]);
+	}
+	INV0(SYS_IRQ_ACK, input_irq);
+}
+
 static void serve(struct vmm *m, cptr_t ep)
 {
 	struct vm_exit x;
 	uint64_t reply[5] = { 0 };
 	err_t e = vm_wait(ep, &x);
 	while (!e) {
+		if (x.label == MSG_LABEL_NOTIFY) { /* typed input, not an exit */
+			input(m);
+			e = vm_wait(ep, &x);
+			continue;
+		}
 		m->exits++;
 		bool resume = handle(m, &x, reply);
 		if (m->stopped)
@@ -196,7 +228,8 @@ void run_linux(void)
 		m->cpu_of[i] = i % bootinfo->ncpus;
 		printf("vmm: vcpu %u runs on cpu %u\n", i, m->cpu_of[i]);
 	}
-	printf("vmm: this VMM (the root task) serves exits on cpu 0\n");
+	printf("vmm: this VMM (the root task) serves exits and console input on cpu 0\n");
+	input_start();
 	if (vmm_start_vcpu(m, 0, entry, dtb) == E_OK)
 		serve(m, ep);
 	printf("vmm: guest %s after %lu exits\n", m->stopped ? m->stopped : "failed", m->exits);

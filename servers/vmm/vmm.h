@@ -31,8 +31,10 @@ struct vgic {
 
 struct uart {
 	uint32_t cr, lcr, ibrd, fbrd, ifls, imsc, dmacr;
-	char line[80];
+	char line[80];                 /* output, a line at a time */
 	unsigned len;
+	char rx[256];                  /* input typed on the console */
+	unsigned rx_head, rx_tail;
 };
 
 struct vmm {
@@ -50,6 +52,8 @@ struct vmm {
  * value written, or receives the value read. */
 bool vgic_mmio(struct vmm *m, unsigned vcpu, uint64_t ipa, uint64_t acc, uint64_t *val);
 bool pl011_mmio(struct vmm *m, uint64_t ipa, uint64_t acc, uint64_t *val);
+/* Console input for the guest's PL011 (dropped when its buffer is full). */
+void pl011_input(struct vmm *m, const char *s, unsigned n);
 /* A VCPU is made: tell the kernel which of its interrupts are enabled. */
 void vgic_vcpu_init(struct vmm *m, unsigned vcpu);
 /* Raise an SPI (from a device model) on the VCPU it is routed to. */

@@ -37,7 +37,7 @@ def run_one(sc, build, verbose):
     start = time.monotonic()
     # Own process group, so that killing it takes any children (Bochs'
     # stdin feeder) too.  stdin stays open for emulators that read it.
-    proc = subprocess.Popen(argv, stdin=subprocess.PIPE if sc.stdin else subprocess.DEVNULL,
+    proc = subprocess.Popen(argv, stdin=subprocess.PIPE if sc.stdin or sc.send else subprocess.DEVNULL,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             start_new_session=True)
     if sc.stdin:
@@ -85,7 +85,10 @@ def run_one(sc, build, verbose):
             if not m:
                 break
             pos = m.end()
-            expect.pop(0)
+            typed = sc.send.get(expect.pop(0))
+            if typed:  # typed on the console once that marker is seen
+                proc.stdin.write(typed)
+                proc.stdin.flush()
         if not expect and not sc.poweroff:
             break  # all seen; the kernel idles, so stop QEMU
     if proc.poll() is None:

@@ -13,7 +13,7 @@ SHIM_DTB_PA = 0x4c000000
 
 class Scenario:
     def __init__(self, name, argv, expect, poweroff=False, allow=(), timeout=60,
-                 prepare=None, stdin=None):
+                 prepare=None, stdin=None, send=None):
         self.name = name
         self._argv = argv          # build dir -> argv list
         self.expect = expect       # regexes, in console order
@@ -22,6 +22,7 @@ class Scenario:
         self.timeout = timeout
         self.prepare = prepare     # build dir -> None, run first
         self.stdin = stdin         # bytes fed to the emulator's stdin
+        self.send = send or {}     # expected pattern -> bytes typed once it is seen
 
     def argv(self, build):
         if self.prepare:
@@ -264,6 +265,15 @@ def aarch64(build):
                     r"vmm: guest powered off after \d+ exits",
                     r"powered off by the root task"], poweroff=True, timeout=120)
           for name, n in [("linux-2vcpu", 2), ("linux-4vcpu-on-2cpus", 4)]],
+        # The guest's console is interactive: commands typed on the serial
+        # console reach its shell through the VMM's PL011, output comes back.
+        Scenario("linux-shell", lambda b: arm(smp=2, mem="1G") + kernel + [
+                     "-initrd", os.path.join(b, "guests", "linux-mods.bin"), "-append",
+                     "cairn.root=linux linux.quiet"],
+                 [r"cairn-guest: type commands", r"/ # ", r"shell says 4[2]",
+                  r"vmm: guest powered off", r"powered off by the root task"],
+                 send={r"/ # ": b"echo shell says $((6*7)); poweroff -f\r"},
+                 poweroff=True, timeout=120),
         Scenario("root-demo", lambda b: arm(smp=2) + kernel,
                  [r"demo: client made 1000 calls, 1000 answered correctly",
                   r"powered off by the root task"], poweroff=True),
