@@ -72,7 +72,7 @@ void sched_timer_tick(struct sched *s, uint64_t now)
 {
 	uint64_t slice = arch_timer_freq() / 1000000 * TIMESLICE_US;
 	arch_timer_stop(); /* it fired; a level interrupt must be quietened */
-	s->timer_armed = false;
+	s->timer_armed = s->slice_armed = false;
 	if (s->cur && now - s->slice_start >= slice)
 		sched_end_slice(s);
 	s->resched = true;
@@ -82,7 +82,8 @@ void sched_program_timer(struct sched *s, uint64_t now, uint64_t slice_ticks)
 {
 	(void)now;
 	uint64_t at = ktimer_next(s->cpu);
-	if (s->cur && runq_level_busy(&s->q, s->cur->prio))
+	s->slice_armed = s->cur && runq_level_busy(&s->q, s->cur->prio);
+	if (s->slice_armed)
 		at = MIN(at, s->slice_start + slice_ticks);
 	if (at != ~0ull) {
 		arch_timer_oneshot(at);

@@ -26,7 +26,8 @@ struct sched {
 	struct thread *cur;          /* NULL: idle */
 	bool resched;                /* choose again before returning to user */
 	uint64_t slice_start;        /* timer reading when cur got the CPU */
-	bool timer_armed;
+	bool timer_armed;            /* the one-shot timer is set (slice or kernel timer) */
+	bool slice_armed;            /* ...for cur's timeslice: it has a peer at its level */
 	unsigned cpu;                /* whose scheduler this is */
 };
 

@@ -40,7 +40,10 @@ void thread_make_runnable(struct thread *t)
 	if (t->running || t->queued)
 		return;
 	runq_add(&s->q, t, false);
-	if (!s->cur || t->prio > s->cur->prio)
+	/* A peer of the running thread needs its CPU to start timeslicing:
+	 * without the kick, a thread that never enters the kernel (a guest
+	 * spinning on a lock the new one holds) would keep the CPU. */
+	if (!s->cur || t->prio > s->cur->prio || (t->prio == s->cur->prio && !s->slice_armed))
 		thread_kick(t->cpu);
 }
 
