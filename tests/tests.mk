@@ -77,8 +77,9 @@ _test:
 # token ring quiet and beside a CPU hog.  Prints BENCH lines.
 BENCH_QEMU = timeout 300 $(QEMU) $(QEMU_MACHINE) -smp 1 -m $(MEM) -nographic -icount shift=0 \
 	$(QEMU_BOOT_kernel)
-bench: kernel $(UNIT_BUILD)/bench_host
+bench: kernel $(UNIT_BUILD)/bench_host $(if $(filter aarch64,$(ARCH)),$(LINUX_MODS))
 	@$(UNIT_BUILD)/bench_host
 	@$(BENCH_QEMU) -append cairn.root=bench | grep --line-buffered '^BENCH'
 	@$(BENCH_QEMU) -append "cairn.root=bench cairn.fastpath=off" | grep --line-buffered '^BENCH'
 	@$(if $(filter aarch64,$(ARCH)),tools/busy-ratio $(BUILD)/Image)
+	@$(if $(filter aarch64,$(ARCH)),tools/linux-boot-ratio $(BUILD) $$(tools/linux-guest.sh))
