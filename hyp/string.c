@@ -4,18 +4,34 @@
 
 #include "hyp/string.h"
 
-void *memset(void *d, int c, size_t n)
+/* Word at a time where the pointers allow (frames are zeroed with this:
+ * a byte loop took a second for a guest's 256 MiB under QEMU).  The
+ * attribute keeps GCC from turning these loops into calls to themselves. */
+#define NO_LOOP_CALLS __attribute__((optimize("no-tree-loop-distribute-patterns")))
+
+NO_LOOP_CALLS void *memset(void *d, int c, size_t n)
 {
 	unsigned char *p = d;
+	uint64_t w = 0x0101010101010101ull * (unsigned char)c;
+	for (; n && ((uintptr_t)p & 7); n--)
+		*p++ = (unsigned char)c;
+	for (; n >= 8; n -= 8, p += 8)
+		*(uint64_t *)p = w;
 	while (n--)
 		*p++ = (unsigned char)c;
 	return d;
 }
 
-void *memcpy(void *d, const void *s, size_t n)
+NO_LOOP_CALLS void *memcpy(void *d, const void *s, size_t n)
 {
 	unsigned char *dp = d;
 	const unsigned char *sp = s;
+	if ((((uintptr_t)dp ^ (uintptr_t)sp) & 7) == 0) {
+		for (; n && ((uintptr_t)dp & 7); n--)
+			*dp++ = *sp++;
+		for (; n >= 8; n -= 8, dp += 8, sp += 8)
+			*(uint64_t *)dp = *(const uint64_t *)sp;
+	}
 	while (n--)
 		*dp++ = *sp++;
 	return d;
