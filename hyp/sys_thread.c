@@ -152,7 +152,7 @@ err_t sys_thread_bind_notification(struct thread *t)
 		return E_OK;
 	}
 	struct notification *nt = (struct notification *)n->obj;
-	if (th->bound || nt->bound)
+	if (th->bound || nt->bound || nt->vcpu)
 		return E_BUSY;
 	th->bound = nt;
 	nt->bound = th;

@@ -131,6 +131,7 @@ static const syscall_fn syscalls[SYS_COUNT] = {
 	[SYS_VCPU_BIND] = sys_vcpu_bind,   [SYS_VCPU_READ_REG] = sys_vcpu_read_reg,
 	[SYS_VCPU_WRITE_REG] = sys_vcpu_write_reg, [SYS_VCPU_INJECT] = sys_vcpu_inject,
 	[SYS_VCPU_SET_VIRQ] = sys_vcpu_set_virq,
+	[SYS_VCPU_BIND_NOTIFICATION] = sys_vcpu_bind_notification,
 };
 
 void syscall_dispatch(struct thread *t)

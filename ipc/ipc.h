@@ -16,6 +16,8 @@ struct notification {
 	uint64_t word;
 	struct thread *waiters;
 	struct thread *bound;  /* receives the bits while in a receive */
+	struct vcpu *vcpu;     /* or: each signal raises this VCPU's `virq` (referenced) */
+	uint32_t virq;
 };
 
 /* Circular thread queues through t->next/prev (a blocked thread is never

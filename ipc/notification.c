@@ -1,7 +1,10 @@
 /* Notifications: a word of signal bits.  Signal ORs bits in and wakes one
  * waiter (or the bound thread, if it is blocked in a receive) with the
- * whole word, which then reads as zero. */
+ * whole word, which then reads as zero.  A notification bound to a VCPU's
+ * virtual interrupt raises that instead (a device's or a server's
+ * interrupt into a guest, without a VMM in the way). */
 #include "ipc/ipc.h"
+#include "vcpu/vcpu.h"
 
 static void deliver(struct thread *t, uint64_t word, bool in_recv)
 {
@@ -14,6 +17,10 @@ static void deliver(struct thread *t, uint64_t word, bool in_recv)
 void ntfn_signal(struct notification *n, uint64_t bits)
 {
 	struct thread *b = n->bound;
+	if (n->vcpu) {
+		vcpu_raise(n->vcpu, n->virq);
+		return;
+	}
 	if (n->waiters) {
 		struct thread *t = n->waiters;
 		ntfn_cancel(n, t);
@@ -67,5 +74,7 @@ bool notification_destroy(struct obj *o)
 	}
 	if (n->bound)
 		n->bound->bound = NULL;
+	if (n->vcpu)
+		obj_put(&n->vcpu->o);
 	return true;
 }

@@ -3,7 +3,11 @@
  * (vcpu/vcpu.h) and no CPU can save over what is written. */
 #include "hyp/arch.h"
 #include "hyp/syscall.h"
+#include "ipc/ipc.h"
 #include "vcpu/vcpu.h"
+
+/* INTIDs 1020-1023 are special: never an interrupt. */
+#define VIRQ_LIMIT 1020
 
 static err_t vcpu_arg(struct thread *t, unsigned rights, struct vcpu **v)
 {
@@ -74,9 +78,6 @@ err_t sys_vcpu_write_reg(struct thread *t)
 	return e;
 }
 
-/* INTIDs 1020-1023 are special: never an interrupt. */
-#define VIRQ_LIMIT 1020
-
 err_t sys_vcpu_inject(struct thread *t)
 {
 	struct vcpu *v;
@@ -109,5 +110,34 @@ err_t sys_vcpu_set_virq(struct thread *t)
 	} else {
 		v->disabled[virq / 64] |= bit;
 	}
+	return E_OK;
+}
+
+/* x0 notification, x1 virtual interrupt: each signal raises it (x1 =
+ * VIRQ_UNBIND: no longer).  The notification must be free: no bound
+ * thread, no waiters, no other VCPU. */
+err_t sys_vcpu_bind_notification(struct thread *t)
+{
+	struct vcpu *v;
+	struct cap *nc;
+	err_t e = vcpu_arg(t, R_WRITE, &v);
+	if (e || (e = lookup_cap(t, arg(t, 0), OBJ_NOTIFICATION, R_READ, &nc)))
+		return e;
+	struct notification *n = (struct notification *)nc->obj;
+	uint64_t virq = arg(t, 1);
+	if (virq == VIRQ_UNBIND) {
+		if (n->vcpu != v)
+			return E_NOENT;
+		n->vcpu = NULL;
+		obj_put(&v->o);
+		return E_OK;
+	}
+	if (virq >= VIRQ_LIMIT)
+		return E_RANGE;
+	if (n->vcpu || n->bound || n->waiters)
+		return E_BUSY;
+	obj_get(&v->o);
+	n->vcpu = v;
+	n->virq = (uint32_t)virq;
 	return E_OK;
 }

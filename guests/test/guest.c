@@ -252,13 +252,28 @@ static uint64_t t_hostile(uint64_t seed)
 	return 0;
 }
 
+/* Each interrupt the notification raises is answered with HC_SIGNAL. */
+static uint64_t t_virq_echo(uint64_t n)
+{
+	hvc(HC_SIGNAL, HC_NTFN_SLOT, 1, 0); /* ready */
+	for (uint64_t i = 0; i < n; i++) {
+		while (!irqs_seen)
+			__asm__ volatile("wfi");
+		irqs_seen = 0;
+		hvc(HC_SIGNAL, HC_NTFN_SLOT, 1, 0);
+	}
+	return TEST_PASS;
+}
+
 /* For make bench: x1 selects the exit, x2 the count; the VMM times the
  * loop between the two syncs. */
 static uint64_t t_bench(uint64_t kind, uint64_t n)
 {
 	volatile uint64_t *d = REG(TDEV_DATA);
-	if (kind == BENCH_INJECT)
+	if (kind == BENCH_INJECT || kind == BENCH_VIRQ)
 		gic_on();
+	if (kind == BENCH_VIRQ) /* the native side times this one: no syncs */
+		return t_virq_echo(n);
 	sync_vm(0);
 	for (uint64_t i = 0; i < n; i++) {
 		if (kind == BENCH_HVC) {

@@ -32,7 +32,8 @@ enum guest_test {
 	GT_BENCH,         /* HVC / MMIO / hypercall loops for make bench */
 	GT_SPIN,          /* timer ticks while the VMM moves it between CPUs */
 };
-enum guest_bench { BENCH_HVC, BENCH_MMIO, BENCH_HYPERCALL, BENCH_INJECT, BENCH_YIELD };
+enum guest_bench { BENCH_HVC, BENCH_MMIO, BENCH_HYPERCALL, BENCH_INJECT, BENCH_YIELD,
+		   BENCH_VIRQ };
 #define GT_TIMER_TICKS 20
 #define GT_INJECT_FIRST 40 /* SPIs 40..47 */
 #define GT_INJECT_COUNT 8

@@ -65,6 +65,8 @@ enum sys {
 	SYS_VCPU_WRITE_REG,   /* x0 register id, x1 value; the thread must be stopped */
 	SYS_VCPU_INJECT,      /* x0 virtual interrupt: make it pending */
 	SYS_VCPU_SET_VIRQ,    /* x0 virtual interrupt, x1 1 enable / 0 disable */
+	SYS_VCPU_BIND_NOTIFICATION, /* x0 notification, x1 virtual interrupt its
+				     * signals raise (VIRQ_UNBIND: unbind) */
 	SYS_COUNT
 };
 

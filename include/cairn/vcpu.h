@@ -83,3 +83,4 @@ enum vcpu_reg {
 /* Virtual interrupt numbers are GIC INTIDs: SGIs 0-15, PPIs 16-31, SPIs. */
 #define VIRQ_COUNT 1024
 #define VIRQ_VTIMER 27      /* the kernel raises it for the virtual timer */
+#define VIRQ_UNBIND (~0ull) /* SYS_VCPU_BIND_NOTIFICATION: unbind */

@@ -75,6 +75,36 @@ static void bench(const char *name, enum guest_bench kind, unsigned nvms, unsign
 	slot_free(ep);
 }
 
+/* A notification bound to virtual interrupt 40: signal it, the guest's
+ * handler runs and answers with HC_SIGNAL on another, which this waits on. */
+static void bench_virq(void)
+{
+	struct vm vm;
+	cptr_t ep = new_obj(OBJ_ENDPOINT, 0), irq = new_obj(OBJ_NOTIFICATION, 0);
+	cptr_t back = new_obj(OBJ_NOTIFICATION, 0);
+	bool ok = ep && irq && back &&
+		  !vm_create(&vm, 1, ep, GUEST_RAM_IPA, GUEST_RAM_SIZE, IMAGE) &&
+		  !vm_add_vcpu(&vm, GUEST_RAM_IPA, GT_BENCH, BENCH_VIRQ, ITERS, 0, ROOT_PRIO) &&
+		  !vm_give(&vm, 0, HC_NTFN_SLOT, back, R_WRITE) &&
+		  !INV2(SYS_VCPU_BIND_NOTIFICATION, vm.v[0].vcpu, irq, 40) && !vm_start(&vm, 0);
+	struct sysregs w = { .nr = SYS_WAIT, .cap = back };
+	ok = ok && sys(&w) == E_OK; /* the guest is ready */
+	uint64_t t0 = cycles();
+	for (unsigned i = 0; ok && i < ITERS; i++) {
+		w = (struct sysregs){ .nr = SYS_WAIT, .cap = back };
+		ok = INV1(SYS_SIGNAL, irq, 1) == E_OK && sys(&w) == E_OK;
+	}
+	uint64_t t = cycles() - t0;
+	if (ok)
+		printf("BENCH vm_virq_roundtrip %lu instructions\n", t / ITERS);
+	else
+		printf("bench: vm_virq_roundtrip did not run\n");
+	vm_destroy(&vm);
+	slot_free(back);
+	slot_free(irq);
+	slot_free(ep);
+}
+
 void run_bench_vm(void)
 {
 	bench("vm_hvc_roundtrip", BENCH_HVC, 1, 1);
@@ -83,4 +113,5 @@ void run_bench_vm(void)
 	bench("vm_inject_roundtrip", BENCH_INJECT, 1, 1);
 	/* two VMs' VCPUs on one CPU, each HC_YIELD a switch to the other */
 	bench("vcpu_switch", BENCH_YIELD, 2, 2);
+	bench_virq();
 }

@@ -66,6 +66,7 @@ static const struct { uint8_t nr, slot; } calls[] = {
 	{ SYS_DEBUG_WRITE, 0 }, { SYS_DEBUG_STATS, 0 }, { SYS_DEBUG_POWEROFF, 0 },
 	{ SYS_VCPU_BIND, F_VCPU }, { SYS_VCPU_READ_REG, F_VCPU }, { SYS_VCPU_WRITE_REG, F_VCPU },
 	{ SYS_VCPU_INJECT, F_VCPU }, { SYS_VCPU_SET_VIRQ, F_VCPU },
+	{ SYS_VCPU_BIND_NOTIFICATION, F_VCPU },
 };
 
 static void fuzz_call(uint64_t *s, struct sysregs *r)

@@ -309,6 +309,36 @@ static bool t_vm_wfi_wake(void)
 }
 ROOT_TEST("vm-wfi-sleeps-until-injected", t_vm_wfi_wake);
 
+/* A notification bound to a virtual interrupt raises it on every signal:
+ * a server (or a device's IRQ handler) interrupts the guest directly. */
+static bool t_vm_notification_virq(void)
+{
+	struct accounts before = accounts_read();
+	struct run r;
+	cptr_t n = new_obj(OBJ_NOTIFICATION, 0), n2 = new_obj(OBJ_NOTIFICATION, 0);
+	bool ok = n && n2 && run_start(&r, GT_WFI_WAKE, 0, 0, 0);
+	cptr_t v = r.vm.v[0].vcpu;
+	ok = ok && INV2(SYS_VCPU_BIND_NOTIFICATION, v, n, 42) == E_OK &&
+	     INV2(SYS_VCPU_BIND_NOTIFICATION, v, n, 43) == E_BUSY &&
+	     INV2(SYS_VCPU_BIND_NOTIFICATION, v, n2, 1020) == E_RANGE &&
+	     INV2(SYS_VCPU_BIND_NOTIFICATION, v, n2, VIRQ_UNBIND) == E_NOENT &&
+	     INV1(SYS_THREAD_BIND_NOTIFICATION, r.vm.v[0].thread, n) == E_BUSY &&
+	     vm_start(&r.vm, 0) == E_OK;
+	for (unsigned spins = 0; ok && thread_state(r.vm.v[0].thread) != TS_BLOCKED_WFI &&
+				 spins < 100000; spins++)
+		INV0(SYS_YIELD, 0);
+	ok = ok && thread_state(r.vm.v[0].thread) == TS_BLOCKED_WFI &&
+	     INV1(SYS_SIGNAL, n, 1) == E_OK && serve(&r);
+	/* the VM goes first: the notification's reference keeps the VCPU */
+	run_end(&r);
+	slot_free(n);
+	slot_free(n2);
+	CHECK(ok);
+	CHECK(accounts_equal(before, accounts_read()));
+	return true;
+}
+ROOT_TEST("vm-notification-raises-virq", t_vm_notification_virq);
+
 /* --- The virtual timer across VCPU switches and migrations --------------- */
 
 #define SPIN_TICKS 10

@@ -209,6 +209,7 @@ def aarch64(build):
                   r"BENCH yield_switch_same_space \d+", r"BENCH vm_hvc_roundtrip \d+",
                   r"BENCH vm_mmio_read_roundtrip \d+", r"BENCH vm_hypercall_ipc \d+",
                   r"BENCH vm_inject_roundtrip \d+", r"BENCH vcpu_switch \d+",
+                  r"BENCH vm_virq_roundtrip \d+",
                   r"powered off by the root task"], poweroff=True),
         # 1,000 address spaces pass a token round a ring 100 times, then go;
         # memory must come back exactly.  On four CPUs, and on a CPU with
