@@ -312,6 +312,18 @@ static uint64_t t_spin(void)
 	return 0;
 }
 
+/* Its mark in its own RAM; the first byte past its RAM is nobody's. */
+static uint64_t t_isolation(uint64_t mark)
+{
+	volatile uint64_t *mine = (volatile uint64_t *)ISOLATION_SLOT;
+	*mine = mark;
+	sync_vm(1); /* the VMM checks every VM's RAM now */
+	FAIL_IF(*mine != mark);
+	(void)*(volatile uint64_t *)(GUEST_RAM_IPA + GUEST_RAM_SIZE); /* aborts */
+	FAIL_IF(last_esr >> 26 != 0x25);
+	return TEST_PASS;
+}
+
 void guest_main(uint64_t test, uint64_t a1, uint64_t a2)
 {
 	uint64_t r;
@@ -329,6 +341,7 @@ void guest_main(uint64_t test, uint64_t a1, uint64_t a2)
 	case GT_HOSTILE: r = t_hostile(a1); break;
 	case GT_BENCH: r = t_bench(a1, a2); break;
 	case GT_SPIN: r = t_spin(); break;
+	case GT_ISOLATION: r = t_isolation(a1); break;
 	default: r = 0xbad;
 	}
 	if (unexpected)

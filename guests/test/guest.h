@@ -31,9 +31,11 @@ enum guest_test {
 	GT_HOSTILE,       /* random exits forever (x1: seed) */
 	GT_BENCH,         /* HVC / MMIO / hypercall loops for make bench */
 	GT_SPIN,          /* timer ticks while the VMM moves it between CPUs */
+	GT_ISOLATION,     /* writes x1 into its RAM, reads beyond its RAM */
 };
 enum guest_bench { BENCH_HVC, BENCH_MMIO, BENCH_HYPERCALL, BENCH_INJECT, BENCH_YIELD,
 		   BENCH_VIRQ };
+#define ISOLATION_SLOT (GUEST_RAM_IPA + GUEST_RAM_SIZE - 8) /* its last word */
 #define GT_TIMER_TICKS 20
 #define GT_INJECT_FIRST 40 /* SPIs 40..47 */
 #define GT_INJECT_COUNT 8
