@@ -74,7 +74,7 @@ static err_t add_memory(struct boot_info *bi, struct mem_range r)
 }
 
 /* A node without "status", or with "okay"/"ok", is in use (DT spec 2.3.4). */
-static bool node_enabled(const void *fdt, int node)
+bool dtb_node_enabled(const void *fdt, int node)
 {
 	const char *s = fdt_getprop(fdt, node, "status", NULL);
 	return !s || strcmp(s, "okay") == 0 || strcmp(s, "ok") == 0;
@@ -85,7 +85,7 @@ static err_t parse_memory(const void *fdt, struct boot_info *bi)
 	int node = -1;
 	while ((node = fdt_node_offset_by_prop_value(fdt, node, "device_type",
 						     "memory", 7)) >= 0) {
-		if (!node_enabled(fdt, node))
+		if (!dtb_node_enabled(fdt, node))
 			continue; /* e.g. secure-only RAM */
 		struct mem_range r;
 		err_t e;
@@ -170,7 +170,7 @@ static err_t parse_cpus(const void *fdt, struct boot_info *bi)
 		const char *type = fdt_getprop(fdt, node, "device_type", NULL);
 		int len;
 		const fdt32_t *reg = fdt_getprop(fdt, node, "reg", &len);
-		if (!type || strcmp(type, "cpu") != 0 || !node_enabled(fdt, node))
+		if (!type || strcmp(type, "cpu") != 0 || !dtb_node_enabled(fdt, node))
 			continue;
 		if (!reg || len < ac * 4)
 			return fail(bi, E_BADFMT, "cpu node without reg");

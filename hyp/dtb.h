@@ -44,6 +44,8 @@ err_t dtb_parse(const void *fdt, struct boot_info *bi);
  * Addresses are taken as physical: parent `ranges` translation is not done
  * (every node the kernel reads on QEMU virt sits under a 1:1 bus). */
 err_t dtb_reg(const void *fdt, int node, int idx, struct mem_range *out);
+/* A node without "status", or with "okay"/"ok", is in use. */
+bool dtb_node_enabled(const void *fdt, int node);
 /* Record a reserved range (kernel image, DTB, metadata, ...). */
 err_t boot_reserve(struct boot_info *bi, struct mem_range r, const char *name);
 /* True if bootargs contain the word `word` ("cairn.test=fault"). */

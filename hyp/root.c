@@ -109,10 +109,79 @@ static void give_initrd(struct loader *l, struct bootinfo *bi, const struct boot
 	bi->initrd_first_slot = l->next_slot;
 	for (uint64_t pa = r.base.pa; pa < end; pa += PAGE_SIZE) {
 		struct frame *f;
-		if (frame_create_at(&root_mem, pa_make(pa), &f))
+		if (frame_create_at(&root_mem, pa_make(pa), FRAME_BITS_4K, false, &f))
 			panic("root task: out of memory");
 		give(l, l->next_slot++, &f->o, R_READ, l->mem_cap);
 		bi->initrd_frames++;
+	}
+}
+
+/* The root CNode keeps most of its slots for the root task. */
+#define DEVICE_SLOTS_END (1u << (ROOT_CNODE_BITS - 1))
+
+/* Device registers the DTB lists and the kernel does not drive: frames in
+ * the next slots (2 MiB where aligned), each region once, never RAM, the
+ * console or an interrupt controller.  Top-level nodes only: the buses
+ * beneath them are their drivers' business. */
+static bool given(const struct bootinfo *bi, uint64_t pa)
+{
+	for (uint64_t i = 0; i < bi->ndev; i++)
+		if (pa >= bi->dev[i].base && pa < bi->dev[i].base + bi->dev[i].size)
+			return true;
+	return false;
+}
+
+static bool kernel_device(const void *fdt, int node, uint64_t base, uint64_t end)
+{
+	struct mem_range c = console_region();
+	return fdt_getprop(fdt, node, "interrupt-controller", NULL) ||
+	       (c.size && base < range_end(c) && end > c.base.pa);
+}
+
+static void give_region(struct loader *l, struct bootinfo *bi, uint64_t base, uint64_t end)
+{
+	uint64_t pa = base;
+	while (pa < end && bi->ndev < BOOTINFO_DEVS && l->next_slot < DEVICE_SLOTS_END) {
+		while (pa < end && given(bi, pa))
+			pa += PAGE_SIZE;
+		if (pa >= end)
+			return;
+		uint64_t start = pa, first = l->next_slot;
+		for (; pa < end && !given(bi, pa) && l->next_slot < DEVICE_SLOTS_END;) {
+			bool big = IS_ALIGNED(pa, 2 * MiB) && end - pa >= 2 * MiB;
+			struct frame *f;
+			if (frame_create_at(&root_mem, pa_make(pa), big ? FRAME_BITS_2M : FRAME_BITS_4K,
+					    true, &f))
+				panic("root task: out of memory");
+			give(l, l->next_slot++, &f->o, R_READ | R_WRITE, l->mem_cap);
+			pa += big ? 2 * MiB : PAGE_SIZE;
+		}
+		bi->dev[bi->ndev].base = start;
+		bi->dev[bi->ndev].size = pa - start;
+		bi->dev[bi->ndev].first_slot = first;
+		bi->dev[bi->ndev].frames = l->next_slot - first;
+		bi->ndev++;
+	}
+}
+
+static void give_devices(struct loader *l, struct bootinfo *bi, const void *fdt)
+{
+	int depth = -1; /* the root node is depth 0, its children 1 */
+	for (int node = fdt_next_node(fdt, -1, &depth); node >= 0;
+	     node = fdt_next_node(fdt, node, &depth)) {
+		const char *type = fdt_getprop(fdt, node, "device_type", NULL);
+		if (depth != 1 || !dtb_node_enabled(fdt, node) ||
+		    (type && !strcmp(type, "memory")))
+			continue;
+		struct mem_range r;
+		for (int i = 0; dtb_reg(fdt, node, i, &r) == E_OK; i++) {
+			uint64_t base = ALIGN_DOWN(r.base.pa, PAGE_SIZE);
+			uint64_t end = ALIGN_UP(range_end(r), PAGE_SIZE);
+			if (!r.size || end <= base || kmem_is_ram(pa_make(base)) ||
+			    kmem_is_ram(pa_make(end - 1)) || kernel_device(fdt, node, base, end))
+				continue;
+			give_region(l, bi, base, end);
+		}
 	}
 }
 
@@ -178,6 +247,8 @@ void root_task_create(const struct boot_info *kbi)
 	bi->stack_frames = ROOT_STACK_PAGES;
 	fill_bootinfo(&l, bi, kbi);
 	give_initrd(&l, bi, kbi);
+	if (kbi->fdt)
+		give_devices(&l, bi, kbi->fdt);
 	bi->first_free_slot = l.next_slot;
 
 	/* The thread: its CSpace is the CNode, guarded so that a capability
@@ -195,7 +266,7 @@ void root_task_create(const struct boot_info *kbi)
 	t->prio = ROOT_PRIO;
 	t->mcp = PRIO_LEVELS - 1;
 	t->cpu = arch_cpu_id();
-	printk("cairn: root task: %lu image pages, entry 0x%lx, %lu KiB quota\n",
-	       bi->image_frames, entry, root_mem.quota / KiB);
+	printk("cairn: root task: %lu image pages, entry 0x%lx, %lu KiB quota, "
+	       "%lu device regions\n", bi->image_frames, entry, root_mem.quota / KiB, bi->ndev);
 	thread_make_runnable(t);
 }

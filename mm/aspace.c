@@ -87,7 +87,8 @@ err_t frame_create(struct memory *payer, unsigned bits, struct frame **out)
 	return E_OK;
 }
 
-err_t frame_create_at(struct memory *payer, paddr_t pa, struct frame **out)
+err_t frame_create_at(struct memory *payer, paddr_t pa, unsigned bits, bool device,
+		      struct frame **out)
 {
 	struct obj *o;
 	err_t e = obj_alloc(payer, OBJ_FRAME, sizeof(struct frame), &o);
@@ -95,8 +96,9 @@ err_t frame_create_at(struct memory *payer, paddr_t pa, struct frame **out)
 		return e;
 	struct frame *f = (struct frame *)o;
 	f->pa = pa;
-	f->bits = FRAME_BITS_4K;
+	f->bits = (uint8_t)bits;
 	f->borrowed = true;
+	f->device = device;
 	*out = f;
 	return E_OK;
 }
@@ -116,8 +118,10 @@ bool frame_destroy(struct obj *o)
 
 /* --- Mappings ------------------------------------------------------------ */
 
-static unsigned pt_attrs(unsigned rights)
+static unsigned pt_attrs(const struct frame *f, unsigned rights)
 {
+	if (f->device) /* never executed: speculative fetches could touch registers */
+		return PT_USER | PT_DEVICE | (rights & R_WRITE ? PT_W : 0);
 	return PT_USER | (rights & R_WRITE ? PT_W : 0) | (rights & R_EXEC ? PT_X : 0);
 }
 
@@ -140,7 +144,7 @@ err_t aspace_map_check(const struct cap *frame, uint64_t va, unsigned rights)
 err_t aspace_map(struct aspace *as, struct cap *c, uint64_t va, unsigned rights)
 {
 	struct frame *f = (struct frame *)c->obj;
-	err_t e = pt_map(&as->pt, va, f->pa, 1ull << f->bits, pt_attrs(rights));
+	err_t e = pt_map(&as->pt, va, f->pa, 1ull << f->bits, pt_attrs(f, rights));
 	if (e)
 		return e;
 	c->map_as = as;
@@ -178,7 +182,7 @@ void aspace_protect(struct cap *c, unsigned rights)
 	unsigned level;
 	pte_t *e = pt_leaf(&as->pt, c->map_va, &level);
 	assert(e);
-	pt_set_attrs(&as->pt, e, level, pt_attrs(rights));
+	pt_set_attrs(&as->pt, e, level, pt_attrs((struct frame *)c->obj, rights));
 	flush(as, c->map_va);
 }
 

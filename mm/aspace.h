@@ -25,12 +25,15 @@ struct frame {
 	paddr_t pa;
 	uint8_t bits;  /* FRAME_BITS_4K or FRAME_BITS_2M */
 	bool borrowed; /* memory the allocator never had (the initrd): not freed */
+	bool device;   /* device registers: mapped uncached, never executable */
 };
 
 err_t aspace_create(struct memory *payer, struct aspace **out);
 err_t frame_create(struct memory *payer, unsigned bits, struct frame **out);
-/* A 4 KiB frame over memory outside the allocator; only the object is paid for. */
-err_t frame_create_at(struct memory *payer, paddr_t pa, struct frame **out);
+/* A frame (4 KiB or 2 MiB) over memory outside the allocator, or over
+ * device registers; only the object is paid for. */
+err_t frame_create_at(struct memory *payer, paddr_t pa, unsigned bits, bool device,
+		      struct frame **out);
 void *frame_kva(struct frame *f);
 
 /* Decode-side checks done by the caller; these do the work. */

@@ -153,6 +153,7 @@ enum root_slot {
 #define USER_VA_BITS 39              /* native address spaces: [0, 2^39) */
 
 #define BOOTINFO_MAGIC 0x4341524e424f4f54ull /* "CARNBOOT" */
+#define BOOTINFO_DEVS 64
 struct bootinfo {
 	uint64_t magic;
 	uint64_t first_free_slot;   /* root CNode slots from here are empty */
@@ -168,6 +169,11 @@ struct bootinfo {
 	struct { uint64_t base, size; } mem[16]; /* RAM, host-physical */
 	char bootargs[256];
 	uint64_t console_irq;         /* the line console input raises (IRQ_GET it), or ~0 */
+	uint64_t ndev;                /* device regions, as frames (read-write, uncached) */
+	struct {
+		uint64_t base, size;      /* host-physical, whole pages */
+		uint64_t first_slot, frames; /* 2 MiB frames where aligned, else 4 KiB, in order */
+	} dev[BOOTINFO_DEVS];
 };
 _Static_assert(sizeof(struct bootinfo) <= 4096, "the boot info fits its page");
 _Static_assert(__builtin_offsetof(struct bootinfo, bootargs) == 8 * 13 + 16 * 16,

@@ -1,0 +1,69 @@
+/* Device frames: the DTB's device registers reach the root task as frames
+ * it can map (uncached) into itself, a driver or a guest; the kernel's own
+ * devices never do. */
+#include <libfdt.h>
+#include "servers/root/check.h"
+
+#define DEV_VA 0x3000000000ull
+
+/* The frame covering physical address pa, and its offset within it. */
+static cptr_t device_frame(uint64_t pa, uint64_t *off)
+{
+	for (uint64_t i = 0; i < bootinfo->ndev; i++) {
+		uint64_t at = bootinfo->dev[i].base;
+		if (pa < at || pa >= at + bootinfo->dev[i].size)
+			continue;
+		for (uint64_t k = 0; k < bootinfo->dev[i].frames; k++) {
+			uint64_t s[5];
+			cptr_t f = bootinfo->dev[i].first_slot + k;
+			if (inv(SYS_FRAME_INFO, f, 0, 0, 0, 0, 0, 0, s))
+				return 0;
+			uint64_t size = 1ull << s[0];
+			if (pa < at + size) {
+				*off = pa - at;
+				return f;
+			}
+			at += size;
+		}
+	}
+	return 0;
+}
+
+static uint64_t node_base(const void *fdt, int node)
+{
+	int len;
+	const fdt64_t *reg = fdt_getprop(fdt, node, "reg", &len);
+	return reg && len >= 16 ? fdt64_to_cpu(reg[0]) : 0;
+}
+
+/* QEMU virt's PL031 real-time clock: its PrimeCell ID through a device
+ * frame; the console UART and the GIC distributor have no frame. */
+static bool t_device_frames(void)
+{
+	const void *fdt = (const void *)bootinfo->dtb_vaddr;
+	int rtc = fdt_node_offset_by_compatible(fdt, -1, "arm,pl031");
+	int gic = fdt_node_offset_by_compatible(fdt, -1, "arm,gic-v3");
+	int uart = fdt_node_offset_by_compatible(fdt, -1, "arm,pl011");
+	CHECK(rtc >= 0 && gic >= 0 && uart >= 0 && bootinfo->ndev > 0);
+	uint64_t off;
+	CHECK(!device_frame(node_base(fdt, gic), &off));
+	CHECK(!device_frame(node_base(fdt, uart), &off));
+	for (uint64_t i = 0; i < bootinfo->nmem; i++) /* and no RAM */
+		CHECK(!device_frame(bootinfo->mem[i].base, &off));
+	cptr_t f = device_frame(node_base(fdt, rtc), &off), copy = slot_alloc();
+	CHECK(f && copy);
+	CHECK_ERR(INV4(SYS_CNODE_COPY, ROOT_CNODE, copy, ROOT_CNODE, f, R_ALL), E_OK);
+	CHECK_ERR(INV3(SYS_AS_MAP, ROOT_ASPACE, copy, DEV_VA, R_READ | R_WRITE | R_EXEC),
+		  E_RIGHTS); /* device frames come without the execute right */
+	CHECK_ERR(INV3(SYS_AS_MAP, ROOT_ASPACE, copy, DEV_VA, R_READ | R_WRITE), E_OK);
+	volatile uint32_t *regs = (volatile uint32_t *)(DEV_VA + (off & ~0xfffull));
+	uint32_t cell = 0;
+	for (unsigned i = 0; i < 4; i++)
+		cell |= (regs[(0xff0 + 4 * i) / 4] & 0xff) << (8 * i);
+	uint32_t part = (regs[0xfe0 / 4] & 0xff) | (regs[0xfe4 / 4] & 0xf) << 8;
+	slot_free(copy);
+	CHECK(cell == 0xb105f00d); /* PrimeCell */
+	CHECK(part == 0x031);      /* PL031 */
+	return true;
+}
+ROOT_TEST("device-frames", t_device_frames);
