@@ -1,20 +1,8 @@
 /* Run queues: one circular list per priority and a two-level bitmap of the
  * non-empty ones.  Every operation is O(1). */
+#include "hyp/bits.h"
 #include "hyp/panic.h"
 #include "hyp/sched.h"
-
-/* Index of the highest set bit of w != 0.  Written out rather than
- * __builtin_clzll, which needs libgcc on RISC-V without Zbb. */
-static unsigned highest_bit(uint64_t w)
-{
-	unsigned n = 0;
-	for (unsigned s = 32; s; s >>= 1)
-		if (w >> s) {
-			w >>= s;
-			n += s;
-		}
-	return n;
-}
 
 void runq_add(struct runq *q, struct thread *t, bool front)
 {
@@ -60,6 +48,6 @@ struct thread *runq_highest(const struct runq *q)
 {
 	if (!q->top)
 		return NULL;
-	unsigned w = highest_bit(q->top);
-	return q->head[w * 64 + highest_bit(q->words[w])];
+	unsigned w = bit_highest(q->top);
+	return q->head[w * 64 + bit_highest(q->words[w])];
 }

@@ -2,6 +2,7 @@
  * trap entries from guests.  The invocations are in vcpu/sys_vcpu.c, the
  * ISA's registers in arch/<arch>/vcpu.c. */
 #include "hyp/arch.h"
+#include "hyp/bits.h"
 #include "hyp/cpu.h"
 #include "hyp/kernel.h"
 #include "hyp/panic.h"
@@ -66,7 +67,7 @@ int vcpu_take_deliverable(struct vcpu *v)
 	for (unsigned i = 0; i < VIRQ_WORDS; i++) {
 		uint64_t w = v->pending[i] & ~v->disabled[i];
 		if (w) {
-			unsigned b = (unsigned)__builtin_ctzll(w);
+			unsigned b = bit_lowest(w);
 			v->pending[i] &= ~(1ull << b);
 			return (int)(i * 64 + b);
 		}
