@@ -29,10 +29,13 @@
 #define S2_NORMAL_WB (0xfull << 2)
 #define S2_DEVICE_nGnRE (0x1ull << 2)
 
-/* Stage 2, 4 KiB granule, 39-bit IPA starting at level 1: three levels,
- * 2 MiB blocks at the middle one. */
+/* Stage 2, 4 KiB granule, 40-bit IPA (guests need at least that: their
+ * DTBs put RAM and devices up there) starting at level 0: four levels,
+ * 1 GiB blocks at level 1 and 2 MiB ones at level 2.  Level 0 uses two
+ * entries; the alternative, two concatenated level-1 tables, would save a
+ * page per space at the cost of a second root shape in the walker. */
 static const struct pt_format stage2 = {
-	.levels = 3,
+	.levels = 4,
 	.block_min_level = 1,
 	.oa_mask = 0x0000fffffffff000ull,
 	.table_mask = 3, .table = 3,
@@ -57,9 +60,10 @@ unsigned arch_vmid_bits(void)
 void arch_user_init_cpu(void)
 {
 	uint64_t parange = read_sysreg(id_aa64mmfr0_el1) & 7;
-	/* T0SZ 25 (39-bit IPA), SL0 1 (start at level 1), walks cacheable
-	 * inner shareable, 4 KiB granule, PS from the CPU. */
-	write_sysreg(vtcr_el2, 25 | (1 << 6) | (1 << 8) | (1 << 10) | (3 << 12) |
+	/* T0SZ 24 (40-bit IPA), SL0 2 (start at level 0), walks cacheable
+	 * inner shareable, 4 KiB granule, PS from the CPU (every CPU with EL2
+	 * has at least 40 bits: QEMU's cortex-a57 44, max 52). */
+	write_sysreg(vtcr_el2, (64 - USER_VA_BITS) | (2 << 6) | (1 << 8) | (1 << 10) | (3 << 12) |
 			       (MIN(parange, 5ull) << 16) | VTCR_RES1 |
 			       (arch_vmid_bits() == 16 ? VTCR_VS16 : 0));
 	write_sysreg(vttbr_el2, 0);

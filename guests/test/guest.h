@@ -32,6 +32,7 @@ enum guest_test {
 	GT_BENCH,         /* HVC / MMIO / hypercall loops for make bench */
 	GT_SPIN,          /* timer ticks while the VMM moves it between CPUs */
 	GT_ISOLATION,     /* writes x1 into its RAM, reads beyond its RAM */
+	GT_PEEK,          /* reads the word at x1 and writes it to the device */
 };
 enum guest_bench { BENCH_HVC, BENCH_MMIO, BENCH_HYPERCALL, BENCH_INJECT, BENCH_YIELD,
 		   BENCH_VIRQ };

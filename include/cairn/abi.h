@@ -150,7 +150,7 @@ enum root_slot {
 #define ROOT_BOOTINFO_VA 0x1000ull    /* the boot-info page */
 #define ROOT_IMAGE_VA 0x200000ull     /* the root image, text first */
 #define ROOT_STACK_TOP 0x80000000ull  /* stack pages end here */
-#define USER_VA_BITS 39              /* native address spaces: [0, 2^39) */
+#define USER_VA_BITS 40              /* address spaces (native and guest): [0, 2^40) */
 
 #define BOOTINFO_MAGIC 0x4341524e424f4f54ull /* "CARNBOOT" */
 #define BOOTINFO_DEVS 64

@@ -502,3 +502,32 @@ static bool t_vm_isolation(void)
 	return true;
 }
 ROOT_TEST("vm-stage2-isolation", t_vm_isolation);
+
+/* Guest-physical addresses up to 2^40: a page mapped just above 2^39 (where
+ * a 39-bit space ends) reads back in the guest. */
+static bool t_vm_high_ipa(void)
+{
+	struct accounts before = accounts_read();
+	const uint64_t ipa = (1ull << 39) + 0x5000, word = 0x5a5a0000c0ffee00ull;
+	struct run r;
+	cptr_t f = 0, copy = 0;
+	uint64_t *page = new_page(&f);
+	bool ok = page && run_start(&r, GT_PEEK, ipa + 8, 0, 0) && (copy = slot_alloc());
+	if (ok) {
+		page[1] = word;
+		ok = !INV4(SYS_CNODE_COPY, ROOT_CNODE, copy, ROOT_CNODE, f, R_ALL) &&
+		     !INV3(SYS_AS_MAP, r.vm.as, copy, ipa, R_READ) &&
+		     INV3(SYS_AS_MAP, r.vm.as, copy, 1ull << USER_VA_BITS, R_READ) != E_OK &&
+		     !vm_start(&r.vm, 0) && serve(&r);
+	}
+	run_end(&r);
+	if (copy)
+		slot_free(copy);
+	if (f)
+		slot_free(f);
+	CHECK(ok);
+	CHECK(r.nwrites == 1 && r.writes[0] == (3ull << 60 | word));
+	CHECK(accounts_equal(before, accounts_read()));
+	return true;
+}
+ROOT_TEST("vm-ipa-above-2^39", t_vm_high_ipa);
