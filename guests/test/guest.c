@@ -20,6 +20,7 @@
 static volatile uint64_t irqs_seen;       /* bit (intid - 16) per interrupt seen */
 static volatile unsigned timer_ticks;
 static volatile uint64_t last_esr, last_far, unexpected;
+static volatile uint64_t sgis_seen;       /* bit intid per SGI seen */
 
 static void sync_vm(uint64_t step) { *REG(TDEV_SYNC) = step; }
 
@@ -50,6 +51,8 @@ void guest_irq(void)
 	}
 	if (intid >= 16 && intid < 80)
 		irqs_seen |= 1ull << (intid - 16);
+	if (intid < 16)
+		sgis_seen |= 1ull << intid;
 	SYSREG_W(ICC_EOIR1_EL1, intid);
 }
 
@@ -324,6 +327,48 @@ static uint64_t t_isolation(uint64_t mark)
 	return TEST_PASS;
 }
 
+/* --- Two VCPUs: CPU_ON, then SGIs between them ------------------------------ */
+
+extern char secondary_entry[];
+static uint64_t secondary_stack[256] __attribute__((aligned(16)));
+static volatile uint64_t secondary_mpidr;
+
+static void send_sgi(unsigned intid, unsigned target_aff0)
+{
+	SYSREG_W(ICC_SGI1R_EL1, (uint64_t)intid << 24 | 1ull << target_aff0);
+}
+
+static void wait_sgi(unsigned intid)
+{
+	while (!(sgis_seen & 1u << intid))
+		__asm__ volatile("wfi");
+}
+
+/* The second VCPU: says it is up with an SGI, answers the first's. */
+void guest_secondary(void)
+{
+	gic_on();
+	secondary_mpidr = SYSREG_R(mpidr_el1);
+	send_sgi(SMP_SGI_TO_0, 0);
+	wait_sgi(SMP_SGI_TO_1);
+	send_sgi(SMP_SGI_DONE, 0);
+	for (;;)
+		__asm__ volatile("wfi");
+}
+
+static uint64_t t_smp(void)
+{
+	gic_on();
+	uint64_t top = (uint64_t)(secondary_stack + 256);
+	FAIL_IF(hvc(PSCI_CPU_ON, 1, (uint64_t)secondary_entry, top) != 0);
+	wait_sgi(SMP_SGI_TO_0);
+	FAIL_IF((secondary_mpidr & 0xff) != 1); /* the VMM gave it affinity 1 */
+	send_sgi(SMP_SGI_TO_1, 1);
+	wait_sgi(SMP_SGI_DONE);
+	FAIL_IF(hvc(PSCI_CPU_ON, 1, (uint64_t)secondary_entry, top) != (uint64_t)-4); /* on */
+	return TEST_PASS;
+}
+
 void guest_main(uint64_t test, uint64_t a1, uint64_t a2)
 {
 	uint64_t r;
@@ -343,6 +388,7 @@ void guest_main(uint64_t test, uint64_t a1, uint64_t a2)
 	case GT_SPIN: r = t_spin(); break;
 	case GT_ISOLATION: r = t_isolation(a1); break;
 	case GT_PEEK: *REG(TDEV_DATA) = *(volatile uint64_t *)a1; r = TEST_PASS; break;
+	case GT_SMP: r = t_smp(); break;
 	default: r = 0xbad;
 	}
 	if (unexpected)

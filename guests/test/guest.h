@@ -33,10 +33,15 @@ enum guest_test {
 	GT_SPIN,          /* timer ticks while the VMM moves it between CPUs */
 	GT_ISOLATION,     /* writes x1 into its RAM, reads beyond its RAM */
 	GT_PEEK,          /* reads the word at x1 and writes it to the device */
+	GT_SMP,           /* PSCI CPU_ON of a second VCPU, SGIs both ways */
 };
 enum guest_bench { BENCH_HVC, BENCH_MMIO, BENCH_HYPERCALL, BENCH_INJECT, BENCH_YIELD,
 		   BENCH_VIRQ };
 #define ISOLATION_SLOT (GUEST_RAM_IPA + GUEST_RAM_SIZE - 8) /* its last word */
+#define PSCI_CPU_ON 0xc4000003ull
+#define SMP_SGI_TO_0 5
+#define SMP_SGI_TO_1 6
+#define SMP_SGI_DONE 7
 #define GT_TIMER_TICKS 20
 #define GT_INJECT_FIRST 40 /* SPIs 40..47 */
 #define GT_INJECT_COUNT 8

@@ -11,6 +11,17 @@ _start:
 1:	wfi
 	b	1b
 
+/* A second VCPU, started by PSCI CPU_ON with x0 = its stack top. */
+	.globl	secondary_entry
+secondary_entry:
+	mov	sp, x0
+	adr	x9, vectors
+	msr	vbar_el1, x9
+	isb
+	bl	guest_secondary
+2:	wfi
+	b	2b
+
 /* Current EL with SP_ELx: synchronous at 0x200, IRQ at 0x280.  Everything
  * else lands in `unexpected`, which reports the vector's offset. */
 	.macro	save

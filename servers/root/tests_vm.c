@@ -77,6 +77,18 @@ static bool tdev(struct run *r, const struct vm_exit *x, uint64_t *reply)
 	return true;
 }
 
+/* ICC_SGI1R_EL1: op0 3, op1 0, CRn 12, CRm 11, op2 5, as ESR encodes it. */
+#define ISS_ICC_SGI1R (3u << 20 | 5u << 17 | 0u << 14 | 12u << 10 | 11u << 1)
+
+/* PSCI CPU_ON (x1 target, x2 entry, x3 context): VCPU 1 once. */
+static bool cpu_on(struct run *r, const struct vm_exit *x)
+{
+	if (x->w[3] != 1 || r->vm.nvcpus != 1)
+		return false;
+	return !vm_add_vcpu(&r->vm, x->w[4], x->w[5], 0, 0, 1 % bootinfo->ncpus, GUEST_PRIO) &&
+	       !vm_start(&r->vm, 1);
+}
+
 /* Answer one exit the way a VMM for the test guest does; false when the
  * guest has reported its result. */
 static bool vmm_exit(struct run *r, const struct vm_exit *x, uint64_t *reply)
@@ -95,6 +107,10 @@ static bool vmm_exit(struct run *r, const struct vm_exit *x, uint64_t *reply)
 		if (x->w[0] == PSCI_VERSION) {
 			reply[0] |= VMREPLY_REGS;
 			reply[1] = VMM_PSCI_VERSION;
+		} else if (x->w[0] == PSCI_CPU_ON) {
+			reply[0] |= VMREPLY_REGS;
+			reply[1] = cpu_on(r, x) ? 0 : (uint64_t)-4; /* ALREADY_ON */
+			reply[2] = x->w[3], reply[3] = x->w[4], reply[4] = x->w[5];
 		} else {
 			reply[0] = VMREPLY_ABORT;
 		}
@@ -102,6 +118,10 @@ static bool vmm_exit(struct run *r, const struct vm_exit *x, uint64_t *reply)
 	case VMEXIT_SYSREG:
 		r->sysreg_enc = x->w[0];
 		r->sysreg_val = x->w[4];
+		if (x->w[0] == ISS_ICC_SGI1R) /* target list: aff0 bits */
+			for (unsigned i = 0; i < r->vm.nvcpus; i++)
+				if (x->w[4] >> i & 1)
+					INV1(SYS_VCPU_INJECT, r->vm.v[i].vcpu, x->w[4] >> 24 & 15);
 		return true;
 	default:
 		reply[0] = VMREPLY_ABORT;
@@ -215,9 +235,6 @@ static bool t_vm_no_syndrome(void)
 	return guest_test(GT_NO_SYNDROME, &r, NULL);
 }
 ROOT_TEST("vm-mmio-no-syndrome", t_vm_no_syndrome);
-
-/* ICC_SGI1R_EL1: op0 3, op1 0, CRn 12, CRm 11, op2 5, as ESR encodes it. */
-#define ISS_ICC_SGI1R (3u << 20 | 5u << 17 | 0u << 14 | 12u << 10 | 11u << 1)
 
 static bool t_vm_sysreg(void)
 {
@@ -531,3 +548,13 @@ static bool t_vm_high_ipa(void)
 	return true;
 }
 ROOT_TEST("vm-ipa-above-2^39", t_vm_high_ipa);
+
+/* Two VCPUs: the guest starts its second with PSCI CPU_ON (through the
+ * VMM), then they interrupt each other with SGIs (ICC_SGI1R_EL1 exits the
+ * VMM turns into VCPU_INJECT), on different CPUs where there are two. */
+static bool t_vm_smp(void)
+{
+	struct run r;
+	return guest_test(GT_SMP, &r, NULL);
+}
+ROOT_TEST("vm-psci-cpu-on-and-sgis", t_vm_smp);
