@@ -1,9 +1,3 @@
-/* No VCPUs on this port yet (hyp/user_none.c). */
+/* No VCPUs on this port yet. */
 #pragma once
-struct arch_vcpu { int none; };
-#define HC_REG_FN 0
-#define HC_REG_RESULT 0
-#define HC_REG_CAP 1
-#define HC_REG_INFO 2
-#define HC_REG_MR0 3
-#define HC_INSN_BYTES 4
+#include "hyp/arch_vcpu_none.h"
