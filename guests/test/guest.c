@@ -369,6 +369,29 @@ static uint64_t t_smp(void)
 	return TEST_PASS;
 }
 
+/* --- A passed-through device: the PL031 real-time clock ---------------------- */
+
+enum { RTC_DR = 0x00, RTC_MR = 0x04, RTC_IMSC = 0x10, RTC_MIS = 0x18, RTC_ICR = 0x1c,
+       RTC_CELL0 = 0xff0 };
+
+/* Its registers are in this guest's space (no exits), its alarm interrupt
+ * arrives as virtual interrupt `intid` (no VMM on the way). */
+static uint64_t t_passthrough(uint64_t base, uint64_t intid)
+{
+	volatile uint32_t *rtc = (volatile uint32_t *)base;
+	FAIL_IF((rtc[RTC_CELL0 / 4] & 0xff) != 0x0d); /* PrimeCell ID byte 0 */
+	gic_on();
+	rtc[RTC_ICR / 4] = 1;
+	rtc[RTC_MR / 4] = rtc[RTC_DR / 4] + 1;         /* within two seconds */
+	rtc[RTC_IMSC / 4] = 1;
+	while (!(irqs_seen & 1ull << (intid - 16)))
+		__asm__ volatile("wfi");
+	FAIL_IF(!(rtc[RTC_MIS / 4] & 1));
+	rtc[RTC_IMSC / 4] = 0;
+	rtc[RTC_ICR / 4] = 1;
+	return TEST_PASS;
+}
+
 void guest_main(uint64_t test, uint64_t a1, uint64_t a2)
 {
 	uint64_t r;
@@ -389,6 +412,7 @@ void guest_main(uint64_t test, uint64_t a1, uint64_t a2)
 	case GT_ISOLATION: r = t_isolation(a1); break;
 	case GT_PEEK: *REG(TDEV_DATA) = *(volatile uint64_t *)a1; r = TEST_PASS; break;
 	case GT_SMP: r = t_smp(); break;
+	case GT_PASSTHROUGH: r = t_passthrough(a1, a2); break;
 	default: r = 0xbad;
 	}
 	if (unexpected)

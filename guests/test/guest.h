@@ -34,6 +34,7 @@ enum guest_test {
 	GT_ISOLATION,     /* writes x1 into its RAM, reads beyond its RAM */
 	GT_PEEK,          /* reads the word at x1 and writes it to the device */
 	GT_SMP,           /* PSCI CPU_ON of a second VCPU, SGIs both ways */
+	GT_PASSTHROUGH,   /* drives a PL031 at x1 itself; its alarm is interrupt x2 */
 };
 enum guest_bench { BENCH_HVC, BENCH_MMIO, BENCH_HYPERCALL, BENCH_INJECT, BENCH_YIELD,
 		   BENCH_VIRQ };

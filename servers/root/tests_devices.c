@@ -7,7 +7,7 @@
 #define DEV_VA 0x3000000000ull
 
 /* The frame covering physical address pa, and its offset within it. */
-static cptr_t device_frame(uint64_t pa, uint64_t *off)
+cptr_t device_frame(uint64_t pa, uint64_t *off)
 {
 	for (uint64_t i = 0; i < bootinfo->ndev; i++) {
 		uint64_t at = bootinfo->dev[i].base;
@@ -34,6 +34,18 @@ static uint64_t node_base(const void *fdt, int node)
 	int len;
 	const fdt64_t *reg = fdt_getprop(fdt, node, "reg", &len);
 	return reg && len >= 16 ? fdt64_to_cpu(reg[0]) : 0;
+}
+
+bool dt_device(const char *compatible, uint64_t *base, uint64_t *intid)
+{
+	const void *fdt = (const void *)bootinfo->dtb_vaddr;
+	int node = fdt_node_offset_by_compatible(fdt, -1, compatible), len;
+	const fdt32_t *irq = node >= 0 ? fdt_getprop(fdt, node, "interrupts", &len) : NULL;
+	if (!irq || len != 12)
+		return false;
+	*base = node_base(fdt, node);
+	*intid = (fdt32_to_cpu(irq[0]) == 0 ? 32 : 16) + fdt32_to_cpu(irq[1]);
+	return *base != 0;
 }
 
 /* QEMU virt's PL031 real-time clock: its PrimeCell ID through a device

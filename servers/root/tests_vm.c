@@ -3,6 +3,7 @@
  * the accounts where they were. */
 #include "guests/test/guest.h"
 #include "servers/root/check.h"
+#include "servers/root/suite.h"
 #include "servers/vmm/vm.h"
 
 extern const char guest_test_image[], guest_test_image_end[];
@@ -558,3 +559,34 @@ static bool t_vm_smp(void)
 	return guest_test(GT_SMP, &r, NULL);
 }
 ROOT_TEST("vm-psci-cpu-on-and-sgis", t_vm_smp);
+
+/* Device passthrough: the guest drives QEMU's PL031 through its device
+ * frame mapped into the guest's space, and the RTC's interrupt reaches it
+ * as a virtual interrupt through an IRQ handler, a notification bound to
+ * the VCPU, and no VMM.  Only the result comes to the VMM. */
+static bool t_vm_passthrough(void)
+{
+	struct accounts before = accounts_read();
+	uint64_t base, intid, off;
+	CHECK(dt_device("arm,pl031", &base, &intid));
+	cptr_t f = device_frame(base, &off), copy = slot_alloc(), h = slot_alloc();
+	cptr_t n = new_obj(OBJ_NOTIFICATION, 0);
+	struct run r;
+	CHECK(f && copy && h && n && off == 0);
+	bool ok = run_start(&r, GT_PASSTHROUGH, base, intid, 0) &&
+		  !INV4(SYS_CNODE_COPY, ROOT_CNODE, copy, ROOT_CNODE, f, R_ALL) &&
+		  !INV3(SYS_AS_MAP, r.vm.as, copy, base, R_READ | R_WRITE) &&
+		  !INV3(SYS_IRQ_GET, ROOT_IRQ_CONTROL, intid, ROOT_CNODE, h) &&
+		  !INV2(SYS_IRQ_SET_NOTIFICATION, h, n, 1) &&
+		  !INV2(SYS_VCPU_BIND_NOTIFICATION, r.vm.v[0].vcpu, n, intid) &&
+		  !vm_start(&r.vm, 0) && serve(&r);
+	run_end(&r);
+	slot_free(h);
+	slot_free(n);
+	slot_free(copy);
+	CHECK(ok);
+	CHECK(r.exits == 1); /* device and interrupt both bypassed the VMM */
+	CHECK(accounts_equal(before, accounts_read()));
+	return true;
+}
+ROOT_TEST("vm-device-passthrough", t_vm_passthrough);
