@@ -9,6 +9,7 @@ extern const struct bootinfo *bootinfo;
 void slots_init(uint64_t first_free);
 cptr_t slot_alloc(void);
 void slot_free(cptr_t s);     /* deletes what is in it first */
+cptr_t slot_alloc_range(unsigned n); /* n consecutive slots, the first (0: none) */
 /* The decimal value after `key` (e.g. "stress.rounds=") in the bootargs. */
 uint64_t bootarg_u64(const char *key, uint64_t dflt);
 cptr_t new_obj(enum obj_type type, uint64_t size); /* 0 on failure */

@@ -23,6 +23,21 @@ cptr_t slot_alloc(void)
 	return 0;
 }
 
+cptr_t slot_alloc_range(unsigned n)
+{
+	unsigned run = 0;
+	for (cptr_t s = (cptr_t)hint * 64; s < sizeof(used) * 8 && n; s++) {
+		run = used[s / 64] >> (s % 64) & 1 ? 0 : run + 1;
+		if (run == n) {
+			cptr_t first = s + 1 - n;
+			for (cptr_t k = first; k <= s; k++)
+				used[k / 64] |= 1ull << (k % 64);
+			return first;
+		}
+	}
+	return 0;
+}
+
 void slot_free(cptr_t s)
 {
 	INV1(SYS_CNODE_DELETE, ROOT_CNODE, s);

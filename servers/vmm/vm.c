@@ -1,9 +1,9 @@
 /* The VMM library (vm.h). */
 #include "servers/vmm/vm.h"
 
-/* Where this task maps each VM's RAM: 64 GiB up, 1 GiB per VM. */
+/* Where this task maps each VM's RAM: 64 GiB up, 8 GiB per VM. */
 #define VM_RAM_WINDOW 0x1000000000ull
-#define VM_RAM_STRIDE 0x40000000ull
+#define VM_RAM_STRIDE 0x200000000ull
 #define BIG (1ull << FRAME_BITS_2M)
 
 err_t vm_create(struct vm *vm, unsigned index, cptr_t ep, uint64_t ram_ipa, uint64_t ram_size,
@@ -13,23 +13,23 @@ err_t vm_create(struct vm *vm, unsigned index, cptr_t ep, uint64_t ram_ipa, uint
 	*vm = (struct vm){ .ep = ep, .index = index, .ram_ipa = ram_ipa, .ram_size = ram_size };
 	unsigned bits = ram_size % BIG == 0 && ram_ipa % BIG == 0 ? FRAME_BITS_2M : FRAME_BITS_4K;
 	uint64_t frame = 1ull << bits, pages = ram_size >> bits;
-	if (pages > VM_MAX_PAGES || ram_size % PAGE_SIZE_U || size > ram_size ||
-	    ram_size > VM_RAM_STRIDE || index >= 64)
+	if (!pages || ram_size % PAGE_SIZE_U || size > ram_size || ram_size > VM_RAM_STRIDE ||
+	    index >= 64)
 		return E_RANGE;
 	vm->ram_va = (uint8_t *)(VM_RAM_WINDOW + index * VM_RAM_STRIDE);
-	if (!(vm->as = new_obj(OBJ_ASPACE, 0)))
+	if (!(vm->as = new_obj(OBJ_ASPACE, 0)) || !(vm->ram = slot_alloc_range(pages)))
 		return E_NOMEM;
-	for (unsigned i = 0; i < pages; i++, vm->npages++) {
+	vm->npages = (unsigned)pages;
+	if (!(vm->ram_guest = slot_alloc_range(pages)))
+		return E_NOMEM;
+	for (unsigned i = 0; i < pages; i++) {
 		uint64_t off = i * frame;
-		if (!(vm->ram[i] = new_obj(OBJ_FRAME, bits)) ||
-		    !(vm->ram_guest[i] = slot_alloc()))
-			return E_NOMEM;
-		if ((e = INV3(SYS_AS_MAP, ROOT_ASPACE, vm->ram[i], (uint64_t)vm->ram_va + off,
+		cptr_t f = vm->ram + i, g = vm->ram_guest + i;
+		if ((e = retype(ROOT_MEMORY, OBJ_FRAME, bits, ROOT_CNODE, f)) ||
+		    (e = INV3(SYS_AS_MAP, ROOT_ASPACE, f, (uint64_t)vm->ram_va + off,
 			      R_READ | R_WRITE)) ||
-		    (e = INV4(SYS_CNODE_COPY, ROOT_CNODE, vm->ram_guest[i], ROOT_CNODE, vm->ram[i],
-			      R_ALL)) ||
-		    (e = INV3(SYS_AS_MAP, vm->as, vm->ram_guest[i], ram_ipa + off,
-			      R_READ | R_WRITE | R_EXEC)))
+		    (e = INV4(SYS_CNODE_COPY, ROOT_CNODE, g, ROOT_CNODE, f, R_ALL)) ||
+		    (e = INV3(SYS_AS_MAP, vm->as, g, ram_ipa + off, R_READ | R_WRITE | R_EXEC)))
 			return e;
 	}
 	memcpy(vm->ram_va, image, size);
@@ -86,11 +86,10 @@ void vm_destroy(struct vm *vm)
 			if (all[k])
 				slot_free(all[k]);
 	}
-	for (unsigned i = 0; i < vm->npages; i++) {
-		if (vm->ram_guest[i])
-			slot_free(vm->ram_guest[i]);
-		if (vm->ram[i])
-			slot_free(vm->ram[i]);
+	for (unsigned i = 0; i < vm->npages; i++) { /* empty slots too: their range goes */
+		if (vm->ram_guest)
+			slot_free(vm->ram_guest + i);
+		slot_free(vm->ram + i);
 	}
 	if (vm->as)
 		slot_free(vm->as);

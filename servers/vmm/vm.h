@@ -6,7 +6,6 @@
 #include "servers/root/root.h"
 
 #define VM_MAX_VCPUS 4
-#define VM_MAX_PAGES 256 /* frames: 4 KiB each, or 2 MiB when the RAM is whole 2 MiB */
 
 struct vm_vcpu {
 	cptr_t vcpu, thread, cnode, cspace, fault_ep;
@@ -16,8 +15,8 @@ struct vm {
 	cptr_t as;                    /* the guest's stage-2 address space */
 	cptr_t ep;                    /* where its exits arrive (not owned) */
 	unsigned index;               /* badges: index << 8 | vcpu */
-	cptr_t ram[VM_MAX_PAGES], ram_guest[VM_MAX_PAGES];
-	unsigned npages;
+	cptr_t ram, ram_guest;        /* first slots of its frames and their guest copies */
+	unsigned npages;              /* frames: 2 MiB where the RAM is whole 2 MiB, else 4 KiB */
 	uint64_t ram_ipa, ram_size;
 	uint8_t *ram_va;              /* the guest's RAM as this task sees it */
 	struct vm_vcpu v[VM_MAX_VCPUS];
@@ -32,9 +31,9 @@ struct vm_exit {
 static inline unsigned vm_exit_vm(const struct vm_exit *x) { return x->badge >> 8; }
 static inline unsigned vm_exit_vcpu(const struct vm_exit *x) { return x->badge & 0xff; }
 
-/* RAM of ram_size bytes at ram_ipa (2 MiB frames where it is whole 2 MiB,
- * else 4 KiB ones) with `image` copied to its start; exits go to endpoint
- * ep.  index (below 64) names the VM in badges. */
+/* RAM of ram_size bytes (up to 8 GiB) at ram_ipa (2 MiB frames where it is
+ * whole 2 MiB, else 4 KiB ones) with `image` copied to its start; exits go
+ * to endpoint ep.  index (below 64) names the VM in badges. */
 err_t vm_create(struct vm *vm, unsigned index, cptr_t ep, uint64_t ram_ipa, uint64_t ram_size,
 		const void *image, uint64_t size);
 /* A VCPU entering at pc with x0-x2 set, on `cpu` at `prio`; vm_start
