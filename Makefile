@@ -82,7 +82,11 @@ ifeq ($(USER_ARCH),1)
 USER_CFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-builtin -fno-pie -no-pie \
 	-fno-stack-protector -nostdlib -static -Wl,--build-id=none -I. -Iinclude $(USER_ARCH_CFLAGS) $(WARN)
 ROOT_SRCS := servers/lib/crt0.S servers/lib/ulib.c servers/lib/ring.c hyp/string.c \
-	$(wildcard servers/vmm/*.c servers/root/*.c servers/root/*.S)
+	servers/vmm/vm.c $(wildcard servers/root/*.c servers/root/*.S)
+# The VMM, a server of its own that the root task starts from this image.
+VMM_SRCS := servers/lib/crt0.S servers/lib/ulib.c hyp/string.c servers/root/util.c \
+	$(wildcard servers/vmm/*.c)
+VMM_ELF := $(BUILD)/vmm/vmm.elf
 ROOT_ELF := $(BUILD)/root/root.elf
 # The bare-metal test guest (guests/test), a flat image the root task's VMM
 # tests load into guest RAM.
@@ -98,10 +102,16 @@ USER_FDTOBJS := $(patsubst %.c,$(BUILD)/root/libfdt/%.o,$(LIBFDT_SRCS))
 $(USER_FDTOBJS): $(BUILD)/root/libfdt/%.o: $(LIBFDT_DIR)/%.c
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(USER_CFLAGS) -Ihyp/libfdt -I$(LIBFDT_DIR) -w -c $< -o $@
-$(ROOT_ELF): $(ROOT_SRCS) servers/root/root.ld $(wildcard servers/lib/*.h servers/root/*.h servers/vmm/*.h include/cairn/*.h guests/test/*.h) $(GUEST_TEST_BIN) $(USER_FDTOBJS)
+USER_HDRS := $(wildcard servers/lib/*.h servers/root/*.h servers/vmm/*.h include/cairn/*.h guests/test/*.h)
+$(VMM_ELF): $(VMM_SRCS) servers/root/root.ld $(USER_HDRS) $(USER_FDTOBJS)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(USER_CFLAGS) -Ihyp/libfdt -I$(LIBFDT_DIR) -T servers/root/root.ld -o $@ \
+		$(filter %.c %.S %.o,$^) -lgcc
+	@echo "  LD      $@"
+$(ROOT_ELF): $(ROOT_SRCS) servers/root/root.ld $(USER_HDRS) $(GUEST_TEST_BIN) $(USER_FDTOBJS) $(VMM_ELF)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(USER_CFLAGS) -Ihyp/libfdt -I$(LIBFDT_DIR) -DGUEST_TEST_BIN='"$(GUEST_TEST_BIN)"' \
-		-T servers/root/root.ld -o $@ $(filter %.c %.S %.o,$^) -lgcc
+		-DVMM_ELF='"$(VMM_ELF)"' -T servers/root/root.ld -o $@ $(filter %.c %.S %.o,$^) -lgcc
 	@echo "  LD      $@"
 $(BUILD)/obj/hyp/root_image.o: $(ROOT_ELF)
 $(BUILD)/obj/hyp/root_image.o: KCFLAGS += -DROOT_ELF='"$(ROOT_ELF)"'

@@ -201,6 +201,7 @@ static void fill_bootinfo(struct loader *l, struct bootinfo *bi,
 	bi->initrd_pa = kbi->initrd.base.pa;
 	bi->initrd_size = kbi->initrd.size;
 	bi->console_irq = console_irq();
+	bi->cnode_bits = ROOT_CNODE_BITS;
 	if (kbi->fdt) { /* a read-only copy of the DTB */
 		uint64_t size = fdt_totalsize(kbi->fdt);
 		for (uint64_t off = 0; off < size; off += PAGE_SIZE)

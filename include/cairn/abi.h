@@ -169,6 +169,7 @@ struct bootinfo {
 	struct { uint64_t base, size; } mem[16]; /* RAM, host-physical */
 	char bootargs[256];
 	uint64_t console_irq;         /* the line console input raises (IRQ_GET it), or ~0 */
+	uint64_t cnode_bits;          /* radix of this task's CNode (the root's: ROOT_CNODE_BITS) */
 	uint64_t ndev;                /* device regions, as frames (read-write, uncached) */
 	struct {
 		uint64_t base, size;      /* host-physical, whole pages */

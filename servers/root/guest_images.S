@@ -1,7 +1,13 @@
-/* Guest images the root task's VMM tests load (built by the Makefile). */
+/* Images the root task carries (built by the Makefile): the test guest its
+ * VMM tests load, and the VMM server it starts for a Linux guest. */
 	.section .rodata
 	.balign	16
 	.globl	guest_test_image, guest_test_image_end
 guest_test_image:
 	.incbin	GUEST_TEST_BIN
 guest_test_image_end:
+
+	.balign	16
+	.globl	vmm_image
+vmm_image:
+	.incbin	VMM_ELF

@@ -2,9 +2,9 @@
  * the user-level test suite (cairn.root=test), the benchmarks
  * (cairn.root=bench), the stress test (cairn.root=stress), the fuzzer
  * (cairn.root=fuzz), the multi-CPU fuzzer (cairn.root=fuzzsmp), the hostile
- * guest (cairn.root=vmhostile), a Linux guest (cairn.root=linux, servers/vmm)
- * or the demo (default). */
-#include "servers/root/root.h"
+ * guest (cairn.root=vmhostile), the VMM server with a Linux guest
+ * (cairn.root=linux, servers/vmm) or the demo (default). */
+#include "servers/root/spawn.h"
 
 const struct bootinfo *bootinfo;
 
@@ -27,9 +27,28 @@ int main(const struct bootinfo *bi)
 	else if (strstr(bi->bootargs, "cairn.root=vmhostile"))
 		run_vm_hostile();
 	else if (strstr(bi->bootargs, "cairn.root=linux"))
-		run_linux();
+		start_vmm(); /* it powers the machine off when its guest stops */
 	else
 		run_demo();
 	INV0(SYS_DEBUG_POWEROFF, ROOT_CONSOLE);
 	return 0;
+}
+
+/* The VMM runs as a server of its own, with kernel memory for the guest's
+ * RAM (linux.mem, 256 MiB by default) and 64 MiB for everything else. */
+void start_vmm(void)
+{
+	extern const char vmm_image[];
+	struct server s;
+	uint64_t quota = (bootarg_u64("linux.mem=", 256) + 64) << 20;
+	err_t e = server_spawn(&s, vmm_image, quota, ROOT_PRIO);
+	printf("root: VMM server %s (%lu MiB quota)\n", e ? "did not start" : "started",
+	       quota >> 20);
+	if (e)
+		return;
+	cptr_t never = new_obj(OBJ_NOTIFICATION, 0);
+	for (;;) { /* the VMM ends the run */
+		struct sysregs w = { .nr = SYS_WAIT, .cap = never };
+		sys(&w);
+	}
 }

@@ -51,4 +51,4 @@ void run_stress(void);
 void run_fuzz(void);
 void run_fuzz_smp(void);
 void run_vm_hostile(void);
-void run_linux(void);
+void start_vmm(void);

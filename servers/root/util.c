@@ -3,8 +3,14 @@
 
 static uint64_t used[(1u << ROOT_CNODE_BITS) / 64];
 
+/* Slots from first_free on are free, up to the CNode's size (a server
+ * started by the root has a smaller CNode than the root's). */
 void slots_init(uint64_t first_free)
 {
+	uint64_t bits = bootinfo->cnode_bits ? bootinfo->cnode_bits : ROOT_CNODE_BITS;
+	for (uint64_t i = bits < ROOT_CNODE_BITS ? 1ull << bits : sizeof(used) * 8;
+	     i < sizeof(used) * 8; i++)
+		used[i / 64] |= 1ull << (i % 64);
 	for (uint64_t i = 0; i < first_free; i++)
 		used[i / 64] |= 1ull << (i % 64);
 }

@@ -228,7 +228,7 @@ void run_linux(void)
 		m->cpu_of[i] = i % bootinfo->ncpus;
 		printf("vmm: vcpu %u runs on cpu %u\n", i, m->cpu_of[i]);
 	}
-	printf("vmm: this VMM (the root task) serves exits and console input on cpu 0\n");
+	printf("vmm: this VMM serves exits and console input on cpu 0\n");
 	input_start();
 	if (vmm_start_vcpu(m, 0, entry, dtb) == E_OK)
 		serve(m, ep);

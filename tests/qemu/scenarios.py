@@ -262,7 +262,7 @@ def aarch64(build):
         *[Scenario(name, lambda b, n=n: arm(smp=2, mem="1G") + kernel + [
                        "-initrd", os.path.join(b, "guests", "linux-mods.bin"), "-append",
                        "cairn.root=linux linux.test linux.quiet linux.vcpus=%d" % n],
-                   [r"vmm: linux guest: 256 MiB RAM",
+                   [r"vmm: a server of its own", r"vmm: linux guest: 256 MiB RAM",
                     r"cairn-guest: init up, %d cpus online" % n,
                     r"cairn-guest: timer +11:" + r" +[1-9]\d*" * n + r" +GICv3 +27",
                     r"vmm: guest powered off after \d+ exits",

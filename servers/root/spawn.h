@@ -1,0 +1,14 @@
+/* Servers the root task starts from ELF images (spawn.c). */
+#pragma once
+#include "servers/root/root.h"
+
+#define SERVER_CNODE_BITS 14
+#define SERVER_STACK_PAGES 16
+
+struct server {
+	cptr_t mem, cnode, cspace, as, thread; /* in the root's CNode */
+};
+
+/* Start `image` with `quota` bytes of kernel memory at `prio` (also its
+ * MCP). */
+err_t server_spawn(struct server *s, const char *image, uint64_t quota, unsigned prio);
