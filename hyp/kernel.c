@@ -17,7 +17,7 @@ spinlock_t bkl = SPINLOCK_INIT;
 struct thread *kernel_current(void) { return sched_of(arch_cpu_id())->cur; }
 
 /* Load t's address space and registers and leave the kernel. */
-static _Noreturn void enter(struct thread *t, unsigned cpu)
+_Noreturn void kernel_enter(struct thread *t, unsigned cpu)
 {
 	fp_switch(t, cpu);
 	vcpu_switch(t, cpu);
@@ -35,7 +35,7 @@ _Noreturn void kernel_syscall(struct thread *t, unsigned cpu)
 	 * current thread kicks that CPU), so the check costs it nothing. */
 	struct thread *next = ipc_fastpath(t, cpu);
 	if (next)
-		enter(next, cpu);
+		kernel_enter(next, cpu);
 	if (kernel_entry_void(t, cpu)) {
 		arch_regs_restart_syscall(&t->regs);
 		kernel_exit();
@@ -140,7 +140,7 @@ _Noreturn void kernel_exit(void)
 		}
 		sched_program_timer(s, arch_timer_now(), slice);
 		if (t)
-			enter(t, cpu);
+			kernel_enter(t, cpu);
 		fp_switch(NULL, cpu); /* an idle CPU holds no thread's state */
 		idle(s);
 	}

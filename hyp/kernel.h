@@ -27,6 +27,8 @@ _Noreturn void kernel_fault(struct thread *t, enum fault_label l, uint64_t addr,
 			    uint64_t syndrome, bool write);
 _Noreturn void kernel_fp_unavailable(struct thread *t);
 _Noreturn void kernel_interrupt(void (*handle)(void));
+/* Run t, this CPU's current thread now (bkl held; the fast paths). */
+_Noreturn void kernel_enter(struct thread *t, unsigned cpu);
 /* Choose a thread and run it, or idle until there is one (bkl held). */
 _Noreturn void kernel_exit(void);
 /* Start scheduling on this CPU (boot path). */

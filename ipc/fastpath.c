@@ -10,8 +10,8 @@
  *   - the message carries no capability (a reply never does);
  *   - the endpoint capability is valid with the right needed;
  *   - call: a receiver waits on the endpoint; reply_recv: there is a caller
- *     (not a faulting one), no sender waits, no bound notification is
- *     pending;
+ *     (not a faulting native thread: a guest's exit or hypercall is fine),
+ *     no sender waits, no bound notification is pending;
  *   - the partner and the current thread both belong to this CPU;
  *   - the partner's priority is at least the current one's, no reschedule
  *     is pending, no timeslice timer runs and the partner's level has no
@@ -27,6 +27,7 @@
 #include "hyp/sched.h"
 #include "hyp/syscall.h"
 #include "ipc/ipc.h"
+#include "vcpu/vcpu.h"
 
 bool ipc_fastpath_on = true;
 
@@ -78,16 +79,34 @@ static struct thread *fastpath_call(struct thread *t, struct sched *s, unsigned 
 	return r;
 }
 
+/* The reply into a caller: message registers, or, for a guest's exit or
+ * hypercall, what the VMM or server answered applied to the guest. */
+static void reply_into(struct thread *c, struct thread *t)
+{
+	uint64_t info = arg(t, REG_INFO);
+	unsigned len = MIN(msginfo_len(info), MSG_WORDS);
+	if (!c->fault_pending) {
+		copy_mrs(c, t, info, 0);
+		return;
+	}
+	c->fault_pending = false;
+	if (c->fault_kind == KMSG_VMEXIT)
+		vcpu_exit_reply(c, regs_gpr(&t->regs, REG_MR0), len);
+	else
+		vcpu_hypercall_reply(c, msginfo_label(info), regs_gpr(&t->regs, REG_MR0), len);
+}
+
 static struct thread *fastpath_reply_recv(struct thread *t, struct sched *s, unsigned cpu)
 {
 	struct thread *c = t->caller;
-	if (!c || c->fault_pending || (t->bound && t->bound->word))
+	if (!c || (c->fault_pending && c->fault_kind == KMSG_FAULT) ||
+	    (t->bound && t->bound->word))
 		return NULL;
 	struct cap *ec = endpoint_cap(t, R_READ);
 	struct endpoint *ep = ec ? (struct endpoint *)ec->obj : NULL;
 	if (!ep || ep->state == EP_SENDERS || !direct_switch_ok(s, t, c, cpu))
 		return NULL;
-	copy_mrs(c, t, arg(t, REG_INFO), 0);
+	reply_into(c, t);
 	t->caller = NULL;
 	c->callee = NULL;
 	c->state = TS_RUNNABLE;
@@ -98,6 +117,41 @@ static struct thread *fastpath_reply_recv(struct thread *t, struct sched *s, uns
 	return c;
 }
 
+static void switch_to(struct sched *s, struct thread *t, struct thread *next)
+{
+	s->cur = next;
+	t->running = NULL;
+	next->running = s;
+	s->slice_start = arch_timer_now();
+}
+
+/* A guest's exit or hypercall (t's kernel-composed message, fault_pending)
+ * sent as a call through endpoint capability c to a receiver waiting on
+ * this CPU: the same conditions as a call, the words from the message,
+ * and the guest's state saved as it leaves the CPU. */
+struct thread *ipc_fastpath_kmsg(struct thread *t, struct cap *c, unsigned cpu)
+{
+	struct sched *s = sched_of(cpu);
+	struct endpoint *ep = (struct endpoint *)c->obj;
+	if (!ipc_fastpath_on || c->type != OBJ_ENDPOINT || !(c->rights & R_WRITE) ||
+	    ep->state != EP_RECEIVERS || !direct_switch_ok(s, t, ep->queue, cpu))
+		return NULL;
+	struct thread *r = ep->queue;
+	ep_cancel(ep, r);
+	for (unsigned i = 0; i < t->fault_len; i++)
+		*regs_gpr(&r->regs, REG_MR0 + i) = t->fault[i];
+	*regs_gpr(&r->regs, REG_INFO) = msginfo(t->fault_label, t->fault_len, 0);
+	*regs_gpr(&r->regs, REG_CAP) = c->badge;
+	*regs_gpr(&r->regs, REG_NR) = E_OK;
+	t->state = TS_BLOCKED_REPLY;
+	t->callee = r;
+	r->caller = t;
+	r->state = TS_RUNNABLE;
+	vcpu_leave(t, cpu);
+	switch_to(s, t, r);
+	return r;
+}
+
 struct thread *ipc_fastpath(struct thread *t, unsigned cpu)
 {
 	uint64_t nr = arg(t, REG_NR);
@@ -106,11 +160,7 @@ struct thread *ipc_fastpath(struct thread *t, unsigned cpu)
 	struct sched *s = sched_of(cpu);
 	struct thread *next = nr == SYS_CALL ? fastpath_call(t, s, cpu)
 					     : fastpath_reply_recv(t, s, cpu);
-	if (next) {
-		s->cur = next;
-		t->running = NULL;
-		next->running = s;
-		s->slice_start = arch_timer_now();
-	}
+	if (next)
+		switch_to(s, t, next);
 	return next;
 }

@@ -56,6 +56,9 @@ static inline void tq_remove(struct thread **q, struct thread *t)
 err_t ep_send(struct thread *t, struct endpoint *ep, struct cap *c, bool block, bool call);
 err_t ep_recv(struct thread *t, struct endpoint *ep, bool block);
 err_t ep_reply(struct thread *t);
+/* The fast path for a guest's exit or hypercall (ipc/fastpath.c): the
+ * partner to enter, or NULL for the general path. */
+struct thread *ipc_fastpath_kmsg(struct thread *t, struct cap *c, unsigned cpu);
 /* A fault: t sends its fault message as a call through its fault endpoint. */
 bool fault_send(struct thread *t);
 /* Take t, blocked on ep, off its queue. */

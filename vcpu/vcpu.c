@@ -130,6 +130,11 @@ _Noreturn void kernel_vcpu_exit(struct thread *t, enum vmexit_label l, const uin
 	t->fault_len = VMEXIT_WORDS;
 	for (unsigned i = 0; i < VMEXIT_WORDS; i++)
 		t->fault[i] = w[i];
+	t->fault_pending = true;
+	struct thread *vmm = ipc_fastpath_kmsg(t, &t->fault_ep, arch_cpu_id());
+	if (vmm)
+		kernel_enter(vmm, arch_cpu_id());
+	t->fault_pending = false;
 	if (!fault_send(t)) {
 		printk("cairn: guest exit %u at pc 0x%lx (0x%lx), no VMM endpoint: suspended\n",
 		       (unsigned)l, w[1], w[0]);
@@ -170,6 +175,9 @@ static err_t hc_call(struct thread *t, struct arch_regs *r)
 	for (unsigned i = 0; i < t->fault_len; i++)
 		t->fault[i] = *regs_gpr(r, HC_REG_MR0 + i);
 	t->fault_pending = true;
+	struct thread *server = ipc_fastpath_kmsg(t, c, arch_cpu_id());
+	if (server)
+		kernel_enter(server, arch_cpu_id());
 	return ep_send(t, (struct endpoint *)c->obj, c, true, true);
 }
 
