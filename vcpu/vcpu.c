@@ -54,21 +54,28 @@ void vcpu_unbind(struct thread *t)
 	obj_put(&v->o);
 }
 
+/* Both look only at words with something pending: on the way into a
+ * guest that has nothing waiting, that is one test. */
 bool vcpu_has_deliverable(const struct vcpu *v)
 {
-	for (unsigned i = 0; i < VIRQ_WORDS; i++)
+	for (uint32_t ws = v->pending_words; ws; ws &= ws - 1) {
+		unsigned i = bit_lowest(ws);
 		if (v->pending[i] & ~v->disabled[i])
 			return true;
+	}
 	return false;
 }
 
 int vcpu_take_deliverable(struct vcpu *v)
 {
-	for (unsigned i = 0; i < VIRQ_WORDS; i++) {
+	for (uint32_t ws = v->pending_words; ws; ws &= ws - 1) {
+		unsigned i = bit_lowest(ws);
 		uint64_t w = v->pending[i] & ~v->disabled[i];
 		if (w) {
 			unsigned b = bit_lowest(w);
 			v->pending[i] &= ~(1ull << b);
+			if (!v->pending[i])
+				v->pending_words &= ~(1u << i);
 			return (int)(i * 64 + b);
 		}
 	}
@@ -77,7 +84,7 @@ int vcpu_take_deliverable(struct vcpu *v)
 
 void vcpu_raise(struct vcpu *v, unsigned virq)
 {
-	v->pending[virq / 64] |= 1ull << (virq % 64);
+	vcpu_set_pending(v, virq);
 	struct thread *t = v->thread;
 	if (!t || (v->disabled[virq / 64] >> (virq % 64) & 1))
 		return;
@@ -122,8 +129,9 @@ void vcpu_leave(struct thread *t, unsigned cpu)
 
 _Noreturn void kernel_vcpu_exit(struct thread *t, enum vmexit_label l, const uint64_t *w)
 {
+	unsigned cpu = arch_cpu_id();
 	spin_lock(&bkl);
-	if (kernel_entry_void(t, arch_cpu_id()))
+	if (kernel_entry_void(t, cpu))
 		kernel_exit(); /* it exits again when it next runs */
 	t->fault_label = l;
 	t->fault_kind = KMSG_VMEXIT;
@@ -131,9 +139,9 @@ _Noreturn void kernel_vcpu_exit(struct thread *t, enum vmexit_label l, const uin
 	for (unsigned i = 0; i < VMEXIT_WORDS; i++)
 		t->fault[i] = w[i];
 	t->fault_pending = true;
-	struct thread *vmm = ipc_fastpath_kmsg(t, &t->fault_ep, arch_cpu_id());
+	struct thread *vmm = ipc_fastpath_kmsg(t, &t->fault_ep, cpu);
 	if (vmm)
-		kernel_enter(vmm, arch_cpu_id());
+		kernel_enter(vmm, cpu);
 	t->fault_pending = false;
 	if (!fault_send(t)) {
 		printk("cairn: guest exit %u at pc 0x%lx (0x%lx), no VMM endpoint: suspended\n",

@@ -26,6 +26,7 @@ struct vcpu {
 	struct obj o;
 	struct thread *thread;            /* bound thread (it references us), or NULL */
 	uint64_t pending[VIRQ_WORDS];     /* raised, not yet in a list register */
+	uint32_t pending_words;           /* bit i: pending[i] is not 0 (a quick no) */
 	uint64_t disabled[VIRQ_WORDS];    /* held pending until enabled */
 	struct ktimer vtimer;             /* its virtual timer while not loaded */
 	int hw_cpu;                       /* CPU whose registers last held its state */
@@ -37,6 +38,12 @@ err_t vcpu_create(struct memory *payer, struct vcpu **out);
 /* Make `virq` pending (from any CPU): wakes the thread from WFI, or makes
  * its CPU load the interrupt into a list register. */
 void vcpu_raise(struct vcpu *v, unsigned virq);
+/* Mark virq pending (no wake-up: vcpu_raise does that). */
+static inline void vcpu_set_pending(struct vcpu *v, unsigned virq)
+{
+	v->pending[virq / 64] |= 1ull << (virq % 64);
+	v->pending_words |= 1u << (virq / 64);
+}
 /* Pending and enabled, waiting for a list register. */
 bool vcpu_has_deliverable(const struct vcpu *v);
 /* Take the lowest deliverable interrupt off the pending set; -1 if none. */

@@ -198,7 +198,7 @@ void arch_vcpu_flush_virqs(struct vcpu *v)
 			lr[free] = LR_STATE_PENDING | LR_GROUP1 | LR_PRIO | (uint64_t)virq;
 			i = free;
 		} else {
-			v->pending[virq / 64] |= 1ull << (virq % 64); /* no room: keep it */
+			vcpu_set_pending(v, (unsigned)virq); /* no room: keep it */
 			write_sysreg(ICH_HCR_EL2, ICH_HCR_EN | ICH_HCR_UIE);
 			break;
 		}
