@@ -18,6 +18,10 @@
  *     other ready thread: so the scheduler would choose the partner and
  *     would leave the timer off.
  *
+ * A guest's exit or hypercall takes the same road (ipc_fastpath_kmsg): the
+ * kernel composed its message, and its state is saved as it leaves; the
+ * VMM's or server's reply_recv comes back through fastpath_reply_recv.
+ *
  * Cost (AArch64, make bench): about 267 instructions per direction from svc
  * to eret in the partner, 128 of them here (the lookup included); a round
  * trip is 535 against 1,311 on the general path.  docs/PERF.md has the breakdown and the floor
