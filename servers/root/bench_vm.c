@@ -39,25 +39,12 @@ static uint64_t serve_timed(cptr_t ep, struct vm *vm, unsigned syncs)
 	}
 }
 
-/* Child code: answers hypercalls with the same label. */
-static void hc_echo(uint64_t arg)
-{
-	(void)arg;
-	uint64_t badge;
-	err_t e;
-	struct sysregs r = { .nr = SYS_RECV, .cap = 1 };
-	sys(&r);
-	uint64_t w = r.mr[0];
-	for (;;)
-		w = ipc_reply_recv1(1, w + 1, &badge, &e);
-}
-
 static void bench(const char *name, enum guest_bench kind, unsigned nvms, unsigned per)
 {
 	struct vm vms[2] = { 0 };
 	struct child server = { 0 };
 	cptr_t ep = new_obj(OBJ_ENDPOINT, 0), hc = new_obj(OBJ_ENDPOINT, 0);
-	bool ok = ep && hc && !child_create(&server, hc_echo, 0, ROOT_PRIO) &&
+	bool ok = ep && hc && !child_create(&server, bench_server, 0, ROOT_PRIO) &&
 		  !child_give(&server, 1, hc, R_READ) && !child_start(&server);
 	for (unsigned i = 0; ok && i < nvms; i++)
 		ok = !vm_create(&vms[i], i + 1, ep, GUEST_RAM_IPA, GUEST_RAM_SIZE, IMAGE) &&

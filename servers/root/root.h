@@ -46,6 +46,7 @@ void child_destroy(struct child *c);
 void run_tests(void);
 void run_bench(void);
 void run_bench_vm(void);
+void bench_server(uint64_t arg);
 void run_demo(void);
 void run_stress(void);
 void run_fuzz(void);
