@@ -98,13 +98,17 @@ struct vcpu;
 bool arch_vcpu_supported(void);
 void arch_vcpu_reset(struct arch_vcpu *a);        /* a new VCPU: CPU reset state */
 void arch_vcpu_regs_reset(struct arch_regs *r);   /* a thread bound: guest reset state */
-/* Load a's state; `lazy`: the registers still hold it, only what native
- * threads change is restored.  `guest_mode`: the CPU is set up for guests. */
-void arch_vcpu_load(struct arch_vcpu *a, bool lazy, bool guest_mode);
-/* Save the loaded state and stop its timer and interrupt interface. */
+/* Load a's state from memory and set the CPU up for guests. */
+void arch_vcpu_load(struct arch_vcpu *a);
+/* The VCPU stops running but its state stays in the registers (it is
+ * parked): save what native threads change, quieten the interrupt
+ * interface, set the CPU up for native threads.  Its timer goes on and its
+ * interrupt still comes to the kernel. */
+void arch_vcpu_park_native(struct arch_vcpu *a);
+/* Undo arch_vcpu_park_native: a's state is parked here. */
+void arch_vcpu_resume(struct arch_vcpu *a);
+/* Save the parked state into memory and stop its timer. */
 void arch_vcpu_save(struct arch_vcpu *a);
-/* Set the CPU up for native threads again. */
-void arch_vcpu_native_mode(void);
 /* Loaded: move deliverable pending interrupts into free list registers. */
 void arch_vcpu_flush_virqs(struct vcpu *v);
 /* Loaded: whether a list register holds a pending interrupt. */
@@ -117,6 +121,8 @@ void arch_vcpu_timer_fired(struct arch_vcpu *a);
 err_t arch_vcpu_reg_read(struct vcpu *v, uint64_t id, uint64_t *val);
 err_t arch_vcpu_reg_write(struct vcpu *v, uint64_t id, uint64_t val);
 /* Apply a VMM's reply to the exit `exit` (its message words); returns
- * whether the privileged state changed. */
+ * whether it asked for an exception, which arch_vcpu_take_exception takes
+ * once the VCPU is loaded. */
 bool arch_vcpu_exit_reply(struct arch_vcpu *a, struct arch_regs *r, uint64_t label,
 			  const uint64_t *exit, const uint64_t *mr, unsigned len);
+void arch_vcpu_take_exception(struct arch_vcpu *a, struct arch_regs *r);

@@ -17,9 +17,10 @@ struct cpu {
 	volatile uint64_t timer_fired; /* timer count when its interrupt came */
 	struct aspace *active_as;     /* address space whose VMID it holds */
 	struct thread *fp_live;       /* whose FP state its registers hold (hyp/fp.c) */
-	struct vcpu *vcpu_in;         /* the VCPU loaded and running here (vcpu/) */
-	struct vcpu *vcpu_hw;         /* whose state its registers last held */
-	bool guest_mode;              /* its registers are set up for a guest */
+	struct vcpu *vcpu_in;         /* the VCPU loaded and running here (vcpu/); while
+				       * NULL the CPU is set up for native threads */
+	struct vcpu *vcpu_hw;         /* whose state its registers hold (running or parked) */
+	bool vcpu_fetch;              /* another CPU waits for vcpu_hw in memory */
 };
 
 extern struct cpu cpus[MAX_CPUS];

@@ -10,6 +10,7 @@
 #include "ipc/ipc.h"
 #include "mm/aspace.h"
 #include "mm/memory.h"
+#include "vcpu/vcpu.h"
 
 #define RULE(c, ...) do { if (!(c)) { \
 	printk("cairn: check failed: " __VA_ARGS__); printk("\n"); return false; } } while (0)
@@ -41,6 +42,26 @@ static bool check_runq(struct sched *s, unsigned cpu)
 	}
 	RULE(!s->cur || (s->cur->running == s && !s->cur->queued),
 	     "cpu%u: its current thread does not know it", cpu);
+	/* vcpu/vcpu.h: a VCPU is in only while its thread is current (else
+	 * the CPU is in native mode); one parked here knows it. */
+	struct cpu *c = &cpus[cpu];
+	RULE(!c->vcpu_in || (s->cur && s->cur->vcpu == c->vcpu_in && c->vcpu_hw == c->vcpu_in),
+	     "cpu%u: VCPU %p in, not its current thread's", cpu, (void *)c->vcpu_in);
+	RULE(!c->vcpu_hw || c->vcpu_hw->hw_cpu == (int)cpu, "cpu%u: parked VCPU %p elsewhere",
+	     cpu, (void *)c->vcpu_hw);
+	return true;
+}
+
+/* Parked on a CPU, a VCPU's thread belongs to that CPU (or is still
+ * running on it, handing itself over). */
+static bool check_vcpu(struct vcpu *v)
+{
+	RULE(v->hw_cpu < 0 || (v->hw_cpu < (int)ncpus_online && cpus[v->hw_cpu].vcpu_hw == v),
+	     "VCPU %p: parked on cpu%d, which does not know it", (void *)v, v->hw_cpu);
+	RULE(v->hw_cpu < 0 || !v->thread || v->thread->running ||
+	     v->thread->cpu == (unsigned)v->hw_cpu,
+	     "VCPU %p: parked on cpu%d, its thread on cpu%u", (void *)v, v->hw_cpu,
+	     v->thread ? v->thread->cpu : 0);
 	return true;
 }
 
@@ -127,6 +148,8 @@ static bool check_object(struct obj *o)
 	}
 	case OBJ_MEMORY:
 		return check_memory((struct memory *)o);
+	case OBJ_VCPU:
+		return check_vcpu((struct vcpu *)o);
 	default:
 		return true;
 	}

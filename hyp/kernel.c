@@ -94,8 +94,10 @@ static void await_stopping(struct sched *s)
 {
 	spin_unlock(&bkl);
 	while (__atomic_load_n(&threads_stopping, __ATOMIC_ACQUIRE) &&
-	       !__atomic_load_n(&s->cur->stopping, __ATOMIC_RELAXED))
+	       !__atomic_load_n(&s->cur->stopping, __ATOMIC_RELAXED)) {
+		vcpu_serve_fetch_unlocked(s->cpu); /* the stopping CPU may wait for it */
 		arch_cpu_relax();
+	}
 	spin_lock(&bkl);
 }
 
@@ -127,6 +129,8 @@ _Noreturn void kernel_exit(void)
 	uint64_t slice = arch_timer_freq() / 1000000 * TIMESLICE_US;
 	for (;;) {
 		obj_reap();
+		if (cpus[cpu].vcpu_fetch)
+			vcpu_serve_fetch(cpu);
 		struct thread *prev = s->cur;
 		sched_choose(s);
 		if (prev && prev->dead && prev != s->cur) {

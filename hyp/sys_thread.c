@@ -5,6 +5,7 @@
 #include "hyp/syscall.h"
 #include "ipc/ipc.h"
 #include "mm/aspace.h"
+#include "vcpu/vcpu.h"
 
 static err_t target(struct thread *t, unsigned rights, struct thread **out)
 {
@@ -110,6 +111,10 @@ err_t sys_thread_set_affinity(struct thread *t)
 		return e;
 	if (arg(t, 0) >= ncpus_online)
 		return E_INVAL;
+	/* A parked VCPU's state stays with its thread's CPU (vcpu/vcpu.h); a
+	 * running one is saved as it leaves. */
+	if (th->vcpu && !th->running && !vcpu_fetch(th->vcpu))
+		return E_RESTART;
 	thread_set_cpu(th, arg(t, 0));
 	return E_OK;
 }

@@ -149,6 +149,10 @@ void syscall_dispatch(struct thread *t)
 		return;
 	}
 	err_t e = syscalls[nr](t);
+	if (e == E_RESTART) {
+		arch_regs_restart_syscall(&t->regs);
+		return;
+	}
 	/* A blocked call's result is written when it wakes; a thread that
 	 * suspended itself gets this one when it is resumed. */
 	if (t->state == TS_RUNNABLE || t->state == TS_INACTIVE)

@@ -14,6 +14,9 @@ err_t lookup_cap(struct thread *t, cptr_t cptr, enum obj_type type, unsigned rig
 err_t lookup_slot(struct thread *t, cptr_t cnode, uint64_t index, struct cap **out);
 
 typedef err_t (*syscall_fn)(struct thread *t);
+/* Not an error a thread sees: the invocation dropped the lock to wait
+ * (vcpu_fetch) and is made again from the start. */
+#define E_RESTART E_COUNT
 /* Handlers, one file per object (docs/ABI.md lists them). */
 err_t sys_mem_retype(struct thread *t);
 err_t sys_mem_info(struct thread *t);

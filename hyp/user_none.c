@@ -25,12 +25,11 @@ _Noreturn void arch_user_enter(struct arch_regs *r, paddr_t root, unsigned vmid)
 bool arch_vcpu_supported(void) { return false; }
 void arch_vcpu_reset(struct arch_vcpu *a) { (void)a; }
 void arch_vcpu_regs_reset(struct arch_regs *r) { (void)r; }
-void arch_vcpu_load(struct arch_vcpu *a, bool lazy, bool guest_mode)
-{
-	(void)a, (void)lazy, (void)guest_mode;
-}
+void arch_vcpu_load(struct arch_vcpu *a) { (void)a; }
+void arch_vcpu_park_native(struct arch_vcpu *a) { (void)a; }
+void arch_vcpu_resume(struct arch_vcpu *a) { (void)a; }
 void arch_vcpu_save(struct arch_vcpu *a) { (void)a; }
-void arch_vcpu_native_mode(void) {}
+void arch_vcpu_take_exception(struct arch_vcpu *a, struct arch_regs *r) { (void)a, (void)r; }
 void arch_vcpu_flush_virqs(struct vcpu *v) { (void)v; }
 bool arch_vcpu_virq_pending(const struct arch_vcpu *a) { (void)a; return false; }
 uint64_t arch_vcpu_timer_deadline(const struct arch_vcpu *a) { (void)a; return ~0ull; }

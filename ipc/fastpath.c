@@ -18,9 +18,11 @@
  *     other ready thread: so the scheduler would choose the partner and
  *     would leave the timer off.
  *
- * A guest's exit or hypercall takes the same road (ipc_fastpath_kmsg): the
- * kernel composed its message, and its state is saved as it leaves; the
- * VMM's or server's reply_recv comes back through fastpath_reply_recv.
+ * A guest's exit or hypercall takes the same road (ipc_fastpath_kmsg,
+ * ipc_fastpath_hcall): the kernel composed the exit's message, a hypercall's
+ * is in the guest's registers, and the guest's VCPU is parked as it
+ * leaves; the VMM's or server's reply_recv comes back through
+ * fastpath_reply_recv, into the guest's registers.
  *
  * Cost (AArch64, make bench): about 267 instructions per direction from svc
  * to eret in the partner, 128 of them here (the lookup included); a round
@@ -64,28 +66,51 @@ static inline __attribute__((always_inline)) struct cap *endpoint_cap(struct thr
 	return c;
 }
 
+/* The receiver waiting on ep, if a call may go straight to it: taken off
+ * the queue. */
+static inline __attribute__((always_inline)) struct thread *
+call_partner(struct sched *s, struct thread *t, struct endpoint *ep,
+				   unsigned cpu)
+{
+	struct thread *r = ep->queue;
+	if (ep->state != EP_RECEIVERS || !direct_switch_ok(s, t, r, cpu))
+		return NULL;
+	ep_cancel(ep, r);
+	return r;
+}
+
+/* t waits for r's reply; r runs. */
+static inline __attribute__((always_inline)) void link_call(struct thread *t, struct thread *r, uint64_t label, unsigned len,
+		      uint64_t badge)
+{
+	*regs_gpr(&r->regs, REG_INFO) = msginfo(label, len, 0);
+	*regs_gpr(&r->regs, REG_CAP) = badge;
+	*regs_gpr(&r->regs, REG_NR) = E_OK;
+	t->state = TS_BLOCKED_REPLY;
+	t->callee = r;
+	r->caller = t;
+	r->state = TS_RUNNABLE;
+}
+
 static struct thread *fastpath_call(struct thread *t, struct sched *s, unsigned cpu)
 {
 	uint64_t info = arg(t, REG_INFO);
 	struct cap *c = endpoint_cap(t, R_WRITE);
 	if (!c || msginfo_caps(info))
 		return NULL;
-	struct endpoint *ep = (struct endpoint *)c->obj;
-	struct thread *r = ep->queue;
-	if (ep->state != EP_RECEIVERS || !direct_switch_ok(s, t, r, cpu))
+	struct thread *r = call_partner(s, t, (struct endpoint *)c->obj, cpu);
+	if (!r)
 		return NULL;
-	ep_cancel(ep, r);
-	copy_mrs(r, t, info, c->badge);
-	t->state = TS_BLOCKED_REPLY;
-	t->callee = r;
-	r->caller = t;
-	r->state = TS_RUNNABLE;
+	unsigned len = MIN(msginfo_len(info), MSG_WORDS);
+	for (unsigned i = 0; i < len; i++)
+		*regs_gpr(&r->regs, REG_MR0 + i) = *regs_gpr(&t->regs, REG_MR0 + i);
+	link_call(t, r, msginfo_label(info), len, c->badge);
 	return r;
 }
 
 /* The reply into a caller: message registers, or, for a guest's exit or
  * hypercall, what the VMM or server answered applied to the guest. */
-static void reply_into(struct thread *c, struct thread *t)
+static void reply_into(struct thread *c, struct thread *t, unsigned cpu)
 {
 	uint64_t info = arg(t, REG_INFO);
 	unsigned len = MIN(msginfo_len(info), MSG_WORDS);
@@ -98,6 +123,7 @@ static void reply_into(struct thread *c, struct thread *t)
 		vcpu_exit_reply(c, regs_gpr(&t->regs, REG_MR0), len);
 	else
 		vcpu_hypercall_reply(c, msginfo_label(info), regs_gpr(&t->regs, REG_MR0), len);
+	vcpu_enter_parked(c, cpu);
 }
 
 static struct thread *fastpath_reply_recv(struct thread *t, struct sched *s, unsigned cpu)
@@ -110,7 +136,7 @@ static struct thread *fastpath_reply_recv(struct thread *t, struct sched *s, uns
 	struct endpoint *ep = ec ? (struct endpoint *)ec->obj : NULL;
 	if (!ep || ep->state == EP_SENDERS || !direct_switch_ok(s, t, c, cpu))
 		return NULL;
-	reply_into(c, t);
+	reply_into(c, t, cpu);
 	t->caller = NULL;
 	c->callee = NULL;
 	c->state = TS_RUNNABLE;
@@ -129,29 +155,47 @@ static void switch_to(struct sched *s, struct thread *t, struct thread *next)
 	s->slice_start = arch_timer_now();
 }
 
-/* A guest's exit or hypercall (t's kernel-composed message, fault_pending)
- * sent as a call through endpoint capability c to a receiver waiting on
- * this CPU: the same conditions as a call, the words from the message,
- * and the guest's state saved as it leaves the CPU. */
+/* A guest's exit (t's kernel-composed message, fault_pending) sent as a
+ * call through endpoint capability c to a receiver waiting on this CPU:
+ * the same conditions as a call, the words from the message.  The guest's
+ * VCPU is parked as it leaves. */
 struct thread *ipc_fastpath_kmsg(struct thread *t, struct cap *c, unsigned cpu)
 {
 	struct sched *s = sched_of(cpu);
-	struct endpoint *ep = (struct endpoint *)c->obj;
-	if (!ipc_fastpath_on || c->type != OBJ_ENDPOINT || !(c->rights & R_WRITE) ||
-	    ep->state != EP_RECEIVERS || !direct_switch_ok(s, t, ep->queue, cpu))
+	if (!ipc_fastpath_on || c->type != OBJ_ENDPOINT || !(c->rights & R_WRITE))
 		return NULL;
-	struct thread *r = ep->queue;
-	ep_cancel(ep, r);
+	struct thread *r = call_partner(s, t, (struct endpoint *)c->obj, cpu);
+	if (!r)
+		return NULL;
 	for (unsigned i = 0; i < t->fault_len; i++)
 		*regs_gpr(&r->regs, REG_MR0 + i) = t->fault[i];
-	*regs_gpr(&r->regs, REG_INFO) = msginfo(t->fault_label, t->fault_len, 0);
-	*regs_gpr(&r->regs, REG_CAP) = c->badge;
-	*regs_gpr(&r->regs, REG_NR) = E_OK;
-	t->state = TS_BLOCKED_REPLY;
-	t->callee = r;
-	r->caller = t;
-	r->state = TS_RUNNABLE;
-	vcpu_leave(t, cpu);
+	link_call(t, r, t->fault_label, t->fault_len, c->badge);
+	vcpu_leave_for_native(t, cpu);
+	switch_to(s, t, r);
+	return r;
+}
+
+/* A guest's HC_CALL (include/cairn/vcpu.h): a call whose message is in the
+ * guest's registers, copied straight into the receiver's. */
+struct thread *ipc_fastpath_hcall(struct thread *t, unsigned cpu)
+{
+	struct sched *s = sched_of(cpu);
+	struct arch_regs *g = &t->regs;
+	uint64_t info = *regs_gpr(g, HC_REG_INFO);
+	struct cap *c;
+	if (!ipc_fastpath_on || cspace_lookup_cap(&t->cspace, *regs_gpr(g, HC_REG_CAP), &c) ||
+	    c->type != OBJ_ENDPOINT || !(c->rights & R_WRITE) || !hc_info_ok(info))
+		return NULL;
+	struct thread *r = call_partner(s, t, (struct endpoint *)c->obj, cpu);
+	if (!r)
+		return NULL;
+	unsigned len = msginfo_len(info);
+	for (unsigned i = 0; i < len; i++)
+		*regs_gpr(&r->regs, REG_MR0 + i) = *regs_gpr(g, HC_REG_MR0 + i);
+	link_call(t, r, msginfo_label(info), len, c->badge);
+	t->fault_kind = KMSG_HCALL;
+	t->fault_pending = true;
+	vcpu_leave_for_native(t, cpu);
 	switch_to(s, t, r);
 	return r;
 }

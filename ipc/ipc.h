@@ -59,6 +59,7 @@ err_t ep_reply(struct thread *t);
 /* The fast path for a guest's exit or hypercall (ipc/fastpath.c): the
  * partner to enter, or NULL for the general path. */
 struct thread *ipc_fastpath_kmsg(struct thread *t, struct cap *c, unsigned cpu);
+struct thread *ipc_fastpath_hcall(struct thread *t, unsigned cpu);
 /* A fault: t sends its fault message as a call through its fault endpoint. */
 bool fault_send(struct thread *t);
 /* Take t, blocked on ep, off its queue. */

@@ -1,6 +1,7 @@
 /* VCPU invocations (x9 = VCPU).  Registers are read and written only while
- * the bound thread is current nowhere: then its whole state is in memory
- * (vcpu/vcpu.h) and no CPU can save over what is written. */
+ * the bound thread is current nowhere, and its privileged state is fetched
+ * into memory first (vcpu_fetch: from a CPU it is parked on, that drops the
+ * lock, and the invocation starts again). */
 #include "hyp/arch.h"
 #include "hyp/syscall.h"
 #include "ipc/ipc.h"
@@ -41,10 +42,11 @@ err_t sys_vcpu_bind(struct thread *t)
 	struct thread *th = (struct thread *)tc->obj;
 	if (v->thread || th->vcpu || !stopped(th))
 		return E_BUSY;
+	if (!vcpu_fetch(v)) /* parked: it may not be th's CPU */
+		return E_RESTART;
 	obj_get(&v->o);
 	th->vcpu = v;
 	v->thread = th;
-	v->hw_stale = true;
 	arch_vcpu_regs_reset(&th->regs);
 	return E_OK;
 }
@@ -56,6 +58,8 @@ static err_t reg_access(struct thread *t, unsigned rights, struct vcpu **v)
 		return e;
 	if ((*v)->thread && (*v)->thread->running)
 		return E_BUSY;
+	if (arg(t, 0) >= VREG_FIRST_SYS && !vcpu_fetch(*v))
+		return E_RESTART;
 	return E_OK;
 }
 
@@ -73,8 +77,8 @@ err_t sys_vcpu_write_reg(struct thread *t)
 {
 	struct vcpu *v;
 	err_t e = reg_access(t, R_WRITE, &v);
-	if (!e && !(e = arch_vcpu_reg_write(v, arg(t, 0), arg(t, 1))))
-		v->hw_stale = true;
+	if (!e)
+		e = arch_vcpu_reg_write(v, arg(t, 0), arg(t, 1));
 	return e;
 }
 

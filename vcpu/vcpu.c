@@ -18,7 +18,6 @@ static void vtimer_fire(struct ktimer *k)
 {
 	struct vcpu *v = (struct vcpu *)((char *)k - __builtin_offsetof(struct vcpu, vtimer));
 	arch_vcpu_timer_fired(&v->arch);
-	v->hw_stale = true;
 	vcpu_raise(v, VIRQ_VTIMER);
 }
 
@@ -39,9 +38,8 @@ bool vcpu_destroy(struct obj *o)
 	struct vcpu *v = (struct vcpu *)o;
 	assert(!v->thread); /* a bound thread holds a reference */
 	ktimer_cancel(&v->vtimer);
-	for (unsigned i = 0; i < MAX_CPUS; i++)
-		if (cpus[i].vcpu_hw == v)
-			cpus[i].vcpu_hw = NULL;
+	if (v->hw_cpu >= 0) /* parked: its registers are nobody's now */
+		cpus[v->hw_cpu].vcpu_hw = NULL;
 	return true;
 }
 
@@ -94,25 +92,50 @@ void vcpu_raise(struct vcpu *v, unsigned virq)
 		thread_kick(t->running->cpu); /* its entry loads the list registers */
 }
 
-void vcpu_switch_slow(struct thread *t, unsigned cpu)
+/* The state parked in this CPU's registers into memory; its timer goes
+ * on as a kernel timer. */
+static void vcpu_unpark(struct vcpu *v, unsigned cpu)
+{
+	arch_vcpu_save(&v->arch);
+	cpus[cpu].vcpu_hw = NULL;
+	v->hw_cpu = -1;
+	uint64_t due = arch_vcpu_timer_deadline(&v->arch);
+	if (due != ~0ull)
+		ktimer_arm(&v->vtimer, cpu, due);
+}
+
+/* Load v for t here: from this CPU's registers if it is parked here (only
+ * what native threads change), else from memory, saving whichever VCPU is
+ * parked here first. */
+static __attribute__((noinline)) void vcpu_load(struct thread *t, struct vcpu *v, unsigned cpu)
 {
 	struct cpu *c = &cpus[cpu];
-	struct vcpu *v = t->vcpu;
-	if (!v) {
-		arch_vcpu_native_mode();
-		c->guest_mode = false;
-		return;
-	}
-	if (c->vcpu_in != v) {
-		bool lazy = c->vcpu_hw == v && v->hw_cpu == (int)cpu && !v->hw_stale;
+	/* Parked anywhere else, the thread could not be here (vcpu_fetch). */
+	assert(v->hw_cpu < 0 || v->hw_cpu == (int)cpu);
+	if (v->hw_cpu == (int)cpu) {
+		arch_vcpu_resume(&v->arch);
+	} else {
+		if (c->vcpu_hw)
+			vcpu_unpark(c->vcpu_hw, cpu);
 		ktimer_cancel(&v->vtimer);
-		arch_vcpu_load(&v->arch, lazy, c->guest_mode);
-		c->vcpu_in = c->vcpu_hw = v;
-		c->guest_mode = true;
+		arch_vcpu_load(&v->arch);
+		c->vcpu_hw = v;
 		v->hw_cpu = (int)cpu;
-		v->hw_stale = false;
 	}
-	arch_vcpu_flush_virqs(v);
+	c->vcpu_in = v;
+	if (v->exception) {
+		arch_vcpu_take_exception(&v->arch, &t->regs);
+		v->exception = false;
+	}
+}
+
+void vcpu_switch_slow(struct thread *t, unsigned cpu)
+{
+	struct vcpu *v = t->vcpu;
+	if (cpus[cpu].vcpu_in != v)
+		vcpu_load(t, v, cpu);
+	if (v->pending_words)
+		arch_vcpu_flush_virqs(v);
 }
 
 void vcpu_leave(struct thread *t, unsigned cpu)
@@ -120,16 +143,56 @@ void vcpu_leave(struct thread *t, unsigned cpu)
 	struct vcpu *v = t->vcpu;
 	if (cpus[cpu].vcpu_in != v)
 		return; /* chosen but never entered */
-	arch_vcpu_save(&v->arch);
-	cpus[cpu].vcpu_in = NULL;
-	uint64_t due = arch_vcpu_timer_deadline(&v->arch);
-	if (due != ~0ull)
-		ktimer_arm(&v->vtimer, cpu, due);
+	vcpu_leave_for_native(t, cpu);
+	if (t->cpu != cpu) /* moving away: its next CPU needs the state */
+		vcpu_unpark(v, cpu);
 }
 
-_Noreturn void kernel_vcpu_exit(struct thread *t, enum vmexit_label l, const uint64_t *w)
+/* A fetch this CPU was asked for (bkl held). */
+void vcpu_serve_fetch(unsigned cpu)
+{
+	struct cpu *c = &cpus[cpu];
+	if (c->vcpu_hw && c->vcpu_hw != c->vcpu_in)
+		vcpu_unpark(c->vcpu_hw, cpu);
+	__atomic_store_n(&c->vcpu_fetch, false, __ATOMIC_RELEASE);
+}
+
+void vcpu_serve_fetch_unlocked(unsigned cpu)
+{
+	if (__atomic_load_n(&cpus[cpu].vcpu_fetch, __ATOMIC_ACQUIRE)) {
+		spin_lock(&bkl);
+		vcpu_serve_fetch(cpu);
+		spin_unlock(&bkl);
+	}
+}
+
+/* Another CPU's fetch: ask it, and wait with the lock dropped, serving
+ * this CPU's own requests meanwhile (two CPUs may ask each other). */
+bool vcpu_fetch(struct vcpu *v)
 {
 	unsigned cpu = arch_cpu_id();
+	int at = v->hw_cpu;
+	if (at < 0)
+		return true;
+	if (at == (int)cpu) {
+		assert(cpus[cpu].vcpu_in != v); /* its thread is not the caller */
+		vcpu_unpark(v, cpu);
+		return true;
+	}
+	__atomic_store_n(&cpus[at].vcpu_fetch, true, __ATOMIC_RELEASE);
+	thread_kick((unsigned)at);
+	spin_unlock(&bkl);
+	while (__atomic_load_n(&cpus[at].vcpu_fetch, __ATOMIC_ACQUIRE)) {
+		vcpu_serve_fetch_unlocked(cpu);
+		arch_cpu_relax();
+	}
+	spin_lock(&bkl);
+	return false;
+}
+
+_Noreturn void kernel_vcpu_exit(struct thread *t, enum vmexit_label l, const uint64_t *w,
+			       unsigned cpu)
+{
 	spin_lock(&bkl);
 	if (kernel_entry_void(t, cpu))
 		kernel_exit(); /* it exits again when it next runs */
@@ -154,10 +217,9 @@ _Noreturn void kernel_vcpu_exit(struct thread *t, enum vmexit_label l, const uin
 /* WFI blocks until a virtual interrupt is deliverable (the arch has stepped
  * over the instruction: a WFI may always complete early); WFE, a guest's
  * spin-wait, ends the timeslice. */
-_Noreturn void kernel_vcpu_wait(struct thread *t, bool wfe)
+_Noreturn void kernel_vcpu_wait(struct thread *t, bool wfe, unsigned cpu)
 {
 	spin_lock(&bkl);
-	unsigned cpu = arch_cpu_id();
 	if (!kernel_entry_void(t, cpu)) {
 		struct vcpu *v = t->vcpu;
 		if (wfe)
@@ -168,6 +230,7 @@ _Noreturn void kernel_vcpu_wait(struct thread *t, bool wfe)
 	kernel_exit();
 }
 
+/* HC_CALL on the general path (ipc_fastpath_hcall declined). */
 static err_t hc_call(struct thread *t, struct arch_regs *r)
 {
 	struct cap *c;
@@ -175,7 +238,7 @@ static err_t hc_call(struct thread *t, struct arch_regs *r)
 	err_t e = lookup_cap(t, *regs_gpr(r, HC_REG_CAP), OBJ_ENDPOINT, R_WRITE, &c);
 	if (e)
 		return e;
-	if (msginfo_len(info) > HC_MSG_WORDS || msginfo_caps(info) || (info & MSG_MOVE))
+	if (!hc_info_ok(info))
 		return E_INVAL;
 	t->fault_label = msginfo_label(info);
 	t->fault_kind = KMSG_HCALL;
@@ -183,9 +246,6 @@ static err_t hc_call(struct thread *t, struct arch_regs *r)
 	for (unsigned i = 0; i < t->fault_len; i++)
 		t->fault[i] = *regs_gpr(r, HC_REG_MR0 + i);
 	t->fault_pending = true;
-	struct thread *server = ipc_fastpath_kmsg(t, c, arch_cpu_id());
-	if (server)
-		kernel_enter(server, arch_cpu_id());
 	return ep_send(t, (struct endpoint *)c->obj, c, true, true);
 }
 
@@ -198,15 +258,9 @@ static err_t hc_signal(struct thread *t, struct arch_regs *r)
 	return e;
 }
 
-/* A hypercall in Cairn's range (the arch checked the range and left the pc
- * on the instruction, so a void entry makes it again). */
-_Noreturn void kernel_vcpu_hypercall(struct thread *t)
+static __attribute__((noinline, noreturn)) void hypercall_slow(struct thread *t, unsigned cpu)
 {
-	spin_lock(&bkl);
-	if (kernel_entry_void(t, arch_cpu_id()))
-		kernel_exit();
 	struct arch_regs *r = &t->regs;
-	arch_regs_set_pc(r, arch_regs_pc(r) + HC_INSN_BYTES);
 	uint64_t fn = *regs_gpr(r, HC_REG_FN);
 	err_t e = E_OK;
 	if (fn == HC_CALL)
@@ -214,12 +268,30 @@ _Noreturn void kernel_vcpu_hypercall(struct thread *t)
 	else if (fn == HC_SIGNAL)
 		e = hc_signal(t, r);
 	else if (fn == HC_YIELD)
-		sched_end_slice(sched_of(t->cpu));
+		sched_end_slice(sched_of(cpu));
 	else
 		e = E_NOSYS;
 	if (t->state == TS_RUNNABLE) /* else the reply or a cancel answers */
 		*regs_gpr(r, HC_REG_RESULT) = e;
 	kernel_exit();
+}
+
+/* A hypercall in Cairn's range (the arch checked the range and left the pc
+ * past the instruction; a void entry steps back, to make it again).  A
+ * call to a server waiting on this CPU first, on the fast path. */
+_Noreturn void kernel_vcpu_hypercall(struct thread *t, unsigned cpu)
+{
+	spin_lock(&bkl);
+	if (kernel_entry_void(t, cpu)) {
+		arch_regs_set_pc(&t->regs, arch_regs_pc(&t->regs) - HC_INSN_BYTES);
+		kernel_exit();
+	}
+	if (*regs_gpr(&t->regs, HC_REG_FN) == HC_CALL) {
+		struct thread *server = ipc_fastpath_hcall(t, cpu);
+		if (server)
+			kernel_enter(server, cpu);
+	}
+	hypercall_slow(t, cpu);
 }
 
 void vcpu_hypercall_reply(struct thread *t, uint64_t label, const uint64_t *mr, unsigned len)
@@ -237,5 +309,5 @@ void vcpu_exit_reply(struct thread *t, const uint64_t *mr, unsigned len)
 {
 	struct vcpu *v = t->vcpu;
 	if (len && v && arch_vcpu_exit_reply(&v->arch, &t->regs, t->fault_label, t->fault, mr, len))
-		v->hw_stale = true;
+		v->exception = true;
 }

@@ -7,15 +7,18 @@
  * messages through its fault endpoint.  The thread holds a reference on the
  * VCPU while bound.
  *
- * State switching (docs/ARCHITECTURE.md, "VCPUs"): saved eagerly when the
- * thread stops being current on a CPU, so a VCPU that is not running always
- * has its state in memory (migration and destruction need nothing from
- * another CPU); restored lazily: a CPU whose registers still hold exactly
- * that state (nothing else was loaded, nothing was written) skips the
- * restore. */
+ * State switching (docs/ARCHITECTURE.md, "VCPUs"): when the thread stops
+ * being current its state is parked, left in the CPU's registers (native
+ * threads do not use the guest's), and it comes back to the same CPU at the
+ * cost of what native threads change.  It is saved to memory only when
+ * another VCPU is loaded on that CPU, when its thread moves to another CPU,
+ * or when an invocation needs it (vcpu_fetch).  Invariant: a parked VCPU's
+ * thread belongs to the CPU it is parked on (or it has none), so every CPU
+ * that runs a VCPU finds its state in memory or in its own registers. */
 #pragma once
 #include <arch_vcpu.h>
 #include "cairn/vcpu.h"
+#include "hyp/arch.h"
 #include "hyp/cpu.h"
 #include "hyp/ktimer.h"
 #include "hyp/thread.h"
@@ -29,8 +32,8 @@ struct vcpu {
 	uint32_t pending_words;           /* bit i: pending[i] is not 0 (a quick no) */
 	uint64_t disabled[VIRQ_WORDS];    /* held pending until enabled */
 	struct ktimer vtimer;             /* its virtual timer while not loaded */
-	int hw_cpu;                       /* CPU whose registers last held its state */
-	bool hw_stale;                    /* state in memory written since: restore all */
+	int hw_cpu;                       /* CPU whose registers hold its state, or -1 */
+	bool exception;                   /* a reply's exception, taken when loaded */
 	struct arch_vcpu arch;
 };
 
@@ -49,24 +52,60 @@ bool vcpu_has_deliverable(const struct vcpu *v);
 /* Take the lowest deliverable interrupt off the pending set; -1 if none. */
 int vcpu_take_deliverable(struct vcpu *v);
 
-/* This CPU is about to run t: load its guest state, or the native mode.
- * Inline: between native threads it is two loads and a branch. */
+/* This CPU is about to run t: load its guest state if it is a guest's.
+ * A native thread needs nothing: whenever no VCPU is in (cpu.vcpu_in), the
+ * CPU is set up for native threads, since every way a guest's thread
+ * leaves a CPU parks its VCPU (vcpu_leave, vcpu_leave_for_native).  So
+ * between native threads this is one load and one test. */
 void vcpu_switch_slow(struct thread *t, unsigned cpu);
 static inline void vcpu_switch(struct thread *t, unsigned cpu)
 {
-	if (__builtin_expect(t->vcpu != NULL || cpus[cpu].guest_mode, 0))
+	struct vcpu *v = t->vcpu;
+	if (__builtin_expect(v != NULL, 0) && (v != cpus[cpu].vcpu_in || v->pending_words))
 		vcpu_switch_slow(t, cpu);
 }
-/* t stops being current on this CPU (sched_switch_to): save its VCPU. */
+/* t stops being current on this CPU (sched_switch_to): park its VCPU, and
+ * set the CPU up for native threads. */
 void vcpu_leave(struct thread *t, unsigned cpu);
+/* The same, straight to a native thread of this CPU (the fast paths). */
+static inline void vcpu_leave_for_native(struct thread *t, unsigned cpu)
+{
+	cpus[cpu].vcpu_in = NULL;
+	arch_vcpu_park_native(&t->vcpu->arch);
+}
+/* A fast path returns to guest thread t from a native thread: resume its
+ * VCPU if it is parked here (the common case, inline); vcpu_switch does the
+ * rest. */
+static inline void vcpu_enter_parked(struct thread *t, unsigned cpu)
+{
+	struct vcpu *v = t->vcpu;
+	if (v->hw_cpu == (int)cpu && !v->exception) {
+		arch_vcpu_resume(&v->arch);
+		cpus[cpu].vcpu_in = v;
+	}
+}
+/* Bring v's state into memory (bkl held).  Parked on another CPU, that CPU
+ * is asked and the lock dropped while it saves: then false, and the caller
+ * must look at everything again (an invocation returns E_RESTART). */
+bool vcpu_fetch(struct vcpu *v);
+/* Save this CPU's parked VCPU if another CPU asked (cpu.vcpu_fetch): with
+ * the lock held, and from loops that wait without it. */
+void vcpu_serve_fetch(unsigned cpu);
+void vcpu_serve_fetch_unlocked(unsigned cpu);
 /* Unbind, for a thread being destroyed. */
 void vcpu_unbind(struct thread *t);
 
 /* Trap entries from a guest (the arch decodes, these act).  w holds the
  * exit message words (include/cairn/vcpu.h). */
-_Noreturn void kernel_vcpu_exit(struct thread *t, enum vmexit_label l, const uint64_t *w);
-_Noreturn void kernel_vcpu_wait(struct thread *t, bool wfe);
-_Noreturn void kernel_vcpu_hypercall(struct thread *t);
+_Noreturn void kernel_vcpu_exit(struct thread *t, enum vmexit_label l, const uint64_t *w,
+			       unsigned cpu);
+_Noreturn void kernel_vcpu_wait(struct thread *t, bool wfe, unsigned cpu);
+_Noreturn void kernel_vcpu_hypercall(struct thread *t, unsigned cpu);
+/* An HC_CALL's message info: at most HC_MSG_WORDS words, no capabilities. */
+static inline bool hc_info_ok(uint64_t info)
+{
+	return msginfo_len(info) <= HC_MSG_WORDS && !msginfo_caps(info) && !(info & MSG_MOVE);
+}
 /* The VMM replied to an exit (mr: its message words), or a hypercall's
  * endpoint replied. */
 void vcpu_exit_reply(struct thread *t, const uint64_t *mr, unsigned len);

@@ -17,4 +17,4 @@ void psci_init(enum psci_conduit conduit);
 struct thread;
 struct arch_regs;
 void aarch64_vcpu_init_cpu(uint64_t mdcr);
-_Noreturn void aarch64_guest_trap(struct thread *t, struct arch_regs *r, unsigned ec);
+_Noreturn void aarch64_guest_trap(struct thread *t, struct arch_regs *r, unsigned ec, unsigned cpu);

@@ -144,7 +144,7 @@ void arch_ipi_send(unsigned cpu)
 
 unsigned arch_ipi_irq(void) { return 0; } /* SGI 0 */
 
-enum { EC_UNKNOWN = 0x00, EC_FP = 0x07, EC_SVC64 = 0x15, EC_IABT_LOW = 0x20, EC_PC_ALIGN = 0x22,
+enum { EC_UNKNOWN = 0x00, EC_FP = 0x07, EC_SVC64 = 0x15, EC_HVC64 = 0x16, EC_IABT_LOW = 0x20, EC_PC_ALIGN = 0x22,
        EC_DABT_LOW = 0x24, EC_SP_ALIGN = 0x26 };
 
 /* Entered from user_trap with the thread's registers saved in r, on the
@@ -157,8 +157,11 @@ _Noreturn void aarch64_user_trap(struct arch_regs *r, unsigned kind, struct cpu 
 	unsigned ec = r->esr >> 26;
 	if (__builtin_expect(ec == EC_SVC64, 1)) /* the hot case, tested first */
 		kernel_syscall(t, c->id);
-	if (t->vcpu) /* a guest: its exits, never a native fault */
-		aarch64_guest_trap(t, r, ec);
+	if (t->vcpu) { /* a guest: its exits, never a native fault */
+		if (ec == EC_HVC64 && r->x[0] >> 16 == HC_BASE >> 16)
+			kernel_vcpu_hypercall(t, c->id); /* ELR is past the HVC already */
+		aarch64_guest_trap(t, r, ec, c->id);
+	}
 	switch (ec) {
 	case EC_FP:
 		kernel_fp_unavailable(t);

@@ -10,11 +10,12 @@
  *   CNTHCTL_EL2.EL1PCEN = 0) and CNTVOFF;
  * - VMPIDR (the MPIDR the guest reads);
  * - the list registers, ICH_VMCR and the active-priority registers.
- * Saved whenever the VCPU stops being current (so migration needs nothing
- * from the old CPU); restored in full only when another VCPU's state was
- * loaded here since or the state was written; native threads in between
- * change only HCR_EL2, MDCR_EL2, CNTHCTL_EL2, CPACR_EL1, CNTKCTL_EL1 and
- * TPIDR*_EL0. */
+ * Parked when the VCPU stops being current: its state stays in the CPU's
+ * registers, which native threads leave alone except for HCR_EL2, MDCR_EL2,
+ * CNTHCTL_EL2, CPACR_EL1, CNTKCTL_EL1 and TPIDR*_EL0 (saved at the park);
+ * its virtual timer keeps running and its interrupt (PPI 27) reaches the
+ * kernel.  Saved in full only when another VCPU is loaded here or another
+ * CPU needs the state (vcpu/vcpu.c). */
 #include "arch/aarch64/aarch64.h"
 #include "arch/aarch64/sysreg.h"
 #include "hyp/arch.h"
@@ -119,35 +120,58 @@ void arch_vcpu_regs_reset(struct arch_regs *r)
 	*r = (struct arch_regs){ .spsr = PSTATE_EL1H_MASKED };
 }
 
-void arch_vcpu_load(struct arch_vcpu *a, bool lazy, bool guest_mode)
+static inline void guest_mode(const struct arch_vcpu *a)
 {
-	if (!guest_mode) {
-		write_sysreg(hcr_el2, HCR_GUEST);
-		write_sysreg(mdcr_el2, mdcr_native | MDCR_GUEST_TRAPS);
-		write_sysreg(cnthctl_el2, CNTHCTL_GUEST);
-		SHARED_REGS(LOAD)
-	}
-	if (!lazy) {
-		EL1_REGS(LOAD)
-		SHARED_REGS(LOAD)
-		write_sysreg(cntvoff_el2, VSYS(a, VREG_CNTVOFF));
-		write_sysreg(vmpidr_el2, VSYS(a, VREG_MPIDR));
-		write_sysreg(cntv_cval_el0, VSYS(a, VREG_CNTV_CVAL));
-		for (unsigned i = 0; i < nr_lrs; i++)
-			lr_write(i, a->lr[i]);
-		write_sysreg(ICH_VMCR_EL2, a->vmcr);
-		write_sysreg(ICH_AP0R0_EL2, a->ap0r0);
-		write_sysreg(ICH_AP1R0_EL2, a->ap1r0);
-	}
-	write_sysreg(cntv_ctl_el0, VSYS(a, VREG_CNTV_CTL));
+	write_sysreg(hcr_el2, HCR_GUEST);
+	write_sysreg(mdcr_el2, mdcr_native | MDCR_GUEST_TRAPS);
+	write_sysreg(cnthctl_el2, CNTHCTL_GUEST);
+	SHARED_REGS(LOAD)
+}
+
+void arch_vcpu_resume(struct arch_vcpu *a)
+{
+	guest_mode(a);
 	write_sysreg(ICH_HCR_EL2, ICH_HCR_EN);
+	isb();
+}
+
+void arch_vcpu_load(struct arch_vcpu *a)
+{
+	guest_mode(a);
+	EL1_REGS(LOAD)
+	write_sysreg(cntvoff_el2, VSYS(a, VREG_CNTVOFF));
+	write_sysreg(vmpidr_el2, VSYS(a, VREG_MPIDR));
+	write_sysreg(cntv_cval_el0, VSYS(a, VREG_CNTV_CVAL));
+	write_sysreg(cntv_ctl_el0, VSYS(a, VREG_CNTV_CTL));
+	for (unsigned i = 0; i < nr_lrs; i++)
+		lr_write(i, a->lr[i]);
+	write_sysreg(ICH_VMCR_EL2, a->vmcr);
+	write_sysreg(ICH_AP0R0_EL2, a->ap0r0);
+	write_sysreg(ICH_AP1R0_EL2, a->ap1r0);
+	write_sysreg(ICH_HCR_EL2, ICH_HCR_EN);
+	isb();
+}
+
+/* What native threads change is saved; the interface stays quiet meanwhile
+ * (no maintenance interrupts for a guest that is not running); TPIDR*_EL0
+ * are the guest's business, not a native thread's. */
+void arch_vcpu_park_native(struct arch_vcpu *a)
+{
+	SHARED_REGS(SAVE)
+	write_sysreg(ICH_HCR_EL2, 0);
+	write_sysreg(hcr_el2, HCR_NATIVE);
+	write_sysreg(mdcr_el2, mdcr_native);
+	write_sysreg(cnthctl_el2, CNTHCTL_NATIVE);
+	write_sysreg(cpacr_el1, CPACR_NATIVE);
+	write_sysreg(cntkctl_el1, CNTKCTL_NATIVE);
+	write_sysreg(tpidr_el0, 0);
+	write_sysreg(tpidrro_el0, 0);
 	isb();
 }
 
 void arch_vcpu_save(struct arch_vcpu *a)
 {
 	EL1_REGS(SAVE)
-	SHARED_REGS(SAVE)
 	VSYS(a, VREG_CNTV_CTL) = read_sysreg(cntv_ctl_el0);
 	VSYS(a, VREG_CNTV_CVAL) = read_sysreg(cntv_cval_el0);
 	for (unsigned i = 0; i < nr_lrs; i++)
@@ -155,24 +179,11 @@ void arch_vcpu_save(struct arch_vcpu *a)
 	a->vmcr = read_sysreg(ICH_VMCR_EL2);
 	a->ap0r0 = read_sysreg(ICH_AP0R0_EL2);
 	a->ap1r0 = read_sysreg(ICH_AP1R0_EL2);
-	/* Its timer and interface fall silent here: a kernel timer stands in
-	 * for the first (vcpu_leave). */
+	/* Its timer falls silent here: a kernel timer stands in for it. */
 	write_sysreg(cntv_ctl_el0, 0);
-	write_sysreg(ICH_HCR_EL2, 0);
 	isb();
 }
 
-void arch_vcpu_native_mode(void)
-{
-	write_sysreg(hcr_el2, HCR_NATIVE);
-	write_sysreg(mdcr_el2, mdcr_native);
-	write_sysreg(cnthctl_el2, CNTHCTL_NATIVE);
-	write_sysreg(cpacr_el1, CPACR_NATIVE);
-	write_sysreg(cntkctl_el1, CNTKCTL_NATIVE);
-	write_sysreg(tpidr_el0, 0); /* the guest's, not a native thread's business */
-	write_sysreg(tpidrro_el0, 0);
-	isb();
-}
 
 /* Pending interrupts into free list registers.  An interrupt already in a
  * list register is not listed twice (the GIC forbids it): pending again
@@ -365,25 +376,24 @@ static bool id_reg_read(struct arch_regs *r)
 	return true;
 }
 
-/* A trap from the guest of thread t (its registers saved in r). */
-_Noreturn void aarch64_guest_trap(struct thread *t, struct arch_regs *r, unsigned ec)
+/* A trap from the guest of thread t (its registers saved in r), on this
+ * CPU; Cairn's hypercalls went to kernel_vcpu_hypercall already. */
+_Noreturn void aarch64_guest_trap(struct thread *t, struct arch_regs *r, unsigned ec, unsigned cpu)
 {
 	uint64_t w[VMEXIT_WORDS] = { 0 };
 	w[2] = r->esr;
 	switch (ec) {
 	case EC_WFX:
 		r->pc += 4;
-		kernel_vcpu_wait(t, r->esr & 1);
+		kernel_vcpu_wait(t, r->esr & 1, cpu);
 	case EC_FP:
 		kernel_fp_unavailable(t);
 	case EC_HVC64:
 	case EC_SMC64:
 		if (ec == EC_HVC64)
 			r->pc -= 4; /* ELR is past an HVC: every exit names its instruction */
-		if (ec == EC_HVC64 && r->x[0] >> 16 == HC_BASE >> 16)
-			kernel_vcpu_hypercall(t);
 		w[0] = r->x[0], w[1] = r->pc, w[3] = r->x[1], w[4] = r->x[2], w[5] = r->x[3];
-		kernel_vcpu_exit(t, ec == EC_HVC64 ? VMEXIT_HVC : VMEXIT_SMC, w);
+		kernel_vcpu_exit(t, ec == EC_HVC64 ? VMEXIT_HVC : VMEXIT_SMC, w, cpu);
 	case EC_SYSREG: {
 		if (id_reg_read(r)) { /* straight back: no lock, its space still loaded */
 			uint64_t vttbr = read_sysreg(vttbr_el2);
@@ -396,20 +406,20 @@ _Noreturn void aarch64_guest_trap(struct thread *t, struct arch_regs *r, unsigne
 		w[3] = VMACC_VALID | VMACC_64 | 3 | (uint64_t)rt << VMACC_REG_SHIFT |
 		       (read ? 0 : VMACC_WRITE);
 		w[4] = read ? 0 : reg_or_zero(r, rt);
-		kernel_vcpu_exit(t, VMEXIT_SYSREG, w);
+		kernel_vcpu_exit(t, VMEXIT_SYSREG, w, cpu);
 	}
 	case EC_DABT_LOW:
 		w[1] = r->pc;
 		decode_data_abort(r, w);
-		kernel_vcpu_exit(t, VMEXIT_DATA_ABORT, w);
+		kernel_vcpu_exit(t, VMEXIT_DATA_ABORT, w, cpu);
 	case EC_IABT_LOW:
 		w[0] = (read_sysreg(hpfar_el2) >> 4 << 12) | (r->far & 0xfff);
 		w[1] = r->pc;
 		w[5] = r->far;
-		kernel_vcpu_exit(t, VMEXIT_INSN_ABORT, w);
+		kernel_vcpu_exit(t, VMEXIT_INSN_ABORT, w, cpu);
 	default:
 		w[1] = r->pc;
-		kernel_vcpu_exit(t, VMEXIT_OTHER, w);
+		kernel_vcpu_exit(t, VMEXIT_OTHER, w, cpu);
 	}
 }
 
@@ -429,25 +439,34 @@ static void write_read_value(struct arch_regs *r, uint64_t acc, uint64_t val)
 		r->x[vmacc_reg(acc)] = val;
 }
 
-/* Take an exception into the guest's EL1 as the CPU would: a synchronous
- * external abort for aborts, an unknown-reason exception for the rest. */
-static void inject_exception(struct arch_vcpu *a, struct arch_regs *r, uint64_t label,
-			     const uint64_t *exit)
+/* An exception for the guest's EL1, as the CPU would take it: a
+ * synchronous external abort for aborts, an unknown-reason exception for
+ * the rest.  Noted here, taken when the VCPU is next loaded (its EL1
+ * registers may still be parked in another CPU's). */
+static void note_exception(struct arch_vcpu *a, const struct arch_regs *r, uint64_t label,
+			   const uint64_t *exit)
 {
-	unsigned mode = r->spsr & 0xf;
-	bool lower = mode == 0;
+	bool lower = (r->spsr & 0xf) == 0;
 	uint64_t esr = ESR_IL;
 	if (label == VMEXIT_DATA_ABORT)
 		esr |= (lower ? 0x24ull : 0x25ull) << 26 | (exit[2] & ESR_WNR) | 0x10;
 	else if (label == VMEXIT_INSN_ABORT)
 		esr |= (lower ? 0x20ull : 0x21ull) << 26 | 0x10;
-	if (label == VMEXIT_DATA_ABORT || label == VMEXIT_INSN_ABORT)
-		VSYS(a, VREG_FAR_EL1) = exit[5];
-	VSYS(a, VREG_ESR_EL1) = esr;
-	VSYS(a, VREG_ELR_EL1) = exit[1];
-	VSYS(a, VREG_SPSR_EL1) = r->spsr;
+	a->exc_esr = esr;
+	a->exc_elr = exit[1];
+	a->exc_far = label == VMEXIT_DATA_ABORT || label == VMEXIT_INSN_ABORT ? exit[5] : ~0ull;
+}
+
+void arch_vcpu_take_exception(struct arch_vcpu *a, struct arch_regs *r)
+{
+	unsigned mode = r->spsr & 0xf;
+	if (a->exc_far != ~0ull)
+		write_sysreg(far_el1, a->exc_far);
+	write_sysreg(esr_el1, a->exc_esr);
+	write_sysreg(elr_el1, a->exc_elr);
+	write_sysreg(spsr_el1, r->spsr);
 	r->spsr = PSTATE_EL1H_MASKED;
-	r->pc = VSYS(a, VREG_VBAR_EL1) + (lower ? 0x400 : mode == 5 ? 0x200 : 0);
+	r->pc = read_sysreg(vbar_el1) + (mode == 0 ? 0x400 : mode == 5 ? 0x200 : 0);
 }
 
 bool arch_vcpu_exit_reply(struct arch_vcpu *a, struct arch_regs *r, uint64_t label,
@@ -455,7 +474,7 @@ bool arch_vcpu_exit_reply(struct arch_vcpu *a, struct arch_regs *r, uint64_t lab
 {
 	uint64_t flags = mr[0];
 	if (flags & VMREPLY_ABORT) {
-		inject_exception(a, r, label, exit);
+		note_exception(a, r, label, exit);
 		return true;
 	}
 	bool reads = (label == VMEXIT_DATA_ABORT || label == VMEXIT_SYSREG) &&
@@ -472,13 +491,14 @@ bool arch_vcpu_exit_reply(struct arch_vcpu *a, struct arch_regs *r, uint64_t lab
 
 /* --- Per-CPU set-up and the interrupts the kernel keeps -------------------- */
 
-/* The guest's timer fired while it ran: mask it (the guest unmasks it when
- * it programs the next deadline, as Linux does) and raise its interrupt. */
+/* The guest's timer fired while it ran or was parked here: mask it (the
+ * guest unmasks it when it programs the next deadline, as Linux does) and
+ * raise its interrupt. */
 static void vtimer_irq(unsigned irq)
 {
 	(void)irq;
 	write_sysreg(cntv_ctl_el0, read_sysreg(cntv_ctl_el0) | CNTV_IMASK);
-	struct vcpu *v = this_cpu()->vcpu_in;
+	struct vcpu *v = this_cpu()->vcpu_hw;
 	if (v)
 		vcpu_raise(v, VIRQ_VTIMER);
 }

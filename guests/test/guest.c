@@ -187,6 +187,18 @@ static uint64_t t_sysreg(void)
 	return TEST_PASS;
 }
 
+/* The VMM reads and rewrites TPIDR_EL1 at each of n syncs (3 if 0), while
+ * this VCPU's EL1 state may be parked in another CPU's registers. */
+static uint64_t t_parked(uint64_t n)
+{
+	for (uint64_t i = 1; i <= (n ? n : 3); i++) {
+		SYSREG_W(tpidr_el1, PARKED_MINE + i);
+		sync_vm(i);
+		FAIL_IF(SYSREG_R(tpidr_el1) != PARKED_VMMS + i);
+	}
+	return t_abort(); /* an injected abort, its registers parked meanwhile */
+}
+
 static uint64_t t_hypercall(void)
 {
 	register uint64_t x0 __asm__("x0") = HC_CALL, x1 __asm__("x1") = HC_EP_SLOT;
@@ -413,6 +425,7 @@ void guest_main(uint64_t test, uint64_t a1, uint64_t a2)
 	case GT_PEEK: *REG(TDEV_DATA) = *(volatile uint64_t *)a1; r = TEST_PASS; break;
 	case GT_SMP: r = t_smp(); break;
 	case GT_PASSTHROUGH: r = t_passthrough(a1, a2); break;
+	case GT_PARKED: r = t_parked(a1); break;
 	default: r = 0xbad;
 	}
 	if (unexpected)

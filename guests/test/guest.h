@@ -35,7 +35,10 @@ enum guest_test {
 	GT_PEEK,          /* reads the word at x1 and writes it to the device */
 	GT_SMP,           /* PSCI CPU_ON of a second VCPU, SGIs both ways */
 	GT_PASSTHROUGH,   /* drives a PL031 at x1 itself; its alarm is interrupt x2 */
+	GT_PARKED,        /* EL1 state read and written by the VMM at x1 exits (0: 3) */
 };
+#define PARKED_MINE 0x7e1d0000c0ffeeull  /* what the guest puts in TPIDR_EL1 */
+#define PARKED_VMMS 0x5eed0000beefull    /* what the VMM puts there */
 enum guest_bench { BENCH_HVC, BENCH_MMIO, BENCH_HYPERCALL, BENCH_INJECT, BENCH_YIELD,
 		   BENCH_VIRQ };
 #define ISOLATION_SLOT (GUEST_RAM_IPA + GUEST_RAM_SIZE - 8) /* its last word */

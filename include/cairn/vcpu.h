@@ -65,7 +65,9 @@ static inline unsigned vmacc_reg(uint64_t acc) { return (acc >> VMACC_REG_SHIFT)
 #define HC_YIELD (HC_BASE + 2)
 #define HC_MSG_WORDS 5
 
-/* SYS_VCPU_READ_REG/WRITE_REG register ids (AArch64). */
+/* SYS_VCPU_READ_REG/WRITE_REG register ids (AArch64).  Below VREG_FIRST_SYS
+ * the bound thread's registers, from it the VCPU's privileged state. */
+#define VREG_FIRST_SYS 64
 enum vcpu_reg {
 	VREG_X0 = 0,        /* x0..x30 are 0..30 */
 	VREG_SP_EL0 = 31, VREG_PC, VREG_PSTATE,

@@ -122,16 +122,33 @@ static void bench_null_syscall(void)
 	printf("BENCH null_syscall %lu instructions\n", yields()); /* no one to yield to */
 }
 
+/* bench.only=NAME runs just that benchmark: a trace for tools/tbprof stays
+ * small. */
+bool bench_wanted(const char *name)
+{
+	const char *o = strstr(bootinfo->bootargs, "bench.only=");
+	if (!o)
+		return true;
+	size_t n = strlen(name);
+	o += sizeof("bench.only=") - 1;
+	return !memcmp(o, name, n) && (o[n] == 0 || o[n] == ' ');
+}
+
 void run_bench(void)
 {
 	if (strstr(bootinfo->bootargs, "cairn.fastpath=off")) {
 		bench_call_reply("ipc_call_reply_slow");
 		return;
 	}
-	bench_null_syscall();
-	bench_call_reply("ipc_call_reply");
-	bench_notify_wake();
-	bench_yield();
-	bench_yield_same_space();
+	if (bench_wanted("null_syscall"))
+		bench_null_syscall();
+	if (bench_wanted("ipc_call_reply"))
+		bench_call_reply("ipc_call_reply");
+	if (bench_wanted("notify_wake"))
+		bench_notify_wake();
+	if (bench_wanted("yield_switch"))
+		bench_yield();
+	if (bench_wanted("yield_switch_same_space"))
+		bench_yield_same_space();
 	run_bench_vm();
 }

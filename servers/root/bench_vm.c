@@ -41,6 +41,8 @@ static uint64_t serve_timed(cptr_t ep, struct vm *vm, unsigned syncs)
 
 static void bench(const char *name, enum guest_bench kind, unsigned nvms, unsigned per)
 {
+	if (!bench_wanted(name))
+		return;
 	struct vm vms[2] = { 0 };
 	struct child server = { 0 };
 	cptr_t ep = new_obj(OBJ_ENDPOINT, 0), hc = new_obj(OBJ_ENDPOINT, 0);
@@ -66,6 +68,8 @@ static void bench(const char *name, enum guest_bench kind, unsigned nvms, unsign
  * handler runs and answers with HC_SIGNAL on another, which this waits on. */
 static void bench_virq(void)
 {
+	if (!bench_wanted("vm_virq_roundtrip"))
+		return;
 	struct vm vm;
 	cptr_t ep = new_obj(OBJ_ENDPOINT, 0), irq = new_obj(OBJ_NOTIFICATION, 0);
 	cptr_t back = new_obj(OBJ_NOTIFICATION, 0);

@@ -45,6 +45,7 @@ void child_destroy(struct child *c);
 
 void run_tests(void);
 void run_bench(void);
+bool bench_wanted(const char *name);
 void run_bench_vm(void);
 void bench_server(uint64_t arg);
 void run_demo(void);

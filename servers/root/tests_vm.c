@@ -19,18 +19,25 @@ struct run {
 	uint64_t last_abort_ipa, sysreg_enc, sysreg_val;
 	uint64_t exits;
 	bool (*on_sync)(struct run *r, uint64_t step);
+	int done;                    /* served by another thread: 1 passed, 2 failed */
 };
 
 /* Make guest test t's VM (vm_start starts it); run_end cleans up after it,
  * whether it was made or not. */
-static bool run_start(struct run *r, enum guest_test t, uint64_t a1, uint64_t a2, unsigned cpu)
+static bool run_start_vm(struct run *r, unsigned vm, enum guest_test t, uint64_t a1,
+			 uint64_t a2, unsigned cpu)
 {
 	*r = (struct run){ .result = 0 };
 	CHECK((r->ep = new_obj(OBJ_ENDPOINT, 0)));
-	CHECK_ERR(vm_create(&r->vm, 1, r->ep, GUEST_RAM_IPA, GUEST_RAM_SIZE, guest_test_image,
+	CHECK_ERR(vm_create(&r->vm, vm, r->ep, GUEST_RAM_IPA, GUEST_RAM_SIZE, guest_test_image,
 			    (uint64_t)(guest_test_image_end - guest_test_image)), E_OK);
 	CHECK_ERR(vm_add_vcpu(&r->vm, GUEST_RAM_IPA, t, a1, a2, cpu, GUEST_PRIO), E_OK);
 	return true;
+}
+
+static bool run_start(struct run *r, enum guest_test t, uint64_t a1, uint64_t a2, unsigned cpu)
+{
+	return run_start_vm(r, 1, t, a1, a2, cpu);
 }
 
 static void run_end(struct run *r)
@@ -246,6 +253,87 @@ static bool t_vm_sysreg(void)
 	return true;
 }
 ROOT_TEST("vm-sysreg-sgi", t_vm_sysreg);
+
+/* The guest's EL1 state stays in its CPU's registers while it waits (it is
+ * parked): read and written here, from CPU 0, it must be fetched from the
+ * guest's CPU, the last one. */
+static bool parked_steps(struct run *r, uint64_t step)
+{
+	uint64_t out[8] = { 0 };
+	cptr_t v = r->vm.v[0].vcpu;
+	if (inv(SYS_VCPU_READ_REG, v, VREG_TPIDR_EL1, 0, 0, 0, 0, 0, out) ||
+	    out[0] != PARKED_MINE + step) {
+		printf("root: parked TPIDR_EL1 read 0x%lx at step %lu\n", out[0], step);
+		return false;
+	}
+	return !INV2(SYS_VCPU_WRITE_REG, v, VREG_TPIDR_EL1, PARKED_VMMS + step);
+}
+
+static bool t_vm_parked(void)
+{
+	struct run r;
+	struct accounts before = accounts_read();
+	bool ok = run_start(&r, GT_PARKED, 0, 0, bootinfo->ncpus - 1) &&
+		  vm_start(&r.vm, 0) == E_OK;
+	r.on_sync = parked_steps;
+	ok = ok && serve(&r);
+	run_end(&r);
+	CHECK(ok);
+	CHECK(r.last_abort_ipa == OUTSIDE_RAM_IPA);
+	CHECK(accounts_equal(before, accounts_read()));
+	return true;
+}
+ROOT_TEST("vm-parked-state", t_vm_parked);
+
+/* Two VMMs fetch at once, each from the other's CPU: VM a's VCPU on CPU 1
+ * served from CPU 0, VM b's on CPU 0 served from CPU 1 by a second thread
+ * of this task.  Each waits for the other CPU with the lock dropped, and
+ * must serve the other's request meanwhile, or both wait for ever. */
+#define CROSSED_EXITS 300
+
+static void crossed_vmm(uint64_t arg)
+{
+	struct run *r = (struct run *)arg;
+	__atomic_store_n(&r->done, serve(r) ? 1 : 2, __ATOMIC_RELEASE);
+	for (;;) /* root deletes this thread */
+		INV0(SYS_YIELD, 0);
+}
+
+static bool t_vm_parked_crossed(void)
+{
+	struct run a = { 0 }, b = { 0 };
+	struct accounts before = accounts_read();
+	unsigned other = 1 % bootinfo->ncpus;
+	cptr_t th = new_obj(OBJ_THREAD, 0), cs = slot_alloc(), stack;
+	char *sp = new_page(&stack);
+	/* this task's CSpace, guarded as its own root is, for the second thread */
+	bool ok = th && cs && sp &&
+		  !inv(SYS_CNODE_MINT, ROOT_CNODE, cs, ROOT_CNODE, ROOT_CNODE, R_ALL, 0,
+		       64 - bootinfo->cnode_bits, 0) &&
+		  run_start(&a, GT_PARKED, CROSSED_EXITS, 0, other) &&
+		  run_start_vm(&b, 2, GT_PARKED, CROSSED_EXITS, 0, 0);
+	a.on_sync = b.on_sync = parked_steps;
+	ok = ok && !INV3(SYS_THREAD_CONFIGURE, th, cs, ROOT_ASPACE, 0) &&
+	     !INV4(SYS_THREAD_WRITE_REGS, th, (uint64_t)crossed_vmm, (uint64_t)sp + 4096,
+		   (uint64_t)&b, 0) &&
+	     !INV2(SYS_THREAD_SET_PRIORITY, th, ROOT_PRIO, ROOT_PRIO) &&
+	     !INV1(SYS_THREAD_SET_AFFINITY, th, other) && !INV0(SYS_THREAD_RESUME, th) &&
+	     vm_start(&a.vm, 0) == E_OK && vm_start(&b.vm, 0) == E_OK;
+	ok = ok && serve(&a);
+	while (ok && !__atomic_load_n(&b.done, __ATOMIC_ACQUIRE))
+		INV0(SYS_YIELD, 0);
+	ok = ok && b.done == 1 && a.last_abort_ipa == OUTSIDE_RAM_IPA &&
+	     b.last_abort_ipa == OUTSIDE_RAM_IPA;
+	slot_free(th);
+	slot_free(cs);
+	slot_free(stack);
+	run_end(&a);
+	run_end(&b);
+	CHECK(ok);
+	CHECK(accounts_equal(before, accounts_read()));
+	return true;
+}
+ROOT_TEST("vm-parked-fetch-crossed", t_vm_parked_crossed);
 
 /* --- Hypercalls: the guest calls a native server directly ---------------- */
 
