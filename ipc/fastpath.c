@@ -26,7 +26,8 @@
  *
  * Cost (AArch64, make bench): about 267 instructions per direction from svc
  * to eret in the partner, 128 of them here (the lookup included); a round
- * trip is 535 against 1,311 on the general path.  docs/PERF.md has the breakdown and the floor
+ * trip is 534 against 1,450 on the general path (a guest's hypercall to a
+ * server and back: 637).  docs/PERF.md has the breakdown and the floor
  * (about 105 per direction).  cairn.fastpath=off (bootargs) turns it off,
  * for the benchmark and the tests of the general path. */
 #include "hyp/arch.h"
