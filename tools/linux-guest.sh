@@ -2,7 +2,8 @@
 # Print the directory holding the AArch64 Linux guest: Debian's own
 # linux-image-cloud-arm64 Image (its version resolved through the
 # metapackage: the archive moves) and an initramfs of Debian's
-# busybox-static:arm64 with guests/linux/init.  Fetched and built once into
+# busybox-static:arm64 with guests/linux/init and the Image's own virtio
+# modules (the cloud kernel builds them as modules).  Fetched and built once into
 # the cache, outside the work tree; the initramfs is rebuilt when init changes.
 set -eu
 
@@ -11,7 +12,12 @@ out="$cache/linux-arm64"
 init="$(dirname "$0")/../guests/linux/init"
 mkdir -p "$out"
 
-if [ ! -f "$out/Image" ] || [ ! -f "$out/busybox" ]; then
+# What the guest's init loads, in dependency order (modules.dep).
+MODULES="drivers/virtio/virtio_ring.ko drivers/virtio/virtio.ko drivers/virtio/virtio_mmio.ko
+drivers/block/virtio_blk.ko drivers/char/virtio_console.ko net/core/failover.ko
+drivers/net/net_failover.ko drivers/net/virtio_net.ko"
+
+if [ ! -f "$out/Image" ] || [ ! -f "$out/busybox" ] || [ ! -f "$out/modules/virtio_net.ko" ]; then
 	if ! dpkg --print-foreign-architectures | grep -qx arm64; then
 		[ "$(id -u)" = 0 ] || { echo "cairn: run as root once: dpkg --add-architecture arm64 && apt-get update" >&2; exit 1; }
 		dpkg --add-architecture arm64
@@ -29,13 +35,18 @@ if [ ! -f "$out/Image" ] || [ ! -f "$out/busybox" ]; then
 	for d in "$tmp"/*.deb; do dpkg -x "$d" "$tmp/x"; done
 	cp "$tmp"/x/boot/vmlinuz-* "$out/Image"
 	cp "$tmp/x/bin/busybox" "$out/busybox"
+	rm -rf "$out/modules" && mkdir -p "$out/modules"
+	for m in $MODULES; do cp "$tmp"/x/lib/modules/*/kernel/"$m" "$out/modules/"; done
+	rm -f "$out/initramfs.cpio"
 	echo "$pkg" > "$out/version"
 fi
 
 if [ ! -f "$out/initramfs.cpio" ] || [ "$init" -nt "$out/initramfs.cpio" ]; then
 	root=$(mktemp -d "$cache/root.XXXXXX")
-	mkdir -p "$root/bin" "$root/proc" "$root/sys" "$root/dev"
+	mkdir -p "$root/bin" "$root/proc" "$root/sys" "$root/dev" "$root/lib/modules"
 	cp "$out/busybox" "$root/bin/busybox"
+	for m in $MODULES; do cp "$out/modules/$(basename "$m")" "$root/lib/modules/"; done
+	echo "$MODULES" | tr ' ' '\n' | sed 's|.*/||' > "$root/lib/modules/order"
 	cp "$init" "$root/init"
 	chmod 755 "$root/init" "$root/bin/busybox"
 	(cd "$root" && find . | cpio -o -H newc --quiet) > "$out/initramfs.cpio"

@@ -9,7 +9,7 @@ ARCH_SRCS := arch/aarch64/head.S arch/aarch64/vectors.S arch/aarch64/boot.c \
 	arch/aarch64/uspace.c arch/aarch64/vcpu.c arch/aarch64/fp.S \
 	hyp/uart_pl011.c
 USER_ARCH := 1
-USER_ARCH_CFLAGS := -mgeneral-regs-only -mstrict-align
+USER_ARCH_CFLAGS := -mgeneral-regs-only -mstrict-align -mno-outline-atomics
 KERNEL_IMAGE := $(BUILD)/Image
 KERNEL_LDS := hyp/kernel-pie.ld
 

@@ -1,5 +1,6 @@
 /* Images the root task carries (built by the Makefile): the test guest its
- * VMM tests load, and the VMM server it starts for a Linux guest. */
+ * VMM tests load, and the VMM and block servers it starts for a Linux
+ * guest. */
 	.section .rodata
 	.balign	16
 	.globl	guest_test_image, guest_test_image_end
@@ -11,3 +12,8 @@ guest_test_image_end:
 	.globl	vmm_image
 vmm_image:
 	.incbin	VMM_ELF
+
+	.balign	16
+	.globl	blk_image
+blk_image:
+	.incbin	BLK_ELF

@@ -4,6 +4,7 @@
  * (cairn.root=fuzz), the multi-CPU fuzzer (cairn.root=fuzzsmp), the hostile
  * guest (cairn.root=vmhostile), the VMM server with a Linux guest
  * (cairn.root=linux, servers/vmm) or the demo (default). */
+#include "servers/lib/vdev.h"
 #include "servers/root/spawn.h"
 
 const struct bootinfo *bootinfo;
@@ -35,13 +36,25 @@ int main(const struct bootinfo *bi)
 }
 
 /* The VMM runs as a server of its own, with kernel memory for the guest's
- * RAM (linux.mem, 256 MiB by default) and 64 MiB for everything else. */
+ * RAM (linux.mem, 256 MiB by default) and 64 MiB for everything else; the
+ * block server (linux.blk, on by default) beside it serves the guest's
+ * virtio-blk, joined to the VMM by one endpoint (servers/lib/vdev.h). */
 void start_vmm(void)
 {
-	extern const char vmm_image[];
-	struct server s;
+	extern const char vmm_image[], blk_image[];
+	struct server s, b;
 	uint64_t quota = (bootarg_u64("linux.mem=", 256) + 64) << 20;
-	err_t e = server_spawn(&s, vmm_image, quota, ROOT_PRIO);
+	uint64_t blk_quota = (bootarg_u64("blk.mib=", 16) + 16) << 20;
+	cptr_t ep = bootarg_u64("linux.blk=", 1) ? new_obj(OBJ_ENDPOINT, 0) : 0;
+	err_t e = ep ? server_create(&b, blk_image, blk_quota, ROOT_PRIO) : E_NOENT;
+	if (!e && !(e = server_give(&b, VDEV_SLOT_EP, ep, R_READ)))
+		e = server_start(&b);
+	printf("root: block server %s\n", e ? "not started" : "started");
+	e = server_create(&s, vmm_image, quota, ROOT_PRIO);
+	if (!e && ep)
+		e = server_give(&s, VDEV_SLOT_EP, ep, R_WRITE | R_GRANT);
+	if (!e)
+		e = server_start(&s);
 	printf("root: VMM server %s (%lu MiB quota)\n", e ? "did not start" : "started",
 	       quota >> 20);
 	if (e)

@@ -144,7 +144,7 @@ static err_t write_bootinfo(struct server *s, const struct bootinfo *bi)
 	return E_OK;
 }
 
-err_t server_spawn(struct server *s, const char *image, uint64_t quota, unsigned prio)
+err_t server_create(struct server *s, const char *image, uint64_t quota, unsigned prio)
 {
 	static struct bootinfo bi; /* the root's, then what differs */
 	uint64_t entry = 0;
@@ -167,5 +167,18 @@ err_t server_spawn(struct server *s, const char *image, uint64_t quota, unsigned
 	    (e = INV4(SYS_THREAD_WRITE_REGS, s->thread, entry, ROOT_STACK_TOP, ROOT_BOOTINFO_VA, 0)) ||
 	    (e = INV2(SYS_THREAD_SET_PRIORITY, s->thread, prio, prio)))
 		return e;
-	return INV0(SYS_THREAD_RESUME, s->thread);
+	return E_OK;
+}
+
+err_t server_give(struct server *s, uint64_t slot, cptr_t cap, unsigned rights)
+{
+	return INV4(SYS_CNODE_COPY, s->cnode, slot, ROOT_CNODE, cap, rights);
+}
+
+err_t server_start(struct server *s) { return INV0(SYS_THREAD_RESUME, s->thread); }
+
+err_t server_spawn(struct server *s, const char *image, uint64_t quota, unsigned prio)
+{
+	err_t e = server_create(s, image, quota, prio);
+	return e ? e : server_start(s);
 }

@@ -12,3 +12,8 @@ struct server {
 /* Start `image` with `quota` bytes of kernel memory at `prio` (also its
  * MCP). */
 err_t server_spawn(struct server *s, const char *image, uint64_t quota, unsigned prio);
+/* The same in steps: made, given capabilities (a copy of cap with `rights`
+ * in its slot `slot`, which the root's layout leaves free: 8-15), started. */
+err_t server_create(struct server *s, const char *image, uint64_t quota, unsigned prio);
+err_t server_give(struct server *s, uint64_t slot, cptr_t cap, unsigned rights);
+err_t server_start(struct server *s);

@@ -10,6 +10,7 @@
 #define GIC_PPI 1
 #define GIC_SPI 0
 #define IRQ_LEVEL_HIGH 4
+#define IRQ_EDGE_RISING 1
 
 static int prop_u64s(void *f, const char *name, const uint64_t *v, unsigned n)
 {
@@ -25,6 +26,18 @@ static int prop_u32s(void *f, const char *name, const uint32_t *v, unsigned n)
 	for (unsigned i = 0; i < n; i++)
 		be[i] = cpu_to_fdt32(v[i]);
 	return fdt_property(f, name, be, n * 4);
+}
+
+/* virtio-mmio slots: the device's registers decide what is there (a
+ * device ID of 0 is an empty slot), so the node is always present. */
+static int virtio(void *f)
+{
+	const uint64_t reg[] = { GUEST_VIRTIO, GUEST_VIRTIO_SIZE };
+	const uint32_t irq[] = { GIC_SPI, GUEST_VIRTIO_INTID - 32, IRQ_EDGE_RISING };
+	return fdt_begin_node(f, "virtio_mmio@a000000") |
+	       fdt_property_string(f, "compatible", "virtio,mmio") | prop_u64s(f, "reg", reg, 2) |
+	       prop_u32s(f, "interrupts", irq, 3) | fdt_property(f, "dma-coherent", NULL, 0) |
+	       fdt_end_node(f);
 }
 
 static int cpus(void *f, const struct vmm *m)
@@ -77,7 +90,7 @@ static int devices(void *f, const struct vmm *m)
 	     prop_u64s(f, "reg", uart_reg, 2) | prop_u32s(f, "interrupts", uart_irq, 3) |
 	     prop_u32s(f, "clocks", clocks, 2) |
 	     fdt_property(f, "clock-names", clock_names, sizeof(clock_names)) | fdt_end_node(f);
-	return e;
+	return e | virtio(f);
 }
 
 uint64_t guest_fdt(const struct vmm *m, void *buf, uint64_t len, const char *bootargs,

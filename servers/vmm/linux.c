@@ -95,7 +95,8 @@ static bool handle(struct vmm *m, const struct vm_exit *x, uint64_t *reply)
 	switch (x->label) {
 	case VMEXIT_DATA_ABORT:
 		if (!(acc & VMACC_VALID) ||
-		    !(vgic_mmio(m, i, x->w[0], acc, &val) || pl011_mmio(m, x->w[0], acc, &val))) {
+		    !(vgic_mmio(m, i, x->w[0], acc, &val) || pl011_mmio(m, x->w[0], acc, &val) ||
+		      virtio_mmio(m, x->w[0], acc, &val))) {
 			refuse(m, x, reply);
 			return true;
 		}
@@ -230,8 +231,12 @@ void run_linux(void)
 	}
 	printf("vmm: this VMM serves exits and console input on cpu 0\n");
 	input_start();
-	if (vmm_start_vcpu(m, 0, entry, dtb) == E_OK)
+	if (vmm_start_vcpu(m, 0, entry, dtb) == E_OK) {
+		err_t e = virtio_blk_start(m);
+		if (e && e != E_NOENT)
+			printf("vmm: no virtio-blk (%u)\n", e);
 		serve(m, ep);
+	}
 	printf("vmm: guest %s after %lu exits\n", m->stopped ? m->stopped : "failed", m->exits);
 	vm_destroy(&m->vm);
 	slot_free(ep);

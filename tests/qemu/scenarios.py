@@ -257,14 +257,20 @@ def aarch64(build):
           for name, a, n in [("vm-hostile", arm(), 100000),
                              ("vm-hostile-smp2", arm(smp=2), 10000)]],
         # Debian's own Linux (tools/linux-guest.sh) under the VMM: to its
-        # init with every VCPU online, timer interrupts on each, powered off
-        # through PSCI.  2 VCPUs on 2 CPUs, and 4 VCPUs overcommitted on 2.
+        # init with every VCPU online, timer interrupts on each, its virtio
+        # disk (served by the block server) written and read back through
+        # the device, powered off through PSCI.  2 VCPUs on 2 CPUs, and 4
+        # VCPUs overcommitted on 2.
         *[Scenario(name, lambda b, n=n: arm(smp=2, mem="1G") + kernel + [
                        "-initrd", os.path.join(b, "guests", "linux-mods.bin"), "-append",
                        "cairn.root=linux linux.test linux.quiet linux.vcpus=%d" % n],
-                   [r"vmm: a server of its own", r"vmm: linux guest: 256 MiB RAM",
+                   [r"blk: a server of its own, a 16 MiB disk",
+                    r"vmm: a server of its own", r"vmm: linux guest: 256 MiB RAM",
+                    r"vmm: virtio-blk at 0xa000000 \(interrupt 48\), 16 MiB",
                     r"cairn-guest: init up, %d cpus online" % n,
                     r"cairn-guest: timer +11:" + r" +[1-9]\d*" * n + r" +GICv3 +27",
+                    r"cairn-guest: virtio disk vda, 32768 sectors",
+                    r"cairn-guest: vda read back what was written",
                     r"vmm: guest powered off after \d+ exits",
                     r"powered off by the root task"], poweroff=True, timeout=120)
           for name, n in [("linux-2vcpu", 2), ("linux-4vcpu-on-2cpus", 4)]],

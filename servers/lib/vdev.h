@@ -1,0 +1,60 @@
+/* A virtio device split in two servers: the VMM emulates its virtio-mmio
+ * registers (servers/vmm/virtio_mmio.c), a backend server of its own serves
+ * its queues in place, in the guest RAM the VMM grants it
+ * (servers/blk/main.c).  They share one page (struct vdev_shared) and talk
+ * through one endpoint, which the root task gives both at VDEV_SLOT_EP.
+ *
+ * Set-up, VMM to backend, as calls on that endpoint:
+ *   VDEV_SETUP   x0 RAM IPA, x1 RAM size; caps: the shared page, the kick
+ *                notification (the backend waits on it, bound to its
+ *                thread) and the interrupt notification (the backend
+ *                signals it; the VMM bound it to the guest's interrupt).
+ *                Answer: x0 error.
+ *   VDEV_GRANT   x0 IPA of the first frame, x1 frame bytes; caps: up to
+ *                three frames of guest RAM at consecutive IPAs, which the
+ *                backend maps read-write at VDEV_GMEM_VA + (IPA - RAM IPA).
+ *                Answer: x0 error.
+ * Then the VMM signals the kick notification whenever the driver notifies a
+ * queue or the queues' set-up changes (generation). */
+#pragma once
+#include <stdint.h>
+
+#define VDEV_SLOT_EP 8                 /* in both servers' CNodes (root_slot's gap) */
+#define VDEV_GMEM_VA 0x8000000000ull   /* guest RAM in the backend */
+#define VDEV_SHARED_VA 0x7ff000000ull  /* the shared page in the backend */
+#define VDEV_QUEUES 2
+
+enum vdev_label { VDEV_SETUP = 1, VDEV_GRANT };
+
+/* Interrupt status bits (virtio-mmio InterruptStatus). */
+#define VDEV_ISR_USED 1u
+#define VDEV_ISR_CONFIG 2u
+#define VIRTIO_STATUS_NEEDS_RESET 64u
+
+struct vdev_shared {
+	uint32_t generation;           /* VMM: bumped when the queues change or reset */
+	uint32_t status;               /* VMM: the driver's status */
+	uint64_t features;             /* VMM: what the driver accepted */
+	struct vdev_queue {
+		uint64_t desc, avail, used; /* IPAs */
+		uint32_t num, ready;
+	} q[VDEV_QUEUES];
+	uint32_t isr;                  /* backend sets bits, the driver's ACK clears them */
+	uint32_t broken;               /* backend: the driver broke a rule */
+	uint64_t capacity;             /* backend (block): 512-byte sectors */
+	uint64_t requests;             /* backend: requests completed */
+};
+_Static_assert(sizeof(struct vdev_shared) <= 4096, "one page");
+
+/* virtio-blk requests (virtio 1.x 5.2.6). */
+struct virtio_blk_req {
+	uint32_t type, reserved;
+	uint64_t sector;
+};
+enum { VIRTIO_BLK_T_IN = 0, VIRTIO_BLK_T_OUT = 1, VIRTIO_BLK_T_FLUSH = 4,
+       VIRTIO_BLK_T_GET_ID = 8 };
+enum { VIRTIO_BLK_S_OK = 0, VIRTIO_BLK_S_IOERR = 1, VIRTIO_BLK_S_UNSUPP = 2 };
+#define VIRTIO_BLK_F_SEG_MAX 2
+#define VIRTIO_BLK_F_FLUSH 9
+#define VIRTIO_BLK_SEG_MAX 126          /* data buffers in one request */
+#define VIRTIO_F_VERSION_1 32

@@ -1,0 +1,199 @@
+/* virtio-mmio (version 2, virtio 1.x 4.2.2): the registers of a device
+ * whose queues another server serves (servers/lib/vdev.h).  This VMM keeps
+ * the transport: features, status, queue set-up and the interrupt status,
+ * which it shares with the backend in one page; a queue notification is a
+ * signal to the backend, and the backend's completion raises the guest's
+ * interrupt through a notification bound to it in the kernel, with no hop
+ * through here.  One device for now: virtio-blk. */
+#include "servers/lib/vdev.h"
+#include "servers/vmm/vmm.h"
+
+#define MAGIC 0x74726976u   /* "virt" */
+#define VENDOR 0x4e524143u  /* "CARN" */
+#define QUEUE_MAX 256
+#define DEVICE_BLOCK 2
+
+enum {
+	R_MAGIC = 0x000, R_VERSION = 0x004, R_DEVICE = 0x008, R_VENDOR = 0x00c,
+	R_DEV_FEAT = 0x010, R_DEV_FEAT_SEL = 0x014, R_DRV_FEAT = 0x020, R_DRV_FEAT_SEL = 0x024,
+	R_QUEUE_SEL = 0x030, R_QUEUE_NUM_MAX = 0x034, R_QUEUE_NUM = 0x038, R_QUEUE_READY = 0x044,
+	R_QUEUE_NOTIFY = 0x050, R_ISR = 0x060, R_ISR_ACK = 0x064, R_STATUS = 0x070,
+	R_DESC_LO = 0x080, R_DESC_HI = 0x084, R_DRIVER_LO = 0x090, R_DRIVER_HI = 0x094,
+	R_DEVICE_LO = 0x0a0, R_DEVICE_HI = 0x0a4, R_CONFIG_GEN = 0x0fc, R_CONFIG = 0x100,
+};
+
+static const uint64_t offered = 1ull << VIRTIO_F_VERSION_1 | 1ull << VIRTIO_BLK_F_FLUSH |
+				1ull << VIRTIO_BLK_F_SEG_MAX;
+
+/* Tell the backend: a queue was notified, or the set-up changed. */
+static void kick(struct vdev *d) { INV1(SYS_SIGNAL, d->kick, 1); }
+
+static void reset(struct vdev *d)
+{
+	volatile struct vdev_shared *s = d->sh;
+	s->status = 0;
+	s->features = 0;
+	for (unsigned i = 0; i < VDEV_QUEUES; i++)
+		s->q[i] = (struct vdev_queue){ 0 };
+	s->broken = 0;
+	__atomic_store_n(&s->isr, 0, __ATOMIC_RELEASE);
+	s->generation++;
+	d->drv_features = 0;
+	kick(d);
+}
+
+/* The queue registers of the selected queue (none beyond VDEV_QUEUES). */
+static volatile struct vdev_queue *queue(struct vdev *d)
+{
+	return d->queue_sel < 1 ? &d->sh->q[d->queue_sel] : NULL; /* virtio-blk: one */
+}
+
+static void set_half(volatile uint64_t *v, bool high, uint32_t val)
+{
+	*v = high ? (*v & 0xffffffffull) | (uint64_t)val << 32 : (*v & ~0xffffffffull) | val;
+}
+
+/* Configuration space (virtio-blk: capacity, size_max, seg_max), any size,
+ * any offset. */
+static uint64_t config_read(struct vdev *d, uint64_t off, unsigned size)
+{
+	uint8_t cfg[16] = { 0 };
+	uint64_t cap = d->sh->capacity;
+	uint32_t seg_max = VIRTIO_BLK_SEG_MAX;
+	memcpy(cfg, &cap, 8);
+	memcpy(cfg + 12, &seg_max, 4);
+	uint64_t v = 0;
+	for (unsigned i = 0; i < size; i++)
+		if (off + i < sizeof(cfg))
+			v |= (uint64_t)cfg[off + i] << (8 * i);
+	return v;
+}
+
+static uint64_t reg_read(struct vdev *d, uint64_t off)
+{
+	volatile struct vdev_queue *q = queue(d);
+	switch (off) {
+	case R_MAGIC: return MAGIC;
+	case R_VERSION: return 2;
+	case R_DEVICE: return DEVICE_BLOCK;
+	case R_VENDOR: return VENDOR;
+	case R_DEV_FEAT: return d->dev_sel < 2 ? (uint32_t)(offered >> (32 * d->dev_sel)) : 0;
+	case R_QUEUE_NUM_MAX: return q ? QUEUE_MAX : 0;
+	case R_QUEUE_READY: return q ? q->ready : 0;
+	case R_ISR: return __atomic_load_n(&d->sh->isr, __ATOMIC_ACQUIRE);
+	case R_STATUS: return d->sh->status | (d->sh->broken ? VIRTIO_STATUS_NEEDS_RESET : 0);
+	case R_CONFIG_GEN: return 0;
+	default: return 0; /* write-only and reserved registers read as zero */
+	}
+}
+
+static void reg_write(struct vdev *d, uint64_t off, uint32_t v)
+{
+	volatile struct vdev_queue *q = queue(d);
+	switch (off) {
+	case R_DEV_FEAT_SEL: d->dev_sel = v; break;
+	case R_DRV_FEAT_SEL: d->drv_sel = v; break;
+	case R_DRV_FEAT:
+		if (d->drv_sel < 2)
+			d->drv_features = (d->drv_features & ~(0xffffffffull << (32 * d->drv_sel))) |
+					  (uint64_t)v << (32 * d->drv_sel);
+		break;
+	case R_QUEUE_SEL: d->queue_sel = v; break;
+	case R_QUEUE_NUM: if (q && !q->ready) q->num = v; break;
+	case R_QUEUE_READY:
+		if (q) {
+			q->ready = v & 1;
+			d->sh->generation++;
+			kick(d);
+		}
+		break;
+	case R_QUEUE_NOTIFY: kick(d); break;
+	case R_ISR_ACK: __atomic_fetch_and(&d->sh->isr, ~v, __ATOMIC_RELEASE); break;
+	case R_STATUS:
+		if (v == 0) {
+			reset(d);
+			break;
+		}
+		if ((v & 8) && !(d->sh->status & 8)) /* FEATURES_OK: only what was offered */
+			if (d->drv_features & ~offered)
+				v &= ~8u;
+		d->sh->features = d->drv_features & offered;
+		d->sh->status = v;
+		break;
+	case R_DESC_LO: case R_DESC_HI: if (q && !q->ready) set_half(&q->desc, off & 4, v); break;
+	case R_DRIVER_LO: case R_DRIVER_HI: if (q && !q->ready) set_half(&q->avail, off & 4, v); break;
+	case R_DEVICE_LO: case R_DEVICE_HI: if (q && !q->ready) set_half(&q->used, off & 4, v); break;
+	default: break; /* read-only and reserved: ignored */
+	}
+}
+
+bool virtio_mmio(struct vmm *m, uint64_t ipa, uint64_t acc, uint64_t *val)
+{
+	struct vdev *d = &m->blk;
+	if (ipa < GUEST_VIRTIO || ipa >= GUEST_VIRTIO + GUEST_VIRTIO_SIZE)
+		return false;
+	if (!d->sh) { /* an empty slot: all zero, magic included */
+		*val = acc & VMACC_WRITE ? *val : 0;
+		return true;
+	}
+	uint64_t off = ipa - GUEST_VIRTIO;
+	unsigned size = 1u << (acc & VMACC_SIZE_MASK);
+	if (off >= R_CONFIG) {
+		if (!(acc & VMACC_WRITE))
+			*val = config_read(d, off - R_CONFIG, size);
+		return true; /* the block device's configuration is read-only */
+	}
+	if (size != 4 || (off & 3)) /* registers are 32-bit */
+		return false;
+	if (acc & VMACC_WRITE)
+		reg_write(d, off, (uint32_t)*val);
+	else
+		*val = reg_read(d, off);
+	return true;
+}
+
+/* Hand the block server its view: the shared page, the two notifications
+ * (the interrupt one bound to the guest's interrupt on VCPU 0 first), then
+ * every frame of guest RAM, three to a call. */
+static err_t call(cptr_t ep, uint64_t label, uint64_t a, uint64_t b, const cptr_t *caps,
+		  unsigned n)
+{
+	struct sysregs r = { .mr = { a, b }, .nr = SYS_CALL, .cap = ep,
+			     .info = msginfo(label, 2, n) };
+	for (unsigned i = 0; i < n; i++)
+		r.sendcap[i] = caps[i];
+	err_t e = sys(&r);
+	return e ? e : (err_t)r.mr[0];
+}
+
+err_t virtio_blk_start(struct vmm *m)
+{
+	struct vdev *d = &m->blk;
+	struct vm *vm = &m->vm;
+	uint64_t info[5];
+	if (inv(SYS_CNODE_IDENTIFY, ROOT_CNODE, VDEV_SLOT_EP, 0, 0, 0, 0, 0, info) ||
+	    info[0] != OBJ_ENDPOINT)
+		return E_NOENT; /* no block server */
+	cptr_t page;
+	err_t e;
+	d->sh = new_page(&page);
+	d->kick = new_obj(OBJ_NOTIFICATION, 0);
+	d->irq = new_obj(OBJ_NOTIFICATION, 0);
+	if (!d->sh || !d->kick || !d->irq)
+		return E_NOMEM;
+	if ((e = INV2(SYS_VCPU_BIND_NOTIFICATION, vm->v[0].vcpu, d->irq, GUEST_VIRTIO_INTID)))
+		return e;
+	cptr_t caps[3] = { page, d->kick, d->irq };
+	if ((e = call(VDEV_SLOT_EP, VDEV_SETUP, vm->ram_ipa, vm->ram_size, caps, 3)))
+		return e;
+	uint64_t frame = vm->ram_size / vm->npages;
+	for (unsigned i = 0; i < vm->npages; i += 3) {
+		unsigned n = vm->npages - i < 3 ? vm->npages - i : 3;
+		cptr_t f[3] = { vm->ram + i, vm->ram + i + 1, vm->ram + i + 2 };
+		if ((e = call(VDEV_SLOT_EP, VDEV_GRANT, vm->ram_ipa + i * frame, frame, f, n)))
+			return e;
+	}
+	printf("vmm: virtio-blk at 0x%lx (interrupt %u), %lu MiB, served by the block server\n",
+	       (unsigned long)GUEST_VIRTIO, GUEST_VIRTIO_INTID, d->sh->capacity >> 11);
+	return E_OK;
+}
