@@ -126,3 +126,5 @@ err_t arch_vcpu_reg_write(struct vcpu *v, uint64_t id, uint64_t val);
 bool arch_vcpu_exit_reply(struct arch_vcpu *a, struct arch_regs *r, uint64_t label,
 			  const uint64_t *exit, const uint64_t *mr, unsigned len);
 void arch_vcpu_take_exception(struct arch_vcpu *a, struct arch_regs *r);
+/* Step over the instruction that made exit `exit` (a doorbell's write). */
+void arch_vcpu_skip_insn(struct arch_regs *r, const uint64_t *exit);

@@ -28,6 +28,7 @@ void arch_vcpu_regs_reset(struct arch_regs *r) { (void)r; }
 void arch_vcpu_load(struct arch_vcpu *a) { (void)a; }
 void arch_vcpu_park_native(struct arch_vcpu *a) { (void)a; }
 void arch_vcpu_resume(struct arch_vcpu *a) { (void)a; }
+void arch_vcpu_skip_insn(struct arch_regs *r, const uint64_t *exit) { (void)r, (void)exit; }
 void arch_vcpu_save(struct arch_vcpu *a) { (void)a; }
 void arch_vcpu_take_exception(struct arch_vcpu *a, struct arch_regs *r) { (void)a, (void)r; }
 void arch_vcpu_flush_virqs(struct vcpu *v) { (void)v; }

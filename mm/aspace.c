@@ -54,6 +54,9 @@ err_t aspace_create(struct memory *payer, struct aspace **out)
 bool aspace_destroy(struct obj *o)
 {
 	struct aspace *as = (struct aspace *)o;
+	for (unsigned i = 0; i < AS_DOORBELLS; i++)
+		if (as->db[i].ntfn)
+			obj_put(as->db[i].ntfn);
 	if (!as->pt.root)
 		return true;
 	pt_free_tables(&as->pt, free_table);

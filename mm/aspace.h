@@ -12,12 +12,21 @@
 
 struct memory;
 
+/* A guest's write to `ipa` signals `ntfn` with `bits` in the kernel, with
+ * no exit (vcpu/doorbell.c).  The notification is referenced while bound. */
+#define AS_DOORBELLS 4
+struct doorbell {
+	uint64_t ipa, bits;
+	struct obj *ntfn;  /* NULL: a free entry */
+};
+
 struct aspace {
 	struct obj o;
 	struct pt pt;
 	uint64_t tables;   /* page-table pages, charged to its payer */
 	uint16_t vmid;
 	uint64_t vmid_gen;
+	struct doorbell db[AS_DOORBELLS];
 };
 
 struct frame {

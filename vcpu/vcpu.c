@@ -10,6 +10,7 @@
 #include "hyp/sched.h"
 #include "hyp/syscall.h"
 #include "ipc/ipc.h"
+#include "mm/aspace.h"
 #include "mm/memory.h"
 #include "vcpu/vcpu.h"
 
@@ -196,6 +197,11 @@ _Noreturn void kernel_vcpu_exit(struct thread *t, enum vmexit_label l, const uin
 	spin_lock(&bkl);
 	if (kernel_entry_void(t, cpu))
 		kernel_exit(); /* it exits again when it next runs */
+	if (l == VMEXIT_DATA_ABORT && (w[3] & (VMACC_VALID | VMACC_WRITE)) ==
+	    (VMACC_VALID | VMACC_WRITE) && doorbell_ring(t->as, w[0])) {
+		arch_vcpu_skip_insn(&t->regs, w);
+		kernel_exit();
+	}
 	t->fault_label = l;
 	t->fault_kind = KMSG_VMEXIT;
 	t->fault_len = VMEXIT_WORDS;

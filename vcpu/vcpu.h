@@ -106,6 +106,10 @@ static inline bool hc_info_ok(uint64_t info)
 {
 	return msginfo_len(info) <= HC_MSG_WORDS && !msginfo_caps(info) && !(info & MSG_MOVE);
 }
+/* A guest's write exit at ipa: if a doorbell is bound there, ring it
+ * (vcpu/doorbell.c) and say so. */
+struct aspace;
+bool doorbell_ring(struct aspace *as, uint64_t ipa);
 /* The VMM replied to an exit (mr: its message words), or a hypercall's
  * endpoint replied. */
 void vcpu_exit_reply(struct thread *t, const uint64_t *mr, unsigned len);

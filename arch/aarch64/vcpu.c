@@ -469,6 +469,8 @@ void arch_vcpu_take_exception(struct arch_vcpu *a, struct arch_regs *r)
 	r->pc = read_sysreg(vbar_el1) + (mode == 0 ? 0x400 : mode == 5 ? 0x200 : 0);
 }
 
+void arch_vcpu_skip_insn(struct arch_regs *r, const uint64_t *exit) { r->pc = exit[1] + 4; }
+
 bool arch_vcpu_exit_reply(struct arch_vcpu *a, struct arch_regs *r, uint64_t label,
 			  const uint64_t *exit, const uint64_t *mr, unsigned len)
 {

@@ -199,6 +199,19 @@ static uint64_t t_parked(uint64_t n)
 	return t_abort(); /* an injected abort, its registers parked meanwhile */
 }
 
+/* Rings between two syncs: the VMM binds a doorbell at the first and
+ * unbinds it at the second, so only the first lot goes by the kernel. */
+static uint64_t t_doorbell(uint64_t n)
+{
+	for (unsigned round = 1; round <= 2; round++) {
+		sync_vm(round);
+		for (uint64_t i = 0; i < n; i++)
+			*(volatile uint32_t *)REG(TDEV_DOORBELL) = (uint32_t)i;
+	}
+	sync_vm(3);
+	return TEST_PASS;
+}
+
 static uint64_t t_hypercall(void)
 {
 	register uint64_t x0 __asm__("x0") = HC_CALL, x1 __asm__("x1") = HC_EP_SLOT;
@@ -426,6 +439,7 @@ void guest_main(uint64_t test, uint64_t a1, uint64_t a2)
 	case GT_SMP: r = t_smp(); break;
 	case GT_PASSTHROUGH: r = t_passthrough(a1, a2); break;
 	case GT_PARKED: r = t_parked(a1); break;
+	case GT_DOORBELL: r = t_doorbell(a1); break;
 	default: r = 0xbad;
 	}
 	if (unexpected)

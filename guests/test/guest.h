@@ -9,6 +9,7 @@
 #define TDEV_DATA 0x00   /* reads: TDEV_PATTERN (cut to size); writes: logged */
 #define TDEV_RESULT 0x08 /* the test's result: TEST_PASS or where it failed */
 #define TDEV_SYNC 0x10   /* "ready": the VMM acts, then answers (value: step) */
+#define TDEV_DOORBELL 0x20 /* writes: a doorbell when the VMM bound one, else logged */
 #define TDEV_PATTERN 0x8182838485868788ull
 #define OUTSIDE_RAM_IPA 0x80000000ull    /* nothing is mapped there */
 #define TEST_PASS 1
@@ -36,6 +37,7 @@ enum guest_test {
 	GT_SMP,           /* PSCI CPU_ON of a second VCPU, SGIs both ways */
 	GT_PASSTHROUGH,   /* drives a PL031 at x1 itself; its alarm is interrupt x2 */
 	GT_PARKED,        /* EL1 state read and written by the VMM at x1 exits (0: 3) */
+	GT_DOORBELL,      /* x1 doorbell writes, a sync, x1 more, a sync */
 };
 #define PARKED_MINE 0x7e1d0000c0ffeeull  /* what the guest puts in TPIDR_EL1 */
 #define PARKED_VMMS 0x5eed0000beefull    /* what the VMM puts there */

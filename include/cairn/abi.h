@@ -49,6 +49,7 @@ enum sys {
 	SYS_AS_UNMAP,        /* x0 frame */
 	SYS_AS_PROTECT,      /* x0 frame, x1 rights */
 	SYS_FRAME_INFO,      /* x9 frame -> x0 size, x1 mapped vaddr or ~0 */
+	SYS_AS_BIND_DOORBELL, /* x0 IPA, x1 notification (0: unbind), x2 bits */
 	/* Interrupts. */
 	SYS_IRQ_GET = 48,    /* x9 IRQ control, x0 irq, x1 dest CNode, x2 dest idx */
 	SYS_IRQ_SET_NOTIFICATION, /* x9 handler, x0 notification, x1 bits */

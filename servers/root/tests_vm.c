@@ -20,6 +20,7 @@ struct run {
 	uint64_t exits;
 	bool (*on_sync)(struct run *r, uint64_t step);
 	int done;                    /* served by another thread: 1 passed, 2 failed */
+	unsigned rings;              /* writes to TDEV_DOORBELL that exited */
 };
 
 /* Make guest test t's VM (vm_start starts it); run_end cleans up after it,
@@ -79,6 +80,8 @@ static bool tdev(struct run *r, const struct vm_exit *x, uint64_t *reply)
 	} else if (off == TDEV_SYNC) {
 		if (r->on_sync && !r->on_sync(r, x->w[4]))
 			reply[0] = VMREPLY_ABORT;
+	} else if (off == TDEV_DOORBELL) {
+		r->rings++;
 	} else if (off == TDEV_DATA && r->nwrites < 8) {
 		r->writes[r->nwrites++] = (acc & VMACC_SIZE_MASK) << 60 | x->w[4];
 	}
@@ -334,6 +337,72 @@ static bool t_vm_parked_crossed(void)
 	return true;
 }
 ROOT_TEST("vm-parked-fetch-crossed", t_vm_parked_crossed);
+
+/* --- Doorbells: a write that signals a notification, with no exit --------- */
+
+#define RINGS 50
+static cptr_t db_ntfn;
+
+/* Step 1: bind (the rings that follow never reach this VMM); step 2: the
+ * notification holds the bits, then unbind (the rings exit again); 3: the
+ * VMM saw RINGS of them. */
+static bool doorbell_steps(struct run *r, uint64_t step)
+{
+	uint64_t out[5] = { 0 };
+	struct sysregs w = { .nr = SYS_POLL, .cap = db_ntfn };
+	if (step == 1)
+		return !INV3(SYS_AS_BIND_DOORBELL, r->vm.as, TDEV_IPA + TDEV_DOORBELL, db_ntfn, 4) &&
+		       r->rings == 0;
+	if (step == 2)
+		return sys(&w) == E_OK && w.cap == 4 && r->rings == 0 &&
+		       !inv(SYS_AS_BIND_DOORBELL, r->vm.as, TDEV_IPA + TDEV_DOORBELL, 0, 0, 0, 0, 0,
+			    out);
+	return sys(&w) == E_OK && w.cap == 0 && r->rings == RINGS;
+}
+
+static bool t_vm_doorbell(void)
+{
+	struct run r;
+	struct accounts before = accounts_read();
+	CHECK((db_ntfn = new_obj(OBJ_NOTIFICATION, 0)));
+	bool ok = run_start(&r, GT_DOORBELL, RINGS, 0, 0) && vm_start(&r.vm, 0) == E_OK;
+	r.on_sync = doorbell_steps;
+	ok = ok && serve(&r);
+	run_end(&r);
+	slot_free(db_ntfn);
+	CHECK(ok);
+	CHECK(r.rings == RINGS); /* the second lot exited, the first did not */
+	CHECK(accounts_equal(before, accounts_read()));
+	return true;
+}
+ROOT_TEST("vm-doorbell", t_vm_doorbell);
+
+static bool t_vm_doorbell_errors(void)
+{
+	struct accounts before = accounts_read();
+	cptr_t as = new_obj(OBJ_ASPACE, 0), n = new_obj(OBJ_NOTIFICATION, 0);
+	cptr_t ep = new_obj(OBJ_ENDPOINT, 0);
+	CHECK(as && n && ep);
+	CHECK_ERR(INV3(SYS_AS_BIND_DOORBELL, as, 0x1002, n, 1), E_ALIGN);
+	CHECK_ERR(INV3(SYS_AS_BIND_DOORBELL, as, 1ull << 40, n, 1), E_RANGE);
+	CHECK_ERR(INV3(SYS_AS_BIND_DOORBELL, as, 1ull << 63 | 0x1000, n, 1), E_RANGE);
+	CHECK_ERR(INV3(SYS_AS_BIND_DOORBELL, as, 0x1000, n, 0), E_INVAL);
+	CHECK_ERR(INV3(SYS_AS_BIND_DOORBELL, as, 0x1000, ep, 1), E_BADTYPE);
+	CHECK_ERR(INV3(SYS_AS_BIND_DOORBELL, n, 0x1000, n, 1), E_BADTYPE);
+	CHECK_ERR(INV3(SYS_AS_BIND_DOORBELL, as, 0x1000, 0, 1), E_NOENT); /* nothing to unbind */
+	for (uint64_t i = 0; i < 4; i++)
+		CHECK_ERR(INV3(SYS_AS_BIND_DOORBELL, as, 0x1000 + 4 * i, n, 1), E_OK);
+	CHECK_ERR(INV3(SYS_AS_BIND_DOORBELL, as, 0x1000, n, 1), E_BUSY);
+	CHECK_ERR(INV3(SYS_AS_BIND_DOORBELL, as, 0x2000, n, 1), E_FULL);
+	CHECK_ERR(INV3(SYS_AS_BIND_DOORBELL, as, 0x1004, 0, 0), E_OK);
+	CHECK_ERR(INV3(SYS_AS_BIND_DOORBELL, as, 0x2000, n, 1), E_OK);
+	slot_free(n);  /* still referenced by the space: freed with it */
+	slot_free(as);
+	slot_free(ep);
+	CHECK(accounts_equal(before, accounts_read()));
+	return true;
+}
+ROOT_TEST("vm-doorbell-errors", t_vm_doorbell_errors);
 
 /* --- Hypercalls: the guest calls a native server directly ---------------- */
 

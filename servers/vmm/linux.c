@@ -238,6 +238,7 @@ void run_linux(void)
 		serve(m, ep);
 	}
 	printf("vmm: guest %s after %lu exits\n", m->stopped ? m->stopped : "failed", m->exits);
+	virtio_report(m);
 	vm_destroy(&m->vm);
 	slot_free(ep);
 }

@@ -107,7 +107,10 @@ static void reg_write(struct vdev *d, uint64_t off, uint32_t v)
 			kick(d);
 		}
 		break;
-	case R_QUEUE_NOTIFY: kick(d); break;
+	case R_QUEUE_NOTIFY: /* here only without the doorbell */
+		d->notify_exits++;
+		kick(d);
+		break;
 	case R_ISR_ACK: __atomic_fetch_and(&d->sh->isr, ~v, __ATOMIC_RELEASE); break;
 	case R_STATUS:
 		if (v == 0) {
@@ -183,6 +186,10 @@ err_t virtio_blk_start(struct vmm *m)
 		return E_NOMEM;
 	if ((e = INV2(SYS_VCPU_BIND_NOTIFICATION, vm->v[0].vcpu, d->irq, GUEST_VIRTIO_INTID)))
 		return e;
+	/* The notify register rings the backend from the kernel (linux.doorbell=0:
+	 * through this VMM, to compare). */
+	d->doorbell = bootarg_u64("linux.doorbell=", 1) &&
+		      !INV3(SYS_AS_BIND_DOORBELL, vm->as, GUEST_VIRTIO + R_QUEUE_NOTIFY, d->kick, 1);
 	cptr_t caps[3] = { page, d->kick, d->irq };
 	if ((e = call(VDEV_SLOT_EP, VDEV_SETUP, vm->ram_ipa, vm->ram_size, caps, 3)))
 		return e;
@@ -193,7 +200,16 @@ err_t virtio_blk_start(struct vmm *m)
 		if ((e = call(VDEV_SLOT_EP, VDEV_GRANT, vm->ram_ipa + i * frame, frame, f, n)))
 			return e;
 	}
-	printf("vmm: virtio-blk at 0x%lx (interrupt %u), %lu MiB, served by the block server\n",
-	       (unsigned long)GUEST_VIRTIO, GUEST_VIRTIO_INTID, d->sh->capacity >> 11);
+	printf("vmm: virtio-blk at 0x%lx (interrupt %u), %lu MiB, served by the block server; "
+	       "queue notifications %s\n", (unsigned long)GUEST_VIRTIO, GUEST_VIRTIO_INTID,
+	       d->sh->capacity >> 11, d->doorbell ? "by kernel doorbell" : "through this VMM");
 	return E_OK;
+}
+
+void virtio_report(const struct vmm *m)
+{
+	const struct vdev *d = &m->blk;
+	if (d->sh)
+		printf("vmm: virtio-blk served %lu requests; %lu queue notifications reached this "
+		       "VMM\n", d->sh->requests, d->notify_exits);
 }

@@ -47,6 +47,8 @@ struct vdev {
 	cptr_t kick, irq;              /* notifications: to the backend, to the guest */
 	uint32_t dev_sel, drv_sel, queue_sel;
 	uint64_t drv_features;
+	bool doorbell;                 /* the notify register rings the backend directly */
+	uint64_t notify_exits;         /* notify writes that came here instead */
 };
 
 struct vmm {
@@ -69,6 +71,8 @@ bool virtio_mmio(struct vmm *m, uint64_t ipa, uint64_t acc, uint64_t *val);
 /* The block server's virtio-blk, if the root task gave this VMM one
  * (VDEV_SLOT_EP); after VCPU 0 exists. */
 err_t virtio_blk_start(struct vmm *m);
+/* What the devices did, at the end. */
+void virtio_report(const struct vmm *m);
 /* Console input for the guest's PL011 (dropped when its buffer is full). */
 void pl011_input(struct vmm *m, const char *s, unsigned n);
 /* A VCPU is made: tell the kernel which of its interrupts are enabled. */

@@ -266,12 +266,14 @@ def aarch64(build):
                        "cairn.root=linux linux.test linux.quiet linux.vcpus=%d" % n],
                    [r"blk: a server of its own, a 16 MiB disk",
                     r"vmm: a server of its own", r"vmm: linux guest: 256 MiB RAM",
-                    r"vmm: virtio-blk at 0xa000000 \(interrupt 48\), 16 MiB",
+                    r"vmm: virtio-blk at 0xa000000 \(interrupt 48\), 16 MiB, served by the "
+                    r"block server; queue notifications by kernel doorbell",
                     r"cairn-guest: init up, %d cpus online" % n,
                     r"cairn-guest: timer +11:" + r" +[1-9]\d*" * n + r" +GICv3 +27",
                     r"cairn-guest: virtio disk vda, 32768 sectors",
                     r"cairn-guest: vda read back what was written",
                     r"vmm: guest powered off after \d+ exits",
+                    r"vmm: virtio-blk served [1-9]\d* requests; 0 queue notifications reached",
                     r"powered off by the root task"], poweroff=True, timeout=120)
           for name, n in [("linux-2vcpu", 2), ("linux-4vcpu-on-2cpus", 4)]],
         # The guest's console is interactive: commands typed on the serial

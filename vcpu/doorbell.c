@@ -1,0 +1,68 @@
+/* Doorbells (ioeventfd, in KVM's words): a guest's write to an IPA bound
+ * to a notification signals it in the kernel and the guest goes on, with
+ * no exit to its VMM.  A virtio queue's notify register is the use: the
+ * backend server waits on the notification, and the VMM is not in the way
+ * of a request.  What the guest wrote is not kept (a doorbell says "look",
+ * the queues say what). */
+#include "hyp/syscall.h"
+#include "ipc/ipc.h"
+#include "mm/aspace.h"
+#include "vcpu/vcpu.h"
+
+static struct doorbell *find(struct aspace *as, uint64_t ipa)
+{
+	for (unsigned i = 0; i < AS_DOORBELLS; i++)
+		if (as->db[i].ntfn && as->db[i].ipa == ipa)
+			return &as->db[i];
+	return NULL;
+}
+
+static struct doorbell *free_entry(struct aspace *as)
+{
+	for (unsigned i = 0; i < AS_DOORBELLS; i++)
+		if (!as->db[i].ntfn)
+			return &as->db[i];
+	return NULL;
+}
+
+/* x9 address space, x0 IPA, x1 notification (0: unbind), x2 bits. */
+err_t sys_as_bind_doorbell(struct thread *t)
+{
+	struct cap *a, *nc;
+	err_t e = lookup_cap(t, arg(t, REG_CAP), OBJ_ASPACE, R_WRITE, &a);
+	if (e)
+		return e;
+	struct aspace *as = (struct aspace *)a->obj;
+	uint64_t ipa = arg(t, 0), bits = arg(t, 2);
+	if (ipa >> USER_VA_BITS)
+		return E_RANGE;
+	if (ipa & 3)
+		return E_ALIGN;
+	struct doorbell *db = find(as, ipa);
+	if (arg(t, 1) == 0) {
+		if (!db)
+			return E_NOENT;
+		obj_put(db->ntfn);
+		*db = (struct doorbell){ 0 };
+		return E_OK;
+	}
+	if ((e = lookup_cap(t, arg(t, 1), OBJ_NOTIFICATION, R_WRITE, &nc)))
+		return e;
+	if (!bits)
+		return E_INVAL;
+	if (db)
+		return E_BUSY;
+	if (!(db = free_entry(as)))
+		return E_FULL;
+	obj_get(nc->obj);
+	*db = (struct doorbell){ .ipa = ipa, .bits = bits, .ntfn = nc->obj };
+	return E_OK;
+}
+
+bool doorbell_ring(struct aspace *as, uint64_t ipa)
+{
+	struct doorbell *db = find(as, ipa);
+	if (db)
+		ntfn_signal((struct notification *)db->ntfn, db->bits);
+	return db != NULL;
+}
