@@ -82,7 +82,7 @@ ifeq ($(USER_ARCH),1)
 USER_CFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-builtin -fno-pie -no-pie \
 	-fno-stack-protector -nostdlib -static -Wl,--build-id=none -I. -Iinclude $(USER_ARCH_CFLAGS) $(WARN)
 ROOT_SRCS := servers/lib/crt0.S servers/lib/ulib.c servers/lib/ring.c hyp/string.c \
-	servers/vmm/vm.c $(wildcard servers/root/*.c servers/root/*.S)
+	servers/vmm/vm.c servers/vmm/virtio_mmio.c $(wildcard servers/root/*.c servers/root/*.S)
 # The VMM, a server of its own that the root task starts from this image.
 VMM_SRCS := servers/lib/crt0.S servers/lib/ulib.c hyp/string.c servers/root/util.c \
 	$(wildcard servers/vmm/*.c)
@@ -98,7 +98,7 @@ GUEST_TEST_BIN := $(BUILD)/guests/test.bin
 $(GUEST_TEST_BIN): $(wildcard guests/test/*) include/cairn/vcpu.h
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(USER_CFLAGS) -Wl,--no-warn-rwx-segments -T guests/test/guest.ld -o $(@:.bin=.elf) \
-		guests/test/start.S guests/test/guest.c -lgcc
+		guests/test/start.S guests/test/guest.c guests/test/vfuzz.c -lgcc
 	$(Q)$(OBJCOPY) -O binary $(@:.bin=.elf) $@
 	@echo "  GUEST   $@"
 # libfdt for user space (the VMM builds guest DTBs), from the same sources.

@@ -6,6 +6,8 @@
 #include "cairn/vcpu.h"
 #include "guests/test/guest.h"
 
+uint64_t t_vfuzz(uint64_t n); /* vfuzz.c */
+
 #define REG(off) ((volatile uint64_t *)(TDEV_IPA + (off)))
 #define FAIL_IF(c) do { if (c) return __LINE__ * 16 + 2; } while (0)
 #define SYSREG_R(r) ({ uint64_t v_; __asm__ volatile("mrs %0, " #r : "=r"(v_)); v_; })
@@ -440,6 +442,7 @@ void guest_main(uint64_t test, uint64_t a1, uint64_t a2)
 	case GT_PASSTHROUGH: r = t_passthrough(a1, a2); break;
 	case GT_PARKED: r = t_parked(a1); break;
 	case GT_DOORBELL: r = t_doorbell(a1); break;
+	case GT_VFUZZ: r = t_vfuzz(a1); break;
 	default: r = 0xbad;
 	}
 	if (unexpected)

@@ -1,7 +1,7 @@
 /* Images the root task carries (built by the Makefile): the test guest its
  * VMM tests load, and the VMM and block servers it starts for a Linux
  * guest. */
-	.section .rodata
+	.section .images, "a"
 	.balign	16
 	.globl	guest_test_image, guest_test_image_end
 guest_test_image:

@@ -21,8 +21,9 @@ void *new_page(cptr_t *frame);
  * must use only registers, its stack and pages it is given. */
 #define CHILD_SHARED_VA 0x30000000ull
 #define CHILD_STACK_TOP 0x7f000000ull
+#define CHILD_TEXT_PAGES 64 /* the root's code and rodata (its images come after) */
 struct child {
-	cptr_t cnode, cspace, as, thread, stack, text[32];
+	cptr_t cnode, cspace, as, thread, stack, text[CHILD_TEXT_PAGES];
 	unsigned ntext;
 };
 err_t child_create(struct child *c, void (*fn)(uint64_t), uint64_t arg, unsigned prio);

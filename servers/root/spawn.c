@@ -182,3 +182,14 @@ err_t server_spawn(struct server *s, const char *image, uint64_t quota, unsigned
 	err_t e = server_create(s, image, quota, prio);
 	return e ? e : server_start(s);
 }
+
+void server_destroy(struct server *s)
+{
+	if (s->mem) /* everything it made goes with its memory */
+		INV1(SYS_CNODE_REVOKE, ROOT_CNODE, s->mem);
+	cptr_t all[] = { s->thread, s->as, s->cspace, s->cnode, s->mem };
+	for (unsigned i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		if (all[i])
+			slot_free(all[i]);
+	*s = (struct server){ 0 };
+}

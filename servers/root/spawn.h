@@ -17,3 +17,5 @@ err_t server_spawn(struct server *s, const char *image, uint64_t quota, unsigned
 err_t server_create(struct server *s, const char *image, uint64_t quota, unsigned prio);
 err_t server_give(struct server *s, uint64_t slot, cptr_t cap, unsigned rights);
 err_t server_start(struct server *s);
+/* Stop it and take back everything it holds: its memory, revoked. */
+void server_destroy(struct server *s);

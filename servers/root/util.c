@@ -115,7 +115,10 @@ err_t child_create(struct child *c, void (*fn)(uint64_t), uint64_t arg, unsigned
 	if ((e = inv(SYS_CNODE_MINT, ROOT_CNODE, c->cspace, ROOT_CNODE, c->cnode, R_ALL,
 		     0, 60, 0)))
 		return e;
-	for (unsigned i = 0; i < bootinfo->image_text_frames && i < 32; i++) {
+	extern const char __code_end[]; /* root.ld: code and rodata end here */
+	uint64_t pages = ((uint64_t)__code_end - ROOT_IMAGE_VA + PAGE_SIZE_U - 1) / PAGE_SIZE_U;
+	for (unsigned i = 0; i < bootinfo->image_text_frames && i < pages && i < CHILD_TEXT_PAGES;
+	     i++) {
 		c->text[i] = slot_alloc();
 		if ((e = INV4(SYS_CNODE_COPY, ROOT_CNODE, c->text[i], ROOT_CNODE,
 			      ROOT_FIRST_IMAGE_FRAME + i, R_READ | R_EXEC)) ||

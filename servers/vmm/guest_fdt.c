@@ -32,7 +32,7 @@ static int prop_u32s(void *f, const char *name, const uint32_t *v, unsigned n)
  * device ID of 0 is an empty slot), so the node is always present. */
 static int virtio(void *f)
 {
-	const uint64_t reg[] = { GUEST_VIRTIO, GUEST_VIRTIO_SIZE };
+	const uint64_t reg[] = { GUEST_VIRTIO, VDEV_MMIO_SIZE };
 	const uint32_t irq[] = { GIC_SPI, GUEST_VIRTIO_INTID - 32, IRQ_EDGE_RISING };
 	return fdt_begin_node(f, "virtio_mmio@a000000") |
 	       fdt_property_string(f, "compatible", "virtio,mmio") | prop_u64s(f, "reg", reg, 2) |

@@ -1,12 +1,13 @@
 /* virtio-mmio (version 2, virtio 1.x 4.2.2): the registers of a device
- * whose queues another server serves (servers/lib/vdev.h).  This VMM keeps
+ * whose queues another server serves (servers/lib/vdev.h).  The VMM keeps
  * the transport: features, status, queue set-up and the interrupt status,
  * which it shares with the backend in one page; a queue notification is a
- * signal to the backend, and the backend's completion raises the guest's
- * interrupt through a notification bound to it in the kernel, with no hop
- * through here.  One device for now: virtio-blk. */
-#include "servers/lib/vdev.h"
-#include "servers/vmm/vmm.h"
+ * kernel doorbell on the backend's notification (or a signal from here),
+ * and the backend's completion raises the guest's interrupt through a
+ * notification bound to it in the kernel, with no hop through the VMM.
+ * One device type for now: virtio-blk.  A library: the Linux VMM and the
+ * root task's tests both use it. */
+#include "servers/vmm/virtio_mmio.h"
 
 #define MAGIC 0x74726976u   /* "virt" */
 #define VENDOR 0x4e524143u  /* "CARN" */
@@ -130,16 +131,15 @@ static void reg_write(struct vdev *d, uint64_t off, uint32_t v)
 	}
 }
 
-bool virtio_mmio(struct vmm *m, uint64_t ipa, uint64_t acc, uint64_t *val)
+bool vdev_mmio(struct vdev *d, uint64_t ipa, uint64_t acc, uint64_t *val)
 {
-	struct vdev *d = &m->blk;
-	if (ipa < GUEST_VIRTIO || ipa >= GUEST_VIRTIO + GUEST_VIRTIO_SIZE)
+	if (ipa < d->base || ipa >= d->base + VDEV_MMIO_SIZE)
 		return false;
 	if (!d->sh) { /* an empty slot: all zero, magic included */
 		*val = acc & VMACC_WRITE ? *val : 0;
 		return true;
 	}
-	uint64_t off = ipa - GUEST_VIRTIO;
+	uint64_t off = ipa - d->base;
 	unsigned size = 1u << (acc & VMACC_SIZE_MASK);
 	if (off >= R_CONFIG) {
 		if (!(acc & VMACC_WRITE))
@@ -169,14 +169,9 @@ static err_t call(cptr_t ep, uint64_t label, uint64_t a, uint64_t b, const cptr_
 	return e ? e : (err_t)r.mr[0];
 }
 
-err_t virtio_blk_start(struct vmm *m)
+err_t vdev_connect(struct vdev *d, struct vm *vm, unsigned vcpu, unsigned intid, cptr_t ep,
+		   bool doorbell)
 {
-	struct vdev *d = &m->blk;
-	struct vm *vm = &m->vm;
-	uint64_t info[5];
-	if (inv(SYS_CNODE_IDENTIFY, ROOT_CNODE, VDEV_SLOT_EP, 0, 0, 0, 0, 0, info) ||
-	    info[0] != OBJ_ENDPOINT)
-		return E_NOENT; /* no block server */
 	cptr_t page;
 	err_t e;
 	d->sh = new_page(&page);
@@ -184,32 +179,29 @@ err_t virtio_blk_start(struct vmm *m)
 	d->irq = new_obj(OBJ_NOTIFICATION, 0);
 	if (!d->sh || !d->kick || !d->irq)
 		return E_NOMEM;
-	if ((e = INV2(SYS_VCPU_BIND_NOTIFICATION, vm->v[0].vcpu, d->irq, GUEST_VIRTIO_INTID)))
+	d->page = page;
+	if ((e = INV2(SYS_VCPU_BIND_NOTIFICATION, vm->v[vcpu].vcpu, d->irq, intid)))
 		return e;
-	/* The notify register rings the backend from the kernel (linux.doorbell=0:
-	 * through this VMM, to compare). */
-	d->doorbell = bootarg_u64("linux.doorbell=", 1) &&
-		      !INV3(SYS_AS_BIND_DOORBELL, vm->as, GUEST_VIRTIO + R_QUEUE_NOTIFY, d->kick, 1);
+	d->doorbell = doorbell &&
+		      !INV3(SYS_AS_BIND_DOORBELL, vm->as, d->base + R_QUEUE_NOTIFY, d->kick, 1);
 	cptr_t caps[3] = { page, d->kick, d->irq };
-	if ((e = call(VDEV_SLOT_EP, VDEV_SETUP, vm->ram_ipa, vm->ram_size, caps, 3)))
+	if ((e = call(ep, VDEV_SETUP, vm->ram_ipa, vm->ram_size, caps, 3)))
 		return e;
 	uint64_t frame = vm->ram_size / vm->npages;
 	for (unsigned i = 0; i < vm->npages; i += 3) {
 		unsigned n = vm->npages - i < 3 ? vm->npages - i : 3;
 		cptr_t f[3] = { vm->ram + i, vm->ram + i + 1, vm->ram + i + 2 };
-		if ((e = call(VDEV_SLOT_EP, VDEV_GRANT, vm->ram_ipa + i * frame, frame, f, n)))
+		if ((e = call(ep, VDEV_GRANT, vm->ram_ipa + i * frame, frame, f, n)))
 			return e;
 	}
-	printf("vmm: virtio-blk at 0x%lx (interrupt %u), %lu MiB, served by the block server; "
-	       "queue notifications %s\n", (unsigned long)GUEST_VIRTIO, GUEST_VIRTIO_INTID,
-	       d->sh->capacity >> 11, d->doorbell ? "by kernel doorbell" : "through this VMM");
 	return E_OK;
 }
 
-void virtio_report(const struct vmm *m)
+void vdev_release(struct vdev *d)
 {
-	const struct vdev *d = &m->blk;
-	if (d->sh)
-		printf("vmm: virtio-blk served %lu requests; %lu queue notifications reached this "
-		       "VMM\n", d->sh->requests, d->notify_exits);
+	cptr_t all[] = { d->kick, d->irq, d->page };
+	for (unsigned i = 0; i < 3; i++)
+		if (all[i])
+			slot_free(all[i]);
+	*d = (struct vdev){ .base = d->base };
 }

@@ -3,8 +3,7 @@
  * (vgic.c), a PL011 (pl011.c), PSCI (psci.c); its DTB built with libfdt
  * (guest_fdt.c).  The guest's physical map is QEMU virt's. */
 #pragma once
-#include "servers/lib/vdev.h"
-#include "servers/vmm/vm.h"
+#include "servers/vmm/virtio_mmio.h"
 
 #define GUEST_GICD 0x08000000ull
 #define GUEST_GICD_SIZE 0x10000ull
@@ -13,7 +12,6 @@
 #define GUEST_UART 0x09000000ull
 #define GUEST_UART_SPI 1               /* INTID 33 */
 #define GUEST_VIRTIO 0x0a000000ull    /* QEMU virt's first virtio-mmio slot */
-#define GUEST_VIRTIO_SIZE 0x200ull
 #define GUEST_VIRTIO_INTID 48          /* SPI 16, edge */
 #define GUEST_RAM 0x40000000ull
 #define VGIC_IRQS 96                   /* SGIs, PPIs and 64 SPIs */
@@ -41,16 +39,6 @@ struct uart {
 	unsigned rx_head, rx_tail;
 };
 
-/* A virtio device whose queues a backend server serves (virtio_mmio.c). */
-struct vdev {
-	volatile struct vdev_shared *sh; /* shared with the backend; NULL: no device */
-	cptr_t kick, irq;              /* notifications: to the backend, to the guest */
-	uint32_t dev_sel, drv_sel, queue_sel;
-	uint64_t drv_features;
-	bool doorbell;                 /* the notify register rings the backend directly */
-	uint64_t notify_exits;         /* notify writes that came here instead */
-};
-
 struct vmm {
 	struct vm vm;
 	unsigned nvcpus;               /* the guest's CPUs (VCPUs made as it starts them) */
@@ -67,7 +55,6 @@ struct vmm {
  * value written, or receives the value read. */
 bool vgic_mmio(struct vmm *m, unsigned vcpu, uint64_t ipa, uint64_t acc, uint64_t *val);
 bool pl011_mmio(struct vmm *m, uint64_t ipa, uint64_t acc, uint64_t *val);
-bool virtio_mmio(struct vmm *m, uint64_t ipa, uint64_t acc, uint64_t *val);
 /* The block server's virtio-blk, if the root task gave this VMM one
  * (VDEV_SLOT_EP); after VCPU 0 exists. */
 err_t virtio_blk_start(struct vmm *m);

@@ -190,6 +190,14 @@ def aarch64(build):
                      "-initrd", os.path.join(b, "tests", "initrd.bin"),
                      "-append", "cairn.root=test root.initrd=yes"],
                  [r"root: up, 1 cpus", ROOT_OK], poweroff=True),
+        # A lying virtio driver against the block server: 100,000
+        # requests, half of them lies (guests/test/vfuzz.c); the other root
+        # suites run 2,000.
+        Scenario("vm-virtio-fuzz", lambda b: arm() + kernel + [
+                     "-append", "cairn.root=test root.only=vm-virtio-fuzz vfuzz.requests=100000"],
+                 [r"root: virtio fuzz: 50000 good requests checked; of the lies [1-9]\d* "
+                  r"answered .*, [1-9]\d* refused", r"root: ok   vm-virtio-fuzz",
+                  r"root: 2 passed, 0 failed"], poweroff=True, timeout=600),
         Scenario("root-tests-smp4",
                  lambda b: arm(smp=4) + kernel + ["-append", "cairn.root=test"],
                  [r"root: up, 4 cpus", ROOT_OK], poweroff=True),

@@ -1,0 +1,27 @@
+/* virtio-mmio devices whose queues a backend server serves
+ * (virtio_mmio.c, servers/lib/vdev.h). */
+#pragma once
+#include "servers/lib/vdev.h"
+#include "servers/vmm/vm.h"
+
+#define VDEV_MMIO_SIZE 0x200ull
+
+struct vdev {
+	uint64_t base;                 /* its registers' IPA */
+	volatile struct vdev_shared *sh; /* shared with the backend; NULL: an empty slot */
+	cptr_t page, kick, irq;        /* the shared page; notifications to the backend, to the guest */
+	uint32_t dev_sel, drv_sel, queue_sel;
+	uint64_t drv_features;
+	bool doorbell;                 /* the notify register rings the backend directly */
+	uint64_t notify_exits;         /* notify writes that came to the VMM instead */
+};
+
+/* Join d (base set) to the backend that receives on ep: its completions
+ * raise `intid` on VCPU `vcpu` of vm; `doorbell`: the notify register rings
+ * the backend in the kernel.  Every frame of vm's RAM is granted. */
+err_t vdev_connect(struct vdev *d, struct vm *vm, unsigned vcpu, unsigned intid, cptr_t ep,
+		   bool doorbell);
+/* A guest access at ipa: false when it is not d's. */
+bool vdev_mmio(struct vdev *d, uint64_t ipa, uint64_t acc, uint64_t *val);
+/* The VMM's side goes (the backend keeps its mappings until it dies). */
+void vdev_release(struct vdev *d);
