@@ -1,8 +1,10 @@
 /* The Linux VMM (cairn.root=linux): boots the "linux" boot module (an arm64
  * Image) with the "initramfs" module on a guest of linux.vcpus VCPUs
  * (default 2) and linux.mem MiB of RAM (default 256), and serves its exits
- * until it powers off.  Bootargs: linux.quiet (the guest boots quietly),
- * linux.test (its init powers off once it has reported). */
+ * until it powers off; a reset boots it again.  Bootargs: linux.quiet (the
+ * guest boots quietly), linux.test (its init powers off once it has
+ * reported), linux.reboot (its init writes a file on its disk and resets,
+ * then finds it), linux.doorbell=0 (queue notifications through the VMM). */
 #include "servers/lib/bootmod.h"
 #include "servers/vmm/vmm.h"
 
@@ -191,9 +193,10 @@ static bool load(struct vmm *m, const struct bootmod *img, const struct bootmod 
 	copy(vm->ram_va + IMAGE_OFFSET, base + img->offset, img->size);
 	copy(vm->ram_va + rd_off, base + rd->offset, rd->size);
 	char args[160];
-	snprintf(args, sizeof(args), "console=ttyAMA0 earlycon=pl011,0x9000000%s%s",
+	snprintf(args, sizeof(args), "console=ttyAMA0 earlycon=pl011,0x9000000%s%s%s",
 		 strstr(bootinfo->bootargs, "linux.quiet") ? " quiet" : "",
-		 strstr(bootinfo->bootargs, "linux.test") ? " cairn.test" : "");
+		 strstr(bootinfo->bootargs, "linux.test") ? " cairn.test" : "",
+		 strstr(bootinfo->bootargs, "linux.reboot") ? " cairn.reboot" : "");
 	if (!guest_fdt(m, vm->ram_va + dtb_off, 0x200000, args, vm->ram_ipa + rd_off, rd->size))
 		return false;
 	*entry = vm->ram_ipa + IMAGE_OFFSET;
@@ -260,12 +263,30 @@ void run_linux(void)
 	}
 	printf("vmm: this VMM serves exits and console input on cpu 0\n");
 	input_start();
-	if (vmm_start_vcpu(m, 0, entry, dtb) == E_OK) {
-		err_t e = virtio_blk_start(m);
-		if (e && e != E_NOENT)
-			printf("vmm: no virtio-blk (%u)\n", e);
+	if (vmm_start_vcpu(m, 0, entry, dtb) != E_OK)
+		goto out;
+	err_t e = virtio_blk_start(m);
+	if (e && e != E_NOENT)
+		printf("vmm: no virtio-blk (%u)\n", e);
+	for (unsigned boots = 1;; boots++) {
 		serve(m, ep);
+		if (!m->stopped || strcmp(m->stopped, "reset") || boots == 100)
+			break;
+		/* PSCI SYSTEM_RESET: the same RAM, its devices reset, the
+		 * Image loaded again; the block server keeps its disk. */
+		printf("vmm: guest reset after %lu exits: booting it again\n", m->exits);
+		vdev_guest_reset(&m->blk, m->vm.v[0].vcpu);
+		vm_destroy_vcpus(&m->vm);
+		m->gic = (struct vgic){ 0 };
+		m->uart = (struct uart){ 0 };
+		for (unsigned i = 0; i < VM_MAX_VCPUS; i++)
+			m->running[i] = false;
+		m->stopped = NULL;
+		if (!load(m, img, rd, &entry, &dtb) || vmm_start_vcpu(m, 0, entry, dtb) ||
+		    vdev_guest_restart(&m->blk, m->vm.v[0].vcpu, GUEST_VIRTIO_INTID))
+			break;
 	}
+out:
 	printf("vmm: guest %s after %lu exits\n", m->stopped ? m->stopped : "failed", m->exits);
 	virtio_report(m);
 	vm_destroy(&m->vm);

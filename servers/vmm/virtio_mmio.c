@@ -197,6 +197,20 @@ err_t vdev_connect(struct vdev *d, struct vm *vm, unsigned vcpu, unsigned intid,
 	return E_OK;
 }
 
+void vdev_guest_reset(struct vdev *d, cptr_t vcpu)
+{
+	if (!d->sh)
+		return;
+	INV2(SYS_VCPU_BIND_NOTIFICATION, vcpu, d->irq, VIRQ_UNBIND);
+	reset(d);
+	d->dev_sel = d->drv_sel = d->queue_sel = 0;
+}
+
+err_t vdev_guest_restart(struct vdev *d, cptr_t vcpu, unsigned intid)
+{
+	return d->sh ? INV2(SYS_VCPU_BIND_NOTIFICATION, vcpu, d->irq, intid) : E_OK;
+}
+
 void vdev_release(struct vdev *d)
 {
 	cptr_t all[] = { d->kick, d->irq, d->page };

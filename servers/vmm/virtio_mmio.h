@@ -23,5 +23,9 @@ err_t vdev_connect(struct vdev *d, struct vm *vm, unsigned vcpu, unsigned intid,
 		   bool doorbell);
 /* A guest access at ipa: false when it is not d's. */
 bool vdev_mmio(struct vdev *d, uint64_t ipa, uint64_t acc, uint64_t *val);
+/* The guest resets (its VCPU 0, `vcpu`, about to go): the device resets
+ * and its interrupt is unbound; then bound to the new VCPU 0. */
+void vdev_guest_reset(struct vdev *d, cptr_t vcpu);
+err_t vdev_guest_restart(struct vdev *d, cptr_t vcpu, unsigned intid);
 /* The VMM's side goes (the backend keeps its mappings until it dies). */
 void vdev_release(struct vdev *d);

@@ -77,7 +77,7 @@ err_t vm_give(struct vm *vm, unsigned i, uint64_t slot, cptr_t src, unsigned rig
 	return INV4(SYS_CNODE_COPY, vm->v[i].cnode, slot, ROOT_CNODE, src, rights);
 }
 
-void vm_destroy(struct vm *vm)
+void vm_destroy_vcpus(struct vm *vm)
 {
 	for (unsigned i = 0; i < vm->nvcpus; i++) {
 		struct vm_vcpu *v = &vm->v[i];
@@ -85,7 +85,14 @@ void vm_destroy(struct vm *vm)
 		for (unsigned k = 0; k < sizeof(all) / sizeof(all[0]); k++)
 			if (all[k])
 				slot_free(all[k]);
+		*v = (struct vm_vcpu){ 0 };
 	}
+	vm->nvcpus = 0;
+}
+
+void vm_destroy(struct vm *vm)
+{
+	vm_destroy_vcpus(vm);
 	for (unsigned i = 0; i < vm->npages; i++) { /* empty slots too: their range goes */
 		if (vm->ram_guest)
 			slot_free(vm->ram_guest + i);

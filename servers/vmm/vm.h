@@ -47,6 +47,8 @@ static inline err_t vm_start(struct vm *vm, unsigned i)
 /* Give VCPU i's CSpace a copy of root capability src at `slot`. */
 err_t vm_give(struct vm *vm, unsigned i, uint64_t slot, cptr_t src, unsigned rights);
 void vm_destroy(struct vm *vm);
+/* Its VCPUs only (a reset guest keeps its RAM and space). */
+void vm_destroy_vcpus(struct vm *vm);
 
 /* Receive the next exit on ep; reply to the last one and receive the next. */
 err_t vm_wait(cptr_t ep, struct vm_exit *x);

@@ -284,12 +284,25 @@ def aarch64(build):
                     r"vmm: virtio-blk served [1-9]\d* requests; 0 queue notifications reached",
                     r"powered off by the root task"], poweroff=True, timeout=120)
           for name, n in [("linux-2vcpu", 2), ("linux-4vcpu-on-2cpus", 4)]],
+        # The guest's disk outlives the guest: an ext2 file system and a file
+        # made on it, a PSCI reset (the VMM boots the guest again; the block
+        # server keeps its disk), the file found by the next boot.
+        Scenario("linux-reboot", lambda b: arm(smp=2, mem="1G") + kernel + [
+                     "-initrd", os.path.join(b, "guests", "linux-mods.bin"), "-append",
+                     "cairn.root=linux linux.quiet linux.reboot"],
+                 [r"cairn-guest: wrote a file on vda's ext2, resetting",
+                  r"vmm: guest reset after \d+ exits: booting it again",
+                  r"cairn-guest: init up, 2 cpus online",
+                  r"cairn-guest: the file the boot before wrote survived the reset",
+                  r"vmm: guest powered off", r"powered off by the root task"],
+                 poweroff=True, timeout=180),
         # The guest's console is interactive: commands typed on the serial
         # console reach its shell through the VMM's PL011, output comes back.
         Scenario("linux-shell", lambda b: arm(smp=2, mem="1G") + kernel + [
                      "-initrd", os.path.join(b, "guests", "linux-mods.bin"), "-append",
                      "cairn.root=linux linux.quiet"],
-                 [r"cairn-guest: type commands", r"/ # ", r"shell says 4[2]",
+                 [r"cairn-guest: vda \(ext2\) is mounted on /mnt",
+                  r"cairn-guest: type commands", r"/ # ", r"shell says 4[2]",
                   r"vmm: guest powered off", r"powered off by the root task"],
                  send={r"/ # ": b"echo shell says $((6*7)); poweroff -f\r"},
                  poweroff=True, timeout=120),
