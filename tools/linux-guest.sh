@@ -13,11 +13,14 @@ init="$(dirname "$0")/../guests/linux/init"
 mkdir -p "$out"
 
 # What the guest's init loads, in dependency order (modules.dep).
+# virtio-pci too: tools/virtio-blk-ratio boots the same initramfs on bare
+# QEMU with virtio-blk-pci, to compare.
 MODULES="drivers/virtio/virtio_ring.ko drivers/virtio/virtio.ko drivers/virtio/virtio_mmio.ko
-drivers/block/virtio_blk.ko drivers/char/virtio_console.ko net/core/failover.ko
-drivers/net/net_failover.ko drivers/net/virtio_net.ko"
+drivers/virtio/virtio_pci_legacy_dev.ko drivers/virtio/virtio_pci_modern_dev.ko
+drivers/virtio/virtio_pci.ko drivers/block/virtio_blk.ko drivers/char/virtio_console.ko
+net/core/failover.ko drivers/net/net_failover.ko drivers/net/virtio_net.ko"
 
-if [ ! -f "$out/Image" ] || [ ! -f "$out/busybox" ] || [ ! -f "$out/modules/virtio_net.ko" ]; then
+if [ ! -f "$out/Image" ] || [ ! -f "$out/busybox" ] || [ ! -f "$out/modules/virtio_pci.ko" ]; then
 	if ! dpkg --print-foreign-architectures | grep -qx arm64; then
 		[ "$(id -u)" = 0 ] || { echo "cairn: run as root once: dpkg --add-architecture arm64 && apt-get update" >&2; exit 1; }
 		dpkg --add-architecture arm64

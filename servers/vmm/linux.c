@@ -4,7 +4,8 @@
  * until it powers off; a reset boots it again.  Bootargs: linux.quiet (the
  * guest boots quietly), linux.test (its init powers off once it has
  * reported), linux.reboot (its init writes a file on its disk and resets,
- * then finds it), linux.doorbell=0 (queue notifications through the VMM). */
+ * then finds it), linux.bench (its init times its disk: tools/virtio-blk-ratio),
+ * linux.doorbell=0 (queue notifications through the VMM). */
 #include "servers/lib/bootmod.h"
 #include "servers/vmm/vmm.h"
 
@@ -193,10 +194,11 @@ static bool load(struct vmm *m, const struct bootmod *img, const struct bootmod 
 	copy(vm->ram_va + IMAGE_OFFSET, base + img->offset, img->size);
 	copy(vm->ram_va + rd_off, base + rd->offset, rd->size);
 	char args[160];
-	snprintf(args, sizeof(args), "console=ttyAMA0 earlycon=pl011,0x9000000%s%s%s",
+	snprintf(args, sizeof(args), "console=ttyAMA0 earlycon=pl011,0x9000000%s%s%s%s",
 		 strstr(bootinfo->bootargs, "linux.quiet") ? " quiet" : "",
 		 strstr(bootinfo->bootargs, "linux.test") ? " cairn.test" : "",
-		 strstr(bootinfo->bootargs, "linux.reboot") ? " cairn.reboot" : "");
+		 strstr(bootinfo->bootargs, "linux.reboot") ? " cairn.reboot" : "",
+		 strstr(bootinfo->bootargs, "linux.bench") ? " cairn.bench" : "");
 	if (!guest_fdt(m, vm->ram_va + dtb_off, 0x200000, args, vm->ram_ipa + rd_off, rd->size))
 		return false;
 	*entry = vm->ram_ipa + IMAGE_OFFSET;
@@ -229,7 +231,8 @@ void virtio_report(const struct vmm *m)
 	const struct vdev *d = &m->blk;
 	if (d->sh)
 		printf("vmm: virtio-blk served %lu requests; %lu queue notifications reached this "
-		       "VMM\n", d->sh->requests, d->notify_exits);
+		       "VMM, and %lu interrupt status accesses\n", d->sh->requests, d->notify_exits,
+		       d->isr_exits);
 }
 
 void run_linux(void)

@@ -81,7 +81,9 @@ static uint64_t reg_read(struct vdev *d, uint64_t off)
 	case R_DEV_FEAT: return d->dev_sel < 2 ? (uint32_t)(offered >> (32 * d->dev_sel)) : 0;
 	case R_QUEUE_NUM_MAX: return q ? QUEUE_MAX : 0;
 	case R_QUEUE_READY: return q ? q->ready : 0;
-	case R_ISR: return __atomic_load_n(&d->sh->isr, __ATOMIC_ACQUIRE);
+	case R_ISR:
+		d->isr_exits++;
+		return __atomic_load_n(&d->sh->isr, __ATOMIC_ACQUIRE);
 	case R_STATUS: return d->sh->status | (d->sh->broken ? VIRTIO_STATUS_NEEDS_RESET : 0);
 	case R_CONFIG_GEN: return 0;
 	default: return 0; /* write-only and reserved registers read as zero */
@@ -112,7 +114,10 @@ static void reg_write(struct vdev *d, uint64_t off, uint32_t v)
 		d->notify_exits++;
 		kick(d);
 		break;
-	case R_ISR_ACK: __atomic_fetch_and(&d->sh->isr, ~v, __ATOMIC_RELEASE); break;
+	case R_ISR_ACK:
+		d->isr_exits++;
+		__atomic_fetch_and(&d->sh->isr, ~v, __ATOMIC_RELEASE);
+		break;
 	case R_STATUS:
 		if (v == 0) {
 			reset(d);

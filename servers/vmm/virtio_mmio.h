@@ -14,6 +14,7 @@ struct vdev {
 	uint64_t drv_features;
 	bool doorbell;                 /* the notify register rings the backend directly */
 	uint64_t notify_exits;         /* notify writes that came to the VMM instead */
+	uint64_t isr_exits;            /* interrupt status reads and acknowledgements */
 };
 
 /* Join d (base set) to the backend that receives on ep: its completions
