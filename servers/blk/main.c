@@ -20,7 +20,8 @@
 
 const struct bootinfo *bootinfo;
 
-static struct gmem gm;
+static struct gmem gm;        /* the guest RAM mapped so far */
+static uint64_t ram_size;     /* all of it, as the VMM said */
 static volatile struct vdev_shared *sh;
 static cptr_t irq, kick;
 static uint8_t *disk;
@@ -63,16 +64,22 @@ static err_t setup(const struct sysregs *r, cptr_t slots)
 		sh = (volatile struct vdev_shared *)VDEV_SHARED_VA;
 		kick = slots + 1;
 		irq = slots + 2;
-		gm = (struct gmem){ .ipa = r->mr[0], .size = r->mr[1], .va = (uint8_t *)VDEV_GMEM_VA };
+		/* the window grows as frames arrive, in order: nothing is
+		 * reachable before it is mapped, whatever the VMM claims */
+		gm = (struct gmem){ .ipa = r->mr[0], .size = 0, .va = (uint8_t *)VDEV_GMEM_VA };
+		ram_size = r->mr[1];
 		sh->capacity = disk_bytes / SECTOR;
 		return INV1(SYS_THREAD_BIND_NOTIFICATION, ROOT_THREAD, kick);
 	}
 	if (msginfo_label(r->info) == VDEV_GRANT) {
 		uint64_t ipa = r->mr[0], bytes = r->mr[1];
 		if (!sh || !ncaps || (bytes != PAGE_SIZE_U && bytes != 1ull << FRAME_BITS_2M) ||
-		    !gmem_ptr(&gm, ipa, bytes * ncaps))
+		    ipa != gm.ipa + gm.size || bytes * ncaps > ram_size - gm.size)
 			return E_INVAL;
-		return map_frames(slots, ncaps, VDEV_GMEM_VA + (ipa - gm.ipa), bytes);
+		err_t e = map_frames(slots, ncaps, VDEV_GMEM_VA + gm.size, bytes);
+		if (!e)
+			gm.size += bytes * ncaps;
+		return e;
 	}
 	return E_INVAL;
 }

@@ -102,7 +102,7 @@ static void reg_write(struct vdev *d, uint64_t off, uint32_t v)
 					  (uint64_t)v << (32 * d->drv_sel);
 		break;
 	case R_QUEUE_SEL: d->queue_sel = v; break;
-	case R_QUEUE_NUM: if (q && !q->ready) q->num = v; break;
+	case R_QUEUE_NUM: if (q && !q->ready && v <= QUEUE_MAX) q->num = v; break;
 	case R_QUEUE_READY:
 		if (q) {
 			q->ready = v & 1;
