@@ -191,9 +191,9 @@ bool vcpu_fetch(struct vcpu *v)
 	return false;
 }
 
-_Noreturn void kernel_vcpu_exit(struct thread *t, enum vmexit_label l, const uint64_t *w,
-			       unsigned cpu)
+_Noreturn void kernel_vcpu_exit(struct thread *t, enum vmexit_label l, unsigned cpu)
 {
+	const uint64_t *w = t->fault; /* decoded there: no copy on the way */
 	spin_lock(&bkl);
 	if (kernel_entry_void(t, cpu))
 		kernel_exit(); /* it exits again when it next runs */
@@ -205,8 +205,6 @@ _Noreturn void kernel_vcpu_exit(struct thread *t, enum vmexit_label l, const uin
 	t->fault_label = l;
 	t->fault_kind = KMSG_VMEXIT;
 	t->fault_len = VMEXIT_WORDS;
-	for (unsigned i = 0; i < VMEXIT_WORDS; i++)
-		t->fault[i] = w[i];
 	t->fault_pending = true;
 	struct thread *vmm = ipc_fastpath_kmsg(t, &t->fault_ep, cpu);
 	if (vmm)

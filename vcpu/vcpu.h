@@ -95,10 +95,11 @@ void vcpu_serve_fetch_unlocked(unsigned cpu);
 /* Unbind, for a thread being destroyed. */
 void vcpu_unbind(struct thread *t);
 
-/* Trap entries from a guest (the arch decodes, these act).  w holds the
- * exit message words (include/cairn/vcpu.h). */
-_Noreturn void kernel_vcpu_exit(struct thread *t, enum vmexit_label l, const uint64_t *w,
-			       unsigned cpu);
+/* Trap entries from a guest (the arch decodes, these act).  An exit's
+ * message words (include/cairn/vcpu.h) are in t->fault: the running thread
+ * has no kernel message outstanding, so the arch decodes into them. */
+_Noreturn void kernel_vcpu_exit(struct thread *t, enum vmexit_label l, unsigned cpu);
+_Static_assert(VMEXIT_WORDS <= KMSG_WORDS, "an exit's words fit a kernel message");
 _Noreturn void kernel_vcpu_wait(struct thread *t, bool wfe, unsigned cpu);
 _Noreturn void kernel_vcpu_hypercall(struct thread *t, unsigned cpu);
 /* An HC_CALL's message info: at most HC_MSG_WORDS words, no capabilities. */

@@ -380,7 +380,9 @@ static bool id_reg_read(struct arch_regs *r)
  * CPU; Cairn's hypercalls went to kernel_vcpu_hypercall already. */
 _Noreturn void aarch64_guest_trap(struct thread *t, struct arch_regs *r, unsigned ec, unsigned cpu)
 {
-	uint64_t w[VMEXIT_WORDS] = { 0 };
+	uint64_t *w = t->fault; /* the message, decoded in place (vcpu.h) */
+	for (unsigned i = 0; i < VMEXIT_WORDS; i++)
+		w[i] = 0;
 	w[2] = r->esr;
 	switch (ec) {
 	case EC_WFX:
@@ -393,7 +395,7 @@ _Noreturn void aarch64_guest_trap(struct thread *t, struct arch_regs *r, unsigne
 		if (ec == EC_HVC64)
 			r->pc -= 4; /* ELR is past an HVC: every exit names its instruction */
 		w[0] = r->x[0], w[1] = r->pc, w[3] = r->x[1], w[4] = r->x[2], w[5] = r->x[3];
-		kernel_vcpu_exit(t, ec == EC_HVC64 ? VMEXIT_HVC : VMEXIT_SMC, w, cpu);
+		kernel_vcpu_exit(t, ec == EC_HVC64 ? VMEXIT_HVC : VMEXIT_SMC, cpu);
 	case EC_SYSREG: {
 		if (id_reg_read(r)) { /* straight back: no lock, its space still loaded */
 			uint64_t vttbr = read_sysreg(vttbr_el2);
@@ -406,20 +408,20 @@ _Noreturn void aarch64_guest_trap(struct thread *t, struct arch_regs *r, unsigne
 		w[3] = VMACC_VALID | VMACC_64 | 3 | (uint64_t)rt << VMACC_REG_SHIFT |
 		       (read ? 0 : VMACC_WRITE);
 		w[4] = read ? 0 : reg_or_zero(r, rt);
-		kernel_vcpu_exit(t, VMEXIT_SYSREG, w, cpu);
+		kernel_vcpu_exit(t, VMEXIT_SYSREG, cpu);
 	}
 	case EC_DABT_LOW:
 		w[1] = r->pc;
 		decode_data_abort(r, w);
-		kernel_vcpu_exit(t, VMEXIT_DATA_ABORT, w, cpu);
+		kernel_vcpu_exit(t, VMEXIT_DATA_ABORT, cpu);
 	case EC_IABT_LOW:
 		w[0] = (read_sysreg(hpfar_el2) >> 4 << 12) | (r->far & 0xfff);
 		w[1] = r->pc;
 		w[5] = r->far;
-		kernel_vcpu_exit(t, VMEXIT_INSN_ABORT, w, cpu);
+		kernel_vcpu_exit(t, VMEXIT_INSN_ABORT, cpu);
 	default:
 		w[1] = r->pc;
-		kernel_vcpu_exit(t, VMEXIT_OTHER, w, cpu);
+		kernel_vcpu_exit(t, VMEXIT_OTHER, cpu);
 	}
 }
 
