@@ -33,6 +33,29 @@ static err_t reg_of(const void *fdt, int parent, int node, int idx,
 	return E_OK;
 }
 
+err_t dtb_pci_window(const void *fdt, int node, int idx, struct mem_range *out,
+		     unsigned *space)
+{
+	int parent = fdt_parent_offset(fdt, node), len;
+	if (parent < 0)
+		return E_BADFMT;
+	int cac = fdt_address_cells(fdt, node), pac = fdt_address_cells(fdt, parent);
+	int sc = fdt_size_cells(fdt, node);
+	const fdt32_t *r = fdt_getprop(fdt, node, "ranges", &len);
+	if (cac != 3 || pac < 1 || pac > 2 || sc < 1 || sc > 2)
+		return E_BADFMT;
+	int cells = cac + pac + sc;
+	if (!r || len < (idx + 1) * cells * 4)
+		return E_NOENT;
+	r += idx * cells;
+	*space = (fdt32_to_cpu(r[0]) >> 24) & 3;
+	out->base = pa_make(read_cells(r + cac, pac));
+	out->size = read_cells(r + cac + pac, sc);
+	if (out->base.pa + out->size < out->base.pa)
+		return E_RANGE;
+	return E_OK;
+}
+
 err_t dtb_reg(const void *fdt, int node, int idx, struct mem_range *out)
 {
 	int parent = fdt_parent_offset(fdt, node);

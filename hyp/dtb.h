@@ -44,6 +44,14 @@ err_t dtb_parse(const void *fdt, struct boot_info *bi);
  * Addresses are taken as physical: parent `ranges` translation is not done
  * (every node the kernel reads on QEMU virt sits under a 1:1 bus). */
 err_t dtb_reg(const void *fdt, int node, int idx, struct mem_range *out);
+/* A PCI host bridge's window `idx` ("ranges": 3 address cells for the
+ * bus, the parent's for the CPU, the node's size cells): where the CPU sees
+ * it, and its space (1 I/O, 2 32-bit memory, 3 64-bit memory). */
+#define PCI_SPACE_IO 1
+#define PCI_SPACE_MEM32 2
+#define PCI_SPACE_MEM64 3
+err_t dtb_pci_window(const void *fdt, int node, int idx, struct mem_range *out,
+		     unsigned *space);
 /* A node without "status", or with "okay"/"ok", is in use. */
 bool dtb_node_enabled(const void *fdt, int node);
 /* Record a reserved range (kernel image, DTB, metadata, ...). */

@@ -122,7 +122,8 @@ static void give_initrd(struct loader *l, struct bootinfo *bi, const struct boot
 /* Device registers the DTB lists and the kernel does not drive: frames in
  * the next slots (2 MiB where aligned), each region once, never RAM, the
  * console or an interrupt controller.  Top-level nodes only: the buses
- * beneath them are their drivers' business. */
+ * beneath them are their drivers' business, except a PCI host bridge's
+ * windows, which its drivers need. */
 static bool given(const struct bootinfo *bi, uint64_t pa)
 {
 	for (uint64_t i = 0; i < bi->ndev; i++)
@@ -164,6 +165,21 @@ static void give_region(struct loader *l, struct bootinfo *bi, uint64_t base, ui
 	}
 }
 
+static void give_range(struct loader *l, struct bootinfo *bi, const void *fdt, int node,
+		       struct mem_range r)
+{
+	uint64_t base = ALIGN_DOWN(r.base.pa, PAGE_SIZE);
+	uint64_t end = ALIGN_UP(range_end(r), PAGE_SIZE);
+	if (!r.size || end <= base || kmem_is_ram(pa_make(base)) ||
+	    kmem_is_ram(pa_make(end - 1)) || kernel_device(fdt, node, base, end))
+		return;
+	give_region(l, bi, base, end);
+}
+
+/* A PCI host bridge's windows too (where its devices' BARs go): the first
+ * GiB of each, so a 512 GiB 64-bit window does not eat the CNode. */
+#define PCI_WINDOW_MAX (1ull << 30)
+
 static void give_devices(struct loader *l, struct bootinfo *bi, const void *fdt)
 {
 	int depth = -1; /* the root node is depth 0, its children 1 */
@@ -174,14 +190,12 @@ static void give_devices(struct loader *l, struct bootinfo *bi, const void *fdt)
 		    (type && !strcmp(type, "memory")))
 			continue;
 		struct mem_range r;
-		for (int i = 0; dtb_reg(fdt, node, i, &r) == E_OK; i++) {
-			uint64_t base = ALIGN_DOWN(r.base.pa, PAGE_SIZE);
-			uint64_t end = ALIGN_UP(range_end(r), PAGE_SIZE);
-			if (!r.size || end <= base || kmem_is_ram(pa_make(base)) ||
-			    kmem_is_ram(pa_make(end - 1)) || kernel_device(fdt, node, base, end))
-				continue;
-			give_region(l, bi, base, end);
-		}
+		for (int i = 0; dtb_reg(fdt, node, i, &r) == E_OK; i++)
+			give_range(l, bi, fdt, node, r);
+		unsigned space;
+		for (int i = 0; type && !strcmp(type, "pci") &&
+				dtb_pci_window(fdt, node, i, &r, &space) == E_OK; i++)
+			give_range(l, bi, fdt, node, (struct mem_range){ r.base, MIN(r.size, PCI_WINDOW_MAX) });
 	}
 }
 

@@ -79,3 +79,30 @@ static bool t_device_frames(void)
 	return true;
 }
 ROOT_TEST("device-frames", t_device_frames);
+
+/* QEMU virt's PCIe host bridge: its configuration space (ECAM, the node's
+ * reg) holds the bridge itself at 00:00.0 (Red Hat 1b36:0008), and its
+ * 32-bit memory window, where a driver puts its device's registers, is
+ * there as device frames too. */
+static bool t_pci_frames(void)
+{
+	const void *fdt = (const void *)bootinfo->dtb_vaddr;
+	int pci = fdt_node_offset_by_compatible(fdt, -1, "pci-host-ecam-generic"), len;
+	CHECK(pci >= 0);
+	const fdt32_t *ranges = fdt_getprop(fdt, pci, "ranges", &len);
+	CHECK(ranges && len >= 14 * 4);
+	uint64_t win = 0, off;
+	for (int i = 0; i + 7 <= len / 4; i += 7) /* 3 bus, 2 CPU, 2 size cells */
+		if ((fdt32_to_cpu(ranges[i]) >> 24 & 3) == 2)
+			win = (uint64_t)fdt32_to_cpu(ranges[i + 3]) << 32 | fdt32_to_cpu(ranges[i + 4]);
+	CHECK(win && device_frame(win, &off) && off == 0);
+	cptr_t f = device_frame(node_base(fdt, pci), &off), copy = slot_alloc();
+	CHECK(f && copy && off == 0);
+	CHECK_ERR(INV4(SYS_CNODE_COPY, ROOT_CNODE, copy, ROOT_CNODE, f, R_ALL), E_OK);
+	CHECK_ERR(INV3(SYS_AS_MAP, ROOT_ASPACE, copy, DEV_VA, R_READ), E_OK);
+	uint32_t id = *(volatile uint32_t *)DEV_VA; /* vendor, device of 00:00.0 */
+	slot_free(copy);
+	CHECK(id == (0x0008u << 16 | 0x1b36));
+	return true;
+}
+ROOT_TEST("pci-config-and-window-frames", t_pci_frames);

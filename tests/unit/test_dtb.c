@@ -119,6 +119,51 @@ static void test_truncated_reg(void **state)
 	assert_int_equal(dtb_parse(fdt, &bi), E_NOENT); /* no usable range */
 }
 
+/* QEMU virt's PCIe host bridge: I/O, 32-bit and 64-bit windows; then a
+ * truncated and an overflowing entry. */
+static void test_pci_windows(void **state)
+{
+	static const uint32_t cells[] = {
+		0x01000000, 0, 0, 0, 0x3eff0000, 0, 0x10000,
+		0x02000000, 0, 0x10000000, 0, 0x10000000, 0, 0x2eff0000,
+		0x03000000, 0x80, 0, 0x80, 0, 0x80, 0,
+		0x02000000, 0, 0, 0xffffffff, 0xffff0000, 1, 0,
+		0x02000000, 0, 0, 0,
+	};
+	fdt32_t ranges[sizeof(cells) / 4];
+	for (unsigned i = 0; i < sizeof(cells) / 4; i++)
+		ranges[i] = cpu_to_fdt32(cells[i]);
+	tree_begin_root(fdt, sizeof(fdt), (struct rng){ 0, 0 });
+	tree_memory_node(fdt, "memory@40000000", &(struct rng){ 0x40000000, 0x10000000 }, 1);
+	fdt_begin_node(fdt, "pcie@10000000");
+	fdt_property_string(fdt, "device_type", "pci");
+	fdt_property_u32(fdt, "#address-cells", 3);
+	fdt_property_u32(fdt, "#size-cells", 2);
+	fdt_property(fdt, "ranges", ranges, sizeof(ranges));
+	fdt_end_node(fdt);
+	fdt_end_node(fdt);
+	fdt_finish(fdt);
+	int node = fdt_path_offset(fdt, "/pcie@10000000");
+	struct mem_range r;
+	unsigned space;
+	assert_int_equal(dtb_pci_window(fdt, node, 0, &r, &space), E_OK);
+	assert_int_equal(space, 1);
+	assert_int_equal(r.base.pa, 0x3eff0000);
+	assert_int_equal(r.size, 0x10000);
+	assert_int_equal(dtb_pci_window(fdt, node, 1, &r, &space), E_OK);
+	assert_int_equal(space, 2);
+	assert_int_equal(r.base.pa, 0x10000000);
+	assert_int_equal(r.size, 0x2eff0000);
+	assert_int_equal(dtb_pci_window(fdt, node, 2, &r, &space), E_OK);
+	assert_int_equal(space, 3);
+	assert_int_equal(r.base.pa, 0x8000000000ull);
+	assert_int_equal(r.size, 0x8000000000ull);
+	assert_int_equal(dtb_pci_window(fdt, node, 3, &r, &space), E_RANGE); /* wraps */
+	assert_int_equal(dtb_pci_window(fdt, node, 4, &r, &space), E_NOENT); /* truncated */
+	int root = fdt_path_offset(fdt, "/");
+	assert_int_equal(dtb_pci_window(fdt, root, 0, &r, &space), E_BADFMT); /* 2 cells */
+}
+
 static void test_too_many_memory_ranges(void **state)
 {
 	struct rng many[BOOT_MAX_MEM + 1];
@@ -187,6 +232,7 @@ int main(void)
 		cmocka_unit_test(test_bad_header),
 		cmocka_unit_test(test_truncated_reg),
 		cmocka_unit_test(test_too_many_memory_ranges),
+		cmocka_unit_test(test_pci_windows),
 		cmocka_unit_test(test_initrd_backwards),
 		cmocka_unit_test(test_pmem_respects_reservations),
 	};
