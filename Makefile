@@ -45,7 +45,7 @@ GENERIC_SRCS := hyp/boot.c hyp/console.c hyp/dtb.c hyp/irq.c hyp/kmem.c \
 KOBJS := $(patsubst %,$(BUILD)/obj/%.o,$(basename $(ARCH_SRCS) $(GENERIC_SRCS)))
 FDTOBJS := $(patsubst %.c,$(BUILD)/libfdt/%.o,$(LIBFDT_SRCS))
 
-.PHONY: all kernel run test test-unit test-qemu bench deps clean _run _test
+.PHONY: all kernel run test test-unit test-qemu bench deps clean _run _test debug _debug
 all: kernel
 kernel: $(KERNEL_IMAGE)
 
@@ -137,6 +137,23 @@ test: deps
 
 _run: kernel $(RUN_DEPS)
 	$(QEMU) $(QEMU_MACHINE) -smp $(SMP) -m $(MEM) -nographic $(QEMU_BOOT_$(BOOT)) $(RUN_ARGS)
+
+# make debug: what make run boots, stopped at reset with QEMU's GDB stub,
+# and gdb-multiarch attached with the kernel's and the root task's symbols
+# and the project's commands (tools/cairn-gdb.py: cairn-threads).  The
+# console goes to $(BUILD)/console.log (tail -f it beside gdb); quitting
+# gdb stops QEMU.  AArch64 (where the boot loader puts the kernel is known).
+GDB_PORT ?= 1234
+debug: deps
+	@$(MAKE) --no-print-directory _debug
+_debug: kernel $(RUN_DEPS)
+	@test "$(ARCH)" = aarch64 || { echo "make debug: AArch64 only for now"; exit 1; }
+	@echo "cairn: console in $(BUILD)/console.log; in gdb: continue, Ctrl-C, cairn-threads"
+	@$(QEMU) $(QEMU_MACHINE) -smp $(SMP) -m $(MEM) -display none -monitor none \
+		-serial file:$(BUILD)/console.log $(QEMU_BOOT_$(BOOT)) $(RUN_ARGS) \
+		-S -gdb tcp:127.0.0.1:$(GDB_PORT) & \
+	gdb-multiarch -q -x tools/cairn-gdb.py -ex "cairn-load $(BUILD) 0x40200000" \
+		-ex "target remote 127.0.0.1:$(GDB_PORT)"; kill %1 2>/dev/null; true
 
 include tests/tests.mk
 

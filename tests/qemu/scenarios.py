@@ -284,6 +284,13 @@ def aarch64(build):
                     r"vmm: virtio-blk served [1-9]\d* requests; 0 queue notifications reached",
                     r"powered off by the root task"], poweroff=True, timeout=120)
           for name, n in [("linux-2vcpu", 2), ("linux-4vcpu-on-2cpus", 4)]],
+        # make debug's pieces (tools/debug-check): gdb-multiarch attached to
+        # QEMU's stub, the kernel's symbols relocated, a breakpoint hit in
+        # the kernel, and cairn-threads showing each CPU's thread.
+        Scenario("gdb-debug", lambda b: ["python3", "tools/debug-check", b],
+                 [r"demo: client made 1000 calls", r"Breakpoint 1, sys_debug_poweroff",
+                  r"cpu0: thread 0x[0-9a-f]+ runnable prio 100 cpu 0 native pc 0x2[0-9a-f]+",
+                  r"cpu1: ", r"threads stopping: 0"], timeout=240),
         # The guest's disk outlives the guest: an ext2 file system and a file
         # made on it, a PSCI reset (the VMM boots the guest again; the block
         # server keeps its disk), the file found by the next boot.

@@ -1,0 +1,65 @@
+# Cairn's commands for gdb-multiarch (make debug sources this file).
+#
+#   cairn-load BUILD OFFSET   the kernel's symbols (cairn.elf, linked at 0,
+#                             relocated to where the boot loader put it) and
+#                             the root task's (root.elf, at its own address)
+#   cairn-threads             each CPU's current thread and run queue, and
+#                             the threads waiting on a stop
+#
+# Threads are named by address, with their state, priority, CPU, and what
+# they run (a guest when a VCPU is bound).
+import gdb
+
+STATES = ["inactive", "runnable", "blocked-send", "blocked-recv", "blocked-reply",
+          "blocked-notify", "blocked-wfi"]
+
+
+class Load(gdb.Command):
+    """cairn-load BUILD OFFSET: the kernel's and the root task's symbols."""
+
+    def __init__(self):
+        super().__init__("cairn-load", gdb.COMMAND_USER)
+
+    def invoke(self, arg, from_tty):
+        build, offset = gdb.string_to_argv(arg)
+        gdb.execute("add-symbol-file %s/cairn.elf -o %s" % (build, offset), to_string=True)
+        gdb.execute("add-symbol-file %s/root/root.elf" % build, to_string=True)
+        print("cairn: kernel symbols at +%s, root task's at its own addresses" % offset)
+
+
+def describe(t):
+    state = int(t["state"])
+    name = STATES[state] if state < len(STATES) else "state %d" % state
+    what = "guest (vcpu %s)" % t["vcpu"] if int(t["vcpu"]) else "native"
+    pc = int(t["regs"]["pc"])
+    return "thread %s %s prio %d cpu %d %s pc 0x%x" % (t.address if t.address else "?", name,
+                                                      int(t["prio"]), int(t["cpu"]), what, pc)
+
+
+class Threads(gdb.Command):
+    """cairn-threads: each CPU's current thread and its run queue."""
+
+    def __init__(self):
+        super().__init__("cairn-threads", gdb.COMMAND_USER)
+
+    def invoke(self, arg, from_tty):
+        ncpus = int(gdb.parse_and_eval("ncpus_online"))
+        scheds = gdb.parse_and_eval("scheds")
+        levels = int(scheds[0]["q"]["head"].type.range()[1]) + 1
+        for c in range(ncpus):
+            s = scheds[c]
+            cur = s["cur"]
+            print("cpu%d: %s" % (c, describe(cur.dereference()) if int(cur) else "idle"))
+            for p in range(levels - 1, -1, -1):
+                head = s["q"]["head"][p]
+                t, n = head, 0
+                while int(t) and n < 1000:
+                    print("  ready: %s" % describe(t.dereference()))
+                    t, n = t["next"], n + 1
+                    if int(t) == int(head):
+                        break
+        print("threads stopping: %d" % int(gdb.parse_and_eval("threads_stopping")))
+
+
+Load()
+Threads()
