@@ -91,6 +91,10 @@ VMM_ELF := $(BUILD)/vmm/vmm.elf
 BLK_SRCS := servers/lib/crt0.S servers/lib/ulib.c servers/lib/virtq.c hyp/string.c \
 	servers/root/util.c $(wildcard servers/blk/*.c)
 BLK_ELF := $(BUILD)/blk/blk.elf
+# The PCI server (servers/pci), with libfdt: it reads the bridge from its DTB.
+PCI_SRCS := servers/lib/crt0.S servers/lib/ulib.c hyp/string.c servers/root/util.c \
+	$(wildcard servers/pci/*.c)
+PCI_ELF := $(BUILD)/pci/pci.elf
 ROOT_ELF := $(BUILD)/root/root.elf
 # The bare-metal test guest (guests/test), a flat image the root task's VMM
 # tests load into guest RAM.
@@ -116,11 +120,16 @@ $(BLK_ELF): $(BLK_SRCS) servers/root/root.ld $(USER_HDRS)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(USER_CFLAGS) -T servers/root/root.ld -o $@ $(filter %.c %.S,$^) -lgcc
 	@echo "  LD      $@"
-$(ROOT_ELF): $(ROOT_SRCS) servers/root/root.ld $(USER_HDRS) $(GUEST_TEST_BIN) $(USER_FDTOBJS) $(VMM_ELF) $(BLK_ELF)
+$(PCI_ELF): $(PCI_SRCS) servers/root/root.ld $(USER_HDRS) $(USER_FDTOBJS)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(USER_CFLAGS) -Ihyp/libfdt -I$(LIBFDT_DIR) -T servers/root/root.ld -o $@ \
+		$(filter %.c %.S %.o,$^) -lgcc
+	@echo "  LD      $@"
+$(ROOT_ELF): $(ROOT_SRCS) servers/root/root.ld $(USER_HDRS) $(GUEST_TEST_BIN) $(USER_FDTOBJS) $(VMM_ELF) $(BLK_ELF) $(PCI_ELF)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(USER_CFLAGS) -Ihyp/libfdt -I$(LIBFDT_DIR) -DGUEST_TEST_BIN='"$(GUEST_TEST_BIN)"' \
-		-DVMM_ELF='"$(VMM_ELF)"' -DBLK_ELF='"$(BLK_ELF)"' -T servers/root/root.ld -o $@ \
-		$(filter %.c %.S %.o,$^) -lgcc
+		-DVMM_ELF='"$(VMM_ELF)"' -DBLK_ELF='"$(BLK_ELF)"' -DPCI_ELF='"$(PCI_ELF)"' \
+		-T servers/root/root.ld -o $@ $(filter %.c %.S %.o,$^) -lgcc
 	@echo "  LD      $@"
 $(BUILD)/obj/hyp/root_image.o: $(ROOT_ELF)
 $(BUILD)/obj/hyp/root_image.o: KCFLAGS += -DROOT_ELF='"$(ROOT_ELF)"'

@@ -43,6 +43,14 @@ static void give(struct loader *l, uint64_t i, struct obj *o, unsigned rights,
 	cap_install(slot(l, i), &v, parent);
 }
 
+/* A frame of any size: the capability says its size. */
+static void give_frame(struct loader *l, uint64_t i, struct frame *f, unsigned rights,
+		       struct cap *parent)
+{
+	give(l, i, &f->o, rights, parent);
+	slot(l, i)->size_bits = f->bits;
+}
+
 /* A new frame at va in the root's space, its capability in the next slot. */
 static void *new_page(struct loader *l, uint64_t va, unsigned rights)
 {
@@ -154,7 +162,7 @@ static void give_region(struct loader *l, struct bootinfo *bi, uint64_t base, ui
 			if (frame_create_at(&root_mem, pa_make(pa), big ? FRAME_BITS_2M : FRAME_BITS_4K,
 					    true, &f))
 				panic("root task: out of memory");
-			give(l, l->next_slot++, &f->o, R_READ | R_WRITE, l->mem_cap);
+			give_frame(l, l->next_slot++, f, R_READ | R_WRITE, l->mem_cap);
 			pa += big ? 2 * MiB : PAGE_SIZE;
 		}
 		bi->dev[bi->ndev].base = start;

@@ -17,3 +17,8 @@ vmm_image:
 	.globl	blk_image
 blk_image:
 	.incbin	BLK_ELF
+
+	.balign	16
+	.globl	pci_image
+pci_image:
+	.incbin	PCI_ELF

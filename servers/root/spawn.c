@@ -104,7 +104,44 @@ static err_t give_initrd(struct loading *l, struct bootinfo *bi)
 	return E_OK;
 }
 
-static err_t build(struct server *s, const char *image, struct bootinfo *bi, uint64_t *entry)
+/* Device regions dev_ok accepts, their frames in the next slots, and a
+ * read-only copy of the DTB that describes them. */
+#define SERVER_DTB_VA 0x40000000ull
+
+static err_t give_devices(struct loading *l, struct bootinfo *bi, bool (*dev_ok)(uint64_t))
+{
+	bi->ndev = 0;
+	for (uint64_t i = 0; dev_ok && i < bootinfo->ndev; i++) {
+		if (!dev_ok(bootinfo->dev[i].base))
+			continue;
+		bi->dev[bi->ndev] = bootinfo->dev[i];
+		bi->dev[bi->ndev++].first_slot = l->next;
+		for (uint64_t k = 0; k < bootinfo->dev[i].frames; k++) {
+			err_t e = INV4(SYS_CNODE_COPY, l->s->cnode, l->next++, ROOT_CNODE,
+				       bootinfo->dev[i].first_slot + k, R_READ | R_WRITE);
+			if (e)
+				return e;
+		}
+	}
+	if (!bi->ndev)
+		return E_OK;
+	for (uint64_t off = 0; off < bootinfo->dtb_size; off += PAGE_SIZE_U) {
+		cptr_t tmp;
+		err_t e;
+		if (!page(l, SERVER_DTB_VA + off, R_READ, &tmp, &e))
+			return e;
+		uint64_t n = bootinfo->dtb_size - off < PAGE_SIZE_U ? bootinfo->dtb_size - off
+								    : PAGE_SIZE_U;
+		memcpy((void *)SPAWN_VA, (const char *)bootinfo->dtb_vaddr + off, n);
+		page_done(tmp);
+	}
+	bi->dtb_vaddr = SERVER_DTB_VA;
+	bi->dtb_size = bootinfo->dtb_size;
+	return E_OK;
+}
+
+static err_t build(struct server *s, const char *image, struct bootinfo *bi, uint64_t *entry,
+		   bool (*dev_ok)(uint64_t))
 {
 	struct loading l = { .s = s, .next = ROOT_FIRST_IMAGE_FRAME };
 	cptr_t tmp;
@@ -117,7 +154,7 @@ static err_t build(struct server *s, const char *image, struct bootinfo *bi, uin
 		memset((void *)SPAWN_VA, 0, PAGE_SIZE_U);
 		page_done(tmp);
 	}
-	if ((e = give_initrd(&l, bi)))
+	if ((e = give_initrd(&l, bi)) || (e = give_devices(&l, bi, dev_ok)))
 		return e;
 	/* the boot info page last: it says where everything went */
 	cptr_t bif = slot_alloc();
@@ -144,7 +181,8 @@ static err_t write_bootinfo(struct server *s, const struct bootinfo *bi)
 	return E_OK;
 }
 
-err_t server_create(struct server *s, const char *image, uint64_t quota, unsigned prio)
+err_t server_create_with(struct server *s, const char *image, uint64_t quota, unsigned prio,
+			 bool (*dev_ok)(uint64_t base))
 {
 	static struct bootinfo bi; /* the root's, then what differs */
 	uint64_t entry = 0;
@@ -162,12 +200,17 @@ err_t server_create(struct server *s, const char *image, uint64_t quota, unsigne
 	bi = *bootinfo;
 	bi.cnode_bits = SERVER_CNODE_BITS;
 	bi.dtb_vaddr = bi.dtb_size = bi.ndev = 0; /* the machine is the root's business */
-	if ((e = build(s, image, &bi, &entry)) || (e = write_bootinfo(s, &bi)) ||
+	if ((e = build(s, image, &bi, &entry, dev_ok)) || (e = write_bootinfo(s, &bi)) ||
 	    (e = INV3(SYS_THREAD_CONFIGURE, s->thread, s->cspace, s->as, 0)) ||
 	    (e = INV4(SYS_THREAD_WRITE_REGS, s->thread, entry, ROOT_STACK_TOP, ROOT_BOOTINFO_VA, 0)) ||
 	    (e = INV2(SYS_THREAD_SET_PRIORITY, s->thread, prio, prio)))
 		return e;
 	return E_OK;
+}
+
+err_t server_create(struct server *s, const char *image, uint64_t quota, unsigned prio)
+{
+	return server_create_with(s, image, quota, prio, NULL);
 }
 
 err_t server_give(struct server *s, uint64_t slot, cptr_t cap, unsigned rights)

@@ -18,7 +18,7 @@ cptr_t device_frame(uint64_t pa, uint64_t *off)
 			cptr_t f = bootinfo->dev[i].first_slot + k;
 			if (inv(SYS_FRAME_INFO, f, 0, 0, 0, 0, 0, 0, s))
 				return 0;
-			uint64_t size = 1ull << s[0];
+			uint64_t size = s[0]; /* bytes */
 			if (pa < at + size) {
 				*off = pa - at;
 				return f;
@@ -95,7 +95,15 @@ static bool t_pci_frames(void)
 	for (int i = 0; i + 7 <= len / 4; i += 7) /* 3 bus, 2 CPU, 2 size cells */
 		if ((fdt32_to_cpu(ranges[i]) >> 24 & 3) == 2)
 			win = (uint64_t)fdt32_to_cpu(ranges[i + 3]) << 32 | fdt32_to_cpu(ranges[i + 4]);
-	CHECK(win && device_frame(win, &off) && off == 0);
+	cptr_t wf = win ? device_frame(win, &off) : 0;
+	uint64_t info[5] = { 0 };
+	CHECK(wf && off == 0 && !inv(SYS_FRAME_INFO, wf, 0, 0, 0, 0, 0, 0, info));
+	CHECK(info[0] == 1ull << FRAME_BITS_2M && info[2] == win); /* the window is 2 MiB frames */
+	CHECK(device_frame(win + 0x3000, &off) == wf && off == 0x3000);
+	cptr_t wc = slot_alloc();
+	CHECK_ERR(INV4(SYS_CNODE_COPY, ROOT_CNODE, wc, ROOT_CNODE, wf, R_ALL), E_OK);
+	CHECK_ERR(INV3(SYS_AS_MAP, ROOT_ASPACE, wc, DEV_VA + 0x1000, R_READ), E_ALIGN);
+	slot_free(wc);
 	cptr_t f = device_frame(node_base(fdt, pci), &off), copy = slot_alloc();
 	CHECK(f && copy && off == 0);
 	CHECK_ERR(INV4(SYS_CNODE_COPY, ROOT_CNODE, copy, ROOT_CNODE, f, R_ALL), E_OK);
