@@ -1,11 +1,12 @@
 /* The PCI server: it owns the PCIe host bridge (its configuration space,
  * ECAM, and its 32-bit memory window, as device frames the root task gave
  * it) and nothing else.  It enumerates bus 0, sizes each device's memory
- * BARs and places them in the window, turns on memory decoding and bus
- * mastering, and says what it found; for a virtio device it reads where
- * the virtio structures are (its PCI capabilities) and, for a block
- * device, its capacity, through the BAR it placed.  Handing each device
- * to a driver server of its own comes next (issue 12). */
+ * BARs and places them in the window, turns on memory decoding (not bus
+ * mastering: no driver has its DMA confined yet), and says what it found;
+ * for a virtio device it reads where the virtio structures are (its PCI
+ * capabilities) and, for a block device, its capacity, through the BAR it
+ * placed.  Handing each device to a driver server of its own comes next
+ * (issue 12). */
 #include <libfdt.h>
 #include "servers/root/root.h"
 
@@ -96,7 +97,9 @@ static void place_bars(unsigned dev, uint64_t addr[6])
 		if (wide)
 			b++;
 	}
-	*cfg(dev, 0x04) |= 2 | 4; /* memory decoding, bus mastering */
+	/* memory decoding only: bus mastering (DMA) waits for a driver whose
+	 * DMA an I/O space confines (issue 12) */
+	*cfg(dev, 0x04) |= 2;
 }
 
 /* A virtio device's structures (its vendor capabilities); for a block
