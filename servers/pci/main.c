@@ -5,8 +5,9 @@
  * mastering: no driver has its DMA confined yet), and says what it found;
  * for a virtio device it reads where the virtio structures are (its PCI
  * capabilities) and, for a block device, its capacity, through the BAR it
- * placed.  Handing each device to a driver server of its own comes next
- * (issue 12). */
+ * placed, and drives it once (a polled self-test: a sector written and read
+ * back by DMA).  Handing each device to a driver server of its own comes
+ * next (issue 12). */
 #include <libfdt.h>
 #include "servers/root/root.h"
 
@@ -102,32 +103,144 @@ static void place_bars(unsigned dev, uint64_t addr[6])
 	*cfg(dev, 0x04) |= 2;
 }
 
-/* A virtio device's structures (its vendor capabilities); for a block
- * device, its capacity from the device configuration. */
-static void virtio(unsigned dev, uint32_t id, const uint64_t bar[6])
+/* Where the CPU reaches bus address pa: the window's first 2 MiB are
+ * mapped at BAR_VA (every BAR placed so far is there). */
+static volatile uint8_t *bar_va(uint64_t pa)
 {
+	return pa >= win_base && pa - win_base < (1u << FRAME_BITS_2M) ?
+		(volatile uint8_t *)(BAR_VA + (pa - win_base)) : NULL;
+}
+
+/* A virtio-pci device's structures, from its vendor capabilities. */
+struct vpci {
+	volatile uint8_t *common, *notify, *device;
+	uint32_t notify_mul;
+};
+
+static bool virtio_caps(unsigned dev, const uint64_t bar[6], struct vpci *v)
+{
+	*v = (struct vpci){ 0 };
 	if (!(*cfg(dev, 0x04) >> 16 & 0x10))
-		return; /* no capability list */
+		return false; /* no capability list */
 	unsigned at = *cfg(dev, 0x34) & 0xfc, n = 0;
-	uint64_t devcfg = 0;
 	while (at && n++ < 48) {
 		uint32_t w0 = *cfg(dev, at);
-		if ((w0 & 0xff) == 0x09) { /* vendor: a virtio structure */
-			unsigned type = w0 >> 24, b = *cfg(dev, at + 4) & 0xff;
-			uint32_t off = *cfg(dev, at + 8);
-			if (type == 4 && b < 6 && bar[b])
-				devcfg = bar[b] + off;
-		}
+		unsigned type = w0 >> 24, b = *cfg(dev, at + 4) & 0xff;
+		volatile uint8_t *p = (w0 & 0xff) == 0x09 && b < 6 && bar[b] ?
+			bar_va(bar[b] + *cfg(dev, at + 8)) : NULL;
+		if (p && type == 1)
+			v->common = p;
+		else if (p && type == 2)
+			v->notify = p, v->notify_mul = *cfg(dev, at + 16);
+		else if (p && type == 4)
+			v->device = p;
 		at = (w0 >> 8) & 0xfc;
 	}
-	uint64_t o;
-	bool blk = (id >> 16) == 0x1001 || (id >> 16) == 0x1042;
-	if (blk && devcfg && map_device(devcfg, BAR_VA, &o)) {
-		volatile uint32_t *c = (volatile uint32_t *)(BAR_VA + o);
-		uint64_t capacity = c[0] | (uint64_t)c[1] << 32;
-		printf("pci: 00:%02x.0 virtio-blk: %lu sectors, its configuration at 0x%lx\n", dev,
-		       capacity, devcfg);
+	return v->common && v->notify && v->device;
+}
+
+/* --- A virtio-blk driver, polled (virtio 1.x 4.1), here until drivers
+ * are servers of their own ------------------------------------------- */
+
+enum { C_DFSEL = 0x00, C_DF = 0x04, C_GFSEL = 0x08, C_GF = 0x0c, C_STATUS = 0x14,
+       C_QSEL = 0x16, C_QSIZE = 0x18, C_QENABLE = 0x1c, C_QNOFF = 0x1e, C_QDESC = 0x20,
+       C_QDRIVER = 0x28, C_QDEVICE = 0x30 };
+#define DMA_VA 0x4200000000ull
+#define QN 8
+
+struct dma { /* one page the device reads and writes */
+	struct { uint64_t addr; uint32_t len; uint16_t flags, next; } desc[QN];
+	struct { uint16_t flags, idx, ring[QN], event; } avail;
+	uint8_t pad[256 - 128 - 22];
+	struct { uint16_t flags, idx; struct { uint32_t id, len; } ring[QN]; uint16_t event; } used;
+	uint8_t pad2[512 - 256 - 70];
+	struct { uint32_t type, reserved; uint64_t sector; } hdr;
+	uint8_t status;
+	uint8_t pad3[1024 - 512 - 17];
+	uint8_t data[2][512];
+};
+_Static_assert(sizeof(struct dma) <= 4096, "one page");
+
+#define W8(p, o, v) (*(volatile uint8_t *)((p) + (o)) = (v))
+#define W16(p, o, v) (*(volatile uint16_t *)((p) + (o)) = (v))
+#define W32(p, o, v) (*(volatile uint32_t *)((p) + (o)) = (v))
+#define W64(p, o, v) (W32(p, o, (uint32_t)(v)), W32(p, (o) + 4, (uint32_t)((v) >> 32)))
+#define R8(p, o) (*(volatile uint8_t *)((p) + (o)))
+#define R16(p, o) (*(volatile uint16_t *)((p) + (o)))
+#define R32(p, o) (*(volatile uint32_t *)((p) + (o)))
+
+/* One request on queue 0: 512 bytes of data[k] to or from sector s. */
+static bool vblk_io(struct vpci *v, struct dma *d, uint64_t pa, uint16_t noff, bool write,
+		    uint64_t s, unsigned k)
+{
+	d->hdr.type = write ? 1 : 0;
+	d->hdr.sector = s;
+	d->status = 0xff;
+	uint64_t data = pa + __builtin_offsetof(struct dma, data) + 512 * k;
+	d->desc[0].addr = pa + __builtin_offsetof(struct dma, hdr), d->desc[0].len = 16;
+	d->desc[0].flags = 1, d->desc[0].next = 1;
+	d->desc[1].addr = data, d->desc[1].len = 512;
+	d->desc[1].flags = (uint16_t)(1 | (write ? 0 : 2)), d->desc[1].next = 2;
+	d->desc[2].addr = pa + __builtin_offsetof(struct dma, status), d->desc[2].len = 1;
+	d->desc[2].flags = 2, d->desc[2].next = 0;
+	d->avail.ring[d->avail.idx % QN] = 0;
+	uint16_t want = (uint16_t)(d->used.idx + 1);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	d->avail.idx++;
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	W16(v->notify, noff * v->notify_mul, 0);
+	for (unsigned spin = 0; spin < 1000000; spin++) {
+		if (__atomic_load_n(&d->used.idx, __ATOMIC_ACQUIRE) == want)
+			return d->status == 0;
+		INV0(SYS_YIELD, 0);
 	}
+	return false;
+}
+
+/* Bring the device up with one queue in a DMA page, write sector 1 and read
+ * it back.  The device's DMA is not confined yet (no I/O space): this is a
+ * trusted device driven by a trusted server, until the SMMU work. */
+static void vblk_selftest(unsigned dev, struct vpci *v)
+{
+	cptr_t frame = new_obj(OBJ_FRAME, FRAME_BITS_4K);
+	uint64_t info[5];
+	if (!frame || INV3(SYS_AS_MAP, ROOT_ASPACE, frame, DMA_VA, R_READ | R_WRITE) ||
+	    inv(SYS_FRAME_INFO, frame, 0, 0, 0, 0, 0, 0, info))
+		return;
+	struct dma *d = (struct dma *)DMA_VA;
+	uint64_t pa = info[2];
+	volatile uint8_t *c = v->common;
+	W8(c, C_STATUS, 0);
+	while (R8(c, C_STATUS))
+		;
+	W8(c, C_STATUS, 1 | 2); /* ACKNOWLEDGE, DRIVER */
+	W32(c, C_DFSEL, 1);
+	bool v1 = R32(c, C_DF) & 1;
+	W32(c, C_GFSEL, 0), W32(c, C_GF, 0);
+	W32(c, C_GFSEL, 1), W32(c, C_GF, 1); /* VERSION_1 only */
+	W8(c, C_STATUS, 1 | 2 | 8);
+	if (!v1 || !(R8(c, C_STATUS) & 8)) {
+		printf("pci: virtio-blk refused VERSION_1\n");
+		return;
+	}
+	W16(c, C_QSEL, 0);
+	if (R16(c, C_QSIZE) < QN)
+		return;
+	W16(c, C_QSIZE, QN);
+	W64(c, C_QDESC, pa + __builtin_offsetof(struct dma, desc));
+	W64(c, C_QDRIVER, pa + __builtin_offsetof(struct dma, avail));
+	W64(c, C_QDEVICE, pa + __builtin_offsetof(struct dma, used));
+	uint16_t noff = R16(c, C_QNOFF);
+	W16(c, C_QENABLE, 1);
+	*cfg(dev, 0x04) |= 4; /* bus mastering: from here the device reads and writes RAM */
+	W8(c, C_STATUS, 1 | 2 | 8 | 4); /* DRIVER_OK */
+	static const char mark[] = "cairn pci driver wrote this sector";
+	for (unsigned i = 0; i < 512; i++)
+		d->data[0][i] = (uint8_t)mark[i % (sizeof(mark) - 1)];
+	bool ok = vblk_io(v, d, pa, noff, true, 1, 0) && vblk_io(v, d, pa, noff, false, 1, 1) &&
+		  !memcmp(d->data[0], d->data[1], 512);
+	printf("pci: virtio-blk driver: sector 1 %s\n",
+	       ok ? "written and read back through DMA" : "FAILED");
 }
 
 int main(const struct bootinfo *bi)
@@ -141,6 +254,10 @@ int main(const struct bootinfo *bi)
 		return 1;
 	}
 	ecam = (volatile uint8_t *)(ECAM_VA + off);
+	if (!map_device(win_base, BAR_VA, &off) || off) {
+		printf("pci: its memory window is not mine\n");
+		return 1;
+	}
 	printf("pci: a server of its own: ECAM at 0x%lx, 32-bit window 0x%lx-0x%lx\n", ecam_pa,
 	       win_base, win_base + win_size - 1);
 	unsigned found = 0;
@@ -156,8 +273,15 @@ int main(const struct bootinfo *bi)
 			first = bar[b];
 		printf("pci: 00:%02x.0 %04x:%04x class %06x, memory at 0x%lx\n", dev, id & 0xffff,
 		       id >> 16, class, first);
-		if ((id & 0xffff) == VIRTIO_VENDOR)
-			virtio(dev, id, bar);
+		struct vpci v;
+		bool blk = (id & 0xffff) == VIRTIO_VENDOR &&
+			   ((id >> 16) == 0x1001 || (id >> 16) == 0x1042);
+		if (blk && virtio_caps(dev, bar, &v)) {
+			volatile uint32_t *c = (volatile uint32_t *)v.device;
+			printf("pci: 00:%02x.0 virtio-blk: %lu sectors\n", dev,
+			       c[0] | (uint64_t)c[1] << 32);
+			vblk_selftest(dev, &v);
+		}
 		found++;
 	}
 	printf("pci: %u devices on bus 0\n", found);

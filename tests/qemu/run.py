@@ -114,6 +114,9 @@ def main():
     passed = failed = 0
     for sc in todo:
         ok, reason, log, secs = run_one(sc, args.build, args.verbose)
+        if ok and sc.check:  # what the run left behind (a disk image, say)
+            reason = sc.check(args.build)
+            ok = reason is None
         path = os.path.join(logdir, sc.name + ".log")
         if ok:
             passed += 1
