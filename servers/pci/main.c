@@ -66,9 +66,13 @@ static bool find_bridge(uint64_t *ecam_pa)
 	return win_size != 0;
 }
 
-/* Size and place the memory BARs of device dev; returns their addresses. */
+/* Size and place the memory BARs of device dev; returns their addresses.
+ * Each device's BARs start on a 2 MiB boundary of the window, so that the
+ * frames covering one device's registers cover no other's: a driver can
+ * be given exactly its device. */
 static void place_bars(unsigned dev, uint64_t addr[6])
 {
+	win_next = (win_next + (1u << FRAME_BITS_2M) - 1) & ~((1ull << FRAME_BITS_2M) - 1);
 	for (unsigned b = 0; b < 6; b++) {
 		volatile uint32_t *bar = cfg(dev, 0x10 + 4 * b);
 		uint32_t orig = *bar;
@@ -103,12 +107,22 @@ static void place_bars(unsigned dev, uint64_t addr[6])
 	*cfg(dev, 0x04) |= 2;
 }
 
-/* Where the CPU reaches bus address pa: the window's first 2 MiB are
- * mapped at BAR_VA (every BAR placed so far is there). */
+/* Where this server reaches bus address pa of a placed BAR: each device's
+ * frames are mapped at BAR_VA + their offset in the window (map_bars). */
 static volatile uint8_t *bar_va(uint64_t pa)
 {
-	return pa >= win_base && pa - win_base < (1u << FRAME_BITS_2M) ?
-		(volatile uint8_t *)(BAR_VA + (pa - win_base)) : NULL;
+	return pa >= win_base && pa < win_next ? (volatile uint8_t *)(BAR_VA + (pa - win_base))
+					       : NULL;
+}
+
+/* Map the frames of the window from `from` to where placing has got. */
+static bool map_bars(uint64_t from)
+{
+	uint64_t off;
+	for (uint64_t pa = from; pa < win_next; pa += 1u << FRAME_BITS_2M)
+		if (!map_device(pa, BAR_VA + (pa - win_base), &off) || off)
+			return false;
+	return true;
 }
 
 /* A virtio-pci device's structures, from its vendor capabilities. */
@@ -254,10 +268,6 @@ int main(const struct bootinfo *bi)
 		return 1;
 	}
 	ecam = (volatile uint8_t *)(ECAM_VA + off);
-	if (!map_device(win_base, BAR_VA, &off) || off) {
-		printf("pci: its memory window is not mine\n");
-		return 1;
-	}
 	printf("pci: a server of its own: ECAM at 0x%lx, 32-bit window 0x%lx-0x%lx\n", ecam_pa,
 	       win_base, win_base + win_size - 1);
 	unsigned found = 0;
@@ -268,6 +278,13 @@ int main(const struct bootinfo *bi)
 		uint64_t bar[6];
 		uint32_t class = *cfg(dev, 0x08) >> 8;
 		place_bars(dev, bar);
+		uint64_t placed_from = 0;
+		for (unsigned b = 0; b < 6 && !placed_from; b++)
+			placed_from = bar[b];
+		if (placed_from && !map_bars(placed_from & ~((1ull << FRAME_BITS_2M) - 1))) {
+			printf("pci: 00:%02x.0: its registers are not in my window\n", dev);
+			continue;
+		}
 		uint64_t first = 0;
 		for (unsigned b = 0; b < 6 && !first; b++)
 			first = bar[b];
