@@ -54,6 +54,8 @@ void start_vmm(void)
 		e = server_start(&b);
 	printf("root: block server %s\n", e ? "not started" : "started");
 	e = server_create(&s, vmm_image, quota, ROOT_PRIO);
+	if (!e) /* console input: the UART's interrupt */
+		e = server_give(&s, ROOT_IRQ_CONTROL, ROOT_IRQ_CONTROL, R_ALL);
 	if (!e && ep)
 		e = server_give(&s, VDEV_SLOT_EP, ep, R_WRITE | R_GRANT);
 	if (!e)

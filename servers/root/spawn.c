@@ -77,16 +77,16 @@ static err_t load_segments(struct loading *l, const char *image, uint64_t *entry
 	return E_OK;
 }
 
-/* The server's well-known capabilities, as the kernel gives the root's. */
+/* The server's well-known capabilities, as the kernel gives the root's,
+ * less interrupt control: a server that takes interrupts is given it
+ * (server_give), the rest cannot claim a line. */
 static err_t give_authority(struct server *s)
 {
 	err_t e;
 	if ((e = INV4(SYS_CNODE_COPY, s->cnode, ROOT_CNODE, ROOT_CNODE, s->cnode, R_ALL)) ||
 	    (e = INV4(SYS_CNODE_COPY, s->cnode, ROOT_ASPACE, ROOT_CNODE, s->as, R_ALL)) ||
 	    (e = INV4(SYS_CNODE_COPY, s->cnode, ROOT_THREAD, ROOT_CNODE, s->thread, R_ALL)) ||
-	    (e = INV4(SYS_CNODE_COPY, s->cnode, ROOT_MEMORY, ROOT_CNODE, s->mem, R_ALL)) ||
-	    (e = INV4(SYS_CNODE_COPY, s->cnode, ROOT_IRQ_CONTROL, ROOT_CNODE, ROOT_IRQ_CONTROL,
-		      R_ALL)))
+	    (e = INV4(SYS_CNODE_COPY, s->cnode, ROOT_MEMORY, ROOT_CNODE, s->mem, R_ALL)))
 		return e;
 	return INV4(SYS_CNODE_COPY, s->cnode, ROOT_CONSOLE, ROOT_CNODE, ROOT_CONSOLE, R_ALL);
 }

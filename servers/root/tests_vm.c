@@ -431,11 +431,15 @@ static bool t_vm_virtio_fuzz(void)
 	struct server blk;
 	struct vdev d = { .base = VFUZZ_IPA };
 	struct run r = { 0 };
+	uint64_t info[5] = { 1 };
 	uint64_t n = bootarg_u64("vfuzz.requests=", 2000);
 	cptr_t ep = new_obj(OBJ_ENDPOINT, 0);
 	bool ok = n >= 2 && n < (1u << 20) && ep &&
 		  !server_create(&blk, blk_image, 24ull << 20, ROOT_PRIO) &&
 		  !server_give(&blk, VDEV_SLOT_EP, ep, R_READ) && !server_start(&blk) &&
+		  /* it can claim no interrupt line: no IRQ control in its CNode */
+		  !inv(SYS_CNODE_IDENTIFY, blk.cnode, ROOT_IRQ_CONTROL, 0, 0, 0, 0, 0, info) &&
+		  info[0] == OBJ_NULL &&
 		  run_start(&r, GT_VFUZZ, n, 0, 0) &&
 		  !vdev_connect(&d, &r.vm, 0, 48, ep, true) && vm_start(&r.vm, 0) == E_OK;
 	r.vdev = &d;
