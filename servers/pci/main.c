@@ -22,24 +22,8 @@ static uint64_t win_base, win_size, win_next;
 /* Map the device frame holding pa at va; the offset of pa in it. */
 static bool map_device(uint64_t pa, uint64_t va, uint64_t *off)
 {
-	for (uint64_t i = 0; i < bootinfo->ndev; i++) {
-		uint64_t at = bootinfo->dev[i].base;
-		if (pa < at || pa >= at + bootinfo->dev[i].size)
-			continue;
-		for (uint64_t k = 0; k < bootinfo->dev[i].frames; k++) {
-			uint64_t s[5];
-			cptr_t f = bootinfo->dev[i].first_slot + k;
-			if (inv(SYS_FRAME_INFO, f, 0, 0, 0, 0, 0, 0, s))
-				return false;
-			uint64_t size = s[0];
-			if (pa < at + size) {
-				*off = pa - at;
-				return INV3(SYS_AS_MAP, ROOT_ASPACE, f, va, R_READ | R_WRITE) == E_OK;
-			}
-			at += size;
-		}
-	}
-	return false;
+	cptr_t f = device_frame(pa, off);
+	return f && INV3(SYS_AS_MAP, ROOT_ASPACE, f, va, R_READ | R_WRITE) == E_OK;
 }
 
 static volatile uint32_t *cfg(unsigned dev, unsigned off)

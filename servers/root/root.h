@@ -15,6 +15,8 @@ uint64_t bootarg_u64(const char *key, uint64_t dflt);
 cptr_t new_obj(enum obj_type type, uint64_t size); /* 0 on failure */
 /* A page of root memory mapped read-write into the root; returns its VA. */
 void *new_page(cptr_t *frame);
+/* The device frame (bootinfo dev[]) covering pa and pa's offset in it; 0: none. */
+cptr_t device_frame(uint64_t pa, uint64_t *off);
 
 /* A child task: its own CNode (16 slots, addressed by index), address
  * space and thread, the root's text mapped in, one stack page.  Child code

@@ -16,5 +16,4 @@ bool t_map_out_of_memory(void);
 
 /* tests_devices.c: the device frame covering physical address pa (0 if
  * none) and pa's offset in it; a DTB device's base and interrupt (INTID). */
-cptr_t device_frame(uint64_t pa, uint64_t *off);
 bool dt_device(const char *compatible, uint64_t *base, uint64_t *intid);

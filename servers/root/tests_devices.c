@@ -6,29 +6,6 @@
 
 #define DEV_VA 0x3000000000ull
 
-/* The frame covering physical address pa, and its offset within it. */
-cptr_t device_frame(uint64_t pa, uint64_t *off)
-{
-	for (uint64_t i = 0; i < bootinfo->ndev; i++) {
-		uint64_t at = bootinfo->dev[i].base;
-		if (pa < at || pa >= at + bootinfo->dev[i].size)
-			continue;
-		for (uint64_t k = 0; k < bootinfo->dev[i].frames; k++) {
-			uint64_t s[5];
-			cptr_t f = bootinfo->dev[i].first_slot + k;
-			if (inv(SYS_FRAME_INFO, f, 0, 0, 0, 0, 0, 0, s))
-				return 0;
-			uint64_t size = s[0]; /* bytes */
-			if (pa < at + size) {
-				*off = pa - at;
-				return f;
-			}
-			at += size;
-		}
-	}
-	return 0;
-}
-
 static uint64_t node_base(const void *fdt, int node)
 {
 	int len;
