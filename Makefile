@@ -95,6 +95,10 @@ BLK_ELF := $(BUILD)/blk/blk.elf
 PCI_SRCS := servers/lib/crt0.S servers/lib/ulib.c hyp/string.c servers/root/util.c \
 	$(wildcard servers/pci/*.c)
 PCI_ELF := $(BUILD)/pci/pci.elf
+# The virtio-blk-pci driver (servers/vblk), a server the root task restarts.
+VBLK_SRCS := servers/lib/crt0.S servers/lib/ulib.c hyp/string.c servers/root/util.c \
+	$(wildcard servers/vblk/*.c)
+VBLK_ELF := $(BUILD)/vblk/vblk.elf
 ROOT_ELF := $(BUILD)/root/root.elf
 # The bare-metal test guest (guests/test), a flat image the root task's VMM
 # tests load into guest RAM.
@@ -125,10 +129,14 @@ $(PCI_ELF): $(PCI_SRCS) servers/root/root.ld $(USER_HDRS) $(USER_FDTOBJS)
 	$(Q)$(CC) $(USER_CFLAGS) -Ihyp/libfdt -I$(LIBFDT_DIR) -T servers/root/root.ld -o $@ \
 		$(filter %.c %.S %.o,$^) -lgcc
 	@echo "  LD      $@"
-$(ROOT_ELF): $(ROOT_SRCS) servers/root/root.ld $(USER_HDRS) $(GUEST_TEST_BIN) $(USER_FDTOBJS) $(VMM_ELF) $(BLK_ELF) $(PCI_ELF)
+$(VBLK_ELF): $(VBLK_SRCS) servers/root/root.ld $(USER_HDRS)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(USER_CFLAGS) -T servers/root/root.ld -o $@ $(filter %.c %.S,$^) -lgcc
+	@echo "  LD      $@"
+$(ROOT_ELF): $(ROOT_SRCS) servers/root/root.ld $(USER_HDRS) $(GUEST_TEST_BIN) $(USER_FDTOBJS) $(VMM_ELF) $(BLK_ELF) $(PCI_ELF) $(VBLK_ELF)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(USER_CFLAGS) -Ihyp/libfdt -I$(LIBFDT_DIR) -DGUEST_TEST_BIN='"$(GUEST_TEST_BIN)"' \
-		-DVMM_ELF='"$(VMM_ELF)"' -DBLK_ELF='"$(BLK_ELF)"' -DPCI_ELF='"$(PCI_ELF)"' \
+		-DVMM_ELF='"$(VMM_ELF)"' -DBLK_ELF='"$(BLK_ELF)"' -DPCI_ELF='"$(PCI_ELF)"' -DVBLK_ELF='"$(VBLK_ELF)"' \
 		-T servers/root/root.ld -o $@ $(filter %.c %.S %.o,$^) -lgcc
 	@echo "  LD      $@"
 $(BUILD)/obj/hyp/root_image.o: $(ROOT_ELF)

@@ -1,19 +1,16 @@
 /* The PCI server: it owns the PCIe host bridge (its configuration space,
  * ECAM, and its 32-bit memory window, as device frames the root task gave
  * it) and nothing else.  It enumerates bus 0, sizes each device's memory
- * BARs and places them in the window, turns on memory decoding (not bus
- * mastering: no driver has its DMA confined yet), and says what it found;
- * for a virtio device it reads where the virtio structures are (its PCI
- * capabilities) and, for a block device, its capacity, through the BAR it
- * placed, and drives it once (a polled self-test: a sector written and read
- * back by DMA).  Handing each device to a driver server of its own comes
- * next (issue 12). */
+ * BARs and places them in the window, each device's on 2 MiB frames of its
+ * own, turns on memory decoding, finds each INTx line in the DTB, and then
+ * serves its protocol (servers/lib/pci.h): the root task finds devices, and
+ * each driver, through a capability badged for its one device, reads that
+ * device's configuration space and turns on its bus mastering. */
 #include <libfdt.h>
+#include "servers/lib/pci.h"
 #include "servers/root/root.h"
 
 #define ECAM_VA 0x4000000000ull
-#define BAR_VA 0x4100000000ull
-#define VIRTIO_VENDOR 0x1af4
 
 const struct bootinfo *bootinfo;
 static volatile uint8_t *ecam;
@@ -86,159 +83,102 @@ static void place_bars(unsigned dev, uint64_t addr[6])
 		if (wide)
 			b++;
 	}
-	/* memory decoding only: bus mastering (DMA) waits for a driver whose
-	 * DMA an I/O space confines (issue 12) */
+	/* memory decoding only: bus mastering (DMA) is the driver's to ask */
 	*cfg(dev, 0x04) |= 2;
 }
 
-/* Where this server reaches bus address pa of a placed BAR: each device's
- * frames are mapped at BAR_VA + their offset in the window (map_bars). */
-static volatile uint8_t *bar_va(uint64_t pa)
+/* The GIC INTID that INTx pin `pin` (1-4) of device dev raises, from the
+ * bridge's interrupt-map (child: 3 address cells and 1 interrupt cell;
+ * parent: its own #address-cells and #interrupt-cells); 0 if none. */
+static unsigned intx_intid(unsigned dev, unsigned pin)
 {
-	return pa >= win_base && pa < win_next ? (volatile uint8_t *)(BAR_VA + (pa - win_base))
-					       : NULL;
+	const void *fdt = (const void *)bootinfo->dtb_vaddr;
+	int node = fdt_node_offset_by_compatible(fdt, -1, "pci-host-ecam-generic"), len, mlen;
+	const fdt32_t *map = fdt_getprop(fdt, node, "interrupt-map", &len);
+	const fdt32_t *mask = fdt_getprop(fdt, node, "interrupt-map-mask", &mlen);
+	if (!map || !mask || mlen != 16 || !pin || pin > 4)
+		return 0;
+	uint32_t key[4] = { dev << 11, 0, 0, pin };
+	for (int i = 0, n = len / 4; i + 5 <= n;) {
+		int parent = fdt_node_offset_by_phandle(fdt, fdt32_to_cpu(map[i + 4]));
+		const fdt32_t *ac = fdt_getprop(fdt, parent, "#address-cells", NULL);
+		const fdt32_t *ic = fdt_getprop(fdt, parent, "#interrupt-cells", NULL);
+		if (parent < 0 || !ic)
+			return 0;
+		int pac = ac ? (int)fdt32_to_cpu(*ac) : 0, pic = (int)fdt32_to_cpu(*ic);
+		if (pac > 4 || pic < 2 || pic > 4 || i + 5 + pac + pic > n)
+			return 0;
+		bool match = true;
+		for (int k = 0; k < 4; k++)
+			match &= (fdt32_to_cpu(map[i + k]) & fdt32_to_cpu(mask[k])) ==
+				 (key[k] & fdt32_to_cpu(mask[k]));
+		const fdt32_t *spec = &map[i + 5 + pac]; /* GIC: type, number, flags */
+		if (match)
+			return fdt32_to_cpu(spec[1]) + (fdt32_to_cpu(spec[0]) ? 16 : 32);
+		i += 5 + pac + pic;
+	}
+	return 0;
 }
 
-/* Map the frames of the window from `from` to where placing has got. */
-static bool map_bars(uint64_t from)
-{
-	uint64_t off;
-	for (uint64_t pa = from; pa < win_next; pa += 1u << FRAME_BITS_2M)
-		if (!map_device(pa, BAR_VA + (pa - win_base), &off) || off)
-			return false;
-	return true;
-}
-
-/* A virtio-pci device's structures, from its vendor capabilities. */
-struct vpci {
-	volatile uint8_t *common, *notify, *device;
-	uint32_t notify_mul;
+/* What enumeration found: each device, and the frames its BARs lie in. */
+struct pdev {
+	unsigned dev;
+	uint32_t id, class;
+	uint64_t lo, hi;  /* its BARs' 2 MiB frames */
+	unsigned intid;
 };
+static struct pdev devs[32];
+static unsigned ndevs;
 
-static bool virtio_caps(unsigned dev, const uint64_t bar[6], struct vpci *v)
+static void enumerate(void)
 {
-	*v = (struct vpci){ 0 };
-	if (!(*cfg(dev, 0x04) >> 16 & 0x10))
-		return false; /* no capability list */
-	unsigned at = *cfg(dev, 0x34) & 0xfc, n = 0;
-	while (at && n++ < 48) {
-		uint32_t w0 = *cfg(dev, at);
-		unsigned type = w0 >> 24, b = *cfg(dev, at + 4) & 0xff;
-		volatile uint8_t *p = (w0 & 0xff) == 0x09 && b < 6 && bar[b] ?
-			bar_va(bar[b] + *cfg(dev, at + 8)) : NULL;
-		if (p && type == 1)
-			v->common = p;
-		else if (p && type == 2)
-			v->notify = p, v->notify_mul = *cfg(dev, at + 16);
-		else if (p && type == 4)
-			v->device = p;
-		at = (w0 >> 8) & 0xfc;
+	for (unsigned dev = 0; dev < 32; dev++) {
+		uint32_t id = *cfg(dev, 0);
+		if ((id & 0xffff) == 0xffff)
+			continue;
+		uint64_t bar[6], lo = ~0ull, hi = 0;
+		place_bars(dev, bar);
+		for (unsigned b = 0; b < 6; b++)
+			if (bar[b])
+				lo = bar[b] < lo ? bar[b] : lo, hi = win_next;
+		struct pdev *d = &devs[ndevs++];
+		*d = (struct pdev){ .dev = dev, .id = id, .class = *cfg(dev, 0x08),
+				    .intid = intx_intid(dev, *cfg(dev, 0x3c) >> 8 & 0xff) };
+		if (hi) {
+			d->lo = lo & ~((1ull << FRAME_BITS_2M) - 1);
+			d->hi = (hi + (1ull << FRAME_BITS_2M) - 1) & ~((1ull << FRAME_BITS_2M) - 1);
+		}
+		printf("pci: 00:%02x.0 %04x:%04x class %06x, memory at 0x%lx, INTID %u\n", dev,
+		       id & 0xffff, id >> 16, d->class >> 8, hi ? lo : 0, d->intid);
 	}
-	return v->common && v->notify && v->device;
+	printf("pci: %u devices on bus 0\n", ndevs);
 }
 
-/* --- A virtio-blk driver, polled (virtio 1.x 4.1), here until drivers
- * are servers of their own ------------------------------------------- */
-
-enum { C_DFSEL = 0x00, C_DF = 0x04, C_GFSEL = 0x08, C_GF = 0x0c, C_STATUS = 0x14,
-       C_QSEL = 0x16, C_QSIZE = 0x18, C_QENABLE = 0x1c, C_QNOFF = 0x1e, C_QDESC = 0x20,
-       C_QDRIVER = 0x28, C_QDEVICE = 0x30 };
-#define DMA_VA 0x4200000000ull
-#define QN 8
-
-struct dma { /* one page the device reads and writes */
-	struct { uint64_t addr; uint32_t len; uint16_t flags, next; } desc[QN];
-	struct { uint16_t flags, idx, ring[QN], event; } avail;
-	uint8_t pad[256 - 128 - 22];
-	struct { uint16_t flags, idx; struct { uint32_t id, len; } ring[QN]; uint16_t event; } used;
-	uint8_t pad2[512 - 256 - 70];
-	struct { uint32_t type, reserved; uint64_t sector; } hdr;
-	uint8_t status;
-	uint8_t pad3[1024 - 512 - 17];
-	uint8_t data[2][512];
-};
-_Static_assert(sizeof(struct dma) <= 4096, "one page");
-
-#define W8(p, o, v) (*(volatile uint8_t *)((p) + (o)) = (v))
-#define W16(p, o, v) (*(volatile uint16_t *)((p) + (o)) = (v))
-#define W32(p, o, v) (*(volatile uint32_t *)((p) + (o)) = (v))
-#define W64(p, o, v) (W32(p, o, (uint32_t)(v)), W32(p, (o) + 4, (uint32_t)((v) >> 32)))
-#define R8(p, o) (*(volatile uint8_t *)((p) + (o)))
-#define R16(p, o) (*(volatile uint16_t *)((p) + (o)))
-#define R32(p, o) (*(volatile uint32_t *)((p) + (o)))
-
-/* One request on queue 0: 512 bytes of data[k] to or from sector s. */
-static bool vblk_io(struct vpci *v, struct dma *d, uint64_t pa, uint16_t noff, bool write,
-		    uint64_t s, unsigned k)
+/* One call.  The badge says whose: 0 the manager's, k + 1 device k's
+ * driver's. */
+static void serve(struct sysregs *r, uint64_t badge)
 {
-	d->hdr.type = write ? 1 : 0;
-	d->hdr.sector = s;
-	d->status = 0xff;
-	uint64_t data = pa + __builtin_offsetof(struct dma, data) + 512 * k;
-	d->desc[0].addr = pa + __builtin_offsetof(struct dma, hdr), d->desc[0].len = 16;
-	d->desc[0].flags = 1, d->desc[0].next = 1;
-	d->desc[1].addr = data, d->desc[1].len = 512;
-	d->desc[1].flags = (uint16_t)(1 | (write ? 0 : 2)), d->desc[1].next = 2;
-	d->desc[2].addr = pa + __builtin_offsetof(struct dma, status), d->desc[2].len = 1;
-	d->desc[2].flags = 2, d->desc[2].next = 0;
-	d->avail.ring[d->avail.idx % QN] = 0;
-	uint16_t want = (uint16_t)(d->used.idx + 1);
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	d->avail.idx++;
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	W16(v->notify, noff * v->notify_mul, 0);
-	for (unsigned spin = 0; spin < 1000000; spin++) {
-		if (__atomic_load_n(&d->used.idx, __ATOMIC_ACQUIRE) == want)
-			return d->status == 0;
-		INV0(SYS_YIELD, 0);
+	unsigned label = msginfo_label(r->info);
+	uint64_t a0 = r->mr[0], a1 = r->mr[1];
+	for (unsigned i = 0; i < MSG_WORDS; i++)
+		r->mr[i] = 0;
+	r->mr[0] = E_INVAL;
+	if (!badge && label == PCI_FIND) {
+		r->mr[0] = E_NOENT;
+		for (unsigned k = 0; k < ndevs; k++)
+			if ((!a0 || devs[k].id == a0) && !a1--) {
+				uint64_t v[6] = { E_OK, k, devs[k].lo, devs[k].hi - devs[k].lo,
+						  devs[k].intid, devs[k].class };
+				memcpy(r->mr, v, sizeof(v));
+				break;
+			}
+	} else if (badge && badge <= ndevs && label == PCI_CFG_READ) {
+		if (a0 < 4096 && !(a0 & 3))
+			r->mr[0] = E_OK, r->mr[1] = *cfg(devs[badge - 1].dev, (unsigned)a0);
+	} else if (badge && badge <= ndevs && label == PCI_ENABLE) {
+		*cfg(devs[badge - 1].dev, 0x04) |= 2 | 4;
+		r->mr[0] = E_OK;
 	}
-	return false;
-}
-
-/* Bring the device up with one queue in a DMA page, write sector 1 and read
- * it back.  The device's DMA is not confined yet (no I/O space): this is a
- * trusted device driven by a trusted server, until the SMMU work. */
-static void vblk_selftest(unsigned dev, struct vpci *v)
-{
-	cptr_t frame = new_obj(OBJ_FRAME, FRAME_BITS_4K);
-	uint64_t info[5];
-	if (!frame || INV3(SYS_AS_MAP, ROOT_ASPACE, frame, DMA_VA, R_READ | R_WRITE) ||
-	    inv(SYS_FRAME_INFO, frame, 0, 0, 0, 0, 0, 0, info))
-		return;
-	struct dma *d = (struct dma *)DMA_VA;
-	uint64_t pa = info[2];
-	volatile uint8_t *c = v->common;
-	W8(c, C_STATUS, 0);
-	while (R8(c, C_STATUS))
-		;
-	W8(c, C_STATUS, 1 | 2); /* ACKNOWLEDGE, DRIVER */
-	W32(c, C_DFSEL, 1);
-	bool v1 = R32(c, C_DF) & 1;
-	W32(c, C_GFSEL, 0), W32(c, C_GF, 0);
-	W32(c, C_GFSEL, 1), W32(c, C_GF, 1); /* VERSION_1 only */
-	W8(c, C_STATUS, 1 | 2 | 8);
-	if (!v1 || !(R8(c, C_STATUS) & 8)) {
-		printf("pci: virtio-blk refused VERSION_1\n");
-		return;
-	}
-	W16(c, C_QSEL, 0);
-	if (R16(c, C_QSIZE) < QN)
-		return;
-	W16(c, C_QSIZE, QN);
-	W64(c, C_QDESC, pa + __builtin_offsetof(struct dma, desc));
-	W64(c, C_QDRIVER, pa + __builtin_offsetof(struct dma, avail));
-	W64(c, C_QDEVICE, pa + __builtin_offsetof(struct dma, used));
-	uint16_t noff = R16(c, C_QNOFF);
-	W16(c, C_QENABLE, 1);
-	*cfg(dev, 0x04) |= 4; /* bus mastering: from here the device reads and writes RAM */
-	W8(c, C_STATUS, 1 | 2 | 8 | 4); /* DRIVER_OK */
-	static const char mark[] = "cairn pci driver wrote this sector";
-	for (unsigned i = 0; i < 512; i++)
-		d->data[0][i] = (uint8_t)mark[i % (sizeof(mark) - 1)];
-	bool ok = vblk_io(v, d, pa, noff, true, 1, 0) && vblk_io(v, d, pa, noff, false, 1, 1) &&
-		  !memcmp(d->data[0], d->data[1], 512);
-	printf("pci: virtio-blk driver: sector 1 %s\n",
-	       ok ? "written and read back through DMA" : "FAILED");
 }
 
 int main(const struct bootinfo *bi)
@@ -254,37 +194,14 @@ int main(const struct bootinfo *bi)
 	ecam = (volatile uint8_t *)(ECAM_VA + off);
 	printf("pci: a server of its own: ECAM at 0x%lx, 32-bit window 0x%lx-0x%lx\n", ecam_pa,
 	       win_base, win_base + win_size - 1);
-	unsigned found = 0;
-	for (unsigned dev = 0; dev < 32; dev++) {
-		uint32_t id = *cfg(dev, 0);
-		if ((id & 0xffff) == 0xffff)
-			continue;
-		uint64_t bar[6];
-		uint32_t class = *cfg(dev, 0x08) >> 8;
-		place_bars(dev, bar);
-		uint64_t placed_from = 0;
-		for (unsigned b = 0; b < 6 && !placed_from; b++)
-			placed_from = bar[b];
-		if (placed_from && !map_bars(placed_from & ~((1ull << FRAME_BITS_2M) - 1))) {
-			printf("pci: 00:%02x.0: its registers are not in my window\n", dev);
-			continue;
+	enumerate();
+	struct sysregs r = { .nr = SYS_RECV, .cap = PCI_SLOT_EP };
+	for (err_t e = sys(&r);; e = sys(&r)) {
+		if (e) {
+			printf("pci: receive failed (%u)\n", e);
+			return 1;
 		}
-		uint64_t first = 0;
-		for (unsigned b = 0; b < 6 && !first; b++)
-			first = bar[b];
-		printf("pci: 00:%02x.0 %04x:%04x class %06x, memory at 0x%lx\n", dev, id & 0xffff,
-		       id >> 16, class, first);
-		struct vpci v;
-		bool blk = (id & 0xffff) == VIRTIO_VENDOR &&
-			   ((id >> 16) == 0x1001 || (id >> 16) == 0x1042);
-		if (blk && virtio_caps(dev, bar, &v)) {
-			volatile uint32_t *c = (volatile uint32_t *)v.device;
-			printf("pci: 00:%02x.0 virtio-blk: %lu sectors\n", dev,
-			       c[0] | (uint64_t)c[1] << 32);
-			vblk_selftest(dev, &v);
-		}
-		found++;
+		serve(&r, r.cap);
+		r.nr = SYS_REPLY_RECV, r.cap = PCI_SLOT_EP, r.info = msginfo(0, 6, 0);
 	}
-	printf("pci: %u devices on bus 0\n", found);
-	return 0;
 }

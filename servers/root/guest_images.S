@@ -22,3 +22,8 @@ blk_image:
 	.globl	pci_image
 pci_image:
 	.incbin	PCI_ELF
+
+	.balign	16
+	.globl	vblk_image
+vblk_image:
+	.incbin	VBLK_ELF

@@ -2,7 +2,7 @@
  * the user-level test suite (cairn.root=test), the benchmarks
  * (cairn.root=bench), the stress test (cairn.root=stress), the fuzzer
  * (cairn.root=fuzz), the multi-CPU fuzzer (cairn.root=fuzzsmp), the hostile
- * guest (cairn.root=vmhostile), the VMM server with a Linux guest
+ * guest (cairn.root=vmhostile), the disk driver's test (cairn.root=disk), the VMM server with a Linux guest
  * (cairn.root=linux, servers/vmm) or the demo (default). */
 #include <libfdt.h>
 #include "servers/lib/vdev.h"
@@ -26,8 +26,8 @@ int main(const struct bootinfo *bi)
 		run_fuzz_smp();
 	else if (strstr(bi->bootargs, "cairn.root=fuzz"))
 		run_fuzz();
-	else if (strstr(bi->bootargs, "cairn.root=pci"))
-		start_pci();
+	else if (strstr(bi->bootargs, "cairn.root=disk"))
+		run_disk_test();
 	else if (strstr(bi->bootargs, "cairn.root=vmhostile"))
 		run_vm_hostile();
 	else if (strstr(bi->bootargs, "cairn.root=linux"))
@@ -66,40 +66,6 @@ void start_vmm(void)
 		return;
 	cptr_t never = new_obj(OBJ_NOTIFICATION, 0);
 	for (;;) { /* the VMM ends the run */
-		struct sysregs w = { .nr = SYS_WAIT, .cap = never };
-		sys(&w);
-	}
-}
-
-/* The PCI server gets the host bridge's configuration space and memory
- * window (the DTB's pci node: reg, and ranges' 32-bit memory) and nothing
- * else of the machine. */
-static uint64_t pci_ecam, pci_window;
-
-static bool pci_region(uint64_t base) { return base == pci_ecam || base == pci_window; }
-
-void start_pci(void)
-{
-	extern const char pci_image[];
-	const void *fdt = (const void *)bootinfo->dtb_vaddr;
-	int node = fdt_node_offset_by_compatible(fdt, -1, "pci-host-ecam-generic"), len;
-	const fdt64_t *reg = node >= 0 ? fdt_getprop(fdt, node, "reg", &len) : NULL;
-	const fdt32_t *r = node >= 0 ? fdt_getprop(fdt, node, "ranges", &len) : NULL;
-	if (!reg || !r) {
-		printf("root: no PCI host bridge\n");
-		return;
-	}
-	pci_ecam = fdt64_to_cpu(reg[0]);
-	for (int i = 0; i + 7 <= len / 4; i += 7)
-		if ((fdt32_to_cpu(r[i]) >> 24 & 3) == 2)
-			pci_window = (uint64_t)fdt32_to_cpu(r[i + 3]) << 32 | fdt32_to_cpu(r[i + 4]);
-	struct server s;
-	err_t e = server_create_with(&s, pci_image, 16ull << 20, ROOT_PRIO, pci_region);
-	if (!e)
-		e = server_start(&s);
-	printf("root: PCI server %s\n", e ? "did not start" : "started");
-	cptr_t never = new_obj(OBJ_NOTIFICATION, 0);
-	for (;;) {
 		struct sysregs w = { .nr = SYS_WAIT, .cap = never };
 		sys(&w);
 	}

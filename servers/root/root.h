@@ -48,7 +48,7 @@ void child_destroy(struct child *c);
 
 void run_tests(void);
 void run_bench(void);
-void start_pci(void);
+void run_disk_test(void);
 bool bench_wanted(const char *name);
 void run_bench_vm(void);
 void bench_server(uint64_t arg);

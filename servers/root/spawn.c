@@ -104,22 +104,44 @@ static err_t give_initrd(struct loading *l, struct bootinfo *bi)
 	return E_OK;
 }
 
-/* Device regions dev_ok accepts, their frames in the next slots, and a
- * read-only copy of the DTB that describes them. */
+/* The device frames that lie wholly inside one of the ranges, in the next
+ * slots (each run of them one dev[] entry), and a read-only copy of the DTB
+ * that describes them. */
 #define SERVER_DTB_VA 0x40000000ull
 
-static err_t give_devices(struct loading *l, struct bootinfo *bi, bool (*dev_ok)(uint64_t))
+static bool in_ranges(uint64_t pa, uint64_t size, const struct pa_range *r, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (pa >= r[i].base && size <= r[i].size && pa - r[i].base <= r[i].size - size)
+			return true;
+	return false;
+}
+
+static err_t give_devices(struct loading *l, struct bootinfo *bi, const struct pa_range *r,
+			  unsigned nr)
 {
 	bi->ndev = 0;
-	for (uint64_t i = 0; dev_ok && i < bootinfo->ndev; i++) {
-		if (!dev_ok(bootinfo->dev[i].base))
-			continue;
-		bi->dev[bi->ndev] = bootinfo->dev[i];
-		bi->dev[bi->ndev++].first_slot = l->next;
-		for (uint64_t k = 0; k < bootinfo->dev[i].frames; k++) {
-			err_t e = INV4(SYS_CNODE_COPY, l->s->cnode, l->next++, ROOT_CNODE,
-				       bootinfo->dev[i].first_slot + k, R_READ | R_WRITE);
+	for (uint64_t i = 0; i < bootinfo->ndev; i++) {
+		uint64_t pa = bootinfo->dev[i].base, info[5];
+		bool open = false; /* a dev[] entry is being filled */
+		for (uint64_t k = 0; k < bootinfo->dev[i].frames; k++, pa += info[0]) {
+			cptr_t f = bootinfo->dev[i].first_slot + k;
+			err_t e = inv(SYS_FRAME_INFO, f, 0, 0, 0, 0, 0, 0, info);
 			if (e)
+				return e;
+			if (!in_ranges(pa, info[0], r, nr)) {
+				open = false;
+				continue;
+			}
+			if (!open && bi->ndev == BOOTINFO_DEVS)
+				return E_FULL;
+			if (!open)
+				bi->dev[bi->ndev++] = (typeof(bi->dev[0])){ .base = pa, .first_slot = l->next };
+			open = true;
+			bi->dev[bi->ndev - 1].size += info[0];
+			bi->dev[bi->ndev - 1].frames++;
+			if ((e = INV4(SYS_CNODE_COPY, l->s->cnode, l->next++, ROOT_CNODE, f,
+				      R_READ | R_WRITE)))
 				return e;
 		}
 	}
@@ -141,7 +163,7 @@ static err_t give_devices(struct loading *l, struct bootinfo *bi, bool (*dev_ok)
 }
 
 static err_t build(struct server *s, const char *image, struct bootinfo *bi, uint64_t *entry,
-		   bool (*dev_ok)(uint64_t))
+		   const struct pa_range *r, unsigned nr)
 {
 	struct loading l = { .s = s, .next = ROOT_FIRST_IMAGE_FRAME };
 	cptr_t tmp;
@@ -154,7 +176,7 @@ static err_t build(struct server *s, const char *image, struct bootinfo *bi, uin
 		memset((void *)SPAWN_VA, 0, PAGE_SIZE_U);
 		page_done(tmp);
 	}
-	if ((e = give_initrd(&l, bi)) || (e = give_devices(&l, bi, dev_ok)))
+	if ((e = give_initrd(&l, bi)) || (e = give_devices(&l, bi, r, nr)))
 		return e;
 	/* the boot info page last: it says where everything went */
 	cptr_t bif = slot_alloc();
@@ -182,7 +204,7 @@ static err_t write_bootinfo(struct server *s, const struct bootinfo *bi)
 }
 
 err_t server_create_with(struct server *s, const char *image, uint64_t quota, unsigned prio,
-			 bool (*dev_ok)(uint64_t base))
+			 const struct pa_range *r, unsigned nr)
 {
 	static struct bootinfo bi; /* the root's, then what differs */
 	uint64_t entry = 0;
@@ -200,7 +222,7 @@ err_t server_create_with(struct server *s, const char *image, uint64_t quota, un
 	bi = *bootinfo;
 	bi.cnode_bits = SERVER_CNODE_BITS;
 	bi.dtb_vaddr = bi.dtb_size = bi.ndev = 0; /* the machine is the root's business */
-	if ((e = build(s, image, &bi, &entry, dev_ok)) || (e = write_bootinfo(s, &bi)) ||
+	if ((e = build(s, image, &bi, &entry, r, nr)) || (e = write_bootinfo(s, &bi)) ||
 	    (e = INV3(SYS_THREAD_CONFIGURE, s->thread, s->cspace, s->as, 0)) ||
 	    (e = INV4(SYS_THREAD_WRITE_REGS, s->thread, entry, ROOT_STACK_TOP, ROOT_BOOTINFO_VA, 0)) ||
 	    (e = INV2(SYS_THREAD_SET_PRIORITY, s->thread, prio, prio)))
@@ -210,7 +232,7 @@ err_t server_create_with(struct server *s, const char *image, uint64_t quota, un
 
 err_t server_create(struct server *s, const char *image, uint64_t quota, unsigned prio)
 {
-	return server_create_with(s, image, quota, prio, NULL);
+	return server_create_with(s, image, quota, prio, NULL, 0);
 }
 
 err_t server_give(struct server *s, uint64_t slot, cptr_t cap, unsigned rights)
