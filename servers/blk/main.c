@@ -1,8 +1,9 @@
 /* The block server: a virtio-blk backend of its own (servers/lib/vdev.h).
  * It serves the guest's request queue in place, in the guest RAM the VMM
- * granted it: the data moves between the guest's buffers and the disk, no
- * other copy.  The disk is blk.mib MiB (default 16) of this server's own
- * memory for now; a driver for a real disk replaces it (issue 12).
+ * granted it.  Its disk is either a driver server's (servers/vblk, through
+ * the channel the root task gives it, servers/lib/blkchan.h; requests go
+ * there asynchronously, servers/blk/remote.c) or, when it has none,
+ * blk.mib MiB (default 16) of its own memory, served at once in place.
  *
  * Guest input is never trusted: the queue library checks every ring entry
  * (servers/lib/virtq.c), and here every request's shape and sector range.
@@ -10,24 +11,20 @@
  * (DEVICE_NEEDS_RESET, through the shared page) and the server stops
  * serving it until the driver resets the device; a well-formed request it
  * cannot do gets an error status. */
-#include "servers/lib/vdev.h"
-#include "servers/lib/virtq.h"
-#include "servers/root/root.h"
+#include "servers/blk/blk.h"
 
 #define DISK_VA 0x4000000000ull
-#define SECTOR 512ull
-#define MAX_SEGS (VIRTIO_BLK_SEG_MAX + 2) /* header, data buffers, status */
 
 const struct bootinfo *bootinfo;
 
-static struct gmem gm;        /* the guest RAM mapped so far */
+struct gmem gm;               /* the guest RAM mapped so far */
 static uint64_t ram_size;     /* all of it, as the VMM said */
-static volatile struct vdev_shared *sh;
-static cptr_t irq, kick;
-static uint8_t *disk;
+volatile struct vdev_shared *sh;
+static cptr_t irq;
+static uint8_t *disk;         /* the RAM disk, when there is no driver */
 static uint64_t disk_bytes;
-static struct virtq rq;
-static uint32_t generation = ~0u;
+struct virtq rq;
+uint32_t generation = ~0u;
 
 static err_t map_frames(cptr_t first, unsigned n, uint64_t va, uint64_t bytes)
 {
@@ -52,24 +49,23 @@ static bool make_disk(void)
 	return true;
 }
 
-/* A set-up call from the VMM (its capabilities arrived at slots[0..2]). */
+/* A set-up call from the VMM (its capabilities arrived at slots[0..]). */
 static err_t setup(const struct sysregs *r, cptr_t slots)
 {
 	unsigned ncaps = msginfo_caps(r->info);
 	if (msginfo_label(r->info) == VDEV_SETUP) {
-		if (ncaps != 3 || sh || r->mr[1] > (1ull << 36) || r->mr[0] > (1ull << 40))
+		if (ncaps != 2 || sh || r->mr[1] > (1ull << 36) || r->mr[0] > (1ull << 40))
 			return E_INVAL;
 		if (INV3(SYS_AS_MAP, ROOT_ASPACE, slots, VDEV_SHARED_VA, R_READ | R_WRITE))
 			return E_INVAL;
 		sh = (volatile struct vdev_shared *)VDEV_SHARED_VA;
-		kick = slots + 1;
-		irq = slots + 2;
+		irq = slots + 1;
 		/* the window grows as frames arrive, in order: nothing is
 		 * reachable before it is mapped, whatever the VMM claims */
 		gm = (struct gmem){ .ipa = r->mr[0], .size = 0, .va = (uint8_t *)VDEV_GMEM_VA };
 		ram_size = r->mr[1];
-		sh->capacity = disk_bytes / SECTOR;
-		return INV1(SYS_THREAD_BIND_NOTIFICATION, ROOT_THREAD, kick);
+		sh->capacity = disk ? disk_bytes / SECTOR : remote_capacity();
+		return E_OK;
 	}
 	if (msginfo_label(r->info) == VDEV_GRANT) {
 		uint64_t ipa = r->mr[0], bytes = r->mr[1];
@@ -91,76 +87,110 @@ static void broken(void)
 	INV1(SYS_SIGNAL, irq, 1);
 }
 
-/* One request: header, data buffers, status byte.  Returns the bytes
- * written into the guest's buffers, or -1 if the chain breaks the rules. */
-static int64_t request(const struct vq_buf *b, int n)
+bool blk_parse(const struct vq_buf *b, int n, struct blk_req *r)
 {
 	if (n < 2 || b[0].write || b[0].len < sizeof(struct virtio_blk_req) ||
 	    !b[n - 1].write || b[n - 1].len < 1)
-		return -1;
-	struct virtio_blk_req h;
-	memcpy(&h, b[0].va, sizeof(h)); /* once: the guest may rewrite it */
+		return false;
+	memcpy(&r->h, b[0].va, sizeof(r->h)); /* once: the guest may rewrite it */
+	bool in = r->h.type == VIRTIO_BLK_T_IN, out = r->h.type == VIRTIO_BLK_T_OUT;
+	r->len = 0;
+	for (int i = 1; (in || out) && i < n - 1; i++) {
+		if (b[i].write != in || b[i].len % SECTOR)
+			return false;
+		r->len += b[i].len;
+	}
+	return true;
+}
+
+void blk_copy(struct vq_buf *b, int n, uint64_t off, uint8_t *p, uint64_t len, bool to_guest)
+{
+	for (int i = 1; i < n - 1 && len; i++) {
+		if (off >= b[i].len) {
+			off -= b[i].len;
+			continue;
+		}
+		uint64_t k = b[i].len - off < len ? b[i].len - off : len;
+		if (to_guest)
+			memcpy(b[i].va + off, p, k);
+		else
+			memcpy(p, b[i].va + off, k);
+		p += k, len -= k, off = 0;
+	}
+}
+
+/* A request that needs no disk, or the RAM disk's: done now, its status
+ * byte written.  Returns the bytes written into the guest's buffers. */
+static uint32_t request_now(struct vq_buf *b, int n, const struct blk_req *r)
+{
 	uint8_t st = VIRTIO_BLK_S_OK;
-	uint64_t off = h.sector * SECTOR, done = 0;
-	bool in = h.type == VIRTIO_BLK_T_IN, out = h.type == VIRTIO_BLK_T_OUT;
+	uint64_t capacity = disk ? disk_bytes / SECTOR : remote_capacity(), done = 0;
+	bool in = r->h.type == VIRTIO_BLK_T_IN, out = r->h.type == VIRTIO_BLK_T_OUT;
 	if (in || out) {
-		uint64_t len = 0;
-		for (int i = 1; i < n - 1; i++) {
-			if (b[i].write != in || b[i].len % SECTOR)
-				return -1;
-			len += b[i].len;
-		}
-		if (h.sector > disk_bytes / SECTOR || len > disk_bytes - off) {
+		if (r->h.sector > capacity || r->len > (capacity - r->h.sector) * SECTOR) {
 			st = VIRTIO_BLK_S_IOERR;
-		} else {
-			for (int i = 1; i < n - 1; off += b[i].len, i++) {
-				if (in)
-					memcpy(b[i].va, disk + off, b[i].len);
-				else
-					memcpy(disk + off, b[i].va, b[i].len);
-			}
-			done = in ? len : 0;
+		} else if (disk) { /* without one, only an empty request gets here */
+			blk_copy(b, n, 0, disk + r->h.sector * SECTOR, r->len, in);
+			done = in ? r->len : 0;
 		}
-	} else if (h.type == VIRTIO_BLK_T_GET_ID && n == 3 && b[1].write) {
+	} else if (r->h.type == VIRTIO_BLK_T_GET_ID && n == 3 && b[1].write) {
 		static const char id[20] = "cairn-blk0";
-		uint32_t k = b[1].len < sizeof(id) ? b[1].len : sizeof(id);
-		memcpy(b[1].va, id, k);
-		done = k;
-	} else if (h.type != VIRTIO_BLK_T_FLUSH) { /* flush: memory is the medium */
+		done = b[1].len < sizeof(id) ? b[1].len : sizeof(id);
+		memcpy(b[1].va, id, done);
+	} else if (r->h.type != VIRTIO_BLK_T_FLUSH) { /* flush: memory is the medium */
 		st = VIRTIO_BLK_S_UNSUPP;
 	}
 	*b[n - 1].va = st;
-	return (int64_t)done + 1;
+	return (uint32_t)done + 1;
 }
 
-/* Serve the request queue until it is empty; signal the guest if anything
- * completed. */
+/* Whether the driver takes r: a read, write or flush the disk can do. */
+static bool for_driver(const struct blk_req *r)
+{
+	uint64_t cap = remote_capacity();
+	if (r->h.type == VIRTIO_BLK_T_FLUSH)
+		return true;
+	return (r->h.type == VIRTIO_BLK_T_IN || r->h.type == VIRTIO_BLK_T_OUT) && r->len &&
+	       r->h.sector <= cap && r->len <= (cap - r->h.sector) * SECTOR;
+}
+
+/* Serve the request queue until it is empty (or, through a driver, until
+ * no request can be taken); signal the guest if anything completed. */
 static void serve_queue(void)
 {
 	if (sh->generation != generation) { /* set up again, or reset */
 		generation = sh->generation;
 		volatile struct vdev_queue *q = &sh->q[0];
+		if (!disk)
+			remote_forget();
 		if (!q->ready || !virtq_init(&rq, &gm, q->num, q->desc, q->avail, q->used))
 			rq.size = 0;
 	}
+	bool any = !disk && remote_serve();
 	if (!rq.size || sh->broken)
-		return;
+		goto done;
 	struct vq_buf b[MAX_SEGS];
-	bool any = false;
+	struct blk_req r;
 	int head;
-	while ((head = virtq_next(&rq)) >= 0) {
+	while ((disk || remote_room()) && (head = virtq_next(&rq)) >= 0) {
 		int n = virtq_chain(&rq, &gm, (uint16_t)head, b, MAX_SEGS);
-		int64_t len = n > 0 ? request(b, n) : -1;
-		if (len < 0)
-			break;
-		virtq_push(&rq, (uint16_t)head, (uint32_t)len);
+		if (n < 0 || !blk_parse(b, n, &r)) {
+			broken();
+			goto done;
+		}
+		if (!disk && for_driver(&r)) {
+			remote_take((uint16_t)head, b, n, &r);
+			continue;
+		}
+		virtq_push(&rq, (uint16_t)head, request_now(b, n, &r));
 		sh->requests++;
 		any = true;
 	}
-	if (head == VQ_BROKEN || (head >= 0)) {
+	if (head == VQ_BROKEN)
 		broken();
-		return;
-	}
+	if (!disk)
+		any |= remote_serve();
+done:
 	if (any) {
 		__atomic_fetch_or(&sh->isr, VDEV_ISR_USED, __ATOMIC_RELEASE);
 		INV1(SYS_SIGNAL, irq, 1);
@@ -172,11 +202,19 @@ int main(const struct bootinfo *bi)
 	bootinfo = bi;
 	ulib_console = ROOT_CONSOLE;
 	slots_init(bi->first_free_slot);
-	if (!make_disk()) {
+	if (INV1(SYS_THREAD_BIND_NOTIFICATION, ROOT_THREAD, BLK_SLOT_KICK)) {
+		printf("blk: no notification to wait on\n");
+		return 1;
+	}
+	if (remote_init()) {
+		printf("blk: a server of its own, on a driver's disk of %lu MiB\n",
+		       remote_capacity() >> 11);
+	} else if (make_disk()) {
+		printf("blk: a server of its own, a %lu MiB disk in its memory\n", disk_bytes >> 20);
+	} else {
 		printf("blk: no memory for a %lu MiB disk\n", disk_bytes >> 20);
 		return 1;
 	}
-	printf("blk: a server of its own, a %lu MiB disk in its memory\n", disk_bytes >> 20);
 	cptr_t slots = slot_alloc_range(3);
 	struct sysregs r = { .nr = SYS_RECV, .cap = VDEV_SLOT_EP, .recvslot = slots };
 	err_t e = sys(&r);
@@ -187,7 +225,8 @@ int main(const struct bootinfo *bi)
 		}
 		uint64_t answer;
 		if (msginfo_label(r.info) == MSG_LABEL_NOTIFY) {
-			serve_queue();
+			if (sh)
+				serve_queue();
 			r = (struct sysregs){ .nr = SYS_RECV, .cap = VDEV_SLOT_EP, .recvslot = slots };
 		} else {
 			answer = setup(&r, slots);

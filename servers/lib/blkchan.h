@@ -68,7 +68,7 @@ enum {
 	DRV_SLOT_CHAN = 12,   /* the slot page */
 	DRV_SLOT_QUEUE = 13,  /* the queue page */
 	DRV_SLOT_DATA = 14,   /* the data frame */
-	BLK_SLOT_KICK = 9,    /* the block server's own notification (the VMM's kick, BLKCHAN_DONE) */
+	BLK_SLOT_KICK = 9,    /* the block server's own (VDEV_SLOT_KICK): the VMM's kicks, BLKCHAN_DONE */
 	BLK_SLOT_DRIVER = 10, /* the driver's notification, to signal BLKCHAN_KICK */
 	BLK_SLOT_CHAN = 11,
 	BLK_SLOT_DATA = 12,

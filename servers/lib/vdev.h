@@ -4,11 +4,15 @@
  * (servers/blk/main.c).  They share one page (struct vdev_shared) and talk
  * through one endpoint, which the root task gives both at VDEV_SLOT_EP.
  *
+ * The root task also gives both the backend's own notification at
+ * VDEV_SLOT_KICK: the backend waits on it (bound to its thread), the VMM
+ * signals it (or binds a doorbell to it) when the driver notifies a queue,
+ * and whatever else serves the backend (a disk driver) signals it too.
+ *
  * Set-up, VMM to backend, as calls on that endpoint:
- *   VDEV_SETUP   x0 RAM IPA, x1 RAM size; caps: the shared page, the kick
- *                notification (the backend waits on it, bound to its
- *                thread) and the interrupt notification (the backend
- *                signals it; the VMM bound it to the guest's interrupt).
+ *   VDEV_SETUP   x0 RAM IPA, x1 RAM size; caps: the shared page and the
+ *                interrupt notification (the backend signals it; the VMM
+ *                bound it to the guest's interrupt).
  *                Answer: x0 error.
  *   VDEV_GRANT   x0 IPA of the first frame, x1 frame bytes; caps: up to
  *                three frames of guest RAM at consecutive IPAs, which the
@@ -20,6 +24,7 @@
 #include <stdint.h>
 
 #define VDEV_SLOT_EP 8                 /* in both servers' CNodes (root_slot's gap) */
+#define VDEV_SLOT_KICK 9               /* the backend's notification: R|W there, W in the VMM */
 #define VDEV_GMEM_VA 0x8000000000ull   /* guest RAM in the backend */
 #define VDEV_SHARED_VA 0x7ff000000ull  /* the shared page in the backend */
 #define VDEV_QUEUES 2

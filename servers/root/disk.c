@@ -100,6 +100,27 @@ err_t disk_driver_start(struct disk *d)
 	return e;
 }
 
+bool disk_busy(struct disk *d)
+{
+	for (unsigned k = 0; k < BLKCHAN_SLOTS; k++)
+		if (__atomic_load_n(&d->chan->slot[k].state, __ATOMIC_ACQUIRE) == SLOT_ISSUED)
+			return true;
+	return false;
+}
+
+/* Stop the driver while it holds requests (it can then mark none done),
+ * trying for a while; a kill after this one makes its successor replay. */
+bool disk_catch_busy(struct disk *d)
+{
+	for (unsigned spin = 0; spin < 1000; spin++) {
+		if (INV0(SYS_THREAD_SUSPEND, d->drv.thread) || disk_busy(d))
+			return true;
+		INV0(SYS_THREAD_RESUME, d->drv.thread);
+		INV0(SYS_YIELD, 0);
+	}
+	return false;
+}
+
 void disk_driver_kill(struct disk *d) { server_destroy(&d->drv); }
 
 err_t disk_restart(struct disk *d)

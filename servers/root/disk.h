@@ -23,5 +23,7 @@ bool disk_start(struct disk *d, cptr_t client_ntfn);
 err_t disk_driver_start(struct disk *d);
 void disk_driver_kill(struct disk *d);
 err_t disk_restart(struct disk *d);            /* kill, then start anew */
+bool disk_busy(struct disk *d);                /* the driver holds requests */
+bool disk_catch_busy(struct disk *d);          /* suspend it when it does */
 /* The channel's capabilities, in the block server's slots (blkchan.h). */
 void disk_give_client(struct disk *d, struct server *client);

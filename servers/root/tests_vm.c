@@ -433,15 +433,16 @@ static bool t_vm_virtio_fuzz(void)
 	struct run r = { 0 };
 	uint64_t info[5] = { 1 };
 	uint64_t n = bootarg_u64("vfuzz.requests=", 2000);
-	cptr_t ep = new_obj(OBJ_ENDPOINT, 0);
-	bool ok = n >= 2 && n < (1u << 20) && ep &&
+	cptr_t ep = new_obj(OBJ_ENDPOINT, 0), kick = new_obj(OBJ_NOTIFICATION, 0);
+	bool ok = n >= 2 && n < (1u << 20) && ep && kick &&
 		  !server_create(&blk, blk_image, 24ull << 20, ROOT_PRIO) &&
-		  !server_give(&blk, VDEV_SLOT_EP, ep, R_READ) && !server_start(&blk) &&
+		  !server_give(&blk, VDEV_SLOT_EP, ep, R_READ) &&
+		  !server_give(&blk, VDEV_SLOT_KICK, kick, R_READ | R_WRITE) && !server_start(&blk) &&
 		  /* it can claim no interrupt line: no IRQ control in its CNode */
 		  !inv(SYS_CNODE_IDENTIFY, blk.cnode, ROOT_IRQ_CONTROL, 0, 0, 0, 0, 0, info) &&
 		  info[0] == OBJ_NULL &&
 		  run_start(&r, GT_VFUZZ, n, 0, 0) &&
-		  !vdev_connect(&d, &r.vm, 0, 48, ep, true) && vm_start(&r.vm, 0) == E_OK;
+		  !vdev_connect(&d, &r.vm, 0, 48, ep, kick, true) && vm_start(&r.vm, 0) == E_OK;
 	r.vdev = &d;
 	ok = ok && serve(&r);
 	uint64_t w = r.writes[0] & ~(0xfull << 60); /* tdev keeps the size on top */
@@ -455,6 +456,7 @@ static bool t_vm_virtio_fuzz(void)
 	vdev_release(&d);
 	server_destroy(&blk);
 	slot_free(ep);
+	slot_free(kick);
 	CHECK(ok);
 	CHECK(good == n / 2 && answered + refused == n / 2);
 	CHECK(served >= 2 * good + answered && d.notify_exits == 0);

@@ -52,7 +52,10 @@ static err_t pci_call(enum pci_label label, uint64_t arg, uint64_t *out)
 {
 	struct sysregs r = { .mr = { arg }, .nr = SYS_CALL, .cap = DRV_SLOT_PCI,
 			     .info = msginfo(label, 1, 0) };
-	err_t e = sys(&r);
+	err_t e;
+	struct sysregs call = r;
+	while ((e = sys(&r)) == E_CANCELLED) /* suspended meanwhile: ask again */
+		r = call;
 	*out = r.mr[1];
 	return e ? e : (err_t)r.mr[0];
 }
@@ -263,7 +266,7 @@ int main(const struct bootinfo *bi)
 	slots_init(bi->first_free_slot);
 	if (!setup()) {
 		printf("vblk: no virtio-blk device I can drive\n");
-		return 1;
+		__builtin_trap(); /* a fault: the root task decides */
 	}
 	uint64_t cap = REG(uint32_t, devcfg, 0) | (uint64_t)REG(uint32_t, devcfg, 4) << 32;
 	__atomic_store_n(&chan->capacity, cap, __ATOMIC_RELEASE);
@@ -274,8 +277,11 @@ int main(const struct bootinfo *bi)
 	INV1(SYS_SIGNAL, DRV_SLOT_CLIENT, BLKCHAN_DONE); /* up: the capacity is known */
 	for (;;) {
 		struct sysregs w = { .nr = SYS_WAIT, .cap = DRV_SLOT_NTFN };
-		if (sys(&w))
-			return 1;
+		err_t e = sys(&w);
+		if (e == E_CANCELLED) /* suspended and resumed */
+			continue;
+		if (e)
+			__builtin_trap(); /* a fault: the root task starts another */
 		if (w.cap & 1) { /* the interrupt: reading the ISR lowers INTx */
 			(void)REG(uint8_t, isr, 0);
 			if (reap())

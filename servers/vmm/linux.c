@@ -5,6 +5,7 @@
  * guest boots quietly), linux.test (its init powers off once it has
  * reported), linux.reboot (its init writes a file on its disk and resets,
  * then finds it), linux.bench (its init times its disk: tools/virtio-blk-ratio),
+ * linux.disk (its init writes 64 MiB on its disk and reads them back),
  * linux.doorbell=0 (queue notifications through the VMM). */
 #include "servers/lib/bootmod.h"
 #include "servers/vmm/vmm.h"
@@ -194,11 +195,12 @@ static bool load(struct vmm *m, const struct bootmod *img, const struct bootmod 
 	copy(vm->ram_va + IMAGE_OFFSET, base + img->offset, img->size);
 	copy(vm->ram_va + rd_off, base + rd->offset, rd->size);
 	char args[160];
-	snprintf(args, sizeof(args), "console=ttyAMA0 earlycon=pl011,0x9000000%s%s%s%s",
+	snprintf(args, sizeof(args), "console=ttyAMA0 earlycon=pl011,0x9000000%s%s%s%s%s",
 		 strstr(bootinfo->bootargs, "linux.quiet") ? " quiet" : "",
 		 strstr(bootinfo->bootargs, "linux.test") ? " cairn.test" : "",
 		 strstr(bootinfo->bootargs, "linux.reboot") ? " cairn.reboot" : "",
-		 strstr(bootinfo->bootargs, "linux.bench") ? " cairn.bench" : "");
+		 strstr(bootinfo->bootargs, "linux.bench") ? " cairn.bench" : "",
+		 strstr(bootinfo->bootargs, "linux.disk") ? " cairn.disk" : "");
 	if (!guest_fdt(m, vm->ram_va + dtb_off, 0x200000, args, vm->ram_ipa + rd_off, rd->size))
 		return false;
 	*entry = vm->ram_ipa + IMAGE_OFFSET;
@@ -216,7 +218,7 @@ err_t virtio_blk_start(struct vmm *m)
 	if (inv(SYS_CNODE_IDENTIFY, ROOT_CNODE, VDEV_SLOT_EP, 0, 0, 0, 0, 0, info) ||
 	    info[0] != OBJ_ENDPOINT)
 		return E_NOENT; /* no block server */
-	err_t e = vdev_connect(d, &m->vm, 0, GUEST_VIRTIO_INTID, VDEV_SLOT_EP,
+	err_t e = vdev_connect(d, &m->vm, 0, GUEST_VIRTIO_INTID, VDEV_SLOT_EP, VDEV_SLOT_KICK,
 			       bootarg_u64("linux.doorbell=", 1));
 	if (e)
 		return e;

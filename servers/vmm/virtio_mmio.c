@@ -175,12 +175,12 @@ static err_t call(cptr_t ep, uint64_t label, uint64_t a, uint64_t b, const cptr_
 }
 
 err_t vdev_connect(struct vdev *d, struct vm *vm, unsigned vcpu, unsigned intid, cptr_t ep,
-		   bool doorbell)
+		   cptr_t kick, bool doorbell)
 {
 	cptr_t page;
 	err_t e;
 	d->sh = new_page(&page);
-	d->kick = new_obj(OBJ_NOTIFICATION, 0);
+	d->kick = kick;
 	d->irq = new_obj(OBJ_NOTIFICATION, 0);
 	if (!d->sh || !d->kick || !d->irq)
 		return E_NOMEM;
@@ -189,8 +189,8 @@ err_t vdev_connect(struct vdev *d, struct vm *vm, unsigned vcpu, unsigned intid,
 		return e;
 	d->doorbell = doorbell &&
 		      !INV3(SYS_AS_BIND_DOORBELL, vm->as, d->base + R_QUEUE_NOTIFY, d->kick, 1);
-	cptr_t caps[3] = { page, d->kick, d->irq };
-	if ((e = call(ep, VDEV_SETUP, vm->ram_ipa, vm->ram_size, caps, 3)))
+	cptr_t caps[2] = { page, d->irq };
+	if ((e = call(ep, VDEV_SETUP, vm->ram_ipa, vm->ram_size, caps, 2)))
 		return e;
 	uint64_t frame = vm->ram_size / vm->npages;
 	for (unsigned i = 0; i < vm->npages; i += 3) {
@@ -218,8 +218,8 @@ err_t vdev_guest_restart(struct vdev *d, cptr_t vcpu, unsigned intid)
 
 void vdev_release(struct vdev *d)
 {
-	cptr_t all[] = { d->kick, d->irq, d->page };
-	for (unsigned i = 0; i < 3; i++)
+	cptr_t all[] = { d->irq, d->page };
+	for (unsigned i = 0; i < 2; i++)
 		if (all[i])
 			slot_free(all[i]);
 	*d = (struct vdev){ .base = d->base };

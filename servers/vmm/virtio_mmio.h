@@ -9,7 +9,7 @@
 struct vdev {
 	uint64_t base;                 /* its registers' IPA */
 	volatile struct vdev_shared *sh; /* shared with the backend; NULL: an empty slot */
-	cptr_t page, kick, irq;        /* the shared page; notifications to the backend, to the guest */
+	cptr_t page, kick, irq;        /* the shared page; notifications to the backend (not ours), to the guest */
 	uint32_t dev_sel, drv_sel, queue_sel;
 	uint64_t drv_features;
 	bool doorbell;                 /* the notify register rings the backend directly */
@@ -17,11 +17,12 @@ struct vdev {
 	uint64_t isr_exits;            /* interrupt status reads and acknowledgements */
 };
 
-/* Join d (base set) to the backend that receives on ep: its completions
+/* Join d (base set) to the backend that receives on ep and waits on the
+ * notification kick (the caller's; it stays the caller's): its completions
  * raise `intid` on VCPU `vcpu` of vm; `doorbell`: the notify register rings
  * the backend in the kernel.  Every frame of vm's RAM is granted. */
 err_t vdev_connect(struct vdev *d, struct vm *vm, unsigned vcpu, unsigned intid, cptr_t ep,
-		   bool doorbell);
+		   cptr_t kick, bool doorbell);
 /* A guest access at ipa: false when it is not d's. */
 bool vdev_mmio(struct vdev *d, uint64_t ipa, uint64_t acc, uint64_t *val);
 /* The guest resets (its VCPU 0, `vcpu`, about to go): the device resets

@@ -115,7 +115,7 @@ def main():
     for sc in todo:
         ok, reason, log, secs = run_one(sc, args.build, args.verbose)
         if ok and sc.check:  # what the run left behind (a disk image, say)
-            reason = sc.check(args.build)
+            reason = sc.check(args.build, log)
             ok = reason is None
         path = os.path.join(logdir, sc.name + ".log")
         if ok:

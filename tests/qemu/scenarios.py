@@ -1,4 +1,5 @@
 """QEMU scenarios per architecture: what to boot and what the console must say."""
+import hashlib
 import os
 import re
 import shutil
@@ -68,7 +69,7 @@ def scratch_disk(build, name, mib=16):
     return path
 
 
-def disk_written(build):
+def disk_written(build, log):
     """What the root task wrote through the disk driver is in the host's
     image file: its mark in sector 1, and the last generation of its 2 MiB
     pattern from 1 MiB (servers/root/disk_test.c, pattern())."""
@@ -87,6 +88,16 @@ def disk_written(build):
     full = bytes(((o >> 9) * 131 + (o & 511) + gen * 17) & 0xff
                  for o in range(1 << 20, 3 << 20))
     return None if image[1 << 20:3 << 20] == full else "the image's 2 MiB differ from the pattern"
+
+
+def linux_disk_written(build, log):
+    """The guest's 64 MiB are the first 64 MiB of the host's image file."""
+    m = re.search(r"cairn-guest: disk checksum equal: ([0-9a-f]{32})", log)
+    with open(os.path.join(build, "tests", "linux-disk.img"), "rb") as f:
+        image = f.read(64 << 20)
+    if not m or hashlib.md5(image).hexdigest() != m.group(1):
+        return "the image's first 64 MiB are not what the guest wrote"
+    return None
 
 
 def arm_dtb(build, name, edit):
@@ -349,6 +360,26 @@ def aarch64(build):
                   r"cairn-guest: the file the boot before wrote survived the reset",
                   r"vmm: guest powered off", r"powered off by the root task"],
                  poweroff=True, timeout=180),
+        # A real disk under the guest: QEMU's virtio-blk-pci, driven by a
+        # driver server that the root task kills about every 320 requests
+        # while the guest writes 64 MiB, syncs and reads them back; the new
+        # driver replays what the old one held.  The checksum must match,
+        # the guest's log must show no I/O error, and the host's image file
+        # must hold the same 64 MiB.
+        Scenario("linux-disk-restart", lambda b: arm(smp=2, mem="1G") + kernel + [
+                     "-initrd", os.path.join(b, "guests", "linux-mods.bin"), "-append",
+                     "cairn.root=linux linux.quiet linux.disk blk.kill_every=320", "-drive",
+                     "file=%s,if=none,id=d,format=raw" % scratch_disk(b, "linux-disk.img", 128),
+                     "-device", "virtio-blk-pci,drive=d"],
+                 [r"vblk: a driver of its own: virtio-blk-pci, 262144 sectors, flush on",
+                  r"blk: a server of its own, on a driver's disk of 128 MiB",
+                  r"cairn-guest: init up, 2 cpus online",
+                  r"root: disk driver killed \(blk.kill_every\); a new one started \(restart 3; "
+                  r"[1-9]\d* requests replayed before it\)",
+                  r"cairn-guest: disk checksum equal: [0-9a-f]{32}",
+                  r"cairn-guest: no I/O error in the kernel log",
+                  r"vmm: guest powered off", r"powered off by the root task"],
+                 poweroff=True, timeout=300, check=linux_disk_written),
         # The guest's console is interactive: commands typed on the serial
         # console reach its shell through the VMM's PL011, output comes back.
         Scenario("linux-shell", lambda b: arm(smp=2, mem="1G") + kernel + [

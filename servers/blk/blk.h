@@ -1,0 +1,35 @@
+/* The block server's pieces (servers/blk): main.c sets up and serves the
+ * RAM disk, remote.c serves through a driver's channel. */
+#pragma once
+#include "servers/lib/blkchan.h"
+#include "servers/lib/vdev.h"
+#include "servers/lib/virtq.h"
+#include "servers/root/root.h"
+
+#define SECTOR 512ull
+#define MAX_SEGS (VIRTIO_BLK_SEG_MAX + 2) /* header, data buffers, status */
+
+extern struct gmem gm;
+extern volatile struct vdev_shared *sh;
+extern struct virtq rq;
+extern uint32_t generation;
+
+/* A request's shape, checked: its header read once, its data buffers all
+ * readable (a write) or all writable (a read), whole sectors. */
+struct blk_req {
+	struct virtio_blk_req h;
+	uint64_t len;   /* data bytes */
+};
+/* False if the chain breaks the rules of virtio-blk (the device is broken). */
+bool blk_parse(const struct vq_buf *b, int n, struct blk_req *r);
+/* Copy between a request's data buffers, from byte off, and p. */
+void blk_copy(struct vq_buf *b, int n, uint64_t off, uint8_t *p, uint64_t len, bool to_guest);
+
+/* Through a driver (remote.c). */
+bool remote_init(void);          /* false: no channel, the RAM disk serves */
+uint64_t remote_capacity(void);  /* sectors */
+bool remote_room(void);          /* a guest request can be taken */
+/* Take request head (its buffers b[0..n)), which for_driver accepted. */
+void remote_take(uint16_t head, struct vq_buf *b, int n, const struct blk_req *r);
+bool remote_serve(void);         /* completions in, requests out; true: used ring grew */
+void remote_forget(void);        /* the queue was reset: drop what it had */
