@@ -34,13 +34,20 @@ $(LINUX_MODS): tools/linux-guest.sh tools/mkbootmod.py guests/linux/init
 		initramfs=$$d/initramfs.cpio
 	@echo "  BUNDLE  $@"
 
-# make run: Cairn, its native servers and a Linux guest with 2 VCPUs;
-# GUEST=none runs the native demo alone.
+# make run: Cairn, its native servers and a Linux guest with 2 VCPUs,
+# whose disk is QEMU's virtio-blk-pci on DISK (a sparse 128 MiB raw file,
+# made once and kept: the guest's files outlive the run), driven by a
+# driver server; GUEST=none runs the native demo alone.
 GUEST ?= linux
+DISK ?= $(BUILD)/disk.img
 ifeq ($(GUEST),linux)
-RUN_DEPS := $(LINUX_MODS)
+RUN_DEPS := $(LINUX_MODS) $(DISK)
 MEM := 1G
-RUN_ARGS = -initrd $(LINUX_MODS) -append "cairn.root=linux"
+RUN_ARGS = -initrd $(LINUX_MODS) -append "cairn.root=linux" \
+	-drive file=$(DISK),if=none,id=disk,format=raw -device virtio-blk-pci,drive=disk
 endif
+$(BUILD)/disk.img:
+	@mkdir -p $(@D)
+	truncate -s 128M $@
 
 QEMU_TEST_DEPS := $(BUILD)/tests/dtb-shim.bin $(BUILD)/tests/initrd.bin $(LINUX_MODS)

@@ -80,6 +80,8 @@ static _Noreturn void supervise(cptr_t progress)
 			continue;
 		}
 		bool tick = msginfo_label(r.info) == MSG_LABEL_NOTIFY;
+		if (tick && !disk.drv.thread)
+			continue; /* no driver to kill */
 		if (tick && (!every || ++ticks % every))
 			continue;
 		if (!tick && ++faults > DRIVER_FAULTS_MAX) {

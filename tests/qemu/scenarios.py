@@ -100,6 +100,13 @@ def linux_disk_written(build, log):
     return None
 
 
+def shell_file_written(build, log):
+    """The shell's file on the guest's ext2 is in the host's image file."""
+    with open(os.path.join(build, "tests", "shell-disk.img"), "rb") as f:
+        image = f.read()
+    return None if b"cairn-file-42\n" in image else "the shell's file is not on the host's image"
+
+
 def arm_dtb(build, name, edit):
     return edited_dtb(build, arm(), name, edit)
 
@@ -382,14 +389,20 @@ def aarch64(build):
                  poweroff=True, timeout=300, check=linux_disk_written),
         # The guest's console is interactive: commands typed on the serial
         # console reach its shell through the VMM's PL011, output comes back.
+        # make run's machine: the disk is QEMU's virtio-blk-pci, a file on
+        # the host, where the file the shell writes on /mnt must be found.
         Scenario("linux-shell", lambda b: arm(smp=2, mem="1G") + kernel + [
                      "-initrd", os.path.join(b, "guests", "linux-mods.bin"), "-append",
-                     "cairn.root=linux linux.quiet"],
-                 [r"cairn-guest: vda \(ext2\) is mounted on /mnt",
+                     "cairn.root=linux linux.quiet", "-drive",
+                     "file=%s,if=none,id=d,format=raw" % scratch_disk(b, "shell-disk.img", 128),
+                     "-device", "virtio-blk-pci,drive=d"],
+                 [r"vblk: a driver of its own",
+                  r"cairn-guest: vda \(ext2\) is mounted on /mnt",
                   r"cairn-guest: type commands", r"/ # ", r"shell says 4[2]",
                   r"vmm: guest powered off", r"powered off by the root task"],
-                 send={r"/ # ": b"echo shell says $((6*7)); poweroff -f\r"},
-                 poweroff=True, timeout=120),
+                 send={r"/ # ": b"echo shell says $((6*7)); echo cairn-file-$((6*7)) > /mnt/f; "
+                       b"sync; poweroff -f\r"},
+                 poweroff=True, timeout=120, check=shell_file_written),
         Scenario("root-demo", lambda b: arm(smp=2) + kernel,
                  [r"demo: client made 1000 calls, 1000 answered correctly",
                   r"powered off by the root task"], poweroff=True),
