@@ -112,6 +112,8 @@ static void send(void)
 		g->sent += flush ? 1 : bytes;
 		g->out++;
 		kick = true;
+		if (g->r.h.type == VIRTIO_BLK_T_OUT) /* the device starts while we copy on */
+			INV1(SYS_SIGNAL, BLK_SLOT_DRIVER, BLKCHAN_KICK), kick = false;
 	}
 	if (kick)
 		INV1(SYS_SIGNAL, BLK_SLOT_DRIVER, BLKCHAN_KICK);

@@ -29,8 +29,8 @@
 #pragma once
 #include <stdint.h>
 
-#define BLKCHAN_SLOTS 32
-#define BLKCHAN_SLOT_BYTES (64u << 10)
+#define BLKCHAN_SLOTS 16
+#define BLKCHAN_SLOT_BYTES (128u << 10)
 #define BLKCHAN_KICK 2u        /* the client's bit on the driver's notification */
 #define BLKCHAN_DONE 2u        /* the driver's bit on the client's notification */
 

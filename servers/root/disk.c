@@ -10,6 +10,9 @@
 #include "servers/root/disk.h"
 
 #define DRIVER_QUOTA (4ull << 20)
+/* Above its client: a kick runs it at once, so the device works on one
+ * piece while the block server copies the next. */
+#define DRIVER_PRIO ROOT_PRIO
 
 /* The PCI server, given the bridge's ECAM and 32-bit memory window (the
  * DTB's pci node: reg and ranges) and nothing else of the machine. */
@@ -88,11 +91,12 @@ err_t disk_driver_start(struct disk *d)
 		{ DRV_SLOT_QUEUE, d->queue_frame, R_READ | R_WRITE },
 		{ DRV_SLOT_DATA, d->data_frame, R_READ | R_WRITE },
 	};
-	err_t e = server_create_with(&d->drv, vblk_image, DRIVER_QUOTA, ROOT_PRIO, &d->bars, 1);
+	err_t e = server_create_with(&d->drv, vblk_image, DRIVER_QUOTA, DRIVER_PRIO, &d->bars, 1);
 	for (unsigned i = 0; !e && i < sizeof(give) / sizeof(give[0]); i++)
 		e = server_give(&d->drv, give[i].slot, give[i].cap, give[i].rights);
 	if (!e) /* its faults come to the root task, which restarts it */
 		e = INV3(SYS_THREAD_CONFIGURE, d->drv.thread, d->drv.cspace, d->drv.as, d->fault_ep);
+
 	if (!e)
 		e = server_start(&d->drv);
 	if (e)

@@ -368,14 +368,14 @@ def aarch64(build):
                   r"vmm: guest powered off", r"powered off by the root task"],
                  poweroff=True, timeout=180),
         # A real disk under the guest: QEMU's virtio-blk-pci, driven by a
-        # driver server that the root task kills about every 320 requests
+        # driver server that the root task kills about every 192 requests
         # while the guest writes 64 MiB, syncs and reads them back; the new
         # driver replays what the old one held.  The checksum must match,
         # the guest's log must show no I/O error, and the host's image file
         # must hold the same 64 MiB.
         Scenario("linux-disk-restart", lambda b: arm(smp=2, mem="1G") + kernel + [
                      "-initrd", os.path.join(b, "guests", "linux-mods.bin"), "-append",
-                     "cairn.root=linux linux.quiet linux.disk blk.kill_every=320", "-drive",
+                     "cairn.root=linux linux.quiet linux.disk blk.kill_every=192", "-drive",
                      "file=%s,if=none,id=d,format=raw" % scratch_disk(b, "linux-disk.img", 128),
                      "-device", "virtio-blk-pci,drive=d"],
                  [r"vblk: a driver of its own: virtio-blk-pci, 262144 sectors, flush on",
