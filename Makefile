@@ -40,7 +40,7 @@ GENERIC_SRCS := hyp/boot.c hyp/console.c hyp/dtb.c hyp/irq.c hyp/kmem.c \
 	hyp/irq_handler.c hyp/fp.c hyp/debug_check.c hyp/ktimer.c cap/cdt.c cap/cspace.c cap/cnode.c cap/sys_cnode.c \
 	ipc/endpoint.c ipc/fastpath.c ipc/notification.c \
 	mm/buddy.c mm/kmap.c mm/memmap.c mm/pmem.c mm/pt.c mm/slab.c \
-	mm/memory.c mm/aspace.c mm/sys_memory.c mm/sys_aspace.c \
+	mm/memory.c mm/aspace.c mm/iospace.c mm/sys_memory.c mm/sys_aspace.c \
 	vcpu/vcpu.c vcpu/sys_vcpu.c vcpu/doorbell.c
 KOBJS := $(patsubst %,$(BUILD)/obj/%.o,$(basename $(ARCH_SRCS) $(GENERIC_SRCS)))
 FDTOBJS := $(patsubst %.c,$(BUILD)/libfdt/%.o,$(LIBFDT_SRCS))

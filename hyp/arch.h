@@ -76,6 +76,19 @@ void arch_tlb_flush_all(void);
 void arch_regs_init(struct arch_regs *r);
 /* Load the address space and registers and drop to user mode. */
 _Noreturn void arch_user_enter(struct arch_regs *r, paddr_t root, unsigned vmid);
+/* --- The IOMMU (AArch64: SMMUv3, mm/iospace.c) -----------------------------
+ * It confines devices' DMA to I/O address spaces: page tables of the
+ * format below, each tagged with an ASID, one per device stream bound to
+ * it.  A stream bound to none has its DMA aborted.  All under the big lock. */
+err_t arch_iommu_init(const struct boot_info *bi); /* E_NOENT: none */
+const struct pt_format *arch_io_pt_format(void);   /* NULL: no IOMMU */
+unsigned arch_iommu_streams(void);                  /* stream IDs below this exist */
+void arch_iommu_attach(unsigned sid, paddr_t root, unsigned asid);
+void arch_iommu_detach(unsigned sid);               /* back to abort; waits */
+void arch_iommu_flush(unsigned asid);               /* its TLB entries; waits */
+/* Translation faults recorded for sid since boot, the last one's address. */
+uint64_t arch_iommu_faults(unsigned sid, uint64_t *last);
+
 /* Interrupt another CPU so that it enters the kernel and reschedules. */
 void arch_ipi_send(unsigned cpu);
 /* The interrupt line that carries IPIs (the kernel keeps it). */

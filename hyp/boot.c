@@ -149,6 +149,8 @@ _Noreturn void kernel_boot(struct boot_info *bi)
 	if ((e = arch_irq_init(bi)))
 		boot_fail("interrupt controller: %s", err_str(e));
 	arch_irq_init_cpu();
+	if ((e = arch_iommu_init(bi)) && e != E_NOENT)
+		boot_fail("IOMMU: %s", err_str(e));
 	if ((e = arch_timer_init(bi)))
 		boot_fail("timer: %s", err_str(e));
 	printk("timer: %lu Hz, irq %u, one-shot; cpu0 interrupt after %lu us\n",

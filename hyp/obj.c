@@ -43,7 +43,7 @@ static bool (*const destroy[OBJ_TYPES])(struct obj *) = {
 	[OBJ_THREAD] = thread_destroy,         [OBJ_ASPACE] = aspace_destroy,
 	[OBJ_FRAME] = frame_destroy,           [OBJ_ENDPOINT] = endpoint_destroy,
 	[OBJ_NOTIFICATION] = notification_destroy, [OBJ_IRQ_HANDLER] = irq_handler_destroy,
-	[OBJ_VCPU] = vcpu_destroy,
+	[OBJ_VCPU] = vcpu_destroy,             [OBJ_STREAM] = stream_destroy,
 };
 
 void obj_put(struct obj *o)

@@ -50,4 +50,5 @@ bool frame_destroy(struct obj *o);
 bool endpoint_destroy(struct obj *o);
 bool notification_destroy(struct obj *o);
 bool irq_handler_destroy(struct obj *o);
+bool stream_destroy(struct obj *o);
 bool vcpu_destroy(struct obj *o);

@@ -129,7 +129,7 @@ static void give_initrd(struct loader *l, struct bootinfo *bi, const struct boot
 
 /* Device registers the DTB lists and the kernel does not drive: frames in
  * the next slots (2 MiB where aligned), each region once, never RAM, the
- * console or an interrupt controller.  Top-level nodes only: the buses
+ * console, an interrupt controller or an IOMMU.  Top-level nodes only: the buses
  * beneath them are their drivers' business, except a PCI host bridge's
  * windows, which its drivers need. */
 static bool given(const struct bootinfo *bi, uint64_t pa)
@@ -144,6 +144,7 @@ static bool kernel_device(const void *fdt, int node, uint64_t base, uint64_t end
 {
 	struct mem_range c = console_region();
 	return fdt_getprop(fdt, node, "interrupt-controller", NULL) ||
+	       fdt_getprop(fdt, node, "#iommu-cells", NULL) ||
 	       (c.size && base < range_end(c) && end > c.base.pa);
 }
 
@@ -244,7 +245,7 @@ void root_task_create(const struct boot_info *kbi)
 	struct thread *t;
 	struct obj *o;
 	if (cnode_create(&root_mem, ROOT_CNODE_BITS, &l.cn) ||
-	    aspace_create(&root_mem, &l.as) ||
+	    aspace_create(&root_mem, false, &l.as) ||
 	    obj_alloc(&root_mem, OBJ_THREAD, sizeof(struct thread), &o))
 		panic("root task: out of memory");
 	t = (struct thread *)o;

@@ -42,6 +42,8 @@ err_t sys_thread_configure(struct thread *t)
 	    (e = optional(t, arg(t, 1), OBJ_ASPACE, R_WRITE, &as)) ||
 	    (e = optional(t, arg(t, 2), OBJ_ENDPOINT, R_WRITE, &fep)))
 		return e;
+	if (as && ((struct aspace *)as->obj)->io)
+		return E_INVAL; /* devices' space: no thread runs in it */
 	if (th->state != TS_INACTIVE || th->running)
 		return E_BUSY; /* suspend it first (or let its suspend finish) */
 	if (cs)

@@ -22,6 +22,14 @@ _Noreturn void arch_user_enter(struct arch_regs *r, paddr_t root, unsigned vmid)
 	panic("no native threads on this port");
 }
 
+err_t arch_iommu_init(const struct boot_info *bi) { (void)bi; return E_NOENT; }
+const struct pt_format *arch_io_pt_format(void) { return NULL; }
+unsigned arch_iommu_streams(void) { return 0; }
+void arch_iommu_attach(unsigned sid, paddr_t root, unsigned asid) { (void)sid, (void)root, (void)asid; }
+void arch_iommu_detach(unsigned sid) { (void)sid; }
+void arch_iommu_flush(unsigned asid) { (void)asid; }
+uint64_t arch_iommu_faults(unsigned sid, uint64_t *last) { (void)sid, *last = 0; return 0; }
+
 bool arch_vcpu_supported(void) { return false; }
 void arch_vcpu_reset(struct arch_vcpu *a) { (void)a; }
 void arch_vcpu_regs_reset(struct arch_regs *r) { (void)r; }

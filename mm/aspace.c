@@ -32,17 +32,19 @@ static void free_table(void *ctx, paddr_t pa)
 	as->tables--;
 }
 
-err_t aspace_create(struct memory *payer, struct aspace **out)
+err_t aspace_create(struct memory *payer, bool io, struct aspace **out)
 {
-	const struct pt_format *fmt = arch_user_pt_format();
+	const struct pt_format *fmt = io ? arch_io_pt_format() : arch_user_pt_format();
 	if (!fmt)
-		return E_INVAL; /* this port has no native threads yet */
+		return E_INVAL; /* this port has no native threads (or IOMMU) yet */
 	struct obj *o;
 	err_t e = obj_alloc(payer, OBJ_ASPACE, sizeof(struct aspace), &o);
 	if (e)
 		return e;
 	struct aspace *as = (struct aspace *)o;
-	if ((e = pt_init(&as->pt, fmt, alloc_table, as, arch_direct_map_offset()))) {
+	as->io = io;
+	if ((io && (e = iospace_init(as))) ||
+	    (e = pt_init(&as->pt, fmt, alloc_table, as, arch_direct_map_offset()))) {
 		obj_get(o);
 		obj_put(o); /* queued: freed by the caller's obj_reap */
 		return e;
@@ -57,6 +59,8 @@ bool aspace_destroy(struct obj *o)
 	for (unsigned i = 0; i < AS_DOORBELLS; i++)
 		if (as->db[i].ntfn)
 			obj_put(as->db[i].ntfn);
+	if (as->io) /* no device walks its tables from here on */
+		iospace_fini(as);
 	if (!as->pt.root)
 		return true;
 	pt_free_tables(&as->pt, free_table);
@@ -158,7 +162,9 @@ err_t aspace_map(struct aspace *as, struct cap *c, uint64_t va, unsigned rights)
 
 static void flush(struct aspace *as, uint64_t va)
 {
-	if (as->vmid_gen)
+	if (as->io) /* the SMMU's TLB, waited for: the revoke returns after it */
+		arch_iommu_flush(as->asid);
+	else if (as->vmid_gen)
 		arch_tlb_flush_page(as->vmid, va);
 }
 

@@ -26,6 +26,8 @@ struct aspace {
 	uint64_t tables;   /* page-table pages, charged to its payer */
 	uint16_t vmid;
 	uint64_t vmid_gen;
+	bool io;           /* an I/O space: the IOMMU's format, an ASID, no threads */
+	uint16_t asid;
 	struct doorbell db[AS_DOORBELLS];
 };
 
@@ -37,7 +39,7 @@ struct frame {
 	bool device;   /* device registers: mapped uncached, never executable */
 };
 
-err_t aspace_create(struct memory *payer, struct aspace **out);
+err_t aspace_create(struct memory *payer, bool io, struct aspace **out);
 err_t frame_create(struct memory *payer, unsigned bits, struct frame **out);
 /* A frame (4 KiB or 2 MiB) over memory outside the allocator, or over
  * device registers; only the object is paid for. */
@@ -56,6 +58,11 @@ err_t aspace_map_check(const struct cap *frame, uint64_t va, unsigned rights);
  * the current generation (inline: every return to user mode asks). */
 extern uint64_t vmid_gen;
 void aspace_new_vmid(struct aspace *as);
+
+/* I/O spaces (mm/iospace.c): an ASID for a new one; every stream bound to
+ * one that ends is detached, and its ASID flushed and freed. */
+err_t iospace_init(struct aspace *as);
+void iospace_fini(struct aspace *as);
 static inline unsigned aspace_activate(struct aspace *as, unsigned cpu)
 {
 	if (as->vmid_gen != vmid_gen)

@@ -18,7 +18,9 @@ static err_t size_ok(uint64_t type, uint64_t size)
 		return size >= 1 && size <= CNODE_MAX_BITS ? E_OK : E_INVAL;
 	case OBJ_FRAME:
 		return size == FRAME_BITS_4K || size == FRAME_BITS_2M ? E_OK : E_INVAL;
-	case OBJ_THREAD: case OBJ_ASPACE: case OBJ_ENDPOINT: case OBJ_NOTIFICATION:
+	case OBJ_ASPACE: /* 1: an I/O address space, where there is an IOMMU */
+		return size == 0 || (size == 1 && arch_io_pt_format()) ? E_OK : E_INVAL;
+	case OBJ_THREAD: case OBJ_ENDPOINT: case OBJ_NOTIFICATION:
 		return E_OK;
 	case OBJ_VCPU:
 		return size == 0 && arch_vcpu_supported() ? E_OK : E_INVAL;
@@ -46,7 +48,7 @@ static err_t create(struct memory *m, enum obj_type type, uint64_t size,
 	case OBJ_FRAME:
 		return frame_create(m, size, (struct frame **)out);
 	case OBJ_ASPACE:
-		return aspace_create(m, (struct aspace **)out);
+		return aspace_create(m, size == 1, (struct aspace **)out);
 	case OBJ_THREAD:
 		if ((e = obj_alloc(m, type, sizeof(struct thread), out)))
 			return e;

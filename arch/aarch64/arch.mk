@@ -6,7 +6,7 @@ ARCH_LDFLAGS := -pie --no-dynamic-linker -z norelro -z noexecstack --no-warn-rwx
 ARCH_SRCS := arch/aarch64/head.S arch/aarch64/vectors.S arch/aarch64/boot.c \
 	arch/aarch64/cpu.c arch/aarch64/trap.c arch/aarch64/mmu.c \
 	arch/aarch64/gicv3.c arch/aarch64/timer.c arch/aarch64/uarts.c \
-	arch/aarch64/uspace.c arch/aarch64/vcpu.c arch/aarch64/fp.S \
+	arch/aarch64/uspace.c arch/aarch64/vcpu.c arch/aarch64/fp.S arch/aarch64/smmuv3.c \
 	hyp/uart_pl011.c
 USER_ARCH := 1
 USER_ARCH_CFLAGS := -mgeneral-regs-only -mstrict-align -mno-outline-atomics
@@ -14,7 +14,9 @@ KERNEL_IMAGE := $(BUILD)/Image
 KERNEL_LDS := hyp/kernel-pie.ld
 
 QEMU := qemu-system-aarch64
-QEMU_MACHINE := -machine virt,virtualization=on,gic-version=3 -cpu max,pauth-impdef=on
+# The SMMUv3 (iommu=smmuv3) is the kernel's: PCI devices reach only the I/O
+# spaces their drivers bind them to.
+QEMU_MACHINE := -machine virt,virtualization=on,gic-version=3,iommu=smmuv3 -cpu max,pauth-impdef=on
 UBOOT_BIN := /usr/lib/u-boot/qemu_arm64/u-boot.bin
 # BOOT=kernel (QEMU loads the Image) or BOOT=uboot (U-Boot's booti loads it).
 QEMU_BOOT_kernel = -kernel $(KERNEL_IMAGE)
@@ -37,14 +39,17 @@ $(LINUX_MODS): tools/linux-guest.sh tools/mkbootmod.py guests/linux/init
 # make run: Cairn, its native servers and a Linux guest with 2 VCPUs,
 # whose disk is QEMU's virtio-blk-pci on DISK (a sparse 128 MiB raw file,
 # made once and kept: the guest's files outlive the run), driven by a
-# driver server; GUEST=none runs the native demo alone.
+# driver server whose device's DMA the SMMU confines (iommu_platform: QEMU's
+# virtio devices bypass an IOMMU without it); GUEST=none runs the native
+# demo alone.
 GUEST ?= linux
 DISK ?= $(BUILD)/disk.img
 ifeq ($(GUEST),linux)
 RUN_DEPS := $(LINUX_MODS) $(DISK)
 MEM := 1G
 RUN_ARGS = -initrd $(LINUX_MODS) -append "cairn.root=linux" \
-	-drive file=$(DISK),if=none,id=disk,format=raw -device virtio-blk-pci,drive=disk
+	-drive file=$(DISK),if=none,id=disk,format=raw \
+	-device virtio-blk-pci,drive=disk,iommu_platform=on,disable-legacy=on
 endif
 $(BUILD)/disk.img:
 	@mkdir -p $(@D)

@@ -54,6 +54,9 @@ enum sys {
 	SYS_IRQ_GET = 48,    /* x9 IRQ control, x0 irq, x1 dest CNode, x2 dest idx */
 	SYS_IRQ_SET_NOTIFICATION, /* x9 handler, x0 notification, x1 bits */
 	SYS_IRQ_ACK,         /* x9 handler: unmask the line again */
+	SYS_STREAM_GET,      /* x9 IRQ control, x0 stream ID, x1 dest CNode, x2 dest idx */
+	SYS_STREAM_BIND,     /* x9 stream, x0 I/O space (0: unbind) */
+	SYS_STREAM_INFO,     /* x9 stream -> x0 bound, x1 faults, x2 last fault address */
 	/* Debug console (x9 = Console). */
 	SYS_DEBUG_WRITE = 56, /* x10 length (<= 64), bytes in x0-x7 */
 	SYS_DEBUG_STATS,      /* -> x0 free pages, x1 kernel objects */
@@ -77,7 +80,7 @@ enum obj_type {
 	OBJ_MEMORY,       /* quota of kernel memory; retype makes objects from it */
 	OBJ_CNODE,        /* 2^size slots */
 	OBJ_THREAD,
-	OBJ_ASPACE,       /* native address space */
+	OBJ_ASPACE,       /* address space; size 1: an I/O address space */
 	OBJ_FRAME,        /* size 12 (4 KiB) or 21 (2 MiB) */
 	OBJ_ENDPOINT,
 	OBJ_NOTIFICATION,
@@ -85,6 +88,7 @@ enum obj_type {
 	OBJ_IRQ_HANDLER,
 	OBJ_CONSOLE,
 	OBJ_VCPU,         /* a virtual CPU: guest state a bound thread runs */
+	OBJ_STREAM,       /* a device's DMA stream, bound to an I/O address space */
 	OBJ_TYPES
 };
 

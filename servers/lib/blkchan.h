@@ -3,7 +3,8 @@
  * The root task makes the channel's memory and keeps it, so that it outlives
  * every instance of the driver: the device may still be writing to it when a
  * driver dies, and no frame the device can reach is ever freed under it
- * (there is no I/O space to confine the device yet).  Three pieces:
+ * (where the IOMMU confines the device to the driver's I/O space, this
+ * memory is what the driver maps there).  Three pieces:
  *   the slot page (struct blkchan), shared by the client and the driver;
  *   the queue page, the device's virtqueue and request headers, the
  *     driver's alone (a client cannot race the device on a header);
@@ -54,6 +55,12 @@ struct blkchan {
 	uint64_t replayed;   /* driver: requests a new instance issued again */
 	uint32_t instances;  /* driver: instances that started */
 	uint32_t flush;      /* driver: the device honours flushes */
+	uint32_t confined;   /* driver: its device's DMA goes through an I/O space */
+	/* A test (servers/root/disk_test.c): the next instance programs its
+	 * device to read a sector into stray, an address outside its I/O
+	 * space, and says what the IOMMU reported. */
+	uint64_t stray;      /* root: the address; driver: 0 once tried */
+	uint64_t stray_faults; /* driver: faults its stream had after it */
 };
 _Static_assert(sizeof(struct blkchan) <= 4096, "one page");
 _Static_assert(BLKCHAN_SLOTS * BLKCHAN_SLOT_BYTES == 2u << 20, "one 2 MiB frame");
@@ -68,6 +75,7 @@ enum {
 	DRV_SLOT_CHAN = 12,   /* the slot page */
 	DRV_SLOT_QUEUE = 13,  /* the queue page */
 	DRV_SLOT_DATA = 14,   /* the data frame */
+	DRV_SLOT_STREAM = 15, /* its device's DMA stream, where there is an IOMMU */
 	BLK_SLOT_KICK = 9,    /* the block server's own (VDEV_SLOT_KICK): the VMM's kicks, BLKCHAN_DONE */
 	BLK_SLOT_DRIVER = 10, /* the driver's notification, to signal BLKCHAN_KICK */
 	BLK_SLOT_CHAN = 11,

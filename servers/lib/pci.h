@@ -9,7 +9,9 @@
  *               x2, x3 the physical range its memory BARs lie in (whole
  *               2 MiB frames that cover no other device's), x4 the GIC
  *               INTID its INTx pin raises (0: none), x5 config word 2
- *               (revision | class << 8).
+ *               (revision | class << 8), x6 its requester ID (bus << 8 |
+ *               device << 3 | function: its IOMMU stream ID on QEMU's
+ *               virt, whose iommu-map is the identity).
  * With a capability minted with badge handle + 1 (what the root task gives
  * the device's driver: authority over that one device):
  *   PCI_CFG_READ  x0 offset (a multiple of 4 below 4096) → x0 error, x1 the word

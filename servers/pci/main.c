@@ -167,8 +167,8 @@ static void serve(struct sysregs *r, uint64_t badge)
 		r->mr[0] = E_NOENT;
 		for (unsigned k = 0; k < ndevs; k++)
 			if ((!a0 || devs[k].id == a0) && !a1--) {
-				uint64_t v[6] = { E_OK, k, devs[k].lo, devs[k].hi - devs[k].lo,
-						  devs[k].intid, devs[k].class };
+				uint64_t v[7] = { E_OK, k, devs[k].lo, devs[k].hi - devs[k].lo,
+						  devs[k].intid, devs[k].class, devs[k].dev << 3 };
 				memcpy(r->mr, v, sizeof(v));
 				break;
 			}
@@ -202,6 +202,6 @@ int main(const struct bootinfo *bi)
 			return 1;
 		}
 		serve(&r, r.cap);
-		r.nr = SYS_REPLY_RECV, r.cap = PCI_SLOT_EP, r.info = msginfo(0, 6, 0);
+		r.nr = SYS_REPLY_RECV, r.cap = PCI_SLOT_EP, r.info = msginfo(0, 7, 0);
 	}
 }

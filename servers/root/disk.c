@@ -51,6 +51,7 @@ static bool find_vblk(struct disk *d, uint64_t *handle)
 			*handle = r.mr[1];
 			d->bars = (struct pa_range){ r.mr[2], r.mr[3] };
 			d->intid = (unsigned)r.mr[4];
+			d->rid = r.mr[6];
 			return true;
 		}
 	}
@@ -69,6 +70,12 @@ static bool make_channel(struct disk *d, uint64_t handle, cptr_t client_ntfn)
 	d->dev_ep = slot_alloc();
 	d->client_ntfn = client_ntfn;
 	cptr_t view = slot_alloc();
+	/* its DMA stream, where an IOMMU confines it (else none: E_RANGE) */
+	d->stream = slot_alloc();
+	if (d->stream && INV3(SYS_STREAM_GET, ROOT_IRQ_CONTROL, d->rid, ROOT_CNODE, d->stream)) {
+		slot_free(d->stream);
+		d->stream = 0;
+	}
 	return d->chan_frame && d->queue_frame && d->data_frame && d->drv_ntfn && d->fault_ep &&
 	       d->irq && d->dev_ep && view &&
 	       !INV3(SYS_IRQ_GET, ROOT_IRQ_CONTROL, d->intid, ROOT_CNODE, d->irq) &&
@@ -94,6 +101,8 @@ err_t disk_driver_start(struct disk *d)
 	err_t e = server_create_with(&d->drv, vblk_image, DRIVER_QUOTA, DRIVER_PRIO, &d->bars, 1);
 	for (unsigned i = 0; !e && i < sizeof(give) / sizeof(give[0]); i++)
 		e = server_give(&d->drv, give[i].slot, give[i].cap, give[i].rights);
+	if (!e && d->stream)
+		e = server_give(&d->drv, DRV_SLOT_STREAM, d->stream, R_ALL);
 	if (!e) /* its faults come to the root task, which restarts it */
 		e = INV3(SYS_THREAD_CONFIGURE, d->drv.thread, d->drv.cspace, d->drv.as, d->fault_ep);
 

@@ -13,6 +13,8 @@ struct disk {
 	cptr_t chan_frame, queue_frame, data_frame;
 	struct pa_range bars;  /* the device's frames */
 	unsigned intid;
+	uint64_t rid;          /* its requester ID, the IOMMU's stream ID */
+	cptr_t stream;         /* its DMA stream, 0 without an IOMMU */
 	unsigned restarts;
 	volatile struct blkchan *chan;
 };

@@ -3,11 +3,15 @@
  * virtio-blk-pci disk.  It writes, kills the driver while requests are in
  * flight and starts another (which must replay them), reads everything
  * back, sends requests the driver must refuse, and checks that a driver's
- * restart leaks no memory.  The host then finds the data in its image file
+ * restart leaks no memory.  With an IOMMU (QEMU's iommu=smmuv3), it also
+ * makes a driver program its device to DMA outside its I/O space, and
+ * revokes a frame under the device: both must fault and leave memory as it
+ * was.  The host then finds the data in its image file
  * (tests/qemu/scenarios.py, disk_written). */
 #include "servers/root/disk.h"
 
 #define DATA_VA 0x3a00200000ull
+#define VICTIM_VA 0x3a00400000ull
 #define BASE_SECTOR 2048u /* 1 MiB in */
 #define SECTORS_PER_SLOT (BLKCHAN_SLOT_BYTES / 512)
 
@@ -139,6 +143,75 @@ static void refused(void)
 	expect(finish(2) == 0, "a good write and a flush after them");
 }
 
+static void wait_for(volatile uint64_t *v, uint64_t until)
+{
+	while (__atomic_load_n(v, __ATOMIC_ACQUIRE) != until) {
+		struct sysregs w = { .nr = SYS_WAIT, .cap = done_ntfn };
+		sys(&w);
+	}
+}
+
+static uint64_t stream_faults(void)
+{
+	uint64_t info[5] = { 0 };
+	inv(SYS_STREAM_INFO, d.stream, 0, 0, 0, 0, 0, 0, info);
+	return info[1];
+}
+
+/* A driver programs its device to read a sector into a frame it was never
+ * given: the IOMMU faults and the frame keeps its bytes. */
+static void stray_dma(void)
+{
+	cptr_t victim = new_obj(OBJ_FRAME, FRAME_BITS_4K);
+	uint64_t info[5];
+	if (!victim || INV3(SYS_AS_MAP, ROOT_ASPACE, victim, VICTIM_VA, R_READ | R_WRITE) ||
+	    inv(SYS_FRAME_INFO, victim, 0, 0, 0, 0, 0, 0, info)) {
+		expect(false, "a victim frame");
+		return;
+	}
+	memset((void *)VICTIM_VA, 0x5a, 4096);
+	d.chan->stray = info[2];
+	expect(!disk_restart(&d), "a driver that strays starts");
+	wait_for(&d.chan->stray, 0);
+	expect(d.chan->stray_faults > 0, "the IOMMU reported the stray DMA");
+	unsigned changed = 0;
+	for (unsigned i = 0; i < 4096; i++)
+		changed += ((volatile uint8_t *)VICTIM_VA)[i] != 0x5a;
+	expect(!changed, "the frame outside the I/O space is untouched");
+	slot_free(victim);
+}
+
+/* The data frame revoked under the device: its copies in the driver's I/O
+ * space go with the IOMMU's TLB flushed before CNODE_REVOKE returns, so
+ * the next DMA there faults and the frame keeps its bytes; a new driver,
+ * given the frame again, replays the request. */
+static void revoke_dma(unsigned gen)
+{
+	memset(slot_data(0), 0xa5, 4096);
+	uint64_t before = stream_faults();
+	expect(!INV1(SYS_CNODE_REVOKE, ROOT_CNODE, d.data_frame), "the data frame revoked");
+	submit(0, BLK_OP_READ, BASE_SECTOR, 4096);
+	INV1(SYS_SIGNAL, d.drv_ntfn, BLKCHAN_KICK);
+	for (unsigned spin = 0; spin < 100000 && stream_faults() == before; spin++)
+		INV0(SYS_YIELD, 0);
+	expect(stream_faults() > before, "DMA to the revoked frame faulted");
+	cptr_t view = slot_alloc(); /* the root's own view went with the revoke */
+	if (!view || INV4(SYS_CNODE_COPY, ROOT_CNODE, view, ROOT_CNODE, d.data_frame, R_ALL) ||
+	    INV3(SYS_AS_MAP, ROOT_ASPACE, view, DATA_VA, R_READ | R_WRITE)) {
+		expect(false, "the data frame mapped again");
+		return;
+	}
+	unsigned changed = 0;
+	for (unsigned i = 0; i < 4096; i++)
+		changed += slot_data(0)[i] != 0xa5;
+	expect(!changed, "the revoked frame is untouched");
+	expect(!disk_restart(&d), "a new driver after the revoke");
+	expect(finish(1) == 0, "the request replayed by the new driver");
+	for (unsigned i = 0; i < 4096; i++)
+		changed += slot_data(0)[i] != pattern(BASE_SECTOR * 512ull + i, gen);
+	expect(!changed, "and its data read");
+}
+
 void run_disk_test(void)
 {
 	done_ntfn = new_obj(OBJ_NOTIFICATION, 0);
@@ -159,7 +232,16 @@ void run_disk_test(void)
 	read_back(gen);
 	kill_in_flight(&gen);
 	read_back(gen);
+	if (d.chan->confined) {
+		stray_dma();
+		revoke_dma(gen);
+		read_back(gen);
+	} else {
+		printf("disk: the device's DMA is not confined (no IOMMU): not tested here\n");
+	}
 	refused();
-	printf("disk: %lu requests, %u driver restarts, %lu replayed: %s\n", d.chan->completed,
-	       d.restarts, d.chan->replayed, failures ? "FAILED" : "data intact");
+	printf("disk: %lu requests, %u driver restarts, %lu replayed, DMA %s: %s\n",
+	       d.chan->completed, d.restarts, d.chan->replayed,
+	       d.chan->confined ? "confined, 2 strays faulted" : "unconfined",
+	       failures ? "FAILED" : "data intact");
 }

@@ -91,3 +91,61 @@ static bool t_pci_frames(void)
 	return true;
 }
 ROOT_TEST("pci-config-and-window-frames", t_pci_frames);
+
+/* I/O spaces and DMA streams (mm/iospace.c): with an IOMMU (the root-tests
+ * scenario's machine has QEMU's SMMUv3), a stream binds only an I/O space,
+ * once; a thread cannot run in one; a space that goes unbinds its stream;
+ * nothing leaks.  Without one, both are refused.  Stream 0x80: no device. */
+static bool t_io_spaces(void)
+{
+	struct accounts before = accounts_read();
+	cptr_t io = slot_alloc(), s = slot_alloc(), s2 = slot_alloc(), as = slot_alloc();
+	cptr_t f = new_obj(OBJ_FRAME, FRAME_BITS_4K), th = new_obj(OBJ_THREAD, 0);
+	uint64_t info[5];
+	CHECK(io && s && s2 && as && f && th);
+	CHECK_ERR(retype(ROOT_MEMORY, OBJ_ASPACE, 2, ROOT_CNODE, io), E_INVAL);
+	CHECK_ERR(INV3(SYS_STREAM_GET, ROOT_IRQ_CONTROL, 1ull << 63 | 0x80, ROOT_CNODE, s2), E_RANGE);
+	CHECK_ERR(INV3(SYS_STREAM_GET, ROOT_IRQ_CONTROL, 256, ROOT_CNODE, s2), E_RANGE);
+	if (INV3(SYS_STREAM_GET, ROOT_IRQ_CONTROL, 0x80, ROOT_CNODE, s)) {
+		CHECK_ERR(INV3(SYS_STREAM_GET, ROOT_IRQ_CONTROL, 0x80, ROOT_CNODE, s), E_RANGE);
+		CHECK_ERR(retype(ROOT_MEMORY, OBJ_ASPACE, 1, ROOT_CNODE, io), E_INVAL);
+		printf("root: no IOMMU on this machine: I/O spaces and streams refused\n");
+	} else {
+		CHECK_ERR(INV3(SYS_STREAM_GET, ROOT_IRQ_CONTROL, 0x80, ROOT_CNODE, s2), E_BUSY);
+		CHECK_ERR(INV3(SYS_STREAM_GET, ROOT_IRQ_CONTROL, 0x81, ROOT_CNODE, s), E_SLOT);
+		CHECK_ERR(retype(ROOT_MEMORY, OBJ_ASPACE, 1, ROOT_CNODE, io), E_OK);
+		CHECK_ERR(retype(ROOT_MEMORY, OBJ_ASPACE, 0, ROOT_CNODE, as), E_OK);
+		CHECK_ERR(INV1(SYS_STREAM_BIND, s, 0), E_NOENT);
+		CHECK_ERR(INV1(SYS_STREAM_BIND, s, as), E_INVAL); /* not an I/O space */
+		CHECK_ERR(INV1(SYS_STREAM_BIND, s, io), E_OK);
+		CHECK_ERR(INV1(SYS_STREAM_BIND, s, io), E_BUSY);
+		CHECK_ERR(inv(SYS_STREAM_INFO, s, 0, 0, 0, 0, 0, 0, info), E_OK);
+		CHECK(info[0] == 1 && info[1] == 0);
+		CHECK_ERR(INV3(SYS_AS_MAP, io, f, 0x1000, R_READ | R_WRITE), E_OK);
+		CHECK_ERR(INV3(SYS_AS_MAP, io, f, 0x2000, R_READ), E_BUSY);
+		CHECK_ERR(INV1(SYS_AS_UNMAP, io, f), E_OK);
+		CHECK_ERR(INV3(SYS_AS_MAP, io, f, 1ull << 40, R_READ), E_RANGE);
+		CHECK_ERR(INV3(SYS_THREAD_CONFIGURE, th, 0, io, 0), E_INVAL);
+		CHECK_ERR(INV3(SYS_AS_MAP, io, f, 0x1000, R_READ), E_OK);
+		/* the mapping keeps the space, and so the binding; the space
+		 * goes with its last mapping, and the stream is unbound */
+		INV1(SYS_CNODE_DELETE, ROOT_CNODE, io);
+		CHECK_ERR(inv(SYS_STREAM_INFO, s, 0, 0, 0, 0, 0, 0, info), E_OK);
+		CHECK(info[0] == 1);
+		INV1(SYS_CNODE_DELETE, ROOT_CNODE, f);
+		CHECK_ERR(inv(SYS_STREAM_INFO, s, 0, 0, 0, 0, 0, 0, info), E_OK);
+		CHECK(info[0] == 0);
+		CHECK_ERR(INV1(SYS_STREAM_BIND, s, 0), E_NOENT);
+		CHECK_ERR(retype(ROOT_MEMORY, OBJ_ASPACE, 1, ROOT_CNODE, io), E_OK);
+		CHECK_ERR(INV1(SYS_STREAM_BIND, s, io), E_OK);
+		INV1(SYS_CNODE_DELETE, ROOT_CNODE, s); /* the stream goes: free again */
+		CHECK_ERR(INV3(SYS_STREAM_GET, ROOT_IRQ_CONTROL, 0x80, ROOT_CNODE, s2), E_OK);
+		printf("root: I/O spaces and streams behind the IOMMU\n");
+	}
+	cptr_t all[] = { io, s, s2, as, f, th };
+	for (unsigned i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		slot_free(all[i]);
+	CHECK(accounts_equal(before, accounts_read()));
+	return true;
+}
+ROOT_TEST("io-spaces", t_io_spaces);

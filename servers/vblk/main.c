@@ -7,6 +7,12 @@
  * device and replays what was in flight, so its only state worth keeping
  * is in the channel.
  *
+ * Where the root task gives it its device's DMA stream (an IOMMU confines
+ * the device), it makes an I/O address space of its own memory, maps the
+ * queue page and the data frame there, binds the stream to it and gives
+ * the device those I/O addresses: its device can reach nothing else.
+ * Without one, it gives physical addresses (the device is trusted).
+ *
  * Each channel slot has three descriptors of its own (3k: header, 3k + 1:
  * data, 3k + 2: status), so the queue never fills and a completion names
  * its slot. */
@@ -18,6 +24,8 @@
 #define BAR_VA 0x4100000000ull
 #define QUEUE_VA 0x6000100000ull
 #define QN 128 /* descriptors: 3 for each slot */
+#define IOVA_QUEUE 0x100000ull  /* in its I/O space */
+#define IOVA_DATA 0x200000ull
 #define SECTOR 512u
 
 const struct bootinfo *bootinfo;
@@ -140,10 +148,11 @@ static bool device_up(void)
 	REG(uint32_t, common, C_DFSEL) = 0;
 	uint32_t lo = REG(uint32_t, common, C_DF) & 1u << VIRTIO_BLK_F_FLUSH;
 	REG(uint32_t, common, C_DFSEL) = 1;
-	if (!(REG(uint32_t, common, C_DF) & 1)) /* VERSION_1 */
+	uint32_t hi = REG(uint32_t, common, C_DF) & 3; /* VERSION_1, ACCESS_PLATFORM */
+	if (!(hi & 1))
 		return false;
 	REG(uint32_t, common, C_GFSEL) = 0, REG(uint32_t, common, C_GF) = lo;
-	REG(uint32_t, common, C_GFSEL) = 1, REG(uint32_t, common, C_GF) = 1;
+	REG(uint32_t, common, C_GFSEL) = 1, REG(uint32_t, common, C_GF) = hi;
 	REG(uint8_t, common, C_STATUS) = S_ACK | S_DRIVER | S_FEATURES_OK;
 	if (!(REG(uint8_t, common, C_STATUS) & S_FEATURES_OK))
 		return false;
@@ -245,15 +254,68 @@ static bool reap(void)
 	return any;
 }
 
+/* The device's view of the queue page and the data frame: an I/O space
+ * holding just those two (copies of the frame capabilities, read-write),
+ * bound to its stream.  Paid from this driver's memory, gone with it. */
+static bool confine(void)
+{
+	cptr_t io = slot_alloc(), q = slot_alloc(), d = slot_alloc();
+	return io && q && d && !retype(ROOT_MEMORY, OBJ_ASPACE, 1, ROOT_CNODE, io) &&
+	       !INV4(SYS_CNODE_COPY, ROOT_CNODE, q, ROOT_CNODE, DRV_SLOT_QUEUE, R_READ | R_WRITE) &&
+	       !INV4(SYS_CNODE_COPY, ROOT_CNODE, d, ROOT_CNODE, DRV_SLOT_DATA, R_READ | R_WRITE) &&
+	       !INV3(SYS_AS_MAP, io, q, IOVA_QUEUE, R_READ | R_WRITE) &&
+	       !INV3(SYS_AS_MAP, io, d, IOVA_DATA, R_READ | R_WRITE) &&
+	       !INV1(SYS_STREAM_BIND, DRV_SLOT_STREAM, io);
+}
+
+/* The test of confinement: a read of sector 0 into chan->stray, outside
+ * the I/O space (slot 0's descriptors, while no request is in flight: the
+ * device is fresh).  The device's DMA must fault; the driver waits for the
+ * device to answer or give up, records the stream's faults and resets the
+ * device. */
+static void stray_test(void)
+{
+	unsigned d = 0;
+	vq->hdr[0] = (struct virtio_blk_req){ .type = VIRTIO_BLK_T_IN };
+	vq->desc[d].addr = vq_pa + __builtin_offsetof(struct vring, hdr);
+	vq->desc[d].len = sizeof(vq->hdr[0]), vq->desc[d].flags = 1, vq->desc[d].next = 1;
+	vq->desc[1].addr = chan->stray, vq->desc[1].len = SECTOR;
+	vq->desc[1].flags = 1 | 2, vq->desc[1].next = 2;
+	vq->desc[2].addr = vq_pa + __builtin_offsetof(struct vring, status);
+	vq->desc[2].len = 1, vq->desc[2].flags = 2;
+	vq->avail.ring[vq->avail.idx % QN] = 0;
+	__atomic_store_n(&vq->avail.idx, (uint16_t)(vq->avail.idx + 1), __ATOMIC_RELEASE);
+	REG(uint16_t, notify, queue_notify * notify_mul) = 0;
+	for (unsigned spin = 0; spin < 10000; spin++) { /* it completes, or breaks */
+		if (vq->used.idx != last_used || REG(uint8_t, common, C_STATUS) & 0x40)
+			break;
+		INV0(SYS_YIELD, 0);
+	}
+	uint64_t info[5] = { 0 };
+	inv(SYS_STREAM_INFO, DRV_SLOT_STREAM, 0, 0, 0, 0, 0, 0, info);
+	chan->stray_faults = info[1];
+	chan->stray = 0;
+	printf("vblk: test: the device read into 0x%lx outside its I/O space: %lu IOMMU "
+	       "faults on its stream\n", vq->desc[1].addr, info[1]);
+	if (!device_up())
+		__builtin_trap();
+}
+
 static bool setup(void)
 {
 	cptr_t q = DRV_SLOT_QUEUE, d = DRV_SLOT_DATA;
+	uint64_t info[5];
 	if (INV3(SYS_AS_MAP, ROOT_ASPACE, DRV_SLOT_CHAN, BLKCHAN_VA, R_READ | R_WRITE) ||
 	    INV3(SYS_AS_MAP, ROOT_ASPACE, q, QUEUE_VA, R_READ | R_WRITE) ||
-	    INV3(SYS_AS_MAP, ROOT_ASPACE, d, BLKCHAN_DATA_VA, R_READ | R_WRITE) ||
-	    !(vq_pa = frame_pa(q)) || !(data_pa = frame_pa(d)) || !map_bars())
+	    INV3(SYS_AS_MAP, ROOT_ASPACE, d, BLKCHAN_DATA_VA, R_READ | R_WRITE) || !map_bars())
 		return false;
 	chan = (volatile struct blkchan *)BLKCHAN_VA;
+	chan->confined = !inv(SYS_CNODE_IDENTIFY, ROOT_CNODE, DRV_SLOT_STREAM, 0, 0, 0, 0, 0, info) &&
+			 info[0] == OBJ_STREAM;
+	if (chan->confined ? !confine() : !(vq_pa = frame_pa(q)) || !(data_pa = frame_pa(d)))
+		return false;
+	if (chan->confined)
+		vq_pa = IOVA_QUEUE, data_pa = IOVA_DATA;
 	vq = (volatile struct vring *)QUEUE_VA;
 	return find_structures() && device_up() &&
 	       !INV2(SYS_IRQ_SET_NOTIFICATION, DRV_SLOT_IRQ, DRV_SLOT_NTFN, 1);
@@ -268,11 +330,14 @@ int main(const struct bootinfo *bi)
 		printf("vblk: no virtio-blk device I can drive\n");
 		__builtin_trap(); /* a fault: the root task decides */
 	}
+	if (chan->stray)
+		stray_test();
 	uint64_t cap = REG(uint32_t, devcfg, 0) | (uint64_t)REG(uint32_t, devcfg, 4) << 32;
 	__atomic_store_n(&chan->capacity, cap, __ATOMIC_RELEASE);
 	if (!chan->instances++)
-		printf("vblk: a driver of its own: virtio-blk-pci, %lu sectors, flush %s\n", cap,
-		       chan->flush ? "on" : "not offered");
+		printf("vblk: a driver of its own: virtio-blk-pci, %lu sectors, flush %s, DMA %s\n",
+		       cap, chan->flush ? "on" : "not offered",
+		       chan->confined ? "confined to its I/O space" : "unconfined (no IOMMU)");
 	take(true);
 	INV1(SYS_SIGNAL, DRV_SLOT_CLIENT, BLKCHAN_DONE); /* up: the capacity is known */
 	for (;;) {

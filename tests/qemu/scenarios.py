@@ -38,6 +38,9 @@ def sh(*argv, **kw):
 
 # ---- aarch64 -------------------------------------------------------------
 
+SMMU = "virt,virtualization=on,gic-version=3,iommu=smmuv3"
+
+
 def arm(machine="virt,virtualization=on,gic-version=3", smp=1, mem="512M",
         cpu="max,pauth-impdef=on"):
     return ["qemu-system-aarch64", "-machine", machine,
@@ -69,11 +72,11 @@ def scratch_disk(build, name, mib=16):
     return path
 
 
-def disk_written(build, log):
+def disk_written(build, log, name="pci-disk.img"):
     """What the root task wrote through the disk driver is in the host's
     image file: its mark in sector 1, and the last generation of its 2 MiB
     pattern from 1 MiB (servers/root/disk_test.c, pattern())."""
-    with open(os.path.join(build, "tests", "pci-disk.img"), "rb") as f:
+    with open(os.path.join(build, "tests", name), "rb") as f:
         image = f.read(3 << 20)
     mark = b"cairn disk driver wrote this sector"
     if not image[512:1024].startswith(mark * 2):
@@ -233,12 +236,14 @@ def aarch64(build):
                  lambda b: arm(machine="virt,virtualization=on,secure=on,gic-version=3")
                  + kernel,
                  [r"aarch64 at EL2", BOOT_OK]),
-        # The root task's user-level suite, on one CPU, on four, and on a
-        # CPU without VHE (native threads never need it).
-        Scenario("root-tests", lambda b: arm() + kernel + [
+        # The root task's user-level suite, on one CPU (behind an SMMU:
+        # io-spaces tests streams there, the others that they are refused),
+        # on four, and on a CPU without VHE (native threads never need it).
+        Scenario("root-tests", lambda b: arm(SMMU) + kernel + [
                      "-initrd", os.path.join(b, "tests", "initrd.bin"),
                      "-append", "cairn.root=test root.initrd=yes"],
-                 [r"root: up, 1 cpus", ROOT_OK], poweroff=True),
+                 [r"root: up, 1 cpus", r"root: I/O spaces and streams behind the IOMMU",
+                  ROOT_OK], poweroff=True),
         # A lying virtio driver against the block server: 100,000
         # requests, half of them lies (guests/test/vfuzz.c); the other root
         # suites run 2,000.
@@ -249,7 +254,8 @@ def aarch64(build):
                   r"root: 2 passed, 0 failed"], poweroff=True, timeout=600),
         Scenario("root-tests-smp4",
                  lambda b: arm(smp=4) + kernel + ["-append", "cairn.root=test"],
-                 [r"root: up, 4 cpus", ROOT_OK], poweroff=True),
+                 [r"root: up, 4 cpus", r"root: no IOMMU on this machine", ROOT_OK],
+                 poweroff=True),
         Scenario("root-tests-no-vhe",
                  lambda b: arm(cpu="cortex-a57") + kernel + ["-append", "cairn.root=test"],
                  [r"VHE absent", ROOT_OK], poweroff=True),
@@ -281,12 +287,13 @@ def aarch64(build):
           for name, a, r in [("root-stress", arm(), 100), ("root-stress-smp4", arm(smp=4), 20),
                              ("root-stress-vmid8", arm(smp=4, cpu="cortex-a57"), 20)]],
         # 100,000 random system calls from an untrusted task (a new seed
-        # each run, printed; fuzz.seed=N repeats one).
+        # each run, printed; fuzz.seed=N repeats one); on one CPU behind an
+        # SMMU, so that streams and I/O spaces are fuzzed too.
         *[Scenario(name, lambda b, a=a: a + kernel + ["-append", "cairn.root=fuzz"],
                    [r"fuzz: 1\d{5} calls",
                     r"fuzz: kernel alive; root capabilities intact; memory back exactly",
                     ROOT_OK], poweroff=True)
-          for name, a in [("root-fuzz", arm()), ("root-fuzz-smp4", arm(smp=4))]],
+          for name, a in [("root-fuzz", arm(SMMU)), ("root-fuzz-smp4", arm(smp=4))]],
         # Untrusted tasks on every other CPU make random calls on shared
         # objects (each other's threads among them) while the root destroys
         # running ones; the kernel checks its invariants after every round.
@@ -346,8 +353,28 @@ def aarch64(build):
                   r"pci: 00:0\d\.0 1af4:1001 class 010000, memory at 0x1\d+, INTID 3[5-8]",
                   r"pci: 3 devices on bus 0",
                   r"vblk: a driver of its own: virtio-blk-pci, 32768 sectors, flush on",
-                  r"disk: \d+ requests, [2-8] driver restarts, [1-9]\d* replayed: data intact"],
+                  r"disk: the device's DMA is not confined \(no IOMMU\): not tested here",
+                  r"disk: \d+ requests, [2-8] driver restarts, [1-9]\d* replayed, DMA unconfined: "
+                  r"data intact"],
                  check=disk_written),
+        # The same behind QEMU's SMMUv3, which the kernel owns: the driver's
+        # device reaches only its I/O space.  A driver that programs it to
+        # read into a frame it was never given, and a frame revoked under
+        # it, both fault, and neither frame changes.
+        Scenario("disk-driver-smmu", lambda b: arm(SMMU, smp=2) + kernel + [
+                     "-append", "cairn.root=disk", "-drive",
+                     "file=%s,if=none,id=d,format=raw" % scratch_disk(b, "smmu-disk.img"),
+                     "-device", "virtio-blk-pci,drive=d,iommu_platform=on,disable-legacy=on"],
+                 [r"smmu: SMMUv3 at 0x9050000, 256 streams",
+                  r"pci: 00:0\d\.0 1af4:1042 class 010000",
+                  r"vblk: a driver of its own: virtio-blk-pci, 32768 sectors, flush on, DMA "
+                  r"confined to its I/O space",
+                  r"vblk: test: the device read into 0x[0-9a-f]+ outside its I/O space: [1-9]\d* "
+                  r"IOMMU faults",
+                  r"smmu: stream 0x10: [1-9]\d* faults, the last at 0x2000",
+                  r"disk: \d+ requests, [3-9] driver restarts, [1-9]\d* replayed, DMA confined, "
+                  r"2 strays faulted: data intact"],
+                 check=lambda b, log: disk_written(b, log, "smmu-disk.img")),
         # make debug's pieces (tools/debug-check): gdb-multiarch attached to
         # QEMU's stub, the kernel's symbols relocated, a breakpoint hit in
         # the kernel, and cairn-threads showing each CPU's thread.
@@ -367,18 +394,19 @@ def aarch64(build):
                   r"cairn-guest: the file the boot before wrote survived the reset",
                   r"vmm: guest powered off", r"powered off by the root task"],
                  poweroff=True, timeout=180),
-        # A real disk under the guest: QEMU's virtio-blk-pci, driven by a
-        # driver server that the root task kills about every 192 requests
+        # A real disk under the guest: QEMU's virtio-blk-pci behind the SMMU,
+        # driven by a driver server that the root task kills about every 192 requests
         # while the guest writes 64 MiB, syncs and reads them back; the new
         # driver replays what the old one held.  The checksum must match,
         # the guest's log must show no I/O error, and the host's image file
         # must hold the same 64 MiB.
-        Scenario("linux-disk-restart", lambda b: arm(smp=2, mem="1G") + kernel + [
+        Scenario("linux-disk-restart", lambda b: arm(SMMU, smp=2, mem="1G") + kernel + [
                      "-initrd", os.path.join(b, "guests", "linux-mods.bin"), "-append",
                      "cairn.root=linux linux.quiet linux.disk blk.kill_every=192", "-drive",
                      "file=%s,if=none,id=d,format=raw" % scratch_disk(b, "linux-disk.img", 128),
-                     "-device", "virtio-blk-pci,drive=d"],
-                 [r"vblk: a driver of its own: virtio-blk-pci, 262144 sectors, flush on",
+                     "-device", "virtio-blk-pci,drive=d,iommu_platform=on,disable-legacy=on"],
+                 [r"vblk: a driver of its own: virtio-blk-pci, 262144 sectors, flush on, DMA "
+                  r"confined to its I/O space",
                   r"blk: a server of its own, on a driver's disk of 128 MiB",
                   r"cairn-guest: init up, 2 cpus online",
                   r"root: disk driver killed \(blk.kill_every\); a new one started \(restart 3; "
@@ -391,12 +419,12 @@ def aarch64(build):
         # console reach its shell through the VMM's PL011, output comes back.
         # make run's machine: the disk is QEMU's virtio-blk-pci, a file on
         # the host, where the file the shell writes on /mnt must be found.
-        Scenario("linux-shell", lambda b: arm(smp=2, mem="1G") + kernel + [
+        Scenario("linux-shell", lambda b: arm(SMMU, smp=2, mem="1G") + kernel + [
                      "-initrd", os.path.join(b, "guests", "linux-mods.bin"), "-append",
                      "cairn.root=linux linux.quiet", "-drive",
                      "file=%s,if=none,id=d,format=raw" % scratch_disk(b, "shell-disk.img", 128),
-                     "-device", "virtio-blk-pci,drive=d"],
-                 [r"vblk: a driver of its own",
+                     "-device", "virtio-blk-pci,drive=d,iommu_platform=on,disable-legacy=on"],
+                 [r"vblk: a driver of its own: .* DMA confined to its I/O space",
                   r"cairn-guest: vda \(ext2\) is mounted on /mnt",
                   r"cairn-guest: type commands", r"/ # ", r"shell says 4[2]",
                   r"vmm: guest powered off", r"powered off by the root task"],
