@@ -64,7 +64,14 @@ static err_t setup(const struct sysregs *r, cptr_t slots)
 		 * reachable before it is mapped, whatever the VMM claims */
 		gm = (struct gmem){ .ipa = r->mr[0], .size = 0, .va = (uint8_t *)VDEV_GMEM_VA };
 		ram_size = r->mr[1];
-		sh->capacity = disk ? disk_bytes / SECTOR : remote_capacity();
+		uint64_t capacity = disk ? disk_bytes / SECTOR : remote_capacity();
+		uint32_t seg_max = VIRTIO_BLK_SEG_MAX;
+		sh->device_id = VIRTIO_ID_BLOCK;
+		sh->nqueues = 1;
+		sh->offered = 1ull << VIRTIO_F_VERSION_1 | 1ull << VIRTIO_BLK_F_FLUSH |
+			      1ull << VIRTIO_BLK_F_SEG_MAX;
+		memcpy((void *)sh->config, &capacity, 8); /* capacity, size_max, seg_max */
+		memcpy((void *)(sh->config + 12), &seg_max, 4);
 		return E_OK;
 	}
 	if (msginfo_label(r->info) == VDEV_GRANT) {

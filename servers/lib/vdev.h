@@ -46,10 +46,17 @@ struct vdev_shared {
 	} q[VDEV_QUEUES];
 	uint32_t isr;                  /* backend sets bits, the driver's ACK clears them */
 	uint32_t broken;               /* backend: the driver broke a rule */
-	uint64_t capacity;             /* backend (block): 512-byte sectors */
+	/* What device this is, the backend's to say before it answers
+	 * VDEV_SETUP; the VMM shows it to the guest as it is. */
+	uint32_t device_id;            /* virtio device ID (2 block, 1 network) */
+	uint32_t nqueues;              /* at most VDEV_QUEUES */
+	uint64_t offered;              /* feature bits */
+	uint8_t config[64];            /* its configuration space, read-only */
 	uint64_t requests;             /* backend: requests completed */
 };
 _Static_assert(sizeof(struct vdev_shared) <= 4096, "one page");
+
+enum { VIRTIO_ID_NET = 1, VIRTIO_ID_BLOCK = 2 };
 
 /* virtio-blk requests (virtio 1.x 5.2.6). */
 struct virtio_blk_req {

@@ -29,15 +29,20 @@ static int prop_u32s(void *f, const char *name, const uint32_t *v, unsigned n)
 }
 
 /* virtio-mmio slots: the device's registers decide what is there (a
- * device ID of 0 is an empty slot), so the node is always present. */
+ * device ID of 0 is an empty slot), so the nodes are always present. */
 static int virtio(void *f)
 {
-	const uint64_t reg[] = { GUEST_VIRTIO, VDEV_MMIO_SIZE };
-	const uint32_t irq[] = { GIC_SPI, GUEST_VIRTIO_INTID - 32, IRQ_EDGE_RISING };
-	return fdt_begin_node(f, "virtio_mmio@a000000") |
-	       fdt_property_string(f, "compatible", "virtio,mmio") | prop_u64s(f, "reg", reg, 2) |
-	       prop_u32s(f, "interrupts", irq, 3) | fdt_property(f, "dma-coherent", NULL, 0) |
-	       fdt_end_node(f);
+	int e = 0;
+	for (unsigned i = 0; i < VMM_VDEVS; i++) {
+		const uint64_t reg[] = { GUEST_VIRTIO + i * VDEV_MMIO_SIZE, VDEV_MMIO_SIZE };
+		const uint32_t irq[] = { GIC_SPI, GUEST_VIRTIO_INTID + i - 32, IRQ_EDGE_RISING };
+		char name[32];
+		snprintf(name, sizeof(name), "virtio_mmio@%lx", reg[0]);
+		e |= fdt_begin_node(f, name) | fdt_property_string(f, "compatible", "virtio,mmio") |
+		     prop_u64s(f, "reg", reg, 2) | prop_u32s(f, "interrupts", irq, 3) |
+		     fdt_property(f, "dma-coherent", NULL, 0) | fdt_end_node(f);
+	}
+	return e;
 }
 
 static int cpus(void *f, const struct vmm *m)

@@ -100,7 +100,8 @@ static bool handle(struct vmm *m, const struct vm_exit *x, uint64_t *reply)
 	case VMEXIT_DATA_ABORT:
 		if (!(acc & VMACC_VALID) ||
 		    !(vgic_mmio(m, i, x->w[0], acc, &val) || pl011_mmio(m, x->w[0], acc, &val) ||
-		      vdev_mmio(&m->blk, x->w[0], acc, &val))) {
+		      vdev_mmio(&m->dev[0], x->w[0], acc, &val) ||
+		      vdev_mmio(&m->dev[1], x->w[0], acc, &val))) {
 			refuse(m, x, reply);
 			return true;
 		}
@@ -208,33 +209,53 @@ static bool load(struct vmm *m, const struct bootmod *img, const struct bootmod 
 	return true;
 }
 
-/* The block server's virtio-blk, if the root task gave this VMM one
- * (VDEV_SLOT_EP); after VCPU 0 exists.  The notify register rings the
+/* Each backend the root task gave this VMM (device i: its endpoint at
+ * VDEV_SLOT_EP + 2i, its notification at VDEV_SLOT_KICK + 2i) becomes
+ * virtio-mmio slot i; after VCPU 0 exists.  The notify register rings the
  * backend from the kernel (linux.doorbell=0: through here, to compare). */
-err_t virtio_blk_start(struct vmm *m)
+static void virtio_describe(const struct vdev *d, unsigned intid)
 {
-	struct vdev *d = &m->blk;
-	uint64_t info[5];
-	if (inv(SYS_CNODE_IDENTIFY, ROOT_CNODE, VDEV_SLOT_EP, 0, 0, 0, 0, 0, info) ||
-	    info[0] != OBJ_ENDPOINT)
-		return E_NOENT; /* no block server */
-	err_t e = vdev_connect(d, &m->vm, 0, GUEST_VIRTIO_INTID, VDEV_SLOT_EP, VDEV_SLOT_KICK,
-			       bootarg_u64("linux.doorbell=", 1));
-	if (e)
-		return e;
-	printf("vmm: virtio-blk at 0x%lx (interrupt %u), %lu MiB, served by the block server; "
-	       "queue notifications %s\n", (unsigned long)d->base, GUEST_VIRTIO_INTID,
-	       d->sh->capacity >> 11, d->doorbell ? "by kernel doorbell" : "through this VMM");
-	return E_OK;
+	const char *how = d->doorbell ? "by kernel doorbell" : "through this VMM";
+	const volatile uint8_t *c = d->sh->config;
+	uint64_t sectors;
+	if (d->device_id == VIRTIO_ID_BLOCK) {
+		memcpy(&sectors, (const void *)c, 8);
+		printf("vmm: virtio-blk at 0x%lx (interrupt %u), %lu MiB, served by the block "
+		       "server; queue notifications %s\n", d->base, intid, sectors >> 11, how);
+	} else if (d->device_id == VIRTIO_ID_NET) {
+		printf("vmm: virtio-net at 0x%lx (interrupt %u), MAC %02x:%02x:%02x:%02x:%02x:%02x, "
+		       "served by the net server; queue notifications %s\n", d->base, intid, c[0],
+		       c[1], c[2], c[3], c[4], c[5], how);
+	}
+}
+
+void virtio_start(struct vmm *m)
+{
+	for (unsigned i = 0; i < VMM_VDEVS; i++) {
+		struct vdev *d = &m->dev[i];
+		uint64_t info[5];
+		if (inv(SYS_CNODE_IDENTIFY, ROOT_CNODE, VDEV_SLOT_EP + 2 * i, 0, 0, 0, 0, 0, info) ||
+		    info[0] != OBJ_ENDPOINT)
+			continue; /* an empty slot */
+		err_t e = vdev_connect(d, &m->vm, 0, GUEST_VIRTIO_INTID + i, VDEV_SLOT_EP + 2 * i,
+				       VDEV_SLOT_KICK + 2 * i, bootarg_u64("linux.doorbell=", 1));
+		if (e)
+			printf("vmm: virtio slot %u: its backend refused (%u)\n", i, e);
+		else
+			virtio_describe(d, GUEST_VIRTIO_INTID + i);
+	}
 }
 
 void virtio_report(const struct vmm *m)
 {
-	const struct vdev *d = &m->blk;
-	if (d->sh)
-		printf("vmm: virtio-blk served %lu requests; %lu queue notifications reached this "
-		       "VMM, and %lu interrupt status accesses\n", d->sh->requests, d->notify_exits,
-		       d->isr_exits);
+	for (unsigned i = 0; i < VMM_VDEVS; i++) {
+		const struct vdev *d = &m->dev[i];
+		if (d->sh)
+			printf("vmm: virtio-%s served %lu requests; %lu queue notifications reached "
+			       "this VMM, and %lu interrupt status accesses\n",
+			       d->device_id == VIRTIO_ID_BLOCK ? "blk" : "net", d->sh->requests,
+			       d->notify_exits, d->isr_exits);
+	}
 }
 
 void run_linux(void)
@@ -247,7 +268,8 @@ void run_linux(void)
 		printf("vmm: no \"linux\" and \"initramfs\" boot modules in the initrd\n");
 		return;
 	}
-	m->blk.base = GUEST_VIRTIO;
+	for (unsigned i = 0; i < VMM_VDEVS; i++)
+		m->dev[i].base = GUEST_VIRTIO + i * VDEV_MMIO_SIZE;
 	m->nvcpus = (unsigned)bootarg_u64("linux.vcpus=", 2);
 	uint64_t mem = bootarg_u64("linux.mem=", 256) << 20;
 	if (m->nvcpus < 1 || m->nvcpus > VM_MAX_VCPUS) {
@@ -270,9 +292,7 @@ void run_linux(void)
 	input_start();
 	if (vmm_start_vcpu(m, 0, entry, dtb) != E_OK)
 		goto out;
-	err_t e = virtio_blk_start(m);
-	if (e && e != E_NOENT)
-		printf("vmm: no virtio-blk (%u)\n", e);
+	virtio_start(m);
 	for (unsigned boots = 1;; boots++) {
 		serve(m, ep);
 		if (!m->stopped || strcmp(m->stopped, "reset") || boots == 100)
@@ -280,7 +300,8 @@ void run_linux(void)
 		/* PSCI SYSTEM_RESET: the same RAM, its devices reset, the
 		 * Image loaded again; the block server keeps its disk. */
 		printf("vmm: guest reset after %lu exits: booting it again\n", m->exits);
-		vdev_guest_reset(&m->blk, m->vm.v[0].vcpu);
+		for (unsigned i = 0; i < VMM_VDEVS; i++)
+			vdev_guest_reset(&m->dev[i], m->vm.v[0].vcpu);
 		vm_destroy_vcpus(&m->vm);
 		m->gic = (struct vgic){ 0 };
 		m->uart = (struct uart){ 0 };
@@ -288,7 +309,8 @@ void run_linux(void)
 			m->running[i] = false;
 		m->stopped = NULL;
 		if (!load(m, img, rd, &entry, &dtb) || vmm_start_vcpu(m, 0, entry, dtb) ||
-		    vdev_guest_restart(&m->blk, m->vm.v[0].vcpu, GUEST_VIRTIO_INTID))
+		    vdev_guest_restart(&m->dev[0], m->vm.v[0].vcpu, GUEST_VIRTIO_INTID) ||
+		    vdev_guest_restart(&m->dev[1], m->vm.v[0].vcpu, GUEST_VIRTIO_INTID + 1))
 			break;
 	}
 out:

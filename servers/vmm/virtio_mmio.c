@@ -5,14 +5,14 @@
  * kernel doorbell on the backend's notification (or a signal from here),
  * and the backend's completion raises the guest's interrupt through a
  * notification bound to it in the kernel, with no hop through the VMM.
- * One device type for now: virtio-blk.  A library: the Linux VMM and the
- * root task's tests both use it. */
+ * The backend says what device it is (ID, queues, features, configuration
+ * space) in the shared page.  A library: the Linux VMM and the root task's
+ * tests both use it. */
 #include "servers/vmm/virtio_mmio.h"
 
 #define MAGIC 0x74726976u   /* "virt" */
 #define VENDOR 0x4e524143u  /* "CARN" */
 #define QUEUE_MAX 256
-#define DEVICE_BLOCK 2
 
 enum {
 	R_MAGIC = 0x000, R_VERSION = 0x004, R_DEVICE = 0x008, R_VENDOR = 0x00c,
@@ -22,9 +22,6 @@ enum {
 	R_DESC_LO = 0x080, R_DESC_HI = 0x084, R_DRIVER_LO = 0x090, R_DRIVER_HI = 0x094,
 	R_DEVICE_LO = 0x0a0, R_DEVICE_HI = 0x0a4, R_CONFIG_GEN = 0x0fc, R_CONFIG = 0x100,
 };
-
-static const uint64_t offered = 1ull << VIRTIO_F_VERSION_1 | 1ull << VIRTIO_BLK_F_FLUSH |
-				1ull << VIRTIO_BLK_F_SEG_MAX;
 
 /* Tell the backend: a queue was notified, or the set-up changed. */
 static void kick(struct vdev *d) { INV1(SYS_SIGNAL, d->kick, 1); }
@@ -43,10 +40,11 @@ static void reset(struct vdev *d)
 	kick(d);
 }
 
-/* The queue registers of the selected queue (none beyond VDEV_QUEUES). */
+/* The queue registers of the selected queue (none beyond what the backend
+ * serves). */
 static volatile struct vdev_queue *queue(struct vdev *d)
 {
-	return d->queue_sel < 1 ? &d->sh->q[d->queue_sel] : NULL; /* virtio-blk: one */
+	return d->queue_sel < d->nqueues ? &d->sh->q[d->queue_sel] : NULL;
 }
 
 static void set_half(volatile uint64_t *v, bool high, uint32_t val)
@@ -54,19 +52,13 @@ static void set_half(volatile uint64_t *v, bool high, uint32_t val)
 	*v = high ? (*v & 0xffffffffull) | (uint64_t)val << 32 : (*v & ~0xffffffffull) | val;
 }
 
-/* Configuration space (virtio-blk: capacity, size_max, seg_max), any size,
- * any offset. */
+/* Configuration space, as the backend wrote it, any size, any offset. */
 static uint64_t config_read(struct vdev *d, uint64_t off, unsigned size)
 {
-	uint8_t cfg[16] = { 0 };
-	uint64_t cap = d->sh->capacity;
-	uint32_t seg_max = VIRTIO_BLK_SEG_MAX;
-	memcpy(cfg, &cap, 8);
-	memcpy(cfg + 12, &seg_max, 4);
 	uint64_t v = 0;
 	for (unsigned i = 0; i < size; i++)
-		if (off + i < sizeof(cfg))
-			v |= (uint64_t)cfg[off + i] << (8 * i);
+		if (off + i < sizeof(d->sh->config))
+			v |= (uint64_t)d->sh->config[off + i] << (8 * i);
 	return v;
 }
 
@@ -76,9 +68,9 @@ static uint64_t reg_read(struct vdev *d, uint64_t off)
 	switch (off) {
 	case R_MAGIC: return MAGIC;
 	case R_VERSION: return 2;
-	case R_DEVICE: return DEVICE_BLOCK;
+	case R_DEVICE: return d->device_id;
 	case R_VENDOR: return VENDOR;
-	case R_DEV_FEAT: return d->dev_sel < 2 ? (uint32_t)(offered >> (32 * d->dev_sel)) : 0;
+	case R_DEV_FEAT: return d->dev_sel < 2 ? (uint32_t)(d->offered >> (32 * d->dev_sel)) : 0;
 	case R_QUEUE_NUM_MAX: return q ? QUEUE_MAX : 0;
 	case R_QUEUE_READY: return q ? q->ready : 0;
 	case R_ISR:
@@ -124,9 +116,9 @@ static void reg_write(struct vdev *d, uint64_t off, uint32_t v)
 			break;
 		}
 		if ((v & 8) && !(d->sh->status & 8)) /* FEATURES_OK: only what was offered */
-			if (d->drv_features & ~offered)
+			if (d->drv_features & ~d->offered)
 				v &= ~8u;
-		d->sh->features = d->drv_features & offered;
+		d->sh->features = d->drv_features & d->offered;
 		d->sh->status = v;
 		break;
 	case R_DESC_LO: case R_DESC_HI: if (q && !q->ready) set_half(&q->desc, off & 4, v); break;
@@ -149,7 +141,7 @@ bool vdev_mmio(struct vdev *d, uint64_t ipa, uint64_t acc, uint64_t *val)
 	if (off >= R_CONFIG) {
 		if (!(acc & VMACC_WRITE))
 			*val = config_read(d, off - R_CONFIG, size);
-		return true; /* the block device's configuration is read-only */
+		return true; /* configuration is read-only */
 	}
 	if (size != 4 || (off & 3)) /* registers are 32-bit */
 		return false;
@@ -192,6 +184,10 @@ err_t vdev_connect(struct vdev *d, struct vm *vm, unsigned vcpu, unsigned intid,
 	cptr_t caps[2] = { page, d->irq };
 	if ((e = call(ep, VDEV_SETUP, vm->ram_ipa, vm->ram_size, caps, 2)))
 		return e;
+	/* what the backend says it is, read once: it could change it later */
+	d->device_id = d->sh->device_id;
+	d->nqueues = d->sh->nqueues < VDEV_QUEUES ? d->sh->nqueues : VDEV_QUEUES;
+	d->offered = d->sh->offered;
 	uint64_t frame = vm->ram_size / vm->npages;
 	for (unsigned i = 0; i < vm->npages; i += 3) {
 		unsigned n = vm->npages - i < 3 ? vm->npages - i : 3;

@@ -10,6 +10,8 @@ struct vdev {
 	uint64_t base;                 /* its registers' IPA */
 	volatile struct vdev_shared *sh; /* shared with the backend; NULL: an empty slot */
 	cptr_t page, kick, irq;        /* the shared page; notifications to the backend (not ours), to the guest */
+	uint32_t device_id, nqueues;   /* as the backend said at set-up */
+	uint64_t offered;
 	uint32_t dev_sel, drv_sel, queue_sel;
 	uint64_t drv_features;
 	bool doorbell;                 /* the notify register rings the backend directly */

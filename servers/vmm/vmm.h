@@ -12,7 +12,8 @@
 #define GUEST_UART 0x09000000ull
 #define GUEST_UART_SPI 1               /* INTID 33 */
 #define GUEST_VIRTIO 0x0a000000ull    /* QEMU virt's first virtio-mmio slot */
-#define GUEST_VIRTIO_INTID 48          /* SPI 16, edge */
+#define GUEST_VIRTIO_INTID 48          /* SPI 16, edge; slot i: 48 + i */
+#define VMM_VDEVS 2                    /* virtio-mmio slots, 0x200 apart */
 #define GUEST_RAM 0x40000000ull
 #define VGIC_IRQS 96                   /* SGIs, PPIs and 64 SPIs */
 
@@ -46,7 +47,7 @@ struct vmm {
 	unsigned cpu_of[VM_MAX_VCPUS]; /* physical CPU of each VCPU's thread */
 	struct vgic gic;
 	struct uart uart;
-	struct vdev blk;
+	struct vdev dev[VMM_VDEVS];    /* virtio-mmio slots */
 	const char *stopped;           /* why the guest stopped, once it has */
 	uint64_t exits;
 };
@@ -55,9 +56,9 @@ struct vmm {
  * value written, or receives the value read. */
 bool vgic_mmio(struct vmm *m, unsigned vcpu, uint64_t ipa, uint64_t acc, uint64_t *val);
 bool pl011_mmio(struct vmm *m, uint64_t ipa, uint64_t acc, uint64_t *val);
-/* The block server's virtio-blk, if the root task gave this VMM one
- * (VDEV_SLOT_EP); after VCPU 0 exists. */
-err_t virtio_blk_start(struct vmm *m);
+/* The virtio devices whose backends the root task gave this VMM (device
+ * i: slots VDEV_SLOT_EP + 2i and VDEV_SLOT_KICK + 2i); after VCPU 0 exists. */
+void virtio_start(struct vmm *m);
 /* What the devices did, at the end. */
 void virtio_report(const struct vmm *m);
 /* Console input for the guest's PL011 (dropped when its buffer is full). */
