@@ -96,7 +96,7 @@ PCI_SRCS := servers/lib/crt0.S servers/lib/ulib.c hyp/string.c servers/root/util
 	$(wildcard servers/pci/*.c)
 PCI_ELF := $(BUILD)/pci/pci.elf
 # The virtio-blk-pci driver (servers/vblk), a server the root task restarts.
-VBLK_SRCS := servers/lib/crt0.S servers/lib/ulib.c hyp/string.c servers/root/util.c \
+VBLK_SRCS := servers/lib/crt0.S servers/lib/ulib.c servers/lib/vpci.c hyp/string.c servers/root/util.c \
 	$(wildcard servers/vblk/*.c)
 VBLK_ELF := $(BUILD)/vblk/vblk.elf
 ROOT_ELF := $(BUILD)/root/root.elf

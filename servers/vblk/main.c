@@ -17,9 +17,8 @@
  * data, 3k + 2: status), so the queue never fills and a completion names
  * its slot. */
 #include "servers/lib/blkchan.h"
-#include "servers/lib/pci.h"
 #include "servers/lib/vdev.h"
-#include "servers/root/root.h"
+#include "servers/lib/vpci.h"
 
 #define BAR_VA 0x4100000000ull
 #define QUEUE_VA 0x6000100000ull
@@ -41,141 +40,27 @@ struct vring { /* the queue page, the device's to read and write */
 _Static_assert(sizeof(struct vring) <= 4096, "one page");
 _Static_assert(3 * BLKCHAN_SLOTS <= QN, "three descriptors a slot");
 
-enum { C_DFSEL = 0x00, C_DF = 0x04, C_GFSEL = 0x08, C_GF = 0x0c, C_STATUS = 0x14,
-       C_QSEL = 0x16, C_QSIZE = 0x18, C_QENABLE = 0x1c, C_QNOFF = 0x1e, C_QDESC = 0x20,
-       C_QDRIVER = 0x28, C_QDEVICE = 0x30 };
-enum { S_ACK = 1, S_DRIVER = 2, S_DRIVER_OK = 4, S_FEATURES_OK = 8 };
-
 static volatile struct blkchan *chan;
 static volatile struct vring *vq;
-static uint64_t vq_pa, data_pa, bar_lo, bar_hi;
-static volatile uint8_t *common, *notify, *isr, *devcfg;
-static uint32_t notify_mul;
+static struct vpci dev;
+static uint64_t vq_pa, data_pa;
 static uint16_t queue_notify, last_used;
-
-#define REG(t, p, o) (*(volatile t *)((p) + (o)))
-
-/* A call on the PCI server: its error; *out its answer's x1. */
-static err_t pci_call(enum pci_label label, uint64_t arg, uint64_t *out)
-{
-	struct sysregs r = { .mr = { arg }, .nr = SYS_CALL, .cap = DRV_SLOT_PCI,
-			     .info = msginfo(label, 1, 0) };
-	err_t e;
-	struct sysregs call = r;
-	while ((e = sys(&r)) == E_CANCELLED) /* suspended meanwhile: ask again */
-		r = call;
-	*out = r.mr[1];
-	return e ? e : (err_t)r.mr[0];
-}
-
-/* A word of the device's configuration space. */
-static uint32_t cfg(unsigned off)
-{
-	uint64_t v;
-	return pci_call(PCI_CFG_READ, off, &v) ? ~0u : (uint32_t)v;
-}
-
-static uint64_t frame_pa(cptr_t f)
-{
-	uint64_t info[5];
-	return inv(SYS_FRAME_INFO, f, 0, 0, 0, 0, 0, 0, info) ? 0 : info[2];
-}
-
-/* The device frames the root task gave, mapped in order from BAR_VA. */
-static bool map_bars(void)
-{
-	if (!bootinfo->ndev)
-		return false;
-	bar_lo = bootinfo->dev[0].base;
-	for (uint64_t i = 0; i < bootinfo->ndev; i++)
-		for (uint64_t k = 0, off; k < bootinfo->dev[i].frames; k++) {
-			uint64_t pa = bootinfo->dev[i].base + (k << FRAME_BITS_2M);
-			cptr_t f = device_frame(pa, &off);
-			if (!f || off || INV3(SYS_AS_MAP, ROOT_ASPACE, f, BAR_VA + (pa - bar_lo),
-					      R_READ | R_WRITE))
-				return false;
-			bar_hi = pa + (1ull << FRAME_BITS_2M);
-		}
-	return true;
-}
-
-/* Where this driver reaches bus address pa + len of BAR b, or NULL. */
-static volatile uint8_t *bar_va(unsigned b, uint64_t off, uint64_t len)
-{
-	uint32_t lo = cfg(0x10 + 4 * b);
-	uint64_t pa = lo & ~0xfull;
-	if (lo & 1)
-		return NULL; /* I/O space */
-	if ((lo >> 1 & 3) == 2 && b < 5)
-		pa |= (uint64_t)cfg(0x14 + 4 * b) << 32;
-	pa += off;
-	if (pa < bar_lo || pa >= bar_hi || len > bar_hi - pa)
-		return NULL;
-	return (volatile uint8_t *)(BAR_VA + (pa - bar_lo));
-}
-
-/* The virtio structures, from the vendor capabilities (virtio 4.1.4). */
-static bool find_structures(void)
-{
-	unsigned at = cfg(0x04) >> 16 & 0x10 ? cfg(0x34) & 0xfc : 0, n = 0;
-	for (; at && n < 48; n++) {
-		uint32_t w0 = cfg(at);
-		if ((w0 & 0xff) == 0x09) {
-			unsigned type = w0 >> 24, b = cfg(at + 4) & 0xff;
-			volatile uint8_t *p = b < 6 ? bar_va(b, cfg(at + 8), cfg(at + 12)) : NULL;
-			if (type == 1)
-				common = p;
-			else if (type == 2)
-				notify = p, notify_mul = cfg(at + 16);
-			else if (type == 3)
-				isr = p;
-			else if (type == 4)
-				devcfg = p;
-		}
-		at = w0 >> 8 & 0xfc;
-	}
-	return common && notify && isr && devcfg;
-}
 
 /* Reset the device and bring it up with one queue in the queue page; what
  * a predecessor left in flight is gone from the device after the reset. */
 static bool device_up(void)
 {
-	REG(uint8_t, common, C_STATUS) = 0;
-	while (REG(uint8_t, common, C_STATUS))
-		;
-	REG(uint8_t, common, C_STATUS) = S_ACK | S_DRIVER;
-	REG(uint32_t, common, C_DFSEL) = 0;
-	uint32_t lo = REG(uint32_t, common, C_DF) & 1u << VIRTIO_BLK_F_FLUSH;
-	REG(uint32_t, common, C_DFSEL) = 1;
-	uint32_t hi = REG(uint32_t, common, C_DF) & 3; /* VERSION_1, ACCESS_PLATFORM */
-	if (!(hi & 1))
-		return false;
-	REG(uint32_t, common, C_GFSEL) = 0, REG(uint32_t, common, C_GF) = lo;
-	REG(uint32_t, common, C_GFSEL) = 1, REG(uint32_t, common, C_GF) = hi;
-	REG(uint8_t, common, C_STATUS) = S_ACK | S_DRIVER | S_FEATURES_OK;
-	if (!(REG(uint8_t, common, C_STATUS) & S_FEATURES_OK))
-		return false;
-	REG(uint16_t, common, C_QSEL) = 0;
-	if (REG(uint16_t, common, C_QSIZE) < QN)
+	uint64_t got;
+	if (!vpci_begin(&dev, 1ull << VIRTIO_BLK_F_FLUSH, &got))
 		return false;
 	memset((void *)vq, 0, sizeof(*vq));
 	last_used = 0;
-	REG(uint16_t, common, C_QSIZE) = QN;
-	uint64_t at[3] = { vq_pa + __builtin_offsetof(struct vring, desc),
-			   vq_pa + __builtin_offsetof(struct vring, avail),
-			   vq_pa + __builtin_offsetof(struct vring, used) };
-	for (unsigned i = 0; i < 3; i++) {
-		REG(uint32_t, common, C_QDESC + 8 * i) = (uint32_t)at[i];
-		REG(uint32_t, common, C_QDESC + 8 * i + 4) = (uint32_t)(at[i] >> 32);
-	}
-	queue_notify = REG(uint16_t, common, C_QNOFF);
-	REG(uint16_t, common, C_QENABLE) = 1;
-	uint64_t unused;
-	if (pci_call(PCI_ENABLE, 0, &unused)) /* bus mastering: DMA from here on */
+	uint64_t ring[3] = { vq_pa + __builtin_offsetof(struct vring, desc),
+			     vq_pa + __builtin_offsetof(struct vring, avail),
+			     vq_pa + __builtin_offsetof(struct vring, used) };
+	if (!vpci_queue(&dev, 0, QN, ring, &queue_notify) || !vpci_go(&dev))
 		return false;
-	REG(uint8_t, common, C_STATUS) = S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK;
-	chan->flush = lo != 0;
+	chan->flush = (got >> VIRTIO_BLK_F_FLUSH) & 1;
 	return true;
 }
 
@@ -232,10 +117,8 @@ static void take(bool replay)
 	}
 	if (refused)
 		INV1(SYS_SIGNAL, DRV_SLOT_CLIENT, BLKCHAN_DONE);
-	if (any) {
-		__atomic_thread_fence(__ATOMIC_SEQ_CST); /* the ring before the doorbell */
-		REG(uint16_t, notify, queue_notify * notify_mul) = 0;
-	}
+	if (any)
+		vpci_notify(&dev, queue_notify, 0);
 }
 
 /* The device's completions: each names its slot's first descriptor. */
@@ -255,17 +138,13 @@ static bool reap(void)
 }
 
 /* The device's view of the queue page and the data frame: an I/O space
- * holding just those two (copies of the frame capabilities, read-write),
- * bound to its stream.  Paid from this driver's memory, gone with it. */
+ * holding just those two, bound to its stream.  Paid from this driver's
+ * memory, gone with it. */
 static bool confine(void)
 {
-	cptr_t io = slot_alloc(), q = slot_alloc(), d = slot_alloc();
-	return io && q && d && !retype(ROOT_MEMORY, OBJ_ASPACE, 1, ROOT_CNODE, io) &&
-	       !INV4(SYS_CNODE_COPY, ROOT_CNODE, q, ROOT_CNODE, DRV_SLOT_QUEUE, R_READ | R_WRITE) &&
-	       !INV4(SYS_CNODE_COPY, ROOT_CNODE, d, ROOT_CNODE, DRV_SLOT_DATA, R_READ | R_WRITE) &&
-	       !INV3(SYS_AS_MAP, io, q, IOVA_QUEUE, R_READ | R_WRITE) &&
-	       !INV3(SYS_AS_MAP, io, d, IOVA_DATA, R_READ | R_WRITE) &&
-	       !INV1(SYS_STREAM_BIND, DRV_SLOT_STREAM, io);
+	const cptr_t f[2] = { DRV_SLOT_QUEUE, DRV_SLOT_DATA };
+	const uint64_t iova[2] = { IOVA_QUEUE, IOVA_DATA };
+	return vpci_confine(DRV_SLOT_STREAM, f, iova, 2);
 }
 
 /* The test of confinement: a read of sector 0 into chan->stray, outside
@@ -285,9 +164,10 @@ static void stray_test(void)
 	vq->desc[2].len = 1, vq->desc[2].flags = 2;
 	vq->avail.ring[vq->avail.idx % QN] = 0;
 	__atomic_store_n(&vq->avail.idx, (uint16_t)(vq->avail.idx + 1), __ATOMIC_RELEASE);
-	REG(uint16_t, notify, queue_notify * notify_mul) = 0;
+	vpci_notify(&dev, queue_notify, 0);
 	for (unsigned spin = 0; spin < 10000; spin++) { /* it completes, or breaks */
-		if (vq->used.idx != last_used || REG(uint8_t, common, C_STATUS) & 0x40)
+		if (vq->used.idx != last_used ||
+		    VPCI_REG(uint8_t, dev.common, VPCI_C_STATUS) & VPCI_NEEDS_RESET)
 			break;
 		INV0(SYS_YIELD, 0);
 	}
@@ -307,7 +187,8 @@ static bool setup(void)
 	uint64_t info[5];
 	if (INV3(SYS_AS_MAP, ROOT_ASPACE, DRV_SLOT_CHAN, BLKCHAN_VA, R_READ | R_WRITE) ||
 	    INV3(SYS_AS_MAP, ROOT_ASPACE, q, QUEUE_VA, R_READ | R_WRITE) ||
-	    INV3(SYS_AS_MAP, ROOT_ASPACE, d, BLKCHAN_DATA_VA, R_READ | R_WRITE) || !map_bars())
+	    INV3(SYS_AS_MAP, ROOT_ASPACE, d, BLKCHAN_DATA_VA, R_READ | R_WRITE) ||
+	    !vpci_init(&dev, DRV_SLOT_PCI, BAR_VA))
 		return false;
 	chan = (volatile struct blkchan *)BLKCHAN_VA;
 	chan->confined = !inv(SYS_CNODE_IDENTIFY, ROOT_CNODE, DRV_SLOT_STREAM, 0, 0, 0, 0, 0, info) &&
@@ -317,7 +198,7 @@ static bool setup(void)
 	if (chan->confined)
 		vq_pa = IOVA_QUEUE, data_pa = IOVA_DATA;
 	vq = (volatile struct vring *)QUEUE_VA;
-	return find_structures() && device_up() &&
+	return device_up() &&
 	       !INV2(SYS_IRQ_SET_NOTIFICATION, DRV_SLOT_IRQ, DRV_SLOT_NTFN, 1);
 }
 
@@ -332,7 +213,8 @@ int main(const struct bootinfo *bi)
 	}
 	if (chan->stray)
 		stray_test();
-	uint64_t cap = REG(uint32_t, devcfg, 0) | (uint64_t)REG(uint32_t, devcfg, 4) << 32;
+	uint64_t cap = VPCI_REG(uint32_t, dev.devcfg, 0) |
+		       (uint64_t)VPCI_REG(uint32_t, dev.devcfg, 4) << 32;
 	__atomic_store_n(&chan->capacity, cap, __ATOMIC_RELEASE);
 	if (!chan->instances++)
 		printf("vblk: a driver of its own: virtio-blk-pci, %lu sectors, flush %s, DMA %s\n",
@@ -348,7 +230,7 @@ int main(const struct bootinfo *bi)
 		if (e)
 			__builtin_trap(); /* a fault: the root task starts another */
 		if (w.cap & 1) { /* the interrupt: reading the ISR lowers INTx */
-			(void)REG(uint8_t, isr, 0);
+			(void)VPCI_REG(uint8_t, dev.isr, 0);
 			if (reap())
 				INV1(SYS_SIGNAL, DRV_SLOT_CLIENT, BLKCHAN_DONE);
 			INV0(SYS_IRQ_ACK, DRV_SLOT_IRQ);
