@@ -110,6 +110,8 @@ err_t disk_driver_start(struct disk *d)
 		e = server_start(&d->drv);
 	if (e)
 		server_destroy(&d->drv);
+	else
+		d->started++;
 	return e;
 }
 
@@ -121,14 +123,28 @@ bool disk_busy(struct disk *d)
 	return false;
 }
 
-/* Stop the driver while it holds requests (it can then mark none done),
- * trying for a while; a kill after this one makes its successor replay. */
+/* Make sure the driver holds requests when it is killed, so that its
+ * successor must replay them: the root task takes its device's interrupt
+ * away (binds it to a notification nobody waits on), so the driver can no
+ * longer see completions, and waits until it has given the device some.
+ * Its successor binds the interrupt to itself again. */
+bool disk_steal_irq(struct disk *d)
+{
+	if (!d->stolen)
+		d->stolen = new_obj(OBJ_NOTIFICATION, 0);
+	/* not before the driver has bound the interrupt to itself */
+	for (unsigned spin = 0; spin < 100000 && d->chan->instances < d->started; spin++)
+		INV0(SYS_YIELD, 0);
+	return d->stolen && !INV2(SYS_IRQ_SET_NOTIFICATION, d->irq, d->stolen, 1);
+}
+
 bool disk_catch_busy(struct disk *d)
 {
-	for (unsigned spin = 0; spin < 1000; spin++) {
-		if (INV0(SYS_THREAD_SUSPEND, d->drv.thread) || disk_busy(d))
+	if (!disk_steal_irq(d))
+		return false;
+	for (unsigned spin = 0; spin < 100000; spin++) {
+		if (disk_busy(d))
 			return true;
-		INV0(SYS_THREAD_RESUME, d->drv.thread);
 		INV0(SYS_YIELD, 0);
 	}
 	return false;

@@ -84,19 +84,24 @@ static void kill_in_flight(unsigned *gen)
 {
 	uint64_t free_before = 0;
 	for (unsigned round = 0; round < 8 && (round < 2 || !d.chan->replayed); round++) {
+		disk_steal_irq(&d); /* it will not see the device finish... */
 		submit_writes(++*gen);
-		bool issued = false;
-		for (unsigned spin = 0; spin < 100000 && !issued; spin++) {
-			for (unsigned k = 0; k < BLKCHAN_SLOTS; k++)
-				issued |= state(k) == SLOT_ISSUED;
-			if (!issued)
-				INV0(SYS_YIELD, 0);
-		}
+		disk_catch_busy(&d); /* ...and holds some when it dies */
 		expect(!disk_restart(&d), "a new driver starts");
 		expect(finish(BLKCHAN_SLOTS) == 0, "every write done after the restart");
 		uint64_t stats[5];
 		expect(!INV0(SYS_DEBUG_CHECK, ROOT_CONSOLE), "the kernel's invariants hold");
-		inv(SYS_DEBUG_STATS, ROOT_CONSOLE, 0, 0, 0, 0, 0, 0, stats);
+		/* another CPU may still be freeing the old driver (a thread it
+		 * ran, then its space): a leak never settles */
+		for (unsigned spin = 0; spin < 1000; spin++) {
+			inv(SYS_DEBUG_STATS, ROOT_CONSOLE, 0, 0, 0, 0, 0, 0, stats);
+			if (!round || stats[0] == free_before)
+				break;
+			INV0(SYS_YIELD, 0);
+		}
+		if (round && stats[0] != free_before)
+			printf("disk: free pages %lu, before %lu, objects %lu\n", stats[0], free_before,
+			       stats[1]);
 		expect(!round || stats[0] == free_before, "a driver's restart leaks no memory");
 		free_before = stats[0];
 	}
@@ -183,8 +188,10 @@ static void stray_dma(void)
 
 /* The data frame revoked under the device: its copies in the driver's I/O
  * space go with the IOMMU's TLB flushed before CNODE_REVOKE returns, so
- * the next DMA there faults and the frame keeps its bytes; a new driver,
- * given the frame again, replays the request. */
+ * the next DMA there faults and the frame keeps its bytes.  (QEMU's
+ * virtio-blk then either breaks or, having mapped the buffer through a
+ * bounce buffer, completes the read with its data dropped.)  A new driver,
+ * given the frame again, reads it. */
 static void revoke_dma(unsigned gen)
 {
 	memset(slot_data(0), 0xa5, 4096);
@@ -206,9 +213,14 @@ static void revoke_dma(unsigned gen)
 		changed += slot_data(0)[i] != 0xa5;
 	expect(!changed, "the revoked frame is untouched");
 	expect(!disk_restart(&d), "a new driver after the revoke");
-	expect(finish(1) == 0, "the request replayed by the new driver");
+	finish(1); /* replayed, or done with its data dropped */
+	submit(0, BLK_OP_READ, BASE_SECTOR, 4096);
+	INV1(SYS_SIGNAL, d.drv_ntfn, BLKCHAN_KICK);
+	expect(finish(1) == 0, "a read through the new driver");
 	for (unsigned i = 0; i < 4096; i++)
-		changed += slot_data(0)[i] != pattern(BASE_SECTOR * 512ull + i, gen);
+		if (slot_data(0)[i] != pattern(BASE_SECTOR * 512ull + i, gen) && !changed++)
+			printf("disk: byte %u is 0x%x, not 0x%x (replayed %lu)\n", i, slot_data(0)[i],
+			       pattern(BASE_SECTOR * 512ull + i, gen), d.chan->replayed);
 	expect(!changed, "and its data read");
 }
 
