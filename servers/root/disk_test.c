@@ -74,7 +74,7 @@ static void submit_writes(unsigned gen)
 			slot_data(k)[i] = pattern(off + i, gen);
 		submit(k, BLK_OP_WRITE, BASE_SECTOR + k * SECTORS_PER_SLOT, BLKCHAN_SLOT_BYTES);
 	}
-	INV1(SYS_SIGNAL, d.drv_ntfn, BLKCHAN_KICK);
+	INV1(SYS_SIGNAL, d.drv.ntfn, BLKCHAN_KICK);
 }
 
 /* Kill the driver once the device holds some of a round of writes; its
@@ -84,10 +84,10 @@ static void kill_in_flight(unsigned *gen)
 {
 	uint64_t free_before = 0;
 	for (unsigned round = 0; round < 8 && (round < 2 || !d.chan->replayed); round++) {
-		disk_steal_irq(&d); /* it will not see the device finish... */
+		driver_steal_irq(&d.drv, &d.chan->instances); /* it will not see the device finish... */
 		submit_writes(++*gen);
 		disk_catch_busy(&d); /* ...and holds some when it dies */
-		expect(!disk_restart(&d), "a new driver starts");
+		expect(!driver_restart(&d.drv), "a new driver starts");
 		expect(finish(BLKCHAN_SLOTS) == 0, "every write done after the restart");
 		uint64_t stats[5];
 		expect(!INV0(SYS_DEBUG_CHECK, ROOT_CONSOLE), "the kernel's invariants hold");
@@ -114,7 +114,7 @@ static void read_back(unsigned gen)
 		memset(slot_data(k), 0, BLKCHAN_SLOT_BYTES);
 		submit(k, BLK_OP_READ, BASE_SECTOR + k * SECTORS_PER_SLOT, BLKCHAN_SLOT_BYTES);
 	}
-	INV1(SYS_SIGNAL, d.drv_ntfn, BLKCHAN_KICK);
+	INV1(SYS_SIGNAL, d.drv.ntfn, BLKCHAN_KICK);
 	expect(finish(BLKCHAN_SLOTS) == 0, "every read done");
 	unsigned wrong = 0;
 	for (unsigned k = 0; k < BLKCHAN_SLOTS; k++) {
@@ -137,14 +137,14 @@ static void refused(void)
 	unsigned n = sizeof(bad) / sizeof(bad[0]);
 	for (unsigned k = 0; k < n; k++)
 		submit(k, bad[k].op, bad[k].sector, bad[k].bytes);
-	INV1(SYS_SIGNAL, d.drv_ntfn, BLKCHAN_KICK);
+	INV1(SYS_SIGNAL, d.drv.ntfn, BLKCHAN_KICK);
 	expect(finish(n) == n, "every bad request refused");
 	static const char mark[] = "cairn disk driver wrote this sector";
 	for (unsigned i = 0; i < 512; i++)
 		slot_data(0)[i] = (uint8_t)mark[i % (sizeof(mark) - 1)];
 	submit(0, BLK_OP_WRITE, 1, 512);
 	submit(1, BLK_OP_FLUSH, 0, 0);
-	INV1(SYS_SIGNAL, d.drv_ntfn, BLKCHAN_KICK);
+	INV1(SYS_SIGNAL, d.drv.ntfn, BLKCHAN_KICK);
 	expect(finish(2) == 0, "a good write and a flush after them");
 }
 
@@ -159,7 +159,7 @@ static void wait_for(volatile uint64_t *v, uint64_t until)
 static uint64_t stream_faults(void)
 {
 	uint64_t info[5] = { 0 };
-	inv(SYS_STREAM_INFO, d.stream, 0, 0, 0, 0, 0, 0, info);
+	inv(SYS_STREAM_INFO, d.drv.stream, 0, 0, 0, 0, 0, 0, info);
 	return info[1];
 }
 
@@ -176,7 +176,7 @@ static void stray_dma(void)
 	}
 	memset((void *)VICTIM_VA, 0x5a, 4096);
 	d.chan->stray = info[2];
-	expect(!disk_restart(&d), "a driver that strays starts");
+	expect(!driver_restart(&d.drv), "a driver that strays starts");
 	wait_for(&d.chan->stray, 0);
 	expect(d.chan->stray_faults > 0, "the IOMMU reported the stray DMA");
 	unsigned changed = 0;
@@ -198,7 +198,7 @@ static void revoke_dma(unsigned gen)
 	uint64_t before = stream_faults();
 	expect(!INV1(SYS_CNODE_REVOKE, ROOT_CNODE, d.data_frame), "the data frame revoked");
 	submit(0, BLK_OP_READ, BASE_SECTOR, 4096);
-	INV1(SYS_SIGNAL, d.drv_ntfn, BLKCHAN_KICK);
+	INV1(SYS_SIGNAL, d.drv.ntfn, BLKCHAN_KICK);
 	for (unsigned spin = 0; spin < 100000 && stream_faults() == before; spin++)
 		INV0(SYS_YIELD, 0);
 	expect(stream_faults() > before, "DMA to the revoked frame faulted");
@@ -212,10 +212,10 @@ static void revoke_dma(unsigned gen)
 	for (unsigned i = 0; i < 4096; i++)
 		changed += slot_data(0)[i] != 0xa5;
 	expect(!changed, "the revoked frame is untouched");
-	expect(!disk_restart(&d), "a new driver after the revoke");
+	expect(!driver_restart(&d.drv), "a new driver after the revoke");
 	finish(1); /* replayed, or done with its data dropped */
 	submit(0, BLK_OP_READ, BASE_SECTOR, 4096);
-	INV1(SYS_SIGNAL, d.drv_ntfn, BLKCHAN_KICK);
+	INV1(SYS_SIGNAL, d.drv.ntfn, BLKCHAN_KICK);
 	expect(finish(1) == 0, "a read through the new driver");
 	for (unsigned i = 0; i < 4096; i++)
 		if (slot_data(0)[i] != pattern(BASE_SECTOR * 512ull + i, gen) && !changed++)
@@ -253,7 +253,7 @@ void run_disk_test(void)
 	}
 	refused();
 	printf("disk: %lu requests, %u driver restarts, %lu replayed, DMA %s: %s\n",
-	       d.chan->completed, d.restarts, d.chan->replayed,
+	       d.chan->completed, d.drv.restarts, d.chan->replayed,
 	       d.chan->confined ? "confined, 2 strays faulted" : "unconfined",
 	       failures ? "FAILED" : "data intact");
 }

@@ -73,28 +73,28 @@ static _Noreturn void supervise(cptr_t progress)
 	if (progress)
 		INV1(SYS_THREAD_BIND_NOTIFICATION, ROOT_THREAD, progress);
 	for (;;) {
-		struct sysregs r = { .nr = SYS_RECV, .cap = disk.chan ? disk.fault_ep : progress };
+		struct sysregs r = { .nr = SYS_RECV, .cap = disk.chan ? disk.drv.fault_ep : progress };
 		if (!r.cap || sys(&r)) { /* nothing to watch: wait for ever */
 			r = (struct sysregs){ .nr = SYS_WAIT, .cap = new_obj(OBJ_NOTIFICATION, 0) };
 			sys(&r);
 			continue;
 		}
 		bool tick = msginfo_label(r.info) == MSG_LABEL_NOTIFY;
-		if (tick && !disk.drv.thread)
+		if (tick && !disk.drv.srv.thread)
 			continue; /* no driver to kill */
 		if (tick && (!every || ++ticks % every))
 			continue;
 		if (!tick && ++faults > DRIVER_FAULTS_MAX) {
 			printf("root: disk driver faulted %u times: not started again\n", faults);
-			disk_driver_kill(&disk);
+			driver_kill(&disk.drv);
 			continue;
 		}
 		if (tick)
 			disk_catch_busy(&disk);
-		err_t e = disk_restart(&disk);
+		err_t e = driver_restart(&disk.drv);
 		printf("root: disk driver %s; a new one %s (restart %u; %lu requests replayed "
 		       "before it)\n", tick ? "killed (blk.kill_every)" : "faulted",
-		       e ? "FAILED" : "started", disk.restarts, disk.chan->replayed);
+		       e ? "FAILED" : "started", disk.drv.restarts, disk.chan->replayed);
 	}
 }
 
