@@ -99,6 +99,13 @@ PCI_ELF := $(BUILD)/pci/pci.elf
 VBLK_SRCS := servers/lib/crt0.S servers/lib/ulib.c servers/lib/vpci.c hyp/string.c servers/root/util.c \
 	$(wildcard servers/vblk/*.c)
 VBLK_ELF := $(BUILD)/vblk/vblk.elf
+# The virtio-net-pci driver (servers/vnet) and the net server, a switch (servers/net).
+VNET_SRCS := servers/lib/crt0.S servers/lib/ulib.c servers/lib/vpci.c hyp/string.c servers/root/util.c \
+	$(wildcard servers/vnet/*.c)
+VNET_ELF := $(BUILD)/vnet/vnet.elf
+NET_SRCS := servers/lib/crt0.S servers/lib/ulib.c servers/lib/virtq.c hyp/string.c \
+	servers/root/util.c $(wildcard servers/net/*.c)
+NET_ELF := $(BUILD)/net/net.elf
 ROOT_ELF := $(BUILD)/root/root.elf
 # The bare-metal test guest (guests/test), a flat image the root task's VMM
 # tests load into guest RAM.
@@ -133,10 +140,19 @@ $(VBLK_ELF): $(VBLK_SRCS) servers/root/root.ld $(USER_HDRS)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(USER_CFLAGS) -T servers/root/root.ld -o $@ $(filter %.c %.S,$^) -lgcc
 	@echo "  LD      $@"
-$(ROOT_ELF): $(ROOT_SRCS) servers/root/root.ld $(USER_HDRS) $(GUEST_TEST_BIN) $(USER_FDTOBJS) $(VMM_ELF) $(BLK_ELF) $(PCI_ELF) $(VBLK_ELF)
+$(VNET_ELF): $(VNET_SRCS) servers/root/root.ld $(USER_HDRS)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(USER_CFLAGS) -T servers/root/root.ld -o $@ $(filter %.c %.S,$^) -lgcc
+	@echo "  LD      $@"
+$(NET_ELF): $(NET_SRCS) servers/root/root.ld $(USER_HDRS)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(USER_CFLAGS) -T servers/root/root.ld -o $@ $(filter %.c %.S,$^) -lgcc
+	@echo "  LD      $@"
+$(ROOT_ELF): $(ROOT_SRCS) servers/root/root.ld $(USER_HDRS) $(GUEST_TEST_BIN) $(USER_FDTOBJS) $(VMM_ELF) $(BLK_ELF) $(PCI_ELF) $(VBLK_ELF) $(VNET_ELF) $(NET_ELF)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(USER_CFLAGS) -Ihyp/libfdt -I$(LIBFDT_DIR) -DGUEST_TEST_BIN='"$(GUEST_TEST_BIN)"' \
 		-DVMM_ELF='"$(VMM_ELF)"' -DBLK_ELF='"$(BLK_ELF)"' -DPCI_ELF='"$(PCI_ELF)"' -DVBLK_ELF='"$(VBLK_ELF)"' \
+		-DVNET_ELF='"$(VNET_ELF)"' -DNET_ELF='"$(NET_ELF)"' \
 		-T servers/root/root.ld -o $@ $(filter %.c %.S %.o,$^) -lgcc
 	@echo "  LD      $@"
 $(BUILD)/obj/hyp/root_image.o: $(ROOT_ELF)

@@ -27,3 +27,13 @@ pci_image:
 	.globl	vblk_image
 vblk_image:
 	.incbin	VBLK_ELF
+
+	.balign	16
+	.globl	vnet_image
+vnet_image:
+	.incbin	VNET_ELF
+
+	.balign	16
+	.globl	net_image
+net_image:
+	.incbin	NET_ELF

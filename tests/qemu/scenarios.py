@@ -1,5 +1,8 @@
 """QEMU scenarios per architecture: what to boot and what the console must say."""
+import functools
 import hashlib
+import http.server
+import threading
 import os
 import re
 import shutil
@@ -108,6 +111,45 @@ def shell_file_written(build, log):
     with open(os.path.join(build, "tests", "shell-disk.img"), "rb") as f:
         image = f.read()
     return None if b"cairn-file-42\n" in image else "the shell's file is not on the host's image"
+
+
+_www = {}
+
+
+def www_server(build):
+    """An HTTP server on the host for the guests to fetch from (a thread of
+    this runner, on 127.0.0.1 and a free port), serving a 1 MiB file made
+    here; returns its port."""
+    if "port" not in _www:
+        d = os.path.join(build, "tests", "www")
+        os.makedirs(d, exist_ok=True)
+        data = bytes((i * 7 + (i >> 10)) & 0xff for i in range(1 << 20))
+        with open(os.path.join(d, "page"), "wb") as f:
+            f.write(data)
+        _www["md5"] = hashlib.md5(data).hexdigest()
+
+        class Quiet(http.server.SimpleHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+        srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
+                                              functools.partial(Quiet, directory=d))
+        threading.Thread(target=srv.serve_forever, daemon=True).start()
+        _www["port"] = srv.server_address[1]
+    return _www["port"]
+
+
+def page_fetched(build, log):
+    """The guest's copy of the host's page has the page's checksum; the
+    servers said what they are (in any order: each runs on its own)."""
+    for line in (r"vnet: a driver of its own: virtio-net-pci, MAC 52:54:00:12:34:56, DMA "
+                 r"confined to its I/O space",
+                 r"net: a switch of its own: up to 4 guests and an uplink"):
+        if not re.search(line, log):
+            return "no line %r" % line
+    m = re.search(r"cairn-guest: fetched (\d+) bytes from the host, md5 ([0-9a-f]{32})", log)
+    if not m or int(m.group(1)) != 1 << 20 or m.group(2) != _www.get("md5"):
+        return "the guest's page is not the host's"
+    return None
 
 
 def arm_dtb(build, name, edit):
@@ -417,6 +459,20 @@ def aarch64(build):
                  poweroff=True, timeout=300, check=linux_disk_written),
         # The guest's console is interactive: commands typed on the serial
         # console reach its shell through the VMM's PL011, output comes back.
+        # The network: the guest's virtio-net, the net server (a switch),
+        # the NIC driver and QEMU's virtio-net-pci behind the SMMU, user
+        # networking to the host, where this runner serves a 1 MiB page
+        # (QEMU forwards 10.0.2.100:80 to it); the guest fetches it whole.
+        Scenario("linux-net", lambda b: arm(SMMU, smp=2, mem="1G") + kernel + [
+                     "-initrd", os.path.join(b, "guests", "linux-mods.bin"), "-append",
+                     "cairn.root=linux linux.quiet linux.nettest", "-netdev",
+                     "user,id=n,guestfwd=tcp:10.0.2.100:80-tcp:127.0.0.1:%d" % www_server(b),
+                     "-device", "virtio-net-pci,netdev=n,iommu_platform=on,disable-legacy=on"],
+                 [r"vmm: virtio-net at 0xa000200 \(interrupt 49\), MAC 52:54:00:ca:1e:01",
+                  r"cairn-guest: eth0 52:54:00:ca:1e:01 is 10.0.2.15",
+                  r"cairn-guest: fetched 1048576 bytes from the host",
+                  r"vmm: guest powered off", r"powered off by the root task"],
+                 poweroff=True, timeout=180, check=page_fetched),
         # make run's machine: the disk is QEMU's virtio-blk-pci, a file on
         # the host, where the file the shell writes on /mnt must be found.
         Scenario("linux-shell", lambda b: arm(SMMU, smp=2, mem="1G") + kernel + [

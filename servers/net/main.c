@@ -1,0 +1,318 @@
+/* The net server: a virtual Ethernet switch.  Its ports are guests'
+ * virtio-net devices (servers/lib/vdev.h: each VMM that connects is a port,
+ * told apart by the badge the root task minted on its endpoint) and, when
+ * the machine has a NIC, the uplink: the NIC driver's channel
+ * (servers/lib/netchan.h).  It learns which port each source address is
+ * behind and sends a frame to that port alone; broadcast, multicast and
+ * unknown destinations go to every other port.
+ *
+ * A frame is copied once into this server (out of the guest's transmit
+ * buffers or the driver's receive buffer) and once out of it (into a
+ * guest's receive buffers or a driver's transmit buffer): no guest or
+ * driver ever maps another's memory.  Guest input is never trusted (the
+ * queue library checks every ring entry; a frame's length is checked
+ * here); a guest that breaks a rule of the queues gets its device marked
+ * broken, as the block server does. */
+#include "servers/lib/netchan.h"
+#include "servers/lib/vdev.h"
+#include "servers/lib/virtq.h"
+#include "servers/root/root.h"
+
+#define PORTS 4                  /* guests */
+#define UPLINK PORTS             /* the NIC's port number */
+#define MACS 64
+#define MAX_SEGS 64
+#define GMEM_SPAN (1ull << 36)   /* each port's guest RAM window */
+#define VIRTIO_NET_F_MAC 5
+#define VIRTIO_NET_F_STATUS 16
+
+const struct bootinfo *bootinfo;
+
+struct port {
+	volatile struct vdev_shared *sh;
+	cptr_t irq;
+	struct gmem gm;
+	uint64_t ram_size;
+	struct virtq rxq, txq;
+	uint32_t generation;
+	bool signal;               /* its used rings grew */
+	uint64_t dropped;
+};
+
+static struct port ports[PORTS];
+static volatile struct netchan *chan;       /* the uplink, or NULL */
+static uint8_t *nicdata = (uint8_t *)NETCHAN_DATA_VA;
+static uint64_t tx_free = ~0ull;             /* the uplink's transmit buffers we hold */
+static bool kick_nic, uplink_up;
+static struct { uint8_t mac[6]; uint8_t port; bool used; } macs[MACS];
+static unsigned mac_next;
+static uint8_t frame[NETCHAN_BUF_BYTES];     /* header and frame, on their way */
+_Static_assert(NETCHAN_BUFS == 64, "tx_free is one word");
+
+static bool is_port(unsigned p) { return p < PORTS ? ports[p].sh != NULL : uplink_up; }
+
+static void learn(const uint8_t *src, unsigned port)
+{
+	if (src[0] & 1)
+		return; /* a multicast source is a lie */
+	unsigned i;
+	for (i = 0; i < MACS && !(macs[i].used && !memcmp(macs[i].mac, src, 6)); i++)
+		;
+	if (i == MACS) /* new: the oldest entry goes */
+		i = mac_next++ % MACS;
+	memcpy(macs[i].mac, src, 6);
+	macs[i].port = (uint8_t)port, macs[i].used = true;
+}
+
+static int lookup(const uint8_t *dst)
+{
+	for (unsigned i = 0; i < MACS && !(dst[0] & 1); i++)
+		if (macs[i].used && !memcmp(macs[i].mac, dst, 6))
+			return macs[i].port;
+	return -1;
+}
+
+static void broken(struct port *p)
+{
+	p->sh->broken = 1;
+	__atomic_fetch_or(&p->sh->isr, VDEV_ISR_CONFIG, __ATOMIC_RELEASE);
+	INV1(SYS_SIGNAL, p->irq, 1);
+}
+
+/* One frame (header included, len bytes) into port p's receive buffers. */
+static void to_guest(struct port *p, uint32_t len)
+{
+	struct vq_buf b[MAX_SEGS];
+	int head = p->rxq.size && !p->sh->broken ? virtq_next(&p->rxq) : VQ_EMPTY;
+	if (head == VQ_EMPTY) {
+		p->dropped++; /* no buffer posted: as a full NIC would */
+		return;
+	}
+	int n = head >= 0 ? virtq_chain(&p->rxq, &p->gm, (uint16_t)head, b, MAX_SEGS) : head;
+	uint32_t done = 0;
+	for (int i = 0; i < n && done < len; i++) {
+		uint32_t k = len - done < b[i].len ? len - done : b[i].len;
+		if (!b[i].write) {
+			n = VQ_BROKEN;
+			break;
+		}
+		memcpy(b[i].va, frame + done, k);
+		done += k;
+	}
+	if (n < 0) {
+		broken(p);
+		return;
+	}
+	virtq_push(&p->rxq, (uint16_t)head, done);
+	p->sh->requests++;
+	p->signal = true;
+}
+
+static void to_uplink(uint32_t len)
+{
+	if (!tx_free) {
+		chan->dropped++;
+		return;
+	}
+	unsigned buf = (unsigned)__builtin_ctzll(tx_free);
+	memcpy(nicdata + NETCHAN_TX_OFF + buf * NETCHAN_BUF_BYTES, frame, len);
+	if (netring_push(&chan->tx, buf | (uint64_t)len << 16)) {
+		tx_free &= ~(1ull << buf);
+		kick_nic = true;
+	}
+}
+
+static void to_port(unsigned p, uint32_t len)
+{
+	if (p == UPLINK)
+		to_uplink(len);
+	else
+		to_guest(&ports[p], len);
+}
+
+/* The frame in `frame` (header and len bytes in all) came from port src. */
+static void forward(unsigned src, uint32_t len)
+{
+	const uint8_t *eth = frame + NETCHAN_HDR;
+	if (len < NETCHAN_HDR + 14 || len > NETCHAN_HDR + NETCHAN_FRAME_MAX)
+		return;
+	memset(frame, 0, NETCHAN_HDR);
+	frame[10] = 1; /* num_buffers */
+	learn(eth + 6, src);
+	int dst = lookup(eth);
+	if (dst >= 0 && (unsigned)dst != src && is_port((unsigned)dst)) {
+		to_port((unsigned)dst, len);
+		return;
+	}
+	for (unsigned p = 0; p <= UPLINK; p++) /* broadcast, multicast, unknown */
+		if (p != src && is_port(p))
+			to_port(p, len);
+}
+
+/* Port p's transmit queue: every frame it holds. */
+static void from_guest(unsigned pi)
+{
+	struct port *p = &ports[pi];
+	struct vq_buf b[MAX_SEGS];
+	int head = VQ_EMPTY;
+	while (p->txq.size && !p->sh->broken && (head = virtq_next(&p->txq)) >= 0) {
+		int n = virtq_chain(&p->txq, &p->gm, (uint16_t)head, b, MAX_SEGS);
+		uint32_t len = 0;
+		for (int i = 0; i < n && len <= sizeof(frame); i++) {
+			if (b[i].write || b[i].len > sizeof(frame) - len) {
+				len = sizeof(frame) + 1; /* too long, or not a transmit buffer */
+				break;
+			}
+			memcpy(frame + len, b[i].va, b[i].len);
+			len += b[i].len;
+		}
+		if (n < 0 || len > sizeof(frame)) {
+			broken(p);
+			return;
+		}
+		virtq_push(&p->txq, (uint16_t)head, 0);
+		p->sh->requests++;
+		p->signal = true;
+		forward(pi, len);
+	}
+	if (head == VQ_BROKEN)
+		broken(p);
+}
+
+/* The uplink: frames the NIC received, buffers it has sent. */
+static void from_uplink(void)
+{
+	uint64_t v;
+	unsigned buf, len;
+	if (!uplink_up)
+		uplink_up = chan && __atomic_load_n(&chan->up, __ATOMIC_ACQUIRE);
+	if (!uplink_up)
+		return;
+	while (netring_pop(&chan->txdone, &v))
+		if (netring_entry(v, &buf, &len))
+			tx_free |= 1ull << buf;
+	while (netring_pop(&chan->rx, &v)) {
+		if (netring_entry(v, &buf, &len)) {
+			memcpy(frame, nicdata + NETCHAN_RX_OFF + buf * NETCHAN_BUF_BYTES, len);
+			forward(UPLINK, len);
+			netring_push(&chan->rxfree, buf);
+		}
+		kick_nic = true;
+	}
+}
+
+static void refresh(struct port *p)
+{
+	if (p->sh->generation == p->generation)
+		return;
+	p->generation = p->sh->generation; /* set up again, or reset */
+	volatile struct vdev_queue *q = p->sh->q;
+	if (!q[0].ready || !virtq_init(&p->rxq, &p->gm, q[0].num, q[0].desc, q[0].avail, q[0].used))
+		p->rxq.size = 0;
+	if (!q[1].ready || !virtq_init(&p->txq, &p->gm, q[1].num, q[1].desc, q[1].avail, q[1].used))
+		p->txq.size = 0;
+}
+
+static void serve(void)
+{
+	for (unsigned i = 0; i < PORTS; i++)
+		if (ports[i].sh)
+			refresh(&ports[i]);
+	from_uplink();
+	for (unsigned i = 0; i < PORTS; i++)
+		if (ports[i].sh)
+			from_guest(i);
+	for (unsigned i = 0; i < PORTS; i++) {
+		struct port *p = &ports[i];
+		if (p->sh && p->signal) {
+			__atomic_fetch_or(&p->sh->isr, VDEV_ISR_USED, __ATOMIC_RELEASE);
+			INV1(SYS_SIGNAL, p->irq, 1);
+		}
+		p->signal = false;
+	}
+	if (kick_nic)
+		INV1(SYS_SIGNAL, NET_SLOT_DRIVER, NETCHAN_KICK);
+	kick_nic = false;
+}
+
+/* A set-up call from port p's VMM (its capabilities at slots[0..]). */
+static err_t setup(struct port *p, unsigned pi, const struct sysregs *r, cptr_t slots)
+{
+	unsigned ncaps = msginfo_caps(r->info);
+	if (msginfo_label(r->info) == VDEV_SETUP) {
+		uint64_t va = VDEV_SHARED_VA + pi * PAGE_SIZE_U;
+		if (ncaps != 2 || p->sh || r->mr[1] > GMEM_SPAN || r->mr[0] > (1ull << 40) ||
+		    INV3(SYS_AS_MAP, ROOT_ASPACE, slots, va, R_READ | R_WRITE))
+			return E_INVAL;
+		p->sh = (volatile struct vdev_shared *)va;
+		p->irq = slots + 1;
+		p->gm = (struct gmem){ .ipa = r->mr[0], .va = (uint8_t *)(VDEV_GMEM_VA + pi * GMEM_SPAN) };
+		p->ram_size = r->mr[1];
+		p->generation = ~0u;
+		p->sh->device_id = VIRTIO_ID_NET;
+		p->sh->nqueues = 2;
+		p->sh->offered = 1ull << VIRTIO_F_VERSION_1 | 1ull << VIRTIO_NET_F_MAC |
+				 1ull << VIRTIO_NET_F_STATUS;
+		const uint8_t cfg[8] = { 0x52, 0x54, 0x00, 0xca, 0x1e, (uint8_t)(pi + 1), 1, 0 };
+		memcpy((void *)p->sh->config, cfg, sizeof(cfg)); /* MAC, status: link up */
+		return E_OK;
+	}
+	if (msginfo_label(r->info) == VDEV_GRANT) {
+		uint64_t ipa = r->mr[0], bytes = r->mr[1];
+		if (!p->sh || !ncaps || (bytes != PAGE_SIZE_U && bytes != 1ull << FRAME_BITS_2M) ||
+		    ipa != p->gm.ipa + p->gm.size || bytes * ncaps > p->ram_size - p->gm.size)
+			return E_INVAL;
+		for (unsigned i = 0; i < ncaps; i++)
+			if (INV3(SYS_AS_MAP, ROOT_ASPACE, slots + i,
+				 (uint64_t)p->gm.va + p->gm.size + i * bytes, R_READ | R_WRITE))
+				return E_INVAL;
+		p->gm.size += bytes * ncaps;
+		return E_OK;
+	}
+	return E_INVAL;
+}
+
+static void uplink_init(void)
+{
+	uint64_t info[5];
+	if (inv(SYS_CNODE_IDENTIFY, ROOT_CNODE, NET_SLOT_CHAN, 0, 0, 0, 0, 0, info) ||
+	    info[0] != OBJ_FRAME ||
+	    INV3(SYS_AS_MAP, ROOT_ASPACE, NET_SLOT_CHAN, NETCHAN_VA, R_READ | R_WRITE) ||
+	    INV3(SYS_AS_MAP, ROOT_ASPACE, NET_SLOT_DATA, NETCHAN_DATA_VA, R_READ | R_WRITE))
+		return;
+	chan = (volatile struct netchan *)NETCHAN_VA;
+}
+
+int main(const struct bootinfo *bi)
+{
+	bootinfo = bi;
+	ulib_console = ROOT_CONSOLE;
+	slots_init(bi->first_free_slot);
+	if (INV1(SYS_THREAD_BIND_NOTIFICATION, ROOT_THREAD, NET_SLOT_KICK)) {
+		printf("net: no notification to wait on\n");
+		return 1;
+	}
+	uplink_init();
+	printf("net: a switch of its own: up to %u guests%s\n", PORTS,
+	       chan ? " and an uplink through the NIC driver" : "");
+	cptr_t slots = slot_alloc_range(3);
+	struct sysregs r = { .nr = SYS_RECV, .cap = VDEV_SLOT_EP, .recvslot = slots };
+	for (err_t e = sys(&r);; e = sys(&r)) {
+		if (e) {
+			printf("net: receive failed (%u)\n", e);
+			return 1;
+		}
+		uint64_t badge = r.cap;
+		if (msginfo_label(r.info) == MSG_LABEL_NOTIFY) {
+			serve();
+			r = (struct sysregs){ .nr = SYS_RECV, .cap = VDEV_SLOT_EP, .recvslot = slots };
+			continue;
+		}
+		uint64_t answer = badge >= 1 && badge <= PORTS ?
+			setup(&ports[badge - 1], (unsigned)badge - 1, &r, slots) : E_INVAL;
+		if (msginfo_caps(r.info))
+			slots = slot_alloc_range(3); /* those are in use now */
+		r = (struct sysregs){ .mr = { answer }, .nr = SYS_REPLY_RECV, .cap = VDEV_SLOT_EP,
+				      .info = msginfo(0, 1, 0), .recvslot = slots };
+	}
+}

@@ -1,0 +1,152 @@
+/* cairn.root=linux: the system make run shows.  The VMM runs as a server of
+ * its own, with kernel memory for the guest's RAM (linux.mem, 256 MiB by
+ * default) and 64 MiB for everything else.  Beside it, each a server:
+ *   the block server (linux.blk, on by default), which serves the guest's
+ *     virtio-blk on QEMU's virtio-blk-pci disk through a driver server if
+ *     the machine has one (disk.c), else on a RAM disk of its own;
+ *   the net server (linux.net, on by default where the machine has a
+ *     virtio-net-pci NIC), a switch between the guest's virtio-net and the
+ *     NIC, through a driver server (servers/vnet);
+ *   the PCI server, which finds both devices (driver.c).
+ * Each backend is joined to the VMM by one endpoint and its notification
+ * (servers/lib/vdev.h): the VMM's virtio slot 0 is the disk, slot 1 the
+ * network.  Then the root task supervises the disk driver: it starts a new
+ * one when the old one faults, and, with blk.kill_every=N, kills it about
+ * every N requests (a test). */
+#include "servers/lib/netchan.h"
+#include "servers/lib/vdev.h"
+#include "servers/root/disk.h"
+
+#define DRIVER_FAULTS_MAX 8
+
+static struct disk disk;
+static struct { struct driver drv; cptr_t chan, data; } nic;
+
+static err_t start_blk(cptr_t ep, cptr_t kick, cptr_t progress)
+{
+	extern const char blk_image[];
+	struct server b;
+	bool real = disk.chan != NULL;
+	uint64_t quota = (real ? 0 : bootarg_u64("blk.mib=", 16) + 16) << 20;
+	err_t e = server_create(&b, blk_image, quota + (16ull << 20), ROOT_PRIO);
+	if (!e)
+		e = server_give(&b, VDEV_SLOT_EP, ep, R_READ);
+	if (!e)
+		e = server_give(&b, VDEV_SLOT_KICK, kick, R_READ | R_WRITE);
+	if (!e && real)
+		disk_give_client(&disk, &b);
+	if (!e && progress)
+		e = server_give(&b, BLK_SLOT_PROGRESS, progress, R_WRITE);
+	return e ? e : server_start(&b);
+}
+
+/* The NIC's driver, its channel's memory the root task's. */
+static bool nic_start(cptr_t client)
+{
+	extern const char vnet_image[];
+	static const uint32_t ids[] = { 0x10001af4, 0x10411af4 }; /* legacy, modern */
+	struct pcidev p;
+	if (!pci_server_start() || !pci_find(ids, 2, &p))
+		return false;
+	nic.chan = new_obj(OBJ_FRAME, FRAME_BITS_4K);
+	nic.data = new_obj(OBJ_FRAME, FRAME_BITS_2M);
+	if (!nic.chan || !nic.data || !driver_init(&nic.drv, vnet_image, &p, client))
+		return false;
+	driver_give(&nic.drv, NIC_SLOT_CHAN, nic.chan, R_READ | R_WRITE);
+	driver_give(&nic.drv, NIC_SLOT_DATA, nic.data, R_READ | R_WRITE);
+	err_t e = driver_start(&nic.drv);
+	printf("root: NIC driver %s (INTID %u)\n", e ? "did not start" : "started", p.intid);
+	return !e;
+}
+
+/* The switch: port 1 is this VMM's guest (the badge on its endpoint). */
+static err_t start_net(cptr_t ep, cptr_t kick)
+{
+	extern const char net_image[];
+	struct server n;
+	err_t e = server_create(&n, net_image, 16ull << 20, ROOT_PRIO);
+	if (!e)
+		e = server_give(&n, VDEV_SLOT_EP, ep, R_READ);
+	if (!e)
+		e = server_give(&n, NET_SLOT_KICK, kick, R_READ | R_WRITE);
+	if (!e)
+		e = server_give(&n, NET_SLOT_DRIVER, nic.drv.ntfn, R_WRITE);
+	if (!e)
+		e = server_give(&n, NET_SLOT_CHAN, nic.chan, R_READ | R_WRITE);
+	if (!e)
+		e = server_give(&n, NET_SLOT_DATA, nic.data, R_READ | R_WRITE);
+	return e ? e : server_start(&n);
+}
+
+static _Noreturn void supervise(cptr_t progress)
+{
+	uint64_t every = bootarg_u64("blk.kill_every=", 0) / BLK_PROGRESS_EVERY, ticks = 0;
+	unsigned faults = 0;
+	if (progress)
+		INV1(SYS_THREAD_BIND_NOTIFICATION, ROOT_THREAD, progress);
+	for (;;) {
+		struct sysregs r = { .nr = SYS_RECV, .cap = disk.chan ? disk.drv.fault_ep : progress };
+		if (!r.cap || sys(&r)) { /* nothing to watch: wait for ever */
+			r = (struct sysregs){ .nr = SYS_WAIT, .cap = new_obj(OBJ_NOTIFICATION, 0) };
+			sys(&r);
+			continue;
+		}
+		bool tick = msginfo_label(r.info) == MSG_LABEL_NOTIFY;
+		if (tick && !disk.drv.srv.thread)
+			continue; /* no driver to kill */
+		if (tick && (!every || ++ticks % every))
+			continue;
+		if (!tick && ++faults > DRIVER_FAULTS_MAX) {
+			printf("root: disk driver faulted %u times: not started again\n", faults);
+			driver_kill(&disk.drv);
+			continue;
+		}
+		if (tick)
+			disk_catch_busy(&disk);
+		err_t e = driver_restart(&disk.drv);
+		printf("root: disk driver %s; a new one %s (restart %u; %lu requests replayed "
+		       "before it)\n", tick ? "killed (blk.kill_every)" : "faulted",
+		       e ? "FAILED" : "started", disk.drv.restarts, disk.chan->replayed);
+	}
+}
+
+void start_vmm(void)
+{
+	extern const char vmm_image[];
+	struct server s;
+	uint64_t quota = (bootarg_u64("linux.mem=", 256) + 64) << 20;
+	cptr_t ep = bootarg_u64("linux.blk=", 1) ? new_obj(OBJ_ENDPOINT, 0) : 0;
+	cptr_t kick = new_obj(OBJ_NOTIFICATION, 0);
+	cptr_t progress = bootarg_u64("blk.kill_every=", 0) ? new_obj(OBJ_NOTIFICATION, 0) : 0;
+	cptr_t net_ep = bootarg_u64("linux.net=", 1) ? new_obj(OBJ_ENDPOINT, 0) : 0;
+	cptr_t net_kick = new_obj(OBJ_NOTIFICATION, 0), net_port = slot_alloc();
+	err_t e = E_NOENT;
+	if (ep && kick) {
+		if (!disk_start(&disk, kick))
+			disk = (struct disk){ 0 };
+		e = start_blk(ep, kick, disk.chan ? progress : 0);
+	}
+	printf("root: block server %s\n", e ? "not started" : "started");
+	if (net_ep && (!net_kick || !net_port || !nic_start(net_kick) || start_net(net_ep, net_kick) ||
+		       inv(SYS_CNODE_MINT, ROOT_CNODE, net_port, ROOT_CNODE, net_ep,
+			   R_WRITE | R_GRANT, 1, 0, 0)))
+		net_ep = 0; /* no NIC, no network */
+	printf("root: net server %s\n", net_ep ? "started" : "not started");
+	e = server_create(&s, vmm_image, quota, ROOT_PRIO);
+	if (!e) /* console input: the UART's interrupt */
+		e = server_give(&s, ROOT_IRQ_CONTROL, ROOT_IRQ_CONTROL, R_ALL);
+	if (!e && ep)
+		e = server_give(&s, VDEV_SLOT_EP, ep, R_WRITE | R_GRANT);
+	if (!e && ep)
+		e = server_give(&s, VDEV_SLOT_KICK, kick, R_WRITE);
+	if (!e && net_ep)
+		e = server_give(&s, VDEV_SLOT_EP + 2, net_port, R_WRITE | R_GRANT);
+	if (!e && net_ep)
+		e = server_give(&s, VDEV_SLOT_KICK + 2, net_kick, R_WRITE);
+	if (!e)
+		e = server_start(&s);
+	printf("root: VMM server %s (%lu MiB quota)\n", e ? "did not start" : "started",
+	       quota >> 20);
+	if (!e)
+		supervise(progress);
+}
