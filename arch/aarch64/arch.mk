@@ -40,8 +40,9 @@ $(LINUX_MODS): tools/linux-guest.sh tools/mkbootmod.py guests/linux/init
 # whose disk is QEMU's virtio-blk-pci on DISK (a sparse 128 MiB raw file,
 # made once and kept: the guest's files outlive the run), driven by a
 # driver server whose device's DMA the SMMU confines (iommu_platform: QEMU's
-# virtio devices bypass an IOMMU without it); GUEST=none runs the native
-# demo alone.
+# virtio devices bypass an IOMMU without it), and its network QEMU's user
+# networking through a virtio-net-pci NIC, its driver server and the net
+# server's switch; GUEST=none runs the native demo alone.
 GUEST ?= linux
 DISK ?= $(BUILD)/disk.img
 ifeq ($(GUEST),linux)
@@ -49,7 +50,8 @@ RUN_DEPS := $(LINUX_MODS) $(DISK)
 MEM := 1G
 RUN_ARGS = -initrd $(LINUX_MODS) -append "cairn.root=linux" \
 	-drive file=$(DISK),if=none,id=disk,format=raw \
-	-device virtio-blk-pci,drive=disk,iommu_platform=on,disable-legacy=on
+	-device virtio-blk-pci,drive=disk,iommu_platform=on,disable-legacy=on \
+	-netdev user,id=net -device virtio-net-pci,netdev=net,iommu_platform=on,disable-legacy=on
 endif
 $(BUILD)/disk.img:
 	@mkdir -p $(@D)

@@ -474,18 +474,25 @@ def aarch64(build):
                   r"vmm: guest powered off", r"powered off by the root task"],
                  poweroff=True, timeout=180, check=page_fetched),
         # make run's machine: the disk is QEMU's virtio-blk-pci, a file on
-        # the host, where the file the shell writes on /mnt must be found.
+        # the host, where the file the shell writes on /mnt must be found;
+        # the network reaches the host, whose page the shell fetches.
         Scenario("linux-shell", lambda b: arm(SMMU, smp=2, mem="1G") + kernel + [
                      "-initrd", os.path.join(b, "guests", "linux-mods.bin"), "-append",
                      "cairn.root=linux linux.quiet", "-drive",
                      "file=%s,if=none,id=d,format=raw" % scratch_disk(b, "shell-disk.img", 128),
-                     "-device", "virtio-blk-pci,drive=d,iommu_platform=on,disable-legacy=on"],
+                     "-device", "virtio-blk-pci,drive=d,iommu_platform=on,disable-legacy=on",
+                     "-netdev", "user,id=n,guestfwd=tcp:10.0.2.100:80-tcp:127.0.0.1:%d" %
+                     www_server(b), "-device",
+                     "virtio-net-pci,netdev=n,iommu_platform=on,disable-legacy=on"],
                  [r"vblk: a driver of its own: .* DMA confined to its I/O space",
+                  r"cairn-guest: eth0 52:54:00:ca:1e:01 is 10.0.2.15",
                   r"cairn-guest: vda \(ext2\) is mounted on /mnt",
                   r"cairn-guest: type commands", r"/ # ", r"shell says 4[2]",
+                  r"fetched 104857[6]",
                   r"vmm: guest powered off", r"powered off by the root task"],
                  send={r"/ # ": b"echo shell says $((6*7)); echo cairn-file-$((6*7)) > /mnt/f; "
-                       b"sync; poweroff -f\r"},
+                       b"sync; wget -q -O /tmp/p http://10.0.2.100/page; "
+                       b"echo fetched $(wc -c < /tmp/p); poweroff -f\r"},
                  poweroff=True, timeout=120, check=shell_file_written),
         Scenario("root-demo", lambda b: arm(smp=2) + kernel,
                  [r"demo: client made 1000 calls, 1000 answered correctly",
