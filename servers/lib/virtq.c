@@ -77,3 +77,11 @@ void virtq_push(struct virtq *q, uint16_t head, uint32_t len)
 	__atomic_thread_fence(__ATOMIC_RELEASE); /* the entry before the index */
 	q->used->idx = q->used_idx;
 }
+
+bool virtq_wants_interrupt(const struct virtq *q)
+{
+	/* the index stored before the flag is read: a driver that clears the
+	 * flag and then looks at the index sees ours, or we see its flag */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	return !(q->avail->flags & VQ_AVAIL_F_NO_INTERRUPT);
+}

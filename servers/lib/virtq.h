@@ -7,7 +7,8 @@
  * breaks a rule returns VQ_BROKEN, and the backend marks its device
  * DEVICE_NEEDS_RESET; it never touches memory outside the guest's.
  *
- * No indirect descriptors and no event index yet: neither is offered. */
+ * No indirect descriptors and no event index yet: neither is offered; the
+ * driver's VRING_AVAIL_F_NO_INTERRUPT is honoured. */
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
@@ -90,3 +91,8 @@ int virtq_chain(const struct virtq *q, const struct gmem *m, uint16_t head,
 
 /* Chain head is done, len bytes written into it: into the used ring. */
 void virtq_push(struct virtq *q, uint16_t head, uint32_t len);
+
+/* After pushes: whether the driver wants an interrupt for them (it has not
+ * set VRING_AVAIL_F_NO_INTERRUPT, as Linux does while it polls). */
+#define VQ_AVAIL_F_NO_INTERRUPT 1
+bool virtq_wants_interrupt(const struct virtq *q);

@@ -35,7 +35,7 @@ struct port {
 	uint64_t ram_size;
 	struct virtq rxq, txq;
 	uint32_t generation;
-	bool signal;               /* its used rings grew */
+	bool signal;               /* its used rings grew and it wants to know */
 	uint64_t dropped;
 };
 
@@ -105,7 +105,7 @@ static void to_guest(struct port *p, uint32_t len)
 	}
 	virtq_push(&p->rxq, (uint16_t)head, done);
 	p->sh->requests++;
-	p->signal = true;
+	p->signal |= virtq_wants_interrupt(&p->rxq);
 }
 
 static void to_uplink(uint32_t len)
@@ -172,7 +172,7 @@ static void from_guest(unsigned pi)
 		}
 		virtq_push(&p->txq, (uint16_t)head, 0);
 		p->sh->requests++;
-		p->signal = true;
+		p->signal |= virtq_wants_interrupt(&p->txq);
 		forward(pi, len);
 	}
 	if (head == VQ_BROKEN)

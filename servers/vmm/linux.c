@@ -7,6 +7,7 @@
  * then finds it), linux.bench (its init times its disk: tools/virtio-blk-ratio),
  * linux.disk (its init writes 64 MiB on its disk and reads them back),
  * linux.nettest (its init fetches a page from the host through the network),
+ * linux.netbench (it times a 32 MiB download: tools/virtio-net-ratio),
  * linux.doorbell=0 (queue notifications through the VMM). */
 #include "servers/lib/bootmod.h"
 #include "servers/vmm/vmm.h"
@@ -196,14 +197,15 @@ static bool load(struct vmm *m, const struct bootmod *img, const struct bootmod 
 	}
 	copy(vm->ram_va + IMAGE_OFFSET, base + img->offset, img->size);
 	copy(vm->ram_va + rd_off, base + rd->offset, rd->size);
-	char args[160];
-	snprintf(args, sizeof(args), "console=ttyAMA0 earlycon=pl011,0x9000000%s%s%s%s%s%s",
+	char args[192];
+	snprintf(args, sizeof(args), "console=ttyAMA0 earlycon=pl011,0x9000000%s%s%s%s%s%s%s",
 		 strstr(bootinfo->bootargs, "linux.quiet") ? " quiet" : "",
 		 strstr(bootinfo->bootargs, "linux.test") ? " cairn.test" : "",
 		 strstr(bootinfo->bootargs, "linux.reboot") ? " cairn.reboot" : "",
 		 strstr(bootinfo->bootargs, "linux.bench") ? " cairn.bench" : "",
 		 strstr(bootinfo->bootargs, "linux.disk") ? " cairn.disk" : "",
-		 strstr(bootinfo->bootargs, "linux.nettest") ? " cairn.net" : "");
+		 strstr(bootinfo->bootargs, "linux.nettest") ? " cairn.net" : "",
+		 strstr(bootinfo->bootargs, "linux.netbench") ? " cairn.netbench" : "");
 	if (!guest_fdt(m, vm->ram_va + dtb_off, 0x200000, args, vm->ram_ipa + rd_off, rd->size))
 		return false;
 	*entry = vm->ram_ipa + IMAGE_OFFSET;
