@@ -198,7 +198,7 @@ static void serve_queue(void)
 	if (!disk)
 		any |= remote_serve();
 done:
-	if (any) {
+	if (any && rq.size && virtq_wants_interrupt(&rq)) {
 		__atomic_fetch_or(&sh->isr, VDEV_ISR_USED, __ATOMIC_RELEASE);
 		INV1(SYS_SIGNAL, irq, 1);
 	}
