@@ -42,13 +42,16 @@ $(LINUX_MODS): tools/linux-guest.sh tools/mkbootmod.py guests/linux/init
 # driver server whose device's DMA the SMMU confines (iommu_platform: QEMU's
 # virtio devices bypass an IOMMU without it), and its network QEMU's user
 # networking through a virtio-net-pci NIC, its driver server and the net
-# server's switch; GUEST=none runs the native demo alone.
+# server's switch; GUESTS=2 runs a second guest on the same switch (it
+# shares the console, its lines marked [guest 2]; it has no disk and no
+# console input); GUEST=none runs the native demo alone.
 GUEST ?= linux
 DISK ?= $(BUILD)/disk.img
 ifeq ($(GUEST),linux)
 RUN_DEPS := $(LINUX_MODS) $(DISK)
 MEM := 1G
-RUN_ARGS = -initrd $(LINUX_MODS) -append "cairn.root=linux" \
+GUESTS ?= 1
+RUN_ARGS = -initrd $(LINUX_MODS) -append "cairn.root=linux linux.guests=$(GUESTS)" \
 	-drive file=$(DISK),if=none,id=disk,format=raw \
 	-device virtio-blk-pci,drive=disk,iommu_platform=on,disable-legacy=on \
 	-netdev user,id=net -device virtio-net-pci,netdev=net,iommu_platform=on,disable-legacy=on

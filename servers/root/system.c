@@ -10,12 +10,15 @@
  *   the PCI server, which finds both devices (driver.c).
  * Each backend is joined to the VMM by one endpoint and its notification
  * (servers/lib/vdev.h): the VMM's virtio slot 0 is the disk, slot 1 the
- * network.  Then the root task supervises the disk driver: it starts a new
- * one when the old one faults, and, with blk.kill_every=N, kills it about
- * every N requests (a test). */
+ * network.  linux.guests=N (up to 4) starts N guests, each with a VMM of
+ * its own and a port on the switch; the first has the disk and the
+ * console's input.  Then the root task supervises the disk driver: it
+ * starts a new one when the old one faults, and, with blk.kill_every=N,
+ * kills it about every N requests (a test). */
 #include "servers/lib/netchan.h"
 #include "servers/lib/vdev.h"
 #include "servers/root/disk.h"
+#include "servers/vmm/vmm.h"
 
 #define DRIVER_FAULTS_MAX 8
 
@@ -110,16 +113,48 @@ static _Noreturn void supervise(cptr_t progress)
 	}
 }
 
-void start_vmm(void)
+/* Guest i's VMM: the disk (guest 1 only: one disk, one guest), its port on
+ * the switch, console input (guest 1: the console's one reader). */
+static err_t start_guest(unsigned i, cptr_t blk_ep, cptr_t blk_kick, cptr_t net_ep,
+			 cptr_t net_kick)
 {
 	extern const char vmm_image[];
 	struct server s;
 	uint64_t quota = (bootarg_u64("linux.mem=", 256) + 64) << 20;
+	cptr_t port = slot_alloc(), id = slot_alloc(), n = new_obj(OBJ_NOTIFICATION, 0);
+	err_t e = port && id && n ? server_create(&s, vmm_image, quota, ROOT_PRIO) : E_NOMEM;
+	if (!e)
+		e = inv(SYS_CNODE_MINT, ROOT_CNODE, id, ROOT_CNODE, n, R_READ, i, 0, 0);
+	if (!e)
+		e = server_give(&s, VMM_SLOT_ID, id, R_READ);
+	if (!e && i == 1) /* console input: the UART's interrupt */
+		e = server_give(&s, ROOT_IRQ_CONTROL, ROOT_IRQ_CONTROL, R_ALL);
+	if (!e && i == 1 && blk_ep)
+		e = server_give(&s, VDEV_SLOT_EP, blk_ep, R_WRITE | R_GRANT);
+	if (!e && i == 1 && blk_ep)
+		e = server_give(&s, VDEV_SLOT_KICK, blk_kick, R_WRITE);
+	if (!e && net_ep) /* the switch tells its ports apart by the badge */
+		e = inv(SYS_CNODE_MINT, ROOT_CNODE, port, ROOT_CNODE, net_ep, R_WRITE | R_GRANT, i,
+			0, 0);
+	if (!e && net_ep)
+		e = server_give(&s, VDEV_SLOT_EP + 2, port, R_WRITE | R_GRANT);
+	if (!e && net_ep)
+		e = server_give(&s, VDEV_SLOT_KICK + 2, net_kick, R_WRITE);
+	if (!e)
+		e = server_start(&s);
+	printf("root: VMM server for guest %u %s (%lu MiB quota)\n", i,
+	       e ? "did not start" : "started", quota >> 20);
+	return e;
+}
+
+void start_vmm(void)
+{
 	cptr_t ep = bootarg_u64("linux.blk=", 1) ? new_obj(OBJ_ENDPOINT, 0) : 0;
 	cptr_t kick = new_obj(OBJ_NOTIFICATION, 0);
 	cptr_t progress = bootarg_u64("blk.kill_every=", 0) ? new_obj(OBJ_NOTIFICATION, 0) : 0;
 	cptr_t net_ep = bootarg_u64("linux.net=", 1) ? new_obj(OBJ_ENDPOINT, 0) : 0;
-	cptr_t net_kick = new_obj(OBJ_NOTIFICATION, 0), net_port = slot_alloc();
+	cptr_t net_kick = new_obj(OBJ_NOTIFICATION, 0);
+	uint64_t guests = bootarg_u64("linux.guests=", 1);
 	err_t e = E_NOENT;
 	if (ep && kick) {
 		if (!disk_start(&disk, kick))
@@ -127,26 +162,12 @@ void start_vmm(void)
 		e = start_blk(ep, kick, disk.chan ? progress : 0);
 	}
 	printf("root: block server %s\n", e ? "not started" : "started");
-	if (net_ep && (!net_kick || !net_port || !nic_start(net_kick) || start_net(net_ep, net_kick) ||
-		       inv(SYS_CNODE_MINT, ROOT_CNODE, net_port, ROOT_CNODE, net_ep,
-			   R_WRITE | R_GRANT, 1, 0, 0)))
+	if (net_ep && (!net_kick || !nic_start(net_kick) || start_net(net_ep, net_kick)))
 		net_ep = 0; /* no NIC, no network */
 	printf("root: net server %s\n", net_ep ? "started" : "not started");
-	e = server_create(&s, vmm_image, quota, ROOT_PRIO);
-	if (!e) /* console input: the UART's interrupt */
-		e = server_give(&s, ROOT_IRQ_CONTROL, ROOT_IRQ_CONTROL, R_ALL);
-	if (!e && ep)
-		e = server_give(&s, VDEV_SLOT_EP, ep, R_WRITE | R_GRANT);
-	if (!e && ep)
-		e = server_give(&s, VDEV_SLOT_KICK, kick, R_WRITE);
-	if (!e && net_ep)
-		e = server_give(&s, VDEV_SLOT_EP + 2, net_port, R_WRITE | R_GRANT);
-	if (!e && net_ep)
-		e = server_give(&s, VDEV_SLOT_KICK + 2, net_kick, R_WRITE);
-	if (!e)
-		e = server_start(&s);
-	printf("root: VMM server %s (%lu MiB quota)\n", e ? "did not start" : "started",
-	       quota >> 20);
-	if (!e)
+	bool any = false;
+	for (unsigned i = 1; i <= guests && i <= 4; i++)
+		any |= !start_guest(i, ep, kick, net_ep, net_kick);
+	if (any)
 		supervise(progress);
 }

@@ -12,10 +12,13 @@ int main(const struct bootinfo *bi)
 	bootinfo = bi;
 	ulib_console = ROOT_CONSOLE;
 	slots_init(bi->first_free_slot);
-	uint64_t m[5] = { 0 };
+	uint64_t m[5] = { 0 }, id[5];
+	if (!inv(SYS_CNODE_IDENTIFY, ROOT_CNODE, VMM_SLOT_ID, 0, 0, 0, 0, 0, id) &&
+	    id[0] == OBJ_NOTIFICATION)
+		vmm_index = (unsigned)id[2];
 	inv(SYS_MEM_INFO, ROOT_MEMORY, 0, 0, 0, 0, 0, 0, m);
-	printf("vmm: a server of its own: its address space, a %lu-slot CNode, %lu MiB of "
-	       "kernel memory\n", 1ul << bi->cnode_bits, m[0] >> 20);
+	printf("vmm: a server of its own (guest %u): its address space, a %lu-slot CNode, %lu MiB "
+	       "of kernel memory\n", vmm_index, 1ul << bi->cnode_bits, m[0] >> 20);
 	run_linux();
 	INV0(SYS_DEBUG_POWEROFF, ROOT_CONSOLE);
 	return 0;

@@ -19,10 +19,20 @@ enum { UART_DR = 0x000, UART_FR = 0x018, UART_IBRD = 0x024, UART_FBRD = 0x028,
 /* PrimeCell peripheral and cell IDs of a PL011 r1p5, as the AMBA bus reads them. */
 static const uint8_t ids[8] = { 0x11, 0x10, 0x34, 0x00, 0x0d, 0xf0, 0x05, 0xb1 };
 
+/* A line of the guest's output; the second guest's and later ones marked
+ * with their number at the start of each line, since they share the
+ * console (written in one piece, so the tag stays with its line). */
 static void flush(struct uart *u)
 {
-	if (u->len)
-		console_write(u->line, u->len);
+	char out[16 + sizeof(u->line)];
+	unsigned n = 0;
+	if (!u->len)
+		return;
+	if (vmm_index > 1 && !u->midline)
+		n = (unsigned)snprintf(out, 16, "[guest %u] ", vmm_index);
+	memcpy(out + n, u->line, u->len);
+	console_write(out, n + u->len);
+	u->midline = u->line[u->len - 1] != '\n';
 	u->len = 0;
 }
 

@@ -14,6 +14,10 @@
 #define GUEST_VIRTIO 0x0a000000ull    /* QEMU virt's first virtio-mmio slot */
 #define GUEST_VIRTIO_INTID 48          /* SPI 16, edge; slot i: 48 + i */
 #define VMM_VDEVS 2                    /* virtio-mmio slots, 0x200 apart */
+/* Which guest of the system this VMM runs (1, 2, ...): the badge of a
+ * notification the root task gives it here (none: 1). */
+#define VMM_SLOT_ID 12
+extern unsigned vmm_index;
 #define GUEST_RAM 0x40000000ull
 #define VGIC_IRQS 96                   /* SGIs, PPIs and 64 SPIs */
 
@@ -34,8 +38,9 @@ struct vgic {
 
 struct uart {
 	uint32_t cr, lcr, ibrd, fbrd, ifls, imsc, dmacr;
-	char line[80];                 /* output, a line at a time */
+	char line[96];                 /* output, a line at a time, after a tag */
 	unsigned len;
+	bool midline;                  /* the last flush did not end a line */
 	char rx[256];                  /* input typed on the console */
 	unsigned rx_head, rx_tail;
 };

@@ -473,6 +473,20 @@ def aarch64(build):
                   r"cairn-guest: fetched 1048576 bytes from the host",
                   r"vmm: guest powered off", r"powered off by the root task"],
                  poweroff=True, timeout=180, check=page_fetched),
+        # Two guests, each with a VMM of its own and a port on the switch:
+        # guest 1 pings guest 2 through the net server, no NIC involved.
+        Scenario("linux-two-guests", lambda b: arm(SMMU, smp=2, mem="1G") + kernel + [
+                     "-initrd", os.path.join(b, "guests", "linux-mods.bin"), "-append",
+                     "cairn.root=linux linux.quiet linux.pingtest linux.guests=2", "-netdev",
+                     "user,id=n", "-device",
+                     "virtio-net-pci,netdev=n,iommu_platform=on,disable-legacy=on"],
+                 [r"root: VMM server for guest 2 started",
+                  r"vmm: virtio-net at 0xa000200 \(interrupt 49\), MAC 52:54:00:ca:1e:0[12]",
+                  r"vmm: virtio-net at 0xa000200 \(interrupt 49\), MAC 52:54:00:ca:1e:0[12]",
+                  r"\[guest 2\] cairn-guest: eth0 52:54:00:ca:1e:02 is 10.0.2.16",
+                  r"cairn-guest: 10.0.2.16, the other guest, answered through the switch",
+                  r"vmm: guest powered off", r"powered off by the root task"],
+                 poweroff=True, timeout=240),
         # make run's machine: the disk is QEMU's virtio-blk-pci, a file on
         # the host, where the file the shell writes on /mnt must be found;
         # the network reaches the host, whose page the shell fetches.
