@@ -152,6 +152,7 @@ enum root_slot {
 #define ROOT_CNODE_BITS 16
 #define PAGE_SIZE_U 4096ull          /* user-space page size */
 #define ROOT_PRIO 100               /* MCP 255 */
+#define ROOT_MCP 255
 #define ROOT_BOOTINFO_VA 0x1000ull    /* the boot-info page */
 #define ROOT_IMAGE_VA 0x200000ull     /* the root image, text first */
 #define ROOT_STACK_TOP 0x80000000ull  /* stack pages end here */

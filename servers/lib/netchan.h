@@ -17,7 +17,14 @@
  *   rxfree  switch → driver: copied out, post the buffer again
  * Transmit buffers start as the switch's, receive buffers as the driver's.
  * Neither side trusts the other's entries: an index or length out of range
- * is dropped, and the ring size is a constant, not a shared field. */
+ * is dropped, and the ring size is a constant, not a shared field.
+ *
+ * A driver that starts (the first, or one after another died) takes the
+ * rings over: it clears `up`, bumps `epoch` and signals; the switch lets go
+ * of the rings (every transmit buffer is its own again: the device's reset
+ * loses what was in flight, and TCP sends it again) and answers by storing
+ * the epoch in `acked` and signalling back; then the driver empties the
+ * rings, gives the device every receive buffer and sets `up`. */
 #pragma once
 #include <stdbool.h>
 #include <stdint.h>
@@ -42,6 +49,8 @@ struct netchan {
 	struct netring tx, txdone, rx, rxfree;
 	uint8_t mac[6];                    /* driver: the device's address */
 	uint16_t up;                       /* driver: 1 once its device runs */
+	uint32_t epoch;                    /* driver: instances started */
+	uint32_t acked;                    /* switch: the epoch it let go of the rings for */
 	uint32_t confined;                 /* driver: DMA through an I/O space */
 	uint64_t sent, received, dropped;  /* driver's counts */
 };
@@ -81,6 +90,8 @@ enum {
 	NIC_SLOT_CHAN = 12, NIC_SLOT_DATA = 14, NIC_SLOT_STREAM = 15,
 	NET_SLOT_KICK = 9,   /* the net server's own notification (VDEV_SLOT_KICK) */
 	NET_SLOT_DRIVER = 10, NET_SLOT_CHAN = 11, NET_SLOT_DATA = 12,
+	NET_SLOT_PROGRESS = 13, /* optional: signalled (bit 2) every NET_PROGRESS_EVERY uplink frames */
 };
+#define NET_PROGRESS_EVERY 64
 #define NETCHAN_VA 0x6000000000ull
 #define NETCHAN_DATA_VA 0x6000200000ull

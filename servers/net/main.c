@@ -43,7 +43,9 @@ static struct port ports[PORTS];
 static volatile struct netchan *chan;       /* the uplink, or NULL */
 static uint8_t *nicdata = (uint8_t *)NETCHAN_DATA_VA;
 static uint64_t tx_free = ~0ull;             /* the uplink's transmit buffers we hold */
-static bool kick_nic, uplink_up;
+static bool kick_nic, uplink_up, progress;
+static uint32_t acked;                       /* the driver instance we let go for */
+static uint64_t uplink_frames;
 static struct { uint8_t mac[6]; uint8_t port; bool used; } macs[MACS];
 static unsigned mac_next;
 static uint8_t frame[NETCHAN_BUF_BYTES];     /* header and frame, on their way */
@@ -119,6 +121,8 @@ static void to_uplink(uint32_t len)
 	if (netring_push(&chan->tx, buf | (uint64_t)len << 16)) {
 		tx_free &= ~(1ull << buf);
 		kick_nic = true;
+		if (progress && !(++uplink_frames % NET_PROGRESS_EVERY))
+			INV1(SYS_SIGNAL, NET_SLOT_PROGRESS, 2);
 	}
 }
 
@@ -184,8 +188,19 @@ static void from_uplink(void)
 {
 	uint64_t v;
 	unsigned buf, len;
+	if (!chan)
+		return;
+	uint32_t epoch = __atomic_load_n(&chan->epoch, __ATOMIC_ACQUIRE);
+	if (epoch != acked) { /* a new driver: the rings are its now */
+		uplink_up = false;
+		tx_free = ~0ull;
+		acked = epoch;
+		__atomic_store_n(&chan->acked, epoch, __ATOMIC_RELEASE);
+		INV1(SYS_SIGNAL, NET_SLOT_DRIVER, NETCHAN_KICK);
+		return;
+	}
 	if (!uplink_up)
-		uplink_up = chan && __atomic_load_n(&chan->up, __ATOMIC_ACQUIRE);
+		uplink_up = __atomic_load_n(&chan->up, __ATOMIC_ACQUIRE);
 	if (!uplink_up)
 		return;
 	while (netring_pop(&chan->txdone, &v))
@@ -196,6 +211,8 @@ static void from_uplink(void)
 			memcpy(frame, nicdata + NETCHAN_RX_OFF + buf * NETCHAN_BUF_BYTES, len);
 			forward(UPLINK, len);
 			netring_push(&chan->rxfree, buf);
+			if (progress && !(++uplink_frames % NET_PROGRESS_EVERY))
+				INV1(SYS_SIGNAL, NET_SLOT_PROGRESS, 2);
 		}
 		kick_nic = true;
 	}
@@ -281,6 +298,8 @@ static void uplink_init(void)
 	    INV3(SYS_AS_MAP, ROOT_ASPACE, NET_SLOT_DATA, NETCHAN_DATA_VA, R_READ | R_WRITE))
 		return;
 	chan = (volatile struct netchan *)NETCHAN_VA;
+	progress = !inv(SYS_CNODE_IDENTIFY, ROOT_CNODE, NET_SLOT_PROGRESS, 0, 0, 0, 0, 0, info) &&
+		   info[0] == OBJ_NOTIFICATION;
 }
 
 int main(const struct bootinfo *bi)

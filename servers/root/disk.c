@@ -34,15 +34,17 @@ bool disk_catch_busy(struct disk *d)
 {
 	if (!driver_steal_irq(&d->drv, &d->chan->instances))
 		return false;
-	for (unsigned spin = 0; spin < 100000; spin++) {
-		if (disk_busy(d))
-			return true;
+	/* below everyone while it waits: the guest and the servers must run
+	 * for a request to reach the driver, whatever their priorities */
+	INV2(SYS_THREAD_SET_PRIORITY, ROOT_THREAD, 1, ROOT_MCP);
+	bool busy = false;
+	for (unsigned spin = 0; spin < 100000 && !(busy = disk_busy(d)); spin++)
 		INV0(SYS_YIELD, 0);
-	}
-	return false;
+	INV2(SYS_THREAD_SET_PRIORITY, ROOT_THREAD, ROOT_PRIO, ROOT_MCP);
+	return busy;
 }
 
-bool disk_start(struct disk *d, cptr_t client_ntfn)
+bool disk_start(struct disk *d, cptr_t client_ntfn, cptr_t faults)
 {
 	extern const char vblk_image[];
 	static const uint32_t ids[] = { 0x10011af4, 0x10421af4 }; /* legacy, modern */
@@ -55,7 +57,7 @@ bool disk_start(struct disk *d, cptr_t client_ntfn)
 		return false;
 	}
 	if (!driver_init(&d->drv, vblk_image, &p, client_ntfn) || !make_channel(d) ||
-	    driver_start(&d->drv)) {
+	    (faults && !driver_watch(&d->drv, faults, 1)) || driver_start(&d->drv)) {
 		printf("root: the disk driver did not start\n");
 		return false;
 	}

@@ -12,8 +12,9 @@ struct disk {
 };
 
 /* Start the PCI server and a driver for its first virtio-blk-pci device,
- * whose completions signal client_ntfn (BLKCHAN_DONE). */
-bool disk_start(struct disk *d, cptr_t client_ntfn);
+ * whose completions signal client_ntfn (BLKCHAN_DONE) and whose faults go
+ * to `faults` with badge 1 (0: an endpoint of its own). */
+bool disk_start(struct disk *d, cptr_t client_ntfn, cptr_t faults);
 bool disk_busy(struct disk *d);                /* the driver holds requests */
 /* Make the driver hold requests when it is next killed (a test): take its
  * interrupt away, then wait until it has given the device some. */

@@ -74,6 +74,14 @@ bool driver_init(struct driver *d, const char *image, const struct pcidev *p, cp
 		    p->handle + 1, 0, 0);
 }
 
+bool driver_watch(struct driver *d, cptr_t faults, uint64_t badge)
+{
+	slot_free(d->fault_ep);
+	d->fault_ep = slot_alloc();
+	return d->fault_ep && !inv(SYS_CNODE_MINT, ROOT_CNODE, d->fault_ep, ROOT_CNODE, faults,
+				   R_WRITE, badge, 0, 0);
+}
+
 void driver_give(struct driver *d, uint64_t slot, cptr_t cap, unsigned rights)
 {
 	if (d->ngive < DRIVER_GIVE_MAX)
@@ -119,7 +127,9 @@ bool driver_steal_irq(struct driver *d, volatile uint32_t *instances)
 {
 	if (!d->stolen)
 		d->stolen = new_obj(OBJ_NOTIFICATION, 0);
+	INV2(SYS_THREAD_SET_PRIORITY, ROOT_THREAD, 1, ROOT_MCP); /* let it run, whatever runs */
 	for (unsigned spin = 0; spin < 100000 && *instances < d->started; spin++)
 		INV0(SYS_YIELD, 0);
+	INV2(SYS_THREAD_SET_PRIORITY, ROOT_THREAD, ROOT_PRIO, ROOT_MCP);
 	return d->stolen && !INV2(SYS_IRQ_SET_NOTIFICATION, d->irq, d->stolen, 1);
 }

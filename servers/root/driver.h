@@ -38,6 +38,8 @@ struct driver {
 /* Claim p's interrupt and stream, mint its PCI capability, make the
  * notifications; client: its client's notification (given W). */
 bool driver_init(struct driver *d, const char *image, const struct pcidev *p, cptr_t client);
+/* Its faults to `faults`, with this badge (a supervisor watching several). */
+bool driver_watch(struct driver *d, cptr_t faults, uint64_t badge);
 /* A capability each instance gets besides (its channel). */
 void driver_give(struct driver *d, uint64_t slot, cptr_t cap, unsigned rights);
 err_t driver_start(struct driver *d);

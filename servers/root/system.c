@@ -24,6 +24,7 @@
 
 static struct disk disk;
 static struct { struct driver drv; cptr_t chan, data; } nic;
+static cptr_t faults; /* the drivers' fault endpoint */
 
 static err_t start_blk(cptr_t ep, cptr_t kick, cptr_t progress)
 {
@@ -53,7 +54,8 @@ static bool nic_start(cptr_t client)
 		return false;
 	nic.chan = new_obj(OBJ_FRAME, FRAME_BITS_4K);
 	nic.data = new_obj(OBJ_FRAME, FRAME_BITS_2M);
-	if (!nic.chan || !nic.data || !driver_init(&nic.drv, vnet_image, &p, client))
+	if (!nic.chan || !nic.data || !driver_init(&nic.drv, vnet_image, &p, client) ||
+	    !driver_watch(&nic.drv, faults, 2))
 		return false;
 	driver_give(&nic.drv, NIC_SLOT_CHAN, nic.chan, R_READ | R_WRITE);
 	driver_give(&nic.drv, NIC_SLOT_DATA, nic.data, R_READ | R_WRITE);
@@ -63,7 +65,7 @@ static bool nic_start(cptr_t client)
 }
 
 /* The switch: port 1 is this VMM's guest (the badge on its endpoint). */
-static err_t start_net(cptr_t ep, cptr_t kick)
+static err_t start_net(cptr_t ep, cptr_t kick, cptr_t progress)
 {
 	extern const char net_image[];
 	struct server n;
@@ -78,38 +80,52 @@ static err_t start_net(cptr_t ep, cptr_t kick)
 		e = server_give(&n, NET_SLOT_CHAN, nic.chan, R_READ | R_WRITE);
 	if (!e)
 		e = server_give(&n, NET_SLOT_DATA, nic.data, R_READ | R_WRITE);
+	if (!e && bootarg_u64("net.kill_every=", 0))
+		e = server_give(&n, NET_SLOT_PROGRESS, progress, R_WRITE);
 	return e ? e : server_start(&n);
 }
 
-static _Noreturn void supervise(cptr_t progress)
+/* The drivers' supervisor: their faults arrive on one endpoint (badge 1
+ * the disk's, 2 the NIC's), and the servers' progress ticks (bit 1 the
+ * block server's, bit 2 the switch's) on the notification bound to this
+ * thread.  A driver that faults is started anew, at most DRIVER_FAULTS_MAX
+ * times; with blk.kill_every=N (net.kill_every=N) one is killed about every
+ * N requests (frames), a test of the restart. */
+static _Noreturn void supervise(cptr_t faults, cptr_t progress)
 {
-	uint64_t every = bootarg_u64("blk.kill_every=", 0) / BLK_PROGRESS_EVERY, ticks = 0;
-	unsigned faults = 0;
-	if (progress)
-		INV1(SYS_THREAD_BIND_NOTIFICATION, ROOT_THREAD, progress);
+	uint64_t every[3] = { 0, bootarg_u64("blk.kill_every=", 0) / BLK_PROGRESS_EVERY,
+			      bootarg_u64("net.kill_every=", 0) / NET_PROGRESS_EVERY };
+	uint64_t ticks[3] = { 0 };
+	unsigned nfaults[3] = { 0 };
+	struct driver *drv[3] = { NULL, disk.chan ? &disk.drv : NULL, nic.chan ? &nic.drv : NULL };
+	const char *name[3] = { "", "disk", "NIC" };
+	INV1(SYS_THREAD_BIND_NOTIFICATION, ROOT_THREAD, progress);
 	for (;;) {
-		struct sysregs r = { .nr = SYS_RECV, .cap = disk.chan ? disk.drv.fault_ep : progress };
-		if (!r.cap || sys(&r)) { /* nothing to watch: wait for ever */
-			r = (struct sysregs){ .nr = SYS_WAIT, .cap = new_obj(OBJ_NOTIFICATION, 0) };
-			sys(&r);
+		struct sysregs r = { .nr = SYS_RECV, .cap = faults };
+		if (sys(&r))
 			continue;
-		}
 		bool tick = msginfo_label(r.info) == MSG_LABEL_NOTIFY;
-		if (tick && !disk.drv.srv.thread)
-			continue; /* no driver to kill */
-		if (tick && (!every || ++ticks % every))
-			continue;
-		if (!tick && ++faults > DRIVER_FAULTS_MAX) {
-			printf("root: disk driver faulted %u times: not started again\n", faults);
-			driver_kill(&disk.drv);
-			continue;
+		for (unsigned k = 1; k < 3; k++) {
+			if (tick ? !(r.cap & (1u << (k - 1))) : r.cap != k)
+				continue;
+			if (!drv[k] || !drv[k]->srv.thread || (tick && (!every[k] || ++ticks[k] % every[k])))
+				continue;
+			if (!tick && ++nfaults[k] > DRIVER_FAULTS_MAX) {
+				printf("root: %s driver faulted %u times: not started again\n", name[k],
+				       nfaults[k]);
+				driver_kill(drv[k]);
+				continue;
+			}
+			if (tick && k == 1 && !disk_catch_busy(&disk))
+				printf("root: the disk driver held no request when killed\n");
+			err_t e = driver_restart(drv[k]);
+			printf("root: %s driver %s; a new one %s (restart %u", name[k],
+			       tick ? "killed (kill_every)" : "faulted", e ? "FAILED" : "started",
+			       drv[k]->restarts);
+			if (k == 1)
+				printf("; %lu requests replayed before it", disk.chan->replayed);
+			printf(")\n");
 		}
-		if (tick)
-			disk_catch_busy(&disk);
-		err_t e = driver_restart(&disk.drv);
-		printf("root: disk driver %s; a new one %s (restart %u; %lu requests replayed "
-		       "before it)\n", tick ? "killed (blk.kill_every)" : "faulted",
-		       e ? "FAILED" : "started", disk.drv.restarts, disk.chan->replayed);
 	}
 }
 
@@ -151,23 +167,27 @@ void start_vmm(void)
 {
 	cptr_t ep = bootarg_u64("linux.blk=", 1) ? new_obj(OBJ_ENDPOINT, 0) : 0;
 	cptr_t kick = new_obj(OBJ_NOTIFICATION, 0);
-	cptr_t progress = bootarg_u64("blk.kill_every=", 0) ? new_obj(OBJ_NOTIFICATION, 0) : 0;
+	cptr_t progress = new_obj(OBJ_NOTIFICATION, 0);
 	cptr_t net_ep = bootarg_u64("linux.net=", 1) ? new_obj(OBJ_ENDPOINT, 0) : 0;
 	cptr_t net_kick = new_obj(OBJ_NOTIFICATION, 0);
 	uint64_t guests = bootarg_u64("linux.guests=", 1);
 	err_t e = E_NOENT;
+	faults = new_obj(OBJ_ENDPOINT, 0);
+	if (!faults || !progress)
+		return;
 	if (ep && kick) {
-		if (!disk_start(&disk, kick))
+		if (!disk_start(&disk, kick, faults))
 			disk = (struct disk){ 0 };
-		e = start_blk(ep, kick, disk.chan ? progress : 0);
+		bool kills = disk.chan && bootarg_u64("blk.kill_every=", 0);
+		e = start_blk(ep, kick, kills ? progress : 0);
 	}
 	printf("root: block server %s\n", e ? "not started" : "started");
-	if (net_ep && (!net_kick || !nic_start(net_kick) || start_net(net_ep, net_kick)))
+	if (net_ep && (!net_kick || !nic_start(net_kick) || start_net(net_ep, net_kick, progress)))
 		net_ep = 0; /* no NIC, no network */
 	printf("root: net server %s\n", net_ep ? "started" : "not started");
 	bool any = false;
 	for (unsigned i = 1; i <= guests && i <= 4; i++)
 		any |= !start_guest(i, ep, kick, net_ep, net_kick);
 	if (any)
-		supervise(progress);
+		supervise(faults, progress);
 }

@@ -6,7 +6,8 @@
  * 0 holds every receive buffer the net server has handed back; transmit
  * queue 1 takes what the net server sends.  One descriptor per buffer: a
  * buffer is a virtio-net header and one frame.  No offloads, no
- * mergeable buffers: the device gives whole frames. */
+ * mergeable buffers: the device gives whole frames.  It may die at any
+ * point: the next instance takes the rings over (netchan.h). */
 #include "servers/lib/netchan.h"
 #include "servers/lib/vpci.h"
 
@@ -58,6 +59,8 @@ static bool device_up(void)
 	uint64_t got;
 	if (!vpci_begin(&dev, 1ull << VIRTIO_NET_F_MAC, &got))
 		return false;
+	for (volatile struct netring *r = &chan->tx; r <= &chan->rxfree; r++)
+		r->head = r->tail = 0;
 	memset((void *)rxq, 0, 2 * sizeof(struct vring));
 	rx_used = tx_used = 0;
 	if (!queue_up(0, rxq) || !queue_up(1, txq))
@@ -118,6 +121,20 @@ static void take(void)
 		vpci_notify(&dev, noff[1], 1);
 }
 
+/* Take the rings over from the switch (netchan.h): nothing else touches
+ * them until `up`. */
+static void take_over(void)
+{
+	chan->up = 0;
+	uint32_t epoch = chan->epoch + 1;
+	__atomic_store_n(&chan->epoch, epoch, __ATOMIC_RELEASE);
+	INV1(SYS_SIGNAL, NIC_SLOT_CLIENT, NETCHAN_DONE);
+	while (__atomic_load_n(&chan->acked, __ATOMIC_ACQUIRE) != epoch) {
+		struct sysregs w = { .nr = SYS_WAIT, .cap = NIC_SLOT_NTFN };
+		sys(&w);
+	}
+}
+
 static bool setup(void)
 {
 	uint64_t info[5];
@@ -137,6 +154,7 @@ static bool setup(void)
 		return false;
 	if (chan->confined)
 		dma = IOVA_DATA;
+	take_over();
 	return device_up() && !INV2(SYS_IRQ_SET_NOTIFICATION, NIC_SLOT_IRQ, NIC_SLOT_NTFN, 1);
 }
 
@@ -150,7 +168,8 @@ int main(const struct bootinfo *bi)
 		__builtin_trap(); /* a fault: the root task decides */
 	}
 	const volatile uint8_t *m = chan->mac;
-	printf("vnet: a driver of its own: virtio-net-pci, MAC %02x:%02x:%02x:%02x:%02x:%02x, DMA "
+	if (chan->epoch == 1)
+		printf("vnet: a driver of its own: virtio-net-pci, MAC %02x:%02x:%02x:%02x:%02x:%02x, DMA "
 	       "%s\n", m[0], m[1], m[2], m[3], m[4], m[5],
 	       chan->confined ? "confined to its I/O space" : "unconfined (no IOMMU)");
 	__atomic_store_n(&chan->up, 1, __ATOMIC_RELEASE);
