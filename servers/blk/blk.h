@@ -9,10 +9,21 @@
 #define SECTOR 512ull
 #define MAX_SEGS (VIRTIO_BLK_SEG_MAX + 2) /* header, data buffers, status */
 
-extern struct gmem gm;
-extern volatile struct vdev_shared *sh;
-extern struct virtq rq;
-extern uint32_t generation;
+#define CLIENTS 4
+
+/* One guest's virtio-blk: a VMM that connected (its endpoint's badge, 1 to
+ * CLIENTS, says which), and its part of the disk: with linux.guests=N the
+ * disk is cut in N equal parts, and no guest reaches another's. */
+struct client {
+	volatile struct vdev_shared *sh;
+	cptr_t irq;
+	struct gmem gm;            /* its RAM, mapped so far */
+	uint64_t ram_size;         /* all of it, as its VMM said */
+	struct virtq rq;
+	uint32_t generation;
+	uint64_t first, sectors;   /* its part of the disk */
+	bool signal;               /* its used ring grew: interrupt */
+};
 
 /* A request's shape, checked: its header read once, its data buffers all
  * readable (a write) or all writable (a read), whole sectors. */
@@ -29,7 +40,9 @@ void blk_copy(struct vq_buf *b, int n, uint64_t off, uint8_t *p, uint64_t len, b
 bool remote_init(void);          /* false: no channel, the RAM disk serves */
 uint64_t remote_capacity(void);  /* sectors */
 bool remote_room(void);          /* a guest request can be taken */
-/* Take request head (its buffers b[0..n)), which for_driver accepted. */
-void remote_take(uint16_t head, struct vq_buf *b, int n, const struct blk_req *r);
-bool remote_serve(void);         /* completions in, requests out; true: used ring grew */
-void remote_forget(void);        /* the queue was reset: drop what it had */
+/* Take client c's request head (its buffers b[0..n)), which the client's
+ * part of the disk holds. */
+void remote_take(struct client *c, uint16_t head, struct vq_buf *b, int n,
+		 const struct blk_req *r);
+void remote_serve(void);         /* completions in, requests out */
+void remote_forget(struct client *c); /* its queue was reset: drop what it had */

@@ -10,21 +10,17 @@
  * A request that breaks the rules of the queue marks the device broken
  * (DEVICE_NEEDS_RESET, through the shared page) and the server stops
  * serving it until the driver resets the device; a well-formed request it
- * cannot do gets an error status. */
+ * cannot do gets an error status.  Several guests may connect (struct
+ * client): each gets a part of the disk of its own. */
 #include "servers/blk/blk.h"
 
 #define DISK_VA 0x4000000000ull
 
 const struct bootinfo *bootinfo;
 
-struct gmem gm;               /* the guest RAM mapped so far */
-static uint64_t ram_size;     /* all of it, as the VMM said */
-volatile struct vdev_shared *sh;
-static cptr_t irq;
+static struct client clients[CLIENTS];
 static uint8_t *disk;         /* the RAM disk, when there is no driver */
 static uint64_t disk_bytes;
-struct virtq rq;
-uint32_t generation = ~0u;
 
 static err_t map_frames(cptr_t first, unsigned n, uint64_t va, uint64_t bytes)
 {
@@ -49,49 +45,64 @@ static bool make_disk(void)
 	return true;
 }
 
-/* A set-up call from the VMM (its capabilities arrived at slots[0..]). */
-static err_t setup(const struct sysregs *r, cptr_t slots)
+#define GMEM_SPAN (1ull << 36)  /* each client's guest RAM window */
+
+/* Client i's part of the disk: the i-th of linux.guests equal parts. */
+static void partition(struct client *c, unsigned i)
 {
+	uint64_t all = disk ? disk_bytes / SECTOR : remote_capacity();
+	uint64_t parts = bootarg_u64("linux.guests=", 1);
+	if (parts < 1 || parts > CLIENTS || i >= parts)
+		parts = 1, i = 0;
+	c->first = all / parts * i;
+	c->sectors = all / parts;
+}
+
+/* A set-up call from client i's VMM (its capabilities at slots[0..]). */
+static err_t setup(unsigned i, const struct sysregs *r, cptr_t slots)
+{
+	struct client *c = &clients[i];
 	unsigned ncaps = msginfo_caps(r->info);
 	if (msginfo_label(r->info) == VDEV_SETUP) {
-		if (ncaps != 2 || sh || r->mr[1] > (1ull << 36) || r->mr[0] > (1ull << 40))
+		uint64_t va = VDEV_SHARED_VA + i * PAGE_SIZE_U;
+		if (ncaps != 2 || c->sh || r->mr[1] > GMEM_SPAN || r->mr[0] > (1ull << 40) ||
+		    INV3(SYS_AS_MAP, ROOT_ASPACE, slots, va, R_READ | R_WRITE))
 			return E_INVAL;
-		if (INV3(SYS_AS_MAP, ROOT_ASPACE, slots, VDEV_SHARED_VA, R_READ | R_WRITE))
-			return E_INVAL;
-		sh = (volatile struct vdev_shared *)VDEV_SHARED_VA;
-		irq = slots + 1;
+		c->sh = (volatile struct vdev_shared *)va;
+		c->irq = slots + 1;
 		/* the window grows as frames arrive, in order: nothing is
 		 * reachable before it is mapped, whatever the VMM claims */
-		gm = (struct gmem){ .ipa = r->mr[0], .size = 0, .va = (uint8_t *)VDEV_GMEM_VA };
-		ram_size = r->mr[1];
-		uint64_t capacity = disk ? disk_bytes / SECTOR : remote_capacity();
+		c->gm = (struct gmem){ .ipa = r->mr[0], .va = (uint8_t *)(VDEV_GMEM_VA + i * GMEM_SPAN) };
+		c->ram_size = r->mr[1];
+		c->generation = ~0u;
+		partition(c, i);
 		uint32_t seg_max = VIRTIO_BLK_SEG_MAX;
-		sh->device_id = VIRTIO_ID_BLOCK;
-		sh->nqueues = 1;
-		sh->offered = 1ull << VIRTIO_F_VERSION_1 | 1ull << VIRTIO_BLK_F_FLUSH |
-			      1ull << VIRTIO_BLK_F_SEG_MAX;
-		memcpy((void *)sh->config, &capacity, 8); /* capacity, size_max, seg_max */
-		memcpy((void *)(sh->config + 12), &seg_max, 4);
+		c->sh->device_id = VIRTIO_ID_BLOCK;
+		c->sh->nqueues = 1;
+		c->sh->offered = 1ull << VIRTIO_F_VERSION_1 | 1ull << VIRTIO_BLK_F_FLUSH |
+				 1ull << VIRTIO_BLK_F_SEG_MAX;
+		memcpy((void *)c->sh->config, &c->sectors, 8); /* capacity, size_max, seg_max */
+		memcpy((void *)(c->sh->config + 12), &seg_max, 4);
 		return E_OK;
 	}
 	if (msginfo_label(r->info) == VDEV_GRANT) {
 		uint64_t ipa = r->mr[0], bytes = r->mr[1];
-		if (!sh || !ncaps || (bytes != PAGE_SIZE_U && bytes != 1ull << FRAME_BITS_2M) ||
-		    ipa != gm.ipa + gm.size || bytes * ncaps > ram_size - gm.size)
+		if (!c->sh || !ncaps || (bytes != PAGE_SIZE_U && bytes != 1ull << FRAME_BITS_2M) ||
+		    ipa != c->gm.ipa + c->gm.size || bytes * ncaps > c->ram_size - c->gm.size)
 			return E_INVAL;
-		err_t e = map_frames(slots, ncaps, VDEV_GMEM_VA + gm.size, bytes);
+		err_t e = map_frames(slots, ncaps, (uint64_t)c->gm.va + c->gm.size, bytes);
 		if (!e)
-			gm.size += bytes * ncaps;
+			c->gm.size += bytes * ncaps;
 		return e;
 	}
 	return E_INVAL;
 }
 
-static void broken(void)
+static void broken(struct client *c)
 {
-	sh->broken = 1;
-	__atomic_fetch_or(&sh->isr, VDEV_ISR_CONFIG, __ATOMIC_RELEASE);
-	INV1(SYS_SIGNAL, irq, 1);
+	c->sh->broken = 1;
+	__atomic_fetch_or(&c->sh->isr, VDEV_ISR_CONFIG, __ATOMIC_RELEASE);
+	INV1(SYS_SIGNAL, c->irq, 1);
 }
 
 bool blk_parse(const struct vq_buf *b, int n, struct blk_req *r)
@@ -128,16 +139,17 @@ void blk_copy(struct vq_buf *b, int n, uint64_t off, uint8_t *p, uint64_t len, b
 
 /* A request that needs no disk, or the RAM disk's: done now, its status
  * byte written.  Returns the bytes written into the guest's buffers. */
-static uint32_t request_now(struct vq_buf *b, int n, const struct blk_req *r)
+static uint32_t request_now(const struct client *c, struct vq_buf *b, int n,
+			    const struct blk_req *r)
 {
 	uint8_t st = VIRTIO_BLK_S_OK;
-	uint64_t capacity = disk ? disk_bytes / SECTOR : remote_capacity(), done = 0;
+	uint64_t capacity = c->sectors, done = 0;
 	bool in = r->h.type == VIRTIO_BLK_T_IN, out = r->h.type == VIRTIO_BLK_T_OUT;
 	if (in || out) {
 		if (r->h.sector > capacity || r->len > (capacity - r->h.sector) * SECTOR) {
 			st = VIRTIO_BLK_S_IOERR;
 		} else if (disk) { /* without one, only an empty request gets here */
-			blk_copy(b, n, 0, disk + r->h.sector * SECTOR, r->len, in);
+			blk_copy(b, n, 0, disk + (c->first + r->h.sector) * SECTOR, r->len, in);
 			done = in ? r->len : 0;
 		}
 	} else if (r->h.type == VIRTIO_BLK_T_GET_ID && n == 3 && b[1].write) {
@@ -151,56 +163,68 @@ static uint32_t request_now(struct vq_buf *b, int n, const struct blk_req *r)
 	return (uint32_t)done + 1;
 }
 
-/* Whether the driver takes r: a read, write or flush the disk can do. */
-static bool for_driver(const struct blk_req *r)
+/* Whether the driver takes r: a read, write or flush of c's part. */
+static bool for_driver(const struct client *c, const struct blk_req *r)
 {
-	uint64_t cap = remote_capacity();
 	if (r->h.type == VIRTIO_BLK_T_FLUSH)
 		return true;
 	return (r->h.type == VIRTIO_BLK_T_IN || r->h.type == VIRTIO_BLK_T_OUT) && r->len &&
-	       r->h.sector <= cap && r->len <= (cap - r->h.sector) * SECTOR;
+	       r->h.sector <= c->sectors && r->len <= (c->sectors - r->h.sector) * SECTOR;
 }
 
-/* Serve the request queue until it is empty (or, through a driver, until
- * no request can be taken); signal the guest if anything completed. */
-static void serve_queue(void)
+/* Client c's request queue: until it is empty (or, through a driver, until
+ * no request can be taken). */
+static void serve_queue(struct client *c)
 {
-	if (sh->generation != generation) { /* set up again, or reset */
-		generation = sh->generation;
-		volatile struct vdev_queue *q = &sh->q[0];
+	if (c->sh->generation != c->generation) { /* set up again, or reset */
+		c->generation = c->sh->generation;
+		volatile struct vdev_queue *q = &c->sh->q[0];
 		if (!disk)
-			remote_forget();
-		if (!q->ready || !virtq_init(&rq, &gm, q->num, q->desc, q->avail, q->used))
-			rq.size = 0;
+			remote_forget(c);
+		if (!q->ready || !virtq_init(&c->rq, &c->gm, q->num, q->desc, q->avail, q->used))
+			c->rq.size = 0;
 	}
-	bool any = !disk && remote_serve();
-	if (!rq.size || sh->broken)
-		goto done;
+	if (!c->rq.size || c->sh->broken)
+		return;
 	struct vq_buf b[MAX_SEGS];
 	struct blk_req r;
 	int head;
-	while ((disk || remote_room()) && (head = virtq_next(&rq)) >= 0) {
-		int n = virtq_chain(&rq, &gm, (uint16_t)head, b, MAX_SEGS);
+	while ((disk || remote_room()) && (head = virtq_next(&c->rq)) >= 0) {
+		int n = virtq_chain(&c->rq, &c->gm, (uint16_t)head, b, MAX_SEGS);
 		if (n < 0 || !blk_parse(b, n, &r)) {
-			broken();
-			goto done;
+			broken(c);
+			return;
 		}
-		if (!disk && for_driver(&r)) {
-			remote_take((uint16_t)head, b, n, &r);
+		if (!disk && for_driver(c, &r)) {
+			remote_take(c, (uint16_t)head, b, n, &r);
 			continue;
 		}
-		virtq_push(&rq, (uint16_t)head, request_now(b, n, &r));
-		sh->requests++;
-		any = true;
+		virtq_push(&c->rq, (uint16_t)head, request_now(c, b, n, &r));
+		c->sh->requests++;
+		c->signal = true;
 	}
 	if (head == VQ_BROKEN)
-		broken();
+		broken(c);
+}
+
+/* Every client's queue, the driver's completions, and the interrupts of
+ * the guests whose used rings grew. */
+static void serve(void)
+{
 	if (!disk)
-		any |= remote_serve();
-done:
-	if (any && rq.size && virtq_wants_interrupt(&rq)) {
-		__atomic_fetch_or(&sh->isr, VDEV_ISR_USED, __ATOMIC_RELEASE);
-		INV1(SYS_SIGNAL, irq, 1);
+		remote_serve();
+	for (unsigned i = 0; i < CLIENTS; i++)
+		if (clients[i].sh)
+			serve_queue(&clients[i]);
+	if (!disk)
+		remote_serve();
+	for (unsigned i = 0; i < CLIENTS; i++) {
+		struct client *c = &clients[i];
+		if (c->signal && c->rq.size && virtq_wants_interrupt(&c->rq)) {
+			__atomic_fetch_or(&c->sh->isr, VDEV_ISR_USED, __ATOMIC_RELEASE);
+			INV1(SYS_SIGNAL, c->irq, 1);
+		}
+		c->signal = false;
 	}
 }
 
@@ -232,11 +256,11 @@ int main(const struct bootinfo *bi)
 		}
 		uint64_t answer;
 		if (msginfo_label(r.info) == MSG_LABEL_NOTIFY) {
-			if (sh)
-				serve_queue();
+			serve();
 			r = (struct sysregs){ .nr = SYS_RECV, .cap = VDEV_SLOT_EP, .recvslot = slots };
-		} else {
-			answer = setup(&r, slots);
+		} else { /* the badge: which client (0, an unbadged caller: the first) */
+			answer = r.cap <= CLIENTS ? setup(r.cap ? (unsigned)r.cap - 1 : 0, &r, slots)
+						  : E_INVAL;
 			if (msginfo_caps(r.info))
 				slots = slot_alloc_range(3); /* those are in use now */
 			r = (struct sysregs){ .mr = { answer }, .nr = SYS_REPLY_RECV, .cap = VDEV_SLOT_EP,

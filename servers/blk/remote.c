@@ -12,6 +12,7 @@
 
 struct greq {
 	bool busy;
+	struct client *c;
 	uint16_t head;
 	int n;
 	struct vq_buf b[MAX_SEGS];
@@ -61,10 +62,12 @@ static struct greq *free_greq(void)
 
 bool remote_room(void) { return free_greq() != NULL; }
 
-void remote_take(uint16_t head, struct vq_buf *b, int n, const struct blk_req *r)
+void remote_take(struct client *c, uint16_t head, struct vq_buf *b, int n,
+		 const struct blk_req *r)
 {
 	struct greq *g = free_greq();
-	*g = (struct greq){ .busy = true, .head = head, .n = n, .r = *r, .seq = arrivals++ };
+	*g = (struct greq){ .busy = true, .c = c, .head = head, .n = n, .r = *r, .seq = arrivals++ };
+	g->r.h.sector += c->first; /* the disk's sector from here on */
 	memcpy(g->b, b, n * sizeof(*b));
 }
 
@@ -120,22 +123,21 @@ static void send(void)
 }
 
 /* The request's last piece is done: its status to the guest. */
-static bool complete(struct greq *g)
+static void complete(struct greq *g)
 {
 	g->busy = false;
 	if (g->forgotten)
-		return false;
+		return;
 	*g->b[g->n - 1].va = g->failed ? VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_OK;
 	uint64_t len = g->r.h.type == VIRTIO_BLK_T_IN && !g->failed ? g->r.len : 0;
-	virtq_push(&rq, g->head, (uint32_t)len + 1);
-	sh->requests++;
-	return true;
+	virtq_push(&g->c->rq, g->head, (uint32_t)len + 1);
+	g->c->sh->requests++;
+	g->c->signal = true;
 }
 
 /* Take the driver's completions. */
-static bool reap(void)
+static void reap(void)
 {
-	bool any = false;
 	for (unsigned k = 0; k < BLKCHAN_SLOTS; k++) {
 		volatile struct blkchan_slot *s = &chan->slot[k];
 		struct greq *g = owner[k];
@@ -150,23 +152,23 @@ static bool reap(void)
 		s->state = SLOT_FREE;
 		uint64_t want = g->r.h.type == VIRTIO_BLK_T_FLUSH ? 1 : g->r.len;
 		if (!--g->out && (g->sent == want || g->forgotten))
-			any |= complete(g);
+			complete(g);
 		if (progress && !(++pieces_done % BLK_PROGRESS_EVERY))
 			INV1(SYS_SIGNAL, BLK_SLOT_PROGRESS, 1);
 	}
-	return any;
 }
 
-bool remote_serve(void)
+void remote_serve(void)
 {
-	bool any = reap();
+	reap();
 	send();
-	return any;
 }
 
-void remote_forget(void)
+void remote_forget(struct client *c)
 {
 	for (unsigned i = 0; i < GREQS; i++) {
+		if (greqs[i].c != c)
+			continue;
 		greqs[i].forgotten = true;
 		if (greqs[i].busy && !greqs[i].out)
 			greqs[i].busy = false;

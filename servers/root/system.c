@@ -11,7 +11,7 @@
  * Each backend is joined to the VMM by one endpoint and its notification
  * (servers/lib/vdev.h): the VMM's virtio slot 0 is the disk, slot 1 the
  * network.  linux.guests=N (up to 4) starts N guests, each with a VMM of
- * its own and a port on the switch; the first has the disk and the
+ * its own, a port on the switch and an Nth of the disk; the first has the
  * console's input.  Then the root task supervises the disk driver: it
  * starts a new one when the old one faults, and, with blk.kill_every=N,
  * kills it about every N requests (a test). */
@@ -129,25 +129,31 @@ static _Noreturn void supervise(cptr_t faults, cptr_t progress)
 	}
 }
 
-/* Guest i's VMM: the disk (guest 1 only: one disk, one guest), its port on
- * the switch, console input (guest 1: the console's one reader). */
+/* Guest i's VMM: its part of the disk, its port on the switch (the block
+ * and net servers tell their clients apart by the badge on the endpoint),
+ * and console input (guest 1 only: the console has one reader). */
 static err_t start_guest(unsigned i, cptr_t blk_ep, cptr_t blk_kick, cptr_t net_ep,
 			 cptr_t net_kick)
 {
 	extern const char vmm_image[];
 	struct server s;
 	uint64_t quota = (bootarg_u64("linux.mem=", 256) + 64) << 20;
-	cptr_t port = slot_alloc(), id = slot_alloc(), n = new_obj(OBJ_NOTIFICATION, 0);
-	err_t e = port && id && n ? server_create(&s, vmm_image, quota, ROOT_PRIO) : E_NOMEM;
+	cptr_t port = slot_alloc(), disk_port = slot_alloc(), id = slot_alloc();
+	cptr_t n = new_obj(OBJ_NOTIFICATION, 0);
+	err_t e = port && disk_port && id && n ? server_create(&s, vmm_image, quota, ROOT_PRIO)
+					       : E_NOMEM;
 	if (!e)
 		e = inv(SYS_CNODE_MINT, ROOT_CNODE, id, ROOT_CNODE, n, R_READ, i, 0, 0);
 	if (!e)
 		e = server_give(&s, VMM_SLOT_ID, id, R_READ);
 	if (!e && i == 1) /* console input: the UART's interrupt */
 		e = server_give(&s, ROOT_IRQ_CONTROL, ROOT_IRQ_CONTROL, R_ALL);
-	if (!e && i == 1 && blk_ep)
-		e = server_give(&s, VDEV_SLOT_EP, blk_ep, R_WRITE | R_GRANT);
-	if (!e && i == 1 && blk_ep)
+	if (!e && blk_ep)
+		e = inv(SYS_CNODE_MINT, ROOT_CNODE, disk_port, ROOT_CNODE, blk_ep, R_WRITE | R_GRANT,
+			i, 0, 0);
+	if (!e && blk_ep)
+		e = server_give(&s, VDEV_SLOT_EP, disk_port, R_WRITE | R_GRANT);
+	if (!e && blk_ep)
 		e = server_give(&s, VDEV_SLOT_KICK, blk_kick, R_WRITE);
 	if (!e && net_ep) /* the switch tells its ports apart by the badge */
 		e = inv(SYS_CNODE_MINT, ROOT_CNODE, port, ROOT_CNODE, net_ep, R_WRITE | R_GRANT, i,

@@ -152,6 +152,17 @@ def page_fetched(build, log):
     return None
 
 
+def halves_written(build, log):
+    """Each guest saw its half of the disk; guest 1's write is in its half."""
+    for line in (r"\n(?!\[guest)[^\n]*cairn-guest: vda, 131072 sectors of my own",
+                 r"\[guest 2\] cairn-guest: virtio disk vda, 131072 sectors"):
+        if not re.search(line, log):
+            return "no line %r" % line
+    with open(os.path.join(build, "tests", "two-disk.img"), "rb") as f:
+        head = f.read(32)
+    return None if head.startswith(b"cairn-guest-1-wrote-this") else "guest 1's write is not there"
+
+
 def arm_dtb(build, name, edit):
     return edited_dtb(build, arm(), name, edit)
 
@@ -487,20 +498,24 @@ def aarch64(build):
                   r"cairn-guest: fetched 1048576 bytes from the host",
                   r"vmm: guest powered off", r"powered off by the root task"],
                  poweroff=True, timeout=240, check=page_fetched),
-        # Two guests, each with a VMM of its own and a port on the switch:
-        # guest 1 pings guest 2 through the net server, no NIC involved.
+        # Two guests, each with a VMM of its own, a port on the switch and
+        # half of the disk: guest 1 writes on its half and pings guest 2
+        # through the net server; the host finds guest 1's write at the
+        # start of the image, and each guest saw 64 MiB.
         Scenario("linux-two-guests", lambda b: arm(SMMU, smp=2, mem="1G") + kernel + [
                      "-initrd", os.path.join(b, "guests", "linux-mods.bin"), "-append",
                      "cairn.root=linux linux.quiet linux.pingtest linux.guests=2", "-netdev",
                      "user,id=n", "-device",
-                     "virtio-net-pci,netdev=n,iommu_platform=on,disable-legacy=on"],
+                     "virtio-net-pci,netdev=n,iommu_platform=on,disable-legacy=on", "-drive",
+                     "file=%s,if=none,id=d,format=raw" % scratch_disk(b, "two-disk.img", 128),
+                     "-device", "virtio-blk-pci,drive=d,iommu_platform=on,disable-legacy=on"],
                  [r"root: VMM server for guest 2 started",
                   r"vmm: virtio-net at 0xa000200 \(interrupt 49\), MAC 52:54:00:ca:1e:0[12]",
                   r"vmm: virtio-net at 0xa000200 \(interrupt 49\), MAC 52:54:00:ca:1e:0[12]",
                   r"\[guest 2\] cairn-guest: eth0 52:54:00:ca:1e:02 is 10.0.2.16",
                   r"cairn-guest: 10.0.2.16, the other guest, answered through the switch",
                   r"vmm: guest powered off", r"powered off by the root task"],
-                 poweroff=True, timeout=240),
+                 poweroff=True, timeout=240, check=halves_written),
         # make run's machine: the disk is QEMU's virtio-blk-pci, a file on
         # the host, where the file the shell writes on /mnt must be found;
         # the network reaches the host, whose page the shell fetches.
