@@ -46,17 +46,19 @@ $(LINUX_MODS): tools/linux-guest.sh tools/mkbootmod.py guests/linux/init
 # shares the console, its lines marked [guest 2]; it has no disk and no
 # console input); GUEST=none runs the native demo alone.
 GUEST ?= linux
-DISK ?= $(BUILD)/disk.img
+GUESTS ?= 1
+# each guest has an equal part of the disk: a file per guest count, so that
+# one guest's file system is never cut in two
+DISK ?= $(BUILD)/disk$(if $(filter-out 1,$(GUESTS)),-$(GUESTS)guests).img
 ifeq ($(GUEST),linux)
 RUN_DEPS := $(LINUX_MODS) $(DISK)
 MEM := 1G
-GUESTS ?= 1
 RUN_ARGS = -initrd $(LINUX_MODS) -append "cairn.root=linux linux.guests=$(GUESTS)" \
 	-drive file=$(DISK),if=none,id=disk,format=raw \
 	-device virtio-blk-pci,drive=disk,iommu_platform=on,disable-legacy=on \
 	-netdev user,id=net -device virtio-net-pci,netdev=net,iommu_platform=on,disable-legacy=on
 endif
-$(BUILD)/disk.img:
+$(DISK):
 	@mkdir -p $(@D)
 	truncate -s 128M $@
 
