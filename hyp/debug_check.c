@@ -174,5 +174,5 @@ err_t sys_debug_check(struct thread *t)
 		printk("cairn: check failed: %lu objects listed, %lu live\n", n, obj_live);
 		return E_INVAL;
 	}
-	return check_memory(&root_mem) ? E_OK : E_INVAL;
+	return check_memory(&root_mem) && iospace_check() ? E_OK : E_INVAL;
 }

@@ -63,6 +63,7 @@ void aspace_new_vmid(struct aspace *as);
  * one that ends is detached, and its ASID flushed and freed. */
 err_t iospace_init(struct aspace *as);
 void iospace_fini(struct aspace *as);
+bool iospace_check(void);   /* SYS_DEBUG_CHECK's part */
 static inline unsigned aspace_activate(struct aspace *as, unsigned cpu)
 {
 	if (as->vmid_gen != vmid_gen)

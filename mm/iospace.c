@@ -10,6 +10,7 @@
  * its space: a space that ends detaches its streams first, so a device
  * never walks freed tables, and its DMA aborts from then on. */
 #include "hyp/arch.h"
+#include "hyp/printk.h"
 #include "hyp/syscall.h"
 #include "mm/aspace.h"
 
@@ -54,6 +55,34 @@ void iospace_fini(struct aspace *as)
 	arch_iommu_flush(as->asid); /* none of its entries survives a reuse */
 	asid_used[as->asid / 64] &= ~(1ull << (as->asid % 64));
 	as->asid = 0;
+}
+
+/* SYS_DEBUG_CHECK: every bound stream names a live I/O space, and every
+ * I/O space holds an ASID of its own. */
+bool iospace_check(void)
+{
+	uint64_t seen[ASIDS / 64] = { 0 };
+	for (struct obj *o = obj_all; o; o = o->all_next) {
+		struct aspace *as = (struct aspace *)o;
+		if (o->type != OBJ_ASPACE || !as->io)
+			continue;
+		if (!as->asid || !(asid_used[as->asid / 64] >> (as->asid % 64) & 1) ||
+		    seen[as->asid / 64] >> (as->asid % 64) & 1) {
+			printk("cairn: check failed: I/O space %p: ASID %u\n", (void *)as, as->asid);
+			return false;
+		}
+		seen[as->asid / 64] |= 1ull << (as->asid % 64);
+	}
+	for (unsigned i = 0; i < STREAMS; i++) {
+		struct obj *o = obj_all;
+		while (streams[i].as && o && o != &streams[i].as->o)
+			o = o->all_next;
+		if (streams[i].as && (!o || !streams[i].taken || !streams[i].as->io)) {
+			printk("cairn: check failed: stream %u bound to a dead space\n", i);
+			return false;
+		}
+	}
+	return true;
 }
 
 bool stream_destroy(struct obj *o)

@@ -349,14 +349,15 @@ def aarch64(build):
           for name, a in [("root-fuzz", arm(SMMU)), ("root-fuzz-smp4", arm(smp=4))]],
         # Untrusted tasks on every other CPU make random calls on shared
         # objects (each other's threads among them) while the root destroys
-        # running ones; the kernel checks its invariants after every round.
+        # running ones; the kernel checks its invariants after every round
+        # (on 2 CPUs behind an SMMU: streams and I/O spaces too).
         *[Scenario(name, lambda b, a=a, r=r: a + kernel + [
                        "-append", "cairn.root=fuzzsmp fuzzsmp.rounds=%d" % r],
                    [r"fuzzsmp: seed \d+, %d rounds" % r,
                     r"fuzzsmp: \d+ calls by \d+ tasks in %d rounds; the kernel's invariants held" % r,
                     r"fuzzsmp: root capabilities intact; memory back exactly", ROOT_OK],
                    poweroff=True, timeout=120)
-          for name, a, r in [("root-fuzz-smp2", arm(smp=2), 40),
+          for name, a, r in [("root-fuzz-smp2", arm(SMMU, smp=2), 40),
                              ("root-fuzz-smp4-shared", arm(smp=4), 15)]],
         # A guest making random exits of every kind, answered at random by
         # its VMM, beside a timekeeping guest and two native tasks; destroyed
