@@ -6,10 +6,9 @@
  * behind and sends a frame to that port alone; broadcast, multicast and
  * unknown destinations go to every other port.
  *
- * A frame is copied once into this server (out of the guest's transmit
- * buffers or the driver's receive buffer) and once out of it (into a
- * guest's receive buffers or a driver's transmit buffer): no guest or
- * driver ever maps another's memory.  Guest input is never trusted (the
+ * A frame from the NIC is copied once, from the driver's receive buffer
+ * into the guest's; one from a guest twice, gathered here from its
+ * transmit buffers first: no guest or driver ever maps another's memory.  Guest input is never trusted (the
  * queue library checks every ring entry; a frame's length is checked
  * here); a guest that breaks a rule of the queues gets its device marked
  * broken, as the block server does. */
@@ -48,7 +47,8 @@ static uint32_t acked;                       /* the driver instance we let go fo
 static uint64_t uplink_frames;
 static struct { uint8_t mac[6]; uint8_t port; bool used; } macs[MACS];
 static unsigned mac_next;
-static uint8_t frame[NETCHAN_BUF_BYTES];     /* header and frame, on their way */
+static uint8_t frame[NETCHAN_BUF_BYTES];     /* a guest's frame, gathered */
+static const uint8_t hdr[NETCHAN_HDR] = { [10] = 1 }; /* virtio_net_hdr_v1: num_buffers 1 */
 _Static_assert(NETCHAN_BUFS == 64, "tx_free is one word");
 
 static bool is_port(unsigned p) { return p < PORTS ? ports[p].sh != NULL : uplink_up; }
@@ -81,8 +81,20 @@ static void broken(struct port *p)
 	INV1(SYS_SIGNAL, p->irq, 1);
 }
 
-/* One frame (header included, len bytes) into port p's receive buffers. */
-static void to_guest(struct port *p, uint32_t len)
+/* Copy out `len` bytes: a fresh header, then the frame after src's. */
+static void copy_out(uint8_t *to, const uint8_t *src, uint32_t off, uint32_t len)
+{
+	if (off < NETCHAN_HDR) {
+		uint32_t k = NETCHAN_HDR - off < len ? NETCHAN_HDR - off : len;
+		memcpy(to, hdr + off, k);
+		to += k, off += k, len -= k;
+	}
+	memcpy(to, src + off, len);
+}
+
+/* One frame (src: header included, len bytes) into port p's receive
+ * buffers. */
+static void to_guest(struct port *p, const uint8_t *src, uint32_t len)
 {
 	struct vq_buf b[MAX_SEGS];
 	int head = p->rxq.size && !p->sh->broken ? virtq_next(&p->rxq) : VQ_EMPTY;
@@ -98,7 +110,7 @@ static void to_guest(struct port *p, uint32_t len)
 			n = VQ_BROKEN;
 			break;
 		}
-		memcpy(b[i].va, frame + done, k);
+		copy_out(b[i].va, src, done, k);
 		done += k;
 	}
 	if (n < 0) {
@@ -110,14 +122,14 @@ static void to_guest(struct port *p, uint32_t len)
 	p->signal |= virtq_wants_interrupt(&p->rxq);
 }
 
-static void to_uplink(uint32_t len)
+static void to_uplink(const uint8_t *src, uint32_t len)
 {
 	if (!tx_free) {
 		chan->dropped++;
 		return;
 	}
 	unsigned buf = (unsigned)__builtin_ctzll(tx_free);
-	memcpy(nicdata + NETCHAN_TX_OFF + buf * NETCHAN_BUF_BYTES, frame, len);
+	copy_out(nicdata + NETCHAN_TX_OFF + buf * NETCHAN_BUF_BYTES, src, 0, len);
 	if (netring_push(&chan->tx, buf | (uint64_t)len << 16)) {
 		tx_free &= ~(1ull << buf);
 		kick_nic = true;
@@ -126,31 +138,31 @@ static void to_uplink(uint32_t len)
 	}
 }
 
-static void to_port(unsigned p, uint32_t len)
+static void to_port(unsigned p, const uint8_t *f, uint32_t len)
 {
 	if (p == UPLINK)
-		to_uplink(len);
+		to_uplink(f, len);
 	else
-		to_guest(&ports[p], len);
+		to_guest(&ports[p], f, len);
 }
 
-/* The frame in `frame` (header and len bytes in all) came from port src. */
-static void forward(unsigned src, uint32_t len)
+/* Frame f (header and len bytes in all) came from port src.  Its addresses
+ * are read once, here: f may be memory the sender can still write. */
+static void forward(unsigned src, const uint8_t *f, uint32_t len)
 {
-	const uint8_t *eth = frame + NETCHAN_HDR;
+	uint8_t addr[12];
 	if (len < NETCHAN_HDR + 14 || len > NETCHAN_HDR + NETCHAN_FRAME_MAX)
 		return;
-	memset(frame, 0, NETCHAN_HDR);
-	frame[10] = 1; /* num_buffers */
-	learn(eth + 6, src);
-	int dst = lookup(eth);
+	memcpy(addr, f + NETCHAN_HDR, sizeof(addr)); /* destination, source */
+	learn(addr + 6, src);
+	int dst = lookup(addr);
 	if (dst >= 0 && (unsigned)dst != src && is_port((unsigned)dst)) {
-		to_port((unsigned)dst, len);
+		to_port((unsigned)dst, f, len);
 		return;
 	}
 	for (unsigned p = 0; p <= UPLINK; p++) /* broadcast, multicast, unknown */
 		if (p != src && is_port(p))
-			to_port(p, len);
+			to_port(p, f, len);
 }
 
 /* Port p's transmit queue: every frame it holds. */
@@ -177,7 +189,7 @@ static void from_guest(unsigned pi)
 		virtq_push(&p->txq, (uint16_t)head, 0);
 		p->sh->requests++;
 		p->signal |= virtq_wants_interrupt(&p->txq);
-		forward(pi, len);
+		forward(pi, frame, len);
 	}
 	if (head == VQ_BROKEN)
 		broken(p);
@@ -208,8 +220,7 @@ static void from_uplink(void)
 			tx_free |= 1ull << buf;
 	while (netring_pop(&chan->rx, &v)) {
 		if (netring_entry(v, &buf, &len)) {
-			memcpy(frame, nicdata + NETCHAN_RX_OFF + buf * NETCHAN_BUF_BYTES, len);
-			forward(UPLINK, len);
+			forward(UPLINK, nicdata + NETCHAN_RX_OFF + buf * NETCHAN_BUF_BYTES, len);
 			netring_push(&chan->rxfree, buf);
 			if (progress && !(++uplink_frames % NET_PROGRESS_EVERY))
 				INV1(SYS_SIGNAL, NET_SLOT_PROGRESS, 2);
