@@ -80,7 +80,7 @@ static err_t setup(unsigned i, const struct sysregs *r, cptr_t slots)
 		c->sh->device_id = VIRTIO_ID_BLOCK;
 		c->sh->nqueues = 1;
 		c->sh->offered = 1ull << VIRTIO_F_VERSION_1 | 1ull << VIRTIO_BLK_F_FLUSH |
-				 1ull << VIRTIO_BLK_F_SEG_MAX;
+				 1ull << VIRTIO_BLK_F_SEG_MAX | 1ull << VIRTIO_RING_F_EVENT_IDX;
 		memcpy((void *)c->sh->config, &c->sectors, 8); /* capacity, size_max, seg_max */
 		memcpy((void *)(c->sh->config + 12), &seg_max, 4);
 		return E_OK;
@@ -183,6 +183,7 @@ static void serve_queue(struct client *c)
 			remote_forget(c);
 		if (!q->ready || !virtq_init(&c->rq, &c->gm, q->num, q->desc, q->avail, q->used))
 			c->rq.size = 0;
+		c->rq.event_idx = c->sh->features >> VIRTIO_RING_F_EVENT_IDX & 1;
 	}
 	if (!c->rq.size || c->sh->broken)
 		return;

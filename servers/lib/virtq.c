@@ -23,14 +23,29 @@ bool virtq_init(struct virtq *q, const struct gmem *m, uint64_t size, uint64_t d
 	q->used = u;
 	q->size = (uint16_t)size;
 	q->used_idx = q->used->idx; /* a device starts where the driver left it: 0 */
-	q->last_avail = q->used_idx;
+	q->last_avail = q->signalled = q->used_idx;
 	return true;
+}
+
+/* The event index fields, after each ring (read or written whole). */
+static volatile uint16_t *used_event(const struct virtq *q) { return &q->avail->ring[q->size]; }
+static volatile uint16_t *avail_event(const struct virtq *q)
+{
+	return (volatile uint16_t *)&q->used->ring[q->size];
 }
 
 int virtq_next(struct virtq *q)
 {
 	uint16_t idx = q->avail->idx;
 	__atomic_thread_fence(__ATOMIC_ACQUIRE); /* the ring entry after its index */
+	if (idx == q->last_avail && q->event_idx) {
+		/* empty: ask to be notified of the next one, then look again,
+		 * since it may have come before the driver saw our ask */
+		*avail_event(q) = q->last_avail;
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		idx = q->avail->idx;
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	}
 	if (idx == q->last_avail)
 		return VQ_EMPTY;
 	if ((uint16_t)(idx - q->last_avail) > q->size)
@@ -78,10 +93,14 @@ void virtq_push(struct virtq *q, uint16_t head, uint32_t len)
 	q->used->idx = q->used_idx;
 }
 
-bool virtq_wants_interrupt(const struct virtq *q)
+bool virtq_wants_interrupt(struct virtq *q)
 {
-	/* the index stored before the flag is read: a driver that clears the
-	 * flag and then looks at the index sees ours, or we see its flag */
+	/* the index stored before the driver's field is read: a driver that
+	 * asks and then looks at the index sees ours, or we see its ask */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	return !(q->avail->flags & VQ_AVAIL_F_NO_INTERRUPT);
+	if (!q->event_idx)
+		return !(q->avail->flags & VQ_AVAIL_F_NO_INTERRUPT);
+	uint16_t old = q->signalled, now = q->used_idx, event = *used_event(q);
+	q->signalled = now;
+	return (uint16_t)(now - event - 1) < (uint16_t)(now - old); /* event in [old, now) */
 }

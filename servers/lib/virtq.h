@@ -7,8 +7,8 @@
  * breaks a rule returns VQ_BROKEN, and the backend marks its device
  * DEVICE_NEEDS_RESET; it never touches memory outside the guest's.
  *
- * No indirect descriptors and no event index yet: neither is offered; the
- * driver's VRING_AVAIL_F_NO_INTERRUPT is honoured. */
+ * No indirect descriptors.  The event index (VIRTIO_RING_F_EVENT_IDX) where
+ * the driver accepted it, VRING_AVAIL_F_NO_INTERRUPT otherwise. */
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
@@ -53,10 +53,14 @@ struct vq_used {
 
 #define VQ_MAX_SIZE 32768u
 
+#define VIRTIO_RING_F_EVENT_IDX 29
+
 struct virtq {
 	uint16_t size;                 /* 0: not set up */
 	uint16_t last_avail;           /* next avail entry to take */
 	uint16_t used_idx;             /* ours: the guest only reads it */
+	uint16_t signalled;            /* used_idx when we last decided to interrupt */
+	bool event_idx;                /* the driver accepted VIRTIO_RING_F_EVENT_IDX */
 	volatile struct vq_desc *desc;
 	volatile struct vq_avail *avail;
 	volatile struct vq_used *used;
@@ -92,7 +96,9 @@ int virtq_chain(const struct virtq *q, const struct gmem *m, uint16_t head,
 /* Chain head is done, len bytes written into it: into the used ring. */
 void virtq_push(struct virtq *q, uint16_t head, uint32_t len);
 
-/* After pushes: whether the driver wants an interrupt for them (it has not
- * set VRING_AVAIL_F_NO_INTERRUPT, as Linux does while it polls). */
+/* After pushes: whether the driver wants an interrupt for them: with the
+ * event index, whether they passed the used_event it asked for; without,
+ * whether it has not set VRING_AVAIL_F_NO_INTERRUPT (as Linux does while
+ * it polls). */
 #define VQ_AVAIL_F_NO_INTERRUPT 1
-bool virtq_wants_interrupt(const struct virtq *q);
+bool virtq_wants_interrupt(struct virtq *q);

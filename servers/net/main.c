@@ -239,6 +239,7 @@ static void refresh(struct port *p)
 		p->rxq.size = 0;
 	if (!q[1].ready || !virtq_init(&p->txq, &p->gm, q[1].num, q[1].desc, q[1].avail, q[1].used))
 		p->txq.size = 0;
+	p->rxq.event_idx = p->txq.event_idx = p->sh->features >> VIRTIO_RING_F_EVENT_IDX & 1;
 }
 
 static void serve(void)
@@ -280,7 +281,7 @@ static err_t setup(struct port *p, unsigned pi, const struct sysregs *r, cptr_t 
 		p->sh->device_id = VIRTIO_ID_NET;
 		p->sh->nqueues = 2;
 		p->sh->offered = 1ull << VIRTIO_F_VERSION_1 | 1ull << VIRTIO_NET_F_MAC |
-				 1ull << VIRTIO_NET_F_STATUS;
+				 1ull << VIRTIO_NET_F_STATUS | 1ull << VIRTIO_RING_F_EVENT_IDX;
 		const uint8_t cfg[8] = { 0x52, 0x54, 0x00, 0xca, 0x1e, (uint8_t)(pi + 1), 1, 0 };
 		memcpy((void *)p->sh->config, cfg, sizeof(cfg)); /* MAC, status: link up */
 		return E_OK;
