@@ -7,7 +7,7 @@ UNIT_BUILD := build/host
 UNIT_CFLAGS := -std=gnu11 -g -O1 -Itests/unit/include -Wall -Wextra -Werror -Wno-unused-parameter \
 	-fsanitize=address,undefined -fno-sanitize-recover=all -I. -Iinclude -Itests/unit
 UNIT_LIBS := -lcmocka -lfdt -lpthread
-UNIT_TESTS := buddy slab dtb dtb_fuzz pt cap sched ring virtq
+UNIT_TESTS := buddy slab dtb dtb_fuzz pt cap sched ring virtq netchan
 UNIT_SRCS_buddy := mm/buddy.c
 UNIT_SRCS_slab := mm/buddy.c mm/slab.c
 UNIT_SRCS_dtb := tests/unit/dtb_tree.c hyp/dtb.c mm/memmap.c mm/pmem.c mm/buddy.c
