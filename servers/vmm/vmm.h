@@ -3,23 +3,10 @@
  * (vgic.c), a PL011 (pl011.c), PSCI (psci.c); its DTB built with libfdt
  * (guest_fdt.c).  The guest's physical map is QEMU virt's. */
 #pragma once
+#include "servers/vmm/guest.h"
 #include "servers/vmm/virtio_mmio.h"
 
-#define GUEST_GICD 0x08000000ull
-#define GUEST_GICD_SIZE 0x10000ull
-#define GUEST_GICR 0x080a0000ull
-#define GUEST_GICR_STRIDE 0x20000ull   /* RD_base and SGI_base frames */
-#define GUEST_UART 0x09000000ull
-#define GUEST_UART_SPI 1               /* INTID 33 */
-#define GUEST_VIRTIO 0x0a000000ull    /* QEMU virt's first virtio-mmio slot */
-#define GUEST_VIRTIO_INTID 48          /* SPI 16, edge; slot i: 48 + i */
-#define VMM_VDEVS 2                    /* virtio-mmio slots, 0x200 apart */
-/* Which guest of the system this VMM runs (1, 2, ...): the badge of a
- * notification the root task gives it here (none: 1). */
-#define VMM_SLOT_ID 12
 extern unsigned vmm_index;
-#define GUEST_RAM 0x40000000ull
-#define VGIC_IRQS 96                   /* SGIs, PPIs and 64 SPIs */
 
 struct vgic_redist {
 	uint32_t waker, group0, enable0;
