@@ -81,14 +81,14 @@ $(KOBJS): | $(LIBFDT_DIR)/libfdt.h
 ifeq ($(USER_ARCH),1)
 USER_CFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-builtin -fno-pie -no-pie \
 	-fno-stack-protector -nostdlib -static -Wl,--build-id=none -I. -Iinclude $(USER_ARCH_CFLAGS) $(WARN)
-ROOT_SRCS := servers/lib/crt0.S servers/lib/ulib.c servers/lib/ring.c hyp/string.c \
+ROOT_SRCS := servers/lib/crt0.S servers/lib/ulib.c servers/lib/ring.c servers/lib/bootmod.c hyp/string.c \
 	servers/vmm/vm.c servers/vmm/virtio_mmio.c $(wildcard servers/root/*.c servers/root/*.S)
 # The VMM, a server of its own that the root task starts from this image.
-VMM_SRCS := servers/lib/crt0.S servers/lib/ulib.c hyp/string.c servers/root/util.c \
+VMM_SRCS := servers/lib/crt0.S servers/lib/ulib.c servers/lib/bootmod.c hyp/string.c servers/root/util.c \
 	$(wildcard servers/vmm/*.c)
 VMM_ELF := $(BUILD)/vmm/vmm.elf
 # The block server, another the root task starts (servers/blk).
-BLK_SRCS := servers/lib/crt0.S servers/lib/ulib.c servers/lib/virtq.c hyp/string.c \
+BLK_SRCS := servers/lib/crt0.S servers/lib/ulib.c servers/lib/virtq.c servers/lib/vdev_client.c hyp/string.c \
 	servers/root/util.c $(wildcard servers/blk/*.c)
 BLK_ELF := $(BUILD)/blk/blk.elf
 # The PCI server (servers/pci), with libfdt: it reads the bridge from its DTB.
@@ -103,10 +103,16 @@ VBLK_ELF := $(BUILD)/vblk/vblk.elf
 VNET_SRCS := servers/lib/crt0.S servers/lib/ulib.c servers/lib/vpci.c hyp/string.c servers/root/util.c \
 	$(wildcard servers/vnet/*.c)
 VNET_ELF := $(BUILD)/vnet/vnet.elf
-NET_SRCS := servers/lib/crt0.S servers/lib/ulib.c servers/lib/virtq.c hyp/string.c \
+NET_SRCS := servers/lib/crt0.S servers/lib/ulib.c servers/lib/virtq.c servers/lib/vdev_client.c hyp/string.c \
 	servers/root/util.c $(wildcard servers/net/*.c)
 NET_ELF := $(BUILD)/net/net.elf
 ROOT_ELF := $(BUILD)/root/root.elf
+# System descriptions (systems/*.dts, docs/SYSTEM.md), compiled by dtc; the
+# default one is built into the root task.
+$(BUILD)/systems/%.dtb: systems/%.dts
+	@mkdir -p $(@D)
+	$(Q)dtc -q -I dts -O dtb -o $@ $<
+DEFAULT_SYSTEM_DTB := $(BUILD)/systems/default.dtb
 # The bare-metal test guest (guests/test), a flat image the root task's VMM
 # tests load into guest RAM.
 GUEST_TEST_BIN := $(BUILD)/guests/test.bin
@@ -148,11 +154,11 @@ $(NET_ELF): $(NET_SRCS) servers/root/root.ld $(USER_HDRS)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(USER_CFLAGS) -T servers/root/root.ld -o $@ $(filter %.c %.S,$^) -lgcc
 	@echo "  LD      $@"
-$(ROOT_ELF): $(ROOT_SRCS) servers/root/root.ld $(USER_HDRS) $(GUEST_TEST_BIN) $(USER_FDTOBJS) $(VMM_ELF) $(BLK_ELF) $(PCI_ELF) $(VBLK_ELF) $(VNET_ELF) $(NET_ELF)
+$(ROOT_ELF): $(ROOT_SRCS) servers/root/root.ld $(USER_HDRS) $(GUEST_TEST_BIN) $(USER_FDTOBJS) $(VMM_ELF) $(BLK_ELF) $(PCI_ELF) $(VBLK_ELF) $(VNET_ELF) $(NET_ELF) $(DEFAULT_SYSTEM_DTB)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(USER_CFLAGS) -Ihyp/libfdt -I$(LIBFDT_DIR) -DGUEST_TEST_BIN='"$(GUEST_TEST_BIN)"' \
 		-DVMM_ELF='"$(VMM_ELF)"' -DBLK_ELF='"$(BLK_ELF)"' -DPCI_ELF='"$(PCI_ELF)"' -DVBLK_ELF='"$(VBLK_ELF)"' \
-		-DVNET_ELF='"$(VNET_ELF)"' -DNET_ELF='"$(NET_ELF)"' \
+		-DVNET_ELF='"$(VNET_ELF)"' -DNET_ELF='"$(NET_ELF)"' -DDEFAULT_SYSTEM_DTB='"$(DEFAULT_SYSTEM_DTB)"' \
 		-T servers/root/root.ld -o $@ $(filter %.c %.S %.o,$^) -lgcc
 	@echo "  LD      $@"
 $(BUILD)/obj/hyp/root_image.o: $(ROOT_ELF)

@@ -54,6 +54,12 @@ $(BUILD)/tests/initrd.bin:
 	@mkdir -p $(@D)
 	$(Q)python3 -c 'import sys; sys.stdout.buffer.write(bytes((i * 7 + (i >> 12)) & 255 for i in range(3 * 4096 + 1000)))' > $@
 
+# A description the root task must refuse, alone in its bundle.
+$(BUILD)/tests/bad-system.bin: tests/qemu/bad-system.dts tools/mkbootmod.py
+	@mkdir -p $(@D)
+	$(Q)dtc -q -I dts -O dtb -o $(@:.bin=.dtb) $<
+	$(Q)python3 tools/mkbootmod.py $@ system=$(@:.bin=.dtb)
+
 test-qemu: kernel $(QEMU_TEST_DEPS)
 	@python3 tests/qemu/run.py --arch $(ARCH) --build $(BUILD)
 

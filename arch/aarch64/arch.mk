@@ -36,24 +36,32 @@ $(LINUX_MODS): tools/linux-guest.sh tools/mkbootmod.py guests/linux/init
 		initramfs=$$d/initramfs.cpio
 	@echo "  BUNDLE  $@"
 
-# make run: Cairn, its native servers and a Linux guest with 2 VCPUs,
-# whose disk is QEMU's virtio-blk-pci on DISK (a sparse 128 MiB raw file,
-# made once and kept: the guest's files outlive the run), driven by a
-# driver server whose device's DMA the SMMU confines (iommu_platform: QEMU's
-# virtio devices bypass an IOMMU without it), and its network QEMU's user
-# networking through a virtio-net-pci NIC, its driver server and the net
-# server's switch; GUESTS=2 runs a second guest on the same switch (it
-# shares the console, its lines marked [guest 2]; it has no disk and no
-# console input); GUEST=none runs the native demo alone.
+# make run: Cairn and the system SYSTEM describes (docs/SYSTEM.md; default
+# systems/default.dts: a Linux guest with 2 VCPUs beside its native
+# servers), bundled with the guest's Image and initramfs as boot modules.
+# The machine: QEMU's virtio-blk-pci on DISK (a sparse 128 MiB raw file per
+# system, made once and kept: the guests' files outlive the run), its DMA
+# confined by the SMMU (iommu_platform: QEMU's virtio devices bypass an
+# IOMMU without it), and QEMU's user networking through a virtio-net-pci
+# NIC.  SYSTEM=systems/two-guests.dts runs two guests on one switch (the
+# second's lines marked [guest 2]); GUEST=none runs the native demo alone.
 GUEST ?= linux
-GUESTS ?= 1
-# each guest has an equal part of the disk: a file per guest count, so that
-# one guest's file system is never cut in two
-DISK ?= $(BUILD)/disk$(if $(filter-out 1,$(GUESTS)),-$(GUESTS)guests).img
+SYSTEM ?= systems/default.dts
+SYSTEM_NAME := $(basename $(notdir $(SYSTEM)))
+SYSTEM_MODS := $(BUILD)/systems/$(SYSTEM_NAME).bin
+DISK ?= $(BUILD)/disk$(if $(filter-out default,$(SYSTEM_NAME)),-$(SYSTEM_NAME)).img
+# A system's bundle: the guest's modules and the description, "system".
+$(BUILD)/systems/%.bin: $(BUILD)/systems/%.dtb tools/linux-guest.sh tools/mkbootmod.py guests/linux/init
+	$(Q)d=$$(tools/linux-guest.sh) && python3 tools/mkbootmod.py $@ linux=$$d/Image \
+		initramfs=$$d/initramfs.cpio system=$<
+	@echo "  BUNDLE  $@"
+$(BUILD)/systems/%.dtb: $(dir $(SYSTEM))%.dts
+	@mkdir -p $(@D)
+	$(Q)dtc -q -I dts -O dtb -o $@ $<
 ifeq ($(GUEST),linux)
-RUN_DEPS := $(LINUX_MODS) $(DISK)
+RUN_DEPS := $(SYSTEM_MODS) $(DISK)
 MEM := 1G
-RUN_ARGS = -initrd $(LINUX_MODS) -append "cairn.root=linux linux.guests=$(GUESTS)" \
+RUN_ARGS = -initrd $(SYSTEM_MODS) -append "cairn.root=linux" \
 	-drive file=$(DISK),if=none,id=disk,format=raw \
 	-device virtio-blk-pci,drive=disk,iommu_platform=on,disable-legacy=on \
 	-netdev user,id=net -device virtio-net-pci,netdev=net,iommu_platform=on,disable-legacy=on
@@ -62,4 +70,5 @@ $(DISK):
 	@mkdir -p $(@D)
 	truncate -s 128M $@
 
-QEMU_TEST_DEPS := $(BUILD)/tests/dtb-shim.bin $(BUILD)/tests/initrd.bin $(LINUX_MODS)
+QEMU_TEST_DEPS := $(BUILD)/tests/dtb-shim.bin $(BUILD)/tests/initrd.bin $(LINUX_MODS) \
+	$(BUILD)/systems/two-guests.bin $(BUILD)/systems/passthrough.bin $(BUILD)/tests/bad-system.bin

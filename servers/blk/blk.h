@@ -2,8 +2,7 @@
  * RAM disk, remote.c serves through a driver's channel. */
 #pragma once
 #include "servers/lib/blkchan.h"
-#include "servers/lib/vdev.h"
-#include "servers/lib/virtq.h"
+#include "servers/lib/vdev_client.h"
 #include "servers/root/root.h"
 
 #define SECTOR 512ull
@@ -12,15 +11,11 @@
 #define CLIENTS 4
 
 /* One guest's virtio-blk: a VMM that connected (its endpoint's badge, 1 to
- * CLIENTS, says which), and its part of the disk: with linux.guests=N the
+ * CLIENTS, says which), and its part of the disk: with blk.clients=N the
  * disk is cut in N equal parts, and no guest reaches another's. */
 struct client {
-	volatile struct vdev_shared *sh;
-	cptr_t irq;
-	struct gmem gm;            /* its RAM, mapped so far */
-	uint64_t ram_size;         /* all of it, as its VMM said */
+	struct vdev_client v;
 	struct virtq rq;
-	uint32_t generation;
 	uint64_t first, sectors;   /* its part of the disk */
 	bool signal;               /* its used ring grew: interrupt */
 };

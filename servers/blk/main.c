@@ -22,16 +22,6 @@ static struct client clients[CLIENTS];
 static uint8_t *disk;         /* the RAM disk, when there is no driver */
 static uint64_t disk_bytes;
 
-static err_t map_frames(cptr_t first, unsigned n, uint64_t va, uint64_t bytes)
-{
-	for (unsigned i = 0; i < n; i++) {
-		err_t e = INV3(SYS_AS_MAP, ROOT_ASPACE, first + i, va + i * bytes, R_READ | R_WRITE);
-		if (e)
-			return e;
-	}
-	return E_OK;
-}
-
 static bool make_disk(void)
 {
 	uint64_t mib = bootarg_u64("blk.mib=", 16);
@@ -45,64 +35,62 @@ static bool make_disk(void)
 	return true;
 }
 
-#define GMEM_SPAN (1ull << 36)  /* each client's guest RAM window */
-
-/* Client i's part of the disk: the i-th of linux.guests equal parts. */
+/* Client i's part of the disk: the i-th of blk.clients equal parts. */
 static void partition(struct client *c, unsigned i)
 {
 	uint64_t all = disk ? disk_bytes / SECTOR : remote_capacity();
-	uint64_t parts = bootarg_u64("linux.guests=", 1);
+	uint64_t parts = bootarg_u64("blk.clients=", 1);
 	if (parts < 1 || parts > CLIENTS || i >= parts)
 		parts = 1, i = 0;
 	c->first = all / parts * i;
 	c->sectors = all / parts;
 }
 
-/* A set-up call from client i's VMM (its capabilities at slots[0..]). */
+/* A set-up call from client i's VMM (its capabilities at slots[0..]): a
+ * new connection is described here, its requests in flight dropped. */
 static err_t setup(unsigned i, const struct sysregs *r, cptr_t slots)
 {
 	struct client *c = &clients[i];
-	unsigned ncaps = msginfo_caps(r->info);
-	if (msginfo_label(r->info) == VDEV_SETUP) {
-		uint64_t va = VDEV_SHARED_VA + i * PAGE_SIZE_U;
-		if (ncaps != 2 || c->sh || r->mr[1] > GMEM_SPAN || r->mr[0] > (1ull << 40) ||
-		    INV3(SYS_AS_MAP, ROOT_ASPACE, slots, va, R_READ | R_WRITE))
-			return E_INVAL;
-		c->sh = (volatile struct vdev_shared *)va;
-		c->irq = slots + 1;
-		/* the window grows as frames arrive, in order: nothing is
-		 * reachable before it is mapped, whatever the VMM claims */
-		c->gm = (struct gmem){ .ipa = r->mr[0], .va = (uint8_t *)(VDEV_GMEM_VA + i * GMEM_SPAN) };
-		c->ram_size = r->mr[1];
-		c->generation = ~0u;
-		partition(c, i);
-		uint32_t seg_max = VIRTIO_BLK_SEG_MAX;
-		c->sh->device_id = VIRTIO_ID_BLOCK;
-		c->sh->nqueues = 1;
-		c->sh->offered = 1ull << VIRTIO_F_VERSION_1 | 1ull << VIRTIO_BLK_F_FLUSH |
-				 1ull << VIRTIO_BLK_F_SEG_MAX | 1ull << VIRTIO_RING_F_EVENT_IDX;
-		memcpy((void *)c->sh->config, &c->sectors, 8); /* capacity, size_max, seg_max */
-		memcpy((void *)(c->sh->config + 12), &seg_max, 4);
-		return E_OK;
-	}
-	if (msginfo_label(r->info) == VDEV_GRANT) {
-		uint64_t ipa = r->mr[0], bytes = r->mr[1];
-		if (!c->sh || !ncaps || (bytes != PAGE_SIZE_U && bytes != 1ull << FRAME_BITS_2M) ||
-		    ipa != c->gm.ipa + c->gm.size || bytes * ncaps > c->ram_size - c->gm.size)
-			return E_INVAL;
-		err_t e = map_frames(slots, ncaps, (uint64_t)c->gm.va + c->gm.size, bytes);
-		if (!e)
-			c->gm.size += bytes * ncaps;
+	bool fresh, was = c->v.sh != NULL;
+	if (was && !disk && msginfo_label(r->info) == VDEV_SETUP)
+		remote_forget(c);
+	err_t e = vdev_client_setup(&c->v, i, r, slots, &fresh);
+	if (e || !fresh)
 		return e;
-	}
-	return E_INVAL;
+	uint32_t seg_max = VIRTIO_BLK_SEG_MAX;
+	c->rq = (struct virtq){ 0 };
+	partition(c, i);
+	c->v.sh->device_id = VIRTIO_ID_BLOCK;
+	c->v.sh->nqueues = 1;
+	c->v.sh->offered = 1ull << VIRTIO_F_VERSION_1 | 1ull << VIRTIO_BLK_F_FLUSH |
+			   1ull << VIRTIO_BLK_F_SEG_MAX | 1ull << VIRTIO_RING_F_EVENT_IDX;
+	memcpy((void *)c->v.sh->config, &c->sectors, 8); /* capacity, size_max, seg_max */
+	memcpy((void *)(c->v.sh->config + 12), &seg_max, 4);
+	if (was)
+		printf("blk: client %u connected again (its VMM restarted)\n", i + 1);
+	return E_OK;
+}
+
+/* The supervisor's word that a client's VMM is ending. */
+static err_t forget(const struct sysregs *r)
+{
+	if (msginfo_label(r->info) != VDEV_FORGET || r->mr[0] < 1 || r->mr[0] > CLIENTS)
+		return E_INVAL;
+	struct client *c = &clients[r->mr[0] - 1];
+	if (c->v.sh && !disk)
+		remote_forget(c);
+	if (c->v.sh)
+		printf("blk: client %lu let go (its VMM is ending)\n", r->mr[0]);
+	vdev_client_forget(&c->v);
+	c->rq = (struct virtq){ 0 };
+	return E_OK;
 }
 
 static void broken(struct client *c)
 {
-	c->sh->broken = 1;
-	__atomic_fetch_or(&c->sh->isr, VDEV_ISR_CONFIG, __ATOMIC_RELEASE);
-	INV1(SYS_SIGNAL, c->irq, 1);
+	c->v.sh->broken = 1;
+	__atomic_fetch_or(&c->v.sh->isr, VDEV_ISR_CONFIG, __ATOMIC_RELEASE);
+	INV1(SYS_SIGNAL, c->v.irq, 1);
 }
 
 bool blk_parse(const struct vq_buf *b, int n, struct blk_req *r)
@@ -176,22 +164,22 @@ static bool for_driver(const struct client *c, const struct blk_req *r)
  * no request can be taken). */
 static void serve_queue(struct client *c)
 {
-	if (c->sh->generation != c->generation) { /* set up again, or reset */
-		c->generation = c->sh->generation;
-		volatile struct vdev_queue *q = &c->sh->q[0];
+	if (c->v.sh->generation != c->v.generation) { /* set up again, or reset */
+		c->v.generation = c->v.sh->generation;
+		volatile struct vdev_queue *q = &c->v.sh->q[0];
 		if (!disk)
 			remote_forget(c);
-		if (!q->ready || !virtq_init(&c->rq, &c->gm, q->num, q->desc, q->avail, q->used))
+		if (!q->ready || !virtq_init(&c->rq, &c->v.gm, q->num, q->desc, q->avail, q->used))
 			c->rq.size = 0;
-		c->rq.event_idx = c->sh->features >> VIRTIO_RING_F_EVENT_IDX & 1;
+		c->rq.event_idx = c->v.sh->features >> VIRTIO_RING_F_EVENT_IDX & 1;
 	}
-	if (!c->rq.size || c->sh->broken)
+	if (!c->rq.size || c->v.sh->broken)
 		return;
 	struct vq_buf b[MAX_SEGS];
 	struct blk_req r;
 	int head;
 	while ((disk || remote_room()) && (head = virtq_next(&c->rq)) >= 0) {
-		int n = virtq_chain(&c->rq, &c->gm, (uint16_t)head, b, MAX_SEGS);
+		int n = virtq_chain(&c->rq, &c->v.gm, (uint16_t)head, b, MAX_SEGS);
 		if (n < 0 || !blk_parse(b, n, &r)) {
 			broken(c);
 			return;
@@ -201,7 +189,7 @@ static void serve_queue(struct client *c)
 			continue;
 		}
 		virtq_push(&c->rq, (uint16_t)head, request_now(c, b, n, &r));
-		c->sh->requests++;
+		c->v.sh->requests++;
 		c->signal = true;
 	}
 	if (head == VQ_BROKEN)
@@ -215,15 +203,15 @@ static void serve(void)
 	if (!disk)
 		remote_serve();
 	for (unsigned i = 0; i < CLIENTS; i++)
-		if (clients[i].sh)
+		if (clients[i].v.sh)
 			serve_queue(&clients[i]);
 	if (!disk)
 		remote_serve();
 	for (unsigned i = 0; i < CLIENTS; i++) {
 		struct client *c = &clients[i];
 		if (c->signal && c->rq.size && virtq_wants_interrupt(&c->rq)) {
-			__atomic_fetch_or(&c->sh->isr, VDEV_ISR_USED, __ATOMIC_RELEASE);
-			INV1(SYS_SIGNAL, c->irq, 1);
+			__atomic_fetch_or(&c->v.sh->isr, VDEV_ISR_USED, __ATOMIC_RELEASE);
+			INV1(SYS_SIGNAL, c->v.irq, 1);
 		}
 		c->signal = false;
 	}
@@ -260,10 +248,14 @@ int main(const struct bootinfo *bi)
 			serve();
 			r = (struct sysregs){ .nr = SYS_RECV, .cap = VDEV_SLOT_EP, .recvslot = slots };
 		} else { /* the badge: which client (0, an unbadged caller: the first) */
-			answer = r.cap <= CLIENTS ? setup(r.cap ? (unsigned)r.cap - 1 : 0, &r, slots)
-						  : E_INVAL;
-			if (msginfo_caps(r.info))
-				slots = slot_alloc_range(3); /* those are in use now */
+			answer = r.cap == VDEV_SUPERVISOR ? forget(&r)
+				 : r.cap <= CLIENTS ? setup(r.cap ? (unsigned)r.cap - 1 : 0, &r, slots)
+						    : E_INVAL;
+			if (r.cap > CLIENTS)
+				for (unsigned k = 0; k < msginfo_caps(r.info); k++)
+					INV1(SYS_CNODE_DELETE, ROOT_CNODE, slots + k);
+			else if (!answer && msginfo_caps(r.info))
+				slots = slot_alloc_range(3); /* those are the client's now */
 			r = (struct sysregs){ .mr = { answer }, .nr = SYS_REPLY_RECV, .cap = VDEV_SLOT_EP,
 					      .info = msginfo(0, 1, 0), .recvslot = slots };
 		}

@@ -131,7 +131,7 @@ static void complete(struct greq *g)
 	*g->b[g->n - 1].va = g->failed ? VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_OK;
 	uint64_t len = g->r.h.type == VIRTIO_BLK_T_IN && !g->failed ? g->r.len : 0;
 	virtq_push(&g->c->rq, g->head, (uint32_t)len + 1);
-	g->c->sh->requests++;
+	g->c->v.sh->requests++;
 	g->c->signal = true;
 }
 

@@ -18,3 +18,9 @@ struct bootmod_header {
 	} mod[BOOTMOD_MAX];
 };
 _Static_assert(sizeof(struct bootmod_header) <= 4096, "the header fits a page");
+
+/* Map the bundle read-only at va (the caller's address space); NULL when
+ * there is none.  Once per task. */
+const struct bootmod_header *bootmod_map(uint64_t va);
+/* Module `name`, or NULL. */
+const struct bootmod *bootmod_find(const struct bootmod_header *h, const char *name);

@@ -29,7 +29,12 @@
 #define VDEV_SHARED_VA 0x7ff000000ull  /* the shared page in the backend */
 #define VDEV_QUEUES 2
 
-enum vdev_label { VDEV_SETUP = 1, VDEV_GRANT };
+enum vdev_label { VDEV_SETUP = 1, VDEV_GRANT, VDEV_FORGET };
+/* VDEV_FORGET (mr0: a client's badge) comes from the supervisor, whose
+ * copy of the endpoint has this badge: that client's VMM is about to end,
+ * so the backend lets go of its RAM and shared page first and never
+ * touches them again.  A new VDEV_SETUP from that badge starts afresh. */
+#define VDEV_SUPERVISOR 0x100
 
 /* Interrupt status bits (virtio-mmio InterruptStatus). */
 #define VDEV_ISR_USED 1u

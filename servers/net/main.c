@@ -13,27 +13,21 @@
  * here); a guest that breaks a rule of the queues gets its device marked
  * broken, as the block server does. */
 #include "servers/lib/netchan.h"
-#include "servers/lib/vdev.h"
-#include "servers/lib/virtq.h"
+#include "servers/lib/vdev_client.h"
 #include "servers/root/root.h"
 
 #define PORTS 4                  /* guests */
 #define UPLINK PORTS             /* the NIC's port number */
 #define MACS 64
 #define MAX_SEGS 64
-#define GMEM_SPAN (1ull << 36)   /* each port's guest RAM window */
 #define VIRTIO_NET_F_MAC 5
 #define VIRTIO_NET_F_STATUS 16
 
 const struct bootinfo *bootinfo;
 
 struct port {
-	volatile struct vdev_shared *sh;
-	cptr_t irq;
-	struct gmem gm;
-	uint64_t ram_size;
+	struct vdev_client v;
 	struct virtq rxq, txq;
-	uint32_t generation;
 	bool signal;               /* its used rings grew and it wants to know */
 	uint64_t dropped;
 };
@@ -51,7 +45,7 @@ static uint8_t frame[NETCHAN_BUF_BYTES];     /* a guest's frame, gathered */
 static const uint8_t hdr[NETCHAN_HDR] = { [10] = 1 }; /* virtio_net_hdr_v1: num_buffers 1 */
 _Static_assert(NETCHAN_BUFS == 64, "tx_free is one word");
 
-static bool is_port(unsigned p) { return p < PORTS ? ports[p].sh != NULL : uplink_up; }
+static bool is_port(unsigned p) { return p < PORTS ? ports[p].v.sh != NULL : uplink_up; }
 
 static void learn(const uint8_t *src, unsigned port)
 {
@@ -76,9 +70,9 @@ static int lookup(const uint8_t *dst)
 
 static void broken(struct port *p)
 {
-	p->sh->broken = 1;
-	__atomic_fetch_or(&p->sh->isr, VDEV_ISR_CONFIG, __ATOMIC_RELEASE);
-	INV1(SYS_SIGNAL, p->irq, 1);
+	p->v.sh->broken = 1;
+	__atomic_fetch_or(&p->v.sh->isr, VDEV_ISR_CONFIG, __ATOMIC_RELEASE);
+	INV1(SYS_SIGNAL, p->v.irq, 1);
 }
 
 /* Copy out `len` bytes: a fresh header, then the frame after src's. */
@@ -97,12 +91,12 @@ static void copy_out(uint8_t *to, const uint8_t *src, uint32_t off, uint32_t len
 static void to_guest(struct port *p, const uint8_t *src, uint32_t len)
 {
 	struct vq_buf b[MAX_SEGS];
-	int head = p->rxq.size && !p->sh->broken ? virtq_next(&p->rxq) : VQ_EMPTY;
+	int head = p->rxq.size && !p->v.sh->broken ? virtq_next(&p->rxq) : VQ_EMPTY;
 	if (head == VQ_EMPTY) {
 		p->dropped++; /* no buffer posted: as a full NIC would */
 		return;
 	}
-	int n = head >= 0 ? virtq_chain(&p->rxq, &p->gm, (uint16_t)head, b, MAX_SEGS) : head;
+	int n = head >= 0 ? virtq_chain(&p->rxq, &p->v.gm, (uint16_t)head, b, MAX_SEGS) : head;
 	uint32_t done = 0;
 	for (int i = 0; i < n && done < len; i++) {
 		uint32_t k = len - done < b[i].len ? len - done : b[i].len;
@@ -118,7 +112,7 @@ static void to_guest(struct port *p, const uint8_t *src, uint32_t len)
 		return;
 	}
 	virtq_push(&p->rxq, (uint16_t)head, done);
-	p->sh->requests++;
+	p->v.sh->requests++;
 	p->signal |= virtq_wants_interrupt(&p->rxq);
 }
 
@@ -171,8 +165,8 @@ static void from_guest(unsigned pi)
 	struct port *p = &ports[pi];
 	struct vq_buf b[MAX_SEGS];
 	int head = VQ_EMPTY;
-	while (p->txq.size && !p->sh->broken && (head = virtq_next(&p->txq)) >= 0) {
-		int n = virtq_chain(&p->txq, &p->gm, (uint16_t)head, b, MAX_SEGS);
+	while (p->txq.size && !p->v.sh->broken && (head = virtq_next(&p->txq)) >= 0) {
+		int n = virtq_chain(&p->txq, &p->v.gm, (uint16_t)head, b, MAX_SEGS);
 		uint32_t len = 0;
 		for (int i = 0; i < n && len <= sizeof(frame); i++) {
 			if (b[i].write || b[i].len > sizeof(frame) - len) {
@@ -187,7 +181,7 @@ static void from_guest(unsigned pi)
 			return;
 		}
 		virtq_push(&p->txq, (uint16_t)head, 0);
-		p->sh->requests++;
+		p->v.sh->requests++;
 		p->signal |= virtq_wants_interrupt(&p->txq);
 		forward(pi, frame, len);
 	}
@@ -231,31 +225,31 @@ static void from_uplink(void)
 
 static void refresh(struct port *p)
 {
-	if (p->sh->generation == p->generation)
+	if (p->v.sh->generation == p->v.generation)
 		return;
-	p->generation = p->sh->generation; /* set up again, or reset */
-	volatile struct vdev_queue *q = p->sh->q;
-	if (!q[0].ready || !virtq_init(&p->rxq, &p->gm, q[0].num, q[0].desc, q[0].avail, q[0].used))
+	p->v.generation = p->v.sh->generation; /* set up again, or reset */
+	volatile struct vdev_queue *q = p->v.sh->q;
+	if (!q[0].ready || !virtq_init(&p->rxq, &p->v.gm, q[0].num, q[0].desc, q[0].avail, q[0].used))
 		p->rxq.size = 0;
-	if (!q[1].ready || !virtq_init(&p->txq, &p->gm, q[1].num, q[1].desc, q[1].avail, q[1].used))
+	if (!q[1].ready || !virtq_init(&p->txq, &p->v.gm, q[1].num, q[1].desc, q[1].avail, q[1].used))
 		p->txq.size = 0;
-	p->rxq.event_idx = p->txq.event_idx = p->sh->features >> VIRTIO_RING_F_EVENT_IDX & 1;
+	p->rxq.event_idx = p->txq.event_idx = p->v.sh->features >> VIRTIO_RING_F_EVENT_IDX & 1;
 }
 
 static void serve(void)
 {
 	for (unsigned i = 0; i < PORTS; i++)
-		if (ports[i].sh)
+		if (ports[i].v.sh)
 			refresh(&ports[i]);
 	from_uplink();
 	for (unsigned i = 0; i < PORTS; i++)
-		if (ports[i].sh)
+		if (ports[i].v.sh)
 			from_guest(i);
 	for (unsigned i = 0; i < PORTS; i++) {
 		struct port *p = &ports[i];
-		if (p->sh && p->signal) {
-			__atomic_fetch_or(&p->sh->isr, VDEV_ISR_USED, __ATOMIC_RELEASE);
-			INV1(SYS_SIGNAL, p->irq, 1);
+		if (p->v.sh && p->signal) {
+			__atomic_fetch_or(&p->v.sh->isr, VDEV_ISR_USED, __ATOMIC_RELEASE);
+			INV1(SYS_SIGNAL, p->v.irq, 1);
 		}
 		p->signal = false;
 	}
@@ -264,41 +258,41 @@ static void serve(void)
 	kick_nic = false;
 }
 
-/* A set-up call from port p's VMM (its capabilities at slots[0..]). */
+/* A set-up call from port p's VMM (its capabilities at slots[0..]): a new
+ * connection is described here. */
 static err_t setup(struct port *p, unsigned pi, const struct sysregs *r, cptr_t slots)
 {
-	unsigned ncaps = msginfo_caps(r->info);
-	if (msginfo_label(r->info) == VDEV_SETUP) {
-		uint64_t va = VDEV_SHARED_VA + pi * PAGE_SIZE_U;
-		if (ncaps != 2 || p->sh || r->mr[1] > GMEM_SPAN || r->mr[0] > (1ull << 40) ||
-		    INV3(SYS_AS_MAP, ROOT_ASPACE, slots, va, R_READ | R_WRITE))
-			return E_INVAL;
-		p->sh = (volatile struct vdev_shared *)va;
-		p->irq = slots + 1;
-		p->gm = (struct gmem){ .ipa = r->mr[0], .va = (uint8_t *)(VDEV_GMEM_VA + pi * GMEM_SPAN) };
-		p->ram_size = r->mr[1];
-		p->generation = ~0u;
-		p->sh->device_id = VIRTIO_ID_NET;
-		p->sh->nqueues = 2;
-		p->sh->offered = 1ull << VIRTIO_F_VERSION_1 | 1ull << VIRTIO_NET_F_MAC |
-				 1ull << VIRTIO_NET_F_STATUS | 1ull << VIRTIO_RING_F_EVENT_IDX;
-		const uint8_t cfg[8] = { 0x52, 0x54, 0x00, 0xca, 0x1e, (uint8_t)(pi + 1), 1, 0 };
-		memcpy((void *)p->sh->config, cfg, sizeof(cfg)); /* MAC, status: link up */
-		return E_OK;
-	}
-	if (msginfo_label(r->info) == VDEV_GRANT) {
-		uint64_t ipa = r->mr[0], bytes = r->mr[1];
-		if (!p->sh || !ncaps || (bytes != PAGE_SIZE_U && bytes != 1ull << FRAME_BITS_2M) ||
-		    ipa != p->gm.ipa + p->gm.size || bytes * ncaps > p->ram_size - p->gm.size)
-			return E_INVAL;
-		for (unsigned i = 0; i < ncaps; i++)
-			if (INV3(SYS_AS_MAP, ROOT_ASPACE, slots + i,
-				 (uint64_t)p->gm.va + p->gm.size + i * bytes, R_READ | R_WRITE))
-				return E_INVAL;
-		p->gm.size += bytes * ncaps;
-		return E_OK;
-	}
-	return E_INVAL;
+	bool fresh, was = p->v.sh != NULL;
+	err_t e = vdev_client_setup(&p->v, pi, r, slots, &fresh);
+	if (e || !fresh)
+		return e;
+	p->rxq = p->txq = (struct virtq){ 0 };
+	p->v.sh->device_id = VIRTIO_ID_NET;
+	p->v.sh->nqueues = 2;
+	p->v.sh->offered = 1ull << VIRTIO_F_VERSION_1 | 1ull << VIRTIO_NET_F_MAC |
+			   1ull << VIRTIO_NET_F_STATUS | 1ull << VIRTIO_RING_F_EVENT_IDX;
+	const uint8_t cfg[8] = { 0x52, 0x54, 0x00, 0xca, 0x1e, (uint8_t)(pi + 1), 1, 0 };
+	memcpy((void *)p->v.sh->config, cfg, sizeof(cfg)); /* MAC, status: link up */
+	if (was)
+		printf("net: port %u connected again (its VMM restarted)\n", pi + 1);
+	return E_OK;
+}
+
+/* The supervisor's word that a port's VMM is ending: the port and the
+ * addresses learnt behind it go. */
+static err_t forget(const struct sysregs *r)
+{
+	if (msginfo_label(r->info) != VDEV_FORGET || r->mr[0] < 1 || r->mr[0] > PORTS)
+		return E_INVAL;
+	unsigned pi = (unsigned)r->mr[0] - 1;
+	if (ports[pi].v.sh)
+		printf("net: port %u let go (its VMM is ending)\n", pi + 1);
+	vdev_client_forget(&ports[pi].v);
+	ports[pi].rxq = ports[pi].txq = (struct virtq){ 0 };
+	for (unsigned i = 0; i < MACS; i++)
+		if (macs[i].used && macs[i].port == pi)
+			macs[i].used = false;
+	return E_OK;
 }
 
 static void uplink_init(void)
@@ -339,10 +333,14 @@ int main(const struct bootinfo *bi)
 			r = (struct sysregs){ .nr = SYS_RECV, .cap = VDEV_SLOT_EP, .recvslot = slots };
 			continue;
 		}
-		uint64_t answer = badge >= 1 && badge <= PORTS ?
-			setup(&ports[badge - 1], (unsigned)badge - 1, &r, slots) : E_INVAL;
-		if (msginfo_caps(r.info))
-			slots = slot_alloc_range(3); /* those are in use now */
+		uint64_t answer = badge == VDEV_SUPERVISOR ? forget(&r)
+			: badge >= 1 && badge <= PORTS ? setup(&ports[badge - 1], (unsigned)badge - 1, &r, slots)
+						       : E_INVAL;
+		if (badge < 1 || badge > PORTS)
+			for (unsigned k = 0; k < msginfo_caps(r.info); k++)
+				INV1(SYS_CNODE_DELETE, ROOT_CNODE, slots + k);
+		else if (!answer && msginfo_caps(r.info))
+			slots = slot_alloc_range(3); /* those are the port's now */
 		r = (struct sysregs){ .mr = { answer }, .nr = SYS_REPLY_RECV, .cap = VDEV_SLOT_EP,
 				      .info = msginfo(0, 1, 0), .recvslot = slots };
 	}

@@ -44,7 +44,7 @@ bool disk_catch_busy(struct disk *d)
 	return busy;
 }
 
-bool disk_start(struct disk *d, cptr_t client_ntfn, cptr_t faults)
+bool disk_start(struct disk *d, cptr_t client_ntfn, cptr_t faults, const struct sd_driver *spec)
 {
 	extern const char vblk_image[];
 	static const uint32_t ids[] = { 0x10011af4, 0x10421af4 }; /* legacy, modern */
@@ -52,11 +52,14 @@ bool disk_start(struct disk *d, cptr_t client_ntfn, cptr_t faults)
 	*d = (struct disk){ 0 };
 	if (!pci_server_start())
 		return false;
-	if (!pci_find(ids, 2, &p)) {
+	if (!pci_find(spec ? spec->ids : ids, spec ? spec->nids : 2, &p)) {
 		printf("root: no virtio-blk-pci disk\n");
 		return false;
 	}
-	if (!driver_init(&d->drv, vblk_image, &p, client_ntfn) || !make_channel(d) ||
+	bool ok = driver_init(&d->drv, vblk_image, &p, client_ntfn);
+	if (ok && spec)
+		d->drv.quota = spec->s.quota, d->drv.prio = spec->s.prio;
+	if (!ok || !make_channel(d) ||
 	    (faults && !driver_watch(&d->drv, faults, 1)) || driver_start(&d->drv)) {
 		printf("root: the disk driver did not start\n");
 		return false;

@@ -2,6 +2,7 @@
 #pragma once
 #include "servers/lib/blkchan.h"
 #include "servers/root/driver.h"
+#include "servers/root/sysdesc.h"
 
 #define DISK_CHAN_VA 0x3a00000000ull     /* where the root sees the slot page */
 
@@ -11,10 +12,11 @@ struct disk {
 	volatile struct blkchan *chan;
 };
 
-/* Start the PCI server and a driver for its first virtio-blk-pci device,
- * whose completions signal client_ntfn (BLKCHAN_DONE) and whose faults go
- * to `faults` with badge 1 (0: an endpoint of its own). */
-bool disk_start(struct disk *d, cptr_t client_ntfn, cptr_t faults);
+/* Start the PCI server and a driver for its first virtio-blk-pci device
+ * (or the first with spec's IDs, the driver with spec's quota and
+ * priority), whose completions signal client_ntfn (BLKCHAN_DONE) and whose
+ * faults go to `faults` with badge 1 (0: an endpoint of its own). */
+bool disk_start(struct disk *d, cptr_t client_ntfn, cptr_t faults, const struct sd_driver *spec);
 bool disk_busy(struct disk *d);                /* the driver holds requests */
 /* Make the driver hold requests when it is next killed (a test): take its
  * interrupt away, then wait until it has given the device some. */

@@ -228,7 +228,7 @@ void run_disk_test(void)
 {
 	done_ntfn = new_obj(OBJ_NOTIFICATION, 0);
 	cptr_t view = slot_alloc();
-	if (!done_ntfn || !disk_start(&d, done_ntfn, 0) || !view ||
+	if (!done_ntfn || !disk_start(&d, done_ntfn, 0, NULL) || !view ||
 	    INV4(SYS_CNODE_COPY, ROOT_CNODE, view, ROOT_CNODE, d.data_frame, R_ALL) ||
 	    INV3(SYS_AS_MAP, ROOT_ASPACE, view, DATA_VA, R_READ | R_WRITE)) {
 		printf("disk: FAILED: no disk to test\n");

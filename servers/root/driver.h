@@ -33,6 +33,8 @@ struct driver {
 	struct { uint64_t slot; cptr_t cap; unsigned rights; } give[DRIVER_GIVE_MAX];
 	unsigned ngive;
 	uint32_t started, restarts;
+	uint64_t quota;         /* each instance's (0: 4 MiB) */
+	unsigned prio;          /* (0: the root's) */
 };
 
 /* Claim p's interrupt and stream, mint its PCI capability, make the

@@ -37,3 +37,10 @@ vnet_image:
 	.globl	net_image
 net_image:
 	.incbin	NET_ELF
+
+	/* the system make run boots when the initrd carries no description */
+	.balign	16
+	.globl	default_system, default_system_end
+default_system:
+	.incbin	DEFAULT_SYSTEM_DTB
+default_system_end:

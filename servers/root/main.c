@@ -2,8 +2,8 @@
  * the user-level test suite (cairn.root=test), the benchmarks
  * (cairn.root=bench), the stress test (cairn.root=stress), the fuzzer
  * (cairn.root=fuzz), the multi-CPU fuzzer (cairn.root=fuzzsmp), the hostile
- * guest (cairn.root=vmhostile), the disk driver's test (cairn.root=disk), the VMM server with a Linux guest
- * (cairn.root=linux, servers/vmm) or the demo (default). */
+ * guest (cairn.root=vmhostile), the disk driver's test (cairn.root=disk), the system description's guests and servers
+ * (cairn.root=linux, system.c) or the demo (default). */
 #include "servers/root/root.h"
 
 const struct bootinfo *bootinfo;
@@ -29,7 +29,7 @@ int main(const struct bootinfo *bi)
 	else if (strstr(bi->bootargs, "cairn.root=vmhostile"))
 		run_vm_hostile();
 	else if (strstr(bi->bootargs, "cairn.root=linux"))
-		start_vmm(); /* it powers the machine off when its guest stops */
+		run_system(); /* until no guest is left */
 	else
 		run_demo();
 	INV0(SYS_DEBUG_POWEROFF, ROOT_CONSOLE);

@@ -57,4 +57,4 @@ void run_stress(void);
 void run_fuzz(void);
 void run_fuzz_smp(void);
 void run_vm_hostile(void);
-void start_vmm(void);
+void run_system(void);

@@ -203,14 +203,13 @@ static err_t write_bootinfo(struct server *s, const struct bootinfo *bi)
 	return E_OK;
 }
 
-err_t server_create_with(struct server *s, const char *image, uint64_t quota, unsigned prio,
-			 const struct pa_range *r, unsigned nr)
+err_t server_create_spec(struct server *s, const char *image, const struct server_spec *spec)
 {
 	static struct bootinfo bi; /* the root's, then what differs */
 	uint64_t entry = 0;
 	err_t e;
 	*s = (struct server){ 0 };
-	if (!(s->mem = new_obj(OBJ_MEMORY, quota)) || !(s->cnode = slot_alloc()) ||
+	if (!(s->mem = new_obj(OBJ_MEMORY, spec->quota)) || !(s->cnode = slot_alloc()) ||
 	    !(s->as = slot_alloc()) || !(s->thread = slot_alloc()) || !(s->cspace = slot_alloc()))
 		return E_NOMEM;
 	if ((e = retype(s->mem, OBJ_CNODE, SERVER_CNODE_BITS, ROOT_CNODE, s->cnode)) ||
@@ -222,17 +221,19 @@ err_t server_create_with(struct server *s, const char *image, uint64_t quota, un
 	bi = *bootinfo;
 	bi.cnode_bits = SERVER_CNODE_BITS;
 	bi.dtb_vaddr = bi.dtb_size = bi.ndev = 0; /* the machine is the root's business */
-	if ((e = build(s, image, &bi, &entry, r, nr)) || (e = write_bootinfo(s, &bi)) ||
+	if (spec->args)
+		snprintf(bi.bootargs, sizeof(bi.bootargs), "%s %s", spec->args, bootinfo->bootargs);
+	if ((e = build(s, image, &bi, &entry, spec->devs, spec->ndevs)) || (e = write_bootinfo(s, &bi)) ||
 	    (e = INV3(SYS_THREAD_CONFIGURE, s->thread, s->cspace, s->as, 0)) ||
 	    (e = INV4(SYS_THREAD_WRITE_REGS, s->thread, entry, ROOT_STACK_TOP, ROOT_BOOTINFO_VA, 0)) ||
-	    (e = INV2(SYS_THREAD_SET_PRIORITY, s->thread, prio, prio)))
+	    (e = INV2(SYS_THREAD_SET_PRIORITY, s->thread, spec->prio, spec->prio)))
 		return e;
 	return E_OK;
 }
 
 err_t server_create(struct server *s, const char *image, uint64_t quota, unsigned prio)
 {
-	return server_create_with(s, image, quota, prio, NULL, 0);
+	return server_create_spec(s, image, &(struct server_spec){ .quota = quota, .prio = prio });
 }
 
 err_t server_give(struct server *s, uint64_t slot, cptr_t cap, unsigned rights)

@@ -15,12 +15,19 @@ err_t server_spawn(struct server *s, const char *image, uint64_t quota, unsigned
 /* The same in steps: made, given capabilities (a copy of cap with `rights`
  * in its slot `slot`, which the root's layout leaves free: 8-15), started. */
 err_t server_create(struct server *s, const char *image, uint64_t quota, unsigned prio);
-/* With the device frames that lie wholly inside the physical ranges r[0..nr)
- * (in its next slots, listed in its boot info's dev[]) and a read-only copy
- * of the DTB. */
+/* The same with more said: */
 struct pa_range { uint64_t base, size; };
-err_t server_create_with(struct server *s, const char *image, uint64_t quota, unsigned prio,
-			 const struct pa_range *r, unsigned nr);
+struct server_spec {
+	uint64_t quota;
+	unsigned prio;
+	/* the device frames that lie wholly inside the physical ranges
+	 * devs[0..ndevs) (in its next slots, listed in its boot info's dev[])
+	 * and a read-only copy of the DTB */
+	const struct pa_range *devs;
+	unsigned ndevs;
+	const char *args;           /* its bootargs, before the root's own */
+};
+err_t server_create_spec(struct server *s, const char *image, const struct server_spec *spec);
 err_t server_give(struct server *s, uint64_t slot, cptr_t cap, unsigned rights);
 err_t server_start(struct server *s);
 /* Stop it and take back everything it holds: its memory, revoked. */

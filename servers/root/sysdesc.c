@@ -433,7 +433,8 @@ bool sysdesc_parse(const void *fdt, uint64_t size, const struct machine *m, stru
 	const char *compat = fdt_getprop(fdt, 0, "compatible", NULL);
 	if (!compat || strcmp(compat, "cairn,system"))
 		return fail(&r, 0, "the root node's compatible must be \"cairn,system\"");
-	if (!known_props(&r, 0, root_props) || !classify(&r))
+	if (!known_props(&r, 0, root_props) || !classify(&r) ||
+	    !prop_str(&r, 0, "model", "a system", s->model, sizeof(s->model)))
 		return false;
 	/* kind by kind: a guest's port numbers follow the guests' order */
 	for (enum kind k = 0; k < K_KINDS; k++)

@@ -57,6 +57,7 @@ struct system {
 	struct sd_guest guest[SD_GUESTS];
 	unsigned ndrv, nblk, nnet, nguests;
 	uint64_t quota;             /* everything the description asks for */
+	char model[64];             /* what it says it is */
 	char error[SD_ERROR];       /* why it was refused */
 };
 

@@ -1,62 +1,119 @@
-/* cairn.root=linux: the system make run shows.  The VMM runs as a server of
- * its own, with kernel memory for the guest's RAM (linux.mem, 256 MiB by
- * default) and 64 MiB for everything else.  Beside it, each a server:
- *   the block server (linux.blk, on by default), which serves the guest's
- *     virtio-blk on QEMU's virtio-blk-pci disk through a driver server if
- *     the machine has one (disk.c), else on a RAM disk of its own;
- *   the net server (linux.net, on by default where the machine has a
- *     virtio-net-pci NIC), a switch between the guest's virtio-net and the
- *     NIC, through a driver server (servers/vnet);
- *   the PCI server, which finds both devices (driver.c).
- * Each backend is joined to the VMM by one endpoint and its notification
- * (servers/lib/vdev.h): the VMM's virtio slot 0 is the disk, slot 1 the
- * network.  linux.guests=N (up to 4) starts N guests, each with a VMM of
- * its own, a port on the switch and an Nth of the disk; the first has the
- * console's input.  Then the root task supervises the disk driver: it
- * starts a new one when the old one faults, and, with blk.kill_every=N,
- * kills it about every N requests (a test). */
+/* cairn.root=linux: the system the description says (sysdesc.h,
+ * docs/SYSTEM.md): the "system" boot module, else the one built into this
+ * image (systems/default.dts, what make run shows).  It is read and checked
+ * whole first; a bad one is refused with its error and nothing starts.
+ * Then, each a server of its own:
+ *   the drivers (servers/vblk, servers/vnet), on the devices the PCI
+ *     server finds (driver.c); a driver whose device the machine lacks is
+ *     left out, and its backend goes on without it (a RAM disk, no uplink);
+ *   the backends: block servers (servers/blk) and switches (servers/net),
+ *     each joined to its guests' VMMs by one endpoint, badged per client,
+ *     and a notification (servers/lib/vdev.h);
+ *   the guests, each a VMM (servers/vmm) with its configuration page.
+ * Then the root task supervises them (supervise()): the drivers' faults and
+ * the VMMs' faults and stops arrive on one endpoint, badged, and each
+ * node's restart policy says what follows.  When no guest is left, the
+ * root task returns and the machine powers off.
+ *
+ * Test knobs (bootargs): linux.vcpus=N gives every guest N VCPUs;
+ * blk.kill_every=N (net.kill_every=N) kills the disk (NIC) driver about
+ * every N requests (frames). */
+#include "servers/lib/bootmod.h"
 #include "servers/lib/netchan.h"
 #include "servers/lib/vdev.h"
 #include "servers/root/disk.h"
+#include "servers/root/sysdesc.h"
 #include "servers/vmm/vmm.h"
 
-#define DRIVER_FAULTS_MAX 8
+#define MODULES_VA 0x2000000000ull  /* the boot modules, read-only */
+#define CONFIG_VA 0x3b00000000ull   /* the guests' configuration pages */
+#define ROOT_RESERVE (24ull << 20)  /* the root's own: channels, objects */
 
+enum { BADGE_DISK = 1, BADGE_NIC = 2, BADGE_GUEST = 16 }; /* on `faults` */
+
+static struct system desc;
 static struct disk disk;
 static struct { struct driver drv; cptr_t chan, data; } nic;
-static cptr_t faults; /* the drivers' fault endpoint */
+static struct backend {
+	cptr_t ep, kick;
+	cptr_t sup;                 /* the endpoint badged VDEV_SUPERVISOR: this task's */
+	struct server srv;
+	bool up;
+} blks[SD_BACKENDS], nets[SD_BACKENDS];
+static struct guest {
+	struct server srv;
+	cptr_t config, id;          /* kept across restarts */
+	uint64_t charged;           /* the root's memory its VMM took */
+	unsigned restarts;
+	bool up;
+} guests[SD_GUESTS];
+static cptr_t faults, progress;
+struct gift { uint64_t slot; cptr_t cap; unsigned r; }; /* for a server's slot */
 
-static err_t start_blk(cptr_t ep, cptr_t kick, cptr_t progress)
+/* --- The description -------------------------------------------------------- */
+
+static const void *description(uint64_t *size, const char **from)
 {
-	extern const char blk_image[];
-	struct server b;
-	bool real = disk.chan != NULL;
-	uint64_t quota = (real ? 0 : bootarg_u64("blk.mib=", 16) + 16) << 20;
-	err_t e = server_create(&b, blk_image, quota + (16ull << 20), ROOT_PRIO);
-	if (!e)
-		e = server_give(&b, VDEV_SLOT_EP, ep, R_READ);
-	if (!e)
-		e = server_give(&b, VDEV_SLOT_KICK, kick, R_READ | R_WRITE);
-	if (!e && real)
-		disk_give_client(&disk, &b);
-	if (!e && progress)
-		e = server_give(&b, BLK_SLOT_PROGRESS, progress, R_WRITE);
-	return e ? e : server_start(&b);
+	extern const char default_system[], default_system_end[];
+	const struct bootmod_header *h = bootmod_map(MODULES_VA);
+	const struct bootmod *m = h ? bootmod_find(h, "system") : NULL;
+	if (m) {
+		*size = m->size, *from = "the \"system\" boot module";
+		return (const char *)h + m->offset;
+	}
+	*size = (uint64_t)(default_system_end - default_system), *from = "the built-in default";
+	return default_system;
 }
 
+static bool read_description(void)
+{
+	uint64_t size, mem[5] = { 0 };
+	const char *from;
+	const void *fdt = description(&size, &from);
+	inv(SYS_MEM_INFO, ROOT_MEMORY, 0, 0, 0, 0, 0, 0, mem);
+	uint64_t free = mem[0] - mem[1];
+	struct machine m = { .memory = free > ROOT_RESERVE ? free - ROOT_RESERVE : 0,
+			     .ncpus = (unsigned)bootinfo->ncpus,
+			     .dtb = (const void *)bootinfo->dtb_vaddr };
+	if (!sysdesc_parse(fdt, size, &m, &desc)) {
+		printf("root: system description (%s) refused: %s\n", from, desc.error);
+		printf("root: nothing started\n");
+		return false;
+	}
+	uint64_t vcpus = bootarg_u64("linux.vcpus=", 0); /* a test knob */
+	for (unsigned i = 0; vcpus && vcpus <= GUEST_VCPUS_MAX && i < desc.nguests; i++) {
+		desc.guest[i].cfg.vcpus = vcpus;
+		for (unsigned k = 0; k < vcpus; k++)
+			desc.guest[i].cfg.cpu[k] = k % bootinfo->ncpus;
+	}
+	printf("root: system \"%s\" (%s): %u guests, %u block servers, %u switches, %u drivers; "
+	       "%lu MiB of %lu MiB\n", desc.model, from, desc.nguests, desc.nblk, desc.nnet, desc.ndrv,
+	       desc.quota >> 20, m.memory >> 20);
+	return true;
+}
+
+static uint64_t root_used(void)
+{
+	uint64_t m[5] = { 0 };
+	inv(SYS_MEM_INFO, ROOT_MEMORY, 0, 0, 0, 0, 0, 0, m);
+	return m[1];
+}
+
+/* --- Drivers and backends ---------------------------------------------------- */
+
 /* The NIC's driver, its channel's memory the root task's. */
-static bool nic_start(cptr_t client)
+static bool nic_start(cptr_t client, const struct sd_driver *spec)
 {
 	extern const char vnet_image[];
-	static const uint32_t ids[] = { 0x10001af4, 0x10411af4 }; /* legacy, modern */
 	struct pcidev p;
-	if (!pci_server_start() || !pci_find(ids, 2, &p))
+	if (!pci_server_start() || !pci_find(spec->ids, spec->nids, &p))
 		return false;
 	nic.chan = new_obj(OBJ_FRAME, FRAME_BITS_4K);
 	nic.data = new_obj(OBJ_FRAME, FRAME_BITS_2M);
 	if (!nic.chan || !nic.data || !driver_init(&nic.drv, vnet_image, &p, client) ||
-	    !driver_watch(&nic.drv, faults, 2))
+	    !driver_watch(&nic.drv, faults, BADGE_NIC))
 		return false;
+	nic.drv.quota = spec->s.quota, nic.drv.prio = spec->s.prio;
 	driver_give(&nic.drv, NIC_SLOT_CHAN, nic.chan, R_READ | R_WRITE);
 	driver_give(&nic.drv, NIC_SLOT_DATA, nic.data, R_READ | R_WRITE);
 	err_t e = driver_start(&nic.drv);
@@ -64,136 +121,316 @@ static bool nic_start(cptr_t client)
 	return !e;
 }
 
-/* The switch: port 1 is this VMM's guest (the badge on its endpoint). */
-static err_t start_net(cptr_t ep, cptr_t kick, cptr_t progress)
+static err_t give_all(struct server *s, const struct gift *g, unsigned n)
 {
-	extern const char net_image[];
-	struct server n;
-	err_t e = server_create(&n, net_image, 16ull << 20, ROOT_PRIO);
-	if (!e)
-		e = server_give(&n, VDEV_SLOT_EP, ep, R_READ);
-	if (!e)
-		e = server_give(&n, NET_SLOT_KICK, kick, R_READ | R_WRITE);
-	if (!e)
-		e = server_give(&n, NET_SLOT_DRIVER, nic.drv.ntfn, R_WRITE);
-	if (!e)
-		e = server_give(&n, NET_SLOT_CHAN, nic.chan, R_READ | R_WRITE);
-	if (!e)
-		e = server_give(&n, NET_SLOT_DATA, nic.data, R_READ | R_WRITE);
-	if (!e && bootarg_u64("net.kill_every=", 0))
-		e = server_give(&n, NET_SLOT_PROGRESS, progress, R_WRITE);
-	return e ? e : server_start(&n);
+	err_t e = E_OK;
+	for (unsigned i = 0; !e && i < n; i++)
+		if (g[i].cap)
+			e = server_give(s, g[i].slot, g[i].cap, g[i].r);
+	return e;
 }
 
-/* The drivers' supervisor: their faults arrive on one endpoint (badge 1
- * the disk's, 2 the NIC's), and the servers' progress ticks (bit 1 the
- * block server's, bit 2 the switch's) on the notification bound to this
- * thread.  A driver that faults is started anew, at most DRIVER_FAULTS_MAX
- * times; with blk.kill_every=N (net.kill_every=N) one is killed about every
- * N requests (frames), a test of the restart. */
-static _Noreturn void supervise(cptr_t faults, cptr_t progress)
+/* Block server i: on its driver's disk when that driver started, else on
+ * a RAM disk; each client an equal part. */
+static err_t blk_start(unsigned i)
+{
+	extern const char blk_image[];
+	const struct sd_backend *d = &desc.blk[i];
+	struct backend *b = &blks[i];
+	bool real = d->driver >= 0 && disk.chan;
+	char args[64];
+	snprintf(args, sizeof(args), "blk.clients=%u blk.mib=%lu", d->nclients,
+		 real ? 0 : (d->ram_disk_mib ? d->ram_disk_mib : 16));
+	/* a description's disk the machine lacks: a RAM disk of the default size */
+	uint64_t fallback = real || d->ram_disk_mib ? 0 : 16ull << 20;
+	struct server_spec spec = { .quota = d->s.quota + fallback,
+				    .prio = d->s.prio, .args = args };
+	bool kills = real && bootarg_u64("blk.kill_every=", 0);
+	const struct gift give[] = {
+		{ VDEV_SLOT_EP, b->ep, R_READ },
+		{ VDEV_SLOT_KICK, b->kick, R_READ | R_WRITE },
+		{ BLK_SLOT_PROGRESS, kills ? progress : 0, R_WRITE },
+	};
+	err_t e = server_create_spec(&b->srv, blk_image, &spec);
+	if (!e)
+		e = give_all(&b->srv, give, 3);
+	if (!e && real)
+		disk_give_client(&disk, &b->srv);
+	if (!e)
+		e = server_start(&b->srv);
+	printf("root: block server %s %s (%s)\n", d->s.path, e ? "did not start" : "started",
+	       real ? "on the disk driver" : "a RAM disk");
+	return e;
+}
+
+/* Switch i: its guests' ports, told apart by badge, and the NIC as its
+ * uplink when that driver started. */
+static err_t net_start(unsigned i)
+{
+	extern const char net_image[];
+	const struct sd_backend *d = &desc.net[i];
+	struct backend *n = &nets[i];
+	bool up = d->driver >= 0 && nic.chan;
+	struct server_spec spec = { .quota = d->s.quota, .prio = d->s.prio };
+	const struct gift give[] = {
+		{ VDEV_SLOT_EP, n->ep, R_READ },
+		{ NET_SLOT_KICK, n->kick, R_READ | R_WRITE },
+		{ NET_SLOT_DRIVER, up ? nic.drv.ntfn : 0, R_WRITE },
+		{ NET_SLOT_CHAN, up ? nic.chan : 0, R_READ | R_WRITE },
+		{ NET_SLOT_DATA, up ? nic.data : 0, R_READ | R_WRITE },
+		{ NET_SLOT_PROGRESS, up && bootarg_u64("net.kill_every=", 0) ? progress : 0, R_WRITE },
+	};
+	err_t e = server_create_spec(&n->srv, net_image, &spec);
+	if (!e)
+		e = give_all(&n->srv, give, 6);
+	if (!e)
+		e = server_start(&n->srv);
+	printf("root: switch %s %s (%s)\n", d->s.path, e ? "did not start" : "started",
+	       up ? "its uplink the NIC" : "no uplink");
+	return e;
+}
+
+/* The backend that names driver k, and its notification (the driver's client). */
+static cptr_t driver_client(enum sd_driver_kind k)
+{
+	struct sd_backend *d = k == DRIVER_BLK ? desc.blk : desc.net;
+	struct backend *b = k == DRIVER_BLK ? blks : nets;
+	for (unsigned i = 0; i < SD_BACKENDS; i++)
+		if (d[i].driver == (int)k)
+			return b[i].kick;
+	return 0;
+}
+
+static bool backends_start(void)
+{
+	struct backend *all[] = { &blks[0], &blks[1], &nets[0], &nets[1] };
+	for (unsigned i = 0; i < 4; i++)
+		if (!(all[i]->ep = new_obj(OBJ_ENDPOINT, 0)) || !(all[i]->kick = new_obj(OBJ_NOTIFICATION, 0)) ||
+		    !(all[i]->sup = slot_alloc()) ||
+		    inv(SYS_CNODE_MINT, ROOT_CNODE, all[i]->sup, ROOT_CNODE, all[i]->ep, R_WRITE,
+			VDEV_SUPERVISOR, 0, 0))
+			return false;
+	if (desc.drv[DRIVER_BLK].present &&
+	    !disk_start(&disk, driver_client(DRIVER_BLK), faults, &desc.drv[DRIVER_BLK]))
+		disk = (struct disk){ 0 };
+	if (desc.drv[DRIVER_NET].present && !nic_start(driver_client(DRIVER_NET), &desc.drv[DRIVER_NET]))
+		nic.chan = 0, printf("root: no NIC driver: switches have no uplink\n");
+	for (unsigned i = 0; i < desc.nblk; i++)
+		if (!(blks[i].up = !blk_start(i)))
+			return false;
+	for (unsigned i = 0; i < desc.nnet; i++)
+		if (!(nets[i].up = !net_start(i)))
+			return false;
+	return true;
+}
+
+/* --- Guests ----------------------------------------------------------------- */
+
+/* A copy of backend b's endpoint, badged for client `port`, in the VMM's slot. */
+static err_t give_port(struct server *s, uint64_t slot, struct backend *b, unsigned port)
+{
+	cptr_t c = slot_alloc();
+	err_t e = c ? inv(SYS_CNODE_MINT, ROOT_CNODE, c, ROOT_CNODE, b->ep, R_WRITE | R_GRANT, port,
+			  0, 0) : E_NOMEM;
+	if (!e)
+		e = server_give(s, slot, c, R_WRITE | R_GRANT);
+	if (!e)
+		e = server_give(s, slot + 1, b->kick, R_WRITE);
+	if (c)
+		slot_free(c);
+	return e;
+}
+
+/* Guest i's VMM: its configuration page, its identity, its supervisor, its
+ * virtio slots (0 the disk, 1 the network), its devices. */
+static err_t guest_start(unsigned i)
+{
+	extern const char vmm_image[];
+	const struct sd_guest *g = &desc.guest[i];
+	struct guest *rt = &guests[i];
+	struct pa_range devs[GUEST_PASS_MAX];
+	for (unsigned k = 0; k < g->cfg.npass; k++)
+		devs[k] = (struct pa_range){ g->cfg.pass[k].pa, g->cfg.pass[k].size };
+	struct server_spec spec = { .quota = g->s.quota, .prio = g->s.prio, .devs = devs,
+				    .ndevs = (unsigned)g->cfg.npass };
+	cptr_t sup = slot_alloc();
+	uint64_t before = root_used();
+	err_t e = sup ? server_create_spec(&rt->srv, vmm_image, &spec) : E_NOMEM;
+	if (!e)
+		e = inv(SYS_CNODE_MINT, ROOT_CNODE, sup, ROOT_CNODE, faults, R_WRITE, BADGE_GUEST + i,
+			0, 0);
+	const struct gift give[] = {
+		{ VMM_SLOT_ID, rt->id, R_READ },
+		{ VMM_SLOT_CONFIG, rt->config, R_READ },
+		{ VMM_SLOT_SUPERVISOR, sup, R_WRITE },
+		/* console input and passed-through interrupts: the VMM claims them */
+		{ ROOT_IRQ_CONTROL, g->cfg.console_input || g->cfg.npass ? ROOT_IRQ_CONTROL : 0, R_ALL },
+	};
+	if (!e)
+		e = give_all(&rt->srv, give, 4);
+	if (!e && g->blk >= 0)
+		e = give_port(&rt->srv, VDEV_SLOT_EP, &blks[g->blk], g->blk_port);
+	if (!e && g->net >= 0)
+		e = give_port(&rt->srv, VDEV_SLOT_EP + 2, &nets[g->net], g->net_port);
+	if (!e) /* a VMM that faults is this guest stopping */
+		e = INV3(SYS_THREAD_CONFIGURE, rt->srv.thread, rt->srv.cspace, rt->srv.as, sup);
+	if (!e)
+		e = server_start(&rt->srv);
+	if (sup)
+		slot_free(sup);
+	rt->charged = root_used() - before;
+	rt->up = !e;
+	printf("root: guest %u (%s): VMM %s, %lu MiB RAM, %lu VCPUs\n", i + 1, g->s.path,
+	       e ? "did not start" : "started", g->cfg.mem_mib, g->cfg.vcpus);
+	return e;
+}
+
+/* Each guest's configuration page and identity (a notification badged
+ * with its number), the root's to keep across restarts. */
+static bool configs_make(void)
+{
+	for (unsigned i = 0; i < desc.nguests; i++) {
+		struct guest *rt = &guests[i];
+		cptr_t view = slot_alloc(), n = new_obj(OBJ_NOTIFICATION, 0);
+		rt->config = new_obj(OBJ_FRAME, FRAME_BITS_4K);
+		rt->id = slot_alloc();
+		if (!rt->config || !view || !n || !rt->id ||
+		    inv(SYS_CNODE_MINT, ROOT_CNODE, rt->id, ROOT_CNODE, n, R_READ, i + 1, 0, 0) ||
+		    INV4(SYS_CNODE_COPY, ROOT_CNODE, view, ROOT_CNODE, rt->config, R_ALL) ||
+		    INV3(SYS_AS_MAP, ROOT_ASPACE, view, CONFIG_VA + i * PAGE_SIZE_U, R_READ | R_WRITE))
+			return false;
+		memcpy((void *)(CONFIG_VA + i * PAGE_SIZE_U), &desc.guest[i].cfg, sizeof(struct guest_config));
+	}
+	return true;
+}
+
+/* --- Supervision ------------------------------------------------------------ */
+
+/* What a node's policy says once it has stopped `count` times. */
+static bool policy_restarts(const struct sd_server *s, unsigned restarts, const char *what)
+{
+	if (s->restart == RESTART_ALWAYS && restarts < s->restart_limit)
+		return true;
+	printf("root: %s %s not restarted (%s)\n", what, s->path,
+	       s->restart == RESTART_NEVER ? "restart = \"never\"" : "restart-limit reached");
+	return false;
+}
+
+static void driver_died(unsigned k, bool killed)
+{
+	struct driver *d = k == BADGE_DISK ? &disk.drv : &nic.drv;
+	const struct sd_server *s = &desc.drv[k == BADGE_DISK ? DRIVER_BLK : DRIVER_NET].s;
+	const char *name = k == BADGE_DISK ? "disk" : "NIC";
+	if (!d->srv.thread)
+		return;
+	static unsigned faulted[3];
+	if (!killed && !policy_restarts(s, faulted[k]++, "driver")) {
+		driver_kill(d);
+		return;
+	}
+	if (killed && k == BADGE_DISK && !disk_catch_busy(&disk))
+		printf("root: the disk driver held no request when killed\n");
+	err_t e = driver_restart(d);
+	printf("root: %s driver %s; a new one %s (restart %u", name,
+	       killed ? "killed (kill_every)" : "faulted", e ? "FAILED" : "started", d->restarts);
+	if (k == BADGE_DISK)
+		printf("; %lu requests replayed before it", disk.chan->replayed);
+	printf(")\n");
+}
+
+/* Backend b lets go of client `port` before its VMM ends. */
+static void backend_forget(struct backend *b, unsigned port)
+{
+	struct sysregs r = { .nr = SYS_CALL, .cap = b->sup, .info = msginfo(VDEV_FORGET, 1, 0),
+			     .mr = { port } };
+	if (b->up && (sys(&r) || r.mr[0]))
+		printf("root: a backend did not let go of client %u\n", port);
+}
+
+/* The root's memory in use, once `expect` of it: a CPU still leaving one
+ * of a VMM's threads may hold its last objects a moment longer, so look
+ * again a few times, at the lowest priority. */
+static uint64_t settled(uint64_t expect)
+{
+	uint64_t used = root_used();
+	INV2(SYS_THREAD_SET_PRIORITY, ROOT_THREAD, 1, ROOT_MCP);
+	for (unsigned spin = 0; spin < 1000 && used != expect; spin++) {
+		INV0(SYS_YIELD, 0);
+		used = root_used();
+	}
+	INV2(SYS_THREAD_SET_PRIORITY, ROOT_THREAD, ROOT_PRIO, ROOT_MCP);
+	return used;
+}
+
+/* Guest i's VMM stopped (its guest powered off) or faulted. */
+static void guest_died(unsigned i, bool fault)
+{
+	struct guest *rt = &guests[i];
+	const struct sd_guest *g = &desc.guest[i];
+	if (!rt->up)
+		return;
+	if (g->blk >= 0)
+		backend_forget(&blks[g->blk], g->blk_port);
+	if (g->net >= 0)
+		backend_forget(&nets[g->net], g->net_port);
+	uint64_t before = root_used();
+	server_destroy(&rt->srv); /* its VCPUs, RAM and grants go with it */
+	rt->up = false;
+	uint64_t back = before - settled(before - rt->charged);
+	printf("root: guest %u (%s) %s; ", i + 1, g->s.path, fault ? "faulted" : "stopped");
+	if (back == rt->charged)
+		printf("its VMM gave back all its memory\n");
+	else
+		printf("its VMM gave back %lu of its %lu bytes\n", back, rt->charged);
+	if (!policy_restarts(&g->s, rt->restarts, "guest"))
+		return;
+	rt->restarts++;
+	printf("root: guest %u restarting (restart %u of %u)\n", i + 1, rt->restarts,
+	       g->s.restart_limit);
+	guest_start(i);
+}
+
+static bool any_guest_up(void)
+{
+	for (unsigned i = 0; i < desc.nguests; i++)
+		if (guests[i].up)
+			return true;
+	return false;
+}
+
+/* The drivers' and VMMs' faults and the VMMs' stops arrive on `faults`
+ * (badges: 1 the disk driver, 2 the NIC driver, 16 + i guest i), the
+ * servers' progress ticks (bit 1 the block server's, bit 2 the switch's)
+ * on the notification bound to this thread. */
+static void supervise(void)
 {
 	uint64_t every[3] = { 0, bootarg_u64("blk.kill_every=", 0) / BLK_PROGRESS_EVERY,
 			      bootarg_u64("net.kill_every=", 0) / NET_PROGRESS_EVERY };
 	uint64_t ticks[3] = { 0 };
-	unsigned nfaults[3] = { 0 };
-	struct driver *drv[3] = { NULL, disk.chan ? &disk.drv : NULL, nic.chan ? &nic.drv : NULL };
-	const char *name[3] = { "", "disk", "NIC" };
 	INV1(SYS_THREAD_BIND_NOTIFICATION, ROOT_THREAD, progress);
-	for (;;) {
+	while (any_guest_up()) {
 		struct sysregs r = { .nr = SYS_RECV, .cap = faults };
 		if (sys(&r))
 			continue;
-		bool tick = msginfo_label(r.info) == MSG_LABEL_NOTIFY;
-		for (unsigned k = 1; k < 3; k++) {
-			if (tick ? !(r.cap & (1u << (k - 1))) : r.cap != k)
-				continue;
-			if (!drv[k] || !drv[k]->srv.thread || (tick && (!every[k] || ++ticks[k] % every[k])))
-				continue;
-			if (!tick && ++nfaults[k] > DRIVER_FAULTS_MAX) {
-				printf("root: %s driver faulted %u times: not started again\n", name[k],
-				       nfaults[k]);
-				driver_kill(drv[k]);
-				continue;
-			}
-			if (tick && k == 1 && !disk_catch_busy(&disk))
-				printf("root: the disk driver held no request when killed\n");
-			err_t e = driver_restart(drv[k]);
-			printf("root: %s driver %s; a new one %s (restart %u", name[k],
-			       tick ? "killed (kill_every)" : "faulted", e ? "FAILED" : "started",
-			       drv[k]->restarts);
-			if (k == 1)
-				printf("; %lu requests replayed before it", disk.chan->replayed);
-			printf(")\n");
+		if (msginfo_label(r.info) == MSG_LABEL_NOTIFY) {
+			for (unsigned k = 1; k < 3; k++)
+				if (r.cap & (1u << (k - 1)) && every[k] && !(++ticks[k] % every[k]))
+					driver_died(k, true);
+		} else if (r.cap == BADGE_DISK || r.cap == BADGE_NIC) {
+			driver_died((unsigned)r.cap, false);
+		} else if (r.cap >= BADGE_GUEST && r.cap < BADGE_GUEST + desc.nguests) {
+			guest_died((unsigned)r.cap - BADGE_GUEST, msginfo_label(r.info) != GUEST_STOPPED);
 		}
 	}
+	printf("root: no guest is left\n");
 }
 
-/* Guest i's VMM: its part of the disk, its port on the switch (the block
- * and net servers tell their clients apart by the badge on the endpoint),
- * and console input (guest 1 only: the console has one reader). */
-static err_t start_guest(unsigned i, cptr_t blk_ep, cptr_t blk_kick, cptr_t net_ep,
-			 cptr_t net_kick)
+void run_system(void)
 {
-	extern const char vmm_image[];
-	struct server s;
-	uint64_t quota = (bootarg_u64("linux.mem=", 256) + 64) << 20;
-	cptr_t port = slot_alloc(), disk_port = slot_alloc(), id = slot_alloc();
-	cptr_t n = new_obj(OBJ_NOTIFICATION, 0);
-	err_t e = port && disk_port && id && n ? server_create(&s, vmm_image, quota, ROOT_PRIO)
-					       : E_NOMEM;
-	if (!e)
-		e = inv(SYS_CNODE_MINT, ROOT_CNODE, id, ROOT_CNODE, n, R_READ, i, 0, 0);
-	if (!e)
-		e = server_give(&s, VMM_SLOT_ID, id, R_READ);
-	if (!e && i == 1) /* console input: the UART's interrupt */
-		e = server_give(&s, ROOT_IRQ_CONTROL, ROOT_IRQ_CONTROL, R_ALL);
-	if (!e && blk_ep)
-		e = inv(SYS_CNODE_MINT, ROOT_CNODE, disk_port, ROOT_CNODE, blk_ep, R_WRITE | R_GRANT,
-			i, 0, 0);
-	if (!e && blk_ep)
-		e = server_give(&s, VDEV_SLOT_EP, disk_port, R_WRITE | R_GRANT);
-	if (!e && blk_ep)
-		e = server_give(&s, VDEV_SLOT_KICK, blk_kick, R_WRITE);
-	if (!e && net_ep) /* the switch tells its ports apart by the badge */
-		e = inv(SYS_CNODE_MINT, ROOT_CNODE, port, ROOT_CNODE, net_ep, R_WRITE | R_GRANT, i,
-			0, 0);
-	if (!e && net_ep)
-		e = server_give(&s, VDEV_SLOT_EP + 2, port, R_WRITE | R_GRANT);
-	if (!e && net_ep)
-		e = server_give(&s, VDEV_SLOT_KICK + 2, net_kick, R_WRITE);
-	if (!e)
-		e = server_start(&s);
-	printf("root: VMM server for guest %u %s (%lu MiB quota)\n", i,
-	       e ? "did not start" : "started", quota >> 20);
-	return e;
-}
-
-void start_vmm(void)
-{
-	cptr_t ep = bootarg_u64("linux.blk=", 1) ? new_obj(OBJ_ENDPOINT, 0) : 0;
-	cptr_t kick = new_obj(OBJ_NOTIFICATION, 0);
-	cptr_t progress = new_obj(OBJ_NOTIFICATION, 0);
-	cptr_t net_ep = bootarg_u64("linux.net=", 1) ? new_obj(OBJ_ENDPOINT, 0) : 0;
-	cptr_t net_kick = new_obj(OBJ_NOTIFICATION, 0);
-	uint64_t guests = bootarg_u64("linux.guests=", 1);
-	err_t e = E_NOENT;
-	faults = new_obj(OBJ_ENDPOINT, 0);
-	if (!faults || !progress)
+	if (!read_description() || !(faults = new_obj(OBJ_ENDPOINT, 0)) ||
+	    !(progress = new_obj(OBJ_NOTIFICATION, 0)) || !configs_make() || !backends_start())
 		return;
-	if (ep && kick) {
-		if (!disk_start(&disk, kick, faults))
-			disk = (struct disk){ 0 };
-		bool kills = disk.chan && bootarg_u64("blk.kill_every=", 0);
-		e = start_blk(ep, kick, kills ? progress : 0);
-	}
-	printf("root: block server %s\n", e ? "not started" : "started");
-	if (net_ep && (!net_kick || !nic_start(net_kick) || start_net(net_ep, net_kick, progress)))
-		net_ep = 0; /* no NIC, no network */
-	printf("root: net server %s\n", net_ep ? "started" : "not started");
-	bool any = false;
-	for (unsigned i = 1; i <= guests && i <= 4; i++)
-		any |= !start_guest(i, ep, kick, net_ep, net_kick);
-	if (any)
-		supervise(faults, progress);
+	for (unsigned i = 0; i < desc.nguests; i++)
+		guest_start(i);
+	supervise();
 }

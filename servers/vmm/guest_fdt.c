@@ -12,6 +12,15 @@
 #define IRQ_LEVEL_HIGH 4
 #define IRQ_EDGE_RISING 1
 
+/* Whether the n bytes at s hold the k bytes of w. */
+static bool memmem_(const char *s, unsigned n, const char *w, unsigned k)
+{
+	for (unsigned i = 0; i + k <= n; i++)
+		if (!memcmp(s + i, w, k))
+			return true;
+	return false;
+}
+
 static int prop_u64s(void *f, const char *name, const uint64_t *v, unsigned n)
 {
 	fdt64_t be[8];
@@ -41,6 +50,31 @@ static int virtio(void *f)
 		e |= fdt_begin_node(f, name) | fdt_property_string(f, "compatible", "virtio,mmio") |
 		     prop_u64s(f, "reg", reg, 2) | prop_u32s(f, "interrupts", irq, 3) |
 		     fdt_property(f, "dma-coherent", NULL, 0) | fdt_end_node(f);
+	}
+	return e;
+}
+
+/* Devices of the machine the guest owns: the machine's compatible, the
+ * same registers and interrupt; a PrimeCell's bus clock. */
+static int passthrough(void *f, const struct guest_config *c)
+{
+	static const char pclk[] = "apb_pclk";
+	int e = 0;
+	for (unsigned k = 0; k < c->npass; k++) {
+		const struct guest_passthrough *p = &c->pass[k];
+		const uint64_t reg[] = { p->pa, p->size };
+		const uint32_t irq[] = { GIC_SPI, (uint32_t)p->intid - 32, IRQ_LEVEL_HIGH };
+		unsigned len = (unsigned)p->compatible_len;
+		bool primecell = len <= sizeof(p->compatible) &&
+				 memmem_(p->compatible, len, "arm,primecell", sizeof("arm,primecell"));
+		e |= fdt_begin_node(f, p->name) | fdt_property(f, "compatible", p->compatible, (int)len) |
+		     prop_u64s(f, "reg", reg, 2);
+		if (p->intid)
+			e |= prop_u32s(f, "interrupts", irq, 3);
+		if (primecell)
+			e |= fdt_property_u32(f, "clocks", PHANDLE_CLK) |
+			     fdt_property(f, "clock-names", pclk, sizeof(pclk));
+		e |= fdt_end_node(f);
 	}
 	return e;
 }
@@ -95,7 +129,7 @@ static int devices(void *f, const struct vmm *m)
 	     prop_u64s(f, "reg", uart_reg, 2) | prop_u32s(f, "interrupts", uart_irq, 3) |
 	     prop_u32s(f, "clocks", clocks, 2) |
 	     fdt_property(f, "clock-names", clock_names, sizeof(clock_names)) | fdt_end_node(f);
-	return e | virtio(f);
+	return e | virtio(f) | passthrough(f, m->cfg);
 }
 
 uint64_t guest_fdt(const struct vmm *m, void *buf, uint64_t len, const char *bootargs,

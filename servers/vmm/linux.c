@@ -13,32 +13,12 @@
 #include "servers/vmm/vmm.h"
 
 #define MODULES_VA 0x2000000000ull   /* where this task reads the boot modules */
+#define CONFIG_VA 0x2800000000ull    /* its configuration page, read-only */
 
 unsigned vmm_index = 1;
 #define IMAGE_OFFSET 0x200000ull     /* arm64 Image: a 2 MiB-aligned base */
-#define VMM_PRIO (ROOT_PRIO - 1)     /* VCPUs below the VMM: exits are served first */
 
 static struct vmm vmm;
-
-static const struct bootmod *module(const struct bootmod_header *h, const char *name)
-{
-	for (unsigned i = 0; i < h->count && i < BOOTMOD_MAX; i++)
-		if (!strcmp(h->mod[i].name, name) &&
-		    h->mod[i].offset + h->mod[i].size <= bootinfo->initrd_size)
-			return &h->mod[i];
-	return NULL;
-}
-
-/* The initrd's frames, mapped read-only: the modules as one array. */
-static const struct bootmod_header *map_modules(void)
-{
-	for (uint64_t i = 0; i < bootinfo->initrd_frames; i++)
-		if (INV3(SYS_AS_MAP, ROOT_ASPACE, bootinfo->initrd_first_slot + i,
-			 MODULES_VA + i * PAGE_SIZE_U, R_READ))
-			return NULL;
-	const struct bootmod_header *h = (const void *)MODULES_VA;
-	return bootinfo->initrd_frames && h->magic == BOOTMOD_MAGIC ? h : NULL;
-}
 
 /* Aligned 8-byte copies: a byte loop takes seconds over an Image under TCG. */
 static void copy(void *d, const void *s, uint64_t n)
@@ -57,7 +37,7 @@ err_t vmm_start_vcpu(struct vmm *m, unsigned i, uint64_t pc, uint64_t x0)
 	if (i > vm->nvcpus)
 		return E_RANGE; /* made in order, as Linux starts them */
 	if (i == vm->nvcpus) {
-		if ((e = vm_add_vcpu(vm, pc, x0, 0, 0, m->cpu_of[i], VMM_PRIO)))
+		if ((e = vm_add_vcpu(vm, pc, x0, 0, 0, m->cpu_of[i], (unsigned)m->cfg->prio)))
 			return e;
 		vgic_vcpu_init(m, i);
 	} else { /* on again after CPU_OFF: from reset */
@@ -137,31 +117,81 @@ static bool handle(struct vmm *m, const struct vm_exit *x, uint64_t *reply)
 	}
 }
 
-/* Console input: the UART's receive interrupt, delivered to a notification
- * bound to this thread, so that it arrives in the exit loop's receive. */
-static cptr_t input_irq;
+/* Console input and passed-through devices' interrupts: each line
+ * delivered to the notification bound to this thread (console bit 0,
+ * device k bit k + 1), so that it arrives in the exit loop's receive. */
+static cptr_t input_irq, pass_irq[GUEST_PASS_MAX], events;
 
-static void input_start(void)
+static cptr_t claim_irq(uint64_t irq, unsigned bit)
 {
-	cptr_t n = new_obj(OBJ_NOTIFICATION, 0);
-	input_irq = slot_alloc();
-	if (!n || bootinfo->console_irq == ~0ull ||
-	    INV3(SYS_IRQ_GET, ROOT_IRQ_CONTROL, bootinfo->console_irq, ROOT_CNODE, input_irq) ||
-	    INV2(SYS_IRQ_SET_NOTIFICATION, input_irq, n, 1) ||
-	    INV1(SYS_THREAD_BIND_NOTIFICATION, ROOT_THREAD, n))
+	cptr_t h = slot_alloc();
+	if (!h || INV3(SYS_IRQ_GET, ROOT_IRQ_CONTROL, irq, ROOT_CNODE, h) ||
+	    INV2(SYS_IRQ_SET_NOTIFICATION, h, events, 1ull << bit))
+		return 0;
+	return h;
+}
+
+static void input_start(const struct vmm *m)
+{
+	events = new_obj(OBJ_NOTIFICATION, 0);
+	if (!events || INV1(SYS_THREAD_BIND_NOTIFICATION, ROOT_THREAD, events))
+		return;
+	if (m->cfg->console_input &&
+	    (bootinfo->console_irq == ~0ull || !(input_irq = claim_irq(bootinfo->console_irq, 0))))
 		printf("vmm: no console input (irq %lu)\n", bootinfo->console_irq);
+	for (unsigned k = 0; k < m->cfg->npass; k++)
+		if (m->cfg->pass[k].intid && !(pass_irq[k] = claim_irq(m->cfg->pass[k].intid, k + 1)))
+			printf("vmm: %s: its interrupt %lu is not ours\n", m->cfg->pass[k].name,
+			       m->cfg->pass[k].intid);
 }
 
 static void input(struct vmm *m)
 {
 	uint64_t r[5];
-	while (inv(SYS_DEBUG_READ, ROOT_CONSOLE, 0, 0, 0, 0, 0, 0, r) == E_OK && r[1]) {
+	while (input_irq && inv(SYS_DEBUG_READ, ROOT_CONSOLE, 0, 0, 0, 0, 0, 0, r) == E_OK && r[1]) {
 		char s[8];
 		for (unsigned i = 0; i < r[1]; i++)
 			s[i] = (char)(r[0] >> (8 * i));
 		pl011_input(m, s, (unsigned)r[1]);
 	}
-	INV0(SYS_IRQ_ACK, input_irq);
+	if (input_irq)
+		INV0(SYS_IRQ_ACK, input_irq);
+}
+
+/* A passed-through device raised its line: the guest sees the same SPI.
+ * The line is unmasked at once; a level-triggered device holds it until
+ * the guest's driver clears it, and raising a pending SPI again is no
+ * change, so the cost of a line still high is a few exits, not a loss. */
+static void pass_events(struct vmm *m, uint64_t bits)
+{
+	for (unsigned k = 0; k < m->cfg->npass; k++)
+		if (pass_irq[k] && bits >> (k + 1) & 1) {
+			vgic_raise_spi(m, (unsigned)m->cfg->pass[k].intid);
+			INV0(SYS_IRQ_ACK, pass_irq[k]);
+		}
+}
+
+/* Each passed-through device's registers at their own address in the
+ * guest, from the device frames the root task gave this VMM. */
+static bool pass_map(struct vmm *m)
+{
+	for (unsigned k = 0; k < m->cfg->npass; k++) {
+		const struct guest_passthrough *p = &m->cfg->pass[k];
+		for (uint64_t at = p->pa; at < p->pa + p->size;) {
+			uint64_t off, info[5];
+			cptr_t f = device_frame(at, &off), g = slot_alloc();
+			if (!f || off || !g || inv(SYS_FRAME_INFO, f, 0, 0, 0, 0, 0, 0, info) ||
+			    INV4(SYS_CNODE_COPY, ROOT_CNODE, g, ROOT_CNODE, f, R_READ | R_WRITE) ||
+			    INV3(SYS_AS_MAP, m->vm.as, g, at, R_READ | R_WRITE)) {
+				printf("vmm: %s: its registers at 0x%lx are not ours\n", p->name, at);
+				return false;
+			}
+			at += info[0];
+		}
+		printf("vmm: %s passed through: 0x%lx, %lu KiB, interrupt %lu\n", p->name, p->pa,
+		       p->size >> 10, p->intid);
+	}
+	return true;
 }
 
 static void serve(struct vmm *m, cptr_t ep)
@@ -170,8 +200,10 @@ static void serve(struct vmm *m, cptr_t ep)
 	uint64_t reply[5] = { 0 };
 	err_t e = vm_wait(ep, &x);
 	while (!e) {
-		if (x.label == MSG_LABEL_NOTIFY) { /* typed input, not an exit */
-			input(m);
+		if (x.label == MSG_LABEL_NOTIFY) { /* typed input or a device, not an exit */
+			if (x.badge & 1)
+				input(m);
+			pass_events(m, x.badge);
 			e = vm_wait(ep, &x);
 			continue;
 		}
@@ -199,9 +231,9 @@ static bool load(struct vmm *m, const struct bootmod *img, const struct bootmod 
 	}
 	copy(vm->ram_va + IMAGE_OFFSET, base + img->offset, img->size);
 	copy(vm->ram_va + rd_off, base + rd->offset, rd->size);
-	char args[192];
+	char args[448];
 	bool first = vmm_index == 1; /* the tests' guest; the others only boot */
-	snprintf(args, sizeof(args), "console=ttyAMA0 earlycon=pl011,0x9000000%s%s%s%s%s%s%s%s",
+	snprintf(args, sizeof(args), "console=ttyAMA0 earlycon=pl011,0x9000000%s%s%s%s%s%s%s%s %.255s",
 		 strstr(bootinfo->bootargs, "linux.quiet") ? " quiet" : "",
 		 first && strstr(bootinfo->bootargs, "linux.pingtest") ? " cairn.ping" : "",
 		 first && strstr(bootinfo->bootargs, "linux.test") ? " cairn.test" : "",
@@ -209,7 +241,8 @@ static bool load(struct vmm *m, const struct bootmod *img, const struct bootmod 
 		 first && strstr(bootinfo->bootargs, "linux.bench") ? " cairn.bench" : "",
 		 first && strstr(bootinfo->bootargs, "linux.disk") ? " cairn.disk" : "",
 		 first && strstr(bootinfo->bootargs, "linux.nettest") ? " cairn.net" : "",
-		 first && strstr(bootinfo->bootargs, "linux.netbench") ? " cairn.netbench" : "");
+		 first && strstr(bootinfo->bootargs, "linux.netbench") ? " cairn.netbench" : "",
+		 m->cfg->bootargs);
 	if (!guest_fdt(m, vm->ram_va + dtb_off, 0x200000, args, vm->ram_ipa + rd_off, rd->size))
 		return false;
 	*entry = vm->ram_ipa + IMAGE_OFFSET;
@@ -266,24 +299,39 @@ void virtio_report(const struct vmm *m)
 	}
 }
 
+/* What the root task says this guest is (servers/vmm/guest.h), checked. */
+static const struct guest_config *config(void)
+{
+	const struct guest_config *c = (const void *)CONFIG_VA;
+	if (INV3(SYS_AS_MAP, ROOT_ASPACE, VMM_SLOT_CONFIG, CONFIG_VA, R_READ) ||
+	    c->magic != GUEST_CONFIG_MAGIC || c->vcpus < 1 || c->vcpus > VM_MAX_VCPUS ||
+	    c->npass > GUEST_PASS_MAX || c->prio < 1 || c->prio > ROOT_MCP)
+		return NULL;
+	for (unsigned i = 0; i < c->vcpus; i++)
+		if (c->cpu[i] >= bootinfo->ncpus)
+			return NULL;
+	return c;
+}
+
 void run_linux(void)
 {
 	struct vmm *m = &vmm;
-	const struct bootmod_header *h = map_modules();
-	const struct bootmod *img = h ? module(h, "linux") : NULL;
-	const struct bootmod *rd = h ? module(h, "initramfs") : NULL;
+	const struct bootmod_header *h = bootmod_map(MODULES_VA);
+	if (!(m->cfg = config())) {
+		printf("vmm: no configuration from the root task\n");
+		return;
+	}
+	const struct bootmod *img = h ? bootmod_find(h, m->cfg->kernel) : NULL;
+	const struct bootmod *rd = h ? bootmod_find(h, m->cfg->initramfs) : NULL;
 	if (!img || !rd) {
-		printf("vmm: no \"linux\" and \"initramfs\" boot modules in the initrd\n");
+		printf("vmm: no \"%.47s\" and \"%.47s\" boot modules in the initrd\n", m->cfg->kernel,
+		       m->cfg->initramfs);
 		return;
 	}
 	for (unsigned i = 0; i < VMM_VDEVS; i++)
 		m->dev[i].base = GUEST_VIRTIO + i * VDEV_MMIO_SIZE;
-	m->nvcpus = (unsigned)bootarg_u64("linux.vcpus=", 2);
-	uint64_t mem = bootarg_u64("linux.mem=", 256) << 20;
-	if (m->nvcpus < 1 || m->nvcpus > VM_MAX_VCPUS) {
-		printf("vmm: linux.vcpus must be 1 to %u\n", VM_MAX_VCPUS);
-		return;
-	}
+	m->nvcpus = (unsigned)m->cfg->vcpus;
+	uint64_t mem = m->cfg->mem_mib << 20;
 	cptr_t ep = new_obj(OBJ_ENDPOINT, 0);
 	uint64_t entry, dtb;
 	if (!ep || vm_create(&m->vm, 1, ep, GUEST_RAM, mem, NULL, 0) || !load(m, img, rd, &entry, &dtb)) {
@@ -293,12 +341,12 @@ void run_linux(void)
 	printf("vmm: linux guest: %lu MiB RAM at 0x%lx, Image %lu KiB, initramfs %lu KiB\n",
 	       mem >> 20, m->vm.ram_ipa, img->size >> 10, rd->size >> 10);
 	for (unsigned i = 0; i < m->nvcpus; i++) {
-		m->cpu_of[i] = i % bootinfo->ncpus;
+		m->cpu_of[i] = (unsigned)m->cfg->cpu[i];
 		printf("vmm: vcpu %u runs on cpu %u\n", i, m->cpu_of[i]);
 	}
 	printf("vmm: this VMM serves exits and console input on cpu 0\n");
-	input_start();
-	if (vmm_start_vcpu(m, 0, entry, dtb) != E_OK)
+	input_start(m);
+	if (!pass_map(m) || vmm_start_vcpu(m, 0, entry, dtb) != E_OK)
 		goto out;
 	virtio_start(m);
 	for (unsigned boots = 1;; boots++) {

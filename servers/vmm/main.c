@@ -2,7 +2,8 @@
  * it (servers/root/spawn.c) in its own address space, with its own CNode
  * and Memory, the console, interrupt control and the boot modules, in the
  * root's slot layout, so the same helpers serve both.  It runs the Linux
- * guest, then powers the machine off. */
+ * guest its configuration page describes (servers/vmm/guest.h), then tells
+ * the root task that the guest stopped. */
 #include "servers/vmm/vmm.h"
 
 const struct bootinfo *bootinfo;
@@ -20,6 +21,18 @@ int main(const struct bootinfo *bi)
 	printf("vmm: a server of its own (guest %u): its address space, a %lu-slot CNode, %lu MiB "
 	       "of kernel memory\n", vmm_index, 1ul << bi->cnode_bits, m[0] >> 20);
 	run_linux();
+	/* Tell the root task, whose policy decides what follows; without a
+	 * supervisor, this guest was the machine's purpose. */
+	if (!inv(SYS_CNODE_IDENTIFY, ROOT_CNODE, VMM_SLOT_SUPERVISOR, 0, 0, 0, 0, 0, id) &&
+	    id[0] == OBJ_ENDPOINT) {
+		struct sysregs r = { .nr = SYS_SEND, .cap = VMM_SLOT_SUPERVISOR,
+				     .info = msginfo(GUEST_STOPPED, 0, 0) };
+		sys(&r);
+		for (;;) { /* until the root task ends this VMM */
+			struct sysregs w = { .nr = SYS_WAIT, .cap = VMM_SLOT_ID };
+			sys(&w);
+		}
+	}
 	INV0(SYS_DEBUG_POWEROFF, ROOT_CONSOLE);
 	return 0;
 }

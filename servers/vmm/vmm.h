@@ -32,7 +32,10 @@ struct uart {
 	unsigned rx_head, rx_tail;
 };
 
+_Static_assert(GUEST_VCPUS_MAX == VM_MAX_VCPUS, "one limit");
+
 struct vmm {
+	const struct guest_config *cfg; /* from the root task, read-only */
 	struct vm vm;
 	unsigned nvcpus;               /* the guest's CPUs (VCPUs made as it starts them) */
 	bool running[VM_MAX_VCPUS];

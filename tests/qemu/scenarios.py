@@ -152,6 +152,25 @@ def page_fetched(build, log):
     return None
 
 
+def rtc_is_today(build, log):
+    """The passed-through RTC told the guest the host's date (UTC), give or
+    take the midnight the run may cross."""
+    import datetime
+    dates = re.findall(r"rtc0 is rtc-pl031 9010000.pl031, the date (\S+); the clock says (\S+)", log)
+    today = datetime.datetime.now(datetime.timezone.utc).date()
+    near = {str(today), str(today - datetime.timedelta(days=1))}
+    if len(dates) != 2 or any(rtc not in near or clock != rtc for rtc, clock in dates):
+        return "the guest's RTC dates %r are not today's %s" % (dates, today)
+    return None
+
+
+def nothing_started(build, log):
+    for what in ("VMM started", "block server /", "switch /", "driver started"):
+        if what in log:
+            return "a refused description started something: %r" % what
+    return None
+
+
 def halves_written(build, log):
     """Each guest saw its half of the disk; guest 1's write is in its half."""
     for line in (r"\n(?!\[guest)[^\n]*cairn-guest: vda, 131072 sectors of my own",
@@ -499,24 +518,61 @@ def aarch64(build):
                   r"cairn-guest: fetched 1048576 bytes from the host",
                   r"vmm: guest powered off", r"powered off by the root task"],
                  poweroff=True, timeout=240, check=page_fetched),
-        # Two guests, each with a VMM of its own, a port on the switch and
-        # half of the disk: guest 1 writes on its half and pings guest 2
-        # through the net server; the host finds guest 1's write at the
-        # start of the image, and each guest saw 64 MiB.
+        # Two guests (systems/two-guests.dts), each with a VMM of its own, a
+        # port on the switch and half of the disk: guest 1 writes on its
+        # half and pings guest 2 through the net server; the host finds
+        # guest 1's write at the start of the image, and each guest saw
+        # 64 MiB.  Guest 1 powers off; guest 2 goes on (its shell), so the
+        # run ends at the root task's word on guest 1.
         Scenario("linux-two-guests", lambda b: arm(SMMU, smp=2, mem="1G") + kernel + [
-                     "-initrd", os.path.join(b, "guests", "linux-mods.bin"), "-append",
-                     "cairn.root=linux linux.quiet linux.pingtest linux.guests=2", "-netdev",
+                     "-initrd", os.path.join(b, "systems", "two-guests.bin"), "-append",
+                     "cairn.root=linux linux.quiet linux.pingtest", "-netdev",
                      "user,id=n", "-device",
                      "virtio-net-pci,netdev=n,iommu_platform=on,disable-legacy=on", "-drive",
                      "file=%s,if=none,id=d,format=raw" % scratch_disk(b, "two-disk.img", 128),
                      "-device", "virtio-blk-pci,drive=d,iommu_platform=on,disable-legacy=on"],
-                 [r"root: VMM server for guest 2 started",
+                 [r"root: system \"two Linux guests on a switch\" \(the \"system\" boot module\): "
+                  r"2 guests, 1 block servers, 1 switches, 2 drivers",
+                  r"root: guest 2 \(/guest2\): VMM started, 192 MiB RAM, 1 VCPUs",
                   r"vmm: virtio-net at 0xa000200 \(interrupt 49\), MAC 52:54:00:ca:1e:0[12]",
                   r"vmm: virtio-net at 0xa000200 \(interrupt 49\), MAC 52:54:00:ca:1e:0[12]",
                   r"\[guest 2\] cairn-guest: eth0 52:54:00:ca:1e:02 is 10.0.2.16",
                   r"cairn-guest: 10.0.2.16, the other guest, answered through the switch",
-                  r"vmm: guest powered off", r"powered off by the root task"],
-                 poweroff=True, timeout=240, check=halves_written),
+                  r"vmm: guest powered off",
+                  r"root: guest 1 \(/guest1\) stopped; its VMM gave back all its memory",
+                  r"root: guest /guest1 not restarted \(restart = \"never\"\)"],
+                 timeout=240, check=halves_written),
+        # systems/passthrough.dts: the guest owns QEMU's PL031, so its
+        # clock starts at the host's date; its disk is the block server's
+        # RAM disk.  Its restart policy boots it again once when it powers
+        # off (a new VMM: the block server takes the new connection), and
+        # its memory comes back each time; then the machine powers off.
+        Scenario("system-passthrough", lambda b: arm(SMMU, smp=2, mem="1G") + kernel + [
+                     "-initrd", os.path.join(b, "systems", "passthrough.bin"), "-append",
+                     "cairn.root=linux linux.quiet linux.test"],
+                 [r"root: system \"a Linux guest with a passed-through RTC\"",
+                  r"vmm: pl031@9010000 passed through: 0x9010000, 4 KiB, interrupt 34",
+                  r"cairn-guest: rtc0 is rtc-pl031 9010000.pl031, the date \d{4}-\d\d-\d\d",
+                  r"cairn-guest: vda read back what was written",
+                  r"blk: client 1 let go \(its VMM is ending\)",
+                  r"root: guest 1 \(/linux\) stopped; its VMM gave back all its memory",
+                  r"root: guest 1 restarting \(restart 1 of 1\)",
+                  r"cairn-guest: rtc0 is rtc-pl031",
+                  r"cairn-guest: vda read back what was written",
+                  r"root: guest 1 \(/linux\) stopped; its VMM gave back all its memory",
+                  r"root: guest /linux not restarted \(restart-limit reached\)",
+                  r"root: no guest is left", r"powered off by the root task"],
+                 poweroff=True, timeout=180, check=rtc_is_today),
+        # A description the root task refuses (tests/qemu/bad-system.dts):
+        # the error names the node, and nothing is started.  Every kind of
+        # bad description is the host's test_sysdesc.
+        Scenario("system-bad", lambda b: arm(smp=1) + kernel + [
+                     "-initrd", os.path.join(b, "tests", "bad-system.bin"), "-append",
+                     "cairn.root=linux"],
+                 [r"root: system description \(the \"system\" boot module\) refused: "
+                  r"/guest2: passthrough device pl031@9010000 overlaps memory already given "
+                  r"to /guest1", r"root: nothing started", r"powered off by the root task"],
+                 poweroff=True, timeout=60, check=nothing_started),
         # make run's machine: the disk is QEMU's virtio-blk-pci, a file on
         # the host, where the file the shell writes on /mnt must be found;
         # the network reaches the host, whose page the shell fetches.

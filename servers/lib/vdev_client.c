@@ -1,0 +1,61 @@
+/* A backend's side of a client's connection (vdev_client.h). */
+#include "servers/lib/vdev_client.h"
+#include "servers/root/root.h"
+
+void vdev_client_forget(struct vdev_client *c)
+{
+	for (unsigned i = 0; i < c->nheld; i++)
+		for (unsigned k = 0; k < 3; k++)
+			slot_free(c->held[i] + k); /* deletes: its mappings go with it */
+	*c = (struct vdev_client){ 0 };
+}
+
+static err_t grant(struct vdev_client *c, const struct sysregs *r, cptr_t slots, unsigned ncaps)
+{
+	uint64_t ipa = r->mr[0], bytes = r->mr[1];
+	if (!c->sh || !ncaps || (bytes != PAGE_SIZE_U && bytes != 1ull << FRAME_BITS_2M) ||
+	    ipa != c->gm.ipa + c->gm.size || bytes * ncaps > c->ram_size - c->gm.size)
+		return E_INVAL;
+	for (unsigned i = 0; i < ncaps; i++)
+		if (INV3(SYS_AS_MAP, ROOT_ASPACE, slots + i,
+			 (uint64_t)c->gm.va + c->gm.size + i * bytes, R_READ | R_WRITE))
+			return E_INVAL;
+	c->gm.size += bytes * ncaps;
+	return E_OK;
+}
+
+static err_t setup(struct vdev_client *c, unsigned i, const struct sysregs *r, cptr_t slots,
+		   unsigned ncaps)
+{
+	uint64_t va = VDEV_SHARED_VA + i * PAGE_SIZE_U;
+	if (c->sh)
+		vdev_client_forget(c);
+	if (ncaps != 2 || r->mr[1] > VDEV_GMEM_SPAN || r->mr[0] > (1ull << 40) ||
+	    INV3(SYS_AS_MAP, ROOT_ASPACE, slots, va, R_READ | R_WRITE))
+		return E_INVAL;
+	c->sh = (volatile struct vdev_shared *)va;
+	c->irq = slots + 1;
+	/* the window grows as frames arrive, in order: nothing is reachable
+	 * before it is mapped, whatever the VMM claims */
+	c->gm = (struct gmem){ .ipa = r->mr[0], .va = (uint8_t *)(VDEV_GMEM_VA + i * VDEV_GMEM_SPAN) };
+	c->ram_size = r->mr[1];
+	c->generation = ~0u;
+	return E_OK;
+}
+
+err_t vdev_client_setup(struct vdev_client *c, unsigned i, const struct sysregs *r, cptr_t slots,
+			bool *fresh)
+{
+	unsigned ncaps = msginfo_caps(r->info);
+	uint64_t label = msginfo_label(r->info);
+	err_t e = label == VDEV_SETUP ? setup(c, i, r, slots, ncaps)
+		: label != VDEV_GRANT ? E_INVAL
+		: c->nheld == VDEV_HELD_MAX ? E_NOMEM : grant(c, r, slots, ncaps);
+	*fresh = !e && label == VDEV_SETUP;
+	if (!e && ncaps)
+		c->held[c->nheld++] = slots;
+	else
+		for (unsigned k = 0; k < ncaps; k++)
+			INV1(SYS_CNODE_DELETE, ROOT_CNODE, slots + k);
+	return e;
+}

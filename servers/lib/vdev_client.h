@@ -1,0 +1,32 @@
+/* A backend's side of one client's connection (servers/lib/vdev.h): the
+ * shared page, the interrupt notification and the guest RAM its VMM
+ * grants, mapped at the client's own window.  The block server and the
+ * switch share it.  A client that sets up again (its VMM restarted, or one
+ * that asks twice) is forgotten first: every capability it sent is deleted,
+ * so every mapping of its old RAM goes. */
+#pragma once
+#include "servers/lib/ulib.h"
+#include "servers/lib/vdev.h"
+#include "servers/lib/virtq.h"
+
+#define VDEV_GMEM_SPAN (1ull << 36)   /* each client's guest RAM window */
+#define VDEV_HELD_MAX 768             /* messages with capabilities: 3 GiB in 2 MiB frames */
+
+struct vdev_client {
+	volatile struct vdev_shared *sh;   /* NULL: not connected */
+	cptr_t irq;
+	struct gmem gm;                    /* its RAM, mapped so far */
+	uint64_t ram_size;                 /* all of it, as its VMM said */
+	uint32_t generation;
+	cptr_t held[VDEV_HELD_MAX];        /* receive slots (3 each) its capabilities are in */
+	unsigned nheld;
+};
+
+/* A set-up message (VDEV_SETUP or VDEV_GRANT) from client c (number i,
+ * from 0), its capabilities in slots[0..3).  E_OK: they are the client's
+ * now, and the caller must receive into fresh slots; an error: they were
+ * deleted.  *fresh: a new connection, whose device the caller describes
+ * in the shared page. */
+err_t vdev_client_setup(struct vdev_client *c, unsigned i, const struct sysregs *r, cptr_t slots,
+			bool *fresh);
+void vdev_client_forget(struct vdev_client *c);
