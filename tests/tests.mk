@@ -60,6 +60,13 @@ $(BUILD)/tests/bad-system.bin: tests/qemu/bad-system.dts tools/mkbootmod.py
 	$(Q)dtc -q -I dts -O dtb -o $(@:.bin=.dtb) $<
 	$(Q)python3 tools/mkbootmod.py $@ system=$(@:.bin=.dtb)
 
+# Descriptions only the tests boot, bundled with the Linux guest.
+$(BUILD)/tests/%.bin: tests/qemu/%.dts tools/mkbootmod.py tools/linux-guest.sh guests/linux/init
+	@mkdir -p $(@D)
+	$(Q)dtc -q -I dts -O dtb -o $(@:.bin=.dtb) $<
+	$(Q)d=$$(tools/linux-guest.sh) && python3 tools/mkbootmod.py $@ linux=$$d/Image \
+		initramfs=$$d/initramfs.cpio system=$(@:.bin=.dtb)
+
 test-qemu: kernel $(QEMU_TEST_DEPS)
 	@python3 tests/qemu/run.py --arch $(ARCH) --build $(BUILD)
 

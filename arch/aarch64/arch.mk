@@ -71,4 +71,5 @@ $(DISK):
 	truncate -s 128M $@
 
 QEMU_TEST_DEPS := $(BUILD)/tests/dtb-shim.bin $(BUILD)/tests/initrd.bin $(LINUX_MODS) \
-	$(BUILD)/systems/two-guests.bin $(BUILD)/systems/passthrough.bin $(BUILD)/tests/bad-system.bin
+	$(BUILD)/systems/two-guests.bin $(BUILD)/systems/passthrough.bin $(BUILD)/tests/bad-system.bin \
+	$(BUILD)/tests/driver-limit.bin

@@ -316,6 +316,7 @@ static bool policy_restarts(const struct sd_server *s, unsigned restarts, const 
 	return false;
 }
 
+/* A driver died: it faulted, or kill_every killed it (a test of the same). */
 static void driver_died(unsigned k, bool killed)
 {
 	struct driver *d = k == BADGE_DISK ? &disk.drv : &nic.drv;
@@ -323,13 +324,12 @@ static void driver_died(unsigned k, bool killed)
 	const char *name = k == BADGE_DISK ? "disk" : "NIC";
 	if (!d->srv.thread)
 		return;
-	static unsigned faulted[3];
-	if (!killed && !policy_restarts(s, faulted[k]++, "driver")) {
+	if (killed && k == BADGE_DISK && !disk_catch_busy(&disk))
+		printf("root: the disk driver held no request when killed\n");
+	if (!policy_restarts(s, d->restarts, "driver")) {
 		driver_kill(d);
 		return;
 	}
-	if (killed && k == BADGE_DISK && !disk_catch_busy(&disk))
-		printf("root: the disk driver held no request when killed\n");
 	err_t e = driver_restart(d);
 	printf("root: %s driver %s; a new one %s (restart %u", name,
 	       killed ? "killed (kill_every)" : "faulted", e ? "FAILED" : "started", d->restarts);

@@ -563,6 +563,19 @@ def aarch64(build):
                   r"root: guest /linux not restarted \(restart-limit reached\)",
                   r"root: no guest is left", r"powered off by the root task"],
                  poweroff=True, timeout=180, check=rtc_is_today),
+        # A driver's restart limit (tests/qemu/driver-limit.dts): the disk
+        # driver is killed while the guest writes; restarted twice, then
+        # left dead, as the description says.
+        Scenario("system-restart-limit", lambda b: arm(SMMU, smp=2, mem="1G") + kernel + [
+                     "-initrd", os.path.join(b, "tests", "driver-limit.bin"), "-append",
+                     "cairn.root=linux linux.quiet linux.disk blk.kill_every=96", "-drive",
+                     "file=%s,if=none,id=d,format=raw" % scratch_disk(b, "limit-disk.img", 128),
+                     "-device", "virtio-blk-pci,drive=d,iommu_platform=on,disable-legacy=on"],
+                 [r"root: system \"a disk driver with a restart limit\"",
+                  r"root: disk driver killed \(kill_every\); a new one started \(restart 1",
+                  r"root: disk driver killed \(kill_every\); a new one started \(restart 2",
+                  r"root: driver /disk-driver not restarted \(restart-limit reached\)"],
+                 timeout=180, check=lambda b, log: "a third restart" if "(restart 3" in log else None),
         # A description the root task refuses (tests/qemu/bad-system.dts):
         # the error names the node, and nothing is started.  Every kind of
         # bad description is the host's test_sysdesc.
