@@ -155,6 +155,18 @@ static bool check_object(struct obj *o)
 	}
 }
 
+/* The live list (SYS_STATS_THREAD) holds every thread object once. */
+static bool check_thread_list(uint64_t threads)
+{
+	uint64_t n = 0;
+	for (struct thread *t = threads_live; t;
+	     t = t->live_next == threads_live ? NULL : t->live_next)
+		RULE(++n <= threads && t->o.type == OBJ_THREAD && t->live_next->live_prev == t,
+		     "thread list: entry %lu (%p) of %lu threads", n, (void *)t, threads);
+	RULE(n == threads, "thread list: %lu listed, %lu threads", n, threads);
+	return true;
+}
+
 extern struct memory root_mem; /* hyp/root.c: not on the object list */
 
 err_t sys_debug_check(struct thread *t)
@@ -166,13 +178,16 @@ err_t sys_debug_check(struct thread *t)
 	for (unsigned cpu = 0; cpu < ncpus_online; cpu++)
 		if (!check_runq(sched_of(cpu), cpu))
 			return E_INVAL;
-	uint64_t n = 0;
-	for (struct obj *o = obj_all; o; o = o->all_next, n++)
+	uint64_t n = 0, threads = 0;
+	for (struct obj *o = obj_all; o; o = o->all_next, n++) {
 		if (!check_object(o))
 			return E_INVAL;
+		threads += o->type == OBJ_THREAD;
+	}
 	if (n != obj_live) {
 		printk("cairn: check failed: %lu objects listed, %lu live\n", n, obj_live);
 		return E_INVAL;
 	}
-	return check_memory(&root_mem) && iospace_check() ? E_OK : E_INVAL;
+	return check_memory(&root_mem) && iospace_check() && check_thread_list(threads) ?
+	       E_OK : E_INVAL;
 }

@@ -180,10 +180,12 @@ _Noreturn void kernel_start_cpu(void)
 	}
 	while (!__atomic_load_n(&started, __ATOMIC_ACQUIRE))
 		arch_cpu_relax();
-	sched_of(arch_cpu_id())->cpu = arch_cpu_id();
+	unsigned cpu = arch_cpu_id();
 	arch_user_init_cpu();
 	arch_irq_unmask(arch_timer_irq());
 	arch_irq_unmask(arch_ipi_irq());
 	spin_lock(&bkl);
+	sched_start(sched_of(cpu), cpu, arch_timer_now());
+	sched_of(cpu)->fastpath_off = !ipc_fastpath_on;
 	kernel_exit();
 }

@@ -243,12 +243,10 @@ void root_task_create(const struct boot_info *kbi)
 
 	struct loader l = { .next_slot = ROOT_FIRST_IMAGE_FRAME };
 	struct thread *t;
-	struct obj *o;
 	if (cnode_create(&root_mem, ROOT_CNODE_BITS, &l.cn) ||
 	    aspace_create(&root_mem, false, &l.as) ||
-	    obj_alloc(&root_mem, OBJ_THREAD, sizeof(struct thread), &o))
+	    thread_create(&root_mem, arch_cpu_id(), &t))
 		panic("root task: out of memory");
-	t = (struct thread *)o;
 	give(&l, ROOT_MEMORY, &root_mem.o, R_ALL, NULL);
 	l.mem_cap = slot(&l, ROOT_MEMORY);
 	give(&l, ROOT_CNODE, &l.cn->o, R_ALL, l.mem_cap);
@@ -283,13 +281,11 @@ void root_task_create(const struct boot_info *kbi)
 	cap_install(&t->cspace, &cs, slot(&l, ROOT_CNODE));
 	t->as = l.as;
 	obj_get(&l.as->o);
-	arch_regs_init(&t->regs);
 	arch_regs_set_pc(&t->regs, entry);
 	arch_regs_set_sp(&t->regs, ROOT_STACK_TOP);
 	*regs_gpr(&t->regs, 0) = ROOT_BOOTINFO_VA;
 	t->prio = ROOT_PRIO;
 	t->mcp = PRIO_LEVELS - 1;
-	t->cpu = arch_cpu_id();
 	printk("cairn: root task: %lu image pages, entry 0x%lx, %lu KiB quota, "
 	       "%lu device regions\n", bi->image_frames, entry, root_mem.quota / KiB, bi->ndev);
 	thread_make_runnable(t);

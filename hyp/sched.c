@@ -16,7 +16,7 @@ void sched_switch_to(struct sched *s, struct thread *t)
 	if (t && t->queued)
 		runq_remove(&s->q, t);
 	if (t != s->cur) {
-		s->slice_start = arch_timer_now();
+		sched_charge(s, arch_timer_now());
 		if (s->cur && s->cur->stopping) { /* it has left this CPU */
 			s->cur->stopping = false;
 			threads_stopping--;
@@ -30,6 +30,12 @@ void sched_switch_to(struct sched *s, struct thread *t)
 	}
 	s->cur = t;
 	s->resched = false;
+}
+
+void sched_start(struct sched *s, unsigned cpu, uint64_t now)
+{
+	s->cpu = cpu;
+	s->start = s->slice_start = now;
 }
 
 /* Whether this CPU's current thread may go on running here: another CPU

@@ -24,17 +24,43 @@ static inline bool runq_level_busy(const struct runq *q, unsigned prio)
 struct sched {
 	struct runq q;
 	struct thread *cur;          /* NULL: idle */
-	bool resched;                /* choose again before returning to user */
-	uint64_t slice_start;        /* timer reading when cur got the CPU */
-	bool timer_armed;            /* the one-shot timer is set (slice or kernel timer) */
+	/* Each of these makes the IPC fast path decline (ipc/fastpath.c);
+	 * as one word it tests them all with one load. */
+	union {
+		struct {
+			bool resched;        /* choose again before returning to user */
+			bool timer_armed;    /* the one-shot timer is set (slice or kernel timer) */
+			bool fastpath_off;   /* cairn.fastpath=off */
+			bool zero;           /* always false: the word has no stray byte */
+		};
+		uint32_t no_fastpath;
+	};
 	bool slice_armed;            /* ...for cur's timeslice: it has a peer at its level */
 	unsigned cpu;                /* whose scheduler this is */
+	/* CPU time: every interval between two switches (slice_start) is
+	 * charged to the thread current in it (thread.ticks) or to `idle`, so
+	 * that idle plus the threads' charges is the time since `start`
+	 * (SYS_STATS_CPU). */
+	uint64_t slice_start;        /* timer reading when cur got the CPU */
+	uint64_t start, idle;        /* when it started scheduling; ticks idle since */
 };
 
 extern struct sched scheds[];
 static inline struct sched *sched_of(unsigned cpu) { return &scheds[cpu]; }
 /* The thread to run next on this CPU (cur if it is still best). */
 void sched_choose(struct sched *s);
+/* This CPU starts scheduling: its clock for SYS_STATS_CPU starts now. */
+void sched_start(struct sched *s, unsigned cpu, uint64_t now);
+/* Charge the time since the last switch to the current thread (or idle). */
+static inline void sched_charge(struct sched *s, uint64_t now)
+{
+	uint64_t d = now - s->slice_start;
+	if (s->cur)
+		s->cur->ticks += d;
+	else
+		s->idle += d;
+	s->slice_start = now;
+}
 /* Switch the current thread to t (NULL: idle) without queueing decisions. */
 void sched_switch_to(struct sched *s, struct thread *t);
 void sched_end_slice(struct sched *s);

@@ -1,7 +1,10 @@
 /* Thread invocations: configure, registers, priority, affinity, resume,
- * suspend, notification binding. */
+ * suspend, notification binding, name; and the statistics a monitor reads
+ * (threads' and CPUs'). */
+#include "hyp/arch.h"
 #include "hyp/cpu.h"
 #include "hyp/sched.h"
+#include "hyp/string.h"
 #include "hyp/syscall.h"
 #include "ipc/ipc.h"
 #include "mm/aspace.h"
@@ -163,5 +166,115 @@ err_t sys_thread_bind_notification(struct thread *t)
 		return E_BUSY;
 	th->bound = nt;
 	nt->bound = th;
+	return E_OK;
+}
+
+/* A name for monitors (SYS_STATS_THREAD): 16 bytes, x0 then x1, each
+ * little-endian, as the kernel's architectures all are. */
+err_t sys_thread_set_name(struct thread *t)
+{
+	struct thread *th;
+	err_t e = target(t, R_WRITE, &th);
+	if (e)
+		return e;
+	uint64_t w[2] = { arg(t, 0), arg(t, 1) };
+	memcpy(th->name, w, sizeof(th->name));
+	return E_OK;
+}
+
+/* --- Statistics for a monitor -------------------------------------------
+ * Per CPU its idle and busy time; per thread its CPU time, messages and
+ * (running a guest) exits by kind.  The counters are kept where the work
+ * is done (sched_charge, the IPC paths, vcpu_count); these calls only read
+ * them, under the big lock, so a thread on the list is never freed while
+ * it is read.  Reading needs the IRQ control capability, the system
+ * authority: the figures describe every task. */
+
+static err_t authority(struct thread *t)
+{
+	struct cap *c;
+	return lookup_cap(t, arg(t, REG_CAP), OBJ_IRQ_CONTROL, R_READ, &c);
+}
+
+static void set_rets(struct thread *t, const uint64_t v[5])
+{
+	for (unsigned i = 0; i < 5; i++)
+		set_ret(t, i, v[i]);
+}
+
+/* Figures as of now: the interval in progress is counted too, so that
+ * idle + busy is exactly now - start. */
+err_t sys_stats_cpu(struct thread *t)
+{
+	err_t e = authority(t);
+	uint64_t cpu = arg(t, 0);
+	if (e)
+		return e;
+	if (cpu >= ncpus_online)
+		return E_RANGE;
+	const struct sched *s = sched_of(cpu);
+	uint64_t now = arch_timer_now();
+	uint64_t idle = s->idle + (s->cur ? 0 : now - s->slice_start);
+	uint64_t v[5] = { now, idle, now - s->start - idle, s->cur ? s->cur->id : 0,
+			  arch_timer_freq() };
+	set_rets(t, v);
+	return E_OK;
+}
+
+/* Its CPU time, with the interval in progress if it is current. */
+static uint64_t ticks_now(const struct thread *th)
+{
+	const struct sched *s = th->running;
+	return th->ticks + (s ? arch_timer_now() - s->slice_start : 0);
+}
+
+static uint64_t exits(const struct thread *th, unsigned first, unsigned n)
+{
+	uint64_t sum = 0;
+	for (unsigned i = first; th->vcpu && i < first + n; i++)
+		sum += ((volatile const uint64_t *)th->vcpu->counts)[i];
+	return sum;
+}
+
+static void stats_page(const struct thread *th, uint64_t page, uint64_t v[5])
+{
+	uint64_t name[2];
+	memcpy(name, th->name, sizeof(name));
+	v[0] = th->id;
+	switch (page) {
+	case STATS_SCHED:
+		v[1] = name[0], v[2] = name[1], v[3] = ticks_now(th);
+		v[4] = th->state | th->cpu << 8 | (uint64_t)th->prio << 16 |
+		       (th->running ? STATS_RUNNING : 0) | (th->vcpu ? STATS_VCPU : 0);
+		break;
+	case STATS_IPC:
+		v[1] = th->ipc_sent, v[2] = exits(th, 0, VC_IRQ), v[3] = exits(th, VC_IRQ, 1);
+		break;
+	case STATS_EXITS:
+		v[1] = exits(th, vc_label(VMEXIT_DATA_ABORT), 2);
+		v[2] = exits(th, vc_label(VMEXIT_HVC), 2);
+		v[3] = exits(th, vc_label(VMEXIT_SYSREG), 1);
+		v[4] = exits(th, VC_WAIT, 1);
+		break;
+	default:
+		v[1] = exits(th, vc_label(VMEXIT_OTHER), 1);
+		break;
+	}
+}
+
+err_t sys_stats_thread(struct thread *t)
+{
+	err_t e = authority(t);
+	uint64_t page = arg(t, 1);
+	if (e)
+		return e;
+	if (page >= STATS_PAGES)
+		return E_INVAL;
+	const struct thread *th = thread_nth(arg(t, 0));
+	if (!th)
+		return E_RANGE;
+	uint64_t v[5] = { 0 };
+	stats_page(th, page, v);
+	set_rets(t, v);
 	return E_OK;
 }

@@ -136,6 +136,8 @@ static const syscall_fn syscalls[SYS_COUNT] = {
 	[SYS_VCPU_WRITE_REG] = sys_vcpu_write_reg, [SYS_VCPU_INJECT] = sys_vcpu_inject,
 	[SYS_VCPU_SET_VIRQ] = sys_vcpu_set_virq,
 	[SYS_VCPU_BIND_NOTIFICATION] = sys_vcpu_bind_notification,
+	[SYS_THREAD_SET_NAME] = sys_thread_set_name,
+	[SYS_STATS_CPU] = sys_stats_cpu,   [SYS_STATS_THREAD] = sys_stats_thread,
 };
 
 void syscall_dispatch(struct thread *t)

@@ -11,6 +11,50 @@
 
 void thread_set_error(struct thread *t, err_t e) { *regs_gpr(&t->regs, REG_NR) = e; }
 
+struct thread *threads_live;
+static uint64_t thread_ids;
+
+err_t thread_create(struct memory *m, unsigned cpu, struct thread **out)
+{
+	struct obj *o;
+	err_t e = obj_alloc(m, OBJ_THREAD, sizeof(struct thread), &o);
+	if (e)
+		return e;
+	struct thread *t = *out = (struct thread *)o, *h = threads_live;
+	arch_regs_init(&t->regs);
+	t->cpu = cpu;
+	t->id = ++thread_ids;
+	if (!h) {
+		threads_live = t->live_next = t->live_prev = t;
+	} else { /* the newest goes last: older threads keep their index */
+		t->live_next = h;
+		t->live_prev = h->live_prev;
+		h->live_prev->live_next = t;
+		h->live_prev = t;
+	}
+	return E_OK;
+}
+
+static void thread_unlist(struct thread *t)
+{
+	if (t->live_next == t) {
+		threads_live = NULL;
+		return;
+	}
+	t->live_prev->live_next = t->live_next;
+	t->live_next->live_prev = t->live_prev;
+	if (threads_live == t)
+		threads_live = t->live_next;
+}
+
+struct thread *thread_nth(uint64_t i)
+{
+	struct thread *t = threads_live;
+	for (; t && i; i--)
+		t = t->live_next == threads_live ? NULL : t->live_next;
+	return t;
+}
+
 static unsigned cpu_of(const struct sched *s) { return (unsigned)(s - scheds); }
 
 static bool running_elsewhere(const struct thread *t)
@@ -164,5 +208,6 @@ void thread_free_dead(struct thread *t)
 		obj_put(&t->as->o);
 	t->as = NULL;
 	fp_forget(t);
+	thread_unlist(t);
 	obj_free(&t->o);
 }

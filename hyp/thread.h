@@ -32,6 +32,10 @@ struct thread {
 	void *blocked_on;          /* endpoint or notification it waits on */
 	struct thread *caller;     /* one-shot reply right: whom to answer */
 	struct thread *callee;     /* while blocked on reply: who holds the right */
+	/* Where the fast path writes anyway, adjacent and near the start (an
+	 * AArch64 load or store pair reaches 504 bytes): one pair each way. */
+	uint64_t ticks;            /* timer ticks it was current, to its last switch */
+	uint64_t ipc_sent;         /* messages delivered from it and replies (docs/ABI.md) */
 	struct notification *bound;
 	bool ipc_call, ipc_grant;  /* blocked sender: is a call, may grant */
 	uint64_t ipc_badge;        /* blocked sender: badge of its capability */
@@ -47,11 +51,23 @@ struct thread {
 	bool fp_used;              /* has FP state (hyp/fp.c) */
 	struct arch_fp fp;         /* saved whenever it is not running */
 	struct vcpu *vcpu;         /* bound VCPU (referenced): runs a guest */
+	uint64_t id;               /* SYS_STATS_THREAD's: from 1, never reused in a boot */
+	char name[16];             /* SYS_THREAD_SET_NAME's bytes */
+	struct thread *live_next, *live_prev; /* threads_live: oldest first, circular */
 };
+
+/* Every thread from creation to its memory's release, so that enumerating
+ * it (SYS_STATS_THREAD, under the big lock) never touches freed memory. */
+extern struct thread *threads_live;
 
 /* Threads `stopping`: a CPU that stopped one waits for it (kernel_exit). */
 extern unsigned threads_stopping;
 
+struct memory;
+/* A new thread paid by m, inactive, with affinity `cpu`, an id, listed. */
+err_t thread_create(struct memory *m, unsigned cpu, struct thread **out);
+/* The i-th live thread (0: the oldest), or NULL.  O(i). */
+struct thread *thread_nth(uint64_t i);
 /* Make t runnable on its CPU, or take it off its queue.  Both O(1). */
 void thread_make_runnable(struct thread *t);
 void thread_block(struct thread *t, enum thread_state s, void *on);

@@ -39,6 +39,7 @@ static void transfer(struct thread *s, struct thread *r, uint64_t badge, bool gr
 {
 	struct arch_regs *rr = &r->regs;
 	uint64_t info;
+	s->ipc_sent++; /* every delivery passes here (the fast path counts its own) */
 	if (s->fault_pending) {
 		for (unsigned i = 0; i < s->fault_len; i++)
 			*regs_gpr(rr, REG_MR0 + i) = s->fault[i];
@@ -124,6 +125,7 @@ err_t ep_reply(struct thread *t)
 	assert(c->state == TS_BLOCKED_REPLY && c->callee == t);
 	t->caller = NULL;
 	c->callee = NULL;
+	t->ipc_sent++;
 	struct arch_regs *tr = &t->regs;
 	uint64_t ti = *regs_gpr(tr, REG_INFO);
 	unsigned len = MIN(msginfo_len(ti), MSG_WORDS);

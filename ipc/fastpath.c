@@ -24,12 +24,16 @@
  * leaves; the VMM's or server's reply_recv comes back through
  * fastpath_reply_recv, into the guest's registers.
  *
- * Cost (AArch64, make bench): about 267 instructions per direction from svc
- * to eret in the partner, 128 of them here (the lookup included); a round
- * trip is 534 against 1,450 on the general path (a guest's hypercall to a
- * server and back: 637).  docs/PERF.md has the breakdown and the floor
- * (about 105 per direction).  cairn.fastpath=off (bootargs) turns it off,
- * for the benchmark and the tests of the general path. */
+ * The thread that leaves is charged its CPU time and the message it sent
+ * (switch_to), as the general path charges them (sched_charge, transfer,
+ * ep_reply): the statistics are the same whichever path ran.
+ *
+ * Cost (AArch64, make bench): a round trip is 529 instructions against
+ * 1,457 on the general path (a guest's hypercall to a server and back:
+ * 634).  docs/PERF.md has the breakdown of one direction (at 534 a round
+ * trip, before the statistics) and the floor (about 105 per direction).
+ * cairn.fastpath=off (bootargs) turns it off, for the benchmark and the
+ * tests of the general path. */
 #include "hyp/arch.h"
 #include "hyp/sched.h"
 #include "hyp/syscall.h"
@@ -48,13 +52,18 @@ static void copy_mrs(struct thread *to, struct thread *from, uint64_t info, uint
 	*regs_gpr(&to->regs, REG_NR) = E_OK;
 }
 
+/* May this CPU take a fast path at all: on, no reschedule pending, no
+ * timer armed (every entry tests this first, in one load). */
+static inline bool fastpath_open(const struct sched *s) { return !s->no_fastpath; }
+
 /* Would the scheduler of this CPU run `next` once `cur` blocks, with no
- * timer?  (cur is running, so no ready thread here outranks it.) */
+ * timer (fastpath_open)?  (cur is running, so no ready thread here
+ * outranks it.) */
 static bool direct_switch_ok(struct sched *s, struct thread *cur, struct thread *next,
 			     unsigned cpu)
 {
 	return cur->cpu == cpu && next->cpu == cpu && next->prio >= cur->prio &&
-	       !s->resched && !s->timer_armed && !runq_level_busy(&s->q, next->prio);
+	       !runq_level_busy(&s->q, next->prio);
 }
 
 static inline __attribute__((always_inline)) struct cap *endpoint_cap(struct thread *t,
@@ -148,12 +157,17 @@ static struct thread *fastpath_reply_recv(struct thread *t, struct sched *s, uns
 	return c;
 }
 
+/* t, which has just sent a message or a reply, leaves the CPU to next:
+ * t is charged its time (sched_charge) and the message. */
 static void switch_to(struct sched *s, struct thread *t, struct thread *next)
 {
+	uint64_t now = arch_timer_now();
+	t->ticks += now - s->slice_start;
+	t->ipc_sent++;
+	s->slice_start = now;
 	s->cur = next;
 	t->running = NULL;
 	next->running = s;
-	s->slice_start = arch_timer_now();
 }
 
 /* A guest's exit (t's kernel-composed message, fault_pending) sent as a
@@ -163,7 +177,7 @@ static void switch_to(struct sched *s, struct thread *t, struct thread *next)
 struct thread *ipc_fastpath_kmsg(struct thread *t, struct cap *c, unsigned cpu)
 {
 	struct sched *s = sched_of(cpu);
-	if (!ipc_fastpath_on || c->type != OBJ_ENDPOINT || !(c->rights & R_WRITE))
+	if (!fastpath_open(s) || c->type != OBJ_ENDPOINT || !(c->rights & R_WRITE))
 		return NULL;
 	struct thread *r = call_partner(s, t, (struct endpoint *)c->obj, cpu);
 	if (!r)
@@ -184,7 +198,7 @@ struct thread *ipc_fastpath_hcall(struct thread *t, unsigned cpu)
 	struct arch_regs *g = &t->regs;
 	uint64_t info = *regs_gpr(g, HC_REG_INFO);
 	struct cap *c;
-	if (!ipc_fastpath_on || cspace_lookup_cap(&t->cspace, *regs_gpr(g, HC_REG_CAP), &c) ||
+	if (!fastpath_open(s) || cspace_lookup_cap(&t->cspace, *regs_gpr(g, HC_REG_CAP), &c) ||
 	    c->type != OBJ_ENDPOINT || !(c->rights & R_WRITE) || !hc_info_ok(info))
 		return NULL;
 	struct thread *r = call_partner(s, t, (struct endpoint *)c->obj, cpu);
@@ -201,12 +215,11 @@ struct thread *ipc_fastpath_hcall(struct thread *t, unsigned cpu)
 	return r;
 }
 
-struct thread *ipc_fastpath(struct thread *t, unsigned cpu)
+struct thread *ipc_fastpath_ipc(struct thread *t, unsigned cpu, uint64_t nr)
 {
-	uint64_t nr = arg(t, REG_NR);
-	if ((nr != SYS_CALL && nr != SYS_REPLY_RECV) || !ipc_fastpath_on)
-		return NULL;
 	struct sched *s = sched_of(cpu);
+	if (!fastpath_open(s))
+		return NULL;
 	struct thread *next = nr == SYS_CALL ? fastpath_call(t, s, cpu)
 					     : fastpath_reply_recv(t, s, cpu);
 	if (next)

@@ -50,11 +50,7 @@ static err_t create(struct memory *m, enum obj_type type, uint64_t size,
 	case OBJ_ASPACE:
 		return aspace_create(m, size == 1, (struct aspace **)out);
 	case OBJ_THREAD:
-		if ((e = obj_alloc(m, type, sizeof(struct thread), out)))
-			return e;
-		arch_regs_init(&((struct thread *)*out)->regs);
-		((struct thread *)*out)->cpu = t->cpu;
-		return E_OK;
+		return thread_create(m, t->cpu, (struct thread **)out);
 	case OBJ_ENDPOINT:
 		return obj_alloc(m, type, sizeof(struct endpoint), out);
 	case OBJ_VCPU:

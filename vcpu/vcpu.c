@@ -197,6 +197,7 @@ _Noreturn void kernel_vcpu_exit(struct thread *t, enum vmexit_label l, unsigned 
 	spin_lock(&bkl);
 	if (kernel_entry_void(t, cpu))
 		kernel_exit(); /* it exits again when it next runs */
+	vcpu_count(t->vcpu, vc_label(l));
 	if (l == VMEXIT_DATA_ABORT && (w[3] & (VMACC_VALID | VMACC_WRITE)) ==
 	    (VMACC_VALID | VMACC_WRITE) && doorbell_ring(t->as, w[0])) {
 		arch_vcpu_skip_insn(&t->regs, w);
@@ -226,6 +227,7 @@ _Noreturn void kernel_vcpu_wait(struct thread *t, bool wfe, unsigned cpu)
 	spin_lock(&bkl);
 	if (!kernel_entry_void(t, cpu)) {
 		struct vcpu *v = t->vcpu;
+		vcpu_count(v, VC_WAIT);
 		if (wfe)
 			sched_end_slice(sched_of(cpu));
 		else if (!vcpu_has_deliverable(v) && !arch_vcpu_virq_pending(&v->arch))
@@ -290,6 +292,7 @@ _Noreturn void kernel_vcpu_hypercall(struct thread *t, unsigned cpu)
 		arch_regs_set_pc(&t->regs, arch_regs_pc(&t->regs) - HC_INSN_BYTES);
 		kernel_exit();
 	}
+	vcpu_count(t->vcpu, vc_label(VMEXIT_HVC));
 	if (*regs_gpr(&t->regs, HC_REG_FN) == HC_CALL) {
 		struct thread *server = ipc_fastpath_hcall(t, cpu);
 		if (server)

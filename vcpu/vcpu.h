@@ -25,6 +25,18 @@
 
 #define VIRQ_WORDS (VIRQ_COUNT / 64)
 
+/* Exits counted for SYS_STATS_THREAD, the ones the kernel handles itself
+ * too: by label first (a Cairn hypercall counts as HVC, an ID register
+ * read as SYSREG, a rung doorbell as DATA_ABORT), then WFI/WFE and the
+ * physical interrupts taken while the guest ran. */
+enum vcpu_count {
+	VC_WAIT = VMEXIT_OTHER - VMEXIT_DATA_ABORT + 1, VC_IRQ, VC_COUNT
+};
+static inline enum vcpu_count vc_label(enum vmexit_label l)
+{
+	return (enum vcpu_count)(l - VMEXIT_DATA_ABORT);
+}
+
 struct vcpu {
 	struct obj o;
 	struct thread *thread;            /* bound thread (it references us), or NULL */
@@ -34,8 +46,18 @@ struct vcpu {
 	struct ktimer vtimer;             /* its virtual timer while not loaded */
 	int hw_cpu;                       /* CPU whose registers hold its state, or -1 */
 	bool exception;                   /* a reply's exception, taken when loaded */
+	uint64_t counts[VC_COUNT];        /* its exits by kind (vcpu_count) */
 	struct arch_vcpu arch;
 };
+
+/* Only the CPU its thread is current on counts (some kinds without the
+ * lock), and SYS_STATS_THREAD reads from any CPU: so one plain store of
+ * the whole word (volatile, as Linux's WRITE_ONCE), no atomic add. */
+static inline void vcpu_count(struct vcpu *v, enum vcpu_count k)
+{
+	volatile uint64_t *c = &v->counts[k];
+	*c += 1;
+}
 
 err_t vcpu_create(struct memory *payer, struct vcpu **out);
 /* Make `virq` pending (from any CPU): wakes the thread from WFI, or makes

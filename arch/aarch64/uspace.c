@@ -152,8 +152,11 @@ enum { EC_UNKNOWN = 0x00, EC_FP = 0x07, EC_SVC64 = 0x15, EC_HVC64 = 0x16, EC_IAB
 _Noreturn void aarch64_user_trap(struct arch_regs *r, unsigned kind, struct cpu *c)
 {
 	struct thread *t = (struct thread *)((char *)r - __builtin_offsetof(struct thread, regs));
-	if ((kind & 3) != 0)
+	if ((kind & 3) != 0) {
+		if (t->vcpu) /* the guest was interrupted (no lock: vcpu_count) */
+			vcpu_count(t->vcpu, VC_IRQ);
 		kernel_interrupt(gic_handle_irq);
+	}
 	unsigned ec = r->esr >> 26;
 	if (__builtin_expect(ec == EC_SVC64, 1)) /* the hot case, tested first */
 		kernel_syscall(t, c->id);

@@ -398,6 +398,7 @@ _Noreturn void aarch64_guest_trap(struct thread *t, struct arch_regs *r, unsigne
 		kernel_vcpu_exit(t, ec == EC_HVC64 ? VMEXIT_HVC : VMEXIT_SMC, cpu);
 	case EC_SYSREG: {
 		if (id_reg_read(r)) { /* straight back: no lock, its space still loaded */
+			vcpu_count(t->vcpu, vc_label(VMEXIT_SYSREG));
 			uint64_t vttbr = read_sysreg(vttbr_el2);
 			arch_user_enter(r, pa_make(vttbr & ((1ull << 48) - 1)), vttbr >> 48);
 		}

@@ -71,8 +71,30 @@ enum sys {
 	SYS_VCPU_SET_VIRQ,    /* x0 virtual interrupt, x1 1 enable / 0 disable */
 	SYS_VCPU_BIND_NOTIFICATION, /* x0 notification, x1 virtual interrupt its
 				     * signals raise (VIRQ_UNBIND: unbind) */
+	/* Statistics for a monitor (docs/ABI.md): reading them needs the
+	 * system authority, x9 = IRQ control. */
+	SYS_THREAD_SET_NAME = 72, /* x9 thread, x0-x1 the name's 16 bytes (little-endian) */
+	SYS_STATS_CPU,        /* x0 cpu -> x0 now, x1 idle, x2 busy (ticks), x3 current
+			       * thread's id (0: idle), x4 ticks per second */
+	SYS_STATS_THREAD,     /* x0 index, x1 page (enum stats_page) -> x0 id, x1-x4 */
 	SYS_COUNT
 };
+
+/* SYS_STATS_THREAD: every live thread has an index (0, 1, ... oldest
+ * first) and four pages of figures, each x0 = its id. */
+enum stats_page {
+	STATS_SCHED,   /* x1, x2 name, x3 CPU ticks, x4 STATS_* flags and fields */
+	STATS_IPC,     /* x1 messages sent, x2 guest exits, x3 interrupts in the guest */
+	STATS_EXITS,   /* x1 aborts (MMIO), x2 HVC+SMC, x3 system registers, x4 WFI/WFE */
+	STATS_EXITS2,  /* x1 other exits */
+	STATS_PAGES
+};
+/* Page STATS_SCHED's x4. */
+#define STATS_STATE(w) ((w) & 0xff)       /* enum thread_state */
+#define STATS_CPU(w) ((w) >> 8 & 0xff)    /* its CPU (affinity) */
+#define STATS_PRIO(w) ((w) >> 16 & 0xff)
+#define STATS_RUNNING (1u << 24)          /* current on a CPU now */
+#define STATS_VCPU (1u << 25)             /* bound to a VCPU: runs a guest */
 
 /* --- Objects -------------------------------------------------------------- */
 enum obj_type {

@@ -1,5 +1,5 @@
 /* Tests of the user-level suite that live outside tests.c: tests_io.c,
- * tests_threads.c, tests_errors.c. */
+ * tests_threads.c, tests_errors.c; and helpers they share. */
 #pragma once
 #include <stdbool.h>
 #include "cairn/abi.h"
@@ -17,3 +17,8 @@ bool t_map_out_of_memory(void);
 /* tests_devices.c: the device frame covering physical address pa (0 if
  * none) and pa's offset in it; a DTB device's base and interrupt (INTID). */
 bool dt_device(const char *compatible, uint64_t *base, uint64_t *intid);
+
+/* tests_stats.c: name a thread (up to 16 bytes of s); page `page` of the
+ * live thread named s, by SYS_STATS_THREAD (false: none is). */
+err_t stats_set_name(cptr_t thread, const char *s);
+bool stats_named(const char *s, uint64_t page, uint64_t r[5]);

@@ -198,6 +198,33 @@ static bool t_vm_hvc_smc(void)
 }
 ROOT_TEST("vm-hvc-smc", t_vm_hvc_smc);
 
+/* The kernel counts a guest's exits by kind (SYS_STATS_THREAD): the HVC
+ * test makes two HVCs (PSCI to the VMM, one in Cairn's range the kernel
+ * answers) and an SMC, and reports with one write to the device; every
+ * exit the VMM saw was a message its thread sent. */
+static bool t_vm_exit_counts(void)
+{
+	struct accounts before = accounts_read();
+	struct run r;
+	uint64_t z[5], p0[5], p1[5], p2[5], p3[5];
+	const char *name = "vm-exit-counts";
+	bool ok = run_start(&r, GT_HVC_SMC, 0, 0, 0) &&
+		  stats_set_name(r.vm.v[0].thread, name) == E_OK &&
+		  stats_named(name, STATS_IPC, z) && vm_start(&r.vm, 0) == E_OK && serve(&r) &&
+		  stats_named(name, STATS_SCHED, p0) && stats_named(name, STATS_IPC, p1) &&
+		  stats_named(name, STATS_EXITS, p2) && stats_named(name, STATS_EXITS2, p3);
+	run_end(&r);
+	CHECK(ok);
+	CHECK(z[1] == 0 && z[2] == 0 && z[3] == 0); /* a new VCPU, not yet run */
+	CHECK(p0[4] & STATS_VCPU);
+	CHECK(p2[1] == 1 && p2[2] == 3 && p3[1] == 0);
+	CHECK(p1[2] == p2[1] + p2[2] + p2[3] + p2[4] + p3[1]);
+	CHECK(p1[1] == r.exits);
+	CHECK(accounts_equal(before, accounts_read()));
+	return true;
+}
+ROOT_TEST("vm-exit-counts", t_vm_exit_counts);
+
 static bool t_vm_timer(void)
 {
 	struct run r;

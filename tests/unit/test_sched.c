@@ -175,6 +175,36 @@ static void test_stale_current_not_requeued(void **state)
 	assert_ptr_equal(b->running, s);
 }
 
+/* CPU time: each interval between switches goes to the thread current in
+ * it or to idle, so idle plus the threads' ticks is the time since start. */
+static void test_cpu_time_adds_up(void **state)
+{
+	struct sched *s = sched_of(0);
+	memset(s, 0, sizeof(*s));
+	struct thread *a = mk(0, 10), *b = mk(1, 20);
+	sched_start(s, 0, now = 1000);
+	now += 70;                        /* idle */
+	runq_add(&s->q, a, false);
+	sched_choose(s);
+	now += 300;                       /* a */
+	runq_add(&s->q, b, false);
+	sched_choose(s);                  /* b preempts a */
+	now += 50;                        /* b */
+	b->state = TS_BLOCKED_RECV;
+	sched_choose(s);
+	now += 9;                         /* a again */
+	a->state = TS_BLOCKED_RECV;
+	sched_choose(s);                  /* idle */
+	now += 1;
+	sched_choose(s);                  /* no switch: nothing charged */
+	assert_null(s->cur);
+	assert_int_equal(a->ticks, 309);
+	assert_int_equal(b->ticks, 50);
+	assert_int_equal(s->idle, 70);
+	assert_int_equal(s->slice_start, 1429);
+	assert_int_equal(s->idle + a->ticks + b->ticks, s->slice_start - s->start);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -184,6 +214,7 @@ int main(void)
 		cmocka_unit_test(test_yield_and_timeslice),
 		cmocka_unit_test(test_kernel_timers),
 		cmocka_unit_test(test_stale_current_not_requeued),
+		cmocka_unit_test(test_cpu_time_adds_up),
 	};
 	return RUN_TESTS("sched", tests);
 }
