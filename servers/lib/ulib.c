@@ -45,11 +45,17 @@ int vsnprintf(char *buf, size_t len, const char *fmt, va_list ap)
 			continue;
 		}
 		char pad = ' ';
-		int width = 0;
-		if (*++fmt == '0')
+		int width = 0, prec = -1;
+		bool left = *++fmt == '-';
+		if (left)
+			fmt++;
+		if (*fmt == '0')
 			pad = '0', fmt++;
 		while (*fmt >= '0' && *fmt <= '9')
 			width = width * 10 + *fmt++ - '0';
+		if (*fmt == '.')
+			for (prec = 0, fmt++; *fmt >= '0' && *fmt <= '9'; fmt++)
+				prec = prec * 10 + *fmt - '0';
 		bool l = *fmt == 'l';
 		if (l)
 			fmt++;
@@ -67,10 +73,17 @@ int vsnprintf(char *buf, size_t len, const char *fmt, va_list ap)
 		case 'x':
 			put_num(&p, end, l ? va_arg(ap, uint64_t) : va_arg(ap, unsigned), 16, width, pad);
 			break;
-		case 's':
-			for (const char *s = va_arg(ap, const char *); *s; s++)
-				put(&p, end, *s);
+		case 's': { /* width and precision; '-' pads on the right */
+			const char *s = va_arg(ap, const char *);
+			int n = (int)strnlen(s, prec < 0 ? ~0ul >> 1 : (size_t)prec);
+			for (int i = n; !left && i < width; i++)
+				put(&p, end, ' ');
+			for (int i = 0; i < n; i++)
+				put(&p, end, s[i]);
+			for (int i = n; left && i < width; i++)
+				put(&p, end, ' ');
 			break;
+		}
 		default:
 			put(&p, end, *fmt);
 		}

@@ -57,6 +57,7 @@ bool disk_start(struct disk *d, cptr_t client_ntfn, cptr_t faults, const struct 
 		return false;
 	}
 	bool ok = driver_init(&d->drv, vblk_image, &p, client_ntfn);
+	d->drv.name = "vblk";
 	if (ok && spec)
 		d->drv.quota = spec->s.quota, d->drv.prio = spec->s.prio;
 	if (!ok || !make_channel(d) ||

@@ -32,7 +32,8 @@ bool pci_server_start(void)
 				(uint64_t)fdt32_to_cpu(r[i + 3]) << 32 | fdt32_to_cpu(r[i + 4]),
 				(uint64_t)fdt32_to_cpu(r[i + 5]) << 32 | fdt32_to_cpu(r[i + 6]) };
 	cptr_t ep = new_obj(OBJ_ENDPOINT, 0);
-	struct server_spec spec = { .quota = 16ull << 20, .prio = ROOT_PRIO, .devs = want, .ndevs = 2 };
+	struct server_spec spec = { .quota = 16ull << 20, .prio = ROOT_PRIO, .devs = want, .ndevs = 2,
+				    .name = "pci" };
 	err_t e = ep ? server_create_spec(&pci, pci_image, &spec) : E_NOMEM;
 	if (!e && !(e = server_give(&pci, PCI_SLOT_EP, ep, R_READ)))
 		e = server_start(&pci);
@@ -99,7 +100,8 @@ err_t driver_start(struct driver *d)
 		{ DRIVER_SLOT_STREAM, d->stream, R_ALL },
 	};
 	struct server_spec spec = { .quota = d->quota ? d->quota : DRIVER_QUOTA,
-				    .prio = d->prio ? d->prio : ROOT_PRIO, .devs = &d->bars, .ndevs = 1 };
+				    .prio = d->prio ? d->prio : ROOT_PRIO, .devs = &d->bars, .ndevs = 1,
+				    .name = d->name };
 	err_t e = server_create_spec(&d->srv, d->image, &spec);
 	for (unsigned i = 0; !e && i < sizeof(fixed) / sizeof(fixed[0]); i++)
 		if (fixed[i].cap)

@@ -34,6 +34,7 @@ struct driver {
 	unsigned ngive;
 	uint32_t started, restarts;
 	uint64_t quota;         /* each instance's (0: 4 MiB) */
+	const char *name;       /* its thread's */
 	unsigned prio;          /* (0: the root's) */
 };
 

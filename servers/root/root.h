@@ -13,6 +13,8 @@ cptr_t slot_alloc_range(unsigned n); /* n consecutive slots, the first (0: none)
 /* The decimal value after `key` (e.g. "stress.rounds=") in the bootargs. */
 uint64_t bootarg_u64(const char *key, uint64_t dflt);
 cptr_t new_obj(enum obj_type type, uint64_t size); /* 0 on failure */
+/* Name a thread for the monitor and the debugger (16 bytes at most). */
+err_t thread_name(cptr_t thread, const char *name);
 /* A page of root memory mapped read-write into the root; returns its VA. */
 void *new_page(cptr_t *frame);
 /* The device frame (bootinfo dev[]) covering pa and pa's offset in it; 0: none. */

@@ -228,7 +228,7 @@ err_t server_create_spec(struct server *s, const char *image, const struct serve
 	    (e = INV4(SYS_THREAD_WRITE_REGS, s->thread, entry, ROOT_STACK_TOP, ROOT_BOOTINFO_VA, 0)) ||
 	    (e = INV2(SYS_THREAD_SET_PRIORITY, s->thread, spec->prio, spec->prio)))
 		return e;
-	return E_OK;
+	return spec->name ? thread_name(s->thread, spec->name) : E_OK;
 }
 
 err_t server_create(struct server *s, const char *image, uint64_t quota, unsigned prio)

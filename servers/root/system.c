@@ -22,6 +22,7 @@
 #include "servers/lib/netchan.h"
 #include "servers/lib/vdev.h"
 #include "servers/root/disk.h"
+#include "servers/root/monitor.h"
 #include "servers/root/sysdesc.h"
 #include "servers/vmm/vmm.h"
 
@@ -30,6 +31,7 @@
 #define ROOT_RESERVE (24ull << 20)  /* the root's own: channels, objects */
 
 enum { BADGE_DISK = 1, BADGE_NIC = 2, BADGE_GUEST = 16 }; /* on `faults` */
+#define MONITOR_TIMER (1u << 8)     /* on `progress`; the key's is MONITOR_KEY */
 
 static struct system desc;
 static struct disk disk;
@@ -113,7 +115,7 @@ static bool nic_start(cptr_t client, const struct sd_driver *spec)
 	if (!nic.chan || !nic.data || !driver_init(&nic.drv, vnet_image, &p, client) ||
 	    !driver_watch(&nic.drv, faults, BADGE_NIC))
 		return false;
-	nic.drv.quota = spec->s.quota, nic.drv.prio = spec->s.prio;
+	nic.drv.quota = spec->s.quota, nic.drv.prio = spec->s.prio, nic.drv.name = "vnet";
 	driver_give(&nic.drv, NIC_SLOT_CHAN, nic.chan, R_READ | R_WRITE);
 	driver_give(&nic.drv, NIC_SLOT_DATA, nic.data, R_READ | R_WRITE);
 	err_t e = driver_start(&nic.drv);
@@ -143,8 +145,10 @@ static err_t blk_start(unsigned i)
 		 real ? 0 : (d->ram_disk_mib ? d->ram_disk_mib : 16));
 	/* a description's disk the machine lacks: a RAM disk of the default size */
 	uint64_t fallback = real || d->ram_disk_mib ? 0 : 16ull << 20;
+	char name[8];
+	snprintf(name, sizeof(name), "blk%u", i + 1);
 	struct server_spec spec = { .quota = d->s.quota + fallback,
-				    .prio = d->s.prio, .args = args };
+				    .prio = d->s.prio, .args = args, .name = name };
 	bool kills = real && bootarg_u64("blk.kill_every=", 0);
 	const struct gift give[] = {
 		{ VDEV_SLOT_EP, b->ep, R_READ },
@@ -171,7 +175,9 @@ static err_t net_start(unsigned i)
 	const struct sd_backend *d = &desc.net[i];
 	struct backend *n = &nets[i];
 	bool up = d->driver >= 0 && nic.chan;
-	struct server_spec spec = { .quota = d->s.quota, .prio = d->s.prio };
+	char name[8];
+	snprintf(name, sizeof(name), "net%u", i + 1);
+	struct server_spec spec = { .quota = d->s.quota, .prio = d->s.prio, .name = name };
 	const struct gift give[] = {
 		{ VDEV_SLOT_EP, n->ep, R_READ },
 		{ NET_SLOT_KICK, n->kick, R_READ | R_WRITE },
@@ -251,8 +257,10 @@ static err_t guest_start(unsigned i)
 	struct pa_range devs[GUEST_PASS_MAX];
 	for (unsigned k = 0; k < g->cfg.npass; k++)
 		devs[k] = (struct pa_range){ g->cfg.pass[k].pa, g->cfg.pass[k].size };
+	char name[8];
+	snprintf(name, sizeof(name), "vmm%u", i + 1);
 	struct server_spec spec = { .quota = g->s.quota, .prio = g->s.prio, .devs = devs,
-				    .ndevs = (unsigned)g->cfg.npass };
+				    .ndevs = (unsigned)g->cfg.npass, .name = name };
 	cptr_t sup = slot_alloc();
 	uint64_t before = root_used();
 	err_t e = sup ? server_create_spec(&rt->srv, vmm_image, &spec) : E_NOMEM;
@@ -263,11 +271,12 @@ static err_t guest_start(unsigned i)
 		{ VMM_SLOT_ID, rt->id, R_READ },
 		{ VMM_SLOT_CONFIG, rt->config, R_READ },
 		{ VMM_SLOT_SUPERVISOR, sup, R_WRITE },
+		{ VMM_SLOT_MONITOR, g->cfg.console_input ? progress : 0, R_WRITE },
 		/* console input and passed-through interrupts: the VMM claims them */
 		{ ROOT_IRQ_CONTROL, g->cfg.console_input || g->cfg.npass ? ROOT_IRQ_CONTROL : 0, R_ALL },
 	};
 	if (!e)
-		e = give_all(&rt->srv, give, 4);
+		e = give_all(&rt->srv, give, 5);
 	if (!e && g->blk >= 0)
 		e = give_port(&rt->srv, VDEV_SLOT_EP, &blks[g->blk], g->blk_port);
 	if (!e && g->net >= 0)
@@ -398,10 +407,28 @@ static bool any_guest_up(void)
 	return false;
 }
 
+/* The monitor's figures for each server's Memory. */
+static void report(const char *why)
+{
+	struct mon_memory m[2 + 2 * SD_BACKENDS + SD_GUESTS];
+	unsigned n = 0;
+	static const char *const names[] = { "vblk", "vnet", "blk1", "blk2", "net1", "net2" };
+	const struct server *srv[] = { &disk.drv.srv, &nic.drv.srv, &blks[0].srv, &blks[1].srv,
+				       &nets[0].srv, &nets[1].srv };
+	for (unsigned i = 0; i < 6; i++)
+		if (srv[i]->mem)
+			m[n++] = (struct mon_memory){ names[i], srv[i]->mem };
+	for (unsigned i = 0; i < desc.nguests; i++)
+		if (guests[i].up)
+			m[n++] = (struct mon_memory){ desc.guest[i].s.path, guests[i].srv.mem };
+	monitor_report(why, m, n);
+}
+
 /* The drivers' and VMMs' faults and the VMMs' stops arrive on `faults`
  * (badges: 1 the disk driver, 2 the NIC driver, 16 + i guest i), the
- * servers' progress ticks (bit 1 the block server's, bit 2 the switch's)
- * on the notification bound to this thread. */
+ * servers' progress ticks (bit 1 the block server's, bit 2 the switch's),
+ * the monitor key (bit MONITOR_KEY, from the VMM with the console) and its
+ * timer (bit MONITOR_TIMER) on the notification bound to this thread. */
 static void supervise(void)
 {
 	uint64_t every[3] = { 0, bootarg_u64("blk.kill_every=", 0) / BLK_PROGRESS_EVERY,
@@ -413,6 +440,12 @@ static void supervise(void)
 		if (sys(&r))
 			continue;
 		if (msginfo_label(r.info) == MSG_LABEL_NOTIFY) {
+			if (r.cap & MONITOR_TIMER)
+				monitor_tick();
+			if (r.cap & MONITOR_KEY)
+				report("Ctrl-T");
+			if (r.cap & MONITOR_TIMER)
+				report("monitor.every");
 			for (unsigned k = 1; k < 3; k++)
 				if (r.cap & (1u << (k - 1)) && every[k] && !(++ticks[k] % every[k]))
 					driver_died(k, true);
@@ -430,6 +463,11 @@ void run_system(void)
 	if (!read_description() || !(faults = new_obj(OBJ_ENDPOINT, 0)) ||
 	    !(progress = new_obj(OBJ_NOTIFICATION, 0)) || !configs_make() || !backends_start())
 		return;
+	thread_name(ROOT_THREAD, "root");
+	monitor_baseline();
+	uint64_t every = bootarg_u64("monitor.every=", 0);
+	if (every && !monitor_every(every, progress, MONITOR_TIMER))
+		printf("root: no timer for the monitor\n");
 	for (unsigned i = 0; i < desc.nguests; i++)
 		guest_start(i);
 	supervise();

@@ -171,3 +171,10 @@ cptr_t device_frame(uint64_t pa, uint64_t *off)
 	}
 	return 0;
 }
+
+err_t thread_name(cptr_t thread, const char *name)
+{
+	uint64_t w[2] = { 0, 0 };
+	memcpy(w, name, strnlen(name, sizeof(w)));
+	return INV2(SYS_THREAD_SET_NAME, thread, w[0], w[1]);
+}

@@ -28,6 +28,11 @@
  * guest powers off for good (none: it powers the machine off itself). */
 #define VMM_SLOT_SUPERVISOR 14
 #define GUEST_STOPPED 0x5709       /* label; mr0: 0 powered off, 1 failed */
+/* The monitor's notification (the guest with console input): Ctrl-T on
+ * the console signals MONITOR_KEY there instead of reaching the guest. */
+#define VMM_SLOT_MONITOR 15
+#define MONITOR_KEY (1u << 3)
+#define MONITOR_CHAR 0x14          /* Ctrl-T, BSD's status key */
 
 #define GUEST_PASS_MAX 4
 #define GUEST_CONFIG_MAGIC 0x4e4f435453455547ull /* "GUESTCON" */

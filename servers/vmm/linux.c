@@ -37,8 +37,11 @@ err_t vmm_start_vcpu(struct vmm *m, unsigned i, uint64_t pc, uint64_t x0)
 	if (i > vm->nvcpus)
 		return E_RANGE; /* made in order, as Linux starts them */
 	if (i == vm->nvcpus) {
+		char name[16];
 		if ((e = vm_add_vcpu(vm, pc, x0, 0, 0, m->cpu_of[i], (unsigned)m->cfg->prio)))
 			return e;
+		snprintf(name, sizeof(name), "g%u.vcpu%u", vmm_index, i);
+		thread_name(vm->v[i].thread, name);
 		vgic_vcpu_init(m, i);
 	} else { /* on again after CPU_OFF: from reset */
 		cptr_t v = vm->v[i].vcpu;
@@ -150,9 +153,15 @@ static void input(struct vmm *m)
 	uint64_t r[5];
 	while (input_irq && inv(SYS_DEBUG_READ, ROOT_CONSOLE, 0, 0, 0, 0, 0, 0, r) == E_OK && r[1]) {
 		char s[8];
-		for (unsigned i = 0; i < r[1]; i++)
-			s[i] = (char)(r[0] >> (8 * i));
-		pl011_input(m, s, (unsigned)r[1]);
+		unsigned n = 0;
+		for (unsigned i = 0; i < r[1]; i++) {
+			s[n] = (char)(r[0] >> (8 * i));
+			if (s[n] == MONITOR_CHAR) /* the monitor's key, not the guest's */
+				INV1(SYS_SIGNAL, VMM_SLOT_MONITOR, MONITOR_KEY);
+			else
+				n++;
+		}
+		pl011_input(m, s, n);
 	}
 	if (input_irq)
 		INV0(SYS_IRQ_ACK, input_irq);

@@ -164,6 +164,25 @@ def rtc_is_today(build, log):
     return None
 
 
+def monitor_adds_up(build, log):
+    """In every report, each CPU's busy and idle time add up to the time
+    since the last report (within 1 %), and the threads' charges to the
+    CPUs' busy time (within 1 %, and a millisecond for the readings'
+    skew)."""
+    cpus = re.findall(r"monitor: cpu \d+: .*: busy ([\d.]+) \+ idle ([\d.]+) ms, "
+                      r"elapsed ([\d.]+) ms", log)
+    sums = re.findall(r"monitor: threads charged ([\d.]+) ms, CPUs busy ([\d.]+) ms", log)
+    if len(cpus) < 4 or len(sums) < 2:
+        return "too few reports (%d CPU lines, %d sums)" % (len(cpus), len(sums))
+    for b, i, e in cpus:
+        if abs(float(b) + float(i) - float(e)) > 0.01 * float(e):
+            return "busy %s + idle %s ms is not the elapsed %s ms" % (b, i, e)
+    for t, b in sums:
+        if abs(float(t) - float(b)) > 0.01 * float(b) + 1:
+            return "threads charged %s ms, but the CPUs were busy %s ms" % (t, b)
+    return None
+
+
 def nothing_started(build, log):
     for what in ("VMM started", "block server /", "switch /", "driver started"):
         if what in log:
@@ -453,7 +472,7 @@ def aarch64(build):
         # the kernel, and cairn-threads showing each CPU's thread.
         Scenario("gdb-debug", lambda b: ["python3", "tools/debug-check", b],
                  [r"demo: client made 1000 calls", r"Breakpoint 1, sys_debug_poweroff",
-                  r"cpu0: thread 0x[0-9a-f]+ runnable prio 100 cpu 0 native pc 0x2[0-9a-f]+",
+                  r"cpu0: thread \S+ 0x[0-9a-f]+ runnable prio 100 cpu 0 native pc 0x2[0-9a-f]+",
                   r"cpu1: ", r"threads stopping: 0"], timeout=240),
         # The guest's disk outlives the guest: an ext2 file system and a file
         # made on it, a PSCI reset (the VMM boots the guest again; the block
@@ -563,6 +582,18 @@ def aarch64(build):
                   r"root: guest /linux not restarted \(restart-limit reached\)",
                   r"root: no guest is left", r"powered off by the root task"],
                  poweroff=True, timeout=180, check=rtc_is_today),
+        # The live monitor: a report every 500 ms (monitor.every) and one on
+        # Ctrl-T typed on the console while the guest boots; every report's
+        # figures add up (monitor_adds_up).
+        Scenario("linux-monitor", lambda b: arm(smp=2, mem="1G") + kernel + [
+                     "-initrd", os.path.join(b, "guests", "linux-mods.bin"), "-append",
+                     "cairn.root=linux linux.quiet linux.test monitor.every=500"],
+                 [r"monitor: report 1 \(monitor.every\), over the last",
+                  r"cairn-guest: init up", r"monitor: report \d+ \(Ctrl-T\)",
+                  r"monitor: guest 1 exits in all: mmio [1-9]",
+                  r"vmm: guest powered off", r"powered off by the root task"],
+                 send={r"cairn-guest: init up": b"\x14"},
+                 poweroff=True, timeout=120, check=monitor_adds_up),
         # A driver's restart limit (tests/qemu/driver-limit.dts): the disk
         # driver is killed while the guest writes; restarted twice, then
         # left dead, as the description says.
