@@ -17,7 +17,8 @@
  *
  * Test knobs (bootargs): linux.vcpus=N gives every guest N VCPUs;
  * blk.kill_every=N (net.kill_every=N) kills the disk (NIC) driver about
- * every N requests (frames). */
+ * every N requests (frames); blk.crash_after=N makes the block server
+ * fault once, about N requests on. */
 #include "servers/lib/bootmod.h"
 #include "servers/lib/netchan.h"
 #include "servers/lib/vdev.h"
@@ -30,7 +31,9 @@
 #define CONFIG_VA 0x3b00000000ull   /* the guests' configuration pages */
 #define ROOT_RESERVE (24ull << 20)  /* the root's own: channels, objects */
 
-enum { BADGE_DISK = 1, BADGE_NIC = 2, BADGE_GUEST = 16 }; /* on `faults` */
+/* on `faults`: the drivers', the backends' (block servers 8 + i, switches
+ * 10 + i) and the guests' VMMs' (16 + i) */
+enum { BADGE_DISK = 1, BADGE_NIC = 2, BADGE_BLK = 8, BADGE_NET = 10, BADGE_GUEST = 16 };
 #define MONITOR_TIMER (1u << 8)     /* on `progress`; the key's is MONITOR_KEY */
 
 static struct system desc;
@@ -132,6 +135,19 @@ static err_t give_all(struct server *s, const struct gift *g, unsigned n)
 	return e;
 }
 
+/* Its faults to the supervisor, with this badge. */
+static err_t watch(struct server *s, uint64_t badge)
+{
+	cptr_t c = slot_alloc();
+	err_t e = c ? inv(SYS_CNODE_MINT, ROOT_CNODE, c, ROOT_CNODE, faults, R_WRITE, badge, 0, 0)
+		    : E_NOMEM;
+	if (!e)
+		e = INV3(SYS_THREAD_CONFIGURE, s->thread, s->cspace, s->as, c);
+	if (c)
+		slot_free(c); /* the thread holds its own reference */
+	return e;
+}
+
 /* Block server i: on its driver's disk when that driver started, else on
  * a RAM disk; each client an equal part. */
 static err_t blk_start(unsigned i)
@@ -149,7 +165,7 @@ static err_t blk_start(unsigned i)
 	snprintf(name, sizeof(name), "blk%u", i + 1);
 	struct server_spec spec = { .quota = d->s.quota + fallback,
 				    .prio = d->s.prio, .args = args, .name = name };
-	bool kills = real && bootarg_u64("blk.kill_every=", 0);
+	bool kills = real && (bootarg_u64("blk.kill_every=", 0) || bootarg_u64("blk.crash_after=", 0));
 	const struct gift give[] = {
 		{ VDEV_SLOT_EP, b->ep, R_READ },
 		{ VDEV_SLOT_KICK, b->kick, R_READ | R_WRITE },
@@ -158,6 +174,8 @@ static err_t blk_start(unsigned i)
 	err_t e = server_create_spec(&b->srv, blk_image, &spec);
 	if (!e)
 		e = give_all(&b->srv, give, 3);
+	if (!e)
+		e = watch(&b->srv, BADGE_BLK + i);
 	if (!e && real)
 		disk_give_client(&disk, &b->srv);
 	if (!e)
@@ -189,6 +207,8 @@ static err_t net_start(unsigned i)
 	err_t e = server_create_spec(&n->srv, net_image, &spec);
 	if (!e)
 		e = give_all(&n->srv, give, 6);
+	if (!e)
+		e = watch(&n->srv, BADGE_NET + i);
 	if (!e)
 		e = server_start(&n->srv);
 	printf("root: switch %s %s (%s)\n", d->s.path, e ? "did not start" : "started",
@@ -407,6 +427,34 @@ static bool any_guest_up(void)
 	return false;
 }
 
+/* A backend faulted.  Its clients' queues lived in it, so the only policy
+ * is "never" (sysdesc.c refuses another): it is left stopped, as it is,
+ * and its guests' devices no longer answer; they may still be stopped and
+ * restarted themselves. */
+static void backend_died(struct backend *b, const struct sd_backend *d)
+{
+	if (!b->up)
+		return;
+	b->up = false;
+	printf("root: %s faulted; restart = \"never\": left stopped, its guests' devices no "
+	       "longer answer\n", d->s.path);
+}
+
+/* A test of that (blk.crash_after=N): the block server is made to fault
+ * about N requests on, by its next instruction's address made one that is
+ * not mapped. */
+static void crash(struct server *s)
+{
+	uint64_t r[5];
+	if (INV0(SYS_THREAD_SUSPEND, s->thread) ||
+	    inv(SYS_THREAD_READ_REGS, s->thread, 0, 0, 0, 0, 0, 0, r) ||
+	    INV4(SYS_THREAD_WRITE_REGS, s->thread, 0x10, r[1], r[2], r[3]) ||
+	    INV0(SYS_THREAD_RESUME, s->thread))
+		printf("root: could not crash %s\n", "the block server");
+	else
+		printf("root: the block server is made to fault (blk.crash_after)\n");
+}
+
 /* The monitor's figures for each server's Memory. */
 static void report(const char *why)
 {
@@ -424,8 +472,8 @@ static void report(const char *why)
 	monitor_report(why, m, n);
 }
 
-/* The drivers' and VMMs' faults and the VMMs' stops arrive on `faults`
- * (badges: 1 the disk driver, 2 the NIC driver, 16 + i guest i), the
+/* The drivers', backends' and VMMs' faults and the VMMs' stops arrive on
+ * `faults` (badges above), the
  * servers' progress ticks (bit 1 the block server's, bit 2 the switch's),
  * the monitor key (bit MONITOR_KEY, from the VMM with the console) and its
  * timer (bit MONITOR_TIMER) on the notification bound to this thread. */
@@ -433,7 +481,7 @@ static void supervise(void)
 {
 	uint64_t every[3] = { 0, bootarg_u64("blk.kill_every=", 0) / BLK_PROGRESS_EVERY,
 			      bootarg_u64("net.kill_every=", 0) / NET_PROGRESS_EVERY };
-	uint64_t ticks[3] = { 0 };
+	uint64_t ticks[3] = { 0 }, crash_at = bootarg_u64("blk.crash_after=", 0) / BLK_PROGRESS_EVERY;
 	INV1(SYS_THREAD_BIND_NOTIFICATION, ROOT_THREAD, progress);
 	while (any_guest_up()) {
 		struct sysregs r = { .nr = SYS_RECV, .cap = faults };
@@ -449,8 +497,14 @@ static void supervise(void)
 			for (unsigned k = 1; k < 3; k++)
 				if (r.cap & (1u << (k - 1)) && every[k] && !(++ticks[k] % every[k]))
 					driver_died(k, true);
+			if (r.cap & 1 && crash_at && !--crash_at)
+				crash(&blks[0].srv);
 		} else if (r.cap == BADGE_DISK || r.cap == BADGE_NIC) {
 			driver_died((unsigned)r.cap, false);
+		} else if (r.cap >= BADGE_BLK && r.cap < BADGE_BLK + desc.nblk) {
+			backend_died(&blks[r.cap - BADGE_BLK], &desc.blk[r.cap - BADGE_BLK]);
+		} else if (r.cap >= BADGE_NET && r.cap < BADGE_NET + desc.nnet) {
+			backend_died(&nets[r.cap - BADGE_NET], &desc.net[r.cap - BADGE_NET]);
 		} else if (r.cap >= BADGE_GUEST && r.cap < BADGE_GUEST + desc.nguests) {
 			guest_died((unsigned)r.cap - BADGE_GUEST, msginfo_label(r.info) != GUEST_STOPPED);
 		}

@@ -607,6 +607,18 @@ def aarch64(build):
                   r"root: disk driver killed \(kill_every\); a new one started \(restart 2",
                   r"root: driver /disk-driver not restarted \(restart-limit reached\)"],
                  timeout=180, check=lambda b, log: "a third restart" if "(restart 3" in log else None),
+        # A block server that faults (blk.crash_after: the root task makes
+        # it): its policy can only be "never", and the root task says so
+        # and goes on; the guest's disk stops answering.
+        Scenario("system-backend-fault", lambda b: arm(SMMU, smp=2, mem="1G") + kernel + [
+                     "-initrd", os.path.join(b, "guests", "linux-mods.bin"), "-append",
+                     "cairn.root=linux linux.quiet linux.disk blk.crash_after=192", "-drive",
+                     "file=%s,if=none,id=d,format=raw" % scratch_disk(b, "crash-disk.img", 128),
+                     "-device", "virtio-blk-pci,drive=d,iommu_platform=on,disable-legacy=on"],
+                 [r"root: block server /block-server started \(on the disk driver\)",
+                  r"root: the block server is made to fault \(blk.crash_after\)",
+                  r"root: /block-server faulted; restart = \"never\": left stopped"],
+                 timeout=120),
         # A description the root task refuses (tests/qemu/bad-system.dts):
         # the error names the node, and nothing is started.  Every kind of
         # bad description is the host's test_sysdesc.
