@@ -155,15 +155,20 @@ static bool check_object(struct obj *o)
 	}
 }
 
-/* The live list (SYS_STATS_THREAD) holds every thread object once. */
+/* The live list (SYS_STATS_THREAD) holds every thread object once, and
+ * fair_threads counts those with a weight. */
 static bool check_thread_list(uint64_t threads)
 {
-	uint64_t n = 0;
+	uint64_t n = 0, weighted = 0;
 	for (struct thread *t = threads_live; t;
-	     t = t->live_next == threads_live ? NULL : t->live_next)
+	     t = t->live_next == threads_live ? NULL : t->live_next) {
 		RULE(++n <= threads && t->o.type == OBJ_THREAD && t->live_next->live_prev == t,
 		     "thread list: entry %lu (%p) of %lu threads", n, (void *)t, threads);
+		weighted += t->weight != 0;
+	}
 	RULE(n == threads, "thread list: %lu listed, %lu threads", n, threads);
+	RULE(weighted == fair_threads, "fair threads: %lu weighted, %u counted", weighted,
+	     fair_threads);
 	return true;
 }
 

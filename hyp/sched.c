@@ -10,6 +10,7 @@
 
 struct sched scheds[MAX_CPUS];
 unsigned threads_stopping;
+unsigned fair_threads;
 
 void sched_switch_to(struct sched *s, struct thread *t)
 {
@@ -68,10 +69,15 @@ void sched_choose(struct sched *s)
 void sched_end_slice(struct sched *s)
 {
 	struct thread *cur = s->cur;
-	if (cur_stays(s) && runq_level_busy(&s->q, cur->prio)) {
-		runq_add(&s->q, cur, false);
+	if (!cur_stays(s) || !runq_level_busy(&s->q, cur->prio))
+		return;
+	runq_add(&s->q, cur, false);
+	if (!fair_threads) { /* round robin: the next in line */
 		sched_switch_to(s, runq_highest(&s->q));
+		return;
 	}
+	sched_charge(s, arch_timer_now()); /* its virtual runtime up to now */
+	sched_switch_to(s, fair_pick(&s->q, cur->prio, cur, arch_timer_freq() / 1000000 * TIMESLICE_US));
 }
 
 void sched_timer_tick(struct sched *s, uint64_t now)

@@ -64,6 +64,12 @@ static inline void sched_charge(struct sched *s, uint64_t now)
 /* Switch the current thread to t (NULL: idle) without queueing decisions. */
 void sched_switch_to(struct sched *s, struct thread *t);
 void sched_end_slice(struct sched *s);
+/* The fair class (fair.c): the thread to run next at level prio once
+ * `ending` (queued there again) has had its timeslice of `slice` ticks. */
+#define FAIR_UNIT 1024 /* the weight of a thread without one */
+extern unsigned fair_threads; /* threads with a weight: none, no fair_pick */
+struct thread *fair_pick(const struct runq *q, unsigned prio, const struct thread *ending,
+			 uint64_t slice);
 void sched_timer_tick(struct sched *s, uint64_t now);
 /* Arm or stop the timer for the timeslice of s->cur. */
 void sched_program_timer(struct sched *s, uint64_t now, uint64_t slice_ticks);

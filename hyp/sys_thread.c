@@ -108,6 +108,23 @@ err_t sys_thread_set_priority(struct thread *t)
 	return E_OK;
 }
 
+/* Its share among the threads of its priority level (hyp/fair.c).  It
+ * starts level with the thread it joins, rather than owed its past. */
+err_t sys_thread_set_weight(struct thread *t)
+{
+	struct thread *th;
+	err_t e = target(t, R_WRITE, &th);
+	uint64_t w = arg(t, 0);
+	if (e)
+		return e;
+	if (w > FAIR_WEIGHT_MAX)
+		return E_RANGE;
+	fair_threads += (w != 0) - (th->weight != 0);
+	th->weight = (uint32_t)w;
+	th->voff = 0;
+	return E_OK;
+}
+
 err_t sys_thread_set_affinity(struct thread *t)
 {
 	struct thread *th;

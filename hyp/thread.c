@@ -184,6 +184,8 @@ bool thread_destroy(struct obj *o)
 	}
 	if (t->bound)
 		t->bound->bound = NULL;
+	fair_threads -= t->weight != 0;
+	t->weight = 0;
 	cap_delete(&t->cspace);
 	cap_delete(&t->fault_ep);
 	if (running_elsewhere(t)) {

@@ -53,6 +53,8 @@ struct thread {
 	struct vcpu *vcpu;         /* bound VCPU (referenced): runs a guest */
 	uint64_t id;               /* SYS_STATS_THREAD's: from 1, never reused in a boot */
 	char name[16];             /* SYS_THREAD_SET_NAME's bytes */
+	uint32_t weight;           /* the fair class's (hyp/fair.c); 0: round robin */
+	uint64_t voff;             /* added to its virtual runtime: a sleeper's catch-up cut */
 	struct thread *live_next, *live_prev; /* threads_live: oldest first, circular */
 };
 

@@ -77,6 +77,7 @@ enum sys {
 	SYS_STATS_CPU,        /* x0 cpu -> x0 now, x1 idle, x2 busy (ticks), x3 current
 			       * thread's id (0: idle), x4 ticks per second */
 	SYS_STATS_THREAD,     /* x0 index, x1 page (enum stats_page) -> x0 id, x1-x4 */
+	SYS_THREAD_SET_WEIGHT, /* x9 thread, x0 weight (1-65535; 0: round robin) */
 	SYS_COUNT
 };
 
@@ -95,6 +96,8 @@ enum stats_page {
 #define STATS_PRIO(w) ((w) >> 16 & 0xff)
 #define STATS_RUNNING (1u << 24)          /* current on a CPU now */
 #define STATS_VCPU (1u << 25)             /* bound to a VCPU: runs a guest */
+
+#define FAIR_WEIGHT_MAX 65535 /* SYS_THREAD_SET_WEIGHT */
 
 /* --- Objects -------------------------------------------------------------- */
 enum obj_type {

@@ -205,6 +205,53 @@ static void test_cpu_time_adds_up(void **state)
 	assert_int_equal(s->idle + a->ticks + b->ticks, s->slice_start - s->start);
 }
 
+/* Timeslices at one level, `rounds` of them, each charged in full. */
+static void run_slices(struct sched *s, unsigned rounds)
+{
+	for (unsigned i = 0; i < rounds; i++) {
+		now += 5000; /* a timeslice: 5000 us at 1 MHz */
+		sched_end_slice(s);
+	}
+}
+
+/* Weights 1:2:4 at one level get 1:2:4 of the CPU (within a slice); a
+ * thread that slept comes back level with the others, not owed its
+ * sleep; without weights the level is round robin again. */
+static void test_fair_weights(void **state)
+{
+	struct sched *s = sched_of(0);
+	memset(s, 0, sizeof(*s));
+	now = 0;
+	struct thread *t[3] = { mk(0, 10), mk(1, 10), mk(2, 10) };
+	for (unsigned i = 0; i < 3; i++) {
+		t[i]->weight = 1u << i;
+		runq_add(&s->q, t[i], false);
+	}
+	fair_threads = 3;
+	sched_choose(s);
+	run_slices(s, 700);
+	uint64_t all = t[0]->ticks + t[1]->ticks + t[2]->ticks;
+	assert_int_equal(all, 700 * 5000);
+	for (unsigned i = 0; i < 3; i++) /* 1/7, 2/7, 4/7 of it, within a slice */
+		assert_true(t[i]->ticks * 7 + 7 * 5000 >= all << i && t[i]->ticks * 7 <= (all << i) + 7 * 5000);
+	/* t[2] sleeps 100 slices, then is back: it gets its share, not the past's */
+	if (s->cur == t[2])
+		run_slices(s, 1);
+	runq_remove(&s->q, t[2]);
+	run_slices(s, 100);
+	uint64_t before = t[2]->ticks;
+	runq_add(&s->q, t[2], false);
+	run_slices(s, 70);
+	assert_true(t[2]->ticks - before <= 45 * 5000); /* about 40 of the 70, not all */
+	/* no weights: round robin, each in turn */
+	for (unsigned i = 0; i < 3; i++)
+		t[i]->weight = 0;
+	fair_threads = 0;
+	struct thread *first = s->cur;
+	run_slices(s, 3);
+	assert_ptr_equal(s->cur, first);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -215,6 +262,7 @@ int main(void)
 		cmocka_unit_test(test_kernel_timers),
 		cmocka_unit_test(test_stale_current_not_requeued),
 		cmocka_unit_test(test_cpu_time_adds_up),
+		cmocka_unit_test(test_fair_weights),
 	};
 	return RUN_TESTS("sched", tests);
 }
