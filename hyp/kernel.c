@@ -138,6 +138,8 @@ _Noreturn void kernel_exit(void)
 			continue; /* reap its address space, if that was the last */
 		}
 		struct thread *t = s->cur;
+		if (!t && balance_pull(cpu))
+			continue; /* work from a busier CPU */
 		if (t && threads_stopping) {
 			await_stopping(s);
 			continue;
@@ -156,6 +158,7 @@ static void timer_tick(unsigned irq)
 	unsigned cpu = arch_cpu_id();
 	uint64_t now = arch_timer_now();
 	sched_timer_tick(sched_of(cpu), now);
+	balance_push(cpu);
 	ktimer_expire(cpu, now);
 }
 

@@ -64,6 +64,12 @@ static inline void sched_charge(struct sched *s, uint64_t now)
 /* Switch the current thread to t (NULL: idle) without queueing decisions. */
 void sched_switch_to(struct sched *s, struct thread *t);
 void sched_end_slice(struct sched *s);
+/* Load balancing (balance.c), for floating threads: the CPU a thread
+ * woken now should go to; a CPU about to idle takes one from another
+ * (true if it did); a CPU whose timeslice ended gives one to an idle CPU. */
+unsigned balance_place(const struct thread *t);
+bool balance_pull(unsigned cpu);
+void balance_push(unsigned cpu);
 /* The fair class (fair.c): the thread to run next at level prio once
  * `ending` (queued there again) has had its timeslice of `slice` ticks. */
 #define FAIR_UNIT 1024 /* the weight of a thread without one */

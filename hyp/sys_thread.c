@@ -129,15 +129,21 @@ err_t sys_thread_set_affinity(struct thread *t)
 {
 	struct thread *th;
 	err_t e = target(t, R_WRITE, &th);
+	uint64_t cpu = arg(t, 0);
 	if (e)
 		return e;
-	if (arg(t, 0) >= ncpus_online)
+	if (cpu == AFFINITY_ANY) { /* it stays where it is until balancing moves it */
+		th->floating = true;
+		return E_OK;
+	}
+	if (cpu >= ncpus_online)
 		return E_INVAL;
+	th->floating = false;
 	/* A parked VCPU's state stays with its thread's CPU (vcpu/vcpu.h); a
 	 * running one is saved as it leaves. */
 	if (th->vcpu && !th->running && !vcpu_fetch(th->vcpu))
 		return E_RESTART;
-	thread_set_cpu(th, arg(t, 0));
+	thread_set_cpu(th, (unsigned)cpu);
 	return E_OK;
 }
 

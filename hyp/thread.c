@@ -75,7 +75,6 @@ void thread_kick(unsigned cpu)
  * (sched_choose).  Queueing it here as well could run it on two CPUs. */
 void thread_make_runnable(struct thread *t)
 {
-	struct sched *s = sched_of(t->cpu);
 	t->state = TS_RUNNABLE;
 	if (t->stopping) { /* runs on where it is: nobody waits for it now */
 		t->stopping = false;
@@ -83,6 +82,9 @@ void thread_make_runnable(struct thread *t)
 	}
 	if (t->running || t->queued)
 		return;
+	if (t->floating)
+		t->cpu = (uint8_t)balance_place(t);
+	struct sched *s = sched_of(t->cpu);
 	runq_add(&s->q, t, false);
 	/* A peer of the running thread needs its CPU to start timeslicing:
 	 * without the kick, a thread that never enters the kernel (a guest

@@ -48,6 +48,7 @@ struct thread {
 	bool stopping;             /* made inactive while current on another CPU,
 				    * until that CPU has left it */
 	bool dead;                 /* destroyed while current on another CPU */
+	bool floating;             /* no fixed CPU: load balancing moves it (hyp/balance.c) */
 	bool fp_used;              /* has FP state (hyp/fp.c) */
 	struct arch_fp fp;         /* saved whenever it is not running */
 	struct vcpu *vcpu;         /* bound VCPU (referenced): runs a guest */

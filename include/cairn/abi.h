@@ -98,6 +98,7 @@ enum stats_page {
 #define STATS_VCPU (1u << 25)             /* bound to a VCPU: runs a guest */
 
 #define FAIR_WEIGHT_MAX 65535 /* SYS_THREAD_SET_WEIGHT */
+#define AFFINITY_ANY (~0ull)  /* SYS_THREAD_SET_AFFINITY: no fixed CPU, balanced */
 
 /* --- Objects -------------------------------------------------------------- */
 enum obj_type {

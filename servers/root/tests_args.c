@@ -157,7 +157,8 @@ static bool cap_rows(const struct env *e)
 		ROW(E_INVAL, SYS_THREAD_SET_AFFINITY, e->th, bootinfo->ncpus),
 		ROW(E_INVAL, SYS_THREAD_SET_AFFINITY, e->th, H),
 		ROW(E_INVAL, SYS_THREAD_SET_AFFINITY, e->th, T),
-		ROW(E_INVAL, SYS_THREAD_SET_AFFINITY, e->th, A),
+		ROW(E_OK, SYS_THREAD_SET_AFFINITY, e->th, A), /* AFFINITY_ANY: floating */
+		ROW(E_INVAL, SYS_THREAD_SET_AFFINITY, e->th, A - 1),
 		ROW(E_BADCAP, SYS_THREAD_CONFIGURE, e->th, H | C, 0, 0),
 		ROW(E_BADCAP, SYS_THREAD_CONFIGURE, e->th, 0, H | e->as, 0),
 		ROW(E_BADCAP, SYS_THREAD_CONFIGURE, e->th, 0, 0, H | e->ep),

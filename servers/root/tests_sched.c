@@ -157,3 +157,56 @@ static bool t_fair_weights(void)
 	return true;
 }
 ROOT_TEST("fair-weights-1-2-4", t_fair_weights);
+
+/* --- Load balancing -------------------------------------------------------------- */
+
+/* Two spinners fixed on one CPU share it; made floating (AFFINITY_ANY),
+ * one is moved to an idle CPU at the next timeslice's end and each has a
+ * CPU of its own.  Needs two CPUs at least: root-tests-smp4 runs it. */
+static bool t_balance_floating(void)
+{
+	if (bootinfo->ncpus < 2) {
+		printf("root: balance-floating: one CPU, nothing to balance (root-tests-smp4 runs it)\n");
+		return true;
+	}
+	struct accounts before = accounts_read();
+	static const char *const names[2] = { "bal1", "bal2" };
+	struct child c[2];
+	cptr_t n = new_obj(OBJ_NOTIFICATION, 0), irq = slot_alloc();
+	CHECK(n && irq);
+	CHECK_ERR(INV3(SYS_IRQ_GET, ROOT_IRQ_CONTROL, 30, ROOT_CNODE, irq), E_OK);
+	CHECK_ERR(INV2(SYS_IRQ_SET_NOTIFICATION, irq, n, 1), E_OK);
+	for (unsigned i = 0; i < 2; i++) {
+		CHECK_ERR(child_create(&c[i], spinner, 0, ROOT_PRIO - 10), E_OK);
+		CHECK_ERR(thread_name(c[i].thread, names[i]), E_OK);
+		CHECK_ERR(INV1(SYS_THREAD_SET_AFFINITY, c[i].thread, 1), E_OK);
+		CHECK_ERR(child_start(&c[i]), E_OK);
+	}
+	uint64_t share[2][2], window = counter_freq() * 300 / 1000;
+	for (unsigned phase = 0; phase < 2; phase++) {
+		uint64_t t0[2];
+		CHECK(sleep_ms(irq, n, 50)); /* settled */
+		for (unsigned i = 0; i < 2; i++)
+			t0[i] = ticks_of(names[i]);
+		CHECK(sleep_ms(irq, n, 300));
+		for (unsigned i = 0; i < 2; i++)
+			share[phase][i] = (ticks_of(names[i]) - t0[i]) * 100 / window;
+		for (unsigned i = 0; i < 2 && !phase; i++) /* now floating */
+			CHECK_ERR(INV1(SYS_THREAD_SET_AFFINITY, c[i].thread, AFFINITY_ANY), E_OK);
+	}
+	CHECK_ERR(INV1(SYS_THREAD_SET_AFFINITY, c[0].thread, 1ull << 32), E_INVAL);
+	CHECK_ERR(INV1(SYS_THREAD_SET_AFFINITY, c[0].thread, AFFINITY_ANY - 1), E_INVAL);
+	for (unsigned i = 0; i < 2; i++)
+		child_destroy(&c[i]);
+	slot_free(irq);
+	slot_free(n);
+	printf("root: two spinners on one CPU got %lu%% and %lu%% of it; floating, %lu%% and %lu%%\n",
+	       share[0][0], share[0][1], share[1][0], share[1][1]);
+	for (unsigned i = 0; i < 2; i++) {
+		CHECK(share[0][i] >= 35 && share[0][i] <= 65);
+		CHECK(share[1][i] >= 85);
+	}
+	CHECK(accounts_equal(before, accounts_read()));
+	return true;
+}
+ROOT_TEST("balance-floating", t_balance_floating);

@@ -13,6 +13,9 @@ uint64_t arch_timer_freq(void) { return 1000000; }
 void arch_timer_oneshot(uint64_t d) { armed = true, armed_at = d; }
 void arch_timer_stop(void) { armed = false; }
 void thread_make_runnable(struct thread *t) { (void)t; fail(); }
+unsigned ncpus_online = 2;
+static unsigned kicked = ~0u;
+void thread_kick(unsigned cpu) { kicked = cpu; }
 void vcpu_leave(struct thread *t, unsigned cpu) { (void)t, (void)cpu; fail(); }
 
 static struct thread th[8];
@@ -252,6 +255,42 @@ static void test_fair_weights(void **state)
 	assert_ptr_equal(s->cur, first);
 }
 
+/* Floating threads move to idle CPUs; fixed ones and VCPUs' never. */
+static void test_balance(void **state)
+{
+	struct sched *s0 = sched_of(0), *s1 = sched_of(1);
+	memset(s0, 0, sizeof(*s0));
+	memset(s1, 0, sizeof(*s1));
+	struct thread *x = mk(0, 10), *g = mk(1, 10), *f = mk(2, 10), *v = mk(3, 10);
+	x->cpu = g->cpu = f->cpu = v->cpu = 1;
+	f->floating = v->floating = true;
+	v->vcpu = (struct vcpu *)1; /* a VCPU's thread: never moved */
+	s1->cur = x;
+	runq_add(&s1->q, v, false);
+	runq_add(&s1->q, g, false);
+	runq_add(&s1->q, f, false);
+	assert_int_equal(balance_place(f), 0);     /* its CPU is busy, CPU 0 idle */
+	assert_int_equal(balance_place(g), 1);     /* fixed */
+	assert_int_equal(balance_place(v), 1);
+	assert_true(balance_pull(0));              /* CPU 0 idles: takes f, not v or g */
+	assert_int_equal(f->cpu, 0);
+	assert_ptr_equal(runq_highest(&s0->q), f);
+	assert_int_equal(kicked, 0);
+	assert_false(balance_pull(0));             /* nothing else may move */
+	runq_remove(&s0->q, f);                    /* back on CPU 1 */
+	f->cpu = 1;
+	runq_add(&s1->q, f, false);
+	kicked = ~0u;
+	s0->cur = x;                               /* CPU 0 busy: nowhere to push */
+	balance_push(1);
+	assert_int_equal(f->cpu, 1);
+	s0->cur = NULL;                            /* idle: the slice's end pushes f there */
+	balance_push(1);
+	assert_int_equal(f->cpu, 0);
+	assert_int_equal(kicked, 0);
+	assert_true(g->queued && g->cpu == 1 && v->queued && v->cpu == 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -263,6 +302,7 @@ int main(void)
 		cmocka_unit_test(test_stale_current_not_requeued),
 		cmocka_unit_test(test_cpu_time_adds_up),
 		cmocka_unit_test(test_fair_weights),
+		cmocka_unit_test(test_balance),
 	};
 	return RUN_TESTS("sched", tests);
 }
