@@ -69,8 +69,10 @@ static bool check_thread(struct thread *t)
 {
 	RULE(!t->running || t->running->cur == t, "thread %p: running on a CPU that has another",
 	     (void *)t);
-	RULE(t->state != TS_RUNNABLE || t->queued || t->running,
-	     "thread %p: runnable but neither queued nor running", (void *)t);
+	RULE(t->state != TS_RUNNABLE || t->queued || t->running || t->bud.throttled,
+	     "thread %p: runnable but neither queued nor running nor throttled", (void *)t);
+	RULE(!t->bud.throttled || (ktimer_armed(&t->bud.refill) && !t->queued && !t->running),
+	     "thread %p: throttled, but queued, running or never refilled", (void *)t);
 	RULE(!t->caller || (t->caller->callee == t && t->caller->state == TS_BLOCKED_REPLY),
 	     "thread %p: its caller does not wait for it", (void *)t);
 	switch (t->state) {

@@ -85,6 +85,12 @@ void sched_timer_tick(struct sched *s, uint64_t now)
 	uint64_t slice = arch_timer_freq() / 1000000 * TIMESLICE_US;
 	arch_timer_stop(); /* it fired; a level interrupt must be quietened */
 	s->timer_armed = s->slice_armed = false;
+	/* A thread with a budget runs with the timer set for its end (only a
+	 * running thread spends it): spent, it is off until its refill. */
+	if (s->cur && s->cur->bud.period && budget_spent(s->cur, s, now)) {
+		budget_throttle(s->cur, s->cpu);
+		sched_switch_to(s, runq_highest(&s->q));
+	}
 	if (s->cur && now - s->slice_start >= slice)
 		sched_end_slice(s);
 	s->resched = true;
@@ -92,11 +98,15 @@ void sched_timer_tick(struct sched *s, uint64_t now)
 
 void sched_program_timer(struct sched *s, uint64_t now, uint64_t slice_ticks)
 {
-	(void)now;
+	(void)now; /* read below only when needed: the caller's reading is then elided */
 	uint64_t at = ktimer_next(s->cpu);
 	s->slice_armed = s->cur && runq_level_busy(&s->q, s->cur->prio);
 	if (s->slice_armed)
 		at = MIN(at, s->slice_start + slice_ticks);
+	if (s->cur && s->cur->bud.period) { /* when its budget runs out */
+		uint64_t t = arch_timer_now();
+		at = MIN(at, t + budget_left(s->cur, s, t));
+	}
 	if (at != ~0ull) {
 		arch_timer_oneshot(at);
 		s->timer_armed = true;

@@ -139,6 +139,7 @@ static const syscall_fn syscalls[SYS_COUNT] = {
 	[SYS_THREAD_SET_NAME] = sys_thread_set_name,
 	[SYS_STATS_CPU] = sys_stats_cpu,   [SYS_STATS_THREAD] = sys_stats_thread,
 	[SYS_THREAD_SET_WEIGHT] = sys_thread_set_weight,
+	[SYS_THREAD_SET_BUDGET] = sys_thread_set_budget,
 };
 
 void syscall_dispatch(struct thread *t)

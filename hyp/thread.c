@@ -24,6 +24,7 @@ err_t thread_create(struct memory *m, unsigned cpu, struct thread **out)
 	arch_regs_init(&t->regs);
 	t->cpu = cpu;
 	t->id = ++thread_ids;
+	budget_init(t);
 	if (!h) {
 		threads_live = t->live_next = t->live_prev = t;
 	} else { /* the newest goes last: older threads keep their index */
@@ -80,7 +81,7 @@ void thread_make_runnable(struct thread *t)
 		t->stopping = false;
 		threads_stopping--;
 	}
-	if (t->running || t->queued)
+	if (t->running || t->queued || t->bud.throttled) /* throttled: its refill queues it */
 		return;
 	if (t->floating)
 		t->cpu = (uint8_t)balance_place(t);
@@ -188,6 +189,7 @@ bool thread_destroy(struct obj *o)
 		t->bound->bound = NULL;
 	fair_threads -= t->weight != 0;
 	t->weight = 0;
+	ktimer_cancel(&t->bud.refill); /* a throttled thread waits for none now */
 	cap_delete(&t->cspace);
 	cap_delete(&t->fault_ep);
 	if (running_elsewhere(t)) {

@@ -4,6 +4,7 @@
  * endpoint are real slots in the derivation tree (as seL4's TCB slots are),
  * so revoking any of them takes it from the thread too. */
 #pragma once
+#include "hyp/budget.h"
 #include <arch_regs.h>
 #include "cap/cap.h"
 
@@ -56,6 +57,7 @@ struct thread {
 	char name[16];             /* SYS_THREAD_SET_NAME's bytes */
 	uint32_t weight;           /* the fair class's (hyp/fair.c); 0: round robin */
 	uint64_t voff;             /* added to its virtual runtime: a sleeper's catch-up cut */
+	struct budget bud;         /* hyp/budget.c: its CPU time per period, capped */
 	struct thread *live_next, *live_prev; /* threads_live: oldest first, circular */
 };
 

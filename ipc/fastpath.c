@@ -14,7 +14,8 @@
  *     no sender waits, no bound notification is pending;
  *   - the partner and the current thread both belong to this CPU;
  *   - the partner's priority is at least the current one's, no reschedule
- *     is pending, no timeslice timer runs and the partner's level has no
+ *     is pending, no timeslice timer runs, the partner has no budget (whose
+ *     end needs the timer: hyp/budget.c) and the partner's level has no
  *     other ready thread: so the scheduler would choose the partner and
  *     would leave the timer off.
  *
@@ -63,7 +64,7 @@ static bool direct_switch_ok(struct sched *s, struct thread *cur, struct thread 
 			     unsigned cpu)
 {
 	return cur->cpu == cpu && next->cpu == cpu && next->prio >= cur->prio &&
-	       !runq_level_busy(&s->q, next->prio);
+	       !next->bud.period && !runq_level_busy(&s->q, next->prio);
 }
 
 static inline __attribute__((always_inline)) struct cap *endpoint_cap(struct thread *t,

@@ -210,3 +210,56 @@ static bool t_balance_floating(void)
 	return true;
 }
 ROOT_TEST("balance-floating", t_balance_floating);
+
+/* --- Budgets ---------------------------------------------------------------------- */
+
+/* A high-priority spinner given 2 ms of every 10 ms takes a fifth of its
+ * CPU and leaves the rest to a low-priority one; without the budget it
+ * takes all of it. */
+static bool t_budget_caps_spinner(void)
+{
+	struct accounts before = accounts_read();
+	static const char *const names[2] = { "budget-hi", "budget-lo" };
+	unsigned cpu = (unsigned)bootinfo->ncpus - 1;
+	struct child c[2];
+	cptr_t n = new_obj(OBJ_NOTIFICATION, 0), irq = slot_alloc();
+	CHECK(n && irq);
+	CHECK_ERR(INV3(SYS_IRQ_GET, ROOT_IRQ_CONTROL, 30, ROOT_CNODE, irq), E_OK);
+	CHECK_ERR(INV2(SYS_IRQ_SET_NOTIFICATION, irq, n, 1), E_OK);
+	for (unsigned i = 0; i < 2; i++) {
+		CHECK_ERR(child_create(&c[i], spinner, 0, ROOT_PRIO - 5 - 15 * i), E_OK);
+		CHECK_ERR(thread_name(c[i].thread, names[i]), E_OK);
+		CHECK_ERR(INV1(SYS_THREAD_SET_AFFINITY, c[i].thread, cpu), E_OK);
+	}
+	CHECK_ERR(INV2(SYS_THREAD_SET_BUDGET, c[0].thread, 2000, 10000), E_OK);
+	for (unsigned i = 0; i < 2; i++)
+		CHECK_ERR(child_start(&c[i]), E_OK);
+	uint64_t share[2][2], window = counter_freq() * 500 / 1000;
+	for (unsigned phase = 0; phase < 2; phase++) {
+		uint64_t t0[2];
+		CHECK(sleep_ms(irq, n, 50));
+		for (unsigned i = 0; i < 2; i++)
+			t0[i] = ticks_of(names[i]);
+		CHECK(sleep_ms(irq, n, 500));
+		for (unsigned i = 0; i < 2; i++)
+			share[phase][i] = (ticks_of(names[i]) - t0[i]) * 100 / window;
+		if (!phase) /* no budget now */
+			CHECK_ERR(INV2(SYS_THREAD_SET_BUDGET, c[0].thread, 0, 0), E_OK);
+	}
+	CHECK_ERR(INV2(SYS_THREAD_SET_BUDGET, c[0].thread, 2000, 1000), E_RANGE); /* over */
+	CHECK_ERR(INV2(SYS_THREAD_SET_BUDGET, c[0].thread, 50, 99), E_RANGE);
+	CHECK_ERR(INV2(SYS_THREAD_SET_BUDGET, c[0].thread, 0, 10000), E_RANGE);
+	CHECK_ERR(INV2(SYS_THREAD_SET_BUDGET, c[0].thread, 1000, (1ull << 32) + 10000), E_RANGE);
+	CHECK_ERR(INV2(SYS_THREAD_SET_BUDGET, n, 1000, 10000), E_BADTYPE);
+	for (unsigned i = 0; i < 2; i++)
+		child_destroy(&c[i]);
+	slot_free(irq);
+	slot_free(n);
+	printf("root: a budget of 2 ms in 10 ms: the high spinner got %lu%%, the low %lu%%; "
+	       "without it %lu%% and %lu%%\n", share[0][0], share[0][1], share[1][0], share[1][1]);
+	CHECK(share[0][0] >= 15 && share[0][0] <= 20 && share[0][1] >= 75); /* never more */
+	CHECK(share[1][0] >= 95 && share[1][1] <= 2);
+	CHECK(accounts_equal(before, accounts_read()));
+	return true;
+}
+ROOT_TEST("budget-caps-spinner", t_budget_caps_spinner);

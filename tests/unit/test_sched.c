@@ -291,6 +291,34 @@ static void test_balance(void **state)
 	assert_true(g->queued && g->cpu == 1 && v->queued && v->cpu == 1);
 }
 
+/* A thread with a budget runs with the timer set for its end, and is taken
+ * off its CPU, onto no queue, when the timer finds it spent. */
+static void test_budget_throttles(void **state)
+{
+	struct sched *s = sched_of(0);
+	memset(s, 0, sizeof(*s));
+	ktimer_lists[0] = NULL;
+	now = 0;
+	struct thread *h = mk(0, 20), *l = mk(1, 10);
+	budget_init(h);
+	budget_set(h, 2000, 10000, now);
+	runq_add(&s->q, h, false);
+	runq_add(&s->q, l, false);
+	sched_choose(s);
+	assert_ptr_equal(s->cur, h);
+	sched_program_timer(s, now, 5000);
+	assert_true(armed && armed_at == 2000);    /* its budget's end, not a slice's */
+	now = 1000;
+	sched_timer_tick(s, now);                  /* half spent: it goes on */
+	assert_ptr_equal(s->cur, h);
+	now = 2000;
+	sched_timer_tick(s, now);                  /* spent */
+	assert_ptr_equal(s->cur, l);
+	assert_true(h->bud.throttled && !h->queued && !h->running);
+	assert_true(ktimer_armed(&h->bud.refill) && h->bud.refill.deadline == 10000);
+	ktimer_cancel(&h->bud.refill);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -303,6 +331,7 @@ int main(void)
 		cmocka_unit_test(test_cpu_time_adds_up),
 		cmocka_unit_test(test_fair_weights),
 		cmocka_unit_test(test_balance),
+		cmocka_unit_test(test_budget_throttles),
 	};
 	return RUN_TESTS("sched", tests);
 }

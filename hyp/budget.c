@@ -1,0 +1,77 @@
+/* Budgets: a thread's CPU time is capped at `budget` ticks in each
+ * `period` (SYS_THREAD_SET_BUDGET), so that a high-priority thread that
+ * runs away can take no more than that from the threads below it.  The
+ * time used is read off the CPU time that switches charge anyway
+ * (thread.ticks, from `ticks0` at the period's start), so nothing is added
+ * to the switch paths; instead:
+ *   - while a thread with a budget runs, the one-shot timer is armed for
+ *     the moment it runs out (sched_program_timer), which also keeps the
+ *     IPC fast path away from it (that path runs only with no timer armed,
+ *     and declines to switch to a thread with a budget);
+ *   - when the scheduler chooses it, or its timer fires, a spent thread is
+ *     throttled: off its CPU, on no queue, until a kernel timer at the
+ *     period's end refills it (a deferrable server: an unspent budget is
+ *     not carried over, but an overrun, the interrupt's latency, is
+ *     charged to the next period).
+ * A thread blocked across period boundaries starts a new period when it
+ * next runs. */
+#include "hyp/sched.h"
+
+static uint64_t used(const struct thread *t, const struct sched *s, uint64_t now)
+{
+	return t->ticks + (t == s->cur ? now - s->slice_start : 0) - t->bud.ticks0;
+}
+
+/* A new period, if the last one is over: full budget. */
+static void roll(struct thread *t, const struct sched *s, uint64_t now)
+{
+	if (now < t->bud.period_end)
+		return;
+	t->bud.ticks0 = t->ticks + (t == s->cur ? now - s->slice_start : 0);
+	t->bud.period_end = now + t->bud.period;
+}
+
+uint64_t budget_left(struct thread *t, const struct sched *s, uint64_t now)
+{
+	if (!t->bud.period)
+		return ~0ull;
+	roll(t, s, now);
+	uint64_t u = used(t, s, now);
+	return u < t->bud.budget ? t->bud.budget - u : 0;
+}
+
+bool budget_spent(struct thread *t, const struct sched *s, uint64_t now)
+{
+	return budget_left(t, s, now) == 0;
+}
+
+void budget_throttle(struct thread *t, unsigned cpu)
+{
+	t->bud.throttled = true;
+	ktimer_arm(&t->bud.refill, cpu, t->bud.period_end);
+}
+
+static void refill(struct ktimer *k)
+{
+	struct thread *t = (struct thread *)((char *)k - __builtin_offsetof(struct thread, bud.refill));
+	t->bud.throttled = false;
+	/* what it ran past its budget (the timer is not instant) is owed: a
+	 * new period starts with it spent */
+	t->bud.ticks0 += t->bud.budget;
+	t->bud.period_end = k->deadline + t->bud.period;
+	if (t->state == TS_RUNNABLE && !t->running && !t->queued)
+		thread_make_runnable(t);
+}
+
+void budget_init(struct thread *t) { ktimer_init(&t->bud.refill, refill); }
+
+void budget_set(struct thread *t, uint64_t budget, uint64_t period, uint64_t now)
+{
+	ktimer_cancel(&t->bud.refill);
+	bool was = t->bud.throttled;
+	t->bud.budget = budget, t->bud.period = period, t->bud.throttled = false;
+	t->bud.ticks0 = t->ticks;
+	t->bud.period_end = now + period;
+	if (was && t->state == TS_RUNNABLE && !t->running && !t->queued)
+		thread_make_runnable(t);
+}
