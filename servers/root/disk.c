@@ -75,3 +75,9 @@ void disk_give_client(struct disk *d, struct server *client)
 	server_give(client, BLK_SLOT_CHAN, d->chan_frame, R_READ | R_WRITE);
 	server_give(client, BLK_SLOT_DATA, d->data_frame, R_READ | R_WRITE);
 }
+
+void disk_forget_requests(struct disk *d)
+{
+	for (unsigned k = 0; k < BLKCHAN_SLOTS; k++)
+		__atomic_store_n(&d->chan->slot[k].state, SLOT_FREE, __ATOMIC_RELEASE);
+}

@@ -21,5 +21,8 @@ bool disk_busy(struct disk *d);                /* the driver holds requests */
 /* Make the driver hold requests when it is next killed (a test): take its
  * interrupt away, then wait until it has given the device some. */
 bool disk_catch_busy(struct disk *d);
+/* Its client is gone (a block server restarted): with no driver running,
+ * every slot is free again, and the new client asks anew. */
+void disk_forget_requests(struct disk *d);
 /* The channel's capabilities, in the block server's slots (blkchan.h). */
 void disk_give_client(struct disk *d, struct server *client);

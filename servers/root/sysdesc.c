@@ -181,8 +181,7 @@ static bool driver(struct reader *r, int off, enum kind k, struct sd_driver *d)
 	return true;
 }
 
-/* Block servers and switches: no restart (their clients' queues live in
- * them), a driver or none. */
+/* Block servers and switches: a driver or none. */
 static bool backend(struct reader *r, int off, enum kind k, struct sd_backend *b)
 {
 	uint32_t ram;
@@ -191,9 +190,6 @@ static bool backend(struct reader *r, int off, enum kind k, struct sd_backend *b
 		      k == K_BLOCK ? K_BLK_DRIVER : K_NET_DRIVER, &b->driver) ||
 	    !prop_u32(r, off, "ram-disk-mib", 1, 1024, 16, &ram))
 		return false;
-	if (b->s.restart != RESTART_NEVER)
-		return fail(r, off, "a %s cannot be restarted: its clients' queues live in it",
-			    kind_compat[k]);
 	if (b->driver >= 0 && fdt_getprop(r->fdt, off, "ram-disk-mib", NULL))
 		return fail(r, off, "\"ram-disk-mib\" is for a block server without a disk");
 	if (b->driver >= 0) /* at most one of each kind: s->drv is by kind */

@@ -43,6 +43,7 @@ static struct backend {
 	cptr_t ep, kick;
 	cptr_t sup;                 /* the endpoint badged VDEV_SUPERVISOR: this task's */
 	struct server srv;
+	unsigned restarts;
 	bool up;
 } blks[SD_BACKENDS], nets[SD_BACKENDS];
 static struct guest {
@@ -288,7 +289,7 @@ static err_t guest_start(unsigned i)
 		e = inv(SYS_CNODE_MINT, ROOT_CNODE, sup, ROOT_CNODE, faults, R_WRITE, BADGE_GUEST + i,
 			0, 0);
 	const struct gift give[] = {
-		{ VMM_SLOT_ID, rt->id, R_READ },
+		{ VMM_SLOT_ID, rt->id, R_READ | R_WRITE },
 		{ VMM_SLOT_CONFIG, rt->config, R_READ },
 		{ VMM_SLOT_SUPERVISOR, sup, R_WRITE },
 		{ VMM_SLOT_MONITOR, g->cfg.console_input ? progress : 0, R_WRITE },
@@ -324,7 +325,7 @@ static bool configs_make(void)
 		rt->config = new_obj(OBJ_FRAME, FRAME_BITS_4K);
 		rt->id = slot_alloc();
 		if (!rt->config || !view || !n || !rt->id ||
-		    inv(SYS_CNODE_MINT, ROOT_CNODE, rt->id, ROOT_CNODE, n, R_READ, i + 1, 0, 0) ||
+		    inv(SYS_CNODE_MINT, ROOT_CNODE, rt->id, ROOT_CNODE, n, R_READ | R_WRITE, i + 1, 0, 0) ||
 		    INV4(SYS_CNODE_COPY, ROOT_CNODE, view, ROOT_CNODE, rt->config, R_ALL) ||
 		    INV3(SYS_AS_MAP, ROOT_ASPACE, view, CONFIG_VA + i * PAGE_SIZE_U, R_READ | R_WRITE))
 			return false;
@@ -427,17 +428,38 @@ static bool any_guest_up(void)
 	return false;
 }
 
-/* A backend faulted.  Its clients' queues lived in it, so the only policy
- * is "never" (sysdesc.c refuses another): it is left stopped, as it is,
- * and its guests' devices no longer answer; they may still be stopped and
- * restarted themselves. */
-static void backend_died(struct backend *b, const struct sd_backend *d)
+/* A backend faulted.  Its policy says whether a new one takes its place:
+ * on the same endpoint and notification, which the root task keeps, so
+ * its clients' VMMs need only set up again (VMM_EVENT_RECONNECT), and
+ * their guests' queues, in guest RAM, go on from their used rings.  A
+ * block server's driver is restarted with it, its channel emptied first:
+ * what the old server had asked for is asked again by the guests' rings. */
+static void backend_died(bool blk, unsigned i)
 {
+	struct backend *b = blk ? &blks[i] : &nets[i];
+	const struct sd_backend *d = blk ? &desc.blk[i] : &desc.net[i];
 	if (!b->up)
 		return;
 	b->up = false;
-	printf("root: %s faulted; restart = \"never\": left stopped, its guests' devices no "
-	       "longer answer\n", d->s.path);
+	printf("root: %s faulted\n", d->s.path);
+	if (!policy_restarts(&d->s, b->restarts, blk ? "block server" : "switch"))
+		return; /* left stopped: its guests' devices no longer answer */
+	b->restarts++;
+	server_destroy(&b->srv);
+	bool driver = blk && d->driver >= 0 && disk.chan;
+	if (driver) {
+		driver_kill(&disk.drv);
+		disk_forget_requests(&disk);
+	}
+	err_t e = blk ? blk_start(i) : net_start(i);
+	if (!e && driver)
+		e = driver_restart(&disk.drv);
+	b->up = !e;
+	printf("root: %s %s (restart %u of %u); its guests reconnect\n", d->s.path,
+	       e ? "could not be restarted" : "restarted", b->restarts, d->s.restart_limit);
+	for (unsigned g = 0; !e && g < desc.nguests; g++)
+		if (guests[g].up && (blk ? desc.guest[g].blk : desc.guest[g].net) == (int)i)
+			INV1(SYS_SIGNAL, guests[g].id, VMM_EVENT_RECONNECT);
 }
 
 /* A test of that (blk.crash_after=N): the block server is made to fault
@@ -502,9 +524,9 @@ static void supervise(void)
 		} else if (r.cap == BADGE_DISK || r.cap == BADGE_NIC) {
 			driver_died((unsigned)r.cap, false);
 		} else if (r.cap >= BADGE_BLK && r.cap < BADGE_BLK + desc.nblk) {
-			backend_died(&blks[r.cap - BADGE_BLK], &desc.blk[r.cap - BADGE_BLK]);
+			backend_died(true, (unsigned)r.cap - BADGE_BLK);
 		} else if (r.cap >= BADGE_NET && r.cap < BADGE_NET + desc.nnet) {
-			backend_died(&nets[r.cap - BADGE_NET], &desc.net[r.cap - BADGE_NET]);
+			backend_died(false, (unsigned)r.cap - BADGE_NET);
 		} else if (r.cap >= BADGE_GUEST && r.cap < BADGE_GUEST + desc.nguests) {
 			guest_died((unsigned)r.cap - BADGE_GUEST, msginfo_label(r.info) != GUEST_STOPPED);
 		}

@@ -20,8 +20,11 @@
 #define GUEST_VCPUS_MAX 4
 
 /* Which guest of the system this VMM runs (1, 2, ...): the badge of a
- * notification the root task gives it here (none: 1). */
+ * notification the root task gives it here (none: 1).  The VMM waits on
+ * it (its interrupts are delivered there), and the root task signals
+ * VMM_EVENT_RECONNECT on it when it has restarted a backend. */
 #define VMM_SLOT_ID 12
+#define VMM_EVENT_RECONNECT (1u << 7)
 /* The configuration page (struct guest_config), read-only. */
 #define VMM_SLOT_CONFIG 13
 /* The supervisor's endpoint: the VMM sends GUEST_STOPPED here when its

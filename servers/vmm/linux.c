@@ -136,7 +136,11 @@ static cptr_t claim_irq(uint64_t irq, unsigned bit)
 
 static void input_start(const struct vmm *m)
 {
-	events = new_obj(OBJ_NOTIFICATION, 0);
+	uint64_t id[5];
+	/* the root's notification, which names this guest, where there is one:
+	 * it signals VMM_EVENT_RECONNECT on it too */
+	events = !inv(SYS_CNODE_IDENTIFY, ROOT_CNODE, VMM_SLOT_ID, 0, 0, 0, 0, 0, id) &&
+			 id[0] == OBJ_NOTIFICATION ? VMM_SLOT_ID : new_obj(OBJ_NOTIFICATION, 0);
 	if (!events || INV1(SYS_THREAD_BIND_NOTIFICATION, ROOT_THREAD, events))
 		return;
 	if (m->cfg->console_input &&
@@ -212,6 +216,8 @@ static void serve(struct vmm *m, cptr_t ep)
 		if (x.label == MSG_LABEL_NOTIFY) { /* typed input or a device, not an exit */
 			if (x.badge & 1)
 				input(m);
+			if (x.badge & VMM_EVENT_RECONNECT)
+				virtio_reconnect(m);
 			pass_events(m, x.badge);
 			e = vm_wait(ep, &x);
 			continue;
@@ -294,6 +300,17 @@ void virtio_start(struct vmm *m)
 		else
 			virtio_describe(d, GUEST_VIRTIO_INTID + i);
 	}
+}
+
+/* The supervisor restarted a backend: every device reconnects (the
+ * others' backends take it as a fresh set-up of the same client). */
+void virtio_reconnect(struct vmm *m)
+{
+	for (unsigned i = 0; i < VMM_VDEVS; i++)
+		if (m->dev[i].sh) {
+			err_t e = vdev_reconnect(&m->dev[i], &m->vm);
+			printf("vmm: virtio slot %u %s its backend\n", i, e ? "could not reconnect to" : "reconnected to");
+		}
 }
 
 void virtio_report(const struct vmm *m)

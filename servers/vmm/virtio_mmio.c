@@ -166,6 +166,14 @@ static err_t call(cptr_t ep, uint64_t label, uint64_t a, uint64_t b, const cptr_
 	return e ? e : (err_t)r.mr[0];
 }
 
+static err_t setup(struct vdev *d, struct vm *vm)
+{
+	cptr_t caps[2] = { d->page, d->irq };
+	return call(d->ep, VDEV_SETUP, vm->ram_ipa, vm->ram_size, caps, 2);
+}
+
+static err_t grant(struct vdev *d, struct vm *vm);
+
 err_t vdev_connect(struct vdev *d, struct vm *vm, unsigned vcpu, unsigned intid, cptr_t ep,
 		   cptr_t kick, bool doorbell)
 {
@@ -181,13 +189,35 @@ err_t vdev_connect(struct vdev *d, struct vm *vm, unsigned vcpu, unsigned intid,
 		return e;
 	d->doorbell = doorbell &&
 		      !INV3(SYS_AS_BIND_DOORBELL, vm->as, d->base + R_QUEUE_NOTIFY, d->kick, 1);
-	cptr_t caps[2] = { page, d->irq };
-	if ((e = call(ep, VDEV_SETUP, vm->ram_ipa, vm->ram_size, caps, 2)))
+	d->ep = ep;
+	if ((e = setup(d, vm)))
 		return e;
 	/* what the backend says it is, read once: it could change it later */
 	d->device_id = d->sh->device_id;
 	d->nqueues = d->sh->nqueues < VDEV_QUEUES ? d->sh->nqueues : VDEV_QUEUES;
 	d->offered = d->sh->offered;
+	return grant(d, vm);
+}
+
+/* A new backend in the old one's place (the supervisor restarted it): the
+ * same page and notifications, every frame again.  The queues are in guest
+ * RAM and their set-up in the page, so the guest's driver sees no reset:
+ * the new backend starts from the used rings. */
+err_t vdev_reconnect(struct vdev *d, struct vm *vm)
+{
+	err_t e;
+	if (!d->sh)
+		return E_OK;
+	if ((e = setup(d, vm)) || (e = grant(d, vm)))
+		return e;
+	INV1(SYS_SIGNAL, d->kick, 1); /* it sets its queues up from the page now */
+	return E_OK;
+}
+
+static err_t grant(struct vdev *d, struct vm *vm)
+{
+	err_t e;
+	cptr_t ep = d->ep;
 	uint64_t frame = vm->ram_size / vm->npages;
 	for (unsigned i = 0; i < vm->npages; i += 3) {
 		unsigned n = vm->npages - i < 3 ? vm->npages - i : 3;

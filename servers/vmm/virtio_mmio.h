@@ -10,6 +10,7 @@ struct vdev {
 	uint64_t base;                 /* its registers' IPA */
 	volatile struct vdev_shared *sh; /* shared with the backend; NULL: an empty slot */
 	cptr_t page, kick, irq;        /* the shared page; notifications to the backend (not ours), to the guest */
+	cptr_t ep;                     /* the backend's endpoint (not ours) */
 	uint32_t device_id, nqueues;   /* as the backend said at set-up */
 	uint64_t offered;
 	uint32_t dev_sel, drv_sel, queue_sel;
@@ -31,5 +32,7 @@ bool vdev_mmio(struct vdev *d, uint64_t ipa, uint64_t acc, uint64_t *val);
  * and its interrupt is unbound; then bound to the new VCPU 0. */
 void vdev_guest_reset(struct vdev *d, cptr_t vcpu);
 err_t vdev_guest_restart(struct vdev *d, cptr_t vcpu, unsigned intid);
+/* Its backend was restarted: connect to the new one, as it was. */
+err_t vdev_reconnect(struct vdev *d, struct vm *vm);
 /* The VMM's side goes (the backend keeps its mappings until it dies). */
 void vdev_release(struct vdev *d);

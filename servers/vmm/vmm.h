@@ -54,6 +54,8 @@ bool pl011_mmio(struct vmm *m, uint64_t ipa, uint64_t acc, uint64_t *val);
 /* The virtio devices whose backends the root task gave this VMM (device
  * i: slots VDEV_SLOT_EP + 2i and VDEV_SLOT_KICK + 2i); after VCPU 0 exists. */
 void virtio_start(struct vmm *m);
+/* Their backends were restarted: connect again. */
+void virtio_reconnect(struct vmm *m);
 /* What the devices did, at the end. */
 void virtio_report(const struct vmm *m);
 /* Console input for the guest's PL011 (dropped when its buffer is full). */

@@ -96,10 +96,10 @@ def disk_written(build, log, name="pci-disk.img"):
     return None if image[1 << 20:3 << 20] == full else "the image's 2 MiB differ from the pattern"
 
 
-def linux_disk_written(build, log):
+def linux_disk_written(build, log, name="linux-disk.img"):
     """The guest's 64 MiB are the first 64 MiB of the host's image file."""
     m = re.search(r"cairn-guest: disk checksum equal: ([0-9a-f]{32})", log)
-    with open(os.path.join(build, "tests", "linux-disk.img"), "rb") as f:
+    with open(os.path.join(build, "tests", name), "rb") as f:
         image = f.read(64 << 20)
     if not m or hashlib.md5(image).hexdigest() != m.group(1):
         return "the image's first 64 MiB are not what the guest wrote"
@@ -617,8 +617,27 @@ def aarch64(build):
                      "-device", "virtio-blk-pci,drive=d,iommu_platform=on,disable-legacy=on"],
                  [r"root: block server /block-server started \(on the disk driver\)",
                   r"root: the block server is made to fault \(blk.crash_after\)",
-                  r"root: /block-server faulted; restart = \"never\": left stopped"],
+                  r"root: /block-server faulted",
+                  r"root: block server /block-server not restarted \(restart = \"never\"\)"],
                  timeout=120),
+        # The same with a restart policy (tests/qemu/blk-restart.dts): a new
+        # block server takes the old one's place, its driver restarted with
+        # it, and the guest's VMM reconnects; the guest's 64 MiB write and
+        # read-back goes on without an I/O error, and the host image holds it.
+        Scenario("system-backend-restart", lambda b: arm(SMMU, smp=2, mem="1G") + kernel + [
+                     "-initrd", os.path.join(b, "tests", "blk-restart.bin"), "-append",
+                     "cairn.root=linux linux.quiet linux.disk blk.crash_after=192", "-drive",
+                     "file=%s,if=none,id=d,format=raw" % scratch_disk(b, "restart-disk.img", 128),
+                     "-device", "virtio-blk-pci,drive=d,iommu_platform=on,disable-legacy=on"],
+                 [r"root: the block server is made to fault \(blk.crash_after\)",
+                  r"root: /block-server faulted",
+                  r"root: /block-server restarted \(restart 1 of 2\); its guests reconnect",
+                  r"vmm: virtio slot 0 reconnected to its backend",
+                  r"cairn-guest: disk checksum equal: [0-9a-f]{32}",
+                  r"cairn-guest: no I/O error in the kernel log",
+                  r"vmm: guest powered off", r"powered off by the root task"],
+                 poweroff=True, timeout=300,
+                 check=lambda b, log: linux_disk_written(b, log, "restart-disk.img")),
         # A description the root task refuses (tests/qemu/bad-system.dts):
         # the error names the node, and nothing is started.  Every kind of
         # bad description is the host's test_sysdesc.

@@ -183,9 +183,9 @@ static const struct bad {
 	{ HEAD GUEST("g", "restart = \"sometimes\";") "};",
 	  "/g: \"restart\" must be \"always\" or \"never\"" },
 	{ HEAD GUEST("g", "kernel = <1>;") "};", "/g: \"kernel\" must be one string" },
-	{ HEAD "blk: b { compatible = \"cairn,block-server\"; restart = \"always\"; };"
+	{ HEAD "blk: b { compatible = \"cairn,block-server\"; restart-limit = <1001>; };"
 	       GUEST("g", "virtio-blk = <&blk>;") "};",
-	  "/b: a cairn,block-server cannot be restarted" },
+	  "/b: \"restart-limit\" is 1001: it must be 0 to 1000" },
 	{ HEAD GUEST("g1", "console-input;") GUEST("g2", "console-input;") "};",
 	  "/: 2 guests ask for console input: one at most" },
 	{ HEAD "d { compatible = \"cairn,blk-driver\"; };" GUEST("g", "") "};",
