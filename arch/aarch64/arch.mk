@@ -72,4 +72,5 @@ $(DISK):
 
 QEMU_TEST_DEPS := $(BUILD)/tests/dtb-shim.bin $(BUILD)/tests/initrd.bin $(LINUX_MODS) \
 	$(BUILD)/systems/two-guests.bin $(BUILD)/systems/passthrough.bin $(BUILD)/tests/bad-system.bin \
-	$(BUILD)/tests/driver-limit.bin $(BUILD)/tests/blk-restart.bin
+	$(BUILD)/tests/driver-limit.bin $(BUILD)/tests/blk-restart.bin \
+	$(BUILD)/tests/net-restart.bin

@@ -17,8 +17,8 @@
  *
  * Test knobs (bootargs): linux.vcpus=N gives every guest N VCPUs;
  * blk.kill_every=N (net.kill_every=N) kills the disk (NIC) driver about
- * every N requests (frames); blk.crash_after=N makes the block server
- * fault once, about N requests on. */
+ * every N requests (frames); blk.crash_after=N (net.crash_after=N) makes
+ * the block server (the switch) fault once, about N requests (frames) on. */
 #include "servers/lib/bootmod.h"
 #include "servers/lib/netchan.h"
 #include "servers/lib/vdev.h"
@@ -203,7 +203,9 @@ static err_t net_start(unsigned i)
 		{ NET_SLOT_DRIVER, up ? nic.drv.ntfn : 0, R_WRITE },
 		{ NET_SLOT_CHAN, up ? nic.chan : 0, R_READ | R_WRITE },
 		{ NET_SLOT_DATA, up ? nic.data : 0, R_READ | R_WRITE },
-		{ NET_SLOT_PROGRESS, up && bootarg_u64("net.kill_every=", 0) ? progress : 0, R_WRITE },
+		{ NET_SLOT_PROGRESS,
+		  up && (bootarg_u64("net.kill_every=", 0) || bootarg_u64("net.crash_after=", 0)) ? progress : 0,
+		  R_WRITE },
 	};
 	err_t e = server_create_spec(&n->srv, net_image, &spec);
 	if (!e)
@@ -462,19 +464,19 @@ static void backend_died(bool blk, unsigned i)
 			INV1(SYS_SIGNAL, guests[g].id, VMM_EVENT_RECONNECT);
 }
 
-/* A test of that (blk.crash_after=N): the block server is made to fault
- * about N requests on, by its next instruction's address made one that is
- * not mapped. */
-static void crash(struct server *s)
+/* A test of that (blk.crash_after=N, net.crash_after=N): the block server
+ * (the switch) is made to fault about N requests (frames) on, by its next
+ * instruction's address made one that is not mapped. */
+static void crash(struct server *s, const char *what)
 {
 	uint64_t r[5];
 	if (INV0(SYS_THREAD_SUSPEND, s->thread) ||
 	    inv(SYS_THREAD_READ_REGS, s->thread, 0, 0, 0, 0, 0, 0, r) ||
 	    INV4(SYS_THREAD_WRITE_REGS, s->thread, 0x10, r[1], r[2], r[3]) ||
 	    INV0(SYS_THREAD_RESUME, s->thread))
-		printf("root: could not crash %s\n", "the block server");
+		printf("root: could not crash the %s\n", what);
 	else
-		printf("root: the block server is made to fault (blk.crash_after)\n");
+		printf("root: the %s is made to fault (crash_after)\n", what);
 }
 
 /* The monitor's figures for each server's Memory. */
@@ -503,7 +505,8 @@ static void supervise(void)
 {
 	uint64_t every[3] = { 0, bootarg_u64("blk.kill_every=", 0) / BLK_PROGRESS_EVERY,
 			      bootarg_u64("net.kill_every=", 0) / NET_PROGRESS_EVERY };
-	uint64_t ticks[3] = { 0 }, crash_at = bootarg_u64("blk.crash_after=", 0) / BLK_PROGRESS_EVERY;
+	uint64_t ticks[3] = { 0 }, crash_at[3] = { 0, bootarg_u64("blk.crash_after=", 0) / BLK_PROGRESS_EVERY,
+						     bootarg_u64("net.crash_after=", 0) / NET_PROGRESS_EVERY };
 	INV1(SYS_THREAD_BIND_NOTIFICATION, ROOT_THREAD, progress);
 	while (any_guest_up()) {
 		struct sysregs r = { .nr = SYS_RECV, .cap = faults };
@@ -519,8 +522,10 @@ static void supervise(void)
 			for (unsigned k = 1; k < 3; k++)
 				if (r.cap & (1u << (k - 1)) && every[k] && !(++ticks[k] % every[k]))
 					driver_died(k, true);
-			if (r.cap & 1 && crash_at && !--crash_at)
-				crash(&blks[0].srv);
+			if (r.cap & 1 && crash_at[1] && !--crash_at[1])
+				crash(&blks[0].srv, "block server");
+			if (r.cap & 2 && crash_at[2] && !--crash_at[2])
+				crash(&nets[0].srv, "switch");
 		} else if (r.cap == BADGE_DISK || r.cap == BADGE_NIC) {
 			driver_died((unsigned)r.cap, false);
 		} else if (r.cap >= BADGE_BLK && r.cap < BADGE_BLK + desc.nblk) {
