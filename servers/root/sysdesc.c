@@ -123,7 +123,7 @@ static bool prop_ref(struct reader *r, int off, const char *name, enum kind k, i
 		return true;
 	if (len != 4)
 		return fail(r, off, "\"%s\" must be one reference, as <&label>", name);
-	for (unsigned i = 0; i < r->nnodes; i++)
+	for (unsigned i = 0; i < r->nnodes && fdt32_to_cpu(*v); i++) /* 0: a node without one */
 		if (r->node[i].phandle == fdt32_to_cpu(*v)) {
 			if (r->node[i].kind != k)
 				return fail(r, off, "\"%s\" leads to a node that is not a %s", name,
@@ -206,13 +206,13 @@ static bool guest_cpus(struct reader *r, int off, struct guest_config *c)
 	const fdt32_t *v = fdt_getprop(r->fdt, off, "cpus", &len);
 	if (v && (len < 4 || len % 4 || len > 4 * GUEST_VCPUS_MAX))
 		return fail(r, off, "\"cpus\" must be 1 to %u CPU numbers", GUEST_VCPUS_MAX);
-	for (unsigned i = 0; i < c->vcpus; i++) {
-		uint32_t cpu = v ? fdt32_to_cpu(v[i % ((unsigned)len / 4)]) : i % r->m->ncpus;
-		if (cpu >= r->m->ncpus)
-			return fail(r, off, "\"cpus\" names CPU %u: the machine has %u", cpu,
-				    r->m->ncpus);
-		c->cpu[i] = cpu;
-	}
+	/* every CPU named exists, those no VCPU runs on too (linux.vcpus= may) */
+	for (unsigned i = 0; v && i < (unsigned)len / 4; i++)
+		if (fdt32_to_cpu(v[i]) >= r->m->ncpus)
+			return fail(r, off, "\"cpus\" names CPU %u: the machine has %u",
+				    fdt32_to_cpu(v[i]), r->m->ncpus);
+	for (unsigned i = 0; i < c->vcpus; i++)
+		c->cpu[i] = v ? fdt32_to_cpu(v[i % ((unsigned)len / 4)]) : i % r->m->ncpus;
 	return true;
 }
 
@@ -242,6 +242,20 @@ static bool guest(struct reader *r, int off, struct sd_guest *g)
 
 /* --- Passthrough devices: the machine's nodes, by path ------------------- */
 
+/* Whether the kernel gave the root task node d's registers (hyp/root.c:
+ * top-level nodes, enabled, not an interrupt controller's or an IOMMU's);
+ * the VMM of a guest given any other would start without them, and fail. */
+static bool given_to_root(const void *dtb, int d)
+{
+	int len;
+	const char *status = fdt_getprop(dtb, d, "status", &len);
+	bool enabled = !status || (len == 5 && !memcmp(status, "okay", 5)) ||
+		       (len == 3 && !memcmp(status, "ok", 3));
+	return enabled && fdt_parent_offset(dtb, d) == 0 &&
+	       !fdt_getprop(dtb, d, "interrupt-controller", NULL) &&
+	       !fdt_getprop(dtb, d, "#iommu-cells", NULL);
+}
+
 static bool machine_device(struct reader *r, int off, const char *path,
 			   struct guest_passthrough *p)
 {
@@ -250,6 +264,8 @@ static bool machine_device(struct reader *r, int off, const char *path,
 	const fdt32_t *reg = d >= 0 ? fdt_getprop(dtb, d, "reg", &len) : NULL;
 	if (d < 0)
 		return fail(r, off, "passthrough device \"%s\" is not in the machine", path);
+	if (!given_to_root(dtb, d))
+		return fail(r, off, "passthrough device \"%s\" is not the root task's to give", path);
 	if (!reg || len != 16) /* QEMU virt: two address cells, two size cells */
 		return fail(r, off, "passthrough device \"%s\" has no single register range", path);
 	p->pa = (uint64_t)fdt32_to_cpu(reg[0]) << 32 | fdt32_to_cpu(reg[1]);
@@ -257,10 +273,11 @@ static bool machine_device(struct reader *r, int off, const char *path,
 	if (p->pa % 4096 || p->size % 4096 || !p->size || p->pa + p->size < p->pa)
 		return fail(r, off, "passthrough device \"%s\" is not whole pages", path);
 	const fdt32_t *irq = fdt_getprop(dtb, d, "interrupts", &len);
-	if (irq && (len != 12 || fdt32_to_cpu(irq[0]) != 0 || fdt32_to_cpu(irq[1]) + 32 >= VGIC_IRQS))
+	/* the SPI's number compared before 32 is added: added, it could wrap */
+	if (irq && (len != 12 || fdt32_to_cpu(irq[0]) != 0 || fdt32_to_cpu(irq[1]) >= VGIC_IRQS - 32))
 		return fail(r, off, "passthrough device \"%s\": its interrupt is not an SPI below %u",
 			    path, VGIC_IRQS);
-	p->intid = irq ? fdt32_to_cpu(irq[1]) + 32 : 0;
+	p->intid = irq ? fdt32_to_cpu(irq[1]) + 32ull : 0;
 	const char *compat = fdt_getprop(dtb, d, "compatible", &len);
 	if (!compat || len > (int)sizeof(p->compatible))
 		return fail(r, off, "passthrough device \"%s\": no short compatible", path);
@@ -270,10 +287,14 @@ static bool machine_device(struct reader *r, int off, const char *path,
 	return true;
 }
 
+/* Paths, each with its NUL: the last one's ends the property, or libfdt
+ * would read the path on past it. */
 static bool passthrough(struct reader *r, int off, struct guest_config *c)
 {
 	int len;
 	const char *v = fdt_getprop(r->fdt, off, "passthrough", &len);
+	if (v && len > 0 && v[len - 1])
+		return fail(r, off, "\"passthrough\" must be strings, device paths");
 	for (int at = 0; v && at < len; at += (int)strnlen(v + at, (unsigned)(len - at)) + 1) {
 		if (c->npass == GUEST_PASS_MAX)
 			return fail(r, off, "more than %u passthrough devices", GUEST_PASS_MAX);
