@@ -203,7 +203,7 @@ static void serve(void)
 	if (!disk)
 		remote_serve();
 	for (unsigned i = 0; i < CLIENTS; i++)
-		if (clients[i].v.sh)
+		if (vdev_client_ready(&clients[i].v))
 			serve_queue(&clients[i]);
 	if (!disk)
 		remote_serve();
@@ -245,6 +245,10 @@ int main(const struct bootinfo *bi)
 		}
 		uint64_t answer;
 		if (msginfo_label(r.info) == MSG_LABEL_NOTIFY) {
+			/* a client may send this label too, and capabilities left
+			 * here would keep every client's out of these slots */
+			for (unsigned k = 0; k < msginfo_caps(r.info); k++)
+				INV1(SYS_CNODE_DELETE, ROOT_CNODE, slots + k);
 			serve();
 			r = (struct sysregs){ .nr = SYS_RECV, .cap = VDEV_SLOT_EP, .recvslot = slots };
 		} else { /* the badge: which client (0, an unbadged caller: the first) */

@@ -10,6 +10,23 @@ void vdev_client_forget(struct vdev_client *c)
 	*c = (struct vdev_client){ 0 };
 }
 
+/* Whether f is a frame of RAM of `bytes`, as its VMM says it is: a larger
+ * one would be mapped over its neighbours' places (a 2 MiB shared page
+ * over other clients' pages), a smaller one would leave a hole this server
+ * faults on, and a device's registers fault on an unaligned access. */
+static bool ram_frame(cptr_t f, uint64_t bytes)
+{
+	uint64_t info[5];
+	if (inv(SYS_FRAME_INFO, f, 0, 0, 0, 0, 0, 0, info) || info[0] != bytes)
+		return false;
+	for (unsigned i = 0; i < bootinfo->nmem && i < 16; i++) { /* bootinfo's mem[16] */
+		uint64_t base = bootinfo->mem[i].base, size = bootinfo->mem[i].size;
+		if (info[2] >= base && info[2] - base < size && bytes <= size - (info[2] - base))
+			return true;
+	}
+	return false;
+}
+
 static err_t grant(struct vdev_client *c, const struct sysregs *r, cptr_t slots, unsigned ncaps)
 {
 	uint64_t ipa = r->mr[0], bytes = r->mr[1];
@@ -17,7 +34,7 @@ static err_t grant(struct vdev_client *c, const struct sysregs *r, cptr_t slots,
 	    ipa != c->gm.ipa + c->gm.size || bytes * ncaps > c->ram_size - c->gm.size)
 		return E_INVAL;
 	for (unsigned i = 0; i < ncaps; i++)
-		if (INV3(SYS_AS_MAP, ROOT_ASPACE, slots + i,
+		if (!ram_frame(slots + i, bytes) || INV3(SYS_AS_MAP, ROOT_ASPACE, slots + i,
 			 (uint64_t)c->gm.va + c->gm.size + i * bytes, R_READ | R_WRITE))
 			return E_INVAL;
 	c->gm.size += bytes * ncaps;
@@ -31,7 +48,7 @@ static err_t setup(struct vdev_client *c, unsigned i, const struct sysregs *r, c
 	if (c->sh)
 		vdev_client_forget(c);
 	if (ncaps != 2 || r->mr[1] > VDEV_GMEM_SPAN || r->mr[0] > (1ull << 40) ||
-	    INV3(SYS_AS_MAP, ROOT_ASPACE, slots, va, R_READ | R_WRITE))
+	    !ram_frame(slots, PAGE_SIZE_U) || INV3(SYS_AS_MAP, ROOT_ASPACE, slots, va, R_READ | R_WRITE))
 		return E_INVAL;
 	c->sh = (volatile struct vdev_shared *)va;
 	c->irq = slots + 1;

@@ -29,4 +29,12 @@ struct vdev_client {
  * in the shared page. */
 err_t vdev_client_setup(struct vdev_client *c, unsigned i, const struct sysregs *r, cptr_t slots,
 			bool *fresh);
+/* Whether c's queues may be served: connected, and all the RAM its VMM
+ * said granted.  Its queues may lie anywhere in that RAM, and its guest
+ * runs while a VMM sets up again (VMM_EVENT_RECONNECT): a queue set up
+ * from a window still growing would be refused, or broken, for good. */
+static inline bool vdev_client_ready(const struct vdev_client *c)
+{
+	return c->sh && c->gm.size == c->ram_size;
+}
 void vdev_client_forget(struct vdev_client *c);

@@ -45,7 +45,7 @@ static uint8_t frame[NETCHAN_BUF_BYTES];     /* a guest's frame, gathered */
 static const uint8_t hdr[NETCHAN_HDR] = { [10] = 1 }; /* virtio_net_hdr_v1: num_buffers 1 */
 _Static_assert(NETCHAN_BUFS == 64, "tx_free is one word");
 
-static bool is_port(unsigned p) { return p < PORTS ? ports[p].v.sh != NULL : uplink_up; }
+static bool is_port(unsigned p) { return p < PORTS ? vdev_client_ready(&ports[p].v) : uplink_up; }
 
 static void learn(const uint8_t *src, unsigned port)
 {
@@ -239,11 +239,11 @@ static void refresh(struct port *p)
 static void serve(void)
 {
 	for (unsigned i = 0; i < PORTS; i++)
-		if (ports[i].v.sh)
+		if (is_port(i))
 			refresh(&ports[i]);
 	from_uplink();
 	for (unsigned i = 0; i < PORTS; i++)
-		if (ports[i].v.sh)
+		if (is_port(i))
 			from_guest(i);
 	for (unsigned i = 0; i < PORTS; i++) {
 		struct port *p = &ports[i];
@@ -329,6 +329,10 @@ int main(const struct bootinfo *bi)
 		}
 		uint64_t badge = r.cap;
 		if (msginfo_label(r.info) == MSG_LABEL_NOTIFY) {
+			/* a port may send this label too, and capabilities left
+			 * here would keep every port's out of these slots */
+			for (unsigned k = 0; k < msginfo_caps(r.info); k++)
+				INV1(SYS_CNODE_DELETE, ROOT_CNODE, slots + k);
 			serve();
 			r = (struct sysregs){ .nr = SYS_RECV, .cap = VDEV_SLOT_EP, .recvslot = slots };
 			continue;

@@ -492,6 +492,69 @@ static bool t_vm_virtio_fuzz(void)
 }
 ROOT_TEST("vm-virtio-fuzz", t_vm_virtio_fuzz);
 
+/* --- Virtio: a lying VMM against the backend's set-up --------------------- */
+
+/* A message from a client's VMM on its badged endpoint: a call, whose
+ * answer is returned, or a send (`send`), whose delivery is. */
+static err_t vdev_msg(cptr_t ep, uint64_t label, uint64_t ipa, uint64_t bytes, cptr_t c0,
+		      cptr_t c1, bool send)
+{
+	struct sysregs r = { .mr = { ipa, bytes }, .nr = send ? SYS_SEND : SYS_CALL, .cap = ep,
+			     .info = msginfo(label, 2, c1 ? 2 : c0 ? 1 : 0), .sendcap = { c0, c1 } };
+	err_t e = sys(&r);
+	return e || send ? e : (err_t)r.mr[0];
+}
+
+/* The block server and two clients' VMMs, client 1 lying about what it
+ * sends (servers/lib/vdev_client.c): a 2 MiB frame for its shared page
+ * (mapped, it would cover client 2's), a 4 KiB frame said to be 2 MiB of
+ * its RAM (a hole the server would fault on), a forged wake-up (label
+ * MSG_LABEL_NOTIFY) carrying a capability (left in the server's receive
+ * slots, no client's capabilities could arrive again).  Each lie is
+ * refused or harmless, and client 2 still sets up, and again. */
+static bool t_vdev_lying_client(void)
+{
+	extern const char blk_image[];
+	struct accounts before = accounts_read();
+	struct server blk = { 0 };
+	cptr_t ep = new_obj(OBJ_ENDPOINT, 0), kick = new_obj(OBJ_NOTIFICATION, 0);
+	cptr_t irq = new_obj(OBJ_NOTIFICATION, 0), c1 = slot_alloc(), c2 = slot_alloc();
+	cptr_t page1 = new_obj(OBJ_FRAME, FRAME_BITS_4K), page2 = new_obj(OBJ_FRAME, FRAME_BITS_4K);
+	cptr_t big = new_obj(OBJ_FRAME, FRAME_BITS_2M), small = new_obj(OBJ_FRAME, FRAME_BITS_4K);
+	err_t e[7] = { 0 };
+	bool made = ep && kick && irq && c1 && c2 && page1 && page2 && big && small &&
+		    !inv(SYS_CNODE_MINT, ROOT_CNODE, c1, ROOT_CNODE, ep, R_WRITE | R_GRANT, 1, 0, 0) &&
+		    !inv(SYS_CNODE_MINT, ROOT_CNODE, c2, ROOT_CNODE, ep, R_WRITE | R_GRANT, 2, 0, 0) &&
+		    !server_create(&blk, blk_image, 24ull << 20, ROOT_PRIO) &&
+		    !server_give(&blk, VDEV_SLOT_EP, ep, R_READ) &&
+		    !server_give(&blk, VDEV_SLOT_KICK, kick, R_READ | R_WRITE) && !server_start(&blk);
+	if (made) {
+		e[0] = vdev_msg(c1, VDEV_SETUP, GUEST_RAM_IPA, 4 << 20, big, irq, false);
+		e[1] = vdev_msg(c2, VDEV_SETUP, GUEST_RAM_IPA, 0, page2, irq, false);
+		e[2] = vdev_msg(c1, VDEV_SETUP, GUEST_RAM_IPA, 4 << 20, page1, irq, false);
+		e[3] = vdev_msg(c1, VDEV_GRANT, GUEST_RAM_IPA, 2 << 20, small, 0, false);
+		e[4] = vdev_msg(c1, VDEV_GRANT, GUEST_RAM_IPA, 4096, small, 0, false);
+		e[5] = vdev_msg(c1, MSG_LABEL_NOTIFY, 0, 0, big, 0, true);
+		e[6] = vdev_msg(c2, VDEV_SETUP, GUEST_RAM_IPA, 0, page2, irq, false);
+	}
+	server_destroy(&blk);
+	cptr_t all[] = { ep, kick, irq, c1, c2, page1, page2, big, small };
+	for (unsigned i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		if (all[i])
+			slot_free(all[i]);
+	CHECK(made);
+	CHECK_ERR(e[0], E_INVAL); /* a 2 MiB shared page */
+	CHECK_ERR(e[1], E_OK);    /* the other client's, where that one would be */
+	CHECK_ERR(e[2], E_OK);
+	CHECK_ERR(e[3], E_INVAL); /* 4 KiB said to be 2 MiB */
+	CHECK_ERR(e[4], E_OK);    /* said to be what it is */
+	CHECK_ERR(e[5], E_OK);    /* the forged wake-up was delivered... */
+	CHECK_ERR(e[6], E_OK);    /* ...and its capability did not stay */
+	CHECK(accounts_equal(before, accounts_read()));
+	return true;
+}
+ROOT_TEST("vdev-lying-client", t_vdev_lying_client);
+
 /* --- Hypercalls: the guest calls a native server directly ---------------- */
 
 /* Child code: answers every call with label + 1 and each word + 1. */
