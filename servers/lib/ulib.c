@@ -38,6 +38,8 @@ static void put_num(char **p, char *end, uint64_t v, unsigned base, int width, c
 
 int vsnprintf(char *buf, size_t len, const char *fmt, va_list ap)
 {
+	if (!len)
+		return 0; /* not even room for the NUL */
 	char *p = buf, *end = buf + len - 1;
 	for (; *fmt; fmt++) {
 		if (*fmt != '%') {
@@ -59,6 +61,8 @@ int vsnprintf(char *buf, size_t len, const char *fmt, va_list ap)
 		bool l = *fmt == 'l';
 		if (l)
 			fmt++;
+		if (!*fmt)
+			break; /* the format ends inside a conversion: not past its NUL */
 		switch (*fmt) {
 		case 'd': {
 			int64_t v = l ? va_arg(ap, int64_t) : va_arg(ap, int);

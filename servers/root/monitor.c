@@ -103,7 +103,9 @@ static uint64_t threads(const struct snapshot *snap, char run_name[MON_CPUS][17]
 		for (unsigned c = 0; c < snap->ncpu; c++)
 			if (snap->cpu[c][3] == p[0][0])
 				memcpy(run_name[c], name, 17);
-		unsigned g = name[0] == 'g' && name[1] > '0' && name[1] <= '9' ? name[1] - '0' : 0;
+		/* a VMM names its threads as it likes: "g9" is no guest here */
+		unsigned g = name[0] == 'g' && name[1] > '0' && name[1] < '0' + MON_GUESTS ?
+				     name[1] - '0' : 0;
 		for (unsigned k = 0; g && (w & STATS_VCPU) && k < 5; k++)
 			guest[g][k] += k < 4 ? p[2][k + 1] : p[3][1];
 		if (d || now[n].ipc != was.ipc || now[n].exits != was.exits) {

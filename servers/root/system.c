@@ -181,6 +181,8 @@ static err_t blk_start(unsigned i)
 		disk_give_client(&disk, &b->srv);
 	if (!e)
 		e = server_start(&b->srv);
+	if (e) /* what was made goes back: no backend_died will destroy it */
+		server_destroy(&b->srv);
 	printf("root: block server %s %s (%s)\n", d->s.path, e ? "did not start" : "started",
 	       real ? "on the disk driver" : "a RAM disk");
 	return e;
@@ -214,6 +216,8 @@ static err_t net_start(unsigned i)
 		e = watch(&n->srv, BADGE_NET + i);
 	if (!e)
 		e = server_start(&n->srv);
+	if (e) /* what was made goes back: no backend_died will destroy it */
+		server_destroy(&n->srv);
 	printf("root: switch %s %s (%s)\n", d->s.path, e ? "did not start" : "started",
 	       up ? "its uplink the NIC" : "no uplink");
 	return e;
@@ -308,6 +312,8 @@ static err_t guest_start(unsigned i)
 		e = INV3(SYS_THREAD_CONFIGURE, rt->srv.thread, rt->srv.cspace, rt->srv.as, sup);
 	if (!e)
 		e = server_start(&rt->srv);
+	if (e) /* what was made goes back: no guest_died will destroy it */
+		server_destroy(&rt->srv);
 	if (sup)
 		slot_free(sup);
 	rt->charged = root_used() - before;
@@ -379,18 +385,26 @@ static void backend_forget(struct backend *b, unsigned port)
 		printf("root: a backend did not let go of client %u\n", port);
 }
 
+static uint64_t ticks(void)
+{
+	uint64_t t;
+	__asm__ volatile("isb; mrs %0, cntpct_el0" : "=r"(t));
+	return t;
+}
+
 /* The root's memory in use, once `expect` of it: a CPU still leaving one
  * of a VMM's threads may hold its last objects a moment longer, so look
- * again a few times, at the lowest priority. */
+ * again for up to 100 ms, yielding.  Not below this task's priority: a
+ * guest's VCPU busy on this CPU would hold the supervisor there for as
+ * long as it liked. */
 static uint64_t settled(uint64_t expect)
 {
-	uint64_t used = root_used();
-	INV2(SYS_THREAD_SET_PRIORITY, ROOT_THREAD, 1, ROOT_MCP);
-	for (unsigned spin = 0; spin < 1000 && used != expect; spin++) {
+	uint64_t used = root_used(), hz, start = ticks();
+	__asm__ volatile("mrs %0, cntfrq_el0" : "=r"(hz));
+	while (used != expect && ticks() - start < hz / 10) {
 		INV0(SYS_YIELD, 0);
 		used = root_used();
 	}
-	INV2(SYS_THREAD_SET_PRIORITY, ROOT_THREAD, ROOT_PRIO, ROOT_MCP);
 	return used;
 }
 

@@ -336,6 +336,12 @@ static const struct guest_config *config(void)
 	for (unsigned i = 0; i < c->vcpus; i++)
 		if (c->cpu[i] >= bootinfo->ncpus)
 			return NULL;
+	/* what indexes this VMM's arrays and bounds its copies, checked here too */
+	for (unsigned k = 0; k < c->npass; k++)
+		if (c->pass[k].intid >= VGIC_IRQS || (c->pass[k].intid && c->pass[k].intid < 32) ||
+		    c->pass[k].compatible_len > sizeof(c->pass[k].compatible) ||
+		    c->pass[k].pa + c->pass[k].size < c->pass[k].pa)
+			return NULL;
 	return c;
 }
 
