@@ -231,6 +231,10 @@ static bool guest(struct reader *r, int off, struct sd_guest *g)
 		return false;
 	c->magic = GUEST_CONFIG_MAGIC;
 	c->vcpus = vcpus, c->mem_mib = mib;
+	/* by default the VCPUs below the servers, the VMM beside them and the
+	 * root task, not above: a busy VMM must not starve the supervisor */
+	if (!fdt_getprop(r->fdt, off, "priority", NULL))
+		g->s.prio = PRIO_DEFAULT - 1;
 	c->prio = g->s.prio;
 	g->s.prio = g->s.prio + 1; /* the VMM above its VCPUs: exits are served first */
 	g->s.quota = ((uint64_t)mib << 20) + SD_VMM_OVERHEAD;

@@ -124,6 +124,8 @@ static void two_guests(void **state)
 	assert_int_equal(sys.guest[1].cfg.cpu[0], 1);
 	assert_false(sys.guest[1].cfg.console_input);
 	assert_string_equal(sys.guest[1].cfg.name, "guest2");
+	assert_int_equal(sys.guest[1].cfg.prio, 99); /* no priority said: the VMM at 100 */
+	assert_int_equal(sys.guest[1].s.prio, 100);
 }
 
 static void passthrough(void **state)
