@@ -381,7 +381,16 @@ static void backend_forget(struct backend *b, unsigned port)
 {
 	struct sysregs r = { .nr = SYS_CALL, .cap = b->sup, .info = msginfo(VDEV_FORGET, 1, 0),
 			     .mr = { port } };
-	if (b->up && (sys(&r) || r.mr[0]))
+	uint64_t regs[5];
+	/* A backend never sends or calls but to fault: one that is blocked so
+	 * has faulted, its fault waiting behind this message, and would never
+	 * answer.  Its restart (or not) forgets everything anyway.  (It could
+	 * still fault between this look and the call: a call with a timeout
+	 * would close that.) */
+	if (!b->up || inv(SYS_THREAD_READ_REGS, b->srv.thread, 0, 0, 0, 0, 0, 0, regs) ||
+	    regs[4] == TS_BLOCKED_SEND || regs[4] == TS_BLOCKED_REPLY)
+		return;
+	if (sys(&r) || r.mr[0])
 		printf("root: a backend did not let go of client %u\n", port);
 }
 
