@@ -104,6 +104,21 @@ static bool sleep_ms(cptr_t irq, cptr_t n, uint64_t ms)
 	return !e && !INV0(SYS_IRQ_ACK, irq);
 }
 
+/* The EL1 physical timer's line, on notification *n, for sleep_ms. */
+static bool timer_take(cptr_t *n, cptr_t *irq)
+{
+	*n = new_obj(OBJ_NOTIFICATION, 0), *irq = slot_alloc();
+	return *n && *irq && !INV3(SYS_IRQ_GET, ROOT_IRQ_CONTROL, 30, ROOT_CNODE, *irq) &&
+	       !INV2(SYS_IRQ_SET_NOTIFICATION, *irq, *n, 1);
+}
+
+/* A spinner named `name` (for ticks_of) at prio on cpu, not started. */
+static bool spinner_named(struct child *c, const char *name, unsigned prio, uint64_t cpu)
+{
+	return !child_create(c, spinner, 0, prio) && !thread_name(c->thread, name) &&
+	       !INV1(SYS_THREAD_SET_AFFINITY, c->thread, cpu);
+}
+
 /* Three CPU-bound threads of one priority, weights 1:2:4, get 1:2:4 of
  * their CPU within 5 % over a second; with the weights taken away, equal
  * shares (so the first result is the weights' doing). */
@@ -113,15 +128,11 @@ static bool t_fair_weights(void)
 	static const char *const names[3] = { "fair1", "fair2", "fair4" };
 	unsigned cpu = (unsigned)bootinfo->ncpus - 1;
 	struct child c[3];
-	cptr_t n = new_obj(OBJ_NOTIFICATION, 0), irq = slot_alloc();
-	CHECK(n && irq);
-	CHECK_ERR(INV3(SYS_IRQ_GET, ROOT_IRQ_CONTROL, 30, ROOT_CNODE, irq), E_OK);
-	CHECK_ERR(INV2(SYS_IRQ_SET_NOTIFICATION, irq, n, 1), E_OK);
+	cptr_t n, irq;
+	CHECK(timer_take(&n, &irq));
 	for (unsigned i = 0; i < 3; i++) {
-		CHECK_ERR(child_create(&c[i], spinner, 0, ROOT_PRIO - 10), E_OK);
-		CHECK_ERR(thread_name(c[i].thread, names[i]), E_OK);
+		CHECK(spinner_named(&c[i], names[i], ROOT_PRIO - 10, cpu));
 		CHECK_ERR(INV1(SYS_THREAD_SET_WEIGHT, c[i].thread, 1u << i), E_OK);
-		CHECK_ERR(INV1(SYS_THREAD_SET_AFFINITY, c[i].thread, cpu), E_OK);
 	}
 	for (unsigned i = 0; i < 3; i++)
 		CHECK_ERR(child_start(&c[i]), E_OK);
@@ -172,14 +183,10 @@ static bool t_balance_floating(void)
 	struct accounts before = accounts_read();
 	static const char *const names[2] = { "bal1", "bal2" };
 	struct child c[2];
-	cptr_t n = new_obj(OBJ_NOTIFICATION, 0), irq = slot_alloc();
-	CHECK(n && irq);
-	CHECK_ERR(INV3(SYS_IRQ_GET, ROOT_IRQ_CONTROL, 30, ROOT_CNODE, irq), E_OK);
-	CHECK_ERR(INV2(SYS_IRQ_SET_NOTIFICATION, irq, n, 1), E_OK);
+	cptr_t n, irq;
+	CHECK(timer_take(&n, &irq));
 	for (unsigned i = 0; i < 2; i++) {
-		CHECK_ERR(child_create(&c[i], spinner, 0, ROOT_PRIO - 10), E_OK);
-		CHECK_ERR(thread_name(c[i].thread, names[i]), E_OK);
-		CHECK_ERR(INV1(SYS_THREAD_SET_AFFINITY, c[i].thread, 1), E_OK);
+		CHECK(spinner_named(&c[i], names[i], ROOT_PRIO - 10, 1));
 		CHECK_ERR(child_start(&c[i]), E_OK);
 	}
 	uint64_t share[2][2], window = counter_freq() * 300 / 1000;
@@ -222,15 +229,10 @@ static bool t_budget_caps_spinner(void)
 	static const char *const names[2] = { "budget-hi", "budget-lo" };
 	unsigned cpu = (unsigned)bootinfo->ncpus - 1;
 	struct child c[2];
-	cptr_t n = new_obj(OBJ_NOTIFICATION, 0), irq = slot_alloc();
-	CHECK(n && irq);
-	CHECK_ERR(INV3(SYS_IRQ_GET, ROOT_IRQ_CONTROL, 30, ROOT_CNODE, irq), E_OK);
-	CHECK_ERR(INV2(SYS_IRQ_SET_NOTIFICATION, irq, n, 1), E_OK);
-	for (unsigned i = 0; i < 2; i++) {
-		CHECK_ERR(child_create(&c[i], spinner, 0, ROOT_PRIO - 5 - 15 * i), E_OK);
-		CHECK_ERR(thread_name(c[i].thread, names[i]), E_OK);
-		CHECK_ERR(INV1(SYS_THREAD_SET_AFFINITY, c[i].thread, cpu), E_OK);
-	}
+	cptr_t n, irq;
+	CHECK(timer_take(&n, &irq));
+	for (unsigned i = 0; i < 2; i++)
+		CHECK(spinner_named(&c[i], names[i], ROOT_PRIO - 5 - 15 * i, cpu));
 	CHECK_ERR(INV2(SYS_THREAD_SET_BUDGET, c[0].thread, 2000, 10000), E_OK);
 	for (unsigned i = 0; i < 2; i++)
 		CHECK_ERR(child_start(&c[i]), E_OK);
