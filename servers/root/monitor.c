@@ -70,16 +70,26 @@ struct snapshot {
 	uint64_t cpu[MON_CPUS][5];
 	uint64_t thread[MON_THREADS][4][5];
 	unsigned ncpu, nthread;
+	uint64_t took;   /* ticks the reading took: a running thread's skew */
 };
+
+static uint64_t counter(void)
+{
+	uint64_t v;
+	__asm__ volatile("isb; mrs %0, cntpct_el0" : "=r"(v));
+	return v;
+}
 
 static bool take(struct snapshot *s)
 {
+	uint64_t t0 = counter();
 	s->ncpu = bootinfo->ncpus < MON_CPUS ? (unsigned)bootinfo->ncpus : MON_CPUS;
 	for (unsigned i = 0; i < s->ncpu; i++)
 		if (inv(SYS_STATS_CPU, ROOT_IRQ_CONTROL, i, 0, 0, 0, 0, 0, s->cpu[i]))
 			return false;
 	for (s->nthread = 0; s->nthread < MON_THREADS && read_thread(s->nthread, s->thread[s->nthread]);)
 		s->nthread++;
+	s->took = counter() - t0;
 	return true;
 }
 
@@ -145,7 +155,7 @@ static void cpus(const struct snapshot *snap, char run_name[MON_CPUS][17], uint6
 void monitor_report(const char *why, const struct mon_memory *m, unsigned nm)
 {
 	static struct snapshot snap;
-	char run_name[MON_CPUS][17], tc[16], tb[16];
+	char run_name[MON_CPUS][17], tc[16], tb[16], tr[16];
 	uint64_t busy = 0;
 	if (!take(&snap))
 		return;
@@ -156,8 +166,10 @@ void monitor_report(const char *why, const struct mon_memory *m, unsigned nm)
 	    (snap.cpu[0][0] - last_cpu[0].now) * 1000 / hz);
 	uint64_t charged = threads(&snap, run_name);
 	cpus(&snap, run_name, &busy);
-	ms(tc, sizeof(tc), charged), ms(tb, sizeof(tb), busy);
-	say("monitor: threads charged %s ms, CPUs busy %s ms\n", tc, tb);
+	ms(tc, sizeof(tc), charged), ms(tb, sizeof(tb), busy), ms(tr, sizeof(tr), snap.took);
+	/* the threads are read after the CPUs: each thread running meanwhile
+	 * gains up to the reading's length */
+	say("monitor: threads charged %s ms, CPUs busy %s ms (read in %s ms)\n", tc, tb, tr);
 	for (unsigned i = 0; i < nm; i++) {
 		uint64_t q[5];
 		if (m[i].mem && !inv(SYS_MEM_INFO, m[i].mem, 0, 0, 0, 0, 0, 0, q))
