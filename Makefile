@@ -79,31 +79,33 @@ $(KOBJS): | $(LIBFDT_DIR)/libfdt.h
 # The root task (servers/root), built for the ports that run native threads
 # (USER_ARCH := 1 in arch.mk) and linked into the kernel image.
 ifeq ($(USER_ARCH),1)
+# The ISA's side of user space: uarch.h, crt0.S, fp_regs.S.
+UARCH := arch/$(ARCH)/user
 USER_CFLAGS := -std=gnu11 -O2 -g -ffreestanding -fno-builtin -fno-pie -no-pie \
-	-fno-stack-protector -nostdlib -static -Wl,--build-id=none -I. -Iinclude $(USER_ARCH_CFLAGS) $(WARN)
-ROOT_SRCS := servers/lib/crt0.S servers/lib/ulib.c servers/lib/ring.c servers/lib/bootmod.c hyp/string.c \
+	-fno-stack-protector -nostdlib -static -Wl,--build-id=none -I. -Iinclude -I$(UARCH) $(USER_ARCH_CFLAGS) $(WARN)
+ROOT_SRCS := $(UARCH)/crt0.S $(UARCH)/fp_regs.S servers/lib/ulib.c servers/lib/ring.c servers/lib/bootmod.c hyp/string.c \
 	servers/vmm/vm.c servers/vmm/virtio_mmio.c $(wildcard servers/root/*.c servers/root/*.S)
 # The VMM, a server of its own that the root task starts from this image.
-VMM_SRCS := servers/lib/crt0.S servers/lib/ulib.c servers/lib/bootmod.c hyp/string.c servers/root/util.c \
+VMM_SRCS := $(UARCH)/crt0.S servers/lib/ulib.c servers/lib/bootmod.c hyp/string.c servers/root/util.c \
 	$(wildcard servers/vmm/*.c)
 VMM_ELF := $(BUILD)/vmm/vmm.elf
 # The block server, another the root task starts (servers/blk).
-BLK_SRCS := servers/lib/crt0.S servers/lib/ulib.c servers/lib/virtq.c servers/lib/vdev_client.c hyp/string.c \
+BLK_SRCS := $(UARCH)/crt0.S servers/lib/ulib.c servers/lib/virtq.c servers/lib/vdev_client.c hyp/string.c \
 	servers/root/util.c $(wildcard servers/blk/*.c)
 BLK_ELF := $(BUILD)/blk/blk.elf
 # The PCI server (servers/pci), with libfdt: it reads the bridge from its DTB.
-PCI_SRCS := servers/lib/crt0.S servers/lib/ulib.c hyp/string.c servers/root/util.c \
+PCI_SRCS := $(UARCH)/crt0.S servers/lib/ulib.c hyp/string.c servers/root/util.c \
 	$(wildcard servers/pci/*.c)
 PCI_ELF := $(BUILD)/pci/pci.elf
 # The virtio-blk-pci driver (servers/vblk), a server the root task restarts.
-VBLK_SRCS := servers/lib/crt0.S servers/lib/ulib.c servers/lib/vpci.c hyp/string.c servers/root/util.c \
+VBLK_SRCS := $(UARCH)/crt0.S servers/lib/ulib.c servers/lib/vpci.c hyp/string.c servers/root/util.c \
 	$(wildcard servers/vblk/*.c)
 VBLK_ELF := $(BUILD)/vblk/vblk.elf
 # The virtio-net-pci driver (servers/vnet) and the net server, a switch (servers/net).
-VNET_SRCS := servers/lib/crt0.S servers/lib/ulib.c servers/lib/vpci.c hyp/string.c servers/root/util.c \
+VNET_SRCS := $(UARCH)/crt0.S servers/lib/ulib.c servers/lib/vpci.c hyp/string.c servers/root/util.c \
 	$(wildcard servers/vnet/*.c)
 VNET_ELF := $(BUILD)/vnet/vnet.elf
-NET_SRCS := servers/lib/crt0.S servers/lib/ulib.c servers/lib/virtq.c servers/lib/vdev_client.c hyp/string.c \
+NET_SRCS := $(UARCH)/crt0.S servers/lib/ulib.c servers/lib/virtq.c servers/lib/vdev_client.c hyp/string.c \
 	servers/root/util.c $(wildcard servers/net/*.c)
 NET_ELF := $(BUILD)/net/net.elf
 ROOT_ELF := $(BUILD)/root/root.elf
@@ -127,7 +129,7 @@ USER_FDTOBJS := $(patsubst %.c,$(BUILD)/root/libfdt/%.o,$(LIBFDT_SRCS))
 $(USER_FDTOBJS): $(BUILD)/root/libfdt/%.o: $(LIBFDT_DIR)/%.c
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(USER_CFLAGS) -Ihyp/libfdt -I$(LIBFDT_DIR) -w -c $< -o $@
-USER_HDRS := $(wildcard servers/lib/*.h servers/root/*.h servers/vmm/*.h include/cairn/*.h guests/test/*.h)
+USER_HDRS := $(wildcard $(UARCH)/*.h servers/lib/*.h servers/root/*.h servers/vmm/*.h include/cairn/*.h guests/test/*.h)
 $(VMM_ELF): $(VMM_SRCS) servers/root/root.ld $(USER_HDRS) $(USER_FDTOBJS)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(USER_CFLAGS) -Ihyp/libfdt -I$(LIBFDT_DIR) -T servers/root/root.ld -o $@ \

@@ -73,12 +73,7 @@ struct snapshot {
 	uint64_t took;   /* ticks the reading took: a running thread's skew */
 };
 
-static uint64_t counter(void)
-{
-	uint64_t v;
-	__asm__ volatile("isb; mrs %0, cntpct_el0" : "=r"(v));
-	return v;
-}
+static uint64_t counter(void) { return counter_now(); }
 
 static bool take(struct snapshot *s)
 {
@@ -186,28 +181,22 @@ void monitor_baseline(void)
 	reports = 0;
 }
 
-/* --- Periodic reports: the EL1 physical timer of this CPU ------------------ */
+/* --- Periodic reports: this CPU's user timer (uarch.h) ---------------------- */
 
-#define TIMER_PPI 30
 static uint64_t period; /* ticks */
 static cptr_t timer_irq;
 
 static void arm(void)
 {
-	uint64_t now;
-	__asm__ volatile("isb; mrs %0, cntpct_el0" : "=r"(now));
-	__asm__ volatile("msr cntp_cval_el0, %0; msr cntp_ctl_el0, %1; isb"
-			 : : "r"(now + period), "r"(1ull) : "memory");
+	utimer_arm(counter_now() + period);
 }
 
 bool monitor_every(uint64_t every_ms, cptr_t n, uint64_t bits)
 {
-	uint64_t f;
-	__asm__ volatile("mrs %0, cntfrq_el0" : "=r"(f));
-	period = f * every_ms / 1000;
+	period = counter_freq() * every_ms / 1000;
 	timer_irq = slot_alloc();
 	if (!period || !timer_irq ||
-	    INV3(SYS_IRQ_GET, ROOT_IRQ_CONTROL, TIMER_PPI, ROOT_CNODE, timer_irq) ||
+	    INV3(SYS_IRQ_GET, ROOT_IRQ_CONTROL, UTIMER_IRQ, ROOT_CNODE, timer_irq) ||
 	    INV2(SYS_IRQ_SET_NOTIFICATION, timer_irq, n, bits))
 		return false;
 	arm();
@@ -217,7 +206,7 @@ bool monitor_every(uint64_t every_ms, cptr_t n, uint64_t bits)
 void monitor_tick(void)
 {
 	/* quieten the level-triggered line, then take the next */
-	__asm__ volatile("msr cntp_ctl_el0, xzr; isb" ::: "memory");
+	utimer_off();
 	INV0(SYS_IRQ_ACK, timer_irq);
 	arm();
 }

@@ -394,12 +394,7 @@ static void backend_forget(struct backend *b, unsigned port)
 		printf("root: a backend did not let go of client %u\n", port);
 }
 
-static uint64_t ticks(void)
-{
-	uint64_t t;
-	__asm__ volatile("isb; mrs %0, cntpct_el0" : "=r"(t));
-	return t;
-}
+static uint64_t ticks(void) { return counter_now(); }
 
 /* The root's memory in use, once `expect` of it: a CPU still leaving one
  * of a VMM's threads may hold its last objects a moment longer, so look
@@ -408,8 +403,7 @@ static uint64_t ticks(void)
  * long as it liked. */
 static uint64_t settled(uint64_t expect)
 {
-	uint64_t used = root_used(), hz, start = ticks();
-	__asm__ volatile("mrs %0, cntfrq_el0" : "=r"(hz));
+	uint64_t used = root_used(), hz = counter_freq(), start = ticks();
 	while (used != expect && ticks() - start < hz / 10) {
 		INV0(SYS_YIELD, 0);
 		used = root_used();

@@ -387,7 +387,7 @@ static void child_faulter(uint64_t page)
 {
 	volatile uint64_t *p = (uint64_t *)(page + 8 * 4096);
 	p[0] = 0xfeed;                      /* page fault: the pager maps a page */
-	__asm__ volatile(".inst 0x00000000"); /* undefined: the handler skips it */
+	UNDEFINED_INSN();                   /* the handler skips it */
 	struct sysregs r = { .nr = 200 };     /* unknown: the handler sees it */
 	sys(&r);
 	volatile uint64_t *q = (uint64_t *)page;

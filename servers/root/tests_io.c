@@ -6,20 +6,15 @@
 
 /* --- Interrupts ------------------------------------------------------------------ */
 
-/* The EL1 physical timer, which native EL0 may program
- * (CNTKCTL_EL1.EL0PTEN): a per-CPU line (PPI 30) that the kernel does not
- * use (the virtual timer, PPI 27, is the guests'). */
-#define VTIMER_IRQ 30
+/* The user timer (uarch.h): a per-CPU line the kernel does not use. */
+#define VTIMER_IRQ UTIMER_IRQ
 
 static void vtimer_fire_soon(void)
 {
-	uint64_t now;
-	__asm__ volatile("isb; mrs %0, cntpct_el0" : "=r"(now));
-	__asm__ volatile("msr cntp_cval_el0, %0; msr cntp_ctl_el0, %1; isb"
-			 : : "r"(now + 1000), "r"(1ull) : "memory");
+	utimer_arm(counter_now() + 1000);
 }
 
-static void vtimer_off(void) { __asm__ volatile("msr cntp_ctl_el0, xzr; isb" ::: "memory"); }
+static void vtimer_off(void) { utimer_off(); }
 
 /* Wait for the handler's notification; the bits come back in x9. */
 static uint64_t irq_wait(cptr_t n)

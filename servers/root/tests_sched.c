@@ -1,19 +1,7 @@
 /* Scheduling across CPUs. */
 #include "servers/root/check.h"
 
-static uint64_t counter(void)
-{
-	uint64_t v;
-	__asm__ volatile("isb; mrs %0, cntpct_el0" : "=r"(v));
-	return v;
-}
-
-static uint64_t counter_freq(void)
-{
-	uint64_t v;
-	__asm__ volatile("mrs %0, cntfrq_el0" : "=r"(v));
-	return v;
-}
+static uint64_t counter(void) { return counter_now(); }
 
 /* Child code: never enters the kernel again. */
 static void spinner(uint64_t arg)
@@ -91,16 +79,15 @@ static uint64_t ticks_of(const char *name)
 	return ~0ull;
 }
 
-/* Block for about `ms` milliseconds: the EL1 physical timer (PPI 30, open
- * to EL0) wakes this thread, so the CPU is the spinners'. */
+/* Block for about `ms` milliseconds: the user timer (uarch.h) wakes this
+ * thread, so the CPU is the spinners'. */
 static bool sleep_ms(cptr_t irq, cptr_t n, uint64_t ms)
 {
 	uint64_t at = counter() + counter_freq() * ms / 1000;
-	__asm__ volatile("msr cntp_cval_el0, %0; msr cntp_ctl_el0, %1; isb" : : "r"(at), "r"(1ull)
-			 : "memory");
+	utimer_arm(at);
 	struct sysregs r = { .nr = SYS_WAIT, .cap = n };
 	err_t e = sys(&r);
-	__asm__ volatile("msr cntp_ctl_el0, xzr; isb" ::: "memory");
+	utimer_off();
 	return !e && !INV0(SYS_IRQ_ACK, irq);
 }
 
@@ -108,7 +95,7 @@ static bool sleep_ms(cptr_t irq, cptr_t n, uint64_t ms)
 static bool timer_take(cptr_t *n, cptr_t *irq)
 {
 	*n = new_obj(OBJ_NOTIFICATION, 0), *irq = slot_alloc();
-	return *n && *irq && !INV3(SYS_IRQ_GET, ROOT_IRQ_CONTROL, 30, ROOT_CNODE, *irq) &&
+	return *n && *irq && !INV3(SYS_IRQ_GET, ROOT_IRQ_CONTROL, UTIMER_IRQ, ROOT_CNODE, *irq) &&
 	       !INV2(SYS_IRQ_SET_NOTIFICATION, *irq, *n, 1);
 }
 

@@ -119,21 +119,12 @@ err_t vm_wait(cptr_t ep, struct vm_exit *x)
 }
 
 /* The VMM's loop, so only the registers it needs (make bench counts the
- * VMM's instructions too): the reply in x0-x4, the next exit's six words
- * back in x0-x5, no capability either way (x14 0). */
+ * VMM's instructions too): a five-word reply, the next exit's six words. */
 err_t vm_reply_wait(cptr_t ep, const uint64_t reply[5], struct vm_exit *x)
 {
-	register uint64_t x0 __asm__("x0") = reply[0], x1 __asm__("x1") = reply[1];
-	register uint64_t x2 __asm__("x2") = reply[2], x3 __asm__("x3") = reply[3];
-	register uint64_t x4 __asm__("x4") = reply[4], x5 __asm__("x5");
-	register uint64_t x8 __asm__("x8") = SYS_REPLY_RECV, x9 __asm__("x9") = ep;
-	register uint64_t x10 __asm__("x10") = msginfo(0, 5, 0), x14 __asm__("x14") = 0;
-	__asm__ volatile("svc #0"
-			 : "+r"(x0), "+r"(x1), "+r"(x2), "+r"(x3), "+r"(x4), "=r"(x5), "+r"(x8),
-			   "+r"(x9), "+r"(x10), "+r"(x14)
-			 : : "x6", "x7", "x11", "x12", "x13", "memory");
-	x->label = msginfo_label(x10);
-	x->badge = x9;
-	x->w[0] = x0, x->w[1] = x1, x->w[2] = x2, x->w[3] = x3, x->w[4] = x4, x->w[5] = x5;
-	return (err_t)x8;
+	struct sysregs r;
+	err_t e = ipc_reply_recv5(ep, reply, x->w, &r);
+	x->label = msginfo_label(r.info);
+	x->badge = r.cap;
+	return e;
 }

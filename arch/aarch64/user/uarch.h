@@ -1,0 +1,118 @@
+/* What native servers need of the ISA (AArch64), included by
+ * servers/lib/sys.h: the system-call trap with the ABI's registers, the
+ * counters, and the EL1 physical timer user space may drive.  Every port
+ * has an arch/<arch>/user/ with this header, crt0.S and fp_regs.S.
+ *
+ * Registers (include/cairn/abi.h): message words x0-x7, number/error x8,
+ * capability/badge x9, info x10, capabilities sent x11-x13, receive slot
+ * x14; `svc #0` enters the kernel. */
+#pragma once
+
+static inline err_t sys(struct sysregs *r)
+{
+	register uint64_t x0 __asm__("x0") = r->mr[0], x1 __asm__("x1") = r->mr[1];
+	register uint64_t x2 __asm__("x2") = r->mr[2], x3 __asm__("x3") = r->mr[3];
+	register uint64_t x4 __asm__("x4") = r->mr[4], x5 __asm__("x5") = r->mr[5];
+	register uint64_t x6 __asm__("x6") = r->mr[6], x7 __asm__("x7") = r->mr[7];
+	register uint64_t x8 __asm__("x8") = r->nr, x9 __asm__("x9") = r->cap;
+	register uint64_t x10 __asm__("x10") = r->info, x11 __asm__("x11") = r->sendcap[0];
+	register uint64_t x12 __asm__("x12") = r->sendcap[1], x13 __asm__("x13") = r->sendcap[2];
+	register uint64_t x14 __asm__("x14") = r->recvslot;
+	__asm__ volatile("svc #0"
+			 : "+r"(x0), "+r"(x1), "+r"(x2), "+r"(x3), "+r"(x4), "+r"(x5),
+			   "+r"(x6), "+r"(x7), "+r"(x8), "+r"(x9), "+r"(x10), "+r"(x11),
+			   "+r"(x12), "+r"(x13), "+r"(x14)
+			 : : "memory");
+	r->mr[0] = x0, r->mr[1] = x1, r->mr[2] = x2, r->mr[3] = x3;
+	r->mr[4] = x4, r->mr[5] = x5, r->mr[6] = x6, r->mr[7] = x7;
+	r->nr = x8, r->cap = x9, r->info = x10;
+	return (err_t)x8;
+}
+
+/* Cycle counter (counts instructions under QEMU -icount shift=0). */
+static inline uint64_t cycles(void)
+{
+	uint64_t v;
+	__asm__ volatile("isb; mrs %0, pmccntr_el0" : "=r"(v));
+	return v;
+}
+
+/* The two IPC operations a server loop and a client use, with nothing but
+ * the registers they need (the benchmarks measure these). */
+static inline uint64_t ipc_call1(cptr_t ep, uint64_t w, err_t *e)
+{
+	register uint64_t x0 __asm__("x0") = w, x8 __asm__("x8") = SYS_CALL;
+	register uint64_t x9 __asm__("x9") = ep, x10 __asm__("x10") = msginfo(0, 1, 0);
+	__asm__ volatile("svc #0" : "+r"(x0), "+r"(x8), "+r"(x9), "+r"(x10)
+			 : : "x1", "x2", "x3", "x4", "x5", "x6", "x7", "x11", "x12",
+			     "x13", "x14", "memory");
+	*e = (err_t)x8;
+	return x0;
+}
+
+static inline uint64_t ipc_reply_recv1(cptr_t ep, uint64_t w, uint64_t *badge, err_t *e)
+{
+	register uint64_t x0 __asm__("x0") = w, x8 __asm__("x8") = SYS_REPLY_RECV;
+	register uint64_t x9 __asm__("x9") = ep, x10 __asm__("x10") = msginfo(0, 1, 0);
+	__asm__ volatile("svc #0" : "+r"(x0), "+r"(x8), "+r"(x9), "+r"(x10)
+			 : : "x1", "x2", "x3", "x4", "x5", "x6", "x7", "x11", "x12",
+			     "x13", "x14", "memory");
+	*e = (err_t)x8;
+	*badge = x9;
+	return x0;
+}
+
+/* The VMM's loop: a five-word reply out, six words back (an exit), no
+ * capability either way (receive slot 0); info and badge in r. */
+static inline err_t ipc_reply_recv5(cptr_t ep, const uint64_t w[5], uint64_t out[6],
+				    struct sysregs *r)
+{
+	register uint64_t x0 __asm__("x0") = w[0], x1 __asm__("x1") = w[1];
+	register uint64_t x2 __asm__("x2") = w[2], x3 __asm__("x3") = w[3];
+	register uint64_t x4 __asm__("x4") = w[4], x5 __asm__("x5");
+	register uint64_t x8 __asm__("x8") = SYS_REPLY_RECV, x9 __asm__("x9") = ep;
+	register uint64_t x10 __asm__("x10") = msginfo(0, 5, 0), x14 __asm__("x14") = 0;
+	__asm__ volatile("svc #0"
+			 : "+r"(x0), "+r"(x1), "+r"(x2), "+r"(x3), "+r"(x4), "=r"(x5), "+r"(x8),
+			   "+r"(x9), "+r"(x10), "+r"(x14)
+			 : : "x6", "x7", "x11", "x12", "x13", "memory");
+	out[0] = x0, out[1] = x1, out[2] = x2, out[3] = x3, out[4] = x4, out[5] = x5;
+	r->nr = x8, r->cap = x9, r->info = x10;
+	return (err_t)x8;
+}
+
+/* The system counter: ticks since boot, and ticks per second. */
+static inline uint64_t counter_now(void)
+{
+	uint64_t v;
+	__asm__ volatile("isb; mrs %0, cntpct_el0" : "=r"(v));
+	return v;
+}
+
+static inline uint64_t counter_freq(void)
+{
+	uint64_t v;
+	__asm__ volatile("mrs %0, cntfrq_el0" : "=r"(v));
+	return v;
+}
+
+/* A per-CPU timer that user space programs itself and whose interrupt it
+ * takes with IRQ_GET (the EL1 physical timer, PPI 30: the kernel uses the
+ * EL2 one and guests the virtual one).  Level-triggered: utimer_off()
+ * quietens it before the interrupt is acknowledged. */
+#define UTIMER_IRQ 30
+
+static inline void utimer_arm(uint64_t at)
+{
+	__asm__ volatile("msr cntp_cval_el0, %0; msr cntp_ctl_el0, %1; isb"
+			 : : "r"(at), "r"(1ull) : "memory");
+}
+
+static inline void utimer_off(void)
+{
+	__asm__ volatile("msr cntp_ctl_el0, xzr; isb" ::: "memory");
+}
+
+/* An instruction that is undefined, for the fault tests (4 bytes: the
+ * fault handler steps over it). */
+#define UNDEFINED_INSN() __asm__ volatile(".inst 0x00000000")
