@@ -108,6 +108,10 @@ VNET_ELF := $(BUILD)/vnet/vnet.elf
 NET_SRCS := $(UARCH)/crt0.S servers/lib/ulib.c servers/lib/virtq.c servers/lib/vdev_client.c hyp/string.c \
 	servers/root/util.c $(wildcard servers/net/*.c)
 NET_ELF := $(BUILD)/net/net.elf
+# The console server (servers/con): guests' virtio-console.
+CON_SRCS := $(UARCH)/crt0.S servers/lib/ulib.c servers/lib/virtq.c servers/lib/vdev_client.c hyp/string.c \
+	servers/root/util.c $(wildcard servers/con/*.c)
+CON_ELF := $(BUILD)/con/con.elf
 ROOT_ELF := $(BUILD)/root/root.elf
 # System descriptions (systems/*.dts, docs/SYSTEM.md), compiled by dtc; the
 # default one is built into the root task.
@@ -156,11 +160,15 @@ $(NET_ELF): $(NET_SRCS) servers/root/root.ld $(USER_HDRS)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(USER_CFLAGS) -T servers/root/root.ld -o $@ $(filter %.c %.S,$^) -lgcc
 	@echo "  LD      $@"
-$(ROOT_ELF): $(ROOT_SRCS) servers/root/root.ld $(USER_HDRS) $(GUEST_TEST_BIN) $(USER_FDTOBJS) $(VMM_ELF) $(BLK_ELF) $(PCI_ELF) $(VBLK_ELF) $(VNET_ELF) $(NET_ELF) $(DEFAULT_SYSTEM_DTB)
+$(CON_ELF): $(CON_SRCS) servers/root/root.ld $(USER_HDRS)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(USER_CFLAGS) -T servers/root/root.ld -o $@ $(filter %.c %.S,$^) -lgcc
+	@echo "  LD      $@"
+$(ROOT_ELF): $(ROOT_SRCS) servers/root/root.ld $(USER_HDRS) $(GUEST_TEST_BIN) $(USER_FDTOBJS) $(VMM_ELF) $(BLK_ELF) $(PCI_ELF) $(VBLK_ELF) $(VNET_ELF) $(NET_ELF) $(CON_ELF) $(DEFAULT_SYSTEM_DTB)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(USER_CFLAGS) -Ihyp/libfdt -I$(LIBFDT_DIR) -DGUEST_TEST_BIN='"$(GUEST_TEST_BIN)"' \
 		-DVMM_ELF='"$(VMM_ELF)"' -DBLK_ELF='"$(BLK_ELF)"' -DPCI_ELF='"$(PCI_ELF)"' -DVBLK_ELF='"$(VBLK_ELF)"' \
-		-DVNET_ELF='"$(VNET_ELF)"' -DNET_ELF='"$(NET_ELF)"' -DDEFAULT_SYSTEM_DTB='"$(DEFAULT_SYSTEM_DTB)"' \
+		-DVNET_ELF='"$(VNET_ELF)"' -DNET_ELF='"$(NET_ELF)"' -DCON_ELF='"$(CON_ELF)"' -DDEFAULT_SYSTEM_DTB='"$(DEFAULT_SYSTEM_DTB)"' \
 		-T servers/root/root.ld -o $@ $(filter %.c %.S %.o,$^) -lgcc
 	@echo "  LD      $@"
 $(BUILD)/obj/hyp/root_image.o: $(ROOT_ELF)

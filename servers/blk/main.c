@@ -235,34 +235,7 @@ int main(const struct bootinfo *bi)
 		printf("blk: no memory for a %lu MiB disk\n", disk_bytes >> 20);
 		return 1;
 	}
-	cptr_t slots = slot_alloc_range(3);
-	struct sysregs r = { .nr = SYS_RECV, .cap = VDEV_SLOT_EP, .recvslot = slots };
-	err_t e = sys(&r);
-	for (;;) {
-		if (e) {
-			printf("blk: receive failed (%u)\n", e);
-			return 1;
-		}
-		uint64_t answer;
-		if (msginfo_label(r.info) == MSG_LABEL_NOTIFY) {
-			/* a client may send this label too, and capabilities left
-			 * here would keep every client's out of these slots */
-			for (unsigned k = 0; k < msginfo_caps(r.info); k++)
-				INV1(SYS_CNODE_DELETE, ROOT_CNODE, slots + k);
-			serve();
-			r = (struct sysregs){ .nr = SYS_RECV, .cap = VDEV_SLOT_EP, .recvslot = slots };
-		} else { /* the badge: which client (0, an unbadged caller: the first) */
-			answer = r.cap == VDEV_SUPERVISOR ? forget(&r)
-				 : r.cap <= CLIENTS ? setup(r.cap ? (unsigned)r.cap - 1 : 0, &r, slots)
-						    : E_INVAL;
-			if (r.cap > CLIENTS)
-				for (unsigned k = 0; k < msginfo_caps(r.info); k++)
-					INV1(SYS_CNODE_DELETE, ROOT_CNODE, slots + k);
-			else if (!answer && msginfo_caps(r.info))
-				slots = slot_alloc_range(3); /* those are the client's now */
-			r = (struct sysregs){ .mr = { answer }, .nr = SYS_REPLY_RECV, .cap = VDEV_SLOT_EP,
-					      .info = msginfo(0, 1, 0), .recvslot = slots };
-		}
-		e = sys(&r);
-	}
+	static const struct vdev_backend blk = { "blk", CLIENTS, true, setup, forget, serve };
+	vdev_backend_loop(&blk);
+	return 1;
 }

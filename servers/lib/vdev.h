@@ -28,6 +28,7 @@
 #define VDEV_GMEM_VA 0x8000000000ull   /* guest RAM in the backend */
 #define VDEV_SHARED_VA 0x7ff000000ull  /* the shared page in the backend */
 #define VDEV_QUEUES 2
+#define VDEV_INPUT 256                 /* virtio-console input ring, a power of two */
 
 enum vdev_label { VDEV_SETUP = 1, VDEV_GRANT, VDEV_FORGET };
 /* VDEV_FORGET (mr0: a client's badge) comes from the supervisor, whose
@@ -58,10 +59,15 @@ struct vdev_shared {
 	uint64_t offered;              /* feature bits */
 	uint8_t config[64];            /* its configuration space, read-only */
 	uint64_t requests;             /* backend: requests completed */
+	/* virtio-console: what is typed, from the VMM with the console's
+	 * input to the backend, which moves it into the receive queue */
+	uint32_t in_head;              /* VMM: bytes put in */
+	uint32_t in_tail;              /* backend: bytes taken out */
+	uint8_t in[VDEV_INPUT];
 };
 _Static_assert(sizeof(struct vdev_shared) <= 4096, "one page");
 
-enum { VIRTIO_ID_NET = 1, VIRTIO_ID_BLOCK = 2 };
+enum { VIRTIO_ID_NET = 1, VIRTIO_ID_BLOCK = 2, VIRTIO_ID_CONSOLE = 3 };
 
 /* virtio-blk requests (virtio 1.x 5.2.6). */
 struct virtio_blk_req {

@@ -76,3 +76,37 @@ err_t vdev_client_setup(struct vdev_client *c, unsigned i, const struct sysregs 
 			INV1(SYS_CNODE_DELETE, ROOT_CNODE, slots + k);
 	return e;
 }
+
+static void drop_caps(const struct sysregs *r, cptr_t slots)
+{
+	for (unsigned k = 0; k < msginfo_caps(r->info); k++)
+		INV1(SYS_CNODE_DELETE, ROOT_CNODE, slots + k);
+}
+
+void vdev_backend_loop(const struct vdev_backend *b)
+{
+	cptr_t slots = slot_alloc_range(3);
+	struct sysregs r = { .nr = SYS_RECV, .cap = VDEV_SLOT_EP, .recvslot = slots };
+	err_t e;
+	while (!(e = sys(&r))) {
+		uint64_t badge = !r.cap && b->unbadged_first ? 1 : r.cap, answer;
+		bool client = badge >= 1 && badge <= b->nclients;
+		if (msginfo_label(r.info) == MSG_LABEL_NOTIFY) {
+			/* a client may send this label too, and capabilities left
+			 * here would keep every client's out of these slots */
+			drop_caps(&r, slots);
+			b->serve();
+			r = (struct sysregs){ .nr = SYS_RECV, .cap = VDEV_SLOT_EP, .recvslot = slots };
+			continue;
+		}
+		answer = badge == VDEV_SUPERVISOR ? b->forget(&r)
+			 : client ? b->setup((unsigned)badge - 1, &r, slots) : E_INVAL;
+		if (!client)
+			drop_caps(&r, slots);
+		else if (!answer && msginfo_caps(r.info))
+			slots = slot_alloc_range(3); /* those are the client's now */
+		r = (struct sysregs){ .mr = { answer }, .nr = SYS_REPLY_RECV, .cap = VDEV_SLOT_EP,
+				      .info = msginfo(0, 1, 0), .recvslot = slots };
+	}
+	printf("%s: receive failed (%u)\n", b->name, e);
+}

@@ -38,3 +38,18 @@ static inline bool vdev_client_ready(const struct vdev_client *c)
 	return c->sh && c->gm.size == c->ram_size;
 }
 void vdev_client_forget(struct vdev_client *c);
+
+/* A backend's whole life after its own set-up: it waits on its endpoint
+ * (VDEV_SLOT_EP) for set-up calls from clients 1..nclients (the badge;
+ * an unbadged caller, the root task's tests, counts as client 1 where
+ * unbadged_first), VDEV_FORGET from the supervisor, and its notification's
+ * signals, on each of which serve() runs.  Returns when a receive fails. */
+struct vdev_backend {
+	const char *name;
+	unsigned nclients;
+	bool unbadged_first;
+	err_t (*setup)(unsigned i, const struct sysregs *r, cptr_t slots); /* client i, from 0 */
+	err_t (*forget)(const struct sysregs *r);
+	void (*serve)(void);
+};
+void vdev_backend_loop(const struct vdev_backend *b);

@@ -258,10 +258,11 @@ static void serve(void)
 	kick_nic = false;
 }
 
-/* A set-up call from port p's VMM (its capabilities at slots[0..]): a new
+/* A set-up call from port pi's VMM (its capabilities at slots[0..]): a new
  * connection is described here. */
-static err_t setup(struct port *p, unsigned pi, const struct sysregs *r, cptr_t slots)
+static err_t setup(unsigned pi, const struct sysregs *r, cptr_t slots)
 {
+	struct port *p = &ports[pi];
 	bool fresh, was = p->v.sh != NULL;
 	err_t e = vdev_client_setup(&p->v, pi, r, slots, &fresh);
 	if (e || !fresh)
@@ -320,32 +321,7 @@ int main(const struct bootinfo *bi)
 	uplink_init();
 	printf("net: a switch of its own: up to %u guests%s\n", PORTS,
 	       chan ? " and an uplink through the NIC driver" : "");
-	cptr_t slots = slot_alloc_range(3);
-	struct sysregs r = { .nr = SYS_RECV, .cap = VDEV_SLOT_EP, .recvslot = slots };
-	for (err_t e = sys(&r);; e = sys(&r)) {
-		if (e) {
-			printf("net: receive failed (%u)\n", e);
-			return 1;
-		}
-		uint64_t badge = r.cap;
-		if (msginfo_label(r.info) == MSG_LABEL_NOTIFY) {
-			/* a port may send this label too, and capabilities left
-			 * here would keep every port's out of these slots */
-			for (unsigned k = 0; k < msginfo_caps(r.info); k++)
-				INV1(SYS_CNODE_DELETE, ROOT_CNODE, slots + k);
-			serve();
-			r = (struct sysregs){ .nr = SYS_RECV, .cap = VDEV_SLOT_EP, .recvslot = slots };
-			continue;
-		}
-		uint64_t answer = badge == VDEV_SUPERVISOR ? forget(&r)
-			: badge >= 1 && badge <= PORTS ? setup(&ports[badge - 1], (unsigned)badge - 1, &r, slots)
-						       : E_INVAL;
-		if (badge < 1 || badge > PORTS)
-			for (unsigned k = 0; k < msginfo_caps(r.info); k++)
-				INV1(SYS_CNODE_DELETE, ROOT_CNODE, slots + k);
-		else if (!answer && msginfo_caps(r.info))
-			slots = slot_alloc_range(3); /* those are the port's now */
-		r = (struct sysregs){ .mr = { answer }, .nr = SYS_REPLY_RECV, .cap = VDEV_SLOT_EP,
-				      .info = msginfo(0, 1, 0), .recvslot = slots };
-	}
+	static const struct vdev_backend net = { "net", PORTS, false, setup, forget, serve };
+	vdev_backend_loop(&net);
+	return 1;
 }

@@ -44,3 +44,8 @@ net_image:
 default_system:
 	.incbin	DEFAULT_SYSTEM_DTB
 default_system_end:
+
+	.balign	16
+	.globl	con_image
+con_image:
+	.incbin	CON_ELF

@@ -165,7 +165,7 @@ static err_t give_devices(struct loading *l, struct bootinfo *bi, const struct p
 static err_t build(struct server *s, const char *image, struct bootinfo *bi, uint64_t *entry,
 		   const struct pa_range *r, unsigned nr)
 {
-	struct loading l = { .s = s, .next = ROOT_FIRST_IMAGE_FRAME };
+	struct loading l = { .s = s, .next = SERVER_FIRST_FRAME };
 	cptr_t tmp;
 	err_t e;
 	if ((e = give_authority(s)) || (e = load_segments(&l, image, entry, bi)))

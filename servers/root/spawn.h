@@ -4,6 +4,9 @@
 
 #define SERVER_CNODE_BITS 14
 #define SERVER_STACK_PAGES 16
+/* A server's slots follow the root's layout (enum root_slot) but for its
+ * image, which starts here: 8 to 23 are left for what it is given. */
+#define SERVER_FIRST_FRAME 24
 
 struct server {
 	cptr_t mem, cnode, cspace, as, thread; /* in the root's CNode */
@@ -13,7 +16,7 @@ struct server {
  * MCP). */
 err_t server_spawn(struct server *s, const char *image, uint64_t quota, unsigned prio);
 /* The same in steps: made, given capabilities (a copy of cap with `rights`
- * in its slot `slot`, which the root's layout leaves free: 8-15), started. */
+ * in its slot `slot`, which the layout leaves free: 8-23), started. */
 err_t server_create(struct server *s, const char *image, uint64_t quota, unsigned prio);
 /* The same with more said: */
 struct pa_range { uint64_t base, size; };

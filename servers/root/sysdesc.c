@@ -14,13 +14,13 @@ int snprintf(char *buf, size_t len, const char *fmt, ...);
 
 #define PRIO_DEFAULT 100 /* ROOT_PRIO: the servers' */
 #define PRIO_MAX 254     /* below the root's MCP */
-#define NODES (SD_DRIVERS + 2 * SD_BACKENDS + SD_GUESTS)
+#define NODES (SD_DRIVERS + 2 * SD_BACKENDS + 1 + SD_GUESTS)
 
-enum kind { K_BLK_DRIVER, K_NET_DRIVER, K_BLOCK, K_SWITCH, K_GUEST, K_KINDS };
+enum kind { K_BLK_DRIVER, K_NET_DRIVER, K_BLOCK, K_SWITCH, K_CONSOLE, K_GUEST, K_KINDS };
 
 static const char *const kind_compat[K_KINDS] = {
 	"cairn,blk-driver", "cairn,net-driver", "cairn,block-server", "cairn,net-switch",
-	"cairn,linux-guest",
+	"cairn,console-server", "cairn,linux-guest",
 };
 
 #define SERVER_PROPS "compatible", "phandle", "memory-mib", "priority", "restart", "restart-limit"
@@ -29,8 +29,10 @@ static const char *const *const kind_props[K_KINDS] = {
 	(const char *const[]){ SERVER_PROPS, "pci-ids", NULL },
 	(const char *const[]){ SERVER_PROPS, "disk", "ram-disk-mib", NULL },
 	(const char *const[]){ SERVER_PROPS, "uplink", NULL },
+	(const char *const[]){ SERVER_PROPS, NULL },
 	(const char *const[]){ SERVER_PROPS, "kernel", "initramfs", "bootargs", "vcpus", "cpus",
-			       "virtio-blk", "virtio-net", "console-input", "passthrough", NULL },
+			       "virtio-blk", "virtio-net", "virtio-console", "console-input",
+			       "passthrough", NULL },
 };
 
 /* The first pass's findings: what each node is, and its place among its kind. */
@@ -227,7 +229,8 @@ static bool guest(struct reader *r, int off, struct sd_guest *g)
 	    !prop_str(r, off, "initramfs", "initramfs", c->initramfs, sizeof(c->initramfs)) ||
 	    !prop_str(r, off, "bootargs", "", c->bootargs, sizeof(c->bootargs)) ||
 	    !prop_ref(r, off, "virtio-blk", K_BLOCK, &g->blk) ||
-	    !prop_ref(r, off, "virtio-net", K_SWITCH, &g->net))
+	    !prop_ref(r, off, "virtio-net", K_SWITCH, &g->net) ||
+	    !prop_ref(r, off, "virtio-console", K_CONSOLE, &g->con))
 		return false;
 	c->magic = GUEST_CONFIG_MAGIC;
 	c->vcpus = vcpus, c->mem_mib = mib;
@@ -355,8 +358,11 @@ static bool clients(struct reader *r)
 			return fail(r, 0, "%s: block server has more than %u guests", g->s.path, SD_PORTS);
 		if (g->net >= 0 && r->s->net[g->net].nclients == SD_PORTS)
 			return fail(r, 0, "%s: switch has more than %u guests", g->s.path, SD_PORTS);
+		if (g->con >= 0 && r->s->con.nclients == SD_PORTS)
+			return fail(r, 0, "%s: console server has more than %u guests", g->s.path, SD_PORTS);
 		g->blk_port = g->blk >= 0 ? ++r->s->blk[g->blk].nclients : 0;
 		g->net_port = g->net >= 0 ? ++r->s->net[g->net].nclients : 0;
+		g->con_port = g->con >= 0 ? ++r->s->con.nclients : 0;
 		console += (unsigned)g->cfg.console_input;
 	}
 	if (console > 1)
@@ -386,6 +392,7 @@ static bool totals(struct reader *r)
 		s->quota += s->blk[i].s.quota;
 	for (unsigned i = 0; i < s->nnet; i++)
 		s->quota += s->net[i].s.quota;
+	s->quota += s->ncon ? s->con.s.quota : 0;
 	for (unsigned i = 0; i < s->nguests; i++)
 		s->quota += s->guest[i].s.quota;
 	if (!s->nguests)
@@ -399,7 +406,7 @@ static bool totals(struct reader *r)
 /* Pass one: what each node is. */
 static bool classify(struct reader *r)
 {
-	static const unsigned limit[K_KINDS] = { 1, 1, SD_BACKENDS, SD_BACKENDS, SD_GUESTS };
+	static const unsigned limit[K_KINDS] = { 1, 1, SD_BACKENDS, SD_BACKENDS, 1, SD_GUESTS };
 	unsigned count[K_KINDS] = { 0 };
 	int off;
 	fdt_for_each_subnode(off, r->fdt, 0) {
@@ -435,6 +442,10 @@ static bool read_node(struct reader *r, const struct node *n)
 		return backend(r, n->off, n->kind, &s->blk[s->nblk++]);
 	case K_SWITCH:
 		return backend(r, n->off, n->kind, &s->net[s->nnet++]);
+	case K_CONSOLE:
+		s->ncon++;
+		s->con.driver = -1;
+		return server(r, n->off, 16, RESTART_NEVER, &s->con.s);
 	default: {
 		struct sd_guest *g = &s->guest[s->nguests++];
 		return guest(r, n->off, g) && passthrough(r, n->off, &g->cfg) &&

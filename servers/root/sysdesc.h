@@ -10,7 +10,7 @@
 #include "servers/vmm/guest.h"
 
 #define SD_DRIVERS 2      /* one virtio-blk-pci, one virtio-net-pci */
-#define SD_BACKENDS 2     /* block servers, switches: each */
+#define SD_BACKENDS 2     /* block servers, switches: each (one console server) */
 #define SD_GUESTS 4
 #define SD_PORTS 4        /* a backend's clients */
 #define SD_PATH 64
@@ -47,15 +47,16 @@ struct sd_backend {
 struct sd_guest {
 	struct sd_server s;         /* the VMM's; quota: RAM and 64 MiB */
 	struct guest_config cfg;
-	int blk, net;               /* backend indices, -1: none */
-	unsigned blk_port, net_port; /* its client number there, from 1 */
+	int blk, net, con;          /* backend indices, -1: none */
+	unsigned blk_port, net_port, con_port; /* its client number there, from 1 */
 };
 
 struct system {
 	struct sd_driver drv[SD_DRIVERS]; /* by enum sd_driver_kind */
 	struct sd_backend blk[SD_BACKENDS], net[SD_BACKENDS];
+	struct sd_backend con;      /* the console server, where ncon is 1 */
 	struct sd_guest guest[SD_GUESTS];
-	unsigned ndrv, nblk, nnet, nguests;
+	unsigned ndrv, nblk, nnet, ncon, nguests;
 	uint64_t quota;             /* everything the description asks for */
 	char model[64];             /* what it says it is */
 	char error[SD_ERROR];       /* why it was refused */

@@ -6,7 +6,8 @@
  *   the drivers (servers/vblk, servers/vnet), on the devices the PCI
  *     server finds (driver.c); a driver whose device the machine lacks is
  *     left out, and its backend goes on without it (a RAM disk, no uplink);
- *   the backends: block servers (servers/blk) and switches (servers/net),
+ *   the backends: block servers (servers/blk), switches (servers/net) and
+ *     a console server (servers/con),
  *     each joined to its guests' VMMs by one endpoint, badged per client,
  *     and a notification (servers/lib/vdev.h);
  *   the guests, each a VMM (servers/vmm) with its configuration page.
@@ -32,8 +33,9 @@
 #define ROOT_RESERVE (24ull << 20)  /* the root's own: channels, objects */
 
 /* on `faults`: the drivers', the backends' (block servers 8 + i, switches
- * 10 + i) and the guests' VMMs' (16 + i) */
-enum { BADGE_DISK = 1, BADGE_NIC = 2, BADGE_BLK = 8, BADGE_NET = 10, BADGE_GUEST = 16 };
+ * 10 + i, the console server 12) and the guests' VMMs' (16 + i) */
+enum { BADGE_DISK = 1, BADGE_NIC = 2, BADGE_BLK = 8, BADGE_NET = 10, BADGE_CON = 12,
+       BADGE_GUEST = 16 };
 #define MONITOR_TIMER (1u << 8)     /* on `progress`; the key's is MONITOR_KEY */
 
 static struct system desc;
@@ -45,7 +47,8 @@ static struct backend {
 	struct server srv;
 	unsigned restarts;
 	bool up;
-} blks[SD_BACKENDS], nets[SD_BACKENDS];
+} blks[SD_BACKENDS], nets[SD_BACKENDS], con;
+enum backend_kind { BK_BLK, BK_NET, BK_CON };
 static struct guest {
 	struct server srv;
 	cptr_t config, id;          /* kept across restarts */
@@ -223,6 +226,28 @@ static err_t net_start(unsigned i)
 	return e;
 }
 
+/* The console server: its guests' hvc0 (servers/con). */
+static err_t con_start(void)
+{
+	extern const char con_image[];
+	struct server_spec spec = { .quota = desc.con.s.quota, .prio = desc.con.s.prio, .name = "con" };
+	const struct gift give[] = {
+		{ VDEV_SLOT_EP, con.ep, R_READ },
+		{ VDEV_SLOT_KICK, con.kick, R_READ | R_WRITE },
+	};
+	err_t e = server_create_spec(&con.srv, con_image, &spec);
+	if (!e)
+		e = give_all(&con.srv, give, 2);
+	if (!e)
+		e = watch(&con.srv, BADGE_CON);
+	if (!e)
+		e = server_start(&con.srv);
+	if (e) /* what was made goes back: no backend_died will destroy it */
+		server_destroy(&con.srv);
+	printf("root: console server %s %s\n", desc.con.s.path, e ? "did not start" : "started");
+	return e;
+}
+
 /* The backend that names driver k, and its notification (the driver's client). */
 static cptr_t driver_client(enum sd_driver_kind k)
 {
@@ -236,8 +261,8 @@ static cptr_t driver_client(enum sd_driver_kind k)
 
 static bool backends_start(void)
 {
-	struct backend *all[] = { &blks[0], &blks[1], &nets[0], &nets[1] };
-	for (unsigned i = 0; i < 4; i++)
+	struct backend *all[] = { &blks[0], &blks[1], &nets[0], &nets[1], &con };
+	for (unsigned i = 0; i < 5; i++)
 		if (!(all[i]->ep = new_obj(OBJ_ENDPOINT, 0)) || !(all[i]->kick = new_obj(OBJ_NOTIFICATION, 0)) ||
 		    !(all[i]->sup = slot_alloc()) ||
 		    inv(SYS_CNODE_MINT, ROOT_CNODE, all[i]->sup, ROOT_CNODE, all[i]->ep, R_WRITE,
@@ -254,7 +279,7 @@ static bool backends_start(void)
 	for (unsigned i = 0; i < desc.nnet; i++)
 		if (!(nets[i].up = !net_start(i)))
 			return false;
-	return true;
+	return !desc.ncon || (con.up = !con_start());
 }
 
 /* --- Guests ----------------------------------------------------------------- */
@@ -305,9 +330,11 @@ static err_t guest_start(unsigned i)
 	if (!e)
 		e = give_all(&rt->srv, give, 5);
 	if (!e && g->blk >= 0)
-		e = give_port(&rt->srv, VDEV_SLOT_EP, &blks[g->blk], g->blk_port);
+		e = give_port(&rt->srv, VMM_SLOT_VDEV(0), &blks[g->blk], g->blk_port);
 	if (!e && g->net >= 0)
-		e = give_port(&rt->srv, VDEV_SLOT_EP + 2, &nets[g->net], g->net_port);
+		e = give_port(&rt->srv, VMM_SLOT_VDEV(1), &nets[g->net], g->net_port);
+	if (!e && g->con >= 0)
+		e = give_port(&rt->srv, VMM_SLOT_VDEV(2), &con, g->con_port);
 	if (!e) /* a VMM that faults is this guest stopping */
 		e = INV3(SYS_THREAD_CONFIGURE, rt->srv.thread, rt->srv.cspace, rt->srv.as, sup);
 	if (!e)
@@ -422,6 +449,8 @@ static void guest_died(unsigned i, bool fault)
 		backend_forget(&blks[g->blk], g->blk_port);
 	if (g->net >= 0)
 		backend_forget(&nets[g->net], g->net_port);
+	if (g->con >= 0)
+		backend_forget(&con, g->con_port);
 	uint64_t before = root_used();
 	server_destroy(&rt->srv); /* its VCPUs, RAM and grants go with it */
 	rt->up = false;
@@ -453,32 +482,36 @@ static bool any_guest_up(void)
  * their guests' queues, in guest RAM, go on from their used rings.  A
  * block server's driver is restarted with it, its channel emptied first:
  * what the old server had asked for is asked again by the guests' rings. */
-static void backend_died(bool blk, unsigned i)
+static void backend_died(enum backend_kind k, unsigned i)
 {
-	struct backend *b = blk ? &blks[i] : &nets[i];
-	const struct sd_backend *d = blk ? &desc.blk[i] : &desc.net[i];
+	static const char *const what[] = { "block server", "switch", "console server" };
+	struct backend *b = k == BK_BLK ? &blks[i] : k == BK_NET ? &nets[i] : &con;
+	const struct sd_backend *d = k == BK_BLK ? &desc.blk[i] : k == BK_NET ? &desc.net[i] : &desc.con;
 	if (!b->up)
 		return;
 	b->up = false;
 	printf("root: %s faulted\n", d->s.path);
-	if (!policy_restarts(&d->s, b->restarts, blk ? "block server" : "switch"))
+	if (!policy_restarts(&d->s, b->restarts, what[k]))
 		return; /* left stopped: its guests' devices no longer answer */
 	b->restarts++;
 	server_destroy(&b->srv);
-	bool driver = blk && d->driver >= 0 && disk.chan;
+	bool driver = k == BK_BLK && d->driver >= 0 && disk.chan;
 	if (driver) {
 		driver_kill(&disk.drv);
 		disk_forget_requests(&disk);
 	}
-	err_t e = blk ? blk_start(i) : net_start(i);
+	err_t e = k == BK_BLK ? blk_start(i) : k == BK_NET ? net_start(i) : con_start();
 	if (!e && driver)
 		e = driver_restart(&disk.drv);
 	b->up = !e;
 	printf("root: %s %s (restart %u of %u); its guests reconnect\n", d->s.path,
 	       e ? "could not be restarted" : "restarted", b->restarts, d->s.restart_limit);
-	for (unsigned g = 0; !e && g < desc.nguests; g++)
-		if (guests[g].up && (blk ? desc.guest[g].blk : desc.guest[g].net) == (int)i)
+	for (unsigned g = 0; !e && g < desc.nguests; g++) {
+		const struct sd_guest *sg = &desc.guest[g];
+		int uses = k == BK_BLK ? sg->blk : k == BK_NET ? sg->net : sg->con;
+		if (guests[g].up && uses == (int)i)
 			INV1(SYS_SIGNAL, guests[g].id, VMM_EVENT_RECONNECT);
+	}
 }
 
 /* A test of that (blk.crash_after=N, net.crash_after=N): the block server
@@ -499,12 +532,12 @@ static void crash(struct server *s, const char *what)
 /* The monitor's figures for each server's Memory. */
 static void report(const char *why)
 {
-	struct mon_memory m[2 + 2 * SD_BACKENDS + SD_GUESTS];
+	struct mon_memory m[3 + 2 * SD_BACKENDS + SD_GUESTS];
 	unsigned n = 0;
-	static const char *const names[] = { "vblk", "vnet", "blk1", "blk2", "net1", "net2" };
+	static const char *const names[] = { "vblk", "vnet", "blk1", "blk2", "net1", "net2", "con" };
 	const struct server *srv[] = { &disk.drv.srv, &nic.drv.srv, &blks[0].srv, &blks[1].srv,
-				       &nets[0].srv, &nets[1].srv };
-	for (unsigned i = 0; i < 6; i++)
+				       &nets[0].srv, &nets[1].srv, &con.srv };
+	for (unsigned i = 0; i < 7; i++)
 		if (srv[i]->mem)
 			m[n++] = (struct mon_memory){ names[i], srv[i]->mem };
 	for (unsigned i = 0; i < desc.nguests; i++)
@@ -546,9 +579,11 @@ static void supervise(void)
 		} else if (r.cap == BADGE_DISK || r.cap == BADGE_NIC) {
 			driver_died((unsigned)r.cap, false);
 		} else if (r.cap >= BADGE_BLK && r.cap < BADGE_BLK + desc.nblk) {
-			backend_died(true, (unsigned)r.cap - BADGE_BLK);
+			backend_died(BK_BLK, (unsigned)r.cap - BADGE_BLK);
 		} else if (r.cap >= BADGE_NET && r.cap < BADGE_NET + desc.nnet) {
-			backend_died(false, (unsigned)r.cap - BADGE_NET);
+			backend_died(BK_NET, (unsigned)r.cap - BADGE_NET);
+		} else if (r.cap == BADGE_CON) {
+			backend_died(BK_CON, 0);
 		} else if (r.cap >= BADGE_GUEST && r.cap < BADGE_GUEST + desc.nguests) {
 			guest_died((unsigned)r.cap - BADGE_GUEST, msginfo_label(r.info) != GUEST_STOPPED);
 		}

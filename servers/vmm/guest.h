@@ -14,7 +14,7 @@
 #define GUEST_UART_SPI 1               /* INTID 33 */
 #define GUEST_VIRTIO 0x0a000000ull    /* QEMU virt's first virtio-mmio slot */
 #define GUEST_VIRTIO_INTID 48          /* SPI 16, edge; slot i: 48 + i */
-#define VMM_VDEVS 2                    /* virtio-mmio slots, 0x200 apart */
+#define VMM_VDEVS 3                    /* virtio-mmio slots, 0x200 apart */
 #define GUEST_RAM 0x40000000ull
 #define VGIC_IRQS 96                   /* SGIs, PPIs and 64 SPIs */
 #define GUEST_VCPUS_MAX 4
@@ -36,6 +36,9 @@
 #define VMM_SLOT_MONITOR 15
 #define MONITOR_KEY (1u << 3)
 #define MONITOR_CHAR 0x14          /* Ctrl-T, BSD's status key */
+/* The backend of virtio-mmio slot i (0 block, 1 net, 2 console): its
+ * endpoint, badged for this guest, here; its notification in the next slot. */
+#define VMM_SLOT_VDEV(i) (16 + 2 * (i))
 
 #define GUEST_PASS_MAX 4
 #define GUEST_CONFIG_MAGIC 0x4e4f435453455547ull /* "GUESTCON" */

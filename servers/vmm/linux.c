@@ -77,6 +77,14 @@ static void refuse(struct vmm *m, const struct vm_exit *x, uint64_t *reply)
 /* ICC_SGI1R_EL1 as the exit message names it (ESR ISS, Rt and direction clear). */
 #define ISS_ICC_SGI1R (3u << 20 | 5u << 17 | 0u << 14 | 12u << 10 | 11u << 1)
 
+static bool virtio_mmio(struct vmm *m, uint64_t ipa, uint64_t acc, uint64_t *val)
+{
+	for (unsigned k = 0; k < VMM_VDEVS; k++)
+		if (vdev_mmio(&m->dev[k], ipa, acc, val))
+			return true;
+	return false;
+}
+
 /* Answer one exit; false: do not resume that VCPU. */
 static bool handle(struct vmm *m, const struct vm_exit *x, uint64_t *reply)
 {
@@ -87,8 +95,7 @@ static bool handle(struct vmm *m, const struct vm_exit *x, uint64_t *reply)
 	case VMEXIT_DATA_ABORT:
 		if (!(acc & VMACC_VALID) ||
 		    !(vgic_mmio(m, i, x->w[0], acc, &val) || pl011_mmio(m, x->w[0], acc, &val) ||
-		      vdev_mmio(&m->dev[0], x->w[0], acc, &val) ||
-		      vdev_mmio(&m->dev[1], x->w[0], acc, &val))) {
+		      virtio_mmio(m, x->w[0], acc, &val))) {
 			refuse(m, x, reply);
 			return true;
 		}
@@ -165,7 +172,12 @@ static void input(struct vmm *m)
 			else
 				n++;
 		}
-		pl011_input(m, s, n);
+		/* hvc0 once the guest's virtio-console is up, the PL011 before */
+		size_t taken = 0;
+		for (unsigned k = 0; k < VMM_VDEVS && !taken; k++)
+			taken = vdev_input(&m->dev[k], s, n);
+		if (!taken)
+			pl011_input(m, s, n);
 	}
 	if (input_irq)
 		INV0(SYS_IRQ_ACK, input_irq);
@@ -266,7 +278,7 @@ static bool load(struct vmm *m, const struct bootmod *img, const struct bootmod 
 }
 
 /* Each backend the root task gave this VMM (device i: its endpoint at
- * VDEV_SLOT_EP + 2i, its notification at VDEV_SLOT_KICK + 2i) becomes
+ * VMM_SLOT_VDEV(i), its notification in the slot after) becomes
  * virtio-mmio slot i; after VCPU 0 exists.  The notify register rings the
  * backend from the kernel (linux.doorbell=0: through here, to compare). */
 static void virtio_describe(const struct vdev *d, unsigned intid)
@@ -282,6 +294,9 @@ static void virtio_describe(const struct vdev *d, unsigned intid)
 		printf("vmm: virtio-net at 0x%lx (interrupt %u), MAC %02x:%02x:%02x:%02x:%02x:%02x, "
 		       "served by the net server; queue notifications %s\n", d->base, intid, c[0],
 		       c[1], c[2], c[3], c[4], c[5], how);
+	} else if (d->device_id == VIRTIO_ID_CONSOLE) {
+		printf("vmm: virtio-console at 0x%lx (interrupt %u), served by the console server; "
+		       "queue notifications %s\n", d->base, intid, how);
 	}
 }
 
@@ -290,11 +305,11 @@ void virtio_start(struct vmm *m)
 	for (unsigned i = 0; i < VMM_VDEVS; i++) {
 		struct vdev *d = &m->dev[i];
 		uint64_t info[5];
-		if (inv(SYS_CNODE_IDENTIFY, ROOT_CNODE, VDEV_SLOT_EP + 2 * i, 0, 0, 0, 0, 0, info) ||
+		if (inv(SYS_CNODE_IDENTIFY, ROOT_CNODE, VMM_SLOT_VDEV(i), 0, 0, 0, 0, 0, info) ||
 		    info[0] != OBJ_ENDPOINT)
 			continue; /* an empty slot */
-		err_t e = vdev_connect(d, &m->vm, 0, GUEST_VIRTIO_INTID + i, VDEV_SLOT_EP + 2 * i,
-				       VDEV_SLOT_KICK + 2 * i, bootarg_u64("linux.doorbell=", 1));
+		err_t e = vdev_connect(d, &m->vm, 0, GUEST_VIRTIO_INTID + i, VMM_SLOT_VDEV(i),
+				       VMM_SLOT_VDEV(i) + 1, bootarg_u64("linux.doorbell=", 1));
 		if (e)
 			printf("vmm: virtio slot %u: its backend refused (%u)\n", i, e);
 		else
@@ -320,7 +335,8 @@ void virtio_report(const struct vmm *m)
 		if (d->sh)
 			printf("vmm: virtio-%s served %lu requests; %lu queue notifications reached "
 			       "this VMM, and %lu interrupt status accesses\n",
-			       d->device_id == VIRTIO_ID_BLOCK ? "blk" : "net", d->sh->requests,
+			       d->device_id == VIRTIO_ID_BLOCK ? "blk"
+			       : d->device_id == VIRTIO_ID_NET ? "net" : "console", d->sh->requests,
 			       d->notify_exits, d->isr_exits);
 	}
 }
@@ -396,9 +412,10 @@ void run_linux(void)
 		for (unsigned i = 0; i < VM_MAX_VCPUS; i++)
 			m->running[i] = false;
 		m->stopped = NULL;
-		if (!load(m, img, rd, &entry, &dtb) || vmm_start_vcpu(m, 0, entry, dtb) ||
-		    vdev_guest_restart(&m->dev[0], m->vm.v[0].vcpu, GUEST_VIRTIO_INTID) ||
-		    vdev_guest_restart(&m->dev[1], m->vm.v[0].vcpu, GUEST_VIRTIO_INTID + 1))
+		err_t e = !load(m, img, rd, &entry, &dtb) || vmm_start_vcpu(m, 0, entry, dtb);
+		for (unsigned i = 0; i < VMM_VDEVS && !e; i++)
+			e = vdev_guest_restart(&m->dev[i], m->vm.v[0].vcpu, GUEST_VIRTIO_INTID + i);
+		if (e)
 			break;
 	}
 out:

@@ -152,6 +152,21 @@ bool vdev_mmio(struct vdev *d, uint64_t ipa, uint64_t acc, uint64_t *val)
 	return true;
 }
 
+size_t vdev_input(struct vdev *d, const char *s, size_t n)
+{
+	volatile struct vdev_shared *sh = d->sh;
+	if (!sh || d->device_id != VIRTIO_ID_CONSOLE || !(sh->status & 4) || sh->broken ||
+	    !sh->q[0].ready)
+		return 0;
+	uint32_t head = sh->in_head, tail = __atomic_load_n(&sh->in_tail, __ATOMIC_ACQUIRE);
+	size_t k = 0;
+	for (; k < n && head - tail < VDEV_INPUT; k++)
+		sh->in[head++ % VDEV_INPUT] = (uint8_t)s[k];
+	__atomic_store_n(&sh->in_head, head, __ATOMIC_RELEASE);
+	kick(d);
+	return n; /* what the ring had no room for is dropped, as a full UART's is */
+}
+
 /* Hand the block server its view: the shared page, the two notifications
  * (the interrupt one bound to the guest's interrupt on VCPU 0 first), then
  * every frame of guest RAM, three to a call. */

@@ -34,5 +34,10 @@ void vdev_guest_reset(struct vdev *d, cptr_t vcpu);
 err_t vdev_guest_restart(struct vdev *d, cptr_t vcpu, unsigned intid);
 /* Its backend was restarted: connect to the new one, as it was. */
 err_t vdev_reconnect(struct vdev *d, struct vm *vm);
+/* Typed input for a virtio-console whose driver is ready (DRIVER_OK, its
+ * receive queue set up): into the shared ring, the backend kicked.  The
+ * bytes taken: all of them (what finds the ring full is dropped), or 0
+ * when d is not such a console, so the PL011 gets them. */
+size_t vdev_input(struct vdev *d, const char *s, size_t n);
 /* The VMM's side goes (the backend keeps its mappings until it dies). */
 void vdev_release(struct vdev *d);

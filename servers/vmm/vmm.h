@@ -52,7 +52,7 @@ struct vmm {
 bool vgic_mmio(struct vmm *m, unsigned vcpu, uint64_t ipa, uint64_t acc, uint64_t *val);
 bool pl011_mmio(struct vmm *m, uint64_t ipa, uint64_t acc, uint64_t *val);
 /* The virtio devices whose backends the root task gave this VMM (device
- * i: slots VDEV_SLOT_EP + 2i and VDEV_SLOT_KICK + 2i); after VCPU 0 exists. */
+ * i: slots VMM_SLOT_VDEV(i) and the one after); after VCPU 0 exists. */
 void virtio_start(struct vmm *m);
 /* Their backends were restarted: connect again. */
 void virtio_reconnect(struct vmm *m);

@@ -677,9 +677,11 @@ def aarch64(build):
                      www_server(b), "-device",
                      "virtio-net-pci,netdev=n,iommu_platform=on,disable-legacy=on"],
                  [r"vblk: a driver of its own: .* DMA confined to its I/O space",
+                  r"vmm: virtio-console at 0xa000400 \(interrupt 50\), served by the console server",
+                  r"cairn-guest: hvc0 is up \(virtio-console\)",
                   r"cairn-guest: eth0 52:54:00:ca:1e:01 is 10.0.2.15",
                   r"cairn-guest: vda \(ext2\) is mounted on /mnt",
-                  r"cairn-guest: type commands", r"/ # ", r"shell says 4[2]",
+                  r"cairn-guest: type commands on hvc0", r"/ # ", r"shell says 4[2]",
                   r"fetched 104857[6]",
                   r"vmm: guest powered off", r"powered off by the root task"],
                  send={r"/ # ": b"echo shell says $((6*7)); echo cairn-file-$((6*7)) > /mnt/f; "

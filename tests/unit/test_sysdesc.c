@@ -107,9 +107,13 @@ static void default_system(void **state)
 	assert_int_equal(g->blk, 0);
 	assert_int_equal(g->blk_port, 1);
 	assert_int_equal(g->net_port, 1);
+	assert_int_equal(sys.ncon, 1);
+	assert_string_equal(sys.con.s.path, "/console-server");
+	assert_int_equal(g->con, 0);
+	assert_int_equal(g->con_port, 1);
 	assert_int_equal(g->s.restart, RESTART_NEVER);
-	/* RAM and the VMM's own, two drivers, the PCI server, two backends */
-	assert_int_equal(sys.quota >> 20, 256 + 64 + 4 + 4 + 16 + 16 + 16);
+	/* RAM and the VMM's own, two drivers, the PCI server, three backends */
+	assert_int_equal(sys.quota >> 20, 256 + 64 + 4 + 4 + 16 + 16 + 16 + 16);
 }
 
 static void two_guests(void **state)
@@ -120,6 +124,8 @@ static void two_guests(void **state)
 	assert_int_equal(sys.guest[1].net_port, 2);
 	assert_int_equal(sys.blk[0].nclients, 2);
 	assert_int_equal(sys.net[0].nclients, 2);
+	assert_int_equal(sys.con.nclients, 2);
+	assert_int_equal(sys.guest[1].con_port, 2);
 	assert_int_equal(sys.guest[1].cfg.vcpus, 1);
 	assert_int_equal(sys.guest[1].cfg.cpu[0], 1);
 	assert_false(sys.guest[1].cfg.console_input);
@@ -169,6 +175,13 @@ static const struct bad {
 	  "/g: \"virtio-blk\" leads nowhere (no node has phandle 0)" },
 	{ HEAD LAN GUEST("g", "virtio-blk = <&lan>;") "};",
 	  "/g: \"virtio-blk\" leads to a node that is not a cairn,block-server" },
+	{ HEAD LAN GUEST("g", "virtio-console = <&lan>;") "};",
+	  "/g: \"virtio-console\" leads to a node that is not a cairn,console-server" },
+	{ HEAD "c1 { compatible = \"cairn,console-server\"; };"
+	       "c2 { compatible = \"cairn,console-server\"; };" GUEST("g", "") "};",
+	  "/c2: more than 1 cairn,console-server nodes" },
+	{ HEAD "c { compatible = \"cairn,console-server\"; uplink = <1>; };" GUEST("g", "") "};",
+	  "/c: unknown property \"uplink\"" },
 	{ HEAD BLK GUEST("g", "virtio-blk = <&blk &blk>;") "};",
 	  "/g: \"virtio-blk\" must be one reference" },
 	{ HEAD GUEST("g", "passthrough = \"/pl011@9000000\";") "};",
