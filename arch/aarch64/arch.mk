@@ -73,4 +73,4 @@ $(DISK):
 QEMU_TEST_DEPS := $(BUILD)/tests/dtb-shim.bin $(BUILD)/tests/initrd.bin $(LINUX_MODS) \
 	$(BUILD)/systems/two-guests.bin $(BUILD)/systems/passthrough.bin $(BUILD)/tests/bad-system.bin \
 	$(BUILD)/tests/driver-limit.bin $(BUILD)/tests/blk-restart.bin \
-	$(BUILD)/tests/net-restart.bin
+	$(BUILD)/tests/net-restart.bin $(BUILD)/tests/con-restart.bin

@@ -23,6 +23,8 @@
 enum { RXQ, TXQ };
 
 const struct bootinfo *bootinfo;
+static bool progress;        /* CON_SLOT_PROGRESS holds a notification */
+static uint64_t served;
 
 static struct client {
 	struct vdev_client v;
@@ -151,6 +153,9 @@ static void serve(void)
 		serve_client(c);
 		rx = (uint16_t)(c->q[RXQ].used_idx - rx), tx = (uint16_t)(c->q[TXQ].used_idx - tx);
 		c->v.sh->requests += rx + tx;
+		for (unsigned k = 0; progress && k < (unsigned)rx + tx; k++)
+			if (!(++served % CON_PROGRESS_EVERY))
+				INV1(SYS_SIGNAL, CON_SLOT_PROGRESS, CON_PROGRESS_BIT);
 		if ((wants(c, RXQ, rx) | wants(c, TXQ, tx)) && !c->v.sh->broken) {
 			__atomic_fetch_or(&c->v.sh->isr, VDEV_ISR_USED, __ATOMIC_RELEASE);
 			INV1(SYS_SIGNAL, c->v.irq, 1);
@@ -167,6 +172,9 @@ int main(const struct bootinfo *bi)
 		printf("con: no notification to wait on\n");
 		return 1;
 	}
+	uint64_t info[5];
+	progress = !inv(SYS_CNODE_IDENTIFY, ROOT_CNODE, CON_SLOT_PROGRESS, 0, 0, 0, 0, 0, info) &&
+		   info[0] == OBJ_NOTIFICATION;
 	printf("con: a server of its own, virtio-console for up to %u guests\n", CLIENTS);
 	static const struct vdev_backend con = { "con", CLIENTS, false, setup, forget, serve };
 	vdev_backend_loop(&con);

@@ -25,6 +25,11 @@
 
 #define VDEV_SLOT_EP 8                 /* in both servers' CNodes (root_slot's gap) */
 #define VDEV_SLOT_KICK 9               /* the backend's notification: R|W there, W in the VMM */
+/* The console server's progress (optional, for the supervisor's crash
+ * test): bit CON_PROGRESS_BIT signalled every CON_PROGRESS_EVERY requests. */
+#define CON_SLOT_PROGRESS 10
+#define CON_PROGRESS_EVERY 16
+#define CON_PROGRESS_BIT 4u
 #define VDEV_GMEM_VA 0x8000000000ull   /* guest RAM in the backend */
 #define VDEV_SHARED_VA 0x7ff000000ull  /* the shared page in the backend */
 #define VDEV_QUEUES 2

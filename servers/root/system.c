@@ -18,8 +18,9 @@
  *
  * Test knobs (bootargs): linux.vcpus=N gives every guest N VCPUs;
  * blk.kill_every=N (net.kill_every=N) kills the disk (NIC) driver about
- * every N requests (frames); blk.crash_after=N (net.crash_after=N) makes
- * the block server (the switch) fault once, about N requests (frames) on. */
+ * every N requests (frames); blk.crash_after=N (net.crash_after=N,
+ * con.crash_after=N) makes the block server (the switch, the console
+ * server) fault once, about N requests (frames) on. */
 #include "servers/lib/bootmod.h"
 #include "servers/lib/netchan.h"
 #include "servers/lib/vdev.h"
@@ -234,10 +235,11 @@ static err_t con_start(void)
 	const struct gift give[] = {
 		{ VDEV_SLOT_EP, con.ep, R_READ },
 		{ VDEV_SLOT_KICK, con.kick, R_READ | R_WRITE },
+		{ CON_SLOT_PROGRESS, bootarg_u64("con.crash_after=", 0) ? progress : 0, R_WRITE },
 	};
 	err_t e = server_create_spec(&con.srv, con_image, &spec);
 	if (!e)
-		e = give_all(&con.srv, give, 2);
+		e = give_all(&con.srv, give, 3);
 	if (!e)
 		e = watch(&con.srv, BADGE_CON);
 	if (!e)
@@ -548,7 +550,8 @@ static void report(const char *why)
 
 /* The drivers', backends' and VMMs' faults and the VMMs' stops arrive on
  * `faults` (badges above), the
- * servers' progress ticks (bit 1 the block server's, bit 2 the switch's),
+ * servers' progress ticks (bit 1 the block server's, bit 2 the switch's,
+ * bit 4 the console server's),
  * the monitor key (bit MONITOR_KEY, from the VMM with the console) and its
  * timer (bit MONITOR_TIMER) on the notification bound to this thread. */
 static void supervise(void)
@@ -557,6 +560,7 @@ static void supervise(void)
 			      bootarg_u64("net.kill_every=", 0) / NET_PROGRESS_EVERY };
 	uint64_t ticks[3] = { 0 }, crash_at[3] = { 0, bootarg_u64("blk.crash_after=", 0) / BLK_PROGRESS_EVERY,
 						     bootarg_u64("net.crash_after=", 0) / NET_PROGRESS_EVERY };
+	uint64_t con_crash_at = bootarg_u64("con.crash_after=", 0) / CON_PROGRESS_EVERY;
 	INV1(SYS_THREAD_BIND_NOTIFICATION, ROOT_THREAD, progress);
 	while (any_guest_up()) {
 		struct sysregs r = { .nr = SYS_RECV, .cap = faults };
@@ -576,6 +580,8 @@ static void supervise(void)
 				crash(&blks[0].srv, "block server");
 			if (r.cap & 2 && crash_at[2] && !--crash_at[2])
 				crash(&nets[0].srv, "switch");
+			if (r.cap & CON_PROGRESS_BIT && con_crash_at && !--con_crash_at)
+				crash(&con.srv, "console server");
 		} else if (r.cap == BADGE_DISK || r.cap == BADGE_NIC) {
 			driver_died((unsigned)r.cap, false);
 		} else if (r.cap >= BADGE_BLK && r.cap < BADGE_BLK + desc.nblk) {

@@ -152,6 +152,14 @@ def page_fetched(build, log):
     return None
 
 
+def hvc_lines_whole(build, log):
+    """Every one of the guest's 300 hvc0 lines came out whole, through a
+    console server restart (one the old server had taken may come twice)."""
+    got = set(int(n) for n in re.findall(r"cairn-guest: hvc line (\d+)\r*\n", log))
+    missing = sorted(set(range(1, 301)) - got)
+    return "hvc lines missing: %s" % missing[:10] if missing else None
+
+
 def rtc_is_today(build, log):
     """The passed-through RTC told the guest the host's date (UTC), give or
     take the midnight the run may cross."""
@@ -655,6 +663,19 @@ def aarch64(build):
                   r"cairn-guest: fetched 1048576 bytes from the host",
                   r"vmm: guest powered off", r"powered off by the root task"],
                  poweroff=True, timeout=240, check=page_fetched),
+        # The console server restarted while the guest writes 300 lines to
+        # hvc0: its VMM reconnects, and the new server goes on from the used
+        # ring, so no line is lost.
+        Scenario("system-console-restart", lambda b: arm(smp=2, mem="1G") + kernel + [
+                     "-initrd", os.path.join(b, "tests", "con-restart.bin"), "-append",
+                     "cairn.root=linux linux.quiet con.crash_after=96"],
+                 [r"root: the console server is made to fault \(crash_after\)",
+                  r"root: /console-server faulted",
+                  r"root: /console-server restarted \(restart 1 of 1\); its guests reconnect",
+                  r"vmm: virtio slot 2 reconnected to its backend",
+                  r"cairn-guest: hvc0 wrote 300 lines",
+                  r"vmm: guest powered off", r"powered off by the root task"],
+                 poweroff=True, timeout=240, check=hvc_lines_whole),
         # A description the root task refuses (tests/qemu/bad-system.dts):
         # the error names the node, and nothing is started.  Every kind of
         # bad description is the host's test_sysdesc.
