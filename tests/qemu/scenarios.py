@@ -345,6 +345,17 @@ def aarch64(build):
                      "-append", "cairn.root=test root.initrd=yes"],
                  [r"root: up, 1 cpus", r"root: I/O spaces and streams behind the IOMMU",
                   ROOT_OK], poweroff=True),
+        # Lying drivers and VMMs against the backends without a guest
+        # (servers/root/tests_vdev.c): over 100,000 random chains each for
+        # the block server and the switch, a sixty-fourth of that for the
+        # console server (it writes out what it is given).
+        Scenario("vdev-fuzz", lambda b: arm(smp=2) + kernel + [
+                     "-append", "cairn.root=test root.only=vdev-fuzz vdev.rounds=13000"],
+                 [r"vdev fuzz: con: \d+ random chains offered",
+                  r"vdev fuzz: blk: (\d{6,}) random chains offered, [1-9]\d* used entries, the device "
+                  r"broken [1-9]\d* times; 13000 good requests after them all completed",
+                  r"vdev fuzz: net: (\d{6,}) random chains offered, [1-9]\d* used entries",
+                  r"root: 2 passed, 0 failed"], poweroff=True, timeout=300),
         # A lying virtio driver against the block server: 100,000
         # requests, half of them lies (guests/test/vfuzz.c); the other root
         # suites run 2,000.

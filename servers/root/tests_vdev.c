@@ -1,0 +1,438 @@
+/* Backends (servers/con, servers/blk, servers/net) against a driver and a
+ * VMM played by the root task: no VCPU, so every port runs these.  The
+ * "guest RAM" is three pages of the root's, granted as a VMM grants its
+ * guest's; the root writes the virtqueues into them as a guest's driver
+ * would, and the shared page's fields as the VMM would. */
+#include "servers/lib/vdev.h"
+#include "servers/lib/virtq.h"
+#include "servers/root/check.h"
+#include "servers/root/fuzz.h"
+#include "servers/root/spawn.h"
+
+#define RAM_IPA 0x40000000ull
+#define QSIZE 4
+/* In each queue's page: the descriptor table, the avail and used rings. */
+#define AVAIL_OFF 0x100
+#define USED_OFF 0x200
+#define BUF_IPA (RAM_IPA + 2 * PAGE_SIZE_U) /* page 2: the buffers */
+
+struct ring_page {
+	struct vq_desc desc[QSIZE];
+	uint8_t pad0[AVAIL_OFF - QSIZE * sizeof(struct vq_desc)];
+	uint16_t avail_flags, avail_idx, avail_ring[QSIZE], used_event;
+	uint8_t pad1[USED_OFF - AVAIL_OFF - (3 + QSIZE) * 2];
+	uint16_t used_flags, used_idx;
+	struct vq_used_elem used_ring[QSIZE];
+};
+_Static_assert(__builtin_offsetof(struct ring_page, used_idx) == USED_OFF + 2, "layout");
+
+struct rig {
+	struct server srv;
+	cptr_t ep, kick, irq, page, ram[3];
+	volatile struct vdev_shared *sh;
+	volatile struct ring_page *q[2];    /* receive, transmit */
+	volatile uint8_t *buf;
+};
+
+/* A set-up call with copies of c[0..n) (a message moves what it carries,
+ * and the root keeps its own: its mappings, its interrupt to poll). */
+static err_t call(struct rig *g, uint64_t label, uint64_t a, uint64_t b, const cptr_t *c,
+		  unsigned n)
+{
+	struct sysregs r = { .mr = { a, b }, .nr = SYS_CALL, .cap = g->ep,
+			     .info = msginfo(label, 2, n) };
+	for (unsigned i = 0; i < n; i++)
+		if (!(r.sendcap[i] = slot_alloc()) ||
+		    INV4(SYS_CNODE_COPY, ROOT_CNODE, r.sendcap[i], ROOT_CNODE, c[i], R_ALL))
+			return E_NOMEM;
+	err_t e = sys(&r);
+	for (unsigned i = 0; i < n; i++)
+		slot_free(r.sendcap[i]); /* empty where the message took them */
+	return e ? e : (err_t)r.mr[0];
+}
+
+/* Until `done` (evaluated once a round) holds, or 10 s have gone: yielding, since the server may
+ * run on this CPU at this task's priority (and a busy host may stop
+ * another CPU's for a while). */
+#define WAIT_FOR(done) ({ \
+	uint64_t t_ = counter_now(), hz_ = counter_freq(); \
+	bool ok_; \
+	while (!(ok_ = (done)) && counter_now() - t_ < 10 * hz_) \
+		INV0(SYS_YIELD, 0); \
+	ok_; \
+})
+
+/* The interrupt notification's bits, taken (0: none signalled). */
+static uint64_t irq_bits(struct rig *g)
+{
+	struct sysregs r = { .nr = SYS_POLL, .cap = g->irq };
+	return sys(&r) ? 0 : r.cap;
+}
+
+static bool rig_up(struct rig *g, const char *image, uint64_t quota)
+{
+	cptr_t ep = new_obj(OBJ_ENDPOINT, 0);
+	g->ep = slot_alloc(), g->kick = new_obj(OBJ_NOTIFICATION, 0);
+	g->irq = new_obj(OBJ_NOTIFICATION, 0);
+	g->sh = new_page(&g->page);
+	g->q[0] = new_page(&g->ram[0]), g->q[1] = new_page(&g->ram[1]);
+	g->buf = new_page(&g->ram[2]);
+	bool ok = ep && g->ep && g->kick && g->irq && g->sh && g->q[0] && g->q[1] && g->buf &&
+		  !inv(SYS_CNODE_MINT, ROOT_CNODE, g->ep, ROOT_CNODE, ep, R_WRITE | R_GRANT, 1, 0, 0) &&
+		  !server_create(&g->srv, image, quota, ROOT_PRIO) &&
+		  !server_give(&g->srv, VDEV_SLOT_EP, ep, R_READ) &&
+		  !server_give(&g->srv, VDEV_SLOT_KICK, g->kick, R_READ | R_WRITE) &&
+		  !server_start(&g->srv) &&
+		  !call(g, VDEV_SETUP, RAM_IPA, 3 * PAGE_SIZE_U, (cptr_t[]){ g->page, g->irq }, 2) &&
+		  !call(g, VDEV_GRANT, RAM_IPA, PAGE_SIZE_U, g->ram, 3);
+	if (ep)
+		slot_free(ep);
+	return ok;
+}
+
+static void rig_down(struct rig *g)
+{
+	if (g->srv.mem)
+		server_destroy(&g->srv);
+	cptr_t all[] = { g->ep, g->kick, g->irq, g->page, g->ram[0], g->ram[1], g->ram[2] };
+	for (unsigned i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		if (all[i])
+			slot_free(all[i]);
+}
+
+/* The driver's side: both queues set up (as the VMM's registers do), the
+ * device live with `features`. */
+static void driver_live(struct rig *g, uint64_t features)
+{
+	for (unsigned k = 0; k < 2; k++) {
+		uint64_t base = RAM_IPA + k * PAGE_SIZE_U;
+		memset((void *)g->q[k], 0, PAGE_SIZE_U);
+		g->sh->q[k] = (struct vdev_queue){ .desc = base, .avail = base + AVAIL_OFF,
+						   .used = base + USED_OFF, .num = QSIZE, .ready = 1 };
+	}
+	g->sh->features = features;
+	g->sh->status = 15;
+	g->sh->broken = 0;
+	g->sh->generation++;
+	INV1(SYS_SIGNAL, g->kick, 1);
+}
+
+static void driver_ready(struct rig *g) { driver_live(g, 1ull << VIRTIO_F_VERSION_1); }
+
+/* One buffer offered on queue k (0 receive, 1 transmit), the server kicked. */
+static void offer(struct rig *g, unsigned k, uint64_t off, uint32_t len, uint16_t flags)
+{
+	volatile struct ring_page *q = g->q[k];
+	uint16_t i = q->avail_idx % QSIZE;
+	q->desc[i] = (struct vq_desc){ .addr = BUF_IPA + off, .len = len, .flags = flags };
+	q->avail_ring[i] = i;
+	__atomic_store_n(&q->avail_idx, q->avail_idx + 1, __ATOMIC_RELEASE);
+	INV1(SYS_SIGNAL, g->kick, 1);
+}
+
+/* Typed bytes, as the VMM with the console passes them on. */
+static void type(struct rig *g, const char *s, uint32_t claim)
+{
+	uint32_t head = g->sh->in_head;
+	for (unsigned i = 0; s[i]; i++)
+		g->sh->in[head++ % VDEV_INPUT] = (uint8_t)s[i];
+	__atomic_store_n(&g->sh->in_head, claim ? g->sh->in_tail + claim : head, __ATOMIC_RELEASE);
+	INV1(SYS_SIGNAL, g->kick, 1);
+}
+
+/* Output comes back, input arrives in the receive buffer, and an
+ * interrupt is raised for each; a receive buffer is taken only when there
+ * is input for it. */
+static bool t_console_server(void)
+{
+	struct accounts before = accounts_read();
+	struct rig g = { 0 };
+	extern const char con_image[];
+	bool up = rig_up(&g, con_image, 16ull << 20), sent = false, tx_irq = false;
+	bool waits = false, got = false, rx_irq = false, said = false;
+	if (up) {
+		driver_ready(&g);
+		memcpy((void *)(g.buf + 0x100), "con: transmit test\n", 19);
+		offer(&g, 1, 0x100, 19, 0);
+		offer(&g, 0, 0, 64, VQ_DESC_F_WRITE);
+		sent = WAIT_FOR(g.q[1]->used_idx == 1) && g.q[1]->used_ring[0].id == 0 &&
+		       g.q[1]->used_ring[0].len == 0;
+		tx_irq = WAIT_FOR(irq_bits(&g) & 1);
+		waits = g.q[0]->used_idx == 0; /* no input: its buffer stays */
+		type(&g, "abc", 0);
+		got = WAIT_FOR(g.q[0]->used_idx == 1) && g.q[0]->used_ring[0].len == 3 &&
+		      !memcmp((const void *)g.buf, "abc", 3) && g.sh->in_tail == 3;
+		rx_irq = WAIT_FOR(irq_bits(&g) & 1);
+		said = g.sh->device_id == VIRTIO_ID_CONSOLE && g.sh->nqueues == 2 &&
+		       g.sh->requests == 2;
+	}
+	rig_down(&g);
+	CHECK(up);
+	CHECK(sent);
+	CHECK(tx_irq);
+	CHECK(waits);
+	CHECK(got);
+	CHECK(rx_irq);
+	CHECK(said);
+	CHECK(accounts_equal(before, accounts_read()));
+	return true;
+}
+ROOT_TEST("console-server", t_console_server);
+
+/* A lying VMM and a lying driver: an input ring said to hold 1,000 bytes
+ * is emptied, not read past its 256; a transmit buffer the device would
+ * write, and a receive buffer it would read, each mark the device broken
+ * (DEVICE_NEEDS_RESET); after a reset it serves again. */
+static bool t_console_server_lies(void)
+{
+	struct accounts before = accounts_read();
+	struct rig g = { 0 };
+	extern const char con_image[];
+	bool up = rig_up(&g, con_image, 16ull << 20), emptied = false, tx_broken = false;
+	bool rx_broken = false, again = false;
+	if (up) {
+		driver_ready(&g);
+		offer(&g, 0, 0, 64, VQ_DESC_F_WRITE);
+		type(&g, "x", 1000);
+		offer(&g, 1, 0x100, 1, 0); /* served before the input, in the same pass */
+		emptied = WAIT_FOR(g.q[1]->used_idx == 1) &&
+			  WAIT_FOR(g.sh->in_tail == g.sh->in_head) && g.q[0]->used_idx == 0;
+		offer(&g, 1, 0x100, 8, VQ_DESC_F_WRITE);
+		tx_broken = WAIT_FOR(g.sh->broken == 1);
+		driver_ready(&g);
+		offer(&g, 0, 0, 8, 0);
+		type(&g, "y", 0);
+		rx_broken = WAIT_FOR(g.sh->broken == 1);
+		driver_ready(&g);
+		offer(&g, 1, 0x100, 1, 0);
+		again = WAIT_FOR(g.q[1]->used_idx == 1) && !g.sh->broken;
+	}
+	rig_down(&g);
+	CHECK(up);
+	CHECK(emptied);
+	CHECK(tx_broken);
+	CHECK(rx_broken);
+	CHECK(again);
+	CHECK(accounts_equal(before, accounts_read()));
+	return true;
+}
+ROOT_TEST("console-server-lies", t_console_server_lies);
+
+/* --- Fuzzing: random queue contents against each backend ---------------- */
+
+static uint64_t rnd_state;
+static uint64_t rnd(void)
+{
+	rnd_state ^= rnd_state << 13, rnd_state ^= rnd_state >> 7, rnd_state ^= rnd_state << 17;
+	return rnd_state;
+}
+
+/* An address a lying driver might give: mostly in its RAM, else at its
+ * edges, in its rings, or anywhere at all. */
+static uint64_t fuzz_addr(void)
+{
+	switch (rnd() % 8) {
+	case 0: return rnd();
+	case 1: return RAM_IPA + 3 * PAGE_SIZE_U - rnd() % 64;
+	case 2: return RAM_IPA - rnd() % 4096;
+	case 3: return RAM_IPA + rnd() % (2 * PAGE_SIZE_U); /* the rings */
+	default: return BUF_IPA + rnd() % PAGE_SIZE_U;
+	}
+}
+
+/* Mostly short: the console server writes what it is given out. */
+static uint32_t fuzz_len(void)
+{
+	switch (rnd() % 8) {
+	case 0: return (uint32_t)rnd();
+	case 1: return 0;
+	case 2: return (uint32_t)(rnd() % 2048);
+	default: return (uint32_t)(rnd() % 24);
+	}
+}
+
+/* One lie in a chain of queue q, whose descriptors are d[0..n). */
+static void fuzz_lie(volatile struct ring_page *q, const uint16_t *d, unsigned n)
+{
+	volatile struct vq_desc *x = &q->desc[d[rnd() % n]];
+	switch (rnd() % 7) {
+	case 0: x->addr = fuzz_addr(); break;
+	case 1: x->len = fuzz_len() | 0x80000000u; break;
+	case 2: x->flags = (uint16_t)(rnd() % 8); break;      /* INDIRECT, a stray WRITE or NEXT */
+	case 3: x->next = (uint16_t)rnd(); break;             /* beyond the table */
+	case 4: x->flags |= VQ_DESC_F_NEXT, x->next = d[0]; break; /* a loop */
+	case 5: x->flags ^= VQ_DESC_F_WRITE; break;           /* readable after writable */
+	default: q->avail_ring[(q->avail_idx - 1) % QSIZE] = (uint16_t)rnd(); break;
+	}
+}
+
+/* How a queue's chains are made: all readable, all writable, a
+ * virtio-blk request's (a 16-byte header read, a status byte written). */
+enum shape { READ, WRITE, BLK };
+
+/* 1 to 3 chains on queue k (of 1 to 4 buffers in its buffer page, of the
+ * shape the device expects, the bytes random), one in three with a lie in
+ * it; now and then the driver claims far more new entries than the queue
+ * has. */
+static unsigned fuzz_queue(struct rig *g, unsigned k, enum shape shape)
+{
+	volatile struct ring_page *q = g->q[k];
+	unsigned chains = 1 + rnd() % 3, next = 0;
+	for (unsigned c = 0; c < chains && next < QSIZE; c++) {
+		uint16_t d[QSIZE];
+		unsigned n = (shape == BLK ? 2 : 1) + rnd() % 3;
+		unsigned rd = shape == READ ? n : shape == WRITE ? 0 : 1 + rnd() % (n - 1);
+		for (unsigned i = 0; i < n && next < QSIZE; i++) {
+			uint32_t len = shape == BLK && i == 0 ? 16 : 1 + rnd() % 256;
+			if (shape == BLK && i > 0)
+				len = i + 1 == n ? 1 : 512 * (1 + rnd() % 4);
+			d[i] = (uint16_t)next++;
+			q->desc[d[i]] = (struct vq_desc){ .addr = BUF_IPA + rnd() % (PAGE_SIZE_U - len),
+							  .len = len, .flags = i < rd ? 0 : VQ_DESC_F_WRITE,
+							  .next = (uint16_t)next };
+			if (i + 1 < n && next < QSIZE)
+				q->desc[d[i]].flags |= VQ_DESC_F_NEXT;
+			else
+				n = i + 1;
+		}
+		q->avail_ring[q->avail_idx % QSIZE] = d[0];
+		__atomic_store_n(&q->avail_idx, q->avail_idx + 1, __ATOMIC_RELEASE);
+		if (rnd() % 3 == 0)
+			fuzz_lie(q, d, n);
+	}
+	q->used_event = (uint16_t)rnd();
+	q->avail_flags = (uint16_t)(rnd() % 2);
+	if (rnd() % 50 == 0)
+		__atomic_store_n(&q->avail_idx, q->avail_idx + 100, __ATOMIC_RELEASE);
+	return chains;
+}
+
+/* The backend has nothing left to do: it waits for a message. */
+static bool idle(struct rig *g)
+{
+	uint64_t r[5];
+	return !inv(SYS_THREAD_READ_REGS, g->srv.thread, 0, 0, 0, 0, 0, 0, r) &&
+	       r[4] == TS_BLOCKED_RECV;
+}
+
+/* What each backend is, and one request it must complete: queue `q`, a
+ * chain of readable then writable buffers (lengths; 0: none). */
+struct fuzz_target {
+	const char *name, *image;
+	uint64_t quota, features;
+	unsigned queues;                   /* bit k: fuzz queue k */
+	enum shape shape[2];               /* its chains */
+	unsigned q, rd, wr;                /* the good request */
+	const void *req;                   /* its readable bytes */
+	const char *input;                 /* typed after it is offered */
+};
+
+/* The good request on queue t->q, after a reset: it must come back used. */
+static bool good_request(struct rig *g, const struct fuzz_target *t)
+{
+	volatile struct ring_page *q = g->q[t->q];
+	unsigned n = 0;
+	memcpy((void *)g->buf, t->req, t->rd);
+	if (t->rd)
+		q->desc[n++] = (struct vq_desc){ .addr = BUF_IPA, .len = t->rd,
+						 .flags = t->wr ? VQ_DESC_F_NEXT : 0, .next = 1 };
+	if (t->wr)
+		q->desc[n++] = (struct vq_desc){ .addr = BUF_IPA + 0x800, .len = t->wr,
+						 .flags = VQ_DESC_F_WRITE };
+	q->avail_ring[0] = 0;
+	__atomic_store_n(&q->avail_idx, 1, __ATOMIC_RELEASE);
+	INV1(SYS_SIGNAL, g->kick, 1);
+	if (t->input)
+		type(g, t->input, 0);
+	return WAIT_FOR(q->used_idx == 1) && !g->sh->broken;
+}
+
+/* Chains offered, used-ring entries seen (a chain may point into the used
+ * ring, so this is a rough count), devices broken. */
+struct fuzz_count { uint64_t offered, served, broken; };
+
+/* The device live with or without the event index, at random. */
+static void fuzz_live(struct rig *g, const struct fuzz_target *t)
+{
+	driver_live(g, rnd() % 2 ? t->features : t->features | 1ull << VIRTIO_RING_F_EVENT_IDX);
+}
+
+/* One kick's worth of lies: the backend must be done with it (waiting
+ * again) before the rings change under it once more; a device it marked
+ * broken is reset, as a driver would. */
+static bool fuzz_kick(struct rig *g, const struct fuzz_target *t, struct fuzz_count *n)
+{
+	uint16_t used = g->q[0]->used_idx + g->q[1]->used_idx;
+	for (unsigned k = 0; k < 2; k++)
+		if (t->queues >> k & 1)
+			n->offered += fuzz_queue(g, k, t->shape[k]);
+	type(g, "fuzz", rnd() % 8 ? 0 : (uint32_t)rnd()); /* kicks it */
+	if (!WAIT_FOR(idle(g)))
+		return false;
+	n->served += (uint16_t)(g->q[0]->used_idx + g->q[1]->used_idx - used);
+	if (g->sh->broken)
+		n->broken++, fuzz_live(g, t);
+	return true;
+}
+
+/* Rounds of random chains, each round then a reset and a good request
+ * that must complete: a backend that faulted, hung or touched memory
+ * outside the guest's (it has nothing else of the guest's mapped) fails
+ * it.  False on a failure. */
+static bool fuzz_backend(const struct fuzz_target *t, unsigned rounds, struct fuzz_count *n)
+{
+	struct accounts before = accounts_read();
+	struct rig g = { 0 };
+	bool up = rig_up(&g, t->image, t->quota), ok = up;
+	for (unsigned r = 0; ok && r < rounds; r++) {
+		for (unsigned i = 0; i < PAGE_SIZE_U; i++) /* headers, frames; the console's in letters */
+			g.buf[i] = (uint8_t)(t->input ? 'a' + rnd() % 26 : rnd());
+		fuzz_live(&g, t);
+		for (unsigned kicks = 0; ok && kicks < 4; kicks++)
+			ok = fuzz_kick(&g, t, n);
+		driver_ready(&g);
+		ok = ok && WAIT_FOR(idle(&g)) && good_request(&g, t);
+		if (!ok)
+			printf("root: fuzz %s: round %u failed\n", t->name, r);
+	}
+	rig_down(&g);
+	return up && ok && accounts_equal(before, accounts_read());
+}
+
+static const struct virtio_blk_req blk_in0 = { .type = VIRTIO_BLK_T_IN };
+static const uint8_t net_frame[12 + 60] = { [12] = 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+					    0x52, 0x54, 0, 0xca, 0x1e, 1, 0x08, 0x06 };
+
+/* vdev.rounds=N rounds per backend (default 40; scenario vdev-fuzz more),
+ * of about 8 chains each: the console server's both queues, the block
+ * server's request queue, the switch's transmit queue.  The console
+ * server writes out all it is given (onto the console), so it gets a
+ * sixty-fourth of the rounds.
+ * vdev.seed=N repeats a run. */
+static bool t_vdev_fuzz(void)
+{
+	extern const char con_image[], blk_image[], net_image[];
+	const struct fuzz_target targets[] = {
+		{ "con", con_image, 16ull << 20, 1ull << VIRTIO_F_VERSION_1, 3, { WRITE, READ },
+		  0, 0, 8, NULL, "z" },
+		{ "blk", blk_image, 24ull << 20, 1ull << VIRTIO_F_VERSION_1, 1, { BLK },
+		  0, 16, 1, &blk_in0, NULL },
+		{ "net", net_image, 16ull << 20, 1ull << VIRTIO_F_VERSION_1, 2, { READ, READ },
+		  1, 72, 0, net_frame, NULL },
+	};
+	uint64_t rounds = bootarg_u64("vdev.rounds=", 40);
+	rnd_state = fuzz_seed("vdev.seed=");
+	printf("root: vdev fuzz: seed %lu\n", rnd_state);
+	CHECK(rounds >= 1 && rounds <= 100000);
+	for (unsigned i = 0; i < sizeof(targets) / sizeof(targets[0]); i++) {
+		struct fuzz_count n = { 0 };
+		unsigned r = (unsigned)(targets[i].input ? (rounds + 63) / 64 : rounds);
+		bool ok = fuzz_backend(&targets[i], r, &n);
+		printf("root: vdev fuzz: %s: %lu random chains offered, %lu used entries, the device "
+		       "broken %lu times; %u good requests after them %s\n", targets[i].name,
+		       n.offered, n.served, n.broken, r, ok ? "all completed" : "did not");
+		CHECK(ok && n.served && n.broken);
+	}
+	return true;
+}
+ROOT_TEST("vdev-fuzz", t_vdev_fuzz);
