@@ -210,7 +210,15 @@ struct bootinfo {
 		uint64_t base, size;      /* host-physical, whole pages */
 		uint64_t first_slot, frames; /* 2 MiB frames where aligned, else 4 KiB, in order */
 	} dev[BOOTINFO_DEVS];
+	uint64_t features;            /* BOOT_HAS_*: what this kernel offers beyond native threads */
 };
+/* struct bootinfo's features: what the kernel has on this machine, so that
+ * tests (servers/root/check.h, ROOT_TEST_NEEDS) skip what a port lacks.
+ * Bits 32 and up are the user-space ISA's (UARCH_HAS_*, arch/<arch>/user). */
+#define BOOT_HAS_VCPU (1ull << 0)     /* VCPU objects: guests */
+#define BOOT_HAS_IOMMU (1ull << 1)    /* I/O address spaces confine DMA */
+#define UARCH_HAS_UTIMER (1ull << 32) /* a timer user space programs (uarch.h's UTIMER_IRQ) */
+#define UARCH_IS_AARCH64 (1ull << 33) /* AArch64 encodings (PMU registers, load forms) */
 _Static_assert(sizeof(struct bootinfo) <= 4096, "the boot info fits its page");
 _Static_assert(__builtin_offsetof(struct bootinfo, bootargs) == 8 * 13 + 16 * 16,
 	       "boot info layout");

@@ -14,10 +14,12 @@
 struct root_test {
 	const char *name;
 	bool (*fn)(void);
+	uint64_t needs; /* BOOT_HAS_* / UARCH_HAS_* (cairn/abi.h): skipped loudly without */
 };
-#define ROOT_TEST(name_, fn_) \
+#define ROOT_TEST_NEEDS(name_, fn_, needs_) \
 	static const struct root_test root_test_##fn_ \
-		__attribute__((used, section("root_tests"), aligned(8))) = { name_, fn_ }
+		__attribute__((used, section("root_tests"), aligned(8))) = { name_, fn_, needs_ }
+#define ROOT_TEST(name_, fn_) ROOT_TEST_NEEDS(name_, fn_, 0)
 
 /* What the root Memory has handed out, and the kernel's own view: free
  * pages in its allocator and live objects.  A test that creates and

@@ -492,30 +492,30 @@ static bool t_create_delete_leaks_nothing(void)
 }
 ROOT_TEST("create-delete-leaks-nothing", t_create_delete_leaks_nothing);
 
-static const struct { const char *name; bool (*fn)(void); } tests[] = {
-	{ "boot-info", t_boot_info },
-	{ "retype-every-type", t_retype_every_type },
-	{ "retype-errors", t_retype_errors },
-	{ "cnode-ops", t_cnode_ops },
-	{ "revoke-deep-and-wide", t_revoke_deep_and_wide },
-	{ "call-reply", t_call_reply },
-	{ "nb-send", t_nb_send_and_badge },
-	{ "revoke-wakes-blocked", t_revoke_wakes_blocked },
-	{ "cap-transfer", t_cap_transfer },
-	{ "notifications", t_notifications },
-	{ "thread-ops", t_thread_ops },
-	{ "unknown-syscall", t_unknown_syscall },
-	{ "map-errors", t_map_errors },
-	{ "fault-and-resume", t_fault_and_resume },
-	{ "copy-on-write", t_copy_on_write },
-	{ "user-irq", t_user_irq },
-	{ "ring-between-tasks", t_ring_between_tasks },
-	{ "page-transfer", t_page_transfer },
-	{ "thread-errors", t_thread_errors },
-	{ "cap-and-map-errors", t_cap_and_map_errors },
-	{ "map-out-of-memory", t_map_out_of_memory },
-	{ "fp-state", t_fp_state },
-	{ "cancellations", t_cancellations },
+static const struct root_test tests[] = {
+	{ "boot-info", t_boot_info, 0 },
+	{ "retype-every-type", t_retype_every_type, 0 },
+	{ "retype-errors", t_retype_errors, 0 },
+	{ "cnode-ops", t_cnode_ops, 0 },
+	{ "revoke-deep-and-wide", t_revoke_deep_and_wide, 0 },
+	{ "call-reply", t_call_reply, 0 },
+	{ "nb-send", t_nb_send_and_badge, 0 },
+	{ "revoke-wakes-blocked", t_revoke_wakes_blocked, 0 },
+	{ "cap-transfer", t_cap_transfer, 0 },
+	{ "notifications", t_notifications, 0 },
+	{ "thread-ops", t_thread_ops, 0 },
+	{ "unknown-syscall", t_unknown_syscall, 0 },
+	{ "map-errors", t_map_errors, 0 },
+	{ "fault-and-resume", t_fault_and_resume, 0 },
+	{ "copy-on-write", t_copy_on_write, 0 },
+	{ "user-irq", t_user_irq, UARCH_HAS_UTIMER },
+	{ "ring-between-tasks", t_ring_between_tasks, 0 },
+	{ "page-transfer", t_page_transfer, 0 },
+	{ "thread-errors", t_thread_errors, 0 },
+	{ "cap-and-map-errors", t_cap_and_map_errors, 0 },
+	{ "map-out-of-memory", t_map_out_of_memory, 0 },
+	{ "fp-state", t_fp_state, 0 },
+	{ "cancellations", t_cancellations, 0 },
 };
 
 /* root.only=NAME runs one test (and the invariants after it). */
@@ -529,12 +529,26 @@ static bool wanted(const char *name)
 	return !memcmp(o, name, n) && (o[n] == 0 || o[n] == ' ');
 }
 
-static void run_one(const char *name, bool (*fn)(void))
+/* What this machine has (the kernel's bits and the user ISA's), what each
+ * bit is called, and how many tests were skipped for want of it. */
+static const char *const need_names[64] = {
+	[0] = "vcpu", [1] = "iommu", [32] = "utimer", [33] = "aarch64",
+};
+static unsigned skipped, skipped_for[64];
+
+static void run_one(const struct root_test *t)
 {
-	if (!wanted(name))
+	if (!wanted(t->name))
 		return;
-	bool ok = fn();
-	printf("root: %s %s\n", ok ? "ok  " : "FAIL", name);
+	uint64_t missing = t->needs & ~(bootinfo->features | UARCH_FEATURES);
+	if (missing) {
+		unsigned b = (unsigned)__builtin_ctzll(missing);
+		printf("root: skip %s (needs %s)\n", t->name, need_names[b] ? need_names[b] : "?");
+		skipped++, skipped_for[b]++;
+		return;
+	}
+	bool ok = t->fn();
+	printf("root: %s %s\n", ok ? "ok  " : "FAIL", t->name);
 	ok ? passed++ : failed++;
 }
 
@@ -549,10 +563,18 @@ static bool kernel_invariants(void)
 
 void run_tests(void)
 {
+	static const struct root_test last = { "kernel-invariants", kernel_invariants, 0 };
 	for (unsigned i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
-		run_one(tests[i].name, tests[i].fn);
+		run_one(&tests[i]);
 	for (const struct root_test *t = __start_root_tests; t < __stop_root_tests; t++)
-		run_one(t->name, t->fn);
-	run_one("kernel-invariants", kernel_invariants);
+		run_one(t);
+	run_one(&last);
+	if (skipped) {
+		printf("root: %u skipped, this machine lacks:", skipped);
+		for (unsigned b = 0; b < 64; b++)
+			if (skipped_for[b])
+				printf(" %s (%u)", need_names[b] ? need_names[b] : "?", skipped_for[b]);
+		printf("\n");
+	}
 	printf("root: %u passed, %u failed\n", passed, failed);
 }

@@ -319,4 +319,4 @@ static bool t_pmu_read_only(void)
 	slot_free(fep);
 	return true;
 }
-ROOT_TEST("pmu-el0-read-only", t_pmu_read_only);
+ROOT_TEST_NEEDS("pmu-el0-read-only", t_pmu_read_only, UARCH_IS_AARCH64);

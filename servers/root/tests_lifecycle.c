@@ -176,14 +176,14 @@ ROOT_TEST("suspend-running-elsewhere", t_suspend_running_elsewhere);
 
 /* --- Finding 3: a cancelled fault leaves the registers as they were -------- */
 
-/* Loads from page + 4 KiB (unmapped until the root maps it) with x8 and x9
- * holding known values, then reports them and what it read. */
+/* Loads from page + 4 KiB (unmapped until the root maps it) with the number
+ * and capability registers (x8 and x9 on AArch64) holding known values, then reports them and what it read. */
 static void fault_keeps_regs(uint64_t page)
 {
 	volatile uint64_t *p = (uint64_t *)page;
-	register uint64_t x8 __asm__("x8") = 0x8888, x9 __asm__("x9") = 0x9999;
+	register uint64_t x8 __asm__(UARCH_REG_NR) = 0x8888, x9 __asm__(UARCH_REG_CAP) = 0x9999;
 	uint64_t v;
-	__asm__ volatile("ldr %2, [%3]" : "+r"(x8), "+r"(x9), "=&r"(v)
+	__asm__ volatile(UARCH_LOAD64("%2", "%3") : "+r"(x8), "+r"(x9), "=&r"(v)
 			 : "r"(page + 4096) : "memory");
 	p[1] = x8, p[2] = x9, p[3] = v;
 	p[0] = 1;

@@ -159,7 +159,7 @@ static bool t_fair_weights(void)
 	CHECK(accounts_equal(before, accounts_read()));
 	return true;
 }
-ROOT_TEST("fair-weights-1-2-4", t_fair_weights);
+ROOT_TEST_NEEDS("fair-weights-1-2-4", t_fair_weights, UARCH_HAS_UTIMER);
 
 /* --- Load balancing -------------------------------------------------------------- */
 
@@ -208,7 +208,7 @@ static bool t_balance_floating(void)
 	CHECK(accounts_equal(before, accounts_read()));
 	return true;
 }
-ROOT_TEST("balance-floating", t_balance_floating);
+ROOT_TEST_NEEDS("balance-floating", t_balance_floating, UARCH_HAS_UTIMER);
 
 /* --- Budgets ---------------------------------------------------------------------- */
 
@@ -256,4 +256,4 @@ static bool t_budget_caps_spinner(void)
 	CHECK(accounts_equal(before, accounts_read()));
 	return true;
 }
-ROOT_TEST("budget-caps-spinner", t_budget_caps_spinner);
+ROOT_TEST_NEEDS("budget-caps-spinner", t_budget_caps_spinner, UARCH_HAS_UTIMER);

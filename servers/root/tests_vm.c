@@ -189,14 +189,14 @@ static bool t_vm_mmio(void)
 		CHECK(r.writes[i] == want[i]);
 	return true;
 }
-ROOT_TEST("vm-mmio", t_vm_mmio);
+ROOT_TEST_NEEDS("vm-mmio", t_vm_mmio, BOOT_HAS_VCPU);
 
 static bool t_vm_hvc_smc(void)
 {
 	struct run r;
 	return guest_test(GT_HVC_SMC, &r, NULL);
 }
-ROOT_TEST("vm-hvc-smc", t_vm_hvc_smc);
+ROOT_TEST_NEEDS("vm-hvc-smc", t_vm_hvc_smc, BOOT_HAS_VCPU);
 
 /* The kernel counts a guest's exits by kind (SYS_STATS_THREAD): the HVC
  * test makes two HVCs (PSCI to the VMM, one in Cairn's range the kernel
@@ -223,7 +223,7 @@ static bool t_vm_exit_counts(void)
 	CHECK(accounts_equal(before, accounts_read()));
 	return true;
 }
-ROOT_TEST("vm-exit-counts", t_vm_exit_counts);
+ROOT_TEST_NEEDS("vm-exit-counts", t_vm_exit_counts, BOOT_HAS_VCPU);
 
 static bool t_vm_timer(void)
 {
@@ -234,7 +234,7 @@ static bool t_vm_timer(void)
 	CHECK(r.exits == 1);
 	return true;
 }
-ROOT_TEST("vm-timer-wfi", t_vm_timer);
+ROOT_TEST_NEEDS("vm-timer-wfi", t_vm_timer, BOOT_HAS_VCPU);
 
 static bool inject_all(struct run *r, uint64_t step)
 {
@@ -250,7 +250,7 @@ static bool t_vm_inject(void)
 	struct run r;
 	return guest_test(GT_INJECT, &r, inject_all);
 }
-ROOT_TEST("vm-inject-beyond-lrs", t_vm_inject);
+ROOT_TEST_NEEDS("vm-inject-beyond-lrs", t_vm_inject, BOOT_HAS_VCPU);
 
 static bool disabled_steps(struct run *r, uint64_t step)
 {
@@ -266,7 +266,7 @@ static bool t_vm_disabled(void)
 	struct run r;
 	return guest_test(GT_DISABLED, &r, disabled_steps);
 }
-ROOT_TEST("vm-pending-while-disabled", t_vm_disabled);
+ROOT_TEST_NEEDS("vm-pending-while-disabled", t_vm_disabled, BOOT_HAS_VCPU);
 
 static bool t_vm_abort(void)
 {
@@ -275,14 +275,14 @@ static bool t_vm_abort(void)
 	CHECK(r.last_abort_ipa == OUTSIDE_RAM_IPA);
 	return true;
 }
-ROOT_TEST("vm-abort-outside-ram", t_vm_abort);
+ROOT_TEST_NEEDS("vm-abort-outside-ram", t_vm_abort, BOOT_HAS_VCPU);
 
 static bool t_vm_no_syndrome(void)
 {
 	struct run r;
 	return guest_test(GT_NO_SYNDROME, &r, NULL);
 }
-ROOT_TEST("vm-mmio-no-syndrome", t_vm_no_syndrome);
+ROOT_TEST_NEEDS("vm-mmio-no-syndrome", t_vm_no_syndrome, BOOT_HAS_VCPU);
 
 static bool t_vm_sysreg(void)
 {
@@ -292,7 +292,7 @@ static bool t_vm_sysreg(void)
 	CHECK(r.sysreg_val == (0x1234ull << 16 | 1));
 	return true;
 }
-ROOT_TEST("vm-sysreg-sgi", t_vm_sysreg);
+ROOT_TEST_NEEDS("vm-sysreg-sgi", t_vm_sysreg, BOOT_HAS_VCPU);
 
 /* The guest's EL1 state stays in its CPU's registers while it waits (it is
  * parked): read and written here, from CPU 0, it must be fetched from the
@@ -323,7 +323,7 @@ static bool t_vm_parked(void)
 	CHECK(accounts_equal(before, accounts_read()));
 	return true;
 }
-ROOT_TEST("vm-parked-state", t_vm_parked);
+ROOT_TEST_NEEDS("vm-parked-state", t_vm_parked, BOOT_HAS_VCPU);
 
 /* Two VMMs fetch at once, each from the other's CPU: VM a's VCPU on CPU 1
  * served from CPU 0, VM b's on CPU 0 served from CPU 1 by a second thread
@@ -373,7 +373,7 @@ static bool t_vm_parked_crossed(void)
 	CHECK(accounts_equal(before, accounts_read()));
 	return true;
 }
-ROOT_TEST("vm-parked-fetch-crossed", t_vm_parked_crossed);
+ROOT_TEST_NEEDS("vm-parked-fetch-crossed", t_vm_parked_crossed, BOOT_HAS_VCPU);
 
 /* --- Doorbells: a write that signals a notification, with no exit --------- */
 
@@ -412,7 +412,7 @@ static bool t_vm_doorbell(void)
 	CHECK(accounts_equal(before, accounts_read()));
 	return true;
 }
-ROOT_TEST("vm-doorbell", t_vm_doorbell);
+ROOT_TEST_NEEDS("vm-doorbell", t_vm_doorbell, BOOT_HAS_VCPU);
 
 static bool t_vm_doorbell_errors(void)
 {
@@ -439,7 +439,7 @@ static bool t_vm_doorbell_errors(void)
 	CHECK(accounts_equal(before, accounts_read()));
 	return true;
 }
-ROOT_TEST("vm-doorbell-errors", t_vm_doorbell_errors);
+ROOT_TEST_NEEDS("vm-doorbell-errors", t_vm_doorbell_errors, BOOT_HAS_VCPU);
 
 /* --- Virtio: a lying driver against the block server ---------------------- */
 
@@ -490,7 +490,7 @@ static bool t_vm_virtio_fuzz(void)
 	CHECK(accounts_equal(before, accounts_read()));
 	return true;
 }
-ROOT_TEST("vm-virtio-fuzz", t_vm_virtio_fuzz);
+ROOT_TEST_NEEDS("vm-virtio-fuzz", t_vm_virtio_fuzz, BOOT_HAS_VCPU);
 
 /* --- Virtio: a lying VMM against the backend's set-up --------------------- */
 
@@ -553,7 +553,7 @@ static bool t_vdev_lying_client(void)
 	CHECK(accounts_equal(before, accounts_read()));
 	return true;
 }
-ROOT_TEST("vdev-lying-client", t_vdev_lying_client);
+ROOT_TEST_NEEDS("vdev-lying-client", t_vdev_lying_client, BOOT_HAS_VCPU);
 
 /* --- Hypercalls: the guest calls a native server directly ---------------- */
 
@@ -606,7 +606,7 @@ static bool t_vm_hypercall(void)
 	CHECK(accounts_equal(before, accounts_read()));
 	return true;
 }
-ROOT_TEST("vm-hypercall-ipc", t_vm_hypercall);
+ROOT_TEST_NEEDS("vm-hypercall-ipc", t_vm_hypercall, BOOT_HAS_VCPU);
 
 /* --- WFI with nothing armed sleeps in the kernel until an injection ------ */
 
@@ -633,7 +633,7 @@ static bool t_vm_wfi_wake(void)
 	CHECK(accounts_equal(before, accounts_read()));
 	return true;
 }
-ROOT_TEST("vm-wfi-sleeps-until-injected", t_vm_wfi_wake);
+ROOT_TEST_NEEDS("vm-wfi-sleeps-until-injected", t_vm_wfi_wake, BOOT_HAS_VCPU);
 
 /* A notification bound to a virtual interrupt raises it on every signal:
  * a server (or a device's IRQ handler) interrupts the guest directly. */
@@ -663,7 +663,7 @@ static bool t_vm_notification_virq(void)
 	CHECK(accounts_equal(before, accounts_read()));
 	return true;
 }
-ROOT_TEST("vm-notification-raises-virq", t_vm_notification_virq);
+ROOT_TEST_NEEDS("vm-notification-raises-virq", t_vm_notification_virq, BOOT_HAS_VCPU);
 
 /* --- The virtual timer across VCPU switches and migrations --------------- */
 
@@ -717,7 +717,7 @@ static bool spinners(unsigned n, void (*move)(struct vm *vm, unsigned tick))
 /* Two VMs' VCPUs share CPU 0: each one's timer keeps time while the other
  * runs (its state saved, a kernel timer standing in for it). */
 static bool t_vm_timer_switch(void) { return spinners(2, NULL); }
-ROOT_TEST("vm-timer-across-switches", t_vm_timer_switch);
+ROOT_TEST_NEEDS("vm-timer-across-switches", t_vm_timer_switch, BOOT_HAS_VCPU);
 
 static void migrate(struct vm *vm, unsigned tick)
 {
@@ -726,7 +726,7 @@ static void migrate(struct vm *vm, unsigned tick)
 
 /* One VCPU moved to another CPU at every tick. */
 static bool t_vm_timer_migrate(void) { return spinners(1, migrate); }
-ROOT_TEST("vm-timer-across-migrations", t_vm_timer_migrate);
+ROOT_TEST_NEEDS("vm-timer-across-migrations", t_vm_timer_migrate, BOOT_HAS_VCPU);
 
 /* --- Invocation errors ----------------------------------------------------- */
 
@@ -773,7 +773,7 @@ static bool t_vm_errors(void)
 	CHECK(accounts_equal(before, accounts_read()));
 	return true;
 }
-ROOT_TEST("vm-invocation-errors", t_vm_errors);
+ROOT_TEST_NEEDS("vm-invocation-errors", t_vm_errors, BOOT_HAS_VCPU);
 
 /* --- Stage-2 isolation: two guests at the same guest-physical addresses --- */
 
@@ -827,7 +827,7 @@ static bool t_vm_isolation(void)
 	CHECK(accounts_equal(before, accounts_read()));
 	return true;
 }
-ROOT_TEST("vm-stage2-isolation", t_vm_isolation);
+ROOT_TEST_NEEDS("vm-stage2-isolation", t_vm_isolation, BOOT_HAS_VCPU);
 
 /* Guest-physical addresses up to 2^40: a page mapped just above 2^39 (where
  * a 39-bit space ends) reads back in the guest. */
@@ -856,7 +856,7 @@ static bool t_vm_high_ipa(void)
 	CHECK(accounts_equal(before, accounts_read()));
 	return true;
 }
-ROOT_TEST("vm-ipa-above-2^39", t_vm_high_ipa);
+ROOT_TEST_NEEDS("vm-ipa-above-2^39", t_vm_high_ipa, BOOT_HAS_VCPU);
 
 /* Two VCPUs: the guest starts its second with PSCI CPU_ON (through the
  * VMM), then they interrupt each other with SGIs (ICC_SGI1R_EL1 exits the
@@ -866,7 +866,7 @@ static bool t_vm_smp(void)
 	struct run r;
 	return guest_test(GT_SMP, &r, NULL);
 }
-ROOT_TEST("vm-psci-cpu-on-and-sgis", t_vm_smp);
+ROOT_TEST_NEEDS("vm-psci-cpu-on-and-sgis", t_vm_smp, BOOT_HAS_VCPU);
 
 /* Device passthrough: the guest drives QEMU's PL031 through its device
  * frame mapped into the guest's space, and the RTC's interrupt reaches it
@@ -897,4 +897,4 @@ static bool t_vm_passthrough(void)
 	CHECK(accounts_equal(before, accounts_read()));
 	return true;
 }
-ROOT_TEST("vm-device-passthrough", t_vm_passthrough);
+ROOT_TEST_NEEDS("vm-device-passthrough", t_vm_passthrough, BOOT_HAS_VCPU);

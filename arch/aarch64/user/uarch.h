@@ -116,3 +116,12 @@ static inline void utimer_off(void)
 /* An instruction that is undefined, for the fault tests (4 bytes: the
  * fault handler steps over it). */
 #define UNDEFINED_INSN() __asm__ volatile(".inst 0x00000000")
+
+/* For a test that faults with known values in the registers that carry the
+ * system-call number and capability: their names, and a 64-bit load. */
+#define UARCH_REG_NR "x8"
+#define UARCH_REG_CAP "x9"
+#define UARCH_LOAD64(dst, addr) "ldr " dst ", [" addr "]"
+
+/* What the root task's tests may use of this ISA (cairn/abi.h UARCH_HAS_*). */
+#define UARCH_FEATURES (UARCH_HAS_UTIMER | UARCH_IS_AARCH64)
