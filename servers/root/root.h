@@ -26,6 +26,11 @@ cptr_t device_frame(uint64_t pa, uint64_t *off);
 #define CHILD_SHARED_VA 0x30000000ull
 #define CHILD_STACK_TOP 0x7f000000ull
 #define CHILD_TEXT_PAGES 64 /* the root's code and rodata (its images come after) */
+/* Child code that calls nothing outside CHILD_CODE (system calls are
+ * inline): a child running it is given only the first pages of the root's
+ * text, not all of it (the stress ring's 1,000 tasks would not fit the
+ * root's CNode with a copy of every text page each). */
+#define CHILD_CODE __attribute__((section(".text.child"), noinline))
 struct child {
 	cptr_t cnode, cspace, as, thread, stack, text[CHILD_TEXT_PAGES];
 	unsigned ntext;

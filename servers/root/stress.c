@@ -13,7 +13,7 @@ static uint64_t rounds;
 
 /* Slot 1: receives on its own endpoint; slot 2: sends to the next one;
  * slot 3: where the last hop goes.  The token counts hops. */
-static void ring_member(uint64_t last_hop)
+static CHILD_CODE void ring_member(uint64_t last_hop)
 {
 	for (;;) {
 		struct sysregs r = { .nr = SYS_RECV, .cap = 1 };

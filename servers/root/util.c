@@ -115,8 +115,9 @@ err_t child_create(struct child *c, void (*fn)(uint64_t), uint64_t arg, unsigned
 	if ((e = inv(SYS_CNODE_MINT, ROOT_CNODE, c->cspace, ROOT_CNODE, c->cnode, R_ALL,
 		     0, 60, 0)))
 		return e;
-	extern const char __code_end[]; /* root.ld: code and rodata end here */
-	uint64_t pages = ((uint64_t)__code_end - ROOT_IMAGE_VA + PAGE_SIZE_U - 1) / PAGE_SIZE_U;
+	extern const char __code_end[], __child_code_end[]; /* root.ld */
+	const char *end = (const char *)fn < __child_code_end ? __child_code_end : __code_end;
+	uint64_t pages = ((uint64_t)end - ROOT_IMAGE_VA + PAGE_SIZE_U - 1) / PAGE_SIZE_U;
 	for (unsigned i = 0; i < bootinfo->image_text_frames && i < pages && i < CHILD_TEXT_PAGES;
 	     i++) {
 		c->text[i] = slot_alloc();
