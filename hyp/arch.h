@@ -17,8 +17,16 @@ _Noreturn void arch_halt(void);          /* stop this CPU for good */
 _Noreturn void arch_poweroff(void);      /* power the machine off */
 /* Start secondary CPU c (c->hwid, c->stack_top set); it ends in smp_secondary_main. */
 struct cpu;
-err_t arch_cpu_start(struct cpu *c);
+err_t arch_cpu_start(struct cpu *c);  /* E_BUSY: it has not stopped yet */
 uint64_t arch_cpu_hwid(void);           /* this CPU's hardware id */
+/* CPU hotplug (hyp/hotplug.c): whether this port can stop a CPU at run time
+ * so that arch_cpu_start brings it back (PSCI CPU_OFF, SBI HSM stop), and
+ * stopping the calling CPU, interrupts masked, the lock dropped (it does
+ * not return where arch_cpu_stoppable() is true).  A port without (x86:
+ * only another CPU's INIT stops one) may leave both out: hotplug.c has
+ * defaults that say no. */
+bool arch_cpu_stoppable(void);
+void arch_cpu_stop(void);
 const char *arch_name(void);
 /* One line of what this CPU offers the hypervisor (for the boot summary). */
 void arch_cpu_describe(char *buf, size_t len);

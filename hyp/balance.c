@@ -22,7 +22,7 @@ static bool movable(const struct thread *t) { return t->floating && !t->vcpu; }
 static bool idle_cpu(unsigned c)
 {
 	const struct sched *s = sched_of(c);
-	return !s->cur && !s->q.top;
+	return !s->cur && !s->q.top && cpu_up(c);
 }
 
 /* The highest-priority movable thread queued on q, or NULL. */

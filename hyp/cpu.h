@@ -14,6 +14,9 @@ struct cpu {
 	unsigned id;                  /* logical index, boot CPU is 0 */
 	uint64_t hwid;                /* MPIDR affinity / hart id / APIC id */
 	volatile bool online;
+	volatile bool leaving;        /* taken off line: it hands its threads on, then stops */
+	volatile bool starting;       /* started again, not yet on line */
+	bool was_online;              /* it has been on line before (hotplug.c) */
 	volatile uint64_t timer_fired; /* timer count when its interrupt came */
 	struct aspace *active_as;     /* address space whose VMID it holds */
 	struct thread *fp_live;       /* whose FP state its registers hold (hyp/fp.c) */
@@ -24,7 +27,15 @@ struct cpu {
 };
 
 extern struct cpu cpus[MAX_CPUS];
-extern unsigned ncpus_online;
+extern unsigned ncpus_online; /* CPUs started at boot: cpus[0..ncpus_online) */
+
+/* CPU hotplug (hotplug.c): whether CPU c is on line and staying, so that
+ * threads may be placed there; while cpus[c].leaving, c's kernel_exit
+ * hands its threads on (hotplug_leave) and, with nothing left to run,
+ * stops (hotplug_stop, which does not return). */
+bool cpu_up(unsigned c);
+void hotplug_leave(unsigned cpu);
+_Noreturn void hotplug_stop(unsigned cpu);
 
 struct cpu *this_cpu(void);
 

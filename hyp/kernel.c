@@ -131,6 +131,8 @@ _Noreturn void kernel_exit(void)
 		obj_reap();
 		if (cpus[cpu].vcpu_fetch)
 			vcpu_serve_fetch(cpu);
+		if (cpus[cpu].leaving)
+			hotplug_leave(cpu);
 		struct thread *prev = s->cur;
 		sched_choose(s);
 		if (prev && prev->dead && prev != s->cur) {
@@ -138,7 +140,7 @@ _Noreturn void kernel_exit(void)
 			continue; /* reap its address space, if that was the last */
 		}
 		struct thread *t = s->cur;
-		if (!t && balance_pull(cpu))
+		if (!t && !cpus[cpu].leaving && balance_pull(cpu))
 			continue; /* work from a busier CPU */
 		if (t && threads_stopping) {
 			await_stopping(s);
@@ -148,6 +150,8 @@ _Noreturn void kernel_exit(void)
 		if (t)
 			kernel_enter(t, cpu);
 		fp_switch(NULL, cpu); /* an idle CPU holds no thread's state */
+		if (cpus[cpu].leaving)
+			hotplug_stop(cpu);
 		idle(s);
 	}
 }

@@ -226,7 +226,8 @@ static void fill_bootinfo(struct loader *l, struct bootinfo *bi,
 	bi->console_irq = console_irq();
 	bi->cnode_bits = ROOT_CNODE_BITS;
 	bi->features = (arch_vcpu_supported() ? BOOT_HAS_VCPU : 0) |
-		       (arch_io_pt_format() ? BOOT_HAS_IOMMU : 0);
+		       (arch_io_pt_format() ? BOOT_HAS_IOMMU : 0) |
+		       (arch_cpu_stoppable() ? BOOT_HAS_HOTPLUG : 0);
 	if (kbi->fdt) { /* a read-only copy of the DTB */
 		uint64_t size = fdt_totalsize(kbi->fdt);
 		for (uint64_t off = 0; off < size; off += PAGE_SIZE)

@@ -37,6 +37,7 @@ void sched_start(struct sched *s, unsigned cpu, uint64_t now)
 {
 	s->cpu = cpu;
 	s->start = s->slice_start = now;
+	s->idle = 0; /* back on line: its figures start again */
 }
 
 /* Whether this CPU's current thread may go on running here: another CPU

@@ -42,10 +42,16 @@ uint64_t timer_selftest(unsigned us)
 
 _Noreturn void smp_secondary_main(struct cpu *c)
 {
-	uint64_t us = timer_selftest(500);
-	printk("smp: cpu%u online (hwid 0x%lx), timer interrupt after %lu us\n",
-	       c->id, c->hwid, us);
+	/* The self-test takes the timer's handler: only while booting, before
+	 * the boot CPU installs the scheduler's */
+	if (c->was_online)
+		printk("smp: cpu%u back on line\n", c->id);
+	else
+		printk("smp: cpu%u online (hwid 0x%lx), timer interrupt after %lu us\n",
+		       c->id, c->hwid, timer_selftest(500));
+	c->was_online = true;
 	__atomic_store_n(&c->online, true, __ATOMIC_RELEASE);
+	c->starting = false;
 	if (arch_user_pt_format())
 		kernel_start_cpu();
 	for (;;)
@@ -66,6 +72,7 @@ static bool wait_online(struct cpu *c, uint64_t timeout_ticks)
 unsigned smp_boot(const struct boot_info *bi)
 {
 	unsigned next = 1;
+	cpus[0].online = cpus[0].was_online = true;
 	for (unsigned i = 0; i < bi->ncpus && next < MAX_CPUS; i++) {
 		if (bi->cpu_hwid[i] == cpus[0].hwid)
 			continue;

@@ -153,8 +153,8 @@ err_t sys_thread_set_affinity(struct thread *t)
 		th->floating = true;
 		return E_OK;
 	}
-	if (cpu >= ncpus_online)
-		return E_INVAL;
+	if (cpu >= ncpus_online || !cpu_up((unsigned)cpu))
+		return E_INVAL; /* not a CPU, or one off line */
 	th->floating = false;
 	/* A parked VCPU's state stays with its thread's CPU (vcpu/vcpu.h); a
 	 * running one is saved as it leaves. */

@@ -140,6 +140,7 @@ static const syscall_fn syscalls[SYS_COUNT] = {
 	[SYS_STATS_CPU] = sys_stats_cpu,   [SYS_STATS_THREAD] = sys_stats_thread,
 	[SYS_THREAD_SET_WEIGHT] = sys_thread_set_weight,
 	[SYS_THREAD_SET_BUDGET] = sys_thread_set_budget,
+	[SYS_CPU_SET_ONLINE] = sys_cpu_set_online,
 };
 
 void syscall_dispatch(struct thread *t)

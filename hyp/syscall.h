@@ -60,6 +60,7 @@ err_t sys_thread_set_name(struct thread *t);
 err_t sys_stats_cpu(struct thread *t);
 err_t sys_thread_set_weight(struct thread *t);
 err_t sys_thread_set_budget(struct thread *t);
+err_t sys_cpu_set_online(struct thread *t);
 err_t sys_stats_thread(struct thread *t);
 
 /* Run t's system call (its registers hold it).  t may block. */

@@ -149,6 +149,12 @@ void vcpu_leave(struct thread *t, unsigned cpu)
 		vcpu_unpark(v, cpu);
 }
 
+void vcpu_evict(unsigned cpu)
+{
+	if (cpus[cpu].vcpu_hw)
+		vcpu_unpark(cpus[cpu].vcpu_hw, cpu);
+}
+
 /* A fetch this CPU was asked for (bkl held). */
 void vcpu_serve_fetch(unsigned cpu)
 {

@@ -113,6 +113,8 @@ bool vcpu_fetch(struct vcpu *v);
 /* Save this CPU's parked VCPU if another CPU asked (cpu.vcpu_fetch): with
  * the lock held, and from loops that wait without it. */
 void vcpu_serve_fetch(unsigned cpu);
+/* This CPU goes off line, running nothing: the VCPU parked here to memory. */
+void vcpu_evict(unsigned cpu);
 void vcpu_serve_fetch_unlocked(unsigned cpu);
 /* Unbind, for a thread being destroyed. */
 void vcpu_unbind(struct thread *t);

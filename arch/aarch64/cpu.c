@@ -6,6 +6,7 @@
 
 #define PSCI_CPU_ON 0xc4000003u
 #define PSCI_SYSTEM_OFF 0x84000008u
+#define PSCI_CPU_OFF 0x84000002u
 
 static enum psci_conduit psci;
 extern char el2_vectors[];
@@ -79,7 +80,17 @@ err_t arch_cpu_start(struct cpu *c)
 {
 	int64_t r = psci_call(PSCI_CPU_ON, c->hwid, (uintptr_t)secondary_entry,
 			      (uintptr_t)c);
-	return r == 0 ? E_OK : r == -2 ? E_INVAL : E_NOENT;
+	return r == 0 ? E_OK : r == -2 ? E_INVAL : r == -4 ? E_BUSY : E_NOENT; /* -4: ALREADY_ON */
+}
+
+bool arch_cpu_stoppable(void) { return psci != PSCI_NONE; }
+
+/* PSCI CPU_OFF: the CPU powers down; CPU_ON starts it at secondary_entry
+ * again, with its stack and its struct cpu. */
+void arch_cpu_stop(void)
+{
+	arch_irq_local_disable();
+	psci_call(PSCI_CPU_OFF, 0, 0, 0);
 }
 
 /* secondary_entry (head.S) calls this with the MMU off and its own stack. */

@@ -79,6 +79,8 @@ enum sys {
 	SYS_STATS_THREAD,     /* x0 index, x1 page (enum stats_page) -> x0 id, x1-x4 */
 	SYS_THREAD_SET_WEIGHT, /* x9 thread, x0 weight (1-65535; 0: round robin) */
 	SYS_THREAD_SET_BUDGET, /* x9 thread, x0 budget, x1 period (microseconds; 0, 0: none) */
+	SYS_CPU_SET_ONLINE,   /* x9 IRQ control, x0 cpu, x1 1 on / 0 off -> x0 1 on line,
+			       * 0 off, 2 on its way (hyp/hotplug.c) */
 	SYS_COUNT
 };
 
@@ -217,6 +219,7 @@ struct bootinfo {
  * Bits 32 and up are the user-space ISA's (UARCH_HAS_*, arch/<arch>/user). */
 #define BOOT_HAS_VCPU (1ull << 0)     /* VCPU objects: guests */
 #define BOOT_HAS_IOMMU (1ull << 1)    /* I/O address spaces confine DMA */
+#define BOOT_HAS_HOTPLUG (1ull << 2)  /* SYS_CPU_SET_ONLINE can stop a CPU */
 #define UARCH_HAS_UTIMER (1ull << 32) /* a timer user space programs (uarch.h's UTIMER_IRQ) */
 #define UARCH_IS_AARCH64 (1ull << 33) /* AArch64 encodings (PMU registers, load forms) */
 _Static_assert(sizeof(struct bootinfo) <= 4096, "the boot info fits its page");

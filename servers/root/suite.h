@@ -18,6 +18,10 @@ bool t_map_out_of_memory(void);
  * none) and pa's offset in it; a DTB device's base and interrupt (INTID). */
 bool dt_device(const char *compatible, uint64_t *base, uint64_t *intid);
 
+/* tests_hotplug.c: until CPU 1 says it is on line (on 1) or off (0),
+ * asking again and again and yielding meanwhile, or 10 s. */
+bool cpu1_becomes(uint64_t on);
+
 /* tests_stats.c: name a thread (up to 16 bytes of s); page `page` of the
  * live thread named s, by SYS_STATS_THREAD (false: none is). */
 err_t stats_set_name(cptr_t thread, const char *s);

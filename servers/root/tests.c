@@ -532,7 +532,7 @@ static bool wanted(const char *name)
 /* What this machine has (the kernel's bits and the user ISA's), what each
  * bit is called, and how many tests were skipped for want of it. */
 static const char *const need_names[64] = {
-	[0] = "vcpu", [1] = "iommu", [32] = "utimer", [33] = "aarch64",
+	[0] = "vcpu", [1] = "iommu", [2] = "hotplug", [32] = "utimer", [33] = "aarch64",
 };
 static unsigned skipped, skipped_for[64];
 

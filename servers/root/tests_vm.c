@@ -728,6 +728,29 @@ static void migrate(struct vm *vm, unsigned tick)
 static bool t_vm_timer_migrate(void) { return spinners(1, migrate); }
 ROOT_TEST_NEEDS("vm-timer-across-migrations", t_vm_timer_migrate, BOOT_HAS_VCPU);
 
+/* CPU 1 taken off line under the VCPU, then brought back: it goes on on
+ * another CPU, its state and timer (parked on CPU 1) moved first. */
+static void hotplug(struct vm *vm, unsigned tick)
+{
+	uint64_t r[5];
+	if (tick == 1 || tick == 8)
+		INV1(SYS_THREAD_SET_AFFINITY, vm->v[0].thread, 1);
+	if (tick == 3)
+		inv(SYS_CPU_SET_ONLINE, ROOT_IRQ_CONTROL, 1, 0, 0, 0, 0, 0, r);
+	if (tick >= 5 && tick < 8) /* the guest's ticks wait for nothing */
+		inv(SYS_CPU_SET_ONLINE, ROOT_IRQ_CONTROL, 1, 1, 0, 0, 0, 0, r);
+}
+
+static bool t_vm_timer_hotplug(void)
+{
+	if (bootinfo->ncpus < 2)
+		return true;
+	bool ok = spinners(1, hotplug);
+	CHECK(cpu1_becomes(1)); /* whatever happened: the tests after need it */
+	return ok;
+}
+ROOT_TEST_NEEDS("vm-timer-across-hotplug", t_vm_timer_hotplug, BOOT_HAS_VCPU | BOOT_HAS_HOTPLUG);
+
 /* --- Invocation errors ----------------------------------------------------- */
 
 static bool t_vm_errors(void)
