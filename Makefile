@@ -122,12 +122,20 @@ DEFAULT_SYSTEM_DTB := $(BUILD)/systems/default.dtb
 # The bare-metal test guest (guests/test), a flat image the root task's VMM
 # tests load into guest RAM.
 GUEST_TEST_BIN := $(BUILD)/guests/test.bin
+ifeq ($(NO_TEST_GUEST),1)
+# The test guest is AArch64 code; a port without VCPUs (NO_TEST_GUEST := 1
+# in its arch.mk) carries an empty image, its VM tests being skipped.
+$(GUEST_TEST_BIN):
+	@mkdir -p $(@D)
+	$(Q): > $@
+else
 $(GUEST_TEST_BIN): $(wildcard guests/test/*) include/cairn/vcpu.h
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(USER_CFLAGS) -Wl,--no-warn-rwx-segments -T guests/test/guest.ld -o $(@:.bin=.elf) \
 		guests/test/start.S guests/test/guest.c guests/test/vfuzz.c -lgcc
 	$(Q)$(OBJCOPY) -O binary $(@:.bin=.elf) $@
 	@echo "  GUEST   $@"
+endif
 # libfdt for user space (the VMM builds guest DTBs), from the same sources.
 USER_FDTOBJS := $(patsubst %.c,$(BUILD)/root/libfdt/%.o,$(LIBFDT_SRCS))
 $(USER_FDTOBJS): $(BUILD)/root/libfdt/%.o: $(LIBFDT_DIR)/%.c

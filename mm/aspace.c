@@ -9,27 +9,38 @@
 
 /* --- Page tables, paid by the address space's payer ------------------- */
 
+/* The root is 2^root_extra_bits pages, naturally aligned (a concatenated
+ * G-stage root, RISC-V's "x4": 16 KiB); pt_init asks for it first, before
+ * pt.root is set. */
+static unsigned table_order(struct aspace *as, paddr_t pa)
+{
+	bool root = !as->pt.root || pa.pa == as->pt.root_pa.pa;
+	return root ? as->pt.fmt->root_extra_bits : 0;
+}
+
 static err_t alloc_table(void *ctx, paddr_t *pa)
 {
 	struct aspace *as = ctx;
-	if (memory_charge(as->o.payer, PAGE_SIZE))
+	unsigned order = table_order(as, (paddr_t){ ~0ull });
+	if (memory_charge(as->o.payer, PAGE_SIZE << order))
 		return E_NOMEM;
-	void *p = kmem_alloc_pages(0);
+	void *p = kmem_alloc_pages(order);
 	if (!p) {
-		memory_refund(as->o.payer, PAGE_SIZE);
+		memory_refund(as->o.payer, PAGE_SIZE << order);
 		return E_NOMEM;
 	}
 	*pa = kmem_pa(p);
-	as->tables++;
+	as->tables += 1u << order;
 	return E_OK;
 }
 
 static void free_table(void *ctx, paddr_t pa)
 {
 	struct aspace *as = ctx;
-	kmem_free_pages(kmem_va(pa), 0);
-	memory_refund(as->o.payer, PAGE_SIZE);
-	as->tables--;
+	unsigned order = table_order(as, pa);
+	kmem_free_pages(kmem_va(pa), order);
+	memory_refund(as->o.payer, PAGE_SIZE << order);
+	as->tables -= 1u << order;
 }
 
 err_t aspace_create(struct memory *payer, bool io, struct aspace **out)

@@ -4,10 +4,19 @@ ARCH_CFLAGS := -march=rv64imac_zicsr_zifencei -mabi=lp64 -mcmodel=medany \
 	-mno-relax -msmall-data-limit=0 -fpie
 ARCH_LDFLAGS := -pie --no-dynamic-linker -z norelro -z noexecstack \
 	--no-warn-rwx-segments --no-relax
-ARCH_SRCS := hyp/user_none.c arch/riscv64/head.S arch/riscv64/entry.S arch/riscv64/boot.c \
-	arch/riscv64/cpu.c arch/riscv64/trap.c arch/riscv64/mmu.c \
-	arch/riscv64/plic.c arch/riscv64/timer.c arch/riscv64/sbi.c \
-	arch/riscv64/uarts.c hyp/uart_ns16550.c
+ARCH_SRCS := arch/riscv64/head.S arch/riscv64/entry.S arch/riscv64/boot.c \
+	arch/riscv64/cpu.c arch/riscv64/trap.c arch/riscv64/mmu.c arch/riscv64/uspace.c \
+	arch/riscv64/fp.S arch/riscv64/novcpu.c arch/riscv64/plic.c arch/riscv64/timer.c \
+	arch/riscv64/sbi.c arch/riscv64/uarts.c hyp/uart_ns16550.c
+# Native threads in VU-mode (arch/riscv64/uspace.c) run the root task.  User
+# code uses Debian's libgcc, which is lp64d: the D extension is allowed,
+# though C code without floating point never touches an FP register (the
+# FP tests rely on that, as AArch64's -mgeneral-regs-only does).
+USER_ARCH := 1
+USER_ARCH_CFLAGS := -march=rv64imafdc_zicsr_zifencei -mabi=lp64d -mcmodel=medany \
+	-mno-relax -msmall-data-limit=0
+# No VCPUs yet: the test guest (AArch64 code) is an empty image.
+NO_TEST_GUEST := 1
 KERNEL_IMAGE := $(BUILD)/Image
 KERNEL_LDS := hyp/kernel-pie.ld
 

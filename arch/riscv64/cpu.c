@@ -9,6 +9,7 @@
 extern char secondary_entry[];
 
 static bool has_sstc;
+static unsigned vmid_width;
 static uint64_t probe_value;
 
 const char *arch_name(void) { return "riscv64 in HS-mode"; }
@@ -27,6 +28,7 @@ void arch_irq_local_enable(void) { csr_set(sstatus, SSTATUS_SIE); }
 void arch_irq_local_disable(void) { csr_clear(sstatus, SSTATUS_SIE); }
 void arch_wait_for_interrupt(void) { __asm__ volatile("wfi"); }
 bool riscv_has_sstc(void) { return has_sstc; }
+unsigned riscv_vmid_bits(void) { return vmid_width; }
 
 _Noreturn void arch_halt(void)
 {
@@ -80,7 +82,7 @@ void arch_cpu_describe(char *buf, size_t len)
 	char modes[32], sbi[48];
 	sbi_describe(sbi, sizeof(sbi));
 	snprintf(buf, len, "H extension, G-stage %s, %u-bit VMID, Sstc %s, %s",
-		 gstage_modes(modes, sizeof(modes)), vmid_bits(),
+		 gstage_modes(modes, sizeof(modes)), vmid_width,
 		 has_sstc ? "yes" : "no (SBI timer)", sbi);
 }
 
@@ -90,8 +92,10 @@ void riscv_cpu_setup(struct cpu *c)
 	riscv_trap_init();
 	csr_write(sie, 0);
 	csr_write(0x680, 0); /* hgatp: no guest translation yet */
-	if (c->id == 0)
+	if (c->id == 0) {
 		has_sstc = riscv_probe(read_stimecmp);
+		vmid_width = vmid_bits();
+	}
 }
 
 err_t arch_cpu_start(struct cpu *c)

@@ -1,11 +1,31 @@
-/* HS-mode trap entry: every trap comes here (stvec direct mode).  The frame
- * holds x1-x31, sepc, sstatus, scause and stval (struct trap_frame). */
+/* HS-mode trap entry: every trap comes here (stvec direct mode).
+ *
+ * sscratch tells where a trap came from: 0 while the kernel runs, the
+ * current thread's struct arch_regs while a native thread runs in VU-mode
+ * (arch_user_enter leaves it there).  From the kernel the frame holds
+ * x1-x31, sepc, sstatus, scause and stval (struct trap_frame) on the
+ * current stack and riscv_trap handles it.  From VU-mode the registers go
+ * straight into the thread's struct arch_regs, in its ABI-role order
+ * (arch_regs.h), then tp comes from regs->cpu and sp from that CPU's
+ * stack_top, and riscv_user_trap(regs, scause, cpu) runs; it never returns
+ * but leaves through arch_user_enter. */
 #define FRAME (36 * 8)
+#define R_SP (32 * 8)
+#define R_PC (33 * 8)
+#define R_CAUSE (34 * 8)
+#define R_TVAL (35 * 8)
+#define R_HTVAL (36 * 8)
+#define R_CPU (37 * 8)
+#define HSTATUS_SPV (1 << 7)
+#define SSTATUS_SPP (1 << 8)
 
 	.section .text
 	.balign 4
 	.globl riscv_trap_entry
 riscv_trap_entry:
+	csrrw	sp, sscratch, sp
+	bnez	sp, user_trap
+	csrrw	sp, sscratch, sp        /* from the kernel: sp back, sscratch 0 */
 	addi	sp, sp, -FRAME
 	.irp	n, 1,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
 	sd	x\n, (\n * 8)(sp)
@@ -30,4 +50,111 @@ riscv_trap_entry:
 	ld	x\n, (\n * 8)(sp)
 	.endr
 	addi	sp, sp, FRAME
+	sret
+
+/* From VU-mode: sp is the thread's struct arch_regs. */
+user_trap:
+	sd	x1, 120(sp)
+	sd	x3, 128(sp)
+	sd	x4, 136(sp)
+	sd	x5, 64(sp)
+	sd	x6, 72(sp)
+	sd	x7, 80(sp)
+	sd	x8, 144(sp)
+	sd	x9, 152(sp)
+	sd	x10, 0(sp)
+	sd	x11, 8(sp)
+	sd	x12, 16(sp)
+	sd	x13, 24(sp)
+	sd	x14, 32(sp)
+	sd	x15, 40(sp)
+	sd	x16, 48(sp)
+	sd	x17, 56(sp)
+	sd	x18, 160(sp)
+	sd	x19, 168(sp)
+	sd	x20, 176(sp)
+	sd	x21, 184(sp)
+	sd	x22, 192(sp)
+	sd	x23, 200(sp)
+	sd	x24, 208(sp)
+	sd	x25, 216(sp)
+	sd	x26, 224(sp)
+	sd	x27, 232(sp)
+	sd	x28, 88(sp)
+	sd	x29, 96(sp)
+	sd	x30, 104(sp)
+	sd	x31, 112(sp)
+	csrr	t0, sscratch            /* the thread's sp */
+	sd	t0, R_SP(sp)
+	csrw	sscratch, zero
+	csrr	t0, sepc
+	sd	t0, R_PC(sp)
+	csrr	a1, scause
+	sd	a1, R_CAUSE(sp)
+	csrr	t0, stval
+	sd	t0, R_TVAL(sp)
+	csrr	t0, htval
+	sd	t0, R_HTVAL(sp)
+	mv	a0, sp
+	ld	tp, R_CPU(sp)
+	ld	sp, 0(tp)               /* cpu->stack_top, at offset 0 */
+	mv	a2, tp
+	li	s0, 0
+	j	riscv_user_trap
+
+/* arch_user_enter(regs, root, vmid): load the G-stage (Sv39x4) table for
+ * this VMID if it is not loaded already (VMIDs tag the TLB, so a switch
+ * needs no fence), then the registers, and sret to VU-mode with vsatp
+ * bare: the thread's addresses are guest-physical, translated only by the
+ * G-stage. */
+	.globl	arch_user_enter
+arch_user_enter:
+	li	t0, 1
+	slli	t0, t0, 63              /* mode 8: Sv39x4 */
+	slli	t1, a2, 44
+	or	t0, t0, t1
+	srli	t1, a1, 12
+	or	t0, t0, t1
+	csrr	t1, hgatp
+	beq	t0, t1, 1f
+	csrw	hgatp, t0
+1:	sd	tp, R_CPU(a0)
+	csrw	sscratch, a0
+	ld	t0, R_PC(a0)
+	csrw	sepc, t0
+	li	t0, HSTATUS_SPV
+	csrs	hstatus, t0
+	li	t0, SSTATUS_SPP
+	csrc	sstatus, t0
+	ld	x1, 120(a0)
+	ld	x3, 128(a0)
+	ld	x4, 136(a0)
+	ld	x5, 64(a0)
+	ld	x6, 72(a0)
+	ld	x7, 80(a0)
+	ld	x8, 144(a0)
+	ld	x9, 152(a0)
+	ld	x11, 8(a0)
+	ld	x12, 16(a0)
+	ld	x13, 24(a0)
+	ld	x14, 32(a0)
+	ld	x15, 40(a0)
+	ld	x16, 48(a0)
+	ld	x17, 56(a0)
+	ld	x18, 160(a0)
+	ld	x19, 168(a0)
+	ld	x20, 176(a0)
+	ld	x21, 184(a0)
+	ld	x22, 192(a0)
+	ld	x23, 200(a0)
+	ld	x24, 208(a0)
+	ld	x25, 216(a0)
+	ld	x26, 224(a0)
+	ld	x27, 232(a0)
+	ld	x28, 88(a0)
+	ld	x29, 96(a0)
+	ld	x30, 104(a0)
+	ld	x31, 112(a0)
+	ld	sp, R_SP(a0)
+	ld	a0, 0(a0)
 	sret

@@ -12,6 +12,8 @@
 #define SSTATUS_SIE (1ull << 1)
 #define SIE_SEIE (1ull << 9)
 #define SCAUSE_IRQ (1ull << 63)
+#define SSTATUS_FS (3ull << 13)
+#define IRQ_S_SOFT 1
 #define IRQ_S_TIMER 5
 #define IRQ_S_EXT 9
 #define EXC_ILLEGAL_INSN 2
@@ -35,7 +37,11 @@ _Noreturn void sbi_shutdown(void);
 long sbi_hart_start(uint64_t hartid, uint64_t start_pa, uint64_t opaque);
 void sbi_set_timer(uint64_t deadline);
 void sbi_describe(char *buf, size_t len);
+void sbi_send_ipi(uint64_t hartid);
+void sbi_hfence_gvma(bool all, unsigned vmid);
 
+/* trap.c: a local interrupt (scause's number), acknowledged and dispatched. */
+void riscv_local_irq(unsigned cause);
 /* trap.c: a CSR access that may not exist.  Runs `fn`; returns false if it
  * raised an illegal-instruction exception (which is then skipped). */
 bool riscv_probe(void (*fn)(void));
@@ -45,6 +51,7 @@ void riscv_trap_init(void);
 struct cpu;
 void riscv_cpu_setup(struct cpu *c);
 bool riscv_has_sstc(void);
+unsigned riscv_vmid_bits(void);
 /* mmu.c */
 void riscv_mmu_enable(void);
 /* plic.c */

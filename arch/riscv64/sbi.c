@@ -9,15 +9,23 @@
 #define SBI_EXT_TIME 0x54494d45
 #define SBI_EXT_HSM 0x48534d
 #define SBI_EXT_SRST 0x53525354
+#define SBI_EXT_IPI 0x735049
+#define SBI_EXT_RFENCE 0x52464e43
+
+static struct sbiret sbi_call5(long ext, long fid, uint64_t a0, uint64_t a1, uint64_t a2,
+			       uint64_t a3, uint64_t a4)
+{
+	register uint64_t r0 __asm__("a0") = a0, r1 __asm__("a1") = a1;
+	register uint64_t r2 __asm__("a2") = a2, r3 __asm__("a3") = a3, r4 __asm__("a4") = a4;
+	register long r6 __asm__("a6") = fid, r7 __asm__("a7") = ext;
+	__asm__ volatile("ecall" : "+r"(r0), "+r"(r1)
+			 : "r"(r2), "r"(r3), "r"(r4), "r"(r6), "r"(r7) : "memory");
+	return (struct sbiret){ (long)r0, (long)r1 };
+}
 
 struct sbiret sbi_call(long ext, long fid, uint64_t a0, uint64_t a1, uint64_t a2)
 {
-	register uint64_t r0 __asm__("a0") = a0, r1 __asm__("a1") = a1;
-	register uint64_t r2 __asm__("a2") = a2;
-	register long r6 __asm__("a6") = fid, r7 __asm__("a7") = ext;
-	__asm__ volatile("ecall" : "+r"(r0), "+r"(r1)
-			 : "r"(r2), "r"(r6), "r"(r7) : "memory");
-	return (struct sbiret){ (long)r0, (long)r1 };
+	return sbi_call5(ext, fid, a0, a1, a2, 0, 0);
 }
 
 void sbi_console_putchar(char c)
@@ -56,4 +64,20 @@ void sbi_describe(char *buf, size_t len)
 	snprintf(buf, len, "SBI %ld.%ld (%s %ld.%ld)", (spec >> 24) & 0x7f,
 		 spec & 0xffffff, impl == 1 ? "OpenSBI" : "impl", ver >> 16,
 		 ver & 0xffff);
+}
+
+/* A supervisor software interrupt on one hart (an IPI). */
+void sbi_send_ipi(uint64_t hartid)
+{
+	sbi_call(SBI_EXT_IPI, 0, 1, hartid, 0);
+}
+
+/* HFENCE.GVMA on every hart (hart_mask_base -1), for one VMID or for all.
+ * Whole VMIDs, not one address: OpenSBI 1.1 passes the address to
+ * HFENCE.GVMA without the ">> 2" it wants (flushing the wrong page), and
+ * takes only start = size = 0 for "everything" (size -1, which the SBI
+ * spec also allows, makes it loop over 2^52 pages). */
+void sbi_hfence_gvma(bool all, unsigned vmid)
+{
+	sbi_call5(SBI_EXT_RFENCE, all ? 4 : 3, 0, (uint64_t)-1, 0, 0, vmid);
 }

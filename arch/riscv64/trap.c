@@ -28,7 +28,22 @@ static const char *const exc_names[] = {
 	"virtual instruction", "store guest-page fault",
 };
 
-void riscv_trap_init(void) { csr_write(stvec, (uintptr_t)riscv_trap_entry); }
+/* sscratch 0: a trap comes from the kernel (entry.S). */
+void riscv_trap_init(void)
+{
+	csr_write(sscratch, 0);
+	csr_write(stvec, (uintptr_t)riscv_trap_entry);
+}
+
+/* An IPI (SBI IPI: the supervisor software interrupt) stays pending until
+ * sip.SSIP is cleared, which must happen before the handler looks for
+ * work, or a second IPI sent meanwhile would be lost. */
+void riscv_local_irq(unsigned cause)
+{
+	if (cause == IRQ_S_SOFT)
+		csr_clear(sip, 1ull << IRQ_S_SOFT);
+	irq_dispatch(RISCV_IRQ_LOCAL + cause);
+}
 
 bool riscv_probe(void (*fn)(void))
 {
@@ -65,7 +80,7 @@ void riscv_trap(struct trap_frame *f)
 		if (cause == IRQ_S_EXT)
 			plic_handle();
 		else
-			irq_dispatch(RISCV_IRQ_LOCAL + cause);
+			riscv_local_irq(cause);
 		return;
 	}
 	if (probing && f->scause == EXC_ILLEGAL_INSN) {

@@ -150,5 +150,8 @@ void run_bench(void)
 		bench_yield();
 	if (bench_wanted("yield_switch_same_space"))
 		bench_yield_same_space();
-	run_bench_vm();
+	if (bootinfo->features & BOOT_HAS_VCPU)
+		run_bench_vm();
+	else
+		printf("bench: vm_* skipped: no VCPUs on this machine\n");
 }

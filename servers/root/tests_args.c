@@ -198,7 +198,7 @@ static bool device_rows(const struct env *e)
 		/* IRQ_GET: lines the GIC does not have, or not for user space */
 		ROW(E_OK, SYS_IRQ_GET, I, 40, C, d),
 		ROW(E_RANGE, SYS_IRQ_GET, I, 0, C, d),
-		ROW(E_RANGE, SYS_IRQ_GET, I, 15, C, d),
+		ROW(E_RANGE, SYS_IRQ_GET, I, UARCH_IRQ_KERNEL, C, d),
 		ROW(E_RANGE, SYS_IRQ_GET, I, 1020, C, d),
 		ROW(E_RANGE, SYS_IRQ_GET, I, 1023, C, d),
 		ROW(E_RANGE, SYS_IRQ_GET, I, 1056, C, d),

@@ -39,9 +39,23 @@ bool t_cap_and_map_errors(void)
 bool t_map_out_of_memory(void)
 {
 	struct accounts before = accounts_read();
-	cptr_t sub = new_obj(OBJ_MEMORY, 3 * 4096), as = slot_alloc();
+	cptr_t sub = 0, as = slot_alloc();
 	cptr_t f = new_obj(OBJ_FRAME, FRAME_BITS_4K);
-	CHECK(sub && as && f);
+	CHECK(as && f);
+	/* The smallest Memory that pays for a space (its root table: a page on
+	 * AArch64, four on riscv64's Sv39x4), then one page more: the map
+	 * builds one table and fails for want of the next. */
+	uint64_t pages = 1;
+	for (; pages <= 8; pages++) {
+		CHECK(sub = new_obj(OBJ_MEMORY, pages * 4096));
+		err_t e = retype(sub, OBJ_ASPACE, 0, ROOT_CNODE, as);
+		if (e == E_OK)
+			CHECK_ERR(INV1(SYS_CNODE_DELETE, ROOT_CNODE, as), E_OK);
+		slot_free(sub), sub = 0;
+		if (e == E_OK)
+			break;
+	}
+	CHECK(pages <= 8 && (sub = new_obj(OBJ_MEMORY, (pages + 1) * 4096)));
 	CHECK_ERR(retype(sub, OBJ_ASPACE, 0, ROOT_CNODE, as), E_OK); /* its root table */
 	CHECK_ERR(INV3(SYS_AS_MAP, as, f, 0x40000000, R_READ), E_NOMEM); /* two more */
 	uint64_t r[5];

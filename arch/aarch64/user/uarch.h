@@ -123,5 +123,8 @@ static inline void utimer_off(void)
 #define UARCH_REG_CAP "x9"
 #define UARCH_LOAD64(dst, addr) "ldr " dst ", [" addr "]"
 
+/* A line the kernel keeps for itself (the last SGI): IRQ_GET refuses it. */
+#define UARCH_IRQ_KERNEL 15
+
 /* What the root task's tests may use of this ISA (cairn/abi.h UARCH_HAS_*). */
 #define UARCH_FEATURES (UARCH_HAS_UTIMER | UARCH_IS_AARCH64)

@@ -1,0 +1,125 @@
+/* What native servers need of the ISA (riscv64, VU-mode), included by
+ * servers/lib/sys.h: the system-call trap with the ABI's registers, the
+ * counters, IPC stubs.  Every port has an arch/<arch>/user/ with this
+ * header, crt0.S and fp_regs.S.
+ *
+ * Registers (include/cairn/abi.h, docs/ABI.md): message words a0-a7,
+ * number/error t0, capability/badge t1, info t2, capabilities sent t3-t5,
+ * receive slot t6 (all caller-saved: a stub clobbers nothing the C ABI
+ * keeps); `ecall` enters the kernel. */
+#pragma once
+
+#define UARCH_SYS_REGS                                                                   \
+	register uint64_t a0 __asm__("a0"), a1 __asm__("a1"), a2 __asm__("a2"),          \
+		a3 __asm__("a3"), a4 __asm__("a4"), a5 __asm__("a5"), a6 __asm__("a6"),  \
+		a7 __asm__("a7"), t0 __asm__("t0"), t1 __asm__("t1"), t2 __asm__("t2"),  \
+		t3 __asm__("t3"), t4 __asm__("t4"), t5 __asm__("t5"), t6 __asm__("t6")
+
+static inline err_t sys(struct sysregs *r)
+{
+	UARCH_SYS_REGS;
+	a0 = r->mr[0], a1 = r->mr[1], a2 = r->mr[2], a3 = r->mr[3];
+	a4 = r->mr[4], a5 = r->mr[5], a6 = r->mr[6], a7 = r->mr[7];
+	t0 = r->nr, t1 = r->cap, t2 = r->info;
+	t3 = r->sendcap[0], t4 = r->sendcap[1], t5 = r->sendcap[2], t6 = r->recvslot;
+	__asm__ volatile("ecall"
+			 : "+r"(a0), "+r"(a1), "+r"(a2), "+r"(a3), "+r"(a4), "+r"(a5),
+			   "+r"(a6), "+r"(a7), "+r"(t0), "+r"(t1), "+r"(t2), "+r"(t3),
+			   "+r"(t4), "+r"(t5), "+r"(t6)
+			 : : "memory");
+	r->mr[0] = a0, r->mr[1] = a1, r->mr[2] = a2, r->mr[3] = a3;
+	r->mr[4] = a4, r->mr[5] = a5, r->mr[6] = a6, r->mr[7] = a7;
+	r->nr = t0, r->cap = t1, r->info = t2;
+	return (err_t)t0;
+}
+
+/* Retired instructions: under QEMU -icount shift=0 rdcycle and rdinstret
+ * both read QEMU's instruction count (docs/PERF.md). */
+static inline uint64_t cycles(void)
+{
+	uint64_t v;
+	__asm__ volatile("rdinstret %0" : "=r"(v) : : "memory");
+	return v;
+}
+
+/* The two IPC operations a server loop and a client use, with nothing but
+ * the registers they need (the benchmarks measure these). */
+static inline uint64_t ipc_call1(cptr_t ep, uint64_t w, err_t *e)
+{
+	register uint64_t a0 __asm__("a0") = w, t0 __asm__("t0") = SYS_CALL;
+	register uint64_t t1 __asm__("t1") = ep, t2 __asm__("t2") = msginfo(0, 1, 0);
+	__asm__ volatile("ecall" : "+r"(a0), "+r"(t0), "+r"(t1), "+r"(t2)
+			 : : "a1", "a2", "a3", "a4", "a5", "a6", "a7", "t3", "t4", "t5",
+			     "t6", "memory");
+	*e = (err_t)t0;
+	return a0;
+}
+
+static inline uint64_t ipc_reply_recv1(cptr_t ep, uint64_t w, uint64_t *badge, err_t *e)
+{
+	register uint64_t a0 __asm__("a0") = w, t0 __asm__("t0") = SYS_REPLY_RECV;
+	register uint64_t t1 __asm__("t1") = ep, t2 __asm__("t2") = msginfo(0, 1, 0);
+	__asm__ volatile("ecall" : "+r"(a0), "+r"(t0), "+r"(t1), "+r"(t2)
+			 : : "a1", "a2", "a3", "a4", "a5", "a6", "a7", "t3", "t4", "t5",
+			     "t6", "memory");
+	*e = (err_t)t0;
+	*badge = t1;
+	return a0;
+}
+
+/* The VMM's loop: a five-word reply out, six words back (an exit), no
+ * capability either way (receive slot 0); info and badge in r. */
+static inline err_t ipc_reply_recv5(cptr_t ep, const uint64_t w[5], uint64_t out[6],
+				    struct sysregs *r)
+{
+	register uint64_t a0 __asm__("a0") = w[0], a1 __asm__("a1") = w[1];
+	register uint64_t a2 __asm__("a2") = w[2], a3 __asm__("a3") = w[3];
+	register uint64_t a4 __asm__("a4") = w[4], a5 __asm__("a5");
+	register uint64_t t0 __asm__("t0") = SYS_REPLY_RECV, t1 __asm__("t1") = ep;
+	register uint64_t t2 __asm__("t2") = msginfo(0, 5, 0), t6 __asm__("t6") = 0;
+	__asm__ volatile("ecall"
+			 : "+r"(a0), "+r"(a1), "+r"(a2), "+r"(a3), "+r"(a4), "=r"(a5), "+r"(t0),
+			   "+r"(t1), "+r"(t2), "+r"(t6)
+			 : : "a6", "a7", "t3", "t4", "t5", "memory");
+	out[0] = a0, out[1] = a1, out[2] = a2, out[3] = a3, out[4] = a4, out[5] = a5;
+	r->nr = t0, r->cap = t1, r->info = t2;
+	return (err_t)t0;
+}
+
+/* The system counter: ticks since boot (the time CSR, readable from VU-mode
+ * because the kernel sets hcounteren and scounteren), and ticks per second:
+ * 10 MHz on QEMU's virt machine, which is what the DTB's timebase-frequency
+ * says; VU-mode has no CSR that tells it, so this is the platform's value. */
+static inline uint64_t counter_now(void)
+{
+	uint64_t v;
+	__asm__ volatile("rdtime %0" : "=r"(v) : : "memory");
+	return v;
+}
+
+static inline uint64_t counter_freq(void) { return 10000000; }
+
+/* No user timer: VU-mode has no timer it can program (stimecmp is HS's,
+ * vstimecmp VS-mode's; both are the kernel's).  UTIMER_IRQ names no line,
+ * so IRQ_GET refuses it, and the tests that need one are skipped
+ * (UARCH_HAS_UTIMER). */
+#define UTIMER_IRQ (~0ull)
+static inline void utimer_arm(uint64_t at) { (void)at; }
+static inline void utimer_off(void) {}
+
+/* An instruction that is undefined, for the fault tests (4 bytes: the
+ * fault handler steps over it). */
+#define UNDEFINED_INSN() __asm__ volatile(".word 0x00000000")
+
+/* For a test that faults with known values in the registers that carry the
+ * system-call number and capability: their names, and a 64-bit load. */
+#define UARCH_REG_NR "t0"
+#define UARCH_REG_CAP "t1"
+#define UARCH_LOAD64(dst, addr) "ld " dst ", 0(" addr ")"
+
+/* A line the kernel keeps for itself (the IPI, a local interrupt, numbered
+ * after the PLIC's sources): IRQ_GET refuses it. */
+#define UARCH_IRQ_KERNEL 1025
+
+/* What the root task's tests may use of this ISA (cairn/abi.h UARCH_HAS_*). */
+#define UARCH_FEATURES 0ull

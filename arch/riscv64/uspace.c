@@ -1,0 +1,130 @@
+/* Native threads on riscv64: how they are translated, how they enter the
+ * kernel, and the TLB, IPI and FP operations generic code asks for.
+ *
+ * Design (the AArch64 one, docs/ARCHITECTURE.md): native threads run in
+ * VU-mode (hstatus.SPV = 1, sstatus.SPP = 0) with vsatp bare, so their
+ * addresses are guest-physical and only the G-stage (hgatp) translates
+ * them.  A native address space is a G-stage table tagged by a VMID: a
+ * switch is one hgatp write, satp stays the kernel's identity map, and
+ * guests (VS-mode, later) reuse the same tables and VMIDs.  Every VU-mode
+ * exception and every HS interrupt traps to HS (hedeleg = hideleg = 0). */
+#include "arch/riscv64/riscv.h"
+#include "hyp/arch.h"
+#include "hyp/cpu.h"
+#include "hyp/kernel.h"
+#include "mm/pt.h"
+
+#define PTE_V (1ull << 0)
+#define PTE_R (1ull << 1)
+#define PTE_W (1ull << 2)
+#define PTE_X (1ull << 3)
+#define PTE_U (1ull << 4) /* G-stage accesses are all user accesses */
+#define PTE_A (1ull << 6)
+#define PTE_D (1ull << 7) /* set up front: no A/D faults to serve */
+
+/* Sv39x4: 41-bit guest-physical addresses (USER_VA_BITS is 40) in three
+ * levels, the root four concatenated pages (16 KiB, mm/aspace.c allocates
+ * it whole); 1 GiB leaves at the root, 2 MiB at level 1.  Every hart with
+ * the H extension and Sv39 has it; Sv48x4 would add a level for nothing.
+ * Device memory needs no PTE bits: the platform's PMAs make MMIO uncached. */
+static const struct pt_format sv39x4 = {
+	.levels = 3, .block_min_level = 0, .root_extra_bits = 2, .oa_shift = 2,
+	.oa_mask = 0x003ffffffffffc00ull,
+	.table_mask = PTE_V | PTE_R | PTE_W | PTE_X, .table = PTE_V,
+	.valid = PTE_V,
+	.block = PTE_V | PTE_R | PTE_U | PTE_A | PTE_D,
+	.page = PTE_V | PTE_R | PTE_U | PTE_A | PTE_D,
+	.attr_set = { [0] = PTE_W, [1] = PTE_X },
+};
+
+const struct pt_format *arch_user_pt_format(void) { return &sv39x4; }
+unsigned arch_vmid_bits(void) { return riscv_vmid_bits(); }
+
+/* Every hart, through SBI RFENCE: a whole VMID even for one page (see
+ * sbi_hfence_gvma); with VMIDs that costs only this space's entries. */
+void arch_tlb_flush_page(unsigned vmid, uint64_t va)
+{
+	(void)va;
+	sbi_hfence_gvma(false, vmid);
+}
+
+void arch_tlb_flush_all(void) { sbi_hfence_gvma(true, 0); }
+
+void arch_regs_init(struct arch_regs *r) { *r = (struct arch_regs){ .pc = 0 }; }
+
+void arch_ipi_send(unsigned cpu) { sbi_send_ipi(cpus[cpu].hwid); }
+unsigned arch_ipi_irq(void) { return RISCV_IRQ_LOCAL + IRQ_S_SOFT; }
+
+/* sstatus.FS gates FP for VU-mode together with vsstatus.FS, which stays
+ * Initial: FS Off makes every FP instruction an illegal-instruction trap. */
+void arch_fp_trap(bool trap)
+{
+	if (trap)
+		csr_clear(sstatus, SSTATUS_FS);
+	else
+		csr_set(sstatus, SSTATUS_FS);
+}
+
+void arch_user_init_cpu(void)
+{
+	csr_write(0x602, 0);      /* hedeleg: every VU exception to HS */
+	csr_write(0x603, 0);      /* hideleg: no interrupt to VS */
+	csr_write(0x645, 0);      /* hvip */
+	csr_write(0x280, 0);      /* vsatp: bare, addresses are guest-physical */
+	csr_write(0x200, 1ull << 13); /* vsstatus.FS Initial */
+	/* VU-mode reads cycle, time and instret (the benchmarks' counters,
+	 * counter_now): both hcounteren and scounteren must allow it. */
+	csr_write(0x606, 7);      /* hcounteren */
+	csr_write(scounteren, 7);
+	arch_fp_trap(true);
+	sbi_hfence_gvma(true, 0);
+}
+
+enum { EXC_INSN_MISALIGNED = 0, EXC_INSN_ACCESS = 1, EXC_BREAKPOINT = 3, EXC_LOAD_MISALIGNED = 4,
+       EXC_LOAD_ACCESS = 5, EXC_STORE_MISALIGNED = 6, EXC_STORE_ACCESS = 7, EXC_ECALL_U = 8,
+       EXC_INSN_PAGE = 12, EXC_LOAD_PAGE = 13, EXC_STORE_PAGE = 15, EXC_INSN_GPAGE = 20,
+       EXC_LOAD_GPAGE = 21, EXC_STORE_GPAGE = 23 };
+
+static void irq_local(void) { riscv_local_irq(csr_read(scause) & 63); }
+
+/* Entered from entry.S with the thread's registers saved in r, on the
+ * kernel stack of CPU c. */
+_Noreturn void riscv_user_trap(struct arch_regs *r, uint64_t cause, struct cpu *c)
+{
+	struct thread *t = (struct thread *)((char *)r - __builtin_offsetof(struct thread, regs));
+	if (cause & SCAUSE_IRQ)
+		kernel_interrupt((cause & 63) == IRQ_S_EXT ? plic_handle : irq_local);
+	if (__builtin_expect(cause == EXC_ECALL_U, 1)) { /* the hot case, tested first */
+		r->pc += 4; /* sepc is the ecall itself */
+		kernel_syscall(t, c->id);
+	}
+	switch (cause) {
+	case EXC_INSN_GPAGE:
+	case EXC_LOAD_GPAGE:
+	case EXC_STORE_GPAGE: /* htval is the guest-physical address >> 2 */
+		kernel_fault(t, FAULT_PAGE, r->htval << 2 | (r->tval & 3), cause,
+			     cause == EXC_STORE_GPAGE);
+	case EXC_INSN_ACCESS:
+	case EXC_LOAD_ACCESS:
+	case EXC_STORE_ACCESS:
+	case EXC_INSN_PAGE:
+	case EXC_LOAD_PAGE:
+	case EXC_STORE_PAGE:
+		kernel_fault(t, FAULT_PAGE, r->tval, cause,
+			     cause == EXC_STORE_ACCESS || cause == EXC_STORE_PAGE);
+	case EXC_INSN_MISALIGNED:
+	case EXC_LOAD_MISALIGNED:
+	case EXC_STORE_MISALIGNED:
+		kernel_fault(t, FAULT_ALIGN, r->tval, cause, false);
+	case EXC_ILLEGAL_INSN:
+		/* With FS Off any FP instruction lands here.  The instruction
+		 * is not decoded (stval need not hold it): the thread gets its
+		 * FP state and retries; if it was not FP it traps again with
+		 * FS on, and that is its fault. */
+		if (!(csr_read(sstatus) & SSTATUS_FS))
+			kernel_fp_unavailable(t);
+		kernel_fault(t, FAULT_UNDEFINED, r->pc, cause, false);
+	default: /* breakpoint, virtual instruction (wfi, counters) */
+		kernel_fault(t, FAULT_UNDEFINED, r->pc, cause, false);
+	}
+}
