@@ -13,6 +13,8 @@ ifeq ($(filter $(ARCH),aarch64 riscv64 x86_64),)
 $(error ARCH must be aarch64, riscv64 or x86_64)
 endif
 include arch/$(ARCH)/arch.mk
+# The default goal is `all`, not the first rule an arch.mk happens to have.
+.DEFAULT_GOAL := all
 BOOT ?= $(firstword $(BOOTS))
 
 CC := $(CROSS_COMPILE)gcc

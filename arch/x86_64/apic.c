@@ -149,6 +149,9 @@ static void icr_send(uint32_t apic_id, uint32_t low)
 		arch_cpu_relax();
 }
 
+/* Fixed delivery, edge, physical destination. */
+void lapic_send_ipi(uint32_t apic_id, uint8_t vector) { icr_send(apic_id, vector); }
+
 static void delay_us(uint64_t us)
 {
 	uint64_t end = arch_timer_now() + arch_timer_freq() * us / 1000000;

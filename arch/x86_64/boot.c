@@ -130,6 +130,8 @@ static void boot_map_high_ram(struct boot_info *bi)
 _Noreturn void x86_boot(uint64_t mbi_pa, uint64_t from_uefi)
 {
 	struct boot_info *bi = &boot_info;
+	pcpus[0].self = &pcpus[0];
+	wrmsr(MSR_GS_BASE, (uintptr_t)&pcpus[0]); /* this_cpu() is NULL until set up */
 	com1_init();
 	cpus[0].hwid = arch_cpu_hwid();
 	x86_cpu_setup(&cpus[0]);

@@ -1,5 +1,5 @@
 /* Per-CPU state on x86_64: the GDT with one TSS per CPU, the IDT, EFER,
- * and the GS base that points at struct cpu. */
+ * and the GS base that points at struct pcpu (x86.h). */
 #include "arch/x86_64/x86.h"
 #include "hyp/arch.h"
 #include "hyp/printk.h"
@@ -31,13 +31,21 @@ static uint64_t gdt[5 + 2 * MAX_CPUS] __attribute__((aligned(16))) = {
 };
 static struct tss tss[MAX_CPUS];
 static struct idt_gate idt[256] __attribute__((aligned(16)));
-/* Double faults and NMIs switch to their own stack (IST 1). */
+struct pcpu pcpus[MAX_CPUS];
+/* NMIs, double faults and machine checks switch to their own stack (IST 1). */
 static uint8_t ist_stacks[MAX_CPUS][IST_STACK_SIZE] __attribute__((aligned(16)));
 
 extern char isr_stubs[];
 void x86_reload_segments(void);
 
-struct cpu *this_cpu(void) { return (struct cpu *)rdmsr(MSR_GS_BASE); }
+/* One gs-relative load; pcpus[0] is the GS base from the first
+ * instruction of x86_boot, its cpu NULL until x86_cpu_setup. */
+struct cpu *this_cpu(void)
+{
+	struct cpu *c;
+	__asm__ volatile("movq %%gs:0, %0" : "=r"(c));
+	return c;
+}
 unsigned arch_cpu_id(void) { return this_cpu() ? this_cpu()->id : 0; }
 void arch_cpu_relax(void) { __asm__ volatile("pause"); }
 void arch_irq_local_enable(void) { __asm__ volatile("sti" ::: "memory"); }
@@ -56,9 +64,10 @@ static void idt_init(void)
 {
 	for (unsigned v = 0; v < 256; v++) {
 		uint64_t a = (uintptr_t)isr_stubs + 16 * v;
-		bool own_stack = v == 2 || v == 8; /* NMI, #DF */
+		bool own_stack = v == 2 || v == 8 || v == 18; /* NMI, #DF, #MC */
+		/* present interrupt gates; only int $0x80 may be raised from ring 3 */
 		idt[v] = (struct idt_gate){ (uint16_t)a, SEL_KCODE, own_stack ? 1 : 0,
-					    0x8e /* present, interrupt gate */,
+					    v == VEC_SYSCALL ? 0xee : 0x8e,
 					    (uint16_t)(a >> 16), (uint32_t)(a >> 32), 0 };
 	}
 }
@@ -88,5 +97,10 @@ void x86_cpu_setup(struct cpu *c)
 	__asm__ volatile("ltr %w0" :: "r"(SEL_TSS(c->id)));
 	__asm__ volatile("lidt %0" :: "m"(i));
 	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_NXE);
-	wrmsr(MSR_GS_BASE, (uintptr_t)c);
+	struct pcpu *p = &pcpus[c->id];
+	p->cpu = c;
+	p->self = p;
+	p->tss_rsp0 = (uint8_t *)&tss[c->id] + 4; /* rsp[0]: unaligned in the packed TSS */
+	wrmsr(MSR_GS_BASE, (uintptr_t)p);
+	wrmsr(MSR_KERNEL_GS_BASE, 0); /* user space's, after SWAPGS */
 }

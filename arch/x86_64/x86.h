@@ -10,10 +10,16 @@
 #define TRAMPOLINE_PA 0x8000ull  /* AP start page (SIPI vector 0x08) */
 
 #define SEL_KCODE 0x08
+#define SEL_KDATA 0x10
+#define SEL_UDATA 0x1b  /* user data and code, RPL 3: sysret's order (STAR) */
+#define SEL_UCODE 0x23
 #define SEL_TSS(cpu) (0x28 + 16 * (cpu))
 
 #define VEC_TIMER 0xef
 #define VEC_SPURIOUS 0xff
+#define VEC_IPI 0xf0      /* reschedule: entering the kernel is the point */
+#define VEC_TLB 0xf1      /* TLB shootdown: leave user mode (uspace.c) */
+#define VEC_SYSCALL 0x80  /* int $0x80: the system call with every register */
 #define VEC_IRQ_BASE 0x20   /* IOAPIC pin n arrives as vector 0x20 + n */
 
 struct trap_frame {
@@ -57,6 +63,30 @@ static inline uint8_t inb(uint16_t port)
 #define EFER_NXE (1ull << 11)
 #define EFER_SVME (1ull << 12)
 #define MSR_GS_BASE 0xc0000101
+#define MSR_KERNEL_GS_BASE 0xc0000102
+
+/* Per-CPU data of this port, at the GS base while in the kernel; entry.S
+ * knows the first four offsets. */
+struct pcpu {
+	struct cpu *cpu;          /* 0: this_cpu() */
+	uint64_t scratch;         /* 8: the user's rsp during syscall entry */
+	uint64_t rsp0;            /* 16: the running thread's frame end (TSS.RSP0) */
+	uint64_t ustate;          /* 24: odd while in user mode (uspace.c) */
+	struct pcpu *self;        /* 32 */
+	uint64_t tlb_seen;        /* the shootdown generation this TLB has seen */
+	uint64_t space;           /* root of the address space loaded, and its VMID */
+	uint64_t vmid;
+	uint64_t *pml4;           /* this CPU's own PML4 (uspace.c) */
+	uint64_t irq_vec;         /* the interrupt being taken from user mode */
+	uint8_t *tss_rsp0;         /* this CPU's TSS.RSP0 (4-byte aligned) */
+} __attribute__((aligned(64)));
+extern struct pcpu pcpus[MAX_CPUS];
+static inline struct pcpu *pcpu_this(void)
+{
+	struct pcpu *p;
+	__asm__ volatile("movq %%gs:32, %0" : "=r"(p));
+	return p;
+}
 
 /* What ACPI told us (acpi.c). */
 struct acpi_info {
@@ -74,5 +104,6 @@ err_t acpi_parse(struct boot_info *bi);
 void x86_cpu_setup(struct cpu *c);      /* GDT, TSS, IDT, EFER, GS base */
 void x86_mmu_enable(void);              /* load the kernel's CR3 */
 void lapic_eoi(void);
+void lapic_send_ipi(uint32_t apic_id, uint8_t vector);
 void lapic_send_init_sipi(uint32_t apic_id, uint8_t vector);
 void com1_init(void);

@@ -380,6 +380,10 @@ static bool wait_done(struct child *c)
 
 /* --- Faults ------------------------------------------------------------------- */
 
+#ifndef UNDEFINED_INSN_BYTES
+#define UNDEFINED_INSN_BYTES 4 /* uarch.h's UNDEFINED_INSN: AArch64's and RISC-V's */
+#endif
+
 /* Touches its shared page at +8 pages (unmapped: the pager maps it),
  * executes an undefined instruction, makes an unknown system call, then
  * reports. */
@@ -417,7 +421,7 @@ static bool t_fault_and_resume(void)
 	CHECK_ERR(sys(&r), E_OK); /* retried, then the undefined instruction */
 	CHECK(msginfo_label(r.info) == FAULT_UNDEFINED);
 	uint64_t pc_at = r.mr[1];
-	r = (struct sysregs){ .nr = SYS_REPLY_RECV, .cap = fep, .mr = { 1, pc_at + 4 },
+	r = (struct sysregs){ .nr = SYS_REPLY_RECV, .cap = fep, .mr = { 1, pc_at + UNDEFINED_INSN_BYTES },
 			      .info = msginfo(0, 2, 0) };
 	CHECK_ERR(sys(&r), E_OK); /* resumed past it, then the unknown system call */
 	CHECK(msginfo_label(r.info) == FAULT_SYSCALL && r.mr[0] == 200);

@@ -55,7 +55,7 @@ static bool t_device_frames(void)
 	CHECK(part == 0x031);      /* PL031 */
 	return true;
 }
-ROOT_TEST("device-frames", t_device_frames);
+ROOT_TEST_NEEDS("device-frames", t_device_frames, UARCH_IS_AARCH64); /* virt's PL031 */
 
 /* QEMU virt's PCIe host bridge: its configuration space (ECAM, the node's
  * reg) holds the bridge itself at 00:00.0 (Red Hat 1b36:0008), and its
@@ -90,7 +90,7 @@ static bool t_pci_frames(void)
 	CHECK(id == (0x0008u << 16 | 0x1b36));
 	return true;
 }
-ROOT_TEST("pci-config-and-window-frames", t_pci_frames);
+ROOT_TEST_NEEDS("pci-config-and-window-frames", t_pci_frames, UARCH_IS_AARCH64); /* virt's DTB */
 
 /* I/O spaces and DMA streams (mm/iospace.c): with an IOMMU (the root-tests
  * scenario's machine has QEMU's SMMUv3), a stream binds only an I/O space,

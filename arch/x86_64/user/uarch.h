@@ -1,0 +1,114 @@
+/* What native servers need of the ISA (x86_64), included by
+ * servers/lib/sys.h: the system-call traps with the ABI's registers, the
+ * counters, and what ring 3 lacks (a timer of its own).
+ *
+ * Registers by role (include/cairn/abi.h, docs/ABI.md): message words
+ * rdi rsi rdx r10 r8 r9 r12 r13, number/error rax, capability/badge rbx,
+ * info r14, capabilities sent rbp rcx r11, receive slot r15.  Two ways in:
+ * `int $0x80` carries every role (x86_sys in crt0.S, behind sys()), and
+ * `syscall`, which destroys rcx and r11 on the way in and out, carries all
+ * but the second and third capability sent: the IPC stubs below use it. */
+#pragma once
+
+/* What the root task's tests may use of this ISA (cairn/abi.h UARCH_HAS_*):
+ * no UARCH_HAS_UTIMER (see utimer_arm). */
+#define UARCH_FEATURES 0ull
+
+uint64_t x86_sys(struct sysregs *r); /* crt0.S: returns r->nr */
+
+static inline err_t sys(struct sysregs *r) { return (err_t)x86_sys(r); }
+
+/* The TSC.  Under QEMU's -icount shift=0 it advances once per guest
+ * instruction (the virtual clock is the instruction count, 1 ns each, and
+ * the TSC follows it), the kernel's instructions included. */
+static inline uint64_t cycles(void)
+{
+	uint32_t lo, hi;
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return (uint64_t)hi << 32 | lo;
+}
+
+/* The two IPC operations a server loop and a client use, through
+ * syscall with nothing but the registers they need (the benchmarks
+ * measure these).  rbp and r15 (first capability sent, receive slot) are
+ * never written by the kernel. */
+static inline uint64_t ipc_call1(cptr_t ep, uint64_t w, err_t *e)
+{
+	register uint64_t rdi __asm__("rdi") = w, rax __asm__("rax") = SYS_CALL;
+	register uint64_t rbx __asm__("rbx") = ep, r14 __asm__("r14") = msginfo(0, 1, 0);
+	__asm__ volatile("syscall" : "+r"(rdi), "+r"(rax), "+r"(rbx), "+r"(r14)
+			 : : "rsi", "rdx", "r10", "r8", "r9", "r12", "r13", "rcx", "r11",
+			     "memory");
+	*e = (err_t)rax;
+	return rdi;
+}
+
+static inline uint64_t ipc_reply_recv1(cptr_t ep, uint64_t w, uint64_t *badge, err_t *e)
+{
+	register uint64_t rdi __asm__("rdi") = w, rax __asm__("rax") = SYS_REPLY_RECV;
+	register uint64_t rbx __asm__("rbx") = ep, r14 __asm__("r14") = msginfo(0, 1, 0);
+	__asm__ volatile("syscall" : "+r"(rdi), "+r"(rax), "+r"(rbx), "+r"(r14)
+			 : : "rsi", "rdx", "r10", "r8", "r9", "r12", "r13", "rcx", "r11",
+			     "memory");
+	*e = (err_t)rax;
+	*badge = rbx;
+	return rdi;
+}
+
+/* The VMM's loop: a five-word reply out, six words back (an exit), no
+ * capability either way (receive slot 0); info and badge in r. */
+static inline err_t ipc_reply_recv5(cptr_t ep, const uint64_t w[5], uint64_t out[6],
+				    struct sysregs *r)
+{
+	register uint64_t rdi __asm__("rdi") = w[0], rsi __asm__("rsi") = w[1];
+	register uint64_t rdx __asm__("rdx") = w[2], r10 __asm__("r10") = w[3];
+	register uint64_t r8 __asm__("r8") = w[4], r9 __asm__("r9");
+	register uint64_t rax __asm__("rax") = SYS_REPLY_RECV, rbx __asm__("rbx") = ep;
+	register uint64_t r14 __asm__("r14") = msginfo(0, 5, 0), r15 __asm__("r15") = 0;
+	__asm__ volatile("syscall"
+			 : "+r"(rdi), "+r"(rsi), "+r"(rdx), "+r"(r10), "+r"(r8), "=r"(r9),
+			   "+r"(rax), "+r"(rbx), "+r"(r14), "+r"(r15)
+			 : : "r12", "r13", "rcx", "r11", "memory");
+	out[0] = rdi, out[1] = rsi, out[2] = rdx, out[3] = r10, out[4] = r8, out[5] = r9;
+	r->nr = rax, r->cap = rbx, r->info = r14;
+	return (err_t)rax;
+}
+
+/* The system counter is the TSC too. */
+static inline uint64_t counter_now(void) { return cycles(); }
+
+/* Its rate is the kernel's to know (it calibrates against the PIT; the
+ * CPUs tested have no CPUID leaf 0x15): SYS_STATS_CPU says it to a holder
+ * of the IRQ control capability, which the root task has. */
+static inline uint64_t counter_freq(void)
+{
+	static uint64_t hz;
+	if (!hz) {
+		struct sysregs r = { .nr = SYS_STATS_CPU, .cap = ROOT_IRQ_CONTROL };
+		if (sys(&r) == E_OK)
+			hz = r.mr[4];
+	}
+	return hz;
+}
+
+/* Ring 3 has no timer of its own to program (the LAPIC timer is the
+ * kernel's, and no other per-CPU one exists on a PC): tests that need one
+ * say so (UARCH_HAS_UTIMER) and are skipped; these do nothing. */
+#define UTIMER_IRQ 0
+static inline void utimer_arm(uint64_t at) { (void)at; }
+static inline void utimer_off(void) {}
+
+/* An instruction that is undefined, for the fault tests: ud2, whose length
+ * the fault handler steps over. */
+#define UNDEFINED_INSN() __asm__ volatile("ud2")
+#define UNDEFINED_INSN_BYTES 2
+
+/* For a test that faults with known values in the registers that carry the
+ * system-call number and capability: their names, and a 64-bit load. */
+#define UARCH_REG_NR "rax"
+#define UARCH_REG_CAP "rbx"
+#define UARCH_LOAD64(dst, addr) "movq (" addr "), " dst
+
+/* A line the kernel keeps for itself (the reschedule IPI's vector): IRQ_GET
+ * refuses it. */
+#define UARCH_IRQ_KERNEL 0xf0
