@@ -6,7 +6,7 @@ ARCH_LDFLAGS := -pie --no-dynamic-linker -z norelro -z noexecstack \
 	--no-warn-rwx-segments --no-relax
 ARCH_SRCS := arch/riscv64/head.S arch/riscv64/entry.S arch/riscv64/boot.c \
 	arch/riscv64/cpu.c arch/riscv64/trap.c arch/riscv64/mmu.c arch/riscv64/uspace.c \
-	arch/riscv64/fp.S arch/riscv64/novcpu.c arch/riscv64/plic.c arch/riscv64/timer.c \
+	arch/riscv64/fp.S hyp/vcpu_none.c arch/riscv64/plic.c arch/riscv64/timer.c \
 	arch/riscv64/sbi.c arch/riscv64/uarts.c hyp/uart_ns16550.c
 # Native threads in VU-mode (arch/riscv64/uspace.c) run the root task.  User
 # code uses Debian's libgcc, which is lp64d: the D extension is allowed,

@@ -52,38 +52,29 @@ riscv_trap_entry:
 	addi	sp, sp, FRAME
 	sret
 
-/* From VU-mode: sp is the thread's struct arch_regs. */
+/* From VU-mode: sp is the thread's struct arch_regs, whose x[] is in ABI-role
+ * order (arch_regs.h): a0-a7 x[0-7], t0-t2 x[8-10], t3-t6 x[11-14], ra x[15],
+ * gp tp x[16-17], s0 s1 x[18-19], s2-s11 x[20-29]. */
 user_trap:
-	sd	x1, 120(sp)
-	sd	x3, 128(sp)
-	sd	x4, 136(sp)
-	sd	x5, 64(sp)
-	sd	x6, 72(sp)
-	sd	x7, 80(sp)
-	sd	x8, 144(sp)
-	sd	x9, 152(sp)
-	sd	x10, 0(sp)
-	sd	x11, 8(sp)
-	sd	x12, 16(sp)
-	sd	x13, 24(sp)
-	sd	x14, 32(sp)
-	sd	x15, 40(sp)
-	sd	x16, 48(sp)
-	sd	x17, 56(sp)
-	sd	x18, 160(sp)
-	sd	x19, 168(sp)
-	sd	x20, 176(sp)
-	sd	x21, 184(sp)
-	sd	x22, 192(sp)
-	sd	x23, 200(sp)
-	sd	x24, 208(sp)
-	sd	x25, 216(sp)
-	sd	x26, 224(sp)
-	sd	x27, 232(sp)
-	sd	x28, 88(sp)
-	sd	x29, 96(sp)
-	sd	x30, 104(sp)
-	sd	x31, 112(sp)
+	.irp	n, 10,11,12,13,14,15,16,17
+	sd	x\n, ((\n - 10) * 8)(sp)
+	.endr
+	.irp	n, 5,6,7
+	sd	x\n, ((\n + 3) * 8)(sp)
+	.endr
+	.irp	n, 28,29,30,31
+	sd	x\n, ((\n - 17) * 8)(sp)
+	.endr
+	sd	x1, (15 * 8)(sp)
+	.irp	n, 3,4
+	sd	x\n, ((\n + 13) * 8)(sp)
+	.endr
+	.irp	n, 8,9
+	sd	x\n, ((\n + 10) * 8)(sp)
+	.endr
+	.irp	n, 18,19,20,21,22,23,24,25,26,27
+	sd	x\n, ((\n + 2) * 8)(sp)
+	.endr
 	csrr	t0, sscratch            /* the thread's sp */
 	sd	t0, R_SP(sp)
 	csrw	sscratch, zero
@@ -126,35 +117,25 @@ arch_user_enter:
 	csrs	hstatus, t0
 	li	t0, SSTATUS_SPP
 	csrc	sstatus, t0
-	ld	x1, 120(a0)
-	ld	x3, 128(a0)
-	ld	x4, 136(a0)
-	ld	x5, 64(a0)
-	ld	x6, 72(a0)
-	ld	x7, 80(a0)
-	ld	x8, 144(a0)
-	ld	x9, 152(a0)
-	ld	x11, 8(a0)
-	ld	x12, 16(a0)
-	ld	x13, 24(a0)
-	ld	x14, 32(a0)
-	ld	x15, 40(a0)
-	ld	x16, 48(a0)
-	ld	x17, 56(a0)
-	ld	x18, 160(a0)
-	ld	x19, 168(a0)
-	ld	x20, 176(a0)
-	ld	x21, 184(a0)
-	ld	x22, 192(a0)
-	ld	x23, 200(a0)
-	ld	x24, 208(a0)
-	ld	x25, 216(a0)
-	ld	x26, 224(a0)
-	ld	x27, 232(a0)
-	ld	x28, 88(a0)
-	ld	x29, 96(a0)
-	ld	x30, 104(a0)
-	ld	x31, 112(a0)
+	.irp	n, 11,12,13,14,15,16,17
+	ld	x\n, ((\n - 10) * 8)(a0)
+	.endr
+	.irp	n, 5,6,7
+	ld	x\n, ((\n + 3) * 8)(a0)
+	.endr
+	.irp	n, 28,29,30,31
+	ld	x\n, ((\n - 17) * 8)(a0)
+	.endr
+	ld	x1, (15 * 8)(a0)
+	.irp	n, 3,4
+	ld	x\n, ((\n + 13) * 8)(a0)
+	.endr
+	.irp	n, 8,9
+	ld	x\n, ((\n + 10) * 8)(a0)
+	.endr
+	.irp	n, 18,19,20,21,22,23,24,25,26,27
+	ld	x\n, ((\n + 2) * 8)(a0)
+	.endr
 	ld	sp, R_SP(a0)
 	ld	a0, 0(a0)
 	sret
