@@ -131,7 +131,8 @@ static bool fuzz_setup(struct child *c, struct gifts *g, cptr_t frame, cptr_t *c
 	CHECK((objs[F_THREAD] = new_obj(OBJ_THREAD, 0)));
 	CHECK((objs[F_ASPACE] = new_obj(OBJ_ASPACE, 0)));
 	CHECK((objs[F_FRAME] = new_obj(OBJ_FRAME, FRAME_BITS_4K)));
-	CHECK((objs[F_VCPU] = new_obj(OBJ_VCPU, 0)));
+	/* without VCPUs an endpoint takes its place: the VCPU calls on it fail */
+	CHECK((objs[F_VCPU] = new_obj(bootinfo->features & BOOT_HAS_VCPU ? OBJ_VCPU : OBJ_ENDPOINT, 0)));
 	objs[F_CNODE] = c->cnode;
 	objs[F_IRQ_CONTROL] = ROOT_IRQ_CONTROL;
 	for (unsigned i = 1; i < F_GIVEN; i++) {

@@ -173,7 +173,8 @@ static bool setup(void)
 	CHECK((shared[F_NOTIFICATION] = new_obj(OBJ_NOTIFICATION, 0)));
 	CHECK((shared[F_ASPACE] = new_obj(OBJ_ASPACE, 0)));
 	CHECK((shared[F_FRAME] = new_obj(OBJ_FRAME, FRAME_BITS_4K)));
-	CHECK((shared[F_VCPU] = new_obj(OBJ_VCPU, 0)));
+	/* without VCPUs an endpoint takes its place: the VCPU calls on it fail */
+	CHECK((shared[F_VCPU] = new_obj(bootinfo->features & BOOT_HAS_VCPU ? OBJ_VCPU : OBJ_ENDPOINT, 0)));
 	nkids = 2 * (bootinfo->ncpus - 1) < KIDS_MAX ? 2 * (bootinfo->ncpus - 1) : KIDS_MAX;
 	for (unsigned i = 0; i < nkids; i++) {
 		kids[i].cpu = 1 + i % (bootinfo->ncpus - 1);
