@@ -53,5 +53,8 @@ $(BUILD)/esp.img: $(KERNEL_IMAGE) $(BUILD)/efi/BOOTX64.EFI tools/mkesp.sh
 $(BUILD)/ovmf-vars.fd:
 	$(Q)cp $(OVMF_VARS) $@
 
+# make bench: GRUB passes the command line, from an ISO made with it.
+qemu_cmdline = -cdrom $$(tools/mkiso.sh $(BUILD)/bench.iso $(KERNEL_IMAGE) "$(1)" && echo $(BUILD)/bench.iso)
+
 _run: $(if $(filter uefi,$(BOOT)),$(BUILD)/esp.img $(BUILD)/ovmf-vars.fd,$(BUILD)/cairn.iso)
 QEMU_TEST_DEPS := $(BUILD)/cairn.iso $(BUILD)/esp.img $(BUILD)/efi/BOOTX64.EFI
