@@ -89,16 +89,21 @@ _test:
 # Benchmarks: the root task's, in QEMU with -icount shift=0 (the cycle
 # counter counts instructions), on one CPU; a second boot with the IPC fast
 # path off measures the general path; tools/busy-ratio times the SMP=4
-# token ring quiet and beside a CPU hog.  Prints BENCH lines.
+# token ring quiet and beside a CPU hog; cairn.root=smpbench measures IPC
+# pairs and a notified ring across 2 CPUs by the wall clock.  Prints BENCH
+# lines.
 # A boot's command line: -append, unless the arch.mk says otherwise (x86:
 # GRUB passes it from an ISO made with it).
 qemu_cmdline ?= -append "$(1)"
 BENCH_QEMU = timeout 300 $(QEMU) $(QEMU_MACHINE) -smp 1 -m $(MEM) -nographic -icount shift=0 \
 	$(QEMU_BOOT_kernel)
+# The wall-clock ones on 2 CPUs (no -icount: MTTCG, a host thread per CPU).
+BENCH_QEMU_SMP = timeout 300 $(QEMU) $(QEMU_MACHINE) -smp 2 -m $(MEM) -nographic $(QEMU_BOOT_kernel)
 bench: kernel $(UNIT_BUILD)/bench_host $(if $(filter aarch64,$(ARCH)),$(LINUX_MODS))
 	@$(UNIT_BUILD)/bench_host
 	@$(BENCH_QEMU) $(call qemu_cmdline,cairn.root=bench) | grep --line-buffered '^BENCH'
 	@$(BENCH_QEMU) $(call qemu_cmdline,cairn.root=bench cairn.fastpath=off) | grep --line-buffered '^BENCH'
+	@$(if $(filter aarch64,$(ARCH)),$(BENCH_QEMU_SMP) -append cairn.root=smpbench | grep '^BENCH')
 	@$(if $(filter aarch64,$(ARCH)),tools/busy-ratio $(BUILD)/Image)
 	@$(if $(filter aarch64,$(ARCH)),tools/linux-boot-ratio $(BUILD) $$(tools/linux-guest.sh))
 	@$(if $(filter aarch64,$(ARCH)),tools/virtio-blk-ratio $(BUILD) $$(tools/linux-guest.sh))

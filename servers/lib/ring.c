@@ -18,7 +18,15 @@ bool ring_push(struct ring *r, uint64_t v, bool *was_empty)
 		return false;
 	r->slot[head & r->mask] = v;
 	__atomic_store_n(&r->head, head + 1, __ATOMIC_RELEASE);
-	*was_empty = head == tail;
+	/* Whether the consumer had taken everything before this word, looked
+	 * at after publishing it, with a full fence between: ring_idle fences
+	 * the same way between the consumer's last tail store and its look at
+	 * head, so of a consumer going to sleep and this push at least one sees
+	 * the other (Dekker), and no wake-up is lost.  (The tail read before
+	 * the store could be stale: the consumer would sleep on a word it had
+	 * not seen, with no signal coming, which the smpbench run found.) */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	*was_empty = __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE) == head;
 	return true;
 }
 
@@ -31,6 +39,12 @@ bool ring_pop(struct ring *r, uint64_t *v)
 	*v = r->slot[tail & r->mask];
 	__atomic_store_n(&r->tail, tail + 1, __ATOMIC_RELEASE);
 	return true;
+}
+
+bool ring_idle(const struct ring *r)
+{
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	return ring_count(r) == 0;
 }
 
 uint64_t ring_count(const struct ring *r)

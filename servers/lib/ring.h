@@ -19,8 +19,13 @@ struct ring {
 
 /* Lay a ring of 2^order entries out in `mem`. */
 struct ring *ring_init(void *mem, unsigned order);
-/* false if full.  *was_empty says whether the consumer must be woken. */
+/* false if full.  *was_empty says whether the consumer must be woken: it
+ * had taken every word before this one, and may be asleep. */
 bool ring_push(struct ring *r, uint64_t v, bool *was_empty);
 /* false if empty. */
 bool ring_pop(struct ring *r, uint64_t *v);
 uint64_t ring_count(const struct ring *r);
+/* The consumer's last look before it sleeps: true if there is nothing to
+ * take.  Its fence pairs with ring_push's, so that a push it does not see
+ * signals it. */
+bool ring_idle(const struct ring *r);

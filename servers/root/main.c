@@ -1,6 +1,6 @@
 /* The root task: starts with every capability the kernel hands out, runs
  * the user-level test suite (cairn.root=test), the benchmarks
- * (cairn.root=bench), the stress test (cairn.root=stress), the fuzzer
+ * (cairn.root=bench; cairn.root=smpbench on several CPUs), the stress test (cairn.root=stress), the fuzzer
  * (cairn.root=fuzz), the multi-CPU fuzzer (cairn.root=fuzzsmp), the hostile
  * guest (cairn.root=vmhostile), the disk driver's test (cairn.root=disk), the system description's guests and servers
  * (cairn.root=linux, system.c) or the demo (default). */
@@ -18,6 +18,8 @@ int main(const struct bootinfo *bi)
 		run_tests();
 	else if (strstr(bi->bootargs, "cairn.root=bench"))
 		run_bench();
+	else if (strstr(bi->bootargs, "cairn.root=smpbench"))
+		run_bench_smp();
 	else if (strstr(bi->bootargs, "cairn.root=stress"))
 		run_stress();
 	else if (strstr(bi->bootargs, "cairn.root=fuzzsmp"))

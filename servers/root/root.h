@@ -13,6 +13,11 @@ cptr_t slot_alloc_range(unsigned n); /* n consecutive slots, the first (0: none)
 /* The decimal value after `key` (e.g. "stress.rounds=") in the bootargs. */
 uint64_t bootarg_u64(const char *key, uint64_t dflt);
 cptr_t new_obj(enum obj_type type, uint64_t size); /* 0 on failure */
+/* This CPU's user timer (uarch.h) on a new notification *n, for sleep_ms. */
+bool timer_take(cptr_t *n, cptr_t *irq);
+/* Block for about `ms` milliseconds, woken by that timer: the CPU is left
+ * to the others meanwhile. */
+bool sleep_ms(cptr_t irq, cptr_t n, uint64_t ms);
 /* Name a thread for the monitor and the debugger (16 bytes at most). */
 err_t thread_name(cptr_t thread, const char *name);
 /* A page of root memory mapped read-write into the root; returns its VA. */
@@ -55,6 +60,7 @@ void child_destroy(struct child *c);
 
 void run_tests(void);
 void run_bench(void);
+void run_bench_smp(void); /* bench_smp.c: wall clock, several CPUs */
 void run_disk_test(void);
 bool bench_wanted(const char *name);
 void run_bench_vm(void);

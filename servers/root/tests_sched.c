@@ -79,26 +79,6 @@ static uint64_t ticks_of(const char *name)
 	return ~0ull;
 }
 
-/* Block for about `ms` milliseconds: the user timer (uarch.h) wakes this
- * thread, so the CPU is the spinners'. */
-static bool sleep_ms(cptr_t irq, cptr_t n, uint64_t ms)
-{
-	uint64_t at = counter() + counter_freq() * ms / 1000;
-	utimer_arm(at);
-	struct sysregs r = { .nr = SYS_WAIT, .cap = n };
-	err_t e = sys(&r);
-	utimer_off();
-	return !e && !INV0(SYS_IRQ_ACK, irq);
-}
-
-/* The EL1 physical timer's line, on notification *n, for sleep_ms. */
-static bool timer_take(cptr_t *n, cptr_t *irq)
-{
-	*n = new_obj(OBJ_NOTIFICATION, 0), *irq = slot_alloc();
-	return *n && *irq && !INV3(SYS_IRQ_GET, ROOT_IRQ_CONTROL, UTIMER_IRQ, ROOT_CNODE, *irq) &&
-	       !INV2(SYS_IRQ_SET_NOTIFICATION, *irq, *n, 1);
-}
-
 /* A spinner named `name` (for ticks_of) at prio on cpu, not started. */
 static bool spinner_named(struct child *c, const char *name, unsigned prio, uint64_t cpu)
 {

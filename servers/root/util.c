@@ -73,6 +73,22 @@ cptr_t new_obj(enum obj_type type, uint64_t size)
 	return 0;
 }
 
+bool sleep_ms(cptr_t irq, cptr_t n, uint64_t ms)
+{
+	utimer_arm(counter_now() + counter_freq() * ms / 1000);
+	struct sysregs r = { .nr = SYS_WAIT, .cap = n };
+	err_t e = sys(&r);
+	utimer_off();
+	return !e && !INV0(SYS_IRQ_ACK, irq);
+}
+
+bool timer_take(cptr_t *n, cptr_t *irq)
+{
+	*n = new_obj(OBJ_NOTIFICATION, 0), *irq = slot_alloc();
+	return *n && *irq && !INV3(SYS_IRQ_GET, ROOT_IRQ_CONTROL, UTIMER_IRQ, ROOT_CNODE, *irq) &&
+	       !INV2(SYS_IRQ_SET_NOTIFICATION, *irq, *n, 1);
+}
+
 #define ROOT_PAGES_VA 0x10000000ull
 static uint64_t next_page_va = ROOT_PAGES_VA;
 

@@ -14,6 +14,7 @@ void arch_timer_oneshot(uint64_t d) { armed = true, armed_at = d; }
 void arch_timer_stop(void) { armed = false; }
 void thread_make_runnable(struct thread *t) { (void)t; fail(); }
 unsigned ncpus_online = 2;
+bool cpu_up(unsigned c) { return c < ncpus_online; } /* no hotplug here */
 static unsigned kicked = ~0u;
 void thread_kick(unsigned cpu) { kicked = cpu; }
 void vcpu_leave(struct thread *t, unsigned cpu) { (void)t, (void)cpu; fail(); }
