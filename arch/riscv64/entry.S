@@ -16,6 +16,7 @@
 #define R_TVAL (35 * 8)
 #define R_HTVAL (36 * 8)
 #define R_CPU (37 * 8)
+#define CPU_ID 8 /* offsetof(struct cpu, id), checked in uspace.c */
 #define HSTATUS_SPV (1 << 7)
 #define SSTATUS_SPP (1 << 8)
 
@@ -95,9 +96,9 @@ user_trap:
 
 /* arch_user_enter(regs, root, vmid): load the G-stage (Sv39x4) table for
  * this VMID if it is not loaded already (VMIDs tag the TLB, so a switch
- * needs no fence), then the registers, and sret to VU-mode with vsatp
- * bare: the thread's addresses are guest-physical, translated only by the
- * G-stage. */
+ * needs no fence; riscv_vmid_harts notes the hart for TLB flushes), then
+ * the registers, and sret to VU-mode with vsatp bare: the thread's
+ * addresses are guest-physical, translated only by the G-stage. */
 	.globl	arch_user_enter
 arch_user_enter:
 	li	t0, 1
@@ -108,7 +109,17 @@ arch_user_enter:
 	or	t0, t0, t1
 	csrr	t1, hgatp
 	beq	t0, t1, 1f
-	csrw	hgatp, t0
+	lla	t1, riscv_vmid_harts    /* this hart's bit in riscv_vmid_harts[vmid] */
+	slli	t2, a2, 3
+	add	t1, t1, t2
+	lw	t2, CPU_ID(tp)
+	li	t3, 1
+	sll	t3, t3, t2
+	ld	t2, 0(t1)
+	and	t2, t2, t3
+	bnez	t2, 2f
+	amoor.d.aqrl zero, t3, (t1)     /* seen before the VMID is loaded */
+2:	csrw	hgatp, t0
 1:	sd	tp, R_CPU(a0)
 	csrw	sscratch, a0
 	ld	t0, R_PC(a0)

@@ -39,6 +39,7 @@ void sbi_set_timer(uint64_t deadline);
 void sbi_describe(char *buf, size_t len);
 void sbi_send_ipi(uint64_t hartid);
 void sbi_hfence_gvma(bool all, unsigned vmid);
+void sbi_hfence_gvma_harts(uint64_t mask, unsigned vmid);
 
 /* trap.c: a local interrupt (scause's number), acknowledged and dispatched. */
 void riscv_local_irq(unsigned cause);
@@ -52,6 +53,7 @@ struct cpu;
 void riscv_cpu_setup(struct cpu *c);
 bool riscv_has_sstc(void);
 unsigned riscv_vmid_bits(void);
+
 /* mmu.c */
 void riscv_mmu_enable(void);
 /* plic.c */

@@ -81,3 +81,10 @@ void sbi_hfence_gvma(bool all, unsigned vmid)
 {
 	sbi_call5(SBI_EXT_RFENCE, all ? 4 : 3, 0, (uint64_t)-1, 0, 0, vmid);
 }
+
+/* The same for one VMID on the harts in `mask` (hart ids below 64; all
+ * ones: every hart). */
+void sbi_hfence_gvma_harts(uint64_t mask, unsigned vmid)
+{
+	sbi_call5(SBI_EXT_RFENCE, 3, mask, mask == ~0ull ? (uint64_t)-1 : 0, 0, 0, vmid);
+}

@@ -795,6 +795,49 @@ def riscv64(build):
                   r"stval 0x0000000000000010", r"t6 ",
                   r"PANIC on cpu0 at arch/riscv64/trap.c"],
                  allow=("PANIC", "unexpected exception")),
+        # The root task's user-level suite on native threads in VU-mode
+        # (arch/riscv64/uspace.c), on one hart and on four: what riscv64
+        # lacks (VCPUs, an IOMMU, a user timer, AArch64 encodings) is
+        # skipped by name and counted.
+        Scenario("root-tests", lambda b: rv() + sbi + ["-append", "cairn.root=test"],
+                 [r"root: up, 1 cpus", r"root: ok   fp-state", r"root: skip vm-mmio \(needs vcpu\)",
+                  r"root: \d+ skipped, this machine lacks: vcpu \(\d+\)", ROOT_OK],
+                 poweroff=True, timeout=120),
+        Scenario("root-tests-smp4", lambda b: rv(smp=4) + sbi + ["-append", "cairn.root=test"],
+                 [r"root: up, 4 cpus", r"root: ok   destroy-running-elsewhere", ROOT_OK],
+                 poweroff=True, timeout=300),
+        Scenario("root-tests-general-ipc",
+                 lambda b: rv() + sbi + ["-append", "cairn.root=test cairn.fastpath=off"],
+                 [r"root: up, 1 cpus", ROOT_OK], poweroff=True, timeout=120),
+        # make bench's programme (docs/PERF.md: under -icount shift=0
+        # rdinstret counts instructions); the vm_* lines wait for VCPUs.
+        Scenario("root-bench", lambda b: rv() + sbi + ["-icount", "shift=0", "-append",
+                                                       "cairn.root=bench"],
+                 [r"BENCH null_syscall \d+", r"BENCH ipc_call_reply \d+",
+                  r"BENCH notify_wake \d+", r"BENCH yield_switch \d+",
+                  r"BENCH yield_switch_same_space \d+", r"bench: vm_\* skipped",
+                  r"powered off by the root task"], poweroff=True),
+        # The stress ring (1,000 address spaces, 16 KiB G-stage roots each),
+        # the fuzzer and the multi-CPU fuzzer, as on AArch64.
+        *[Scenario(name, lambda b, a=a, r=r: a + sbi + [
+                       "-append", "cairn.root=stress stress.rounds=%d" % r],
+                   [r"stress: the token went round %d times" % r,
+                    r"stress: torn down, memory back exactly", ROOT_OK],
+                   poweroff=True, timeout=300)
+          for name, a, r in [("root-stress", rv(), 100), ("root-stress-smp4", rv(smp=4), 20)]],
+        *[Scenario(name, lambda b, a=a: a + sbi + ["-append", "cairn.root=fuzz"],
+                   [r"fuzz: 1\d{5} calls",
+                    r"fuzz: kernel alive; root capabilities intact; memory back exactly",
+                    ROOT_OK], poweroff=True, timeout=300)
+          for name, a in [("root-fuzz", rv()), ("root-fuzz-smp4", rv(smp=4))]],
+        *[Scenario(name, lambda b, a=a, r=r: a + sbi + [
+                       "-append", "cairn.root=fuzzsmp fuzzsmp.rounds=%d" % r],
+                   [r"fuzzsmp: seed \d+, %d rounds" % r,
+                    r"fuzzsmp: \d+ calls by \d+ tasks in %d rounds; the kernel's invariants held" % r,
+                    r"fuzzsmp: root capabilities intact; memory back exactly", ROOT_OK],
+                   poweroff=True, timeout=300)
+          for name, a, r in [("root-fuzz-smp2", rv(smp=2), 40),
+                             ("root-fuzz-smp4-shared", rv(smp=4), 15)]],
     ]
 
 
