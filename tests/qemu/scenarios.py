@@ -890,12 +890,12 @@ log: /dev/null
 """
 
 
-def bochs(build):
+def bochs(build, args=""):
     """Bochs 2.7 emulates VMX with EPT (QEMU's TCG does not)."""
-    rc = os.path.join(build, "tests", "bochsrc")
+    rc = os.path.join(build, "tests", "bochsrc-%s" % re.sub(r"\W", "_", args or "plain"))
     os.makedirs(os.path.dirname(rc), exist_ok=True)
     with open(rc, "w") as f:
-        f.write(BOCHSRC % os.path.abspath(iso(build)))
+        f.write(BOCHSRC % os.path.abspath(iso(build, args)))
     return ["bochs", "-q", "-f", rc]
 
 
@@ -985,6 +985,11 @@ def x86_64(build):
                  [r"Cairn uses VMX", r"virt: VMX with EPT, VMXON ok",
                   r"x2APIC mode", r"TSC-deadline mode", BOOT_OK],
                  stdin=b"c\n", timeout=120),
+        # The root suite on an Intel CPU model: SYSRET's and SWAPGS's Intel
+        # behaviour (TCG follows AMD's where they differ).
+        Scenario("bochs-root-tests", lambda b: bochs(b, "cairn.root=test"),
+                 [r"root: up, 1 cpus", r"root: ok   fault-and-resume", r"root: ok   fp-state", ROOT_OK],
+                 stdin=b"c\n", timeout=300),
     ]
 
 
