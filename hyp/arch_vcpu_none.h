@@ -1,5 +1,5 @@
 /* struct arch_vcpu for a port without VCPUs yet (and the host tests): the
- * generic code compiles, hyp/user_none.c refuses to make one. */
+ * generic code compiles, hyp/vcpu_none.c refuses to make one. */
 #pragma once
 struct arch_vcpu { int none; };
 #define HC_REG_FN 0
