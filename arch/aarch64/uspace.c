@@ -17,9 +17,29 @@
 #include "arch/aarch64/aarch64.h"
 #include "arch/aarch64/sysreg.h"
 #include "hyp/arch.h"
+#include "hyp/fp.h"
 #include "hyp/kernel.h"
+#include "mm/aspace.h"
 #include "mm/pt.h"
 #include "vcpu/vcpu.h"
+
+/* The fast paths' timer operations, inline (arch/aarch64/timer.c has the
+ * same as functions): the fast paths then call nothing. */
+static inline uint64_t fast_counter(void)
+{
+	isb(); /* do not read the counter early */
+	return read_sysreg(cntpct_el0);
+}
+static inline void fast_timer_set(uint64_t at)
+{
+	write_sysreg(CNTHP_CVAL_EL2, at);
+	write_sysreg(CNTHP_CTL_EL2, 1);
+	isb();
+}
+#define fastpath_now() fast_counter()
+#define fastpath_timer_set(at) fast_timer_set(at)
+#define fastpath_slice() (read_sysreg(cntfrq_el0) / 1000000 * TIMESLICE_US)
+#include "ipc/fastpath.h"
 
 #define S2_AF (1ull << 10)
 #define S2_SH_INNER (3ull << 8)
@@ -144,22 +164,119 @@ void arch_ipi_send(unsigned cpu)
 
 unsigned arch_ipi_irq(void) { return 0; } /* SGI 0 */
 
-enum { EC_UNKNOWN = 0x00, EC_FP = 0x07, EC_SVC64 = 0x15, EC_HVC64 = 0x16, EC_IABT_LOW = 0x20, EC_PC_ALIGN = 0x22,
+enum { EC_UNKNOWN = 0x00, EC_FP = 0x07, EC_HVC64 = 0x16, EC_IABT_LOW = 0x20, EC_PC_ALIGN = 0x22,
        EC_DABT_LOW = 0x24, EC_SP_ALIGN = 0x26 };
 
-/* Entered from user_trap with the thread's registers saved in r, on the
- * kernel stack of CPU c. */
+static inline struct thread *thread_of(struct arch_regs *r)
+{
+	return (struct thread *)((char *)r - __builtin_offsetof(struct thread, regs));
+}
+
+/* The general path, with the lock held.  It never returns; declared as if
+ * it did, so that the fast paths reach it by a tail call (a branch). */
+static __attribute__((noinline)) struct arch_regs *aarch64_svc_general(struct arch_regs *r,
+									 struct cpu *c)
+{
+	kernel_syscall_general(thread_of(r), c->id);
+}
+
+/* Leave for next, which a fast path made current (kernel_enter's work
+ * and arch_user_enter's VTTBR): the registers to return with.  Inline, the
+ * common case: no FP state to switch, a native thread, a space whose VMID
+ * is current; anything else goes to svc_enter_slow, a tail call. */
+static struct arch_regs *svc_enter_slow(struct thread *next, struct cpu *c);
+static inline __attribute__((always_inline)) struct arch_regs *svc_enter(struct thread *next,
+									 struct cpu *c)
+{
+	struct aspace *as = next->as;
+	if (__builtin_expect(((c->fp_live || next->fp_used) && c->fp_live != next) || next->vcpu ||
+			     (c->active_as != as && as->vmid_gen != vmid_gen), 0))
+		return svc_enter_slow(next, c);
+	if (c->active_as != as) { /* else its VMID is current and loaded */
+		c->active_as = as;
+		/* no isb: nothing at EL2 uses stage 2 before the eret, which
+		 * synchronizes the context */
+		write_sysreg(vttbr_el2, pa_addr(as->pt.root_pa) | (uint64_t)as->vmid << 48);
+	}
+	spin_unlock(&bkl);
+	return &next->regs;
+}
+
+static __attribute__((noinline)) struct arch_regs *svc_enter_slow(struct thread *next,
+								  struct cpu *c)
+{
+	fp_switch(next, c->id);
+	vcpu_switch(next, c->id);
+	unsigned vmid = aspace_activate(next->as, c->id);
+	write_sysreg(vttbr_el2, pa_addr(next->as->pt.root_pa) | (uint64_t)vmid << 48);
+	isb();
+	spin_unlock(&bkl);
+	return &next->regs;
+}
+
+/* The fast paths that call out (a guest's answer applied, a run-queue
+ * insertion), kept out of aarch64_svc so that it saves no registers. */
+static __attribute__((noinline)) struct arch_regs *svc_reply_guest(struct thread *t,
+								   struct cpu *c)
+{
+	struct thread *next = fastpath_reply_recv(t, sched_of(c->id), c->id, true);
+	return next ? svc_enter_slow(next, c) : aarch64_svc_general(&t->regs, c);
+}
+
+static __attribute__((noinline)) struct arch_regs *svc_signal(struct thread *t, struct cpu *c)
+{
+	struct sched *s = sched_of(c->id);
+	struct thread *next = s->no_fastpath ? NULL : fastpath_signal(t, s, c->id);
+	return next ? svc_enter(next, c) : aarch64_svc_general(&t->regs, c);
+}
+
+/* A system call, entered from svc_entry (vectors.S) with the thread's
+ * registers saved in r (all but ESR and FAR, which a call does not need),
+ * on the kernel stack of CPU c: the fast paths, from the lock to the
+ * partner's address space, in one function that calls nothing on its
+ * common paths.  Returns the registers to return to user mode with (the
+ * lock dropped); the general path (aarch64_svc_general, a tail call)
+ * never returns. */
+struct arch_regs *aarch64_svc(struct arch_regs *r, struct cpu *c)
+{
+	struct thread *t = thread_of(r), *next;
+	unsigned cpu = c->id;
+	struct sched *s = sched_of(cpu);
+	__asm__("" : "+r"(s)); /* kept in a register, not computed again at each use */
+	uint64_t nr = arg(t, REG_NR);
+	spin_lock(&bkl);
+	if (nr == SYS_CALL && !s->no_fastpath)
+		next = fastpath_call(t, s, cpu);
+	else if (nr == SYS_REPLY_RECV && !s->no_fastpath) {
+		if (t->caller && t->caller->fault_pending) /* a guest's exit answered */
+			return svc_reply_guest(t, c);
+		next = fastpath_reply_recv(t, s, cpu, false);
+	}
+	else if (nr == SYS_YIELD) {
+		next = fastpath_yield(t, s, s->no_fastpath);
+		if (next == t) { /* no one to yield to */
+			spin_unlock(&bkl);
+			return r;
+		}
+	} else
+		next = NULL;
+	if (!next)
+		return nr == SYS_SIGNAL ? svc_signal(t, c) : aarch64_svc_general(r, c);
+	return svc_enter(next, c);
+}
+
+
+/* Entered from user_trap (every exception from EL0 but a system call)
+ * with the thread's registers saved in r, on the kernel stack of CPU c. */
 _Noreturn void aarch64_user_trap(struct arch_regs *r, unsigned kind, struct cpu *c)
 {
-	struct thread *t = (struct thread *)((char *)r - __builtin_offsetof(struct thread, regs));
+	struct thread *t = thread_of(r);
 	if ((kind & 3) != 0) {
 		if (t->vcpu) /* the guest was interrupted (no lock: vcpu_count) */
 			vcpu_count(t->vcpu, VC_IRQ);
 		kernel_interrupt(gic_handle_irq);
 	}
 	unsigned ec = r->esr >> 26;
-	if (__builtin_expect(ec == EC_SVC64, 1)) /* the hot case, tested first */
-		kernel_syscall(t, c->id);
 	if (t->vcpu) { /* a guest: its exits, never a native fault */
 		if (ec == EC_HVC64 && r->x[0] >> 16 == HC_BASE >> 16)
 			kernel_vcpu_hypercall(t, c->id); /* ELR is past the HVC already */

@@ -5,8 +5,10 @@
  * handles it.  From EL0 (native threads): while a thread runs, SP_EL2 points
  * just past its struct arch_regs (arch_user_enter leaves it there), so the
  * same stores save the registers straight into the thread; the entry then
- * moves to this CPU's kernel stack and calls aarch64_user_trap, which
- * never returns: it leaves through arch_user_enter. */
+ * moves to this CPU's kernel stack.  A system call (the vector tests ESR
+ * for it) calls aarch64_svc, whose fast paths return the registers to
+ * leave with; anything else calls aarch64_user_trap, which never returns:
+ * it leaves through arch_user_enter. */
 #include "arch/aarch64/asm.h"
 
 #define FRAME_SIZE (36 * 8)
@@ -29,21 +31,21 @@
 	stp	x28, x29, [sp, #224]
 .endm
 
-.macro restore_x2_x29
-	ldp	x2, x3, [sp, #16]
-	ldp	x4, x5, [sp, #32]
-	ldp	x6, x7, [sp, #48]
-	ldp	x8, x9, [sp, #64]
-	ldp	x10, x11, [sp, #80]
-	ldp	x12, x13, [sp, #96]
-	ldp	x14, x15, [sp, #112]
-	ldp	x16, x17, [sp, #128]
-	ldp	x18, x19, [sp, #144]
-	ldp	x20, x21, [sp, #160]
-	ldp	x22, x23, [sp, #176]
-	ldp	x24, x25, [sp, #192]
-	ldp	x26, x27, [sp, #208]
-	ldp	x28, x29, [sp, #224]
+.macro restore_x2_x29 base=sp
+	ldp	x2, x3, [\base, #16]
+	ldp	x4, x5, [\base, #32]
+	ldp	x6, x7, [\base, #48]
+	ldp	x8, x9, [\base, #64]
+	ldp	x10, x11, [\base, #80]
+	ldp	x12, x13, [\base, #96]
+	ldp	x14, x15, [\base, #112]
+	ldp	x16, x17, [\base, #128]
+	ldp	x18, x19, [\base, #144]
+	ldp	x20, x21, [\base, #160]
+	ldp	x22, x23, [\base, #176]
+	ldp	x24, x25, [\base, #192]
+	ldp	x26, x27, [\base, #208]
+	ldp	x28, x29, [\base, #224]
 .endm
 
 .macro ventry kind
@@ -61,7 +63,17 @@ el2_vectors:
 	.irp	kind, 0, 1, 2, 3, 4, 5, 6, 7
 	ventry	\kind
 	.endr
-	.irp	kind, 8, 9, 10, 11
+	/* Lower EL, synchronous: a system call goes its own way (svc_entry);
+	 * anything else through user_trap, which keeps ESR and FAR. */
+	.balign	128
+	stp	x0, x1, [sp, #-FRAME_SIZE]!
+	mrs	x0, esr_el2
+	lsr	x1, x0, #26
+	cmp	x1, #0x15               /* EC: SVC from AArch64 */
+	b.eq	svc_entry
+	mov	x1, #8
+	b	user_trap
+	.irp	kind, 9, 10, 11
 	.balign	128
 	sub	sp, sp, #FRAME_SIZE
 	stp	x0, x1, [sp]
@@ -72,7 +84,26 @@ el2_vectors:
 	ventry	\kind
 	.endr
 
-/* 32 instructions from the vector to the C handler (4 in the vector). */
+/* A system call: 26 instructions to aarch64_svc (5 in the vector).  ESR
+ * and FAR are not stored: a call needs neither.  aarch64_svc returns the
+ * registers to leave with (the general path never returns). */
+svc_entry:
+	save_x2_x29
+	mrs	x2, sp_el0
+	stp	x30, x2, [sp, #240]
+	mrs	x2, elr_el2
+	mrs	x3, spsr_el2
+	stp	x2, x3, [sp, #256]
+	mov	x0, sp
+	mrs	x1, tpidr_el2           /* struct cpu */
+	ldr	x2, [x1]                /* its stack_top, at offset 0 */
+	mov	sp, x2
+	mov	x29, #0
+	bl	aarch64_svc
+	b	user_restore
+
+/* Every other exception from EL0: 32 instructions to the C handler (4 in
+ * the vector). */
 user_trap:
 	save_x2_x29
 	mrs	x2, sp_el0
@@ -98,18 +129,20 @@ arch_user_enter:
 	orr	x1, x1, x2, lsl #48
 	mrs	x3, vttbr_el2
 	cmp	x1, x3
-	b.eq	1f
+	b.eq	user_restore
 	msr	vttbr_el2, x1
 	isb
-1:	mov	sp, x0
-	ldp	x2, x3, [sp, #256]
+/* The registers at x0 back, and to EL0 with SP_EL2 just past them: 22
+ * instructions. */
+user_restore:
+	add	sp, x0, #FRAME_SIZE
+	ldp	x2, x3, [x0, #256]
 	msr	elr_el2, x2
 	msr	spsr_el2, x3
-	ldp	x30, x2, [sp, #240]
+	ldp	x30, x2, [x0, #240]
 	msr	sp_el0, x2
-	restore_x2_x29
-	ldp	x0, x1, [sp]
-	add	sp, sp, #FRAME_SIZE
+	restore_x2_x29 x0
+	ldp	x0, x1, [x0]
 	eret
 
 trap_common:

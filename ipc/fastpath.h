@@ -1,0 +1,257 @@
+/* The fast paths' bodies (ipc/fastpath.c has the design and the rules),
+ * inline so that an architecture's system-call entry can hold the whole
+ * path from entry to exit in one function (arch/aarch64/uspace.c,
+ * aarch64_svc); the generic kernel_syscall reaches them through
+ * ipc_fastpath_ipc.  Every function here returns the thread to enter with
+ * everything done, or NULL with nothing changed, for the general path.
+ *
+ * An architecture may define fastpath_now() (the timer's count),
+ * fastpath_timer_set(at) (arm the one-shot timer) and fastpath_slice()
+ * (a timeslice in timer ticks) as inline code before including this;
+ * otherwise the arch interface's functions are used. */
+#pragma once
+#include "hyp/arch.h"
+#include "hyp/ktimer.h"
+#include "hyp/sched.h"
+#include "hyp/syscall.h"
+#include "ipc/ipc.h"
+#include "vcpu/vcpu.h"
+
+#ifndef fastpath_now
+#define fastpath_now() arch_timer_now()
+#define fastpath_timer_set(at) arch_timer_oneshot(at)
+#define fastpath_slice() (arch_timer_freq() / 1000000 * TIMESLICE_US)
+#endif
+
+#define FP_INLINE static inline __attribute__((always_inline))
+
+/* Would the scheduler of this CPU run `next` once `cur` blocks, with no
+ * timer (no_fastpath clear)?  (cur is running, so no ready thread here
+ * outranks it; and cur is this CPU's: had another CPU moved it, that CPU
+ * would have kicked this one, and resched declines.) */
+FP_INLINE bool direct_switch_ok(struct sched *s, struct thread *cur, struct thread *next,
+				unsigned cpu)
+{
+	return next->cpu == cpu && next->prio >= cur->prio && !next->bud.period &&
+	       !runq_level_busy(&s->q, next->prio);
+}
+
+/* The capability t names in its badge register, of `type` with `rights`:
+ * cspace_lookup_cap's one-CNode case, inline; a deeper CSpace declines
+ * (the general walk would be a call). */
+FP_INLINE struct cap *fast_cap(struct thread *t, unsigned type, unsigned rights)
+{
+	struct cap *root = &t->cspace;
+	uint64_t cptr = arg(t, REG_CAP);
+	if (root->type != OBJ_CNODE)
+		return NULL;
+	struct cnode *cn = (struct cnode *)root->obj;
+	uint64_t idx = cptr & ((1ull << cn->bits) - 1);
+	struct cap *c = &cnode_slots(cn)[idx];
+	if (root->guard_bits + cn->bits != 64 || cptr >> cn->bits != root->guard || !idx ||
+	    c->type != type || (c->rights & rights) != rights)
+		return NULL;
+	return c;
+}
+
+/* The receiver waiting on ep, if a call may go straight to it: taken off
+ * the queue. */
+FP_INLINE struct thread *call_partner(struct sched *s, struct thread *t, struct endpoint *ep,
+				      unsigned cpu)
+{
+	struct thread *r = ep->queue;
+	if (ep->state != EP_RECEIVERS || !direct_switch_ok(s, t, r, cpu))
+		return NULL;
+	/* ep_cancel for the queue's head, inline */
+	struct thread *after = r->next;
+	if (after == r) {
+		ep->queue = NULL;
+		ep->state = EP_IDLE;
+	} else {
+		after->prev = r->prev;
+		r->prev->next = after;
+		ep->queue = after;
+	}
+	r->next = r->prev = NULL;
+	r->blocked_on = NULL;
+	return r;
+}
+
+/* t waits for r's reply; r runs. */
+FP_INLINE void link_call(struct thread *t, struct thread *r, uint64_t label, unsigned len,
+			 uint64_t badge)
+{
+	*regs_gpr(&r->regs, REG_INFO) = msginfo(label, len, 0);
+	*regs_gpr(&r->regs, REG_CAP) = badge;
+	*regs_gpr(&r->regs, REG_NR) = E_OK;
+	t->state = TS_BLOCKED_REPLY;
+	t->callee = r;
+	r->caller = t;
+	r->state = TS_RUNNABLE;
+}
+
+/* The current thread leaves the CPU to next (sched_switch_to's
+ * bookkeeping): t is charged its CPU time, as sched_charge does, and
+ * `sent` messages (0 or 1: the general path counts them in transfer and
+ * ep_reply).  The two counters are adjacent: one load and one store pair. */
+FP_INLINE uint64_t fast_switch(struct sched *s, struct thread *t, struct thread *next,
+			       unsigned sent)
+{
+	uint64_t now = fastpath_now(), ticks = t->ticks, msgs = t->ipc_sent;
+	t->ticks = ticks + (now - s->slice_start);
+	t->ipc_sent = msgs + sent;
+	s->slice_start = now;
+	s->cur = next;
+	t->running = NULL;
+	next->running = s;
+	return now;
+}
+
+/* The same after t sent a message or a reply. */
+FP_INLINE void switch_to(struct sched *s, struct thread *t, struct thread *next)
+{
+	fast_switch(s, t, next, 1);
+}
+
+FP_INLINE struct thread *fastpath_call(struct thread *t, struct sched *s, unsigned cpu)
+{
+	uint64_t info = arg(t, REG_INFO);
+	struct cap *c = fast_cap(t, OBJ_ENDPOINT, R_WRITE);
+	if (!c || msginfo_caps(info))
+		return NULL;
+	struct thread *r = call_partner(s, t, (struct endpoint *)c->obj, cpu);
+	if (!r)
+		return NULL;
+	unsigned len = MIN(msginfo_len(info), MSG_WORDS);
+	for (unsigned i = 0; i < len; i++)
+		*regs_gpr(&r->regs, REG_MR0 + i) = *regs_gpr(&t->regs, REG_MR0 + i);
+	link_call(t, r, msginfo_label(info), len, c->badge);
+	switch_to(s, t, r);
+	return r;
+}
+
+/* What the VMM or server answered, applied to the guest whose exit or
+ * hypercall it was (out of line: ipc/fastpath.c). */
+void fastpath_reply_guest(struct thread *c, struct thread *t, unsigned cpu);
+
+/* `guests`: also answer a guest's exit or hypercall (else decline: the
+ * answer is applied by a call, which an entry may want to keep out of its
+ * hot function). */
+FP_INLINE struct thread *fastpath_reply_recv(struct thread *t, struct sched *s, unsigned cpu,
+					     bool guests)
+{
+	struct thread *c = t->caller;
+	if (!c || (c->fault_pending && (!guests || c->fault_kind == KMSG_FAULT)) ||
+	    (t->bound && t->bound->word))
+		return NULL;
+	struct cap *ec = fast_cap(t, OBJ_ENDPOINT, R_READ);
+	struct endpoint *ep = ec ? (struct endpoint *)ec->obj : NULL;
+	if (!ep || ep->state == EP_SENDERS || !direct_switch_ok(s, t, c, cpu))
+		return NULL;
+	uint64_t info = arg(t, REG_INFO);
+	if (__builtin_expect(c->fault_pending, 0)) {
+		fastpath_reply_guest(c, t, cpu);
+	} else {
+		unsigned len = MIN(msginfo_len(info), MSG_WORDS);
+		for (unsigned i = 0; i < len; i++)
+			*regs_gpr(&c->regs, REG_MR0 + i) = *regs_gpr(&t->regs, REG_MR0 + i);
+		*regs_gpr(&c->regs, REG_INFO) = msginfo(msginfo_label(info), len, 0);
+		*regs_gpr(&c->regs, REG_CAP) = 0;
+		*regs_gpr(&c->regs, REG_NR) = E_OK;
+	}
+	t->caller = NULL;
+	c->callee = NULL;
+	c->state = TS_RUNNABLE;
+	t->state = TS_BLOCKED_RECV;
+	t->blocked_on = ep;
+	tq_append(&ep->queue, t);
+	ep->state = EP_RECEIVERS;
+	switch_to(s, t, c);
+	return c;
+}
+
+/* Signal a notification whose first waiter outranks the signaller on this
+ * CPU: what ntfn_signal, thread_make_runnable and sched_choose would do
+ * (the waiter gets the word, the signaller goes back to the front of its
+ * level, preempted), without the run-queue round trip of the waiter.  Not
+ * counted as a message (the general path does not count signals). */
+FP_INLINE struct thread *fastpath_signal(struct thread *t, struct sched *s, unsigned cpu)
+{
+	struct cap *c = fast_cap(t, OBJ_NOTIFICATION, R_WRITE);
+	if (!c)
+		return NULL;
+	struct notification *n = (struct notification *)c->obj;
+	struct thread *w = n->waiters;
+	/* floating: it might be placed elsewhere (balance_place); a budget
+	 * needs the timer; a peer at its level would need the slice timer */
+	if (n->vcpu || !w || w->cpu != cpu || w->prio <= t->prio ||
+	    w->floating || w->bud.period || runq_level_busy(&s->q, w->prio))
+		return NULL;
+	ntfn_cancel(n, w);
+	*regs_gpr(&w->regs, REG_CAP) = n->word | arg(t, 0) | c->badge;
+	*regs_gpr(&w->regs, REG_NR) = E_OK;
+	n->word = 0;
+	w->state = TS_RUNNABLE;
+	*regs_gpr(&t->regs, REG_NR) = E_OK;
+	runq_add(&s->q, t, true);
+	fast_switch(s, t, w, 0);
+	return w;
+}
+
+/* Yield (sched_end_slice): with no peer at its level the thread goes on,
+ * with nothing to do if no timer runs either; with peers it goes to the
+ * back of its level and the first in line runs, with the slice timer set
+ * as sched_program_timer would set it (so a timer already armed, the
+ * slice's, does not make it decline). */
+FP_INLINE struct thread *fastpath_yield(struct thread *t, struct sched *s, uint32_t closed)
+{
+	struct thread *next = s->q.head[t->prio];
+	if (!next) {
+		if (closed)
+			return NULL;
+		*regs_gpr(&t->regs, REG_NR) = E_OK;
+		return t;
+	}
+	if (s->resched || s->fastpath_off || fair_threads || next->bud.period)
+		return NULL;
+	*regs_gpr(&t->regs, REG_NR) = E_OK;
+	/* t takes next's place in the ring, which is then the back: as
+	 * runq_add(t, back) and runq_remove(next) would leave it */
+	struct thread *after = next->next;
+	if (after == next) {
+		t->next = t->prev = t;
+		s->q.head[t->prio] = t;
+	} else {
+		t->next = after;
+		t->prev = next->prev;
+		next->prev->next = t;
+		after->prev = t;
+		s->q.head[t->prio] = after;
+	}
+	t->queued = true;
+	next->queued = false;
+	next->next = next->prev = NULL;
+	uint64_t now = fast_switch(s, t, next, 0);
+	uint64_t at = MIN(ktimer_next(s->cpu), now + fastpath_slice());
+	fastpath_timer_set(at);
+	s->timer_armed = s->slice_armed = true;
+	return next;
+}
+
+/* The fast paths of system calls, by number. */
+FP_INLINE struct thread *fastpath_syscall(struct thread *t, struct sched *s, unsigned cpu)
+{
+	uint64_t nr = arg(t, REG_NR);
+	uint32_t closed = s->no_fastpath;
+	if (nr == SYS_YIELD)
+		return fastpath_yield(t, s, closed);
+	if (closed)
+		return NULL;
+	if (nr == SYS_CALL)
+		return fastpath_call(t, s, cpu);
+	if (nr == SYS_REPLY_RECV)
+		return fastpath_reply_recv(t, s, cpu, true);
+	if (nr == SYS_SIGNAL)
+		return fastpath_signal(t, s, cpu);
+	return NULL;
+}
