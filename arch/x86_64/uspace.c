@@ -81,6 +81,8 @@ static bool space_stale(struct pcpu *p)
 #define CR0_TS (1ull << 3)
 #define CR4_OSFXSR (1ull << 9)
 #define CR4_OSXMMEXCPT (1ull << 10)
+#define CR4_SMEP (1ull << 20)
+#define CR4_SMAP (1ull << 21)
 /* Cleared on syscall: IF (no interrupt before the stack moves), TF, DF,
  * NT, AC. */
 #define SFMASK (0x200 | 0x100 | 0x400 | 0x4000 | 0x40000)
@@ -103,9 +105,15 @@ void arch_user_init_cpu(void)
 	wrmsr(MSR_LSTAR, (uintptr_t)x86_syscall_entry);
 	wrmsr(MSR_SFMASK, SFMASK);
 	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SCE);
+	/* SMEP and SMAP where the CPU has them: the kernel reaches user
+	 * memory only through the direct map, never at user addresses. */
+	uint32_t id[4];
+	cpuid(7, 0, id);
 	uint64_t cr4;
 	__asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
-	__asm__ volatile("mov %0, %%cr4" :: "r"(cr4 | CR4_OSFXSR | CR4_OSXMMEXCPT));
+	cr4 |= CR4_OSFXSR | CR4_OSXMMEXCPT | (id[1] & (1u << 7) ? CR4_SMEP : 0) |
+	       (id[1] & (1u << 20) ? CR4_SMAP : 0);
+	__asm__ volatile("mov %0, %%cr4" :: "r"(cr4));
 	write_cr0((read_cr0() | CR0_MP) & ~CR0_EM);
 	arch_fp_trap(true);
 	struct pcpu *p = pcpu_this();
