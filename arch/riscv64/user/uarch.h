@@ -87,9 +87,10 @@ static inline err_t ipc_reply_recv5(cptr_t ep, const uint64_t w[5], uint64_t out
 }
 
 /* The system counter: ticks since boot (the time CSR, readable from VU-mode
- * because the kernel sets hcounteren and scounteren), and ticks per second:
- * 10 MHz on QEMU's virt machine, which is what the DTB's timebase-frequency
- * says; VU-mode has no CSR that tells it, so this is the platform's value. */
+ * because the kernel sets hcounteren and scounteren), and ticks per second.
+ * No CSR says the rate (it is the DTB's timebase-frequency): SYS_STATS_CPU
+ * does, to a holder of the IRQ control capability (the root task); a task
+ * without one gets QEMU virt's 10 MHz. */
 static inline uint64_t counter_now(void)
 {
 	uint64_t v;
@@ -97,7 +98,15 @@ static inline uint64_t counter_now(void)
 	return v;
 }
 
-static inline uint64_t counter_freq(void) { return 10000000; }
+static inline uint64_t counter_freq(void)
+{
+	static uint64_t hz;
+	if (!hz) {
+		struct sysregs r = { .nr = SYS_STATS_CPU, .cap = ROOT_IRQ_CONTROL };
+		hz = sys(&r) == E_OK && r.mr[4] ? r.mr[4] : 10000000;
+	}
+	return hz;
+}
 
 /* No user timer: VU-mode has no timer it can program (stimecmp is HS's,
  * vstimecmp VS-mode's; both are the kernel's).  UTIMER_IRQ names no line,
