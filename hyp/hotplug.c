@@ -85,8 +85,13 @@ void hotplug_leave(unsigned cpu)
 			vcpu_fetch(t->vcpu); /* parked here or in memory: never waits */
 		thread_set_cpu(t, to);
 	}
+	if (!ktimer_lists[cpu])
+		return;
 	while (ktimer_lists[cpu]) /* arming elsewhere takes it off this list */
 		ktimer_arm(ktimer_lists[cpu], to, ktimer_lists[cpu]->deadline);
+	/* `to` sets its timer only as it leaves the kernel: asleep, it would
+	 * sleep through these until something else woke it */
+	thread_kick(to);
 }
 
 void hotplug_stop(unsigned cpu)

@@ -113,3 +113,45 @@ static bool t_cpu_hotplug(void)
 	return true;
 }
 ROOT_TEST_NEEDS("cpu-hotplug", t_cpu_hotplug, BOOT_HAS_HOTPLUG);
+
+/* The kernel timers of a CPU taken off line go to another CPU, which must
+ * then set its own timer for them even if it is asleep: a thread pinned to
+ * CPU 1 with a budget of 1 ms a second, throttled there (its refill a
+ * kernel timer on CPU 1), is taken along when CPU 1 goes, while this task
+ * sleeps and the CPU it went to has nothing else to do.  Its refill must
+ * come within the 1.5 s this task sleeps, not only when something else
+ * wakes that CPU (this task's own timer, at the end of it). */
+static bool t_cpu_hotplug_timers(void)
+{
+	if (bootinfo->ncpus < 2)
+		return true;
+	struct accounts before = accounts_read();
+	struct child a;
+	cptr_t p, cp, n, irq;
+	uint64_t s;
+	volatile uint64_t *na = new_page(&p);
+	CHECK(na && timer_take(&n, &irq));
+	CHECK_ERR(child_create(&a, counting, 0, ROOT_PRIO - 1), E_OK);
+	CHECK_ERR(child_map(&a, p, CHILD_SHARED_VA, R_READ | R_WRITE, &cp), E_OK);
+	CHECK_ERR(INV1(SYS_THREAD_SET_AFFINITY, a.thread, 1), E_OK);
+	CHECK_ERR(INV2(SYS_THREAD_SET_BUDGET, a.thread, 1000, 1000000), E_OK);
+	CHECK_ERR(child_start(&a), E_OK);
+	bool slept = sleep_ms(irq, n, 100); /* its first millisecond, then throttled */
+	uint64_t v0 = *na;
+	err_t asked = set_online(1, 0, &s);
+	slept = sleep_ms(irq, n, 1500) && slept; /* its refill is due within a second */
+	uint64_t v1 = *na; /* this task runs first: the higher priority */
+	bool off = cpu1_becomes(0), on = cpu1_becomes(1);
+	child_destroy(&a);
+	slot_free(cp), slot_free(p), slot_free(irq), slot_free(n);
+	CHECK(slept);
+	CHECK(v0 != 0);
+	CHECK_ERR(asked, E_OK);
+	CHECK(off && on);
+	if (v1 == v0)
+		printf("root: the throttled thread moved off CPU 1 was not refilled in 1.5 s\n");
+	CHECK(v1 != v0);
+	CHECK(accounts_equal(before, accounts_read()));
+	return true;
+}
+ROOT_TEST_NEEDS("cpu-hotplug-timers", t_cpu_hotplug_timers, BOOT_HAS_HOTPLUG | UARCH_HAS_UTIMER);
