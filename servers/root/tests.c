@@ -537,6 +537,7 @@ static bool wanted(const char *name)
  * bit is called, and how many tests were skipped for want of it. */
 static const char *const need_names[64] = {
 	[0] = "vcpu", [1] = "iommu", [2] = "hotplug", [32] = "utimer", [33] = "aarch64",
+	[34] = "a privileged-instruction list",
 };
 static unsigned skipped, skipped_for[64];
 

@@ -126,5 +126,17 @@ static inline void utimer_off(void)
 /* A line the kernel keeps for itself (the last SGI): IRQ_GET refuses it. */
 #define UARCH_IRQ_KERNEL 15
 
+/* For tests_priv.c: privileged instructions (each 4 bytes) on the state
+ * that is the kernel's (EL2's translation and controls, EL1's, TLB
+ * maintenance, exception return, calls to EL2 and EL3); each is undefined
+ * at EL0. */
+#define UARCH_PRIVILEGED_INSNS()                                                        \
+	__asm__ volatile("mrs x0, vttbr_el2\n msr vttbr_el2, xzr\n msr hcr_el2, xzr\n"     \
+			 "mrs x0, sctlr_el1\n msr sctlr_el1, xzr\n msr vbar_el1, xzr\n"    \
+			 "tlbi vmalle1\n eret\n hvc #0\n smc #0"                          \
+			 : : : "x0", "memory")
+#define UARCH_PRIVILEGED_N 10
+#define UARCH_PRIVILEGED_BYTES 4
+
 /* What the root task's tests may use of this ISA (cairn/abi.h UARCH_HAS_*). */
-#define UARCH_FEATURES (UARCH_HAS_UTIMER | UARCH_IS_AARCH64)
+#define UARCH_FEATURES (UARCH_HAS_UTIMER | UARCH_IS_AARCH64 | UARCH_HAS_PRIV_LIST)

@@ -130,5 +130,18 @@ static inline void utimer_off(void) {}
  * after the PLIC's sources): IRQ_GET refuses it. */
 #define UARCH_IRQ_KERNEL 1025
 
+/* For tests_priv.c: privileged instructions (each 4 bytes) on the state
+ * that is the kernel's; from VU-mode each is an illegal-instruction or
+ * virtual-instruction trap.  The HS CSRs, the hypervisor's, VS-mode's
+ * (the G-stage and the VS translation a thread could otherwise turn on),
+ * M-mode's, and sret, wfi, hfence.gvma. */
+#define UARCH_PRIVILEGED_INSNS()                                                 \
+	__asm__ volatile("csrr t0, sstatus\n csrw satp, zero\n csrw stvec, zero\n" \
+			 "csrr t0, hgatp\n csrw hstatus, zero\n csrw vsatp, t0\n"  \
+			 "csrr t0, mstatus\n sret\n wfi\n .word 0x62000073"      \
+			 : : : "t0", "memory")
+#define UARCH_PRIVILEGED_N 10
+#define UARCH_PRIVILEGED_BYTES 4
+
 /* What the root task's tests may use of this ISA (cairn/abi.h UARCH_HAS_*). */
-#define UARCH_FEATURES 0ull
+#define UARCH_FEATURES UARCH_HAS_PRIV_LIST
