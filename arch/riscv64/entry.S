@@ -19,6 +19,7 @@
 #define CPU_ID 8 /* offsetof(struct cpu, id), checked in uspace.c */
 #define HSTATUS_SPV (1 << 7)
 #define SSTATUS_SPP (1 << 8)
+#define SSTATUS_FS (3 << 13)
 
 	.section .text
 	.balign 4
@@ -45,7 +46,13 @@ riscv_trap_entry:
 	call	riscv_trap
 	ld	t0, (32 * 8)(sp)
 	csrw	sepc, t0
-	ld	t0, (33 * 8)(sp)
+	ld	t0, (33 * 8)(sp)        /* sstatus as it was, but for FS: a */
+	csrr	t1, sstatus             /* handler may have changed this CPU's */
+	li	t2, SSTATUS_FS          /* FP state (hyp/fp.c), which must stick */
+	and	t1, t1, t2
+	not	t2, t2
+	and	t0, t0, t2
+	or	t0, t0, t1
 	csrw	sstatus, t0
 	.irp	n, 1,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
 	ld	x\n, (\n * 8)(sp)
