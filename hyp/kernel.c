@@ -177,6 +177,14 @@ static void ipi(unsigned irq) { (void)irq; /* entering the kernel was the point 
  * timer from the boot self-tests and made the root task. */
 static volatile bool started;
 extern char boot_stack_top[];
+/* Secondaries that have started scheduling.  At boot CPU 0 waits for
+ * them before it runs the root task, so that each takes the big lock for
+ * the first time while nobody else wants it and is then idle.  Under
+ * QEMU's round-robin -icount (make bench with -smp 2) a secondary whose
+ * first lock met the lock held spun out every turn it was given: the
+ * benchmarks counted its spinning, and broadcast TLB invalidations, which
+ * QEMU completes only with every CPU's cooperation, took minutes. */
+static unsigned secondaries_started;
 
 _Noreturn void kernel_start_cpu(void)
 {
@@ -189,6 +197,8 @@ _Noreturn void kernel_start_cpu(void)
 		irq_reserve(arch_timer_irq());
 		irq_reserve(arch_ipi_irq());
 		__atomic_store_n(&started, true, __ATOMIC_RELEASE);
+		while (__atomic_load_n(&secondaries_started, __ATOMIC_ACQUIRE) < ncpus_online - 1)
+			arch_cpu_relax();
 	}
 	while (!__atomic_load_n(&started, __ATOMIC_ACQUIRE))
 		arch_cpu_relax();
@@ -199,5 +209,7 @@ _Noreturn void kernel_start_cpu(void)
 	spin_lock(&bkl);
 	sched_start(sched_of(cpu), cpu, arch_timer_now());
 	sched_of(cpu)->fastpath_off = !ipc_fastpath_on;
+	if (cpu)
+		__atomic_add_fetch(&secondaries_started, 1, __ATOMIC_RELEASE);
 	kernel_exit();
 }

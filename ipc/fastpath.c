@@ -38,7 +38,7 @@
  *
  * Cost (AArch64, make bench): a round trip is 390 instructions against
  * 1,429 on the general path (a guest's hypercall to a server and back:
- * 638).  docs/PERF.md has the breakdown of one direction and the floor
+ * 627).  docs/PERF.md has the breakdown of one direction and the floor
  * (about 105 per direction).
  * cairn.fastpath=off (bootargs) turns it off, for the benchmark and the
  * tests of the general path. */

@@ -119,10 +119,12 @@ FP_INLINE struct thread *fastpath_call(struct thread *t, struct sched *s, unsign
 	struct cap *c = fast_cap(t, OBJ_ENDPOINT, R_WRITE);
 	if (!c || msginfo_caps(info))
 		return NULL;
+	unsigned len = msginfo_len(info);
+	if (len > MSG_WORDS) /* the general path cuts it to MSG_WORDS */
+		return NULL;
 	struct thread *r = call_partner(s, t, (struct endpoint *)c->obj, cpu);
 	if (!r)
 		return NULL;
-	unsigned len = MIN(msginfo_len(info), MSG_WORDS);
 	for (unsigned i = 0; i < len; i++)
 		*regs_gpr(&r->regs, REG_MR0 + i) = *regs_gpr(&t->regs, REG_MR0 + i);
 	link_call(t, r, msginfo_label(info), len, c->badge);
@@ -144,15 +146,15 @@ FP_INLINE struct thread *fastpath_reply_recv(struct thread *t, struct sched *s, 
 	if (!c || (c->fault_pending && (!guests || c->fault_kind == KMSG_FAULT)) ||
 	    (t->bound && t->bound->word))
 		return NULL;
+	uint64_t info = arg(t, REG_INFO);
+	unsigned len = msginfo_len(info);
 	struct cap *ec = fast_cap(t, OBJ_ENDPOINT, R_READ);
 	struct endpoint *ep = ec ? (struct endpoint *)ec->obj : NULL;
-	if (!ep || ep->state == EP_SENDERS || !direct_switch_ok(s, t, c, cpu))
+	if (!ep || ep->state == EP_SENDERS || len > MSG_WORDS || !direct_switch_ok(s, t, c, cpu))
 		return NULL;
-	uint64_t info = arg(t, REG_INFO);
 	if (__builtin_expect(c->fault_pending, 0)) {
 		fastpath_reply_guest(c, t, cpu);
 	} else {
-		unsigned len = MIN(msginfo_len(info), MSG_WORDS);
 		for (unsigned i = 0; i < len; i++)
 			*regs_gpr(&c->regs, REG_MR0 + i) = *regs_gpr(&t->regs, REG_MR0 + i);
 		*regs_gpr(&c->regs, REG_INFO) = msginfo(msginfo_label(info), len, 0);

@@ -202,16 +202,22 @@ static inline __attribute__((always_inline)) struct arch_regs *svc_enter(struct 
 	return &next->regs;
 }
 
-static __attribute__((noinline)) struct arch_regs *svc_enter_slow(struct thread *next,
-								  struct cpu *c)
+/* kernel_enter's work in full (the eret synchronizes the VTTBR write). */
+static inline __attribute__((always_inline)) struct arch_regs *svc_enter_full(struct thread *next,
+									      struct cpu *c)
 {
 	fp_switch(next, c->id);
 	vcpu_switch(next, c->id);
 	unsigned vmid = aspace_activate(next->as, c->id);
 	write_sysreg(vttbr_el2, pa_addr(next->as->pt.root_pa) | (uint64_t)vmid << 48);
-	isb();
 	spin_unlock(&bkl);
 	return &next->regs;
+}
+
+static __attribute__((noinline)) struct arch_regs *svc_enter_slow(struct thread *next,
+								  struct cpu *c)
+{
+	return svc_enter_full(next, c);
 }
 
 /* The fast paths that call out (a guest's answer applied, a run-queue
@@ -220,7 +226,7 @@ static __attribute__((noinline)) struct arch_regs *svc_reply_guest(struct thread
 								   struct cpu *c)
 {
 	struct thread *next = fastpath_reply_recv(t, sched_of(c->id), c->id, true);
-	return next ? svc_enter_slow(next, c) : aarch64_svc_general(&t->regs, c);
+	return next ? svc_enter_full(next, c) : aarch64_svc_general(&t->regs, c);
 }
 
 static __attribute__((noinline)) struct arch_regs *svc_signal(struct thread *t, struct cpu *c)
