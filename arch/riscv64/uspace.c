@@ -53,7 +53,9 @@ uint64_t riscv_vmid_harts[1u << 14]; /* set by arch_user_enter (entry.S) */
 _Static_assert(__builtin_offsetof(struct cpu, id) == 8, "entry.S CPU_ID");
 
 /* This hart by HFENCE.GVMA for the VMID, the others it ran on by SBI
- * RFENCE, a whole VMID even for one page (see sbi_hfence_gvma). */
+ * RFENCE, a whole VMID even for one page: by address only leaf entries
+ * need go, and mm/aspace.c frees the tables an unmap empties next (and see
+ * sbi_hfence_gvma). */
 void arch_tlb_flush_page(unsigned vmid, uint64_t va)
 {
 	(void)va;
