@@ -110,6 +110,22 @@ enum { EXC_INSN_MISALIGNED = 0, EXC_INSN_ACCESS = 1, EXC_BREAKPOINT = 3, EXC_LOA
 
 static void irq_local(void) { riscv_local_irq(csr_read(scause) & 63); }
 
+/* Whether an illegal instruction (stval holds its bits where the hart
+ * reports them, as QEMU does) needs the FP registers: FP loads, stores and
+ * operations, the compressed loads and stores, fflags/frm/fcsr.  A hart
+ * that reports 0 is given the FP state on trust. */
+static bool fp_insn(uint64_t insn)
+{
+	unsigned op = insn & 0x7f, f3 = (insn >> 12) & 7;
+	if (!insn)
+		return true;
+	if ((insn & 3) != 3) /* c.fld, c.fsd (quadrant 0), c.fldsp, c.fsdsp (2) */
+		return (insn & 1) == 0 && ((insn >> 13) & 3) == 1;
+	if (op == 0x07 || op == 0x27 || op == 0x53 || (op & 0x73) == 0x43)
+		return true;
+	return op == 0x73 && f3 != 0 && f3 != 4 && (insn >> 20) >= 1 && (insn >> 20) <= 3;
+}
+
 /* Entered from entry.S with the thread's registers saved in r, on the
  * kernel stack of CPU c. */
 _Noreturn void riscv_user_trap(struct arch_regs *r, uint64_t cause, struct cpu *c)
@@ -140,11 +156,9 @@ _Noreturn void riscv_user_trap(struct arch_regs *r, uint64_t cause, struct cpu *
 	case EXC_STORE_MISALIGNED:
 		kernel_fault(t, FAULT_ALIGN, r->tval, cause, false);
 	case EXC_ILLEGAL_INSN:
-		/* With FS Off any FP instruction lands here.  The instruction
-		 * is not decoded (stval need not hold it): the thread gets its
-		 * FP state and retries; if it was not FP it traps again with
-		 * FS on, and that is its fault. */
-		if (!(csr_read(sstatus) & SSTATUS_FS))
+		/* With FS Off any FP instruction lands here: the thread gets its
+		 * FP state and retries. */
+		if (!(csr_read(sstatus) & SSTATUS_FS) && fp_insn(r->tval))
 			kernel_fp_unavailable(t);
 		kernel_fault(t, FAULT_UNDEFINED, r->pc, cause, false);
 	default: /* breakpoint, virtual instruction (wfi, counters) */
