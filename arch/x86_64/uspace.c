@@ -22,6 +22,7 @@
 #include "hyp/arch.h"
 #include "hyp/irq.h"
 #include "hyp/kernel.h"
+#include "hyp/printk.h"
 #include "mm/kmap.h"
 #include "mm/pt.h"
 
@@ -81,11 +82,15 @@ static bool space_stale(struct pcpu *p)
 #define CR0_TS (1ull << 3)
 #define CR4_OSFXSR (1ull << 9)
 #define CR4_OSXMMEXCPT (1ull << 10)
+#define CR4_OSXSAVE (1ull << 18)
 #define CR4_SMEP (1ull << 20)
 #define CR4_SMAP (1ull << 21)
 /* Cleared on syscall: IF (no interrupt before the stack moves), TF, DF,
  * NT, AC. */
 #define SFMASK (0x200 | 0x100 | 0x400 | 0x4000 | 0x40000)
+
+static bool xsave_avx;
+#define XCR0_AVX 7u /* x87, SSE, AVX */
 
 void x86_syscall_entry(void);
 _Noreturn void x86_sysret(struct arch_regs *r);
@@ -113,7 +118,22 @@ void arch_user_init_cpu(void)
 	__asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
 	cr4 |= CR4_OSFXSR | CR4_OSXMMEXCPT | (id[1] & (1u << 7) ? CR4_SMEP : 0) |
 	       (id[1] & (1u << 20) ? CR4_SMAP : 0);
+	/* AVX's state through XSAVE where the CPU has both; ring 3 sees AVX
+	 * only then (CPUID's OSXSAVE), else its instructions are #UD. */
+	cpuid(1, 0, id);
+	if ((id[2] & (1u << 26)) && (id[2] & (1u << 28)))
+		cr4 |= CR4_OSXSAVE;
 	__asm__ volatile("mov %0, %%cr4" :: "r"(cr4));
+	if (cr4 & CR4_OSXSAVE) {
+		__asm__ volatile("xsetbv" :: "c"(0), "a"(XCR0_AVX), "d"(0));
+		cpuid(0xd, 0, id); /* the area XCR0 asks for must fit struct arch_fp */
+		xsave_avx = id[1] <= sizeof(struct arch_fp);
+		if (!xsave_avx)
+			__asm__ volatile("xsetbv" :: "c"(0), "a"(3), "d"(0));
+	}
+	if (arch_cpu_id() == 0)
+		printk("x86: user FP state by %s\n", xsave_avx ? "XSAVE (x87, SSE, AVX)" :
+			"FXSAVE (x87, SSE)");
 	write_cr0((read_cr0() | CR0_MP) & ~CR0_EM);
 	arch_fp_trap(true);
 	struct pcpu *p = pcpu_this();
@@ -135,13 +155,26 @@ void arch_fp_trap(bool trap)
 		__asm__ volatile("clts" ::: "memory");
 }
 
-void arch_fp_save(struct arch_fp *fp) { __asm__ volatile("fxsave64 %0" : "=m"(*fp)); }
+/* XSAVE of x87, SSE and AVX where the CPU has AVX (arch_user_init_cpu),
+ * else FXSAVE. */
+
+void arch_fp_save(struct arch_fp *fp)
+{
+	if (xsave_avx)
+		__asm__ volatile("xsave64 %0" : "=m"(*fp) : "a"(XCR0_AVX), "d"(0));
+	else
+		__asm__ volatile("fxsave64 %0" : "=m"(*fp));
+}
 
 /* A thread's first state is all zeros: give it the reset control words
- * (all exceptions masked) rather than FXRSTOR's literal zeros. */
+ * (all exceptions masked) rather than the literal zeros (XRSTOR, like
+ * FXRSTOR, takes MXCSR from memory). */
 void arch_fp_load(const struct arch_fp *fp)
 {
-	__asm__ volatile("fxrstor64 %0" :: "m"(*fp));
+	if (xsave_avx)
+		__asm__ volatile("xrstor64 %0" :: "m"(*fp), "a"(XCR0_AVX), "d"(0));
+	else
+		__asm__ volatile("fxrstor64 %0" :: "m"(*fp));
 	if (!fp->fcw && !fp->mxcsr) {
 		uint32_t mxcsr = 0x1f80;
 		__asm__ volatile("fninit; ldmxcsr %0" :: "m"(mxcsr));

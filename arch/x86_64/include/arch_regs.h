@@ -26,16 +26,19 @@ struct arch_regs {
 };
 _Static_assert(sizeof(struct arch_regs) % 16 == 0, "TSS.RSP0 is 16-byte aligned");
 
-/* The FXSAVE image: x87, MXCSR and xmm0-15 (no AVX on the CPUs tested;
- * XSAVE for the wider state is left to do). */
+/* The XSAVE area in its standard form, x87, SSE and AVX (XCR0 7): the
+ * FXSAVE image, the XSAVE header, ymm0-15's upper halves.  Without XSAVE
+ * and AVX only the first 512 bytes are used (FXSAVE). */
 struct arch_fp {
-	_Alignas(16) uint16_t fcw;
+	_Alignas(64) uint16_t fcw;
 	uint16_t fsw;
 	uint8_t rest0[20];
 	uint32_t mxcsr, mxcsr_mask;
 	uint8_t rest[480];
+	uint64_t xstate_bv, xcomp_bv, header[6];
+	uint8_t ymm_hi[256];
 };
-_Static_assert(sizeof(struct arch_fp) == 512, "FXSAVE image");
+_Static_assert(sizeof(struct arch_fp) == 832, "XSAVE area: legacy, header, AVX");
 
 /* syscall and int $0x80 are both 2 bytes: a restart steps back over either. */
 #define SYSCALL_INSN_BYTES 2

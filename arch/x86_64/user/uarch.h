@@ -11,8 +11,8 @@
 #pragma once
 
 /* What the root task's tests may use of this ISA (cairn/abi.h UARCH_HAS_*):
- * no UARCH_HAS_UTIMER (see utimer_arm). */
-#define UARCH_FEATURES 0ull
+ * no UARCH_HAS_UTIMER (see utimer_arm); UARCH_PRIVILEGED_INSNS (below). */
+#define UARCH_FEATURES UARCH_HAS_PRIV_LIST
 
 uint64_t x86_sys(struct sysregs *r); /* crt0.S: returns r->nr */
 
@@ -112,3 +112,20 @@ static inline void utimer_off(void) {}
 /* A line the kernel keeps for itself (the reschedule IPI's vector): IRQ_GET
  * refuses it. */
 #define UARCH_IRQ_KERNEL 0xf0
+
+/* For tests_priv.c: privileged instructions on the kernel's state (control
+ * registers, MSRs, descriptor tables, TLB, caches, I/O ports, interrupts,
+ * the kernel's GS, SVM, the kernel's return and a gate of DPL 0), each
+ * padded to 4 bytes with nops; each is #GP (or #UD) in ring 3. */
+#define UARCH_PRIVILEGED_INSNS()                                                      \
+	__asm__ volatile(".balign 4, 0x90\n mov %%cr3, %%rax\n .balign 4, 0x90\n"        \
+			 "mov %%rax, %%cr3\n .balign 4, 0x90\n wrmsr\n .balign 4, 0x90\n"       \
+			 "rdmsr\n .balign 4, 0x90\n lgdt (%%rsp)\n .balign 4, 0x90\n"          \
+			 "invlpg (%%rax)\n .balign 4, 0x90\n wbinvd\n .balign 4, 0x90\n"       \
+			 "outb %%al, $0x80\n .balign 4, 0x90\n cli\n .balign 4, 0x90\n"        \
+			 "hlt\n .balign 4, 0x90\n swapgs\n .balign 4, 0x90\n vmrun\n"          \
+			 ".balign 4, 0x90\n sysretq\n .balign 4, 0x90\n int $0x81\n"           \
+			 ".balign 4, 0x90"                                                  \
+			 : : : "rax", "rcx", "rdx", "memory")
+#define UARCH_PRIVILEGED_N 14
+#define UARCH_PRIVILEGED_BYTES 4
