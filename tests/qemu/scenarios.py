@@ -583,6 +583,7 @@ def aarch64(build):
                   r"root: guest 2 \(/guest2\): VMM started, 192 MiB RAM, 1 VCPUs",
                   r"vmm: virtio-net at 0xa000200 \(interrupt 49\), MAC 52:54:00:ca:1e:0[12]",
                   r"vmm: virtio-net at 0xa000200 \(interrupt 49\), MAC 52:54:00:ca:1e:0[12]",
+                  r"\[guest 2\] cairn-guest: hvc0 is up \(virtio-console\)", # the console server's mark
                   r"\[guest 2\] cairn-guest: eth0 52:54:00:ca:1e:02 is 10.0.2.16",
                   r"cairn-guest: 10.0.2.16, the other guest, answered through the switch",
                   r"vmm: guest powered off",
@@ -954,6 +955,11 @@ def x86_64(build):
                  poweroff=True, timeout=400),
         Scenario("root-tests-uefi", lambda b: pc(smp=2) + uefi(b, "cairn.root=test"),
                  [r"loaded by Cairn UEFI loader", r"root: up, 2 cpus", ROOT_OK],
+                 poweroff=True, timeout=300),
+        # On QEMU's -cpu max: AVX, and its state switched by XSAVE.
+        Scenario("root-tests-avx", lambda b: pc(cpu="max", smp=2) + [
+                     "-cdrom", iso(b, "cairn.root=test")],
+                 [r"x86: user FP state by XSAVE \(x87, SSE, AVX\)", r"root: ok   fp-state", ROOT_OK],
                  poweroff=True, timeout=300),
         Scenario("root-tests-general-ipc",
                  lambda b: pc() + ["-cdrom", iso(b, "cairn.root=test cairn.fastpath=off")],
