@@ -24,7 +24,9 @@ OVMF_CODE := /usr/share/OVMF/OVMF_CODE_4M.fd
 OVMF_VARS := /usr/share/OVMF/OVMF_VARS_4M.fd
 # BOOT=multiboot2 (GRUB from an ISO, SeaBIOS) or BOOT=uefi (OVMF runs
 # BOOTX64.EFI, Cairn's loader, from a FAT image).
-QEMU_BOOT_multiboot2 = -cdrom $(BUILD)/cairn.iso
+# CMDLINE="cairn.root=test ...": the kernel's command line (GRUB's; there
+# is no -append for an ISO), through an ISO made with it.
+QEMU_BOOT_multiboot2 = $(if $(CMDLINE),$(call qemu_cmdline,$(CMDLINE)),-cdrom $(BUILD)/cairn.iso)
 QEMU_BOOT_uefi = -drive if=pflash,format=raw,readonly=on,file=$(OVMF_CODE) \
 	-drive if=pflash,format=raw,file=$(BUILD)/ovmf-vars.fd \
 	-drive file=$(BUILD)/esp.img,format=raw,if=virtio
@@ -53,8 +55,8 @@ $(BUILD)/esp.img: $(KERNEL_IMAGE) $(BUILD)/efi/BOOTX64.EFI tools/mkesp.sh
 $(BUILD)/ovmf-vars.fd:
 	$(Q)cp $(OVMF_VARS) $@
 
-# make bench: GRUB passes the command line, from an ISO made with it.
-qemu_cmdline = -cdrom $$(tools/mkiso.sh $(BUILD)/bench.iso $(KERNEL_IMAGE) "$(1)" && echo $(BUILD)/bench.iso)
+# make bench and CMDLINE: GRUB passes the command line, from an ISO made with it.
+qemu_cmdline = -cdrom $$(tools/mkiso.sh $(BUILD)/cmdline.iso $(KERNEL_IMAGE) "$(1)" && echo $(BUILD)/cmdline.iso)
 
 _run: $(if $(filter uefi,$(BOOT)),$(BUILD)/esp.img $(BUILD)/ovmf-vars.fd,$(BUILD)/cairn.iso)
 QEMU_TEST_DEPS := $(BUILD)/cairn.iso $(BUILD)/esp.img $(BUILD)/efi/BOOTX64.EFI
