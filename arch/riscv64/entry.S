@@ -12,10 +12,7 @@
 #define FRAME (36 * 8)
 #define R_SP (32 * 8)
 #define R_PC (33 * 8)
-#define R_CAUSE (34 * 8)
-#define R_TVAL (35 * 8)
-#define R_HTVAL (36 * 8)
-#define R_CPU (37 * 8)
+#define R_CPU (34 * 8)
 #define CPU_ID 8 /* offsetof(struct cpu, id), checked in uspace.c */
 #define HSTATUS_SPV (1 << 7)
 #define SSTATUS_SPP (1 << 8)
@@ -88,12 +85,7 @@ user_trap:
 	csrw	sscratch, zero
 	csrr	t0, sepc
 	sd	t0, R_PC(sp)
-	csrr	a1, scause
-	sd	a1, R_CAUSE(sp)
-	csrr	t0, stval
-	sd	t0, R_TVAL(sp)
-	csrr	t0, htval
-	sd	t0, R_HTVAL(sp)
+	csrr	a1, scause             /* stval, htval: read where a fault needs them */
 	mv	a0, sp
 	ld	tp, R_CPU(sp)
 	ld	sp, 0(tp)               /* cpu->stack_top, at offset 0 */

@@ -137,11 +137,12 @@ _Noreturn void riscv_user_trap(struct arch_regs *r, uint64_t cause, struct cpu *
 		r->pc += 4; /* sepc is the ecall itself */
 		kernel_syscall(t, c->id);
 	}
+	uint64_t tval = csr_read(stval); /* no trap since this one: still its own */
 	switch (cause) {
 	case EXC_INSN_GPAGE:
 	case EXC_LOAD_GPAGE:
 	case EXC_STORE_GPAGE: /* htval is the guest-physical address >> 2 */
-		kernel_fault(t, FAULT_PAGE, r->htval << 2 | (r->tval & 3), cause,
+		kernel_fault(t, FAULT_PAGE, csr_read(htval) << 2 | (tval & 3), cause,
 			     cause == EXC_STORE_GPAGE);
 	case EXC_INSN_ACCESS:
 	case EXC_LOAD_ACCESS:
@@ -149,16 +150,16 @@ _Noreturn void riscv_user_trap(struct arch_regs *r, uint64_t cause, struct cpu *
 	case EXC_INSN_PAGE:
 	case EXC_LOAD_PAGE:
 	case EXC_STORE_PAGE:
-		kernel_fault(t, FAULT_PAGE, r->tval, cause,
+		kernel_fault(t, FAULT_PAGE, tval, cause,
 			     cause == EXC_STORE_ACCESS || cause == EXC_STORE_PAGE);
 	case EXC_INSN_MISALIGNED:
 	case EXC_LOAD_MISALIGNED:
 	case EXC_STORE_MISALIGNED:
-		kernel_fault(t, FAULT_ALIGN, r->tval, cause, false);
+		kernel_fault(t, FAULT_ALIGN, tval, cause, false);
 	case EXC_ILLEGAL_INSN:
 		/* With FS Off any FP instruction lands here: the thread gets its
 		 * FP state and retries. */
-		if (!(csr_read(sstatus) & SSTATUS_FS) && fp_insn(r->tval))
+		if (!(csr_read(sstatus) & SSTATUS_FS) && fp_insn(tval))
 			kernel_fp_unavailable(t);
 		kernel_fault(t, FAULT_UNDEFINED, r->pc, cause, false);
 	default: /* breakpoint, virtual instruction (wfi, counters) */

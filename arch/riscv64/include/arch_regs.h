@@ -20,7 +20,6 @@
 struct arch_regs {
 	uint64_t x[32];
 	uint64_t sp, pc;   /* sp, sepc */
-	uint64_t cause, tval, htval; /* of the last trap, for fault messages */
 	uint64_t cpu;      /* struct cpu * it was entered on (entry.S finds tp here) */
 };
 
