@@ -810,6 +810,14 @@ def riscv64(build):
         Scenario("root-tests-general-ipc",
                  lambda b: rv() + sbi + ["-append", "cairn.root=test cairn.fastpath=off"],
                  [r"root: up, 1 cpus", ROOT_OK], poweroff=True, timeout=120),
+        # The same on two harts without Sstc (the kernel's timer through
+        # SBI, its interrupt raised by M-mode) and with the kernel in Sv39:
+        # native threads see neither.
+        Scenario("root-tests-sbi-timer-sv39",
+                 lambda b: rv(cpu="rv64,sstc=false", smp=2) + sbi + [
+                     "-append", "cairn.root=test cairn.mmu=sv39"],
+                 [r"Sstc no \(SBI timer\)", r"mmu: satp Sv39", r"root: up, 2 cpus", ROOT_OK],
+                 poweroff=True, timeout=300),
         # make bench's programme (docs/PERF.md: under -icount shift=0
         # rdinstret counts instructions); the vm_* lines wait for VCPUs.
         Scenario("root-bench", lambda b: rv() + sbi + ["-icount", "shift=0", "-append",
