@@ -112,25 +112,38 @@ static bool receive(struct client *c, uint16_t head, uint32_t *tail, uint32_t en
 	return true;
 }
 
+static bool more; /* a client has chains left over for the next pass */
+
 static void serve_client(struct client *c)
 {
 	if (c->v.sh->generation != c->v.generation)
 		queues_init(c);
 	if (c->v.sh->broken)
 		return;
+	/* At most a queue's worth of chains a pass: a driver that refills its
+	 * queue as fast as it is used (another VCPU), or a VMM that keeps
+	 * typing, would otherwise keep this server here for ever, from its
+	 * other clients and from the supervisor's calls.  What is left is
+	 * served on the next pass (serve asks for one). */
 	int head = VQ_EMPTY;
-	while (c->q[TXQ].size && (head = virtq_next(&c->q[TXQ])) >= 0)
+	unsigned left = c->q[TXQ].size;
+	while (c->q[TXQ].size && left && (head = virtq_next(&c->q[TXQ])) >= 0) {
 		if (!transmit(c, (uint16_t)head))
 			return broken(c);
+		more |= !--left;
+	}
 	if (head == VQ_BROKEN)
 		return broken(c);
 	uint32_t tail = c->v.sh->in_tail;
 	uint32_t end = __atomic_load_n(&c->v.sh->in_head, __ATOMIC_ACQUIRE);
 	if (end - tail > VDEV_INPUT) /* the VMM claims more than the ring holds */
 		tail = end;
-	while (tail != end && c->q[RXQ].size && (head = virtq_next(&c->q[RXQ])) >= 0)
+	left = c->q[RXQ].size;
+	while (tail != end && c->q[RXQ].size && left && (head = virtq_next(&c->q[RXQ])) >= 0) {
 		if (!receive(c, (uint16_t)head, &tail, end))
 			return broken(c);
+		more |= !--left;
+	}
 	__atomic_store_n(&c->v.sh->in_tail, tail, __ATOMIC_RELEASE);
 	if (head == VQ_BROKEN)
 		broken(c);
@@ -145,6 +158,7 @@ static bool wants(struct client *c, unsigned k, uint16_t pushed)
 /* Every client's queues, then the interrupts of those whose used rings grew. */
 static void serve(void)
 {
+	more = false;
 	for (unsigned i = 0; i < CLIENTS; i++) {
 		struct client *c = &clients[i];
 		if (!vdev_client_ready(&c->v))
@@ -161,6 +175,8 @@ static void serve(void)
 			INV1(SYS_SIGNAL, c->v.irq, 1);
 		}
 	}
+	if (more) /* after what waits on the endpoint (the loop takes that first) */
+		INV1(SYS_SIGNAL, VDEV_SLOT_KICK, 1);
 }
 
 int main(const struct bootinfo *bi)

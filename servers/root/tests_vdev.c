@@ -69,7 +69,14 @@ static uint64_t irq_bits(struct rig *g)
 	return sys(&r) ? 0 : r.cap;
 }
 
+static bool rig_up_ep(struct rig *g, const char *image, uint64_t quota, cptr_t *keep_ep);
 static bool rig_up(struct rig *g, const char *image, uint64_t quota)
+{
+	return rig_up_ep(g, image, quota, NULL);
+}
+
+/* keep_ep: the unbadged endpoint kept there, for more clients (rig_join) */
+static bool rig_up_ep(struct rig *g, const char *image, uint64_t quota, cptr_t *keep_ep)
 {
 	cptr_t ep = new_obj(OBJ_ENDPOINT, 0);
 	g->ep = slot_alloc(), g->kick = new_obj(OBJ_NOTIFICATION, 0);
@@ -85,9 +92,25 @@ static bool rig_up(struct rig *g, const char *image, uint64_t quota)
 		  !server_start(&g->srv) &&
 		  !call(g, VDEV_SETUP, RAM_IPA, 3 * PAGE_SIZE_U, (cptr_t[]){ g->page, g->irq }, 2) &&
 		  !call(g, VDEV_GRANT, RAM_IPA, PAGE_SIZE_U, g->ram, 3);
-	if (ep)
+	if (keep_ep)
+		*keep_ep = ep;
+	else if (ep)
 		slot_free(ep);
 	return ok;
+}
+
+/* Another client (badge) of the server rig_up_ep started: its own shared
+ * page and RAM, the server's kick notification (not its to free). */
+static bool rig_join(struct rig *g, cptr_t ep, cptr_t kick, uint64_t badge)
+{
+	g->ep = slot_alloc(), g->kick = kick, g->irq = new_obj(OBJ_NOTIFICATION, 0);
+	g->sh = new_page(&g->page);
+	g->q[0] = new_page(&g->ram[0]), g->q[1] = new_page(&g->ram[1]);
+	g->buf = new_page(&g->ram[2]);
+	return ep && g->ep && g->irq && g->sh && g->q[0] && g->q[1] && g->buf &&
+	       !inv(SYS_CNODE_MINT, ROOT_CNODE, g->ep, ROOT_CNODE, ep, R_WRITE | R_GRANT, badge, 0, 0) &&
+	       !call(g, VDEV_SETUP, RAM_IPA, 3 * PAGE_SIZE_U, (cptr_t[]){ g->page, g->irq }, 2) &&
+	       !call(g, VDEV_GRANT, RAM_IPA, PAGE_SIZE_U, g->ram, 3);
 }
 
 static void rig_down(struct rig *g)
@@ -217,6 +240,72 @@ static bool t_console_server_lies(void)
 	return true;
 }
 ROOT_TEST("console-server-lies", t_console_server_lies);
+
+/* A driver on another CPU that keeps its transmit queue full: each time
+ * the server uses a chain the avail index moves on by one (empty chains:
+ * nothing is printed), and the server is kicked (slot FLOOD_KICK). */
+#define FLOOD_KICK 2
+static void flood(uint64_t unused)
+{
+	(void)unused;
+	for (volatile struct ring_page *q = (struct ring_page *)CHILD_SHARED_VA;;) {
+		uint16_t next = (uint16_t)(__atomic_load_n(&q->used_idx, __ATOMIC_ACQUIRE) + QSIZE);
+		if (q->avail_idx != next) {
+			__atomic_store_n(&q->avail_idx, next, __ATOMIC_RELEASE);
+			struct sysregs r = { .nr = SYS_SIGNAL, .cap = FLOOD_KICK, .mr = { 1 } };
+			sys(&r);
+		}
+	}
+}
+
+/* One client whose driver never lets its transmit queue empty (another
+ * VCPU refilling it) must not keep the console server from its other
+ * clients: client 2's chain is served meanwhile, and the supervisor's
+ * VDEV_FORGET is answered. */
+static bool t_console_server_fair(void)
+{
+	if (bootinfo->ncpus < 2)
+		return true; /* the flood needs a CPU of its own */
+	struct accounts before = accounts_read();
+	struct rig g = { 0 }, h = { 0 };
+	struct child f;
+	cptr_t ep = 0, fc = 0;
+	extern const char con_image[];
+	bool up = rig_up_ep(&g, con_image, 16ull << 20, &ep) && rig_join(&h, ep, g.kick, 2);
+	bool flooding = false, served = false, started = false;
+	if (up) {
+		driver_ready(&g);
+		driver_ready(&h);
+		for (unsigned i = 0; i < QSIZE; i++) {
+			g.q[1]->desc[i] = (struct vq_desc){ .addr = BUF_IPA, .len = 0, .flags = 0 };
+			g.q[1]->avail_ring[i] = (uint16_t)i;
+		}
+		started = !child_create(&f, flood, 0, ROOT_PRIO - 1);
+		bool ok = started && !child_map(&f, g.ram[1], CHILD_SHARED_VA, R_READ | R_WRITE, &fc) &&
+			  !child_give(&f, FLOOD_KICK, g.kick, R_WRITE) &&
+			  !INV1(SYS_THREAD_SET_AFFINITY, f.thread, 1) && !child_start(&f);
+		flooding = ok && WAIT_FOR(g.q[1]->used_idx > 2 * QSIZE);
+		offer(&h, 1, 0x100, 0, 0);
+		served = flooding && WAIT_FOR(h.q[1]->used_idx == 1);
+		if (!served)
+			printf("root: client 2's chain not served beside client 1's flood\n");
+	}
+	if (started)
+		child_destroy(&f); /* the flood stops: a server held by it goes on */
+	if (fc)
+		slot_free(fc);
+	rig_down(&g);
+	h.kick = 0; /* g's */
+	rig_down(&h);
+	if (ep)
+		slot_free(ep);
+	CHECK(up);
+	CHECK(flooding);
+	CHECK(served);
+	CHECK(accounts_equal(before, accounts_read()));
+	return true;
+}
+ROOT_TEST("console-server-fair", t_console_server_fair);
 
 /* --- Fuzzing: random queue contents against each backend ---------------- */
 
