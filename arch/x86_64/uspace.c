@@ -54,12 +54,29 @@ unsigned arch_vmid_bits(void) { return 12; }
 static pte_t cpu_pml4[MAX_CPUS][512] __attribute__((aligned(PAGE_SIZE)));
 
 /* This CPU's copy of its space's entries, and a CR3 write (a flush). */
+/* PCID where the CPU has it and INVPCID (TCG has neither; Bochs's
+ * Skylake-X both): a space's PCID is its VMID, a switch keeps the TLB
+ * (CR3 bit 63), and a new shootdown generation flushes every PCID. */
+static bool pcid;
+#define CR3_NOFLUSH (1ull << 63)
+#define CR4_PCIDE (1ull << 17)
+
 static void load_space(struct pcpu *p)
 {
 	const pte_t *src = phys_to_virt(p->space);
 	for (unsigned i = 0; i < USER_PML4_ENTRIES; i++)
 		p->pml4[i] = src[i];
-	__asm__ volatile("mov %0, %%cr3" :: "r"((uintptr_t)p->pml4 - KERNEL_VBASE) : "memory");
+	uint64_t cr3 = (uintptr_t)p->pml4 - KERNEL_VBASE;
+	if (pcid)
+		cr3 |= CR3_NOFLUSH | (p->vmid & 0xfff);
+	__asm__ volatile("mov %0, %%cr3" :: "r"(cr3) : "memory");
+}
+
+/* Every PCID's lower-half entries (INVPCID 3: all contexts but global). */
+static void flush_all_pcids(void)
+{
+	struct { uint64_t pcid, va; } d = { 0, 0 };
+	__asm__ volatile("invpcid %0, %1" :: "m"(d), "r"(3ull) : "memory");
 }
 
 /* A ring-3 page fault on a stale copy: whether there was one to refresh
@@ -142,8 +159,18 @@ void arch_user_init_cpu(void)
 	for (unsigned i = 256; i < 512; i++)
 		p->pml4[i] = k[i];
 	p->space = pa_addr(kmap_root()); /* nothing of its own in the lower half */
-	p->vmid = ~0ull;
+	p->vmid = 0;                     /* no space has VMID 0: PCID 0 is this */
 	load_space(p);
+	cpuid(1, 0, id);
+	uint32_t id7[4];
+	cpuid(7, 0, id7);
+	if ((id[2] & (1u << 17)) && (id7[1] & (1u << 10))) {
+		__asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
+		__asm__ volatile("mov %0, %%cr4" :: "r"(cr4 | CR4_PCIDE));
+		pcid = true;
+	}
+	if (arch_cpu_id() == 0)
+		printk("x86: address spaces %s\n", pcid ? "tagged by PCID" : "untagged (no PCID)");
 }
 
 /* CR0.TS: the next FP/SSE instruction raises #NM (hyp/fp.c). */
@@ -251,6 +278,8 @@ _Noreturn static void leave(struct pcpu *p, struct arch_regs *r)
 	uint64_t gen = __atomic_load_n(&tlb_gen, __ATOMIC_SEQ_CST);
 	if (__builtin_expect(gen != p->tlb_seen, 0)) {
 		p->tlb_seen = gen;
+		if (pcid)
+			flush_all_pcids();
 		load_space(p);
 	}
 	/* sysret only to a lower-half rip: a non-canonical rcx would fault in
@@ -272,8 +301,7 @@ _Noreturn void arch_user_enter(struct arch_regs *r, paddr_t root, unsigned vmid)
 	if (root.pa != p->space || vmid != p->vmid) {
 		p->space = root.pa;
 		p->vmid = vmid;
-		p->tlb_seen = __atomic_load_n(&tlb_gen, __ATOMIC_SEQ_CST);
-		load_space(p);
+		load_space(p); /* a flush without PCID; with it, leave()'s generation test */
 	}
 	leave(p, r);
 }
