@@ -1005,7 +1005,9 @@ def x86_64(build):
         # The root suite on an Intel CPU model: SYSRET's and SWAPGS's Intel
         # behaviour (TCG follows AMD's where they differ).
         Scenario("bochs-root-tests", lambda b: bochs(b, "cairn.root=test"),
-                 [r"root: up, 1 cpus", r"root: ok   fault-and-resume", r"root: ok   fp-state", ROOT_OK],
+                 [r"x86: user FP state by XSAVE \(x87, SSE, AVX\)",
+                  r"x86: address spaces tagged by PCID",
+                  r"root: up, 1 cpus", r"root: ok   fault-and-resume", r"root: ok   fp-state", ROOT_OK],
                  stdin=b"c\n", timeout=300),
     ]
 
