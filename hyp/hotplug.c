@@ -76,13 +76,17 @@ err_t sys_cpu_set_online(struct thread *t)
 
 void hotplug_leave(unsigned cpu)
 {
-	unsigned to = next_up(cpu);
+	unsigned to;
+again:
+	to = next_up(cpu);
 	struct thread *t = threads_live;
 	for (bool more = t != NULL; more; t = t->live_next, more = t != threads_live) {
 		if (t->cpu != cpu)
 			continue;
-		if (t->vcpu && !t->running)
-			vcpu_fetch(t->vcpu); /* parked here or in memory: never waits */
+		/* parked here or in memory (vcpu_leave): no wait; were it to
+		 * wait, the lock was dropped and the list may have changed */
+		if (t->vcpu && !t->running && !vcpu_fetch(t->vcpu))
+			goto again;
 		thread_set_cpu(t, to);
 	}
 	if (!ktimer_lists[cpu])

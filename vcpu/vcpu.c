@@ -142,10 +142,14 @@ void vcpu_switch_slow(struct thread *t, unsigned cpu)
 void vcpu_leave(struct thread *t, unsigned cpu)
 {
 	struct vcpu *v = t->vcpu;
-	if (cpus[cpu].vcpu_in != v)
-		return; /* chosen but never entered */
-	vcpu_leave_for_native(t, cpu);
-	if (t->cpu != cpu) /* moving away: its next CPU needs the state */
+	if (cpus[cpu].vcpu_in == v) /* else chosen but never entered */
+		vcpu_leave_for_native(t, cpu);
+	/* Moving away: its next CPU needs the state, parked here even if it
+	 * was chosen again but never entered (moved while this CPU waited in
+	 * await_stopping): left parked, its next CPU would load it from
+	 * memory while this one still held it (vcpu_load's assertion), and
+	 * hotplug_leave's vcpu_fetch would wait. */
+	if (t->cpu != cpu && v->hw_cpu == (int)cpu)
 		vcpu_unpark(v, cpu);
 }
 
