@@ -29,6 +29,7 @@ static uint64_t served;
 static struct client {
 	struct vdev_client v;
 	struct virtq q[2];
+	bool midline;                /* its output stopped inside a line */
 } clients[CLIENTS];
 
 static err_t setup(unsigned i, const struct sysregs *r, cptr_t slots)
@@ -78,6 +79,25 @@ static void queues_init(struct client *c)
 	}
 }
 
+/* Guest n's bytes onto the console: the second guest's lines and later
+ * ones marked with its number (the badge is the guest's number), as its
+ * VMM marks its PL011's, each mark written with what follows it. */
+static void out(struct client *c, const uint8_t *s, uint32_t len)
+{
+	unsigned n = (unsigned)(c - clients) + 1;
+	while (len) {
+		char buf[80];
+		uint32_t k = 0, i = 0;
+		if (n > 1 && !c->midline)
+			k = (uint32_t)snprintf(buf, 16, "[guest %u] ", n);
+		while (i < len && k < sizeof(buf) && (i == 0 || s[i - 1] != '\n'))
+			buf[k++] = (char)s[i++];
+		console_write(buf, k);
+		c->midline = s[i - 1] != '\n';
+		s += i, len -= i;
+	}
+}
+
 /* One transmit chain: all of it device-readable, written out. */
 static bool transmit(struct client *c, uint16_t head)
 {
@@ -87,7 +107,7 @@ static bool transmit(struct client *c, uint16_t head)
 		if (b[i].write)
 			return false;
 	for (int i = 0; i < n; i++)
-		console_write((const char *)b[i].va, b[i].len);
+		out(c, b[i].va, b[i].len);
 	if (n < 0)
 		return false;
 	virtq_push(&c->q[TXQ], head, 0);

@@ -362,7 +362,9 @@ static bool clients(struct reader *r)
 			return fail(r, 0, "%s: console server has more than %u guests", g->s.path, SD_PORTS);
 		g->blk_port = g->blk >= 0 ? ++r->s->blk[g->blk].nclients : 0;
 		g->net_port = g->net >= 0 ? ++r->s->net[g->net].nclients : 0;
-		g->con_port = g->con >= 0 ? ++r->s->con.nclients : 0;
+		/* the console server's port is the guest's number: it marks the
+		 * second guest's lines and later ones with it, as the VMM does */
+		g->con_port = g->con >= 0 ? (++r->s->con.nclients, i + 1) : 0;
 		console += (unsigned)g->cfg.console_input;
 	}
 	if (console > 1)
