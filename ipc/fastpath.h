@@ -149,8 +149,10 @@ FP_INLINE struct thread *fastpath_reply_recv(struct thread *t, struct sched *s, 
 	uint64_t info = arg(t, REG_INFO);
 	unsigned len = msginfo_len(info);
 	struct cap *ec = fast_cap(t, OBJ_ENDPOINT, R_READ);
-	struct endpoint *ep = ec ? (struct endpoint *)ec->obj : NULL;
-	if (!ep || ep->state == EP_SENDERS || len > MSG_WORDS || !direct_switch_ok(s, t, c, cpu))
+	if (!ec)
+		return NULL;
+	struct endpoint *ep = (struct endpoint *)ec->obj; /* a capability's object is never NULL */
+	if (ep->state == EP_SENDERS || len > MSG_WORDS || !direct_switch_ok(s, t, c, cpu))
 		return NULL;
 	if (__builtin_expect(c->fault_pending, 0)) {
 		fastpath_reply_guest(c, t, cpu);

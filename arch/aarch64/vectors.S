@@ -84,24 +84,6 @@ el2_vectors:
 	ventry	\kind
 	.endr
 
-/* A system call: 26 instructions to aarch64_svc (5 in the vector).  ESR
- * and FAR are not stored: a call needs neither.  aarch64_svc returns the
- * registers to leave with (the general path never returns). */
-svc_entry:
-	save_x2_x29
-	mrs	x2, sp_el0
-	stp	x30, x2, [sp, #240]
-	mrs	x2, elr_el2
-	mrs	x3, spsr_el2
-	stp	x2, x3, [sp, #256]
-	mov	x0, sp
-	mrs	x1, tpidr_el2           /* struct cpu */
-	ldr	x2, [x1]                /* its stack_top, at offset 0 */
-	mov	sp, x2
-	mov	x29, #0
-	bl	aarch64_svc
-	b	user_restore
-
 /* Every other exception from EL0: 32 instructions to the C handler (4 in
  * the vector). */
 user_trap:
@@ -132,6 +114,26 @@ arch_user_enter:
 	b.eq	user_restore
 	msr	vttbr_el2, x1
 	isb
+	b	user_restore
+
+/* A system call: 30 instructions from the vector to aarch64_svc.  ESR
+ * and FAR are not stored: a call needs neither.  aarch64_svc returns the
+ * registers to leave with (the general path never returns). */
+svc_entry:
+	save_x2_x29
+	mrs	x2, sp_el0
+	stp	x30, x2, [sp, #240]
+	mrs	x2, elr_el2
+	mrs	x3, spsr_el2
+	stp	x2, x3, [sp, #256]
+	mov	x0, sp
+	mrs	x1, tpidr_el2           /* struct cpu */
+	ldr	x2, [x1]                /* its stack_top, at offset 0 */
+	mov	sp, x2
+	mov	x29, #0
+	bl	aarch64_svc             /* the registers to leave with, in x0 */
+	/* on into user_restore */
+
 /* The registers at x0 back, and to EL0 with SP_EL2 just past them: 22
  * instructions. */
 user_restore:
