@@ -992,12 +992,13 @@ def x86_64(build):
                     r"fuzz: kernel alive; root capabilities intact; memory back exactly",
                     ROOT_OK], poweroff=True, timeout=300)
           for name, n in [("root-fuzz", 1), ("root-fuzz-smp4", 4)]],
-        Scenario("root-fuzz-smp4-shared", lambda b: pc(smp=4) + [
-                     "-cdrom", iso(b, "cairn.root=fuzzsmp fuzzsmp.rounds=15")],
-                 [r"fuzzsmp: seed \d+, 15 rounds",
-                  r"fuzzsmp: \d+ calls by \d+ tasks in 15 rounds; the kernel's invariants held",
-                  r"fuzzsmp: root capabilities intact; memory back exactly", ROOT_OK],
-                 poweroff=True, timeout=300),
+        *[Scenario(name, lambda b, n=n, r=r: pc(smp=n) + [
+                       "-cdrom", iso(b, "cairn.root=fuzzsmp fuzzsmp.rounds=%d" % r)],
+                   [r"fuzzsmp: seed \d+, %d rounds" % r,
+                    r"fuzzsmp: \d+ calls by \d+ tasks in %d rounds; the kernel's invariants held" % r,
+                    r"fuzzsmp: root capabilities intact; memory back exactly", ROOT_OK],
+                   poweroff=True, timeout=300)
+          for name, n, r in [("root-fuzz-smp2", 2, 40), ("root-fuzz-smp4-shared", 4, 15)]],
         Scenario("bochs-vmx", bochs,
                  [r"Cairn uses VMX", r"virt: VMX with EPT, VMXON ok",
                   r"x2APIC mode", r"TSC-deadline mode", BOOT_OK],
