@@ -15,9 +15,9 @@
  * map is not, and the ring-3 page fault it causes recopies and retries.
  * Kernel leaves are global: a CR3 write keeps them.
  *
- * Spaces are not PCID-tagged yet: every switch flushes the lower half.
- * VMIDs still come from the generic allocator (12 bits, PCID's width): a
- * space is (root, VMID), so a root page reused by a new space is a switch. */
+ * Spaces are PCID-tagged where the CPU allows (below), their PCID the VMID
+ * the generic allocator gives (12 bits, PCID's width); a space is (root,
+ * VMID), so a root page reused by a new space is a switch. */
 #include "arch/x86_64/x86.h"
 #include "hyp/arch.h"
 #include "hyp/irq.h"
@@ -53,7 +53,6 @@ unsigned arch_vmid_bits(void) { return 12; }
 #define USER_PML4_ENTRIES (1u << (USER_VA_BITS - 39))
 static pte_t cpu_pml4[MAX_CPUS][512] __attribute__((aligned(PAGE_SIZE)));
 
-/* This CPU's copy of its space's entries, and a CR3 write (a flush). */
 /* PCID where the CPU has it and INVPCID (TCG has neither; Bochs's
  * Skylake-X both): a space's PCID is its VMID, a switch keeps the TLB
  * (CR3 bit 63), and a new shootdown generation flushes every PCID. */
@@ -61,6 +60,8 @@ static bool pcid;
 #define CR3_NOFLUSH (1ull << 63)
 #define CR4_PCIDE (1ull << 17)
 
+/* This CPU's copy of its space's entries, and a CR3 write (a flush of
+ * the lower half without PCID; with it, none). */
 static void load_space(struct pcpu *p)
 {
 	const pte_t *src = phys_to_virt(p->space);
