@@ -7,8 +7,10 @@
  * current stack and riscv_trap handles it.  From VU-mode the registers go
  * straight into the thread's struct arch_regs, in its ABI-role order
  * (arch_regs.h), then tp comes from regs->cpu and sp from that CPU's
- * stack_top, and riscv_user_trap(regs, scause, cpu) runs; it never returns
- * but leaves through arch_user_enter. */
+ * stack_top; then riscv_ecall(regs, cpu) for a system call, whose fast
+ * paths return the registers to leave with (user_restore), or
+ * riscv_user_trap(regs, scause) for anything else; the general paths
+ * never return but leave through arch_user_enter. */
 #define FRAME (36 * 8)
 #define R_SP (32 * 8)
 #define R_PC (33 * 8)
@@ -89,9 +91,13 @@ user_trap:
 	mv	a0, sp
 	ld	tp, R_CPU(sp)
 	ld	sp, 0(tp)               /* cpu->stack_top, at offset 0 */
-	mv	a2, tp
 	li	s0, 0
-	j	riscv_user_trap
+	li	t0, 8                   /* ecall from VU-mode */
+	bne	a1, t0, 1f
+	mv	a1, tp
+	call	riscv_ecall             /* the registers to leave with */
+	j	user_restore
+1:	j	riscv_user_trap
 
 /* arch_user_enter(regs, root, vmid): load the G-stage (Sv39x4) table for
  * this VMID if it is not loaded already (VMIDs tag the TLB, so a switch
@@ -119,7 +125,9 @@ arch_user_enter:
 	bnez	t2, 2f
 	amoor.d.aqrl zero, t3, (t1)     /* seen before the VMID is loaded */
 2:	csrw	hgatp, t0
-1:	sd	tp, R_CPU(a0)
+1:
+user_restore:                           /* a0: the registers, space loaded */
+	sd	tp, R_CPU(a0)
 	csrw	sscratch, a0
 	ld	t0, R_PC(a0)
 	csrw	sepc, t0

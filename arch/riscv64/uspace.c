@@ -11,7 +11,10 @@
 #include "arch/riscv64/riscv.h"
 #include "hyp/arch.h"
 #include "hyp/cpu.h"
+#include "hyp/fp.h"
 #include "hyp/kernel.h"
+#include "ipc/fastpath.h"
+#include "mm/aspace.h"
 #include "mm/pt.h"
 
 #define PTE_V (1ull << 0)
@@ -126,17 +129,93 @@ static bool fp_insn(uint64_t insn)
 	return op == 0x73 && f3 != 0 && f3 != 4 && (insn >> 20) >= 1 && (insn >> 20) <= 3;
 }
 
+static inline struct thread *thread_of(struct arch_regs *r)
+{
+	return (struct thread *)((char *)r - __builtin_offsetof(struct thread, regs));
+}
+
+/* The general path, with the lock held.  It never returns; declared as if
+ * it did, so that the fast paths reach it by a tail call. */
+static __attribute__((noinline)) struct arch_regs *ecall_general(struct arch_regs *r,
+								 struct cpu *c)
+{
+	kernel_syscall_general(thread_of(r), c->id);
+}
+
+/* kernel_enter's work in full: FP state, the space and its hgatp. */
+static __attribute__((noinline)) struct arch_regs *ecall_enter_slow(struct thread *next,
+								    struct cpu *c)
+{
+	kernel_enter(next, c->id);
+}
+
+/* Leave for next, which a fast path made current: as arch/aarch64's
+ * svc_enter, inline for the common case (no FP state to switch, a native
+ * thread, a space whose VMID is current), else ecall_enter_slow. */
+static inline __attribute__((always_inline)) struct arch_regs *ecall_enter(struct thread *next,
+									   struct cpu *c)
+{
+	struct aspace *as = next->as;
+	if (__builtin_expect(((c->fp_live || next->fp_used) && c->fp_live != next) || next->vcpu ||
+			     (c->active_as != as && as->vmid_gen != vmid_gen), 0))
+		return ecall_enter_slow(next, c);
+	if (c->active_as != as) { /* its VMID is current: load it, as arch_user_enter does */
+		uint64_t bit = 1ull << c->id;
+		c->active_as = as;
+		if (!(riscv_vmid_harts[as->vmid] & bit))
+			__atomic_fetch_or(&riscv_vmid_harts[as->vmid], bit, __ATOMIC_SEQ_CST);
+		csr_write(hgatp, 8ull << 60 | (uint64_t)as->vmid << HGATP_VMID_SHIFT |
+					 pa_addr(as->pt.root_pa) >> PAGE_SHIFT);
+	}
+	spin_unlock(&bkl);
+	return &next->regs;
+}
+
+static __attribute__((noinline)) struct arch_regs *ecall_signal(struct thread *t, struct cpu *c)
+{
+	struct sched *s = sched_of(c->id);
+	struct thread *next = s->no_fastpath ? NULL : fastpath_signal(t, s, c->id);
+	return next ? ecall_enter(next, c) : ecall_general(&t->regs, c);
+}
+
+/* A system call (entry.S, ecall from VU-mode): the fast paths inline from
+ * the lock to the partner, as arch/aarch64's aarch64_svc holds them.
+ * Returns the registers to return to VU-mode with, in the space already
+ * loaded (the lock dropped); a switch of space (kernel_enter) and the
+ * general path never return. */
+struct arch_regs *riscv_ecall(struct arch_regs *r, struct cpu *c)
+{
+	struct thread *t = thread_of(r), *next;
+	unsigned cpu = c->id;
+	struct sched *s = sched_of(cpu);
+	__asm__("" : "+r"(s));
+	uint64_t nr = arg(t, REG_NR);
+	r->pc += 4; /* sepc is the ecall itself */
+	spin_lock(&bkl);
+	if (nr == SYS_CALL && !s->no_fastpath)
+		next = fastpath_call(t, s, cpu);
+	else if (nr == SYS_REPLY_RECV && !s->no_fastpath && !(t->caller && t->caller->fault_pending))
+		next = fastpath_reply_recv(t, s, cpu, false);
+	else if (nr == SYS_YIELD) {
+		next = fastpath_yield(t, s, s->no_fastpath);
+		if (next == t) { /* no one to yield to */
+			spin_unlock(&bkl);
+			return r;
+		}
+	} else
+		next = NULL;
+	if (!next)
+		return nr == SYS_SIGNAL ? ecall_signal(t, c) : ecall_general(r, c);
+	return ecall_enter(next, c);
+}
+
 /* Entered from entry.S with the thread's registers saved in r, on the
- * kernel stack of CPU c. */
-_Noreturn void riscv_user_trap(struct arch_regs *r, uint64_t cause, struct cpu *c)
+ * kernel stack of this CPU (every trap from VU-mode but an ecall). */
+_Noreturn void riscv_user_trap(struct arch_regs *r, uint64_t cause)
 {
 	struct thread *t = (struct thread *)((char *)r - __builtin_offsetof(struct thread, regs));
 	if (cause & SCAUSE_IRQ)
 		kernel_interrupt((cause & 63) == IRQ_S_EXT ? plic_handle : irq_local);
-	if (__builtin_expect(cause == EXC_ECALL_U, 1)) { /* the hot case, tested first */
-		r->pc += 4; /* sepc is the ecall itself */
-		kernel_syscall(t, c->id);
-	}
 	uint64_t tval = csr_read(stval); /* no trap since this one: still its own */
 	switch (cause) {
 	case EXC_INSN_GPAGE:
