@@ -8,7 +8,7 @@
 
 extern char secondary_entry[];
 
-static bool has_sstc;
+bool riscv_sstc;
 static unsigned vmid_width;
 static uint64_t probe_value;
 
@@ -27,7 +27,7 @@ void arch_cpu_relax(void) { __asm__ volatile("nop"); }
 void arch_irq_local_enable(void) { csr_set(sstatus, SSTATUS_SIE); }
 void arch_irq_local_disable(void) { csr_clear(sstatus, SSTATUS_SIE); }
 void arch_wait_for_interrupt(void) { __asm__ volatile("wfi"); }
-bool riscv_has_sstc(void) { return has_sstc; }
+
 unsigned riscv_vmid_bits(void) { return vmid_width; }
 
 _Noreturn void arch_halt(void)
@@ -83,7 +83,7 @@ void arch_cpu_describe(char *buf, size_t len)
 	sbi_describe(sbi, sizeof(sbi));
 	snprintf(buf, len, "H extension, G-stage %s, %u-bit VMID, Sstc %s, %s",
 		 gstage_modes(modes, sizeof(modes)), vmid_width,
-		 has_sstc ? "yes" : "no (SBI timer)", sbi);
+		 riscv_sstc ? "yes" : "no (SBI timer)", sbi);
 }
 
 void riscv_cpu_setup(struct cpu *c)
@@ -93,7 +93,7 @@ void riscv_cpu_setup(struct cpu *c)
 	csr_write(sie, 0);
 	csr_write(0x680, 0); /* hgatp: no guest translation yet */
 	if (c->id == 0) {
-		has_sstc = riscv_probe(read_stimecmp);
+		riscv_sstc = riscv_probe(read_stimecmp);
 		vmid_width = vmid_bits();
 	}
 }

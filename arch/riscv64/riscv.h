@@ -51,10 +51,13 @@ void riscv_trap_init(void);
 /* cpu.c */
 struct cpu;
 void riscv_cpu_setup(struct cpu *c);
-bool riscv_has_sstc(void);
+extern bool riscv_sstc; /* the hart has stimecmp (set once, on the boot hart) */
+static inline bool riscv_has_sstc(void) { return riscv_sstc; }
 unsigned riscv_vmid_bits(void);
 
 /* mmu.c */
 void riscv_mmu_enable(void);
+/* timer.c: ticks per second */
+extern uint64_t riscv_timer_freq;
 /* plic.c */
 void plic_handle(void);

@@ -7,7 +7,7 @@
 #include "hyp/arch.h"
 #include "hyp/dtb.h"
 
-static uint64_t freq;
+uint64_t riscv_timer_freq;
 
 err_t arch_timer_init(const struct boot_info *bi)
 {
@@ -16,13 +16,13 @@ err_t arch_timer_init(const struct boot_info *bi)
 		fdt_getprop(bi->fdt, node, "timebase-frequency", &len);
 	if (!p || len != 4 || fdt32_to_cpu(*p) == 0)
 		return E_NOENT;
-	freq = fdt32_to_cpu(*p);
+	riscv_timer_freq = fdt32_to_cpu(*p);
 	arch_timer_stop();
 	return E_OK;
 }
 
 unsigned arch_timer_irq(void) { return RISCV_IRQ_TIMER; }
-uint64_t arch_timer_freq(void) { return freq; }
+uint64_t arch_timer_freq(void) { return riscv_timer_freq; }
 uint64_t arch_timer_now(void) { return csr_read(time); }
 
 void arch_timer_oneshot(uint64_t deadline)
