@@ -202,7 +202,9 @@ def nothing_started(build, log):
 
 def halves_written(build, log):
     """Each guest saw its half of the disk; guest 1's write is in its half."""
-    for line in (r"\n(?!\[guest)[^\n]*cairn-guest: vda, 131072 sectors of my own",
+    # guest 1's line, unmarked: it may follow guest 2's prompt, which ends
+    # without a newline, on the same console line
+    for line in (r"(?<!\[guest 2\] )cairn-guest: vda, 131072 sectors of my own",
                  r"\[guest 2\] cairn-guest: virtio disk vda, 131072 sectors"):
         if not re.search(line, log):
             return "no line %r" % line
