@@ -114,7 +114,7 @@ static bool t_fair_weights(void)
 		CHECK_ERR(INV1(SYS_THREAD_SET_WEIGHT, c[i].thread, 0), E_OK);
 	for (unsigned i = 0; i < 3; i++)
 		t0[i] = ticks_of(names[i]);
-	CHECK(sleep_ms(irq, n, 300));
+	CHECK(sleep_ms(irq, n, 1000));
 	for (unsigned i = 0; i < 3; i++)
 		e[i] = ticks_of(names[i]) - t0[i];
 	CHECK_ERR(INV1(SYS_THREAD_SET_WEIGHT, c[0].thread, FAIR_WEIGHT_MAX + 1), E_RANGE);
@@ -130,12 +130,14 @@ static bool t_fair_weights(void)
 	/* within 5 % on a quiet host (five runs: 1 : 1.96-2.00 : 3.92-4.06);
 	 * 15 % here, as a host busy enough to stop QEMU for a while charges
 	 * that time to whichever spinner ran (1 : 1.89 : 3.78 seen beside two
-	 * CPU hogs).  Without weights it is 1 : 1 : 1, far outside either. */
+	 * CPU hogs).  Without weights it is 1 : 1 : 1, far outside either, and
+ * then within the same bound over the same second (a fixed 10 % over
+ * 300 ms failed beside two hogs on 4 CPUs). */
 	uint64_t tol = strstr(bootinfo->bootargs, "sched.strict") ? 5 : 15;
 	CHECK(d[0] && d[1] * 100 >= d[0] * (200 - 2 * tol) && d[1] * 100 <= d[0] * (200 + 2 * tol));
 	CHECK(d[2] * 100 >= d[0] * (400 - 4 * tol) && d[2] * 100 <= d[0] * (400 + 4 * tol));
-	CHECK(e[1] * 100 >= e[0] * 90 && e[1] * 100 <= e[0] * 110);
-	CHECK(e[2] * 100 >= e[0] * 90 && e[2] * 100 <= e[0] * 110);
+	CHECK(e[1] * 100 >= e[0] * (100 - tol) && e[1] * 100 <= e[0] * (100 + tol));
+	CHECK(e[2] * 100 >= e[0] * (100 - tol) && e[2] * 100 <= e[0] * (100 + tol));
 	CHECK(accounts_equal(before, accounts_read()));
 	return true;
 }
