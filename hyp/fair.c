@@ -11,8 +11,11 @@
  * out from the CPU time the switches charge anyway (thread.ticks), here,
  * at the end of a timeslice only.  A thread that slept does not get to
  * run alone until it has caught up: it is brought to within one timeslice
- * (the lightest thread's, in virtual time) of the thread whose slice ended
- * (its offset `voff` raised).  The pick
+ * (the lightest thread's, in virtual time) of where the thread whose slice
+ * ended stood when it got the CPU (its offset `voff` raised).  That stint,
+ * not the nominal slice: a host that stops the CPU mid-slice (a guest of
+ * KVM, QEMU beside busy processes) makes it longer, and a thread that only
+ * waited through it must not lose the credit it earned meanwhile.  The pick
  * walks the level: O(threads at that level). */
 #include "hyp/sched.h"
 
@@ -22,7 +25,7 @@ static uint64_t vruntime(const struct thread *t)
 }
 
 struct thread *fair_pick(const struct runq *q, unsigned prio, const struct thread *ending,
-			 uint64_t slice)
+			 uint64_t slice, uint64_t stint)
 {
 	struct thread *head = q->head[prio], *t = head, *best = head;
 	uint32_t lightest = FAIR_UNIT;
@@ -34,9 +37,10 @@ struct thread *fair_pick(const struct runq *q, unsigned prio, const struct threa
 	} while (t != head);
 	if (!fair)
 		return head;
-	/* one slice of the lightest thread: how far behind a thread that
-	 * waited its turn can be; further behind, it slept */
-	uint64_t v = vruntime(ending), lag = slice * FAIR_UNIT / lightest;
+	/* the ending thread's stint and one slice of the lightest thread: how
+	 * far behind a thread that waited its turn can be; further, it slept */
+	uint64_t w = ending->weight ? ending->weight : FAIR_UNIT;
+	uint64_t v = vruntime(ending), lag = slice * FAIR_UNIT / lightest + stint * FAIR_UNIT / w;
 	uint64_t floor = v > lag ? v - lag : 0;
 	do {
 		uint64_t vt = vruntime(t);

@@ -77,8 +77,10 @@ void sched_end_slice(struct sched *s)
 		sched_switch_to(s, runq_highest(&s->q));
 		return;
 	}
-	sched_charge(s, arch_timer_now()); /* its virtual runtime up to now */
-	sched_switch_to(s, fair_pick(&s->q, cur->prio, cur, arch_timer_freq() / 1000000 * TIMESLICE_US));
+	uint64_t now = arch_timer_now(), stint = now - s->slice_start;
+	sched_charge(s, now); /* its virtual runtime up to now */
+	sched_switch_to(s, fair_pick(&s->q, cur->prio, cur, arch_timer_freq() / 1000000 * TIMESLICE_US,
+				     stint));
 }
 
 void sched_timer_tick(struct sched *s, uint64_t now)

@@ -75,7 +75,7 @@ void balance_push(unsigned cpu);
 #define FAIR_UNIT 1024 /* the weight of a thread without one */
 extern unsigned fair_threads; /* threads with a weight: none, no fair_pick */
 struct thread *fair_pick(const struct runq *q, unsigned prio, const struct thread *ending,
-			 uint64_t slice);
+			 uint64_t slice, uint64_t stint);
 void sched_timer_tick(struct sched *s, uint64_t now);
 /* Arm or stop the timer for the timeslice of s->cur. */
 void sched_program_timer(struct sched *s, uint64_t now, uint64_t slice_ticks);
