@@ -161,8 +161,9 @@ static bool for_driver(const struct client *c, const struct blk_req *r)
 }
 
 /* Client c's request queue: until it is empty (or, through a driver, until
- * no request can be taken). */
-static void serve_queue(struct client *c)
+ * no request can be taken), a queue's worth at most (vdev_backend).  True
+ * if chains may be left. */
+static bool serve_queue(struct client *c)
 {
 	if (c->v.sh->generation != c->v.generation) { /* set up again, or reset */
 		c->v.generation = c->v.sh->generation;
@@ -174,15 +175,17 @@ static void serve_queue(struct client *c)
 		c->rq.event_idx = c->v.sh->features >> VIRTIO_RING_F_EVENT_IDX & 1;
 	}
 	if (!c->rq.size || c->v.sh->broken)
-		return;
+		return false;
 	struct vq_buf b[MAX_SEGS];
 	struct blk_req r;
-	int head;
-	while ((disk || remote_room()) && (head = virtq_next(&c->rq)) >= 0) {
+	int head = VQ_EMPTY;
+	unsigned left = c->rq.size;
+	while (left && (disk || remote_room()) && (head = virtq_next(&c->rq)) >= 0) {
 		int n = virtq_chain(&c->rq, &c->v.gm, (uint16_t)head, b, MAX_SEGS);
+		left--;
 		if (n < 0 || !blk_parse(b, n, &r)) {
 			broken(c);
-			return;
+			return false;
 		}
 		if (!disk && for_driver(c, &r)) {
 			remote_take(c, (uint16_t)head, b, n, &r);
@@ -194,17 +197,19 @@ static void serve_queue(struct client *c)
 	}
 	if (head == VQ_BROKEN)
 		broken(c);
+	return !left;
 }
 
 /* Every client's queue, the driver's completions, and the interrupts of
  * the guests whose used rings grew. */
-static void serve(void)
+static bool serve(void)
 {
+	bool more = false;
 	if (!disk)
 		remote_serve();
 	for (unsigned i = 0; i < CLIENTS; i++)
 		if (vdev_client_ready(&clients[i].v))
-			serve_queue(&clients[i]);
+			more |= serve_queue(&clients[i]);
 	if (!disk)
 		remote_serve();
 	for (unsigned i = 0; i < CLIENTS; i++) {
@@ -215,6 +220,7 @@ static void serve(void)
 		}
 		c->signal = false;
 	}
+	return more;
 }
 
 int main(const struct bootinfo *bi)

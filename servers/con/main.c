@@ -140,11 +140,8 @@ static void serve_client(struct client *c)
 		queues_init(c);
 	if (c->v.sh->broken)
 		return;
-	/* At most a queue's worth of chains a pass: a driver that refills its
-	 * queue as fast as it is used (another VCPU), or a VMM that keeps
-	 * typing, would otherwise keep this server here for ever, from its
-	 * other clients and from the supervisor's calls.  What is left is
-	 * served on the next pass (serve asks for one). */
+	/* At most a queue's worth of chains a pass (vdev_backend), input
+	 * included: a VMM may keep typing. */
 	int head = VQ_EMPTY;
 	unsigned left = c->q[TXQ].size;
 	while (c->q[TXQ].size && left && (head = virtq_next(&c->q[TXQ])) >= 0) {
@@ -176,7 +173,7 @@ static bool wants(struct client *c, unsigned k, uint16_t pushed)
 }
 
 /* Every client's queues, then the interrupts of those whose used rings grew. */
-static void serve(void)
+static bool serve(void)
 {
 	more = false;
 	for (unsigned i = 0; i < CLIENTS; i++) {
@@ -195,8 +192,7 @@ static void serve(void)
 			INV1(SYS_SIGNAL, c->v.irq, 1);
 		}
 	}
-	if (more) /* after what waits on the endpoint (the loop takes that first) */
-		INV1(SYS_SIGNAL, VDEV_SLOT_KICK, 1);
+	return more;
 }
 
 int main(const struct bootinfo *bi)

@@ -95,7 +95,8 @@ void vdev_backend_loop(const struct vdev_backend *b)
 			/* a client may send this label too, and capabilities left
 			 * here would keep every client's out of these slots */
 			drop_caps(&r, slots);
-			b->serve();
+			if (b->serve()) /* after what waits on the endpoint */
+				INV1(SYS_SIGNAL, VDEV_SLOT_KICK, 1);
 			r = (struct sysregs){ .nr = SYS_RECV, .cap = VDEV_SLOT_EP, .recvslot = slots };
 			continue;
 		}

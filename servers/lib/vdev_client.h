@@ -43,13 +43,19 @@ void vdev_client_forget(struct vdev_client *c);
  * (VDEV_SLOT_EP) for set-up calls from clients 1..nclients (the badge;
  * an unbadged caller, the root task's tests, counts as client 1 where
  * unbadged_first), VDEV_FORGET from the supervisor, and its notification's
- * signals, on each of which serve() runs.  Returns when a receive fails. */
+ * signals, on each of which serve() runs.  serve() takes at most a queue's
+ * worth of chains from a client a pass, and returns true when some were
+ * left: a driver refilling its queue from another VCPU as fast as it is
+ * used would otherwise hold the server in one client's queue for ever,
+ * from its other clients and from the supervisor's calls.  The loop then
+ * kicks itself, so the next pass comes after what waits on the endpoint.
+ * Returns when a receive fails. */
 struct vdev_backend {
 	const char *name;
 	unsigned nclients;
 	bool unbadged_first;
 	err_t (*setup)(unsigned i, const struct sysregs *r, cptr_t slots); /* client i, from 0 */
 	err_t (*forget)(const struct sysregs *r);
-	void (*serve)(void);
+	bool (*serve)(void); /* true: another pass is due */
 };
 void vdev_backend_loop(const struct vdev_backend *b);

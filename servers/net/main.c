@@ -159,13 +159,16 @@ static void forward(unsigned src, const uint8_t *f, uint32_t len)
 			to_port(p, f, len);
 }
 
-/* Port p's transmit queue: every frame it holds. */
-static void from_guest(unsigned pi)
+/* Port p's transmit queue: the frames it holds, a queue's worth at most
+ * (vdev_backend).  True if some may be left. */
+static bool from_guest(unsigned pi)
 {
 	struct port *p = &ports[pi];
 	struct vq_buf b[MAX_SEGS];
 	int head = VQ_EMPTY;
-	while (p->txq.size && !p->v.sh->broken && (head = virtq_next(&p->txq)) >= 0) {
+	unsigned left = p->txq.size;
+	while (left && !p->v.sh->broken && (head = virtq_next(&p->txq)) >= 0) {
+		left--;
 		int n = virtq_chain(&p->txq, &p->v.gm, (uint16_t)head, b, MAX_SEGS);
 		uint32_t len = 0;
 		for (int i = 0; i < n && len <= sizeof(frame); i++) {
@@ -178,7 +181,7 @@ static void from_guest(unsigned pi)
 		}
 		if (n < 0 || len > sizeof(frame)) {
 			broken(p);
-			return;
+			return false;
 		}
 		virtq_push(&p->txq, (uint16_t)head, 0);
 		p->v.sh->requests++;
@@ -187,15 +190,18 @@ static void from_guest(unsigned pi)
 	}
 	if (head == VQ_BROKEN)
 		broken(p);
+	return p->txq.size && !left;
 }
 
-/* The uplink: frames the NIC received, buffers it has sent. */
-static void from_uplink(void)
+/* The uplink: frames the NIC received (a ring's worth at most: its driver
+ * is no more trusted than a guest), buffers it has sent.  True if frames
+ * may be left. */
+static bool from_uplink(void)
 {
 	uint64_t v;
-	unsigned buf, len;
+	unsigned buf, len, left = NETCHAN_BUFS;
 	if (!chan)
-		return;
+		return false;
 	uint32_t epoch = __atomic_load_n(&chan->epoch, __ATOMIC_ACQUIRE);
 	if (epoch != acked) { /* a new driver: the rings are its now */
 		uplink_up = false;
@@ -203,16 +209,17 @@ static void from_uplink(void)
 		acked = epoch;
 		__atomic_store_n(&chan->acked, epoch, __ATOMIC_RELEASE);
 		INV1(SYS_SIGNAL, NET_SLOT_DRIVER, NETCHAN_KICK);
-		return;
+		return false;
 	}
 	if (!uplink_up)
 		uplink_up = __atomic_load_n(&chan->up, __ATOMIC_ACQUIRE);
 	if (!uplink_up)
-		return;
-	while (netring_pop(&chan->txdone, &v))
+		return false;
+	for (unsigned k = 0; k < NETCHAN_BUFS && netring_pop(&chan->txdone, &v); k++)
 		if (netring_entry(v, &buf, &len))
 			tx_free |= 1ull << buf;
-	while (netring_pop(&chan->rx, &v)) {
+	while (left && netring_pop(&chan->rx, &v)) {
+		left--;
 		if (netring_entry(v, &buf, &len)) {
 			forward(UPLINK, nicdata + NETCHAN_RX_OFF + buf * NETCHAN_BUF_BYTES, len);
 			netring_push(&chan->rxfree, buf);
@@ -221,6 +228,7 @@ static void from_uplink(void)
 		}
 		kick_nic = true;
 	}
+	return !left;
 }
 
 static void refresh(struct port *p)
@@ -236,15 +244,16 @@ static void refresh(struct port *p)
 	p->rxq.event_idx = p->txq.event_idx = p->v.sh->features >> VIRTIO_RING_F_EVENT_IDX & 1;
 }
 
-static void serve(void)
+static bool serve(void)
 {
+	bool more;
 	for (unsigned i = 0; i < PORTS; i++)
 		if (is_port(i))
 			refresh(&ports[i]);
-	from_uplink();
+	more = from_uplink();
 	for (unsigned i = 0; i < PORTS; i++)
 		if (is_port(i))
-			from_guest(i);
+			more |= from_guest(i);
 	for (unsigned i = 0; i < PORTS; i++) {
 		struct port *p = &ports[i];
 		if (p->v.sh && p->signal) {
@@ -256,6 +265,7 @@ static void serve(void)
 	if (kick_nic)
 		INV1(SYS_SIGNAL, NET_SLOT_DRIVER, NETCHAN_KICK);
 	kick_nic = false;
+	return more;
 }
 
 /* A set-up call from port pi's VMM (its capabilities at slots[0..]): a new
