@@ -134,7 +134,8 @@ else
 $(GUEST_TEST_BIN): $(wildcard guests/test/*) include/cairn/vcpu.h
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(USER_CFLAGS) -Wl,--no-warn-rwx-segments -T guests/test/guest.ld -o $(@:.bin=.elf) \
-		guests/test/start.S guests/test/guest.c guests/test/vfuzz.c -lgcc
+		guests/test/start.S guests/test/guest.c guests/test/vfuzz.c \
+		guests/test/vnetfuzz.c -lgcc
 	$(Q)$(OBJCOPY) -O binary $(@:.bin=.elf) $@
 	@echo "  GUEST   $@"
 endif

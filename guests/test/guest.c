@@ -7,6 +7,7 @@
 #include "guests/test/guest.h"
 
 uint64_t t_vfuzz(uint64_t n); /* vfuzz.c */
+uint64_t t_vnetfuzz(uint64_t n); /* vnetfuzz.c */
 
 #define REG(off) ((volatile uint64_t *)(TDEV_IPA + (off)))
 #define FAIL_IF(c) do { if (c) return __LINE__ * 16 + 2; } while (0)
@@ -443,6 +444,7 @@ void guest_main(uint64_t test, uint64_t a1, uint64_t a2)
 	case GT_PARKED: r = t_parked(a1); break;
 	case GT_DOORBELL: r = t_doorbell(a1); break;
 	case GT_VFUZZ: r = t_vfuzz(a1); break;
+	case GT_VNETFUZZ: r = t_vnetfuzz(a1); break;
 	default: r = 0xbad;
 	}
 	if (unexpected)

@@ -13,6 +13,8 @@
 #define TDEV_PATTERN 0x8182838485868788ull
 #define OUTSIDE_RAM_IPA 0x80000000ull    /* nothing is mapped there */
 #define VFUZZ_IPA 0x0a001000ull          /* a virtio-mmio block device (GT_VFUZZ) */
+#define VNETFUZZ_IPA VFUZZ_IPA           /* two virtio-mmio net devices (GT_VNETFUZZ) */
+#define VNETFUZZ_STRIDE 0x200ull
 #define TEST_PASS 1
 #define PSCI_VERSION 0x84000000ull
 #define VMM_PSCI_VERSION 0x10001ull      /* what the VMM answers: 1.1 */
@@ -40,6 +42,7 @@ enum guest_test {
 	GT_PARKED,        /* EL1 state read and written by the VMM at x1 exits (0: 3) */
 	GT_DOORBELL,      /* x1 doorbell writes, a sync, x1 more, a sync */
 	GT_VFUZZ,         /* x1 virtio-blk requests at VFUZZ_IPA, half of them lies (vfuzz.c) */
+	GT_VNETFUZZ,      /* x1 rounds on two switch ports, half of them lies (vnetfuzz.c) */
 };
 #define PARKED_MINE 0x7e1d0000c0ffeeull  /* what the guest puts in TPIDR_EL1 */
 #define PARKED_VMMS 0x5eed0000beefull    /* what the VMM puts there */

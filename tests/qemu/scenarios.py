@@ -366,6 +366,13 @@ def aarch64(build):
                  [r"root: virtio fuzz: 50000 good requests checked; of the lies [1-9]\d* "
                   r"answered .*, [1-9]\d* refused", r"root: ok   vm-virtio-fuzz",
                   r"root: 2 passed, 0 failed"], poweroff=True, timeout=600),
+        # The same against the switch, a guest on two of its ports: 100,000
+        # rounds, half of them lies (guests/test/vnetfuzz.c).
+        Scenario("vm-virtio-net-fuzz", lambda b: arm() + kernel + [
+                     "-append", "cairn.root=test root.only=vm-virtio-net-fuzz vnetfuzz.rounds=100000"],
+                 [r"root: virtio-net fuzz: 50000 good frames checked; of the lies [1-9]\d* "
+                  r"answered, [1-9]\d* refused", r"root: ok   vm-virtio-net-fuzz",
+                  r"root: 2 passed, 0 failed"], poweroff=True, timeout=600),
         # The SMP benchmarks (make bench) run to the end: the notified ring
         # across CPUs loses no wake-up (servers/lib/ring.c), and the IPC
         # pairs run on both CPUs.  Their figures are not judged here.
