@@ -58,14 +58,17 @@ static err_t setup(unsigned i, const struct sysregs *r, cptr_t slots)
 	if (e || !fresh)
 		return e;
 	uint32_t seg_max = VIRTIO_BLK_SEG_MAX;
-	c->rq = (struct virtq){ 0 };
+	uint16_t nq = BLK_QUEUES;
+	memset(c->rq, 0, sizeof(c->rq));
 	partition(c, i);
 	c->v.sh->device_id = VIRTIO_ID_BLOCK;
-	c->v.sh->nqueues = 1;
+	c->v.sh->nqueues = BLK_QUEUES;
 	c->v.sh->offered = 1ull << VIRTIO_F_VERSION_1 | 1ull << VIRTIO_BLK_F_FLUSH |
-			   1ull << VIRTIO_BLK_F_SEG_MAX | 1ull << VIRTIO_RING_F_EVENT_IDX;
+			   1ull << VIRTIO_BLK_F_SEG_MAX | 1ull << VIRTIO_RING_F_EVENT_IDX |
+			   1ull << VIRTIO_BLK_F_MQ;
 	memcpy((void *)c->v.sh->config, &c->sectors, 8); /* capacity, size_max, seg_max */
 	memcpy((void *)(c->v.sh->config + 12), &seg_max, 4);
+	memcpy((void *)(c->v.sh->config + VIRTIO_BLK_CFG_NUM_QUEUES), &nq, 2);
 	if (was)
 		printf("blk: client %u connected again (its VMM restarted)\n", i + 1);
 	return E_OK;
@@ -82,7 +85,7 @@ static err_t forget(const struct sysregs *r)
 	if (c->v.sh)
 		printf("blk: client %lu let go (its VMM is ending)\n", r->mr[0]);
 	vdev_client_forget(&c->v);
-	c->rq = (struct virtq){ 0 };
+	memset(c->rq, 0, sizeof(c->rq));
 	return E_OK;
 }
 
@@ -160,66 +163,88 @@ static bool for_driver(const struct client *c, const struct blk_req *r)
 	       r->h.sector <= c->sectors && r->len <= (c->sectors - r->h.sector) * SECTOR;
 }
 
-/* Client c's request queue: until it is empty (or, through a driver, until
- * no request can be taken), a queue's worth at most (vdev_backend).  True
- * if chains may be left. */
-static bool serve_queue(struct client *c)
+/* Client c's queues set up again, or reset: what the VMM says now. */
+static void refresh(struct client *c)
 {
-	if (c->v.sh->generation != c->v.generation) { /* set up again, or reset */
-		c->v.generation = c->v.sh->generation;
-		volatile struct vdev_queue *q = &c->v.sh->q[0];
-		if (!disk)
-			remote_forget(c);
-		if (!q->ready || !virtq_init(&c->rq, &c->v.gm, q->num, q->desc, q->avail, q->used))
-			c->rq.size = 0;
-		c->rq.event_idx = c->v.sh->features >> VIRTIO_RING_F_EVENT_IDX & 1;
+	c->v.generation = c->v.sh->generation;
+	if (!disk)
+		remote_forget(c);
+	for (unsigned k = 0; k < BLK_QUEUES; k++) {
+		volatile struct vdev_queue *q = &c->v.sh->q[k];
+		struct virtq *v = &c->rq[k];
+		if (!q->ready || !virtq_init(v, &c->v.gm, q->num, q->desc, q->avail, q->used))
+			v->size = 0;
+		v->event_idx = c->v.sh->features >> VIRTIO_RING_F_EVENT_IDX & 1;
 	}
-	if (!c->rq.size || c->v.sh->broken)
+}
+
+/* Client c's request queue k: until it is empty (or, through a driver,
+ * until no request can be taken), a queue's worth at most (vdev_backend).
+ * True if chains may be left. */
+static bool serve_queue(struct client *c, unsigned k)
+{
+	struct virtq *q = &c->rq[k];
+	if (!q->size || c->v.sh->broken)
 		return false;
 	struct vq_buf b[MAX_SEGS];
 	struct blk_req r;
 	int head = VQ_EMPTY;
-	unsigned left = c->rq.size;
-	while (left && (disk || remote_room()) && (head = virtq_next(&c->rq)) >= 0) {
-		int n = virtq_chain(&c->rq, &c->v.gm, (uint16_t)head, b, MAX_SEGS);
+	unsigned left = q->size;
+	while (left && (disk || remote_room()) && (head = virtq_next(q)) >= 0) {
+		int n = virtq_chain(q, &c->v.gm, (uint16_t)head, b, MAX_SEGS);
 		left--;
 		if (n < 0 || !blk_parse(b, n, &r)) {
 			broken(c);
 			return false;
 		}
 		if (!disk && for_driver(c, &r)) {
-			remote_take(c, (uint16_t)head, b, n, &r);
+			remote_take(c, k, (uint16_t)head, b, n, &r);
 			continue;
 		}
-		virtq_push(&c->rq, (uint16_t)head, request_now(c, b, n, &r));
+		virtq_push(q, (uint16_t)head, request_now(c, b, n, &r));
 		c->v.sh->requests++;
-		c->signal = true;
+		c->signal |= 1u << k;
 	}
 	if (head == VQ_BROKEN)
 		broken(c);
 	return !left;
 }
 
-/* Every client's queue, the driver's completions, and the interrupts of
+/* One interrupt for client c if a queue whose used ring grew wants it
+ * (virtio-mmio has one for all queues). */
+static void interrupt(struct client *c)
+{
+	bool want = false;
+	for (unsigned k = 0; k < BLK_QUEUES; k++) /* each asked: event indices move on */
+		if (c->signal >> k & 1 && c->rq[k].size)
+			want |= virtq_wants_interrupt(&c->rq[k]);
+	if (want) {
+		__atomic_fetch_or(&c->v.sh->isr, VDEV_ISR_USED, __ATOMIC_RELEASE);
+		INV1(SYS_SIGNAL, c->v.irq, 1);
+	}
+	c->signal = 0;
+}
+
+/* Every client's queues, the driver's completions, and the interrupts of
  * the guests whose used rings grew. */
 static bool serve(void)
 {
 	bool more = false;
 	if (!disk)
 		remote_serve();
-	for (unsigned i = 0; i < CLIENTS; i++)
-		if (vdev_client_ready(&clients[i].v))
-			more |= serve_queue(&clients[i]);
-	if (!disk)
-		remote_serve();
 	for (unsigned i = 0; i < CLIENTS; i++) {
 		struct client *c = &clients[i];
-		if (c->signal && c->rq.size && virtq_wants_interrupt(&c->rq)) {
-			__atomic_fetch_or(&c->v.sh->isr, VDEV_ISR_USED, __ATOMIC_RELEASE);
-			INV1(SYS_SIGNAL, c->v.irq, 1);
-		}
-		c->signal = false;
+		if (!vdev_client_ready(&c->v))
+			continue;
+		if (c->v.sh->generation != c->v.generation)
+			refresh(c);
+		for (unsigned k = 0; k < BLK_QUEUES; k++)
+			more |= serve_queue(c, k);
 	}
+	if (!disk)
+		remote_serve();
+	for (unsigned i = 0; i < CLIENTS; i++)
+		interrupt(&clients[i]);
 	return more;
 }
 

@@ -13,6 +13,7 @@
 struct greq {
 	bool busy;
 	struct client *c;
+	uint8_t q;         /* its queue */
 	uint16_t head;
 	int n;
 	struct vq_buf b[MAX_SEGS];
@@ -62,11 +63,12 @@ static struct greq *free_greq(void)
 
 bool remote_room(void) { return free_greq() != NULL; }
 
-void remote_take(struct client *c, uint16_t head, struct vq_buf *b, int n,
+void remote_take(struct client *c, unsigned k, uint16_t head, struct vq_buf *b, int n,
 		 const struct blk_req *r)
 {
 	struct greq *g = free_greq();
-	*g = (struct greq){ .busy = true, .c = c, .head = head, .n = n, .r = *r, .seq = arrivals++ };
+	*g = (struct greq){ .busy = true, .c = c, .q = (uint8_t)k, .head = head, .n = n, .r = *r,
+			    .seq = arrivals++ };
 	g->r.h.sector += c->first; /* the disk's sector from here on */
 	memcpy(g->b, b, n * sizeof(*b));
 }
@@ -130,9 +132,9 @@ static void complete(struct greq *g)
 		return;
 	*g->b[g->n - 1].va = g->failed ? VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_OK;
 	uint64_t len = g->r.h.type == VIRTIO_BLK_T_IN && !g->failed ? g->r.len : 0;
-	virtq_push(&g->c->rq, g->head, (uint32_t)len + 1);
+	virtq_push(&g->c->rq[g->q], g->head, (uint32_t)len + 1);
 	g->c->v.sh->requests++;
-	g->c->signal = true;
+	g->c->signal |= 1u << g->q;
 }
 
 /* Take the driver's completions. */

@@ -592,6 +592,37 @@ static bool fuzz_backend(const struct fuzz_target *t, unsigned rounds, struct fu
 	return up && ok && accounts_equal(before, accounts_read());
 }
 
+/* The block server offers multiqueue (VIRTIO_BLK_F_MQ, num_queues 4 in its
+ * configuration) and serves each queue on its own: a read on queue 1
+ * comes back on queue 1's used ring, one on queue 0 on queue 0's. */
+static bool t_blk_multiqueue(void)
+{
+	extern const char blk_image[];
+	struct accounts before = accounts_read();
+	struct rig g = { 0 };
+	const struct fuzz_target t1 = { "blk", blk_image, 24ull << 20, 0, 0, { BLK }, 1, 16, 1,
+					 &blk_in0, NULL };
+	struct fuzz_target t0 = t1;
+	t0.q = 0;
+	bool up = rig_up(&g, blk_image, 24ull << 20), said = false, q1 = false, q0 = false;
+	if (up) {
+		uint16_t nq = 0;
+		memcpy(&nq, (const void *)(g.sh->config + VIRTIO_BLK_CFG_NUM_QUEUES), 2);
+		said = g.sh->nqueues == 4 && nq == 4 && (g.sh->offered >> VIRTIO_BLK_F_MQ & 1);
+		driver_ready(&g);
+		q1 = good_request(&g, &t1) && g.q[1]->used_ring[0].len == 1 && g.q[0]->used_idx == 0;
+		q0 = good_request(&g, &t0) && g.q[0]->used_ring[0].len == 1 && g.q[1]->used_idx == 1;
+	}
+	rig_down(&g);
+	CHECK(up);
+	CHECK(said);
+	CHECK(q1);
+	CHECK(q0);
+	CHECK(accounts_equal(before, accounts_read()));
+	return true;
+}
+ROOT_TEST("blk-multiqueue", t_blk_multiqueue);
+
 /* vdev.rounds=N rounds per backend (default 40; scenario vdev-fuzz more),
  * of about 8 chains each: the console server's both queues, the block
  * server's request queue, the switch's transmit queue.  The console

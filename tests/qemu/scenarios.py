@@ -452,8 +452,8 @@ def aarch64(build):
         # Debian's own Linux (tools/linux-guest.sh) under the VMM: to its
         # init with every VCPU online, timer interrupts on each, its virtio
         # disk (served by the block server) written and read back through
-        # the device, powered off through PSCI.  2 VCPUs on 2 CPUs, and 4
-        # VCPUs overcommitted on 2.
+        # the device (a request queue per VCPU: multiqueue), powered off
+        # through PSCI.  2 VCPUs on 2 CPUs, and 4 VCPUs overcommitted on 2.
         *[Scenario(name, lambda b, n=n: arm(smp=2, mem="1G") + kernel + [
                        "-initrd", os.path.join(b, "guests", "linux-mods.bin"), "-append",
                        "cairn.root=linux linux.test linux.quiet linux.vcpus=%d" % n],
@@ -463,7 +463,7 @@ def aarch64(build):
                     r"block server; queue notifications by kernel doorbell",
                     r"cairn-guest: init up, %d cpus online" % n,
                     r"cairn-guest: timer +11:" + r" +[1-9]\d*" * n + r" +GICv3 +27",
-                    r"cairn-guest: virtio disk vda, 32768 sectors",
+                    r"cairn-guest: virtio disk vda, 32768 sectors, %d queues" % n,
                     r"cairn-guest: vda read back what was written",
                     r"vmm: guest powered off after \d+ exits",
                     r"vmm: virtio-blk served [1-9]\d* requests; 0 queue notifications reached",
