@@ -11,7 +11,8 @@
 #define CLIENTS 4
 /* Request queues a guest may use (VIRTIO_BLK_F_MQ): Linux takes one per
  * CPU, up to this, so that CPUs do not share a queue's lock. */
-#define BLK_QUEUES VDEV_QUEUES
+#define BLK_QUEUES 4
+_Static_assert(BLK_QUEUES <= VDEV_QUEUES, "in the shared page");
 
 /* One guest's virtio-blk: a VMM that connected (its endpoint's badge, 1 to
  * CLIENTS, says which), and its part of the disk: with blk.clients=N the

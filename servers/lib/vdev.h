@@ -32,7 +32,7 @@
 #define CON_PROGRESS_BIT 4u
 #define VDEV_GMEM_VA 0x8000000000ull   /* guest RAM in the backend */
 #define VDEV_SHARED_VA 0x7ff000000ull  /* the shared page in the backend */
-#define VDEV_QUEUES 4                  /* a block device's request queues (multiqueue) */
+#define VDEV_QUEUES 5                  /* at most: two queue pairs and control (net) */
 #define VDEV_INPUT 256                 /* virtio-console input ring, a power of two */
 
 enum vdev_label { VDEV_SETUP = 1, VDEV_GRANT, VDEV_FORGET };
@@ -85,6 +85,14 @@ enum { VIRTIO_BLK_S_OK = 0, VIRTIO_BLK_S_IOERR = 1, VIRTIO_BLK_S_UNSUPP = 2 };
 #define VIRTIO_BLK_F_SEG_MAX 2
 #define VIRTIO_BLK_F_FLUSH 9
 #define VIRTIO_BLK_F_MQ 12
+/* virtio-net's control queue (virtio 1.x 5.1.6.5): a command is a readable
+ * class and command, readable data, and a writable ack byte. */
+#define VIRTIO_NET_F_CTRL_VQ 17
+#define VIRTIO_NET_F_MQ 22
+#define VIRTIO_NET_CTRL_MQ 4
+#define VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET 0
+#define VIRTIO_NET_OK 0
+#define VIRTIO_NET_ERR 1
 #define VIRTIO_BLK_CFG_NUM_QUEUES 34    /* its config offset: u16 */
 #define VIRTIO_BLK_SEG_MAX 126          /* data buffers in one request */
 #define VIRTIO_F_VERSION_1 32

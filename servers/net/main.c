@@ -6,6 +6,12 @@
  * behind and sends a frame to that port alone; broadcast, multicast and
  * unknown destinations go to every other port.
  *
+ * A guest that takes multiqueue (VIRTIO_NET_F_MQ) gets PAIRS queue pairs
+ * and a control queue, and says through it how many it uses: its frames
+ * are taken from every transmit queue, and a frame to it goes to the
+ * receive queue its IPv4 flow hashes to, so one flow keeps one queue (and
+ * its order), and a guest's CPUs each take their own.
+ *
  * A frame from the NIC is copied once, from the driver's receive buffer
  * into the guest's; one from a guest twice, gathered here from its
  * transmit buffers first: no guest or driver ever maps another's memory.  Guest input is never trusted (the
@@ -22,12 +28,15 @@
 #define MAX_SEGS 64
 #define VIRTIO_NET_F_MAC 5
 #define VIRTIO_NET_F_STATUS 16
+#define PAIRS 2                  /* queue pairs a multiqueue guest gets */
+_Static_assert(2 * PAIRS + 1 <= VDEV_QUEUES, "in the shared page");
 
 const struct bootinfo *bootinfo;
 
 struct port {
 	struct vdev_client v;
-	struct virtq rxq, txq;
+	struct virtq rxq[PAIRS], txq[PAIRS], ctrlq;
+	unsigned pairs;            /* receive queues in use: what the driver set, 1 at first */
 	bool signal;               /* its used rings grew and it wants to know */
 	uint64_t dropped;
 };
@@ -86,17 +95,33 @@ static void copy_out(uint8_t *to, const uint8_t *src, uint32_t off, uint32_t len
 	memcpy(to, src + off, len);
 }
 
+/* The receive queue of p's that frame f (header included, len bytes) goes
+ * to: its IPv4 flow's (the addresses, and the ports of TCP and UDP),
+ * folded over the queues in use; anything else, queue 0. */
+static struct virtq *rx_queue(struct port *p, const uint8_t *f, uint32_t len)
+{
+	const uint8_t *e = f + NETCHAN_HDR, *ip = e + 14;
+	if (p->pairs < 2 || len < NETCHAN_HDR + 14 + 24 || e[12] != 0x08 || e[13] != 0)
+		return &p->rxq[0];
+	bool ports = ip[0] == 0x45 && (ip[9] == 6 || ip[9] == 17);
+	uint32_t h = 0;
+	for (unsigned i = 12; i < (ports ? 24u : 20u); i++)
+		h = h * 31 + ip[i];
+	return &p->rxq[h % p->pairs];
+}
+
 /* One frame (src: header included, len bytes) into port p's receive
  * buffers. */
 static void to_guest(struct port *p, const uint8_t *src, uint32_t len)
 {
 	struct vq_buf b[MAX_SEGS];
-	int head = p->rxq.size && !p->v.sh->broken ? virtq_next(&p->rxq) : VQ_EMPTY;
+	struct virtq *q = rx_queue(p, src, len);
+	int head = q->size && !p->v.sh->broken ? virtq_next(q) : VQ_EMPTY;
 	if (head == VQ_EMPTY) {
 		p->dropped++; /* no buffer posted: as a full NIC would */
 		return;
 	}
-	int n = head >= 0 ? virtq_chain(&p->rxq, &p->v.gm, (uint16_t)head, b, MAX_SEGS) : head;
+	int n = head >= 0 ? virtq_chain(q, &p->v.gm, (uint16_t)head, b, MAX_SEGS) : head;
 	uint32_t done = 0;
 	for (int i = 0; i < n && done < len; i++) {
 		uint32_t k = len - done < b[i].len ? len - done : b[i].len;
@@ -111,9 +136,9 @@ static void to_guest(struct port *p, const uint8_t *src, uint32_t len)
 		broken(p);
 		return;
 	}
-	virtq_push(&p->rxq, (uint16_t)head, done);
+	virtq_push(q, (uint16_t)head, done);
 	p->v.sh->requests++;
-	p->signal |= virtq_wants_interrupt(&p->rxq);
+	p->signal |= virtq_wants_interrupt(q);
 }
 
 static void to_uplink(const uint8_t *src, uint32_t len)
@@ -159,17 +184,17 @@ static void forward(unsigned src, const uint8_t *f, uint32_t len)
 			to_port(p, f, len);
 }
 
-/* Port p's transmit queue: the frames it holds, a queue's worth at most
+/* Port pi's transmit queue q: the frames it holds, a queue's worth at most
  * (vdev_backend).  True if some may be left. */
-static bool from_guest(unsigned pi)
+static bool from_guest(unsigned pi, struct virtq *q)
 {
 	struct port *p = &ports[pi];
 	struct vq_buf b[MAX_SEGS];
 	int head = VQ_EMPTY;
-	unsigned left = p->txq.size;
-	while (left && !p->v.sh->broken && (head = virtq_next(&p->txq)) >= 0) {
+	unsigned left = q->size;
+	while (left && !p->v.sh->broken && (head = virtq_next(q)) >= 0) {
 		left--;
-		int n = virtq_chain(&p->txq, &p->v.gm, (uint16_t)head, b, MAX_SEGS);
+		int n = virtq_chain(q, &p->v.gm, (uint16_t)head, b, MAX_SEGS);
 		uint32_t len = 0;
 		for (int i = 0; i < n && len <= sizeof(frame); i++) {
 			if (b[i].write || b[i].len > sizeof(frame) - len) {
@@ -183,14 +208,57 @@ static bool from_guest(unsigned pi)
 			broken(p);
 			return false;
 		}
-		virtq_push(&p->txq, (uint16_t)head, 0);
+		virtq_push(q, (uint16_t)head, 0);
 		p->v.sh->requests++;
-		p->signal |= virtq_wants_interrupt(&p->txq);
+		p->signal |= virtq_wants_interrupt(q);
 		forward(pi, frame, len);
 	}
 	if (head == VQ_BROKEN)
 		broken(p);
-	return p->txq.size && !left;
+	return q->size && !left;
+}
+
+/* One control command's answer: VQ_PAIRS_SET (1 to PAIRS, once the driver
+ * took multiqueue) is the only one there is.  in: the readable bytes. */
+static uint8_t command(struct port *p, const uint8_t *in, unsigned n)
+{
+	uint16_t pairs = n >= 4 ? (uint16_t)(in[2] | in[3] << 8) : 0;
+	if (!(p->v.sh->features >> VIRTIO_NET_F_MQ & 1) || in[0] != VIRTIO_NET_CTRL_MQ ||
+	    in[1] != VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET || pairs < 1 || pairs > PAIRS)
+		return VIRTIO_NET_ERR;
+	p->pairs = pairs;
+	return VIRTIO_NET_OK;
+}
+
+/* Port p's control queue: readable command bytes, then a writable ack; a
+ * chain of another shape breaks the device.  A queue's worth at most. */
+static bool control(struct port *p)
+{
+	struct vq_buf b[4];
+	int head = VQ_EMPTY;
+	unsigned left = p->ctrlq.size;
+	while (left && !p->v.sh->broken && (head = virtq_next(&p->ctrlq)) >= 0) {
+		int n = virtq_chain(&p->ctrlq, &p->v.gm, (uint16_t)head, b, 4);
+		uint8_t in[4];
+		unsigned got = 0;
+		left--;
+		for (int i = 0; i < n - 1 && n >= 2; i++) {
+			unsigned k = b[i].len < sizeof(in) - got ? b[i].len : sizeof(in) - got;
+			memcpy(in + got, b[i].va, k); /* once: the guest may rewrite it */
+			got += k;
+			n = b[i].write ? VQ_BROKEN : n;
+		}
+		if (n < 2 || got < 2 || !b[n - 1].write || !b[n - 1].len) {
+			broken(p);
+			return false;
+		}
+		*b[n - 1].va = command(p, in, got);
+		virtq_push(&p->ctrlq, (uint16_t)head, 1);
+		p->signal |= virtq_wants_interrupt(&p->ctrlq);
+	}
+	if (head == VQ_BROKEN)
+		broken(p);
+	return p->ctrlq.size && !left;
 }
 
 /* The uplink: frames the NIC received (a ring's worth at most: its driver
@@ -231,17 +299,38 @@ static bool from_uplink(void)
 	return !left;
 }
 
+/* v: p's queue i as the VMM says it is set up (if `on`), or none. */
+static void queue_init(struct port *p, struct virtq *v, unsigned i, bool on)
+{
+	volatile struct vdev_queue *q = &p->v.sh->q[i];
+	if (!on || !q->ready || !virtq_init(v, &p->v.gm, q->num, q->desc, q->avail, q->used))
+		v->size = 0;
+	v->event_idx = p->v.sh->features >> VIRTIO_RING_F_EVENT_IDX & 1;
+}
+
+static void queues_clear(struct port *p)
+{
+	memset(p->rxq, 0, sizeof(p->rxq));
+	memset(p->txq, 0, sizeof(p->txq));
+	p->ctrlq = (struct virtq){ 0 };
+	p->pairs = 1;
+}
+
+/* p's queues set up again, or reset: receive and transmit of each pair
+ * (one without multiqueue), then control (2 * PAIRS with it, else 2). */
 static void refresh(struct port *p)
 {
 	if (p->v.sh->generation == p->v.generation)
 		return;
-	p->v.generation = p->v.sh->generation; /* set up again, or reset */
-	volatile struct vdev_queue *q = p->v.sh->q;
-	if (!q[0].ready || !virtq_init(&p->rxq, &p->v.gm, q[0].num, q[0].desc, q[0].avail, q[0].used))
-		p->rxq.size = 0;
-	if (!q[1].ready || !virtq_init(&p->txq, &p->v.gm, q[1].num, q[1].desc, q[1].avail, q[1].used))
-		p->txq.size = 0;
-	p->rxq.event_idx = p->txq.event_idx = p->v.sh->features >> VIRTIO_RING_F_EVENT_IDX & 1;
+	p->v.generation = p->v.sh->generation;
+	uint64_t f = p->v.sh->features;
+	bool mq = f >> VIRTIO_NET_F_MQ & 1;
+	queues_clear(p);
+	for (unsigned k = 0; k < PAIRS; k++) {
+		queue_init(p, &p->rxq[k], 2 * k, k == 0 || mq);
+		queue_init(p, &p->txq[k], 2 * k + 1, k == 0 || mq);
+	}
+	queue_init(p, &p->ctrlq, mq ? 2 * PAIRS : 2, f >> VIRTIO_NET_F_CTRL_VQ & 1);
 }
 
 static bool serve(void)
@@ -251,9 +340,13 @@ static bool serve(void)
 		if (is_port(i))
 			refresh(&ports[i]);
 	more = from_uplink();
-	for (unsigned i = 0; i < PORTS; i++)
-		if (is_port(i))
-			more |= from_guest(i);
+	for (unsigned i = 0; i < PORTS; i++) {
+		if (!is_port(i))
+			continue;
+		for (unsigned k = 0; k < PAIRS; k++)
+			more |= from_guest(i, &ports[i].txq[k]);
+		more |= control(&ports[i]);
+	}
 	for (unsigned i = 0; i < PORTS; i++) {
 		struct port *p = &ports[i];
 		if (p->v.sh && p->signal) {
@@ -277,13 +370,15 @@ static err_t setup(unsigned pi, const struct sysregs *r, cptr_t slots)
 	err_t e = vdev_client_setup(&p->v, pi, r, slots, &fresh);
 	if (e || !fresh)
 		return e;
-	p->rxq = p->txq = (struct virtq){ 0 };
+	queues_clear(p);
 	p->v.sh->device_id = VIRTIO_ID_NET;
-	p->v.sh->nqueues = 2;
+	p->v.sh->nqueues = 2 * PAIRS + 1;
 	p->v.sh->offered = 1ull << VIRTIO_F_VERSION_1 | 1ull << VIRTIO_NET_F_MAC |
-			   1ull << VIRTIO_NET_F_STATUS | 1ull << VIRTIO_RING_F_EVENT_IDX;
-	const uint8_t cfg[8] = { 0x52, 0x54, 0x00, 0xca, 0x1e, (uint8_t)(pi + 1), 1, 0 };
-	memcpy((void *)p->v.sh->config, cfg, sizeof(cfg)); /* MAC, status: link up */
+			   1ull << VIRTIO_NET_F_STATUS | 1ull << VIRTIO_RING_F_EVENT_IDX |
+			   1ull << VIRTIO_NET_F_CTRL_VQ | 1ull << VIRTIO_NET_F_MQ;
+	/* MAC, status (link up), max_virtqueue_pairs */
+	const uint8_t cfg[10] = { 0x52, 0x54, 0x00, 0xca, 0x1e, (uint8_t)(pi + 1), 1, 0, PAIRS, 0 };
+	memcpy((void *)p->v.sh->config, cfg, sizeof(cfg));
 	if (was)
 		printf("net: port %u connected again (its VMM restarted)\n", pi + 1);
 	return E_OK;
@@ -299,7 +394,7 @@ static err_t forget(const struct sysregs *r)
 	if (ports[pi].v.sh)
 		printf("net: port %u let go (its VMM is ending)\n", pi + 1);
 	vdev_client_forget(&ports[pi].v);
-	ports[pi].rxq = ports[pi].txq = (struct virtq){ 0 };
+	queues_clear(&ports[pi]);
 	for (unsigned i = 0; i < MACS; i++)
 		if (macs[i].used && macs[i].port == pi)
 			macs[i].used = false;

@@ -623,6 +623,156 @@ static bool t_blk_multiqueue(void)
 }
 ROOT_TEST("blk-multiqueue", t_blk_multiqueue);
 
+/* --- The switch's multiqueue --------------------------------------------- */
+
+/* Queue i of a multiqueue port: four to a page, in the rig's two ring pages. */
+static volatile struct ring_page *mq_ring(struct rig *g, unsigned i)
+{
+	return (volatile struct ring_page *)((uintptr_t)g->q[i % 2] + i / 2 * 0x400);
+}
+
+/* g's device live with multiqueue and the control queue: receive and
+ * transmit of two pairs (queues 0-3), control (queue 4). */
+static void mq_live(struct rig *g)
+{
+	memset((void *)g->q[0], 0, PAGE_SIZE_U);
+	memset((void *)g->q[1], 0, PAGE_SIZE_U);
+	for (unsigned i = 0; i < 5; i++) {
+		uint64_t base = RAM_IPA + i % 2 * PAGE_SIZE_U + i / 2 * 0x400;
+		g->sh->q[i] = (struct vdev_queue){ .desc = base, .avail = base + AVAIL_OFF,
+						   .used = base + USED_OFF, .num = QSIZE, .ready = 1 };
+	}
+	g->sh->features = 1ull << VIRTIO_F_VERSION_1 | 1ull << VIRTIO_NET_F_MQ |
+			  1ull << VIRTIO_NET_F_CTRL_VQ;
+	g->sh->status = 15;
+	g->sh->broken = 0;
+	g->sh->generation++;
+	INV1(SYS_SIGNAL, g->kick, 1);
+}
+
+/* Chain d[0..n) offered on g's queue i: one descriptor at the entry's own
+ * place, a longer chain from 0 (one at a time). */
+static void mq_offer(struct rig *g, unsigned i, const struct vq_desc *d, unsigned n)
+{
+	volatile struct ring_page *q = mq_ring(g, i);
+	uint16_t at = n > 1 ? 0 : q->avail_idx % QSIZE;
+	for (unsigned k = 0; k < n; k++) {
+		q->desc[at + k] = d[k];
+		q->desc[at + k].next = (uint16_t)(at + k + 1);
+	}
+	q->avail_ring[q->avail_idx % QSIZE] = at;
+	__atomic_store_n(&q->avail_idx, q->avail_idx + 1, __ATOMIC_RELEASE);
+	INV1(SYS_SIGNAL, g->kick, 1);
+}
+
+/* A control command (class, command, pairs) on g's queue 4: its ack, or
+ * -1 when it was not used. */
+static int mq_command(struct rig *g, uint8_t class, uint8_t cmd, uint16_t pairs)
+{
+	volatile uint8_t *c = g->buf;
+	uint16_t used = mq_ring(g, 4)->used_idx;
+	c[0] = class, c[1] = cmd, c[2] = (uint8_t)pairs, c[3] = (uint8_t)(pairs >> 8), c[16] = 0xee;
+	mq_offer(g, 4, (const struct vq_desc[]){ { .addr = BUF_IPA, .len = 2, .flags = VQ_DESC_F_NEXT },
+						 { .addr = BUF_IPA + 2, .len = 2, .flags = VQ_DESC_F_NEXT },
+						 { .addr = BUF_IPA + 16, .len = 1, .flags = VQ_DESC_F_WRITE } }, 3);
+	return WAIT_FOR(mq_ring(g, 4)->used_idx != used) ? c[16] : -1;
+}
+
+/* Each of g's two receive queues filled up with buffers of 0x80 in the
+ * buffer page's upper half. */
+static void mq_refill(struct rig *g)
+{
+	for (unsigned k = 0; k < 2; k++)
+		for (volatile struct ring_page *q = mq_ring(g, 2 * k); q->avail_idx - q->used_idx < QSIZE;)
+			mq_offer(g, 2 * k, &(struct vq_desc){ .addr = BUF_IPA + 0x800 +
+							     (k * 4 + q->avail_idx % 4) * 0x80,
+							     .len = 0x80, .flags = VQ_DESC_F_WRITE }, 1);
+}
+
+/* An IPv4 UDP frame from h (source port sport) or, sport 0, an ARP one:
+ * through h's transmit queue, into one of g's receive queues.  Which one
+ * (0 or 1), or -1. */
+static int mq_frame(struct rig *g, struct rig *h, uint16_t sport)
+{
+	mq_refill(g);
+	uint8_t f[12 + 60] = { [12] = 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x52, 0x54, 0, 0xca, 0x1e, 2,
+			       0x08, 0x06 };
+	if (sport) { /* 10.0.2.16:sport to 10.0.2.15:7 */
+		static const uint8_t ip[] = { 0x08, 0x00, 0x45, 0, 0, 46, 0, 0, 0, 0, 64, 17, 0, 0,
+					      10, 0, 2, 16, 10, 0, 2, 15 };
+		memcpy(f + 24, ip, sizeof(ip));
+		f[46] = (uint8_t)(sport >> 8), f[47] = (uint8_t)sport, f[49] = 7;
+	}
+	uint16_t was[2] = { mq_ring(g, 0)->used_idx, mq_ring(g, 2)->used_idx };
+	uint16_t sent = h->q[1]->used_idx;
+	memcpy((void *)(h->buf + 0x100), f, sizeof(f));
+	offer(h, 1, 0x100, sizeof(f), 0);
+	if (!WAIT_FOR(h->q[1]->used_idx != sent))
+		return -1;
+	if (!WAIT_FOR(mq_ring(g, 0)->used_idx != was[0] || mq_ring(g, 2)->used_idx != was[1]))
+		return -1;
+	return mq_ring(g, 0)->used_idx != was[0] ? 0 : 1;
+}
+
+/* A guest that takes multiqueue gets two queue pairs and a control queue:
+ * until it sets two pairs every frame comes to receive queue 0; then an
+ * IPv4 flow keeps one queue and flows spread over both, non-IP frames stay
+ * on 0; its second transmit queue is served; a bad count is refused
+ * (VIRTIO_NET_ERR) and a writable command breaks the device. */
+static bool t_net_multiqueue(void)
+{
+	extern const char net_image[];
+	struct accounts before = accounts_read();
+	struct rig g = { 0 }, h = { 0 };
+	cptr_t ep = 0;
+	bool up = rig_up_ep(&g, net_image, 16ull << 20, &ep) && rig_join(&h, ep, g.kick, 2);
+	bool said = false, one = false, set = false, spread = false, kept = false, arp = false;
+	bool tx1 = false, refused = false, broke = false;
+	if (up) {
+		said = g.sh->nqueues == 5 && g.sh->config[8] == 2 && (g.sh->offered >> VIRTIO_NET_F_MQ & 1);
+		mq_live(&g);
+		driver_ready(&h);
+		one = mq_frame(&g, &h, 1000) == 0 && mq_frame(&g, &h, 1001) == 0;
+		set = mq_command(&g, VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, 2) == VIRTIO_NET_OK;
+		unsigned seen[2] = { 0, 0 };
+		int first = mq_frame(&g, &h, 2000);
+		for (uint16_t port = 2001; port < 2005 && first >= 0; port++) {
+			int k = mq_frame(&g, &h, port);
+			seen[k < 0 ? 0 : k] += k >= 0;
+		}
+		spread = first >= 0 && seen[0] + seen[1] == 4 && seen[0] + (first == 0) && seen[1] + (first == 1);
+		kept = first >= 0 && mq_frame(&g, &h, 2000) == first;
+		arp = mq_frame(&g, &h, 0) == 0;
+		offer(&h, 0, 0x800, 0x80, VQ_DESC_F_WRITE);
+		memcpy((void *)(g.buf + 0x100), net_frame, sizeof(net_frame));
+		mq_offer(&g, 3, &(struct vq_desc){ .addr = BUF_IPA + 0x100, .len = sizeof(net_frame) }, 1);
+		tx1 = WAIT_FOR(h.q[0]->used_idx == 1) && h.q[0]->used_ring[0].len == sizeof(net_frame);
+		refused = mq_command(&g, VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET, 3) ==
+				  VIRTIO_NET_ERR &&
+			  mq_command(&g, 1, 0, 0) == VIRTIO_NET_ERR && !g.sh->broken;
+		mq_offer(&g, 4, &(struct vq_desc){ .addr = BUF_IPA, .len = 8, .flags = VQ_DESC_F_WRITE }, 1);
+		broke = WAIT_FOR(g.sh->broken == 1);
+	}
+	rig_down(&g);
+	h.kick = 0; /* g's */
+	rig_down(&h);
+	if (ep)
+		slot_free(ep);
+	CHECK(up);
+	CHECK(said);
+	CHECK(one);
+	CHECK(set);
+	CHECK(spread);
+	CHECK(kept);
+	CHECK(arp);
+	CHECK(tx1);
+	CHECK(refused);
+	CHECK(broke);
+	CHECK(accounts_equal(before, accounts_read()));
+	return true;
+}
+ROOT_TEST("net-multiqueue", t_net_multiqueue);
+
 /* vdev.rounds=N rounds per backend (default 40; scenario vdev-fuzz more),
  * of about 8 chains each: the console server's both queues, the block
  * server's request queue, the switch's transmit queue.  The console

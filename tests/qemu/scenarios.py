@@ -549,14 +549,16 @@ def aarch64(build):
         # The network: the guest's virtio-net, the net server (a switch),
         # the NIC driver and QEMU's virtio-net-pci behind the SMMU, user
         # networking to the host, where this runner serves a 1 MiB page
-        # (QEMU forwards 10.0.2.100:80 to it); the guest fetches it whole.
+        # (QEMU forwards 10.0.2.100:80 to it); the guest fetches it whole,
+        # on a queue pair per VCPU (multiqueue, set through the control queue).
         Scenario("linux-net", lambda b: arm(SMMU, smp=2, mem="1G") + kernel + [
                      "-initrd", os.path.join(b, "guests", "linux-mods.bin"), "-append",
                      "cairn.root=linux linux.quiet linux.nettest", "-netdev",
                      "user,id=n,guestfwd=tcp:10.0.2.100:80-tcp:127.0.0.1:%d" % www_server(b),
                      "-device", "virtio-net-pci,netdev=n,iommu_platform=on,disable-legacy=on"],
                  [r"vmm: virtio-net at 0xa000200 \(interrupt 49\), MAC 52:54:00:ca:1e:01",
-                  r"cairn-guest: eth0 52:54:00:ca:1e:01 is 10.0.2.15",
+                  r"cairn-guest: eth0 52:54:00:ca:1e:01 is 10.0.2.15, the host 10.0.2.2, "
+                  r"2 queue pairs",
                   r"cairn-guest: fetched 1048576 bytes from the host",
                   r"vmm: guest powered off", r"powered off by the root task"],
                  poweroff=True, timeout=180, check=page_fetched),
