@@ -92,7 +92,8 @@ VMM_SRCS := $(UARCH)/crt0.S servers/lib/ulib.c servers/lib/bootmod.c hyp/string.
 	$(wildcard servers/vmm/*.c)
 VMM_ELF := $(BUILD)/vmm/vmm.elf
 # The block server, another the root task starts (servers/blk).
-BLK_SRCS := $(UARCH)/crt0.S servers/lib/ulib.c servers/lib/virtq.c servers/lib/vdev_client.c hyp/string.c \
+BLK_SRCS := $(UARCH)/crt0.S servers/lib/ulib.c servers/lib/virtq.c servers/lib/vdev_client.c \
+	servers/lib/vdev_guard.c hyp/string.c \
 	servers/root/util.c $(wildcard servers/blk/*.c)
 BLK_ELF := $(BUILD)/blk/blk.elf
 # The PCI server (servers/pci), with libfdt: it reads the bridge from its DTB.
@@ -107,11 +108,13 @@ VBLK_ELF := $(BUILD)/vblk/vblk.elf
 VNET_SRCS := $(UARCH)/crt0.S servers/lib/ulib.c servers/lib/vpci.c hyp/string.c servers/root/util.c \
 	$(wildcard servers/vnet/*.c)
 VNET_ELF := $(BUILD)/vnet/vnet.elf
-NET_SRCS := $(UARCH)/crt0.S servers/lib/ulib.c servers/lib/virtq.c servers/lib/vdev_client.c hyp/string.c \
+NET_SRCS := $(UARCH)/crt0.S servers/lib/ulib.c servers/lib/virtq.c servers/lib/vdev_client.c \
+	servers/lib/vdev_guard.c hyp/string.c \
 	servers/root/util.c $(wildcard servers/net/*.c)
 NET_ELF := $(BUILD)/net/net.elf
 # The console server (servers/con): guests' virtio-console.
-CON_SRCS := $(UARCH)/crt0.S servers/lib/ulib.c servers/lib/virtq.c servers/lib/vdev_client.c hyp/string.c \
+CON_SRCS := $(UARCH)/crt0.S servers/lib/ulib.c servers/lib/virtq.c servers/lib/vdev_client.c \
+	servers/lib/vdev_guard.c hyp/string.c \
 	servers/root/util.c $(wildcard servers/con/*.c)
 CON_ELF := $(BUILD)/con/con.elf
 ROOT_ELF := $(BUILD)/root/root.elf

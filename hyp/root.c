@@ -230,6 +230,7 @@ static void fill_bootinfo(struct loader *l, struct bootinfo *bi,
 		       (arch_cpu_stoppable() ? BOOT_HAS_HOTPLUG : 0);
 	if (kbi->fdt) { /* a read-only copy of the DTB */
 		uint64_t size = fdt_totalsize(kbi->fdt);
+	bi->prio = ROOT_PRIO;
 		for (uint64_t off = 0; off < size; off += PAGE_SIZE)
 			memcpy(new_page(l, ROOT_DTB_VA + off, R_READ),
 			       (const char *)kbi->fdt + off, MIN(PAGE_SIZE, size - off));

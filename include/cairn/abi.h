@@ -213,6 +213,7 @@ struct bootinfo {
 		uint64_t first_slot, frames; /* 2 MiB frames where aligned, else 4 KiB, in order */
 	} dev[BOOTINFO_DEVS];
 	uint64_t features;            /* BOOT_HAS_*: what this kernel offers beyond native threads */
+	uint64_t prio;                /* this task's priority, which is also its MCP */
 };
 /* struct bootinfo's features: what the kernel has on this machine, so that
  * tests (servers/root/check.h, ROOT_TEST_NEEDS) skip what a port lacks.

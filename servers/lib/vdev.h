@@ -28,6 +28,9 @@
 /* The console server's progress (optional, for the supervisor's crash
  * test): bit CON_PROGRESS_BIT signalled every CON_PROGRESS_EVERY requests. */
 #define CON_SLOT_PROGRESS 10
+/* A backend's supervisor's fault endpoint (optional): its own faults go
+ * to its guard first (servers/lib/vdev_guard.c), which hands them on. */
+#define VDEV_SLOT_FAULT 14
 #define CON_PROGRESS_EVERY 16
 #define CON_PROGRESS_BIT 4u
 #define VDEV_GMEM_VA 0x8000000000ull   /* guest RAM in the backend */

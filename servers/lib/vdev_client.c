@@ -88,6 +88,9 @@ void vdev_backend_loop(const struct vdev_backend *b)
 	cptr_t slots = slot_alloc_range(3);
 	struct sysregs r = { .nr = SYS_RECV, .cap = VDEV_SLOT_EP, .recvslot = slots };
 	err_t e;
+	if (!vdev_guard_start(b->nclients))
+		printf("%s: no guard: a client's VMM that takes its RAM back stops this server\n",
+		       b->name);
 	while (!(e = sys(&r))) {
 		uint64_t badge = !r.cap && b->unbadged_first ? 1 : r.cap, answer;
 		bool client = badge >= 1 && badge <= b->nclients;
@@ -95,7 +98,7 @@ void vdev_backend_loop(const struct vdev_backend *b)
 			/* a client may send this label too, and capabilities left
 			 * here would keep every client's out of these slots */
 			drop_caps(&r, slots);
-			if (b->serve()) /* after what waits on the endpoint */
+			if (vdev_guarded_serve(b)) /* after what waits on the endpoint */
 				INV1(SYS_SIGNAL, VDEV_SLOT_KICK, 1);
 			r = (struct sysregs){ .nr = SYS_RECV, .cap = VDEV_SLOT_EP, .recvslot = slots };
 			continue;

@@ -59,3 +59,12 @@ struct vdev_backend {
 	bool (*serve)(void); /* true: another pass is due */
 };
 void vdev_backend_loop(const struct vdev_backend *b);
+
+/* The guard (vdev_guard.c): the backend's faults come to a thread of its
+ * own, which makes one in client i's RAM window (its VMM revoked what it
+ * granted) cost client i its device, and hands any other to the
+ * supervisor.  Started by vdev_backend_loop; false if it could not be. */
+bool vdev_guard_start(unsigned nclients);
+/* b->serve(), or, if it faulted in a client's window, that client
+ * forgotten (b->forget, as the supervisor's VDEV_FORGET) and true. */
+bool vdev_guarded_serve(const struct vdev_backend *b);

@@ -220,6 +220,7 @@ err_t server_create_spec(struct server *s, const char *image, const struct serve
 		return e;
 	bi = *bootinfo;
 	bi.cnode_bits = SERVER_CNODE_BITS;
+	bi.prio = spec->prio;
 	bi.dtb_vaddr = bi.dtb_size = bi.ndev = 0; /* the machine is the root's business */
 	if (spec->args)
 		snprintf(bi.bootargs, sizeof(bi.bootargs), "%s %s", spec->args, bootinfo->bootargs);

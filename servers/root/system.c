@@ -140,12 +140,16 @@ static err_t give_all(struct server *s, const struct gift *g, unsigned n)
 	return e;
 }
 
-/* Its faults to the supervisor, with this badge. */
+/* A backend's faults to the supervisor, with this badge: where they go
+ * now, and where its guard hands those not in a client's RAM
+ * (VDEV_SLOT_FAULT, servers/lib/vdev_guard.c). */
 static err_t watch(struct server *s, uint64_t badge)
 {
 	cptr_t c = slot_alloc();
 	err_t e = c ? inv(SYS_CNODE_MINT, ROOT_CNODE, c, ROOT_CNODE, faults, R_WRITE, badge, 0, 0)
 		    : E_NOMEM;
+	if (!e)
+		e = server_give(s, VDEV_SLOT_FAULT, c, R_WRITE);
 	if (!e)
 		e = INV3(SYS_THREAD_CONFIGURE, s->thread, s->cspace, s->as, c);
 	if (c)

@@ -142,9 +142,12 @@ static bool t_fair_weights(void)
 	/* Each thread's share of the three's CPU time is within 5 % of its
 	 * weight's share, on a quiet host and beside two CPU hogs alike (the
 	 * fair class counts a stint the host stole as run, and evens it out:
-	 * hyp/fair.c).  Without weights, 1 : 1 : 1, within the same bound. */
+	 * hyp/fair.c).  Without weights, round robin: 1 : 1 : 1 within 15 %
+	 * (nothing evens out a stolen stint there: 1.10 : 1 : 1.01 seen on a
+	 * host running twice as many busy QEMUs as it has cores), far from
+	 * 1 : 2 : 4 either way. */
 	CHECK(d[0] && within_share(d, (const uint64_t[3]){ 1, 2, 4 }, 5));
-	CHECK(within_share(e, (const uint64_t[3]){ 1, 1, 1 }, 5));
+	CHECK(within_share(e, (const uint64_t[3]){ 1, 1, 1 }, 15));
 	CHECK(accounts_equal(before, accounts_read()));
 	return true;
 }
@@ -217,13 +220,16 @@ static bool t_budget_caps_spinner(void)
 	CHECK_ERR(INV2(SYS_THREAD_SET_BUDGET, c[0].thread, 2000, 10000), E_OK);
 	for (unsigned i = 0; i < 2; i++)
 		CHECK_ERR(child_start(&c[i]), E_OK);
-	uint64_t share[2][2], window = counter_freq() * 500 / 1000;
+	uint64_t share[2][2];
 	for (unsigned phase = 0; phase < 2; phase++) {
 		uint64_t t0[2];
 		CHECK(sleep_ms(irq, n, 50));
 		for (unsigned i = 0; i < 2; i++)
 			t0[i] = ticks_of(names[i]);
+		/* the window as it was, not as asked: a busy host wakes us late */
+		uint64_t start = counter_now();
 		CHECK(sleep_ms(irq, n, 500));
+		uint64_t window = counter_now() - start;
 		for (unsigned i = 0; i < 2; i++)
 			share[phase][i] = (ticks_of(names[i]) - t0[i]) * 100 / window;
 		if (!phase) /* no budget now */

@@ -411,6 +411,86 @@ static bool t_servers_fair(void)
 }
 ROOT_TEST("vdev-servers-fair", t_servers_fair);
 
+/* --- A VMM that takes back the RAM it granted ----------------------------- */
+
+/* The thread state of g's server (TS_*), or ~0. */
+static uint64_t server_state(struct rig *g)
+{
+	uint64_t r[5];
+	return inv(SYS_THREAD_READ_REGS, g->srv.thread, 0, 0, 0, 0, 0, 0, r) ? ~0ull : r[4];
+}
+
+/* Client 1's VMM revokes the page its buffers are in, and its driver
+ * offers a chain there: the backend faults in client 1's window, its guard
+ * drops client 1 (servers/lib/vdev_guard.c), and client 2 is served as
+ * before.  Then a fault of the backend's own (its next instruction made
+ * unmapped, as the supervisor's crash test does) goes on to the endpoint
+ * the supervisor gave it (VDEV_SLOT_FAULT), as an unguarded one would. */
+static bool server_revoked(const struct fair_target *t)
+{
+	struct accounts before = accounts_read();
+	struct rig g = { 0 }, h = { 0 };
+	cptr_t ep = 0, sup = new_obj(OBJ_ENDPOINT, 0);
+	bool up = sup && rig_up_ep(&g, t->image, t->quota, &ep) && rig_join(&h, ep, g.kick, 2) &&
+		  !server_give(&g.srv, VDEV_SLOT_FAULT, sup, R_WRITE);
+	bool dropped = false, served = false, passed_on = false;
+	if (up) {
+		driver_ready(&g);
+		driver_ready(&h);
+		memcpy((void *)h.buf, t->req, t->rd);
+		dropped = !INV1(SYS_CNODE_REVOKE, ROOT_CNODE, g.ram[2]);
+		chain_at(g.q[t->q]->desc, t);
+		g.q[t->q]->avail_ring[0] = 0;
+		__atomic_store_n(&g.q[t->q]->avail_idx, 1, __ATOMIC_RELEASE);
+		INV1(SYS_SIGNAL, g.kick, 1);
+		/* it has faulted, dropped client 1 and is waiting again */
+		dropped = dropped && WAIT_FOR(g.sh->generation && server_state(&g) == TS_BLOCKED_RECV &&
+					      h.sh != NULL) && g.q[t->q]->used_idx == 0;
+		chain_at(h.q[t->q]->desc, t);
+		h.q[t->q]->avail_ring[0] = 0;
+		__atomic_store_n(&h.q[t->q]->avail_idx, 1, __ATOMIC_RELEASE);
+		INV1(SYS_SIGNAL, h.kick, 1);
+		served = WAIT_FOR(h.q[t->q]->used_idx == 1);
+		uint64_t r[5];
+		struct sysregs f = { .nr = SYS_RECV, .cap = sup };
+		passed_on = !INV0(SYS_THREAD_SUSPEND, g.srv.thread) &&
+			    !inv(SYS_THREAD_READ_REGS, g.srv.thread, 0, 0, 0, 0, 0, 0, r) &&
+			    !INV4(SYS_THREAD_WRITE_REGS, g.srv.thread, 0x10, r[1], r[2], r[3]) &&
+			    !INV0(SYS_THREAD_RESUME, g.srv.thread) &&
+			    WAIT_FOR(server_state(&g) == TS_BLOCKED_SEND) && !sys(&f) &&
+			    msginfo_label(f.info) == FAULT_PAGE && f.mr[0] == 0x10;
+	}
+	rig_down(&g);
+	h.kick = 0; /* g's */
+	rig_down(&h);
+	if (ep)
+		slot_free(ep);
+	if (sup)
+		slot_free(sup);
+	if (!served || !passed_on)
+		printf("root: %s: revoked RAM: dropped %d, client 2 served %d, own fault passed on %d\n",
+		       t->name, dropped, served, passed_on);
+	CHECK(up);
+	CHECK(dropped);
+	CHECK(served);
+	CHECK(passed_on);
+	CHECK(accounts_equal(before, accounts_read()));
+	return true;
+}
+
+static bool t_servers_revoked(void)
+{
+	extern const char con_image[], blk_image[], net_image[];
+	const struct fair_target con = { "con", con_image, 16ull << 20, 1, 1, 0, "." };
+	const struct fair_target blk = { "blk", blk_image, 24ull << 20, 0, 16, 1, &blk_in0 };
+	const struct fair_target net = { "net", net_image, 16ull << 20, 1, 72, 0, net_frame };
+	CHECK(server_revoked(&con));
+	CHECK(server_revoked(&blk));
+	CHECK(server_revoked(&net));
+	return true;
+}
+ROOT_TEST("vdev-ram-revoked", t_servers_revoked);
+
 /* --- Fuzzing: random queue contents against each backend ---------------- */
 
 static uint64_t rnd_state;
