@@ -43,14 +43,21 @@ static void print_memory(const struct boot_info *bi)
 		print_range("reserved", bi->resv[i].r, bi->resv[i].name);
 }
 
-static void print_allocator(const struct buddy *b)
+static void print_allocator(const struct pmem *p)
 {
-	printk("mm: buddy %lu of %lu pages free (%lu MiB); free blocks per order:\n ",
-	       b->free_pages, b->managed_pages, b->free_pages * PAGE_SIZE / MiB);
-	for (unsigned o = 0; o < BUDDY_ORDERS; o++)
-		if (b->nfree[o])
-			printk(" %u:%lu", o, b->nfree[o]);
-	printk("\nmm: slab classes %u-%u bytes, one slab per Memory object\n",
+	for (unsigned n = 0; n < p->nnodes; n++) {
+		const struct buddy *b = &p->node[n];
+		printk("mm: buddy %lu of %lu pages free (%lu MiB)", b->free_pages,
+		       b->managed_pages, b->free_pages * PAGE_SIZE / MiB);
+		if (p->nnodes > 1)
+			printk(" on node %u", n);
+		printk("; free blocks per order:\n ");
+		for (unsigned o = 0; o < BUDDY_ORDERS; o++)
+			if (b->nfree[o])
+				printk(" %u:%lu", o, b->nfree[o]);
+		printk("\n");
+	}
+	printk("mm: slab classes %u-%u bytes, one slab per Memory object\n",
 	       1u << SLAB_MIN_SHIFT, 1u << (SLAB_MIN_SHIFT + SLAB_CLASSES - 1));
 }
 
@@ -77,27 +84,54 @@ static void keep_dtb_reachable(struct boot_info *bi)
 	while ((PAGE_SIZE << order) < size)
 		order++;
 	paddr_t pa;
-	if (buddy_alloc(&kmem_pages, order, &pa))
+	if (pmem_alloc(&kmem, PMEM_ANY_NODE, order, &pa))
 		boot_fail("no memory for a copy of the DTB");
-	bi->fdt = memcpy(buddy_va(&kmem_pages, pa), bi->fdt, size);
+	bi->fdt = memcpy(kmem_va(pa), bi->fdt, size);
 	bi->bootargs = moved(bi->bootargs, at, size, bi->fdt);
 	for (unsigned i = 0; i < bi->nresv; i++)
 		bi->resv[i].name = moved(bi->resv[i].name, at, size, bi->fdt);
 	printk("dtb: at 0x%lx, outside RAM: copied to 0x%lx\n", at, pa.pa);
 }
 
+static unsigned local_node(void) { return cpus[arch_cpu_id()].node; }
+
+/* The boot CPU's NUMA node (the others' are set as they start): where the
+ * kernel's page tables go, and every CPU's allocations look first. */
+static unsigned boot_node(const struct boot_info *bi)
+{
+	for (unsigned i = 0; i < bi->ncpus; i++)
+		if (bi->cpu_hwid[i] == cpus[0].hwid && kmem.node[bi->cpu_node[i]].free_pages)
+			cpus[0].node = bi->cpu_node[i];
+	kmem.local = local_node;
+	return cpus[0].node;
+}
+
 static void setup_memory(struct boot_info *bi)
 {
 	if (boot_reserve(bi, arch_kernel_image(), "kernel"))
 		boot_fail("too many reserved ranges");
-	err_t e = pmem_init(&kmem_pages, bi, arch_direct_map_offset());
+	err_t e = pmem_init(&kmem, bi, arch_direct_map_offset());
 	if (e)
 		boot_fail("no usable memory (%s)", err_str(e));
 	print_memory(bi);
 	keep_dtb_reachable(bi);
-	if ((e = arch_mmu_init(bi, &kmem_pages)))
+	if ((e = arch_mmu_init(bi, &kmem.node[boot_node(bi)])))
 		boot_fail("kernel page tables: %s", err_str(e));
-	print_allocator(&kmem_pages);
+	print_allocator(&kmem);
+}
+
+/* Each NUMA node's RAM and CPUs (the QEMU scenario numa-2-nodes reads it). */
+static void print_nodes(const struct boot_info *bi)
+{
+	for (unsigned n = 0; n < kmem.nnodes && kmem.nnodes > 1; n++) {
+		uint64_t ram = 0, mask = 0;
+		for (unsigned i = 0; i < bi->nmem; i++)
+			ram += bi->mem_node[i] == n ? bi->mem[i].size : 0;
+		for (unsigned c = 0; c < ncpus_online; c++)
+			mask |= (uint64_t)(cpus[c].node == n) << c;
+		printk("numa: node %u: %lu MiB RAM, %lu pages free, cpus 0x%lx\n", n,
+		       ram / MiB, kmem.node[n].free_pages, mask);
+	}
 }
 
 static void print_banner(void)
@@ -156,7 +190,10 @@ _Noreturn void kernel_boot(struct boot_info *bi)
 	printk("timer: %lu Hz, irq %u, one-shot; cpu0 interrupt after %lu us\n",
 	       arch_timer_freq(), arch_timer_irq(), timer_selftest(500));
 
-	if (boot_arg(bi, "cairn.test=mm") && !mm_selftest(&kmem_pages, bi))
+	bool mm_ok = true;
+	for (unsigned n = 0; n < kmem.nnodes && boot_arg(bi, "cairn.test=mm"); n++)
+		mm_ok &= mm_selftest(&kmem.node[n], n, bi);
+	if (!mm_ok)
 		boot_fail("page allocator self-test failed");
 	if (boot_arg(bi, "cairn.test=fault")) {
 		volatile uintptr_t unmapped = 0x10; /* page 0 is never mapped */
@@ -165,8 +202,9 @@ _Noreturn void kernel_boot(struct boot_info *bi)
 
 	unsigned n = smp_boot(bi);
 	uint64_t ms = arch_timer_now() * 1000 / arch_timer_freq();
+	print_nodes(bi);
 	printk("cairn: boot ok (%u of %u cpus, %lu MiB free, %lu ms since reset)\n",
-	       n, bi->ncpus, kmem_pages.free_pages * PAGE_SIZE / MiB, ms);
+	       n, bi->ncpus, pmem_free_pages(&kmem) * PAGE_SIZE / MiB, ms);
 	if (!arch_user_pt_format()) {
 		printk("cairn: no native threads on this port yet\n");
 		for (;;)

@@ -17,6 +17,7 @@ struct cpu {
 	volatile bool leaving;        /* taken off line: it hands its threads on, then stops */
 	volatile bool starting;       /* started again, not yet on line */
 	bool was_online;              /* it has been on line before (hotplug.c) */
+	unsigned node;                /* NUMA node: its allocations' first choice */
 	volatile uint64_t timer_fired; /* timer count when its interrupt came */
 	struct aspace *active_as;     /* address space whose VMID it holds */
 	struct thread *fp_live;       /* whose FP state its registers hold (hyp/fp.c) */

@@ -83,7 +83,7 @@ static err_t fail(struct boot_info *bi, err_t e, const char *why)
 	return e;
 }
 
-static err_t add_memory(struct boot_info *bi, struct mem_range r)
+static err_t add_memory(struct boot_info *bi, struct mem_range r, uint8_t node)
 {
 	if (r.size == 0)
 		return E_OK;
@@ -92,6 +92,7 @@ static err_t add_memory(struct boot_info *bi, struct mem_range r)
 	for (unsigned i = 0; i < bi->nmem; i++)
 		if (overlaps(bi->mem[i], r))
 			return fail(bi, E_OVERLAP, "memory ranges overlap");
+	bi->mem_node[bi->nmem] = node;
 	bi->mem[bi->nmem++] = r;
 	return E_OK;
 }
@@ -103,6 +104,26 @@ bool dtb_node_enabled(const void *fdt, int node)
 	return !s || strcmp(s, "okay") == 0 || strcmp(s, "ok") == 0;
 }
 
+static uint64_t prop_u64(const void *fdt, int node, const char *name, bool *ok)
+{
+	int len;
+	const fdt32_t *p = fdt_getprop(fdt, node, name, &len);
+	*ok = p && (len == 4 || len == 8);
+	return *ok ? read_cells(p, len / 4) : 0;
+}
+
+/* A memory or cpu node's NUMA node (bindings/numa.txt): 0 without one. */
+static err_t numa_id(const void *fdt, int node, struct boot_info *bi, uint8_t *id)
+{
+	bool ok;
+	uint64_t v = prop_u64(fdt, node, "numa-node-id", &ok);
+	if (v >= MAX_NODES)
+		return fail(bi, E_RANGE, "numa-node-id beyond the kernel's 8 nodes");
+	*id = (uint8_t)v;
+	bi->nnodes = MAX(bi->nnodes, *id + 1u);
+	return E_OK;
+}
+
 static err_t parse_memory(const void *fdt, struct boot_info *bi)
 {
 	int node = -1;
@@ -111,9 +132,12 @@ static err_t parse_memory(const void *fdt, struct boot_info *bi)
 		if (!dtb_node_enabled(fdt, node))
 			continue; /* e.g. secure-only RAM */
 		struct mem_range r;
-		err_t e;
+		uint8_t id;
+		err_t e = numa_id(fdt, node, bi, &id);
+		if (e)
+			return e;
 		for (int i = 0; (e = dtb_reg(fdt, node, i, &r)) == E_OK; i++)
-			if ((e = add_memory(bi, r)) != E_OK)
+			if ((e = add_memory(bi, r, id)) != E_OK)
 				return e;
 		if (e == E_RANGE)
 			return fail(bi, e, "memory range wraps around");
@@ -151,14 +175,6 @@ static err_t parse_reserved(const void *fdt, struct boot_info *bi)
 			return fail(bi, e, "bad /reserved-memory entry");
 	}
 	return E_OK;
-}
-
-static uint64_t prop_u64(const void *fdt, int node, const char *name, bool *ok)
-{
-	int len;
-	const fdt32_t *p = fdt_getprop(fdt, node, name, &len);
-	*ok = p && (len == 4 || len == 8);
-	return *ok ? read_cells(p, len / 4) : 0;
 }
 
 static err_t parse_chosen(const void *fdt, struct boot_info *bi)
@@ -199,6 +215,9 @@ static err_t parse_cpus(const void *fdt, struct boot_info *bi)
 			return fail(bi, E_BADFMT, "cpu node without reg");
 		if (bi->ncpus == MAX_CPUS)
 			break; /* more CPUs than the kernel supports: use the first */
+		err_t e = numa_id(fdt, node, bi, &bi->cpu_node[bi->ncpus]);
+		if (e)
+			return e;
 		bi->cpu_hwid[bi->ncpus++] = read_cells(reg, ac);
 	}
 	if (bi->ncpus == 0)

@@ -5,6 +5,7 @@
 #define BOOT_MAX_MEM 16
 #define BOOT_MAX_RESV 32
 #define MAX_CPUS 16
+#define MAX_NODES 8 /* NUMA nodes (ids 0-7) */
 /* The arm64 and RISC-V boot protocols cap a DTB at 2 MiB.  libfdt bounds
  * every read by the header's totalsize, so this cap is what keeps a corrupt
  * header from sending it past the blob. */
@@ -26,17 +27,21 @@ struct boot_info {
 	paddr_t acpi_rsdp;               /* 0 without ACPI */
 	struct mem_range mem[BOOT_MAX_MEM];
 	unsigned nmem;
+	uint8_t mem_node[BOOT_MAX_MEM];  /* NUMA node of mem[i] (0 without NUMA) */
 	struct resv_range resv[BOOT_MAX_RESV];
 	unsigned nresv;
 	const char *bootargs;            /* "" when absent */
 	struct mem_range initrd;         /* size 0 when absent */
 	uint64_t cpu_hwid[MAX_CPUS];     /* MPIDR / hart id / APIC id */
 	unsigned ncpus;
+	uint8_t cpu_node[MAX_CPUS];      /* NUMA node of cpu_hwid[i] */
+	unsigned nnodes;                 /* 1 + the highest node id; 0 or 1: no NUMA */
 	enum psci_conduit psci;          /* Arm only */
 	const char *why;                 /* what was wrong, on error */
 };
 
-/* Parse memory, reservations, /chosen, cpus and psci.  Rejects a bad header
+/* Parse memory, reservations, /chosen, cpus and psci; memory and cpu nodes'
+ * numa-node-id (ids of MAX_NODES and up are refused).  Rejects a bad header
  * or one claiming more than DTB_MAX_SIZE, no memory, overlapping or wrapping
  * memory ranges (bi->why says which).  Reads at most DTB_MAX_SIZE bytes. */
 err_t dtb_parse(const void *fdt, struct boot_info *bi);

@@ -1,20 +1,21 @@
 #include "hyp/arch.h"
+#include "hyp/cpu.h"
 #include "hyp/kmem.h"
 #include "hyp/string.h"
 
-struct buddy kmem_pages;
+struct pmem kmem;
 
-void *kmem_va(paddr_t pa) { return buddy_va(&kmem_pages, pa); }
+void *kmem_va(paddr_t pa) { return pmem_va(&kmem, pa); }
 
 paddr_t kmem_pa(const void *va)
 {
-	return pa_make((uintptr_t)va - kmem_pages.dm_offset);
+	return pa_make((uintptr_t)va - kmem.dm_offset);
 }
 
-void *kmem_alloc_pages(unsigned order)
+void *kmem_alloc_node(unsigned node, unsigned order)
 {
 	paddr_t pa;
-	if (buddy_alloc(&kmem_pages, order, &pa) != E_OK)
+	if (pmem_alloc(&kmem, node, order, &pa) != E_OK)
 		return NULL;
 	void *va = kmem_va(pa);
 	memset(va, 0, PAGE_SIZE << order);
@@ -23,5 +24,5 @@ void *kmem_alloc_pages(unsigned order)
 
 void kmem_free_pages(void *va, unsigned order)
 {
-	buddy_free(&kmem_pages, kmem_pa(va), order);
+	pmem_free(&kmem, kmem_pa(va), order);
 }

@@ -2,12 +2,18 @@
  * Objects that user space creates are paid from its Memory capabilities
  * instead (docs/ARCHITECTURE.md); this pool is what is left for the kernel. */
 #pragma once
-#include "mm/buddy.h"
+#include "mm/pmem.h"
 #include "mm/slab.h"
 
-extern struct buddy kmem_pages;
+extern struct pmem kmem; /* a buddy pool per NUMA node */
 
-void *kmem_alloc_pages(unsigned order); /* zeroed, direct-mapped; NULL if none */
+/* Zeroed, direct-mapped; NULL if none.  From `node`, or with PMEM_ANY_NODE
+ * the calling CPU's node first. */
+void *kmem_alloc_node(unsigned node, unsigned order);
+static inline void *kmem_alloc_pages(unsigned order)
+{
+	return kmem_alloc_node(PMEM_ANY_NODE, order);
+}
 void kmem_free_pages(void *va, unsigned order);
 paddr_t kmem_pa(const void *va);
 void *kmem_va(paddr_t pa);

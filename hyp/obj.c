@@ -20,7 +20,8 @@ err_t obj_alloc(struct memory *payer, enum obj_type type, uint64_t bytes, struct
 	if (order == OBJ_SLAB) {
 		o = memory_slab_alloc(payer, size, &e); /* charges its pages */
 		size = 0;
-	} else if (!(e = memory_charge(payer, size)) && !(o = kmem_alloc_pages(order))) {
+	} else if (!(e = memory_charge(payer, size)) &&
+		   !(o = kmem_alloc_node(payer->node, order))) {
 		memory_refund(payer, size);
 		e = E_NOMEM;
 	}

@@ -217,8 +217,13 @@ static void fill_bootinfo(struct loader *l, struct bootinfo *bi,
 	bi->magic = BOOTINFO_MAGIC;
 	bi->ncpus = ncpus_online;
 	bi->nmem = kbi->nmem;
-	for (unsigned i = 0; i < kbi->nmem && i < ARRAY_SIZE(bi->mem); i++)
+	for (unsigned i = 0; i < kbi->nmem && i < ARRAY_SIZE(bi->mem); i++) {
 		bi->mem[i].base = kbi->mem[i].base.pa, bi->mem[i].size = kbi->mem[i].size;
+		bi->mem_node[i] = kbi->mem_node[i];
+	}
+	bi->nnodes = kmem.nnodes;
+	for (unsigned c = 0; c < ncpus_online; c++)
+		bi->node_cpus[cpus[c].node] |= 1ull << c;
 	for (unsigned i = 0; i < sizeof(bi->bootargs) - 1 && kbi->bootargs[i]; i++)
 		bi->bootargs[i] = kbi->bootargs[i];
 	bi->initrd_pa = kbi->initrd.base.pa;
@@ -241,9 +246,9 @@ static void fill_bootinfo(struct loader *l, struct bootinfo *bi,
 
 void root_task_create(const struct boot_info *kbi)
 {
-	uint64_t free = kmem_pages.free_pages * PAGE_SIZE;
+	uint64_t free = pmem_free_pages(&kmem) * PAGE_SIZE;
 	uint64_t reserve = MAX(2 * MiB, free / 16);
-	memory_init(&root_mem, ALIGN_DOWN(free - reserve, PAGE_SIZE));
+	memory_init(&root_mem, ALIGN_DOWN(free - reserve, PAGE_SIZE), PMEM_ANY_NODE);
 
 	struct loader l = { .next_slot = ROOT_FIRST_IMAGE_FRAME };
 	struct thread *t;

@@ -77,7 +77,10 @@ unsigned smp_boot(const struct boot_info *bi)
 		if (bi->cpu_hwid[i] == cpus[0].hwid)
 			continue;
 		struct cpu *c = &cpus[next];
-		void *stack = kmem_alloc_pages(CPU_STACK_ORDER);
+		/* its stack on its own node, if that node has RAM */
+		void *stack = kmem_alloc_node(bi->cpu_node[i], CPU_STACK_ORDER);
+		if (!stack)
+			stack = kmem_alloc_pages(CPU_STACK_ORDER);
 		if (!stack) {
 			printk("smp: no memory for cpu%u's stack\n", next);
 			break;
@@ -85,6 +88,7 @@ unsigned smp_boot(const struct boot_info *bi)
 		c->stack_top = (uintptr_t)stack + (PAGE_SIZE << CPU_STACK_ORDER);
 		c->id = next;
 		c->hwid = bi->cpu_hwid[i];
+		c->node = bi->cpu_node[i];
 		err_t e = arch_cpu_start(c);
 		if (e != E_OK || !wait_online(c, 5 * arch_timer_freq())) {
 			printk("smp: cpu with hwid 0x%lx did not start (%s)\n",

@@ -48,8 +48,13 @@ err_t sys_debug_stats(struct thread *t)
 	err_t e = console(t);
 	if (e)
 		return e;
-	set_ret(t, 0, kmem_pages.free_pages);
+	uint64_t node = arg(t, 0);
+	if (node >= kmem.nnodes)
+		return E_RANGE;
+	set_ret(t, 0, pmem_free_pages(&kmem));
 	set_ret(t, 1, obj_live);
+	set_ret(t, 2, kmem.node[node].free_pages);
+	set_ret(t, 3, kmem.node[node].managed_pages);
 	return E_OK;
 }
 

@@ -24,7 +24,7 @@ static err_t alloc_table(void *ctx, paddr_t *pa)
 	unsigned order = table_order(as, (paddr_t){ ~0ull });
 	if (memory_charge(as->o.payer, PAGE_SIZE << order))
 		return E_NOMEM;
-	void *p = kmem_alloc_pages(order);
+	void *p = kmem_alloc_node(as->o.payer->node, order);
 	if (!p) {
 		memory_refund(as->o.payer, PAGE_SIZE << order);
 		return E_NOMEM;
@@ -91,7 +91,7 @@ err_t frame_create(struct memory *payer, unsigned bits, struct frame **out)
 	err_t e = memory_charge(payer, PAGE_SIZE << order);
 	if (e)
 		return e;
-	void *mem = kmem_alloc_pages(order);
+	void *mem = kmem_alloc_node(payer->node, order);
 	if (!mem || (e = obj_alloc(payer, OBJ_FRAME, sizeof(struct frame), &o))) {
 		if (mem)
 			kmem_free_pages(mem, order);

@@ -40,11 +40,13 @@ static err_t cut_range(struct cut *c, uint64_t lo, uint64_t hi, unsigned from)
 	return lo < hi ? emit(c, lo, hi) : E_OK;
 }
 
-err_t memmap_usable(const struct boot_info *bi, struct mem_range *out,
-		    unsigned max, unsigned *n)
+err_t memmap_usable_node(const struct boot_info *bi, unsigned node,
+			 struct mem_range *out, unsigned max, unsigned *n)
 {
 	struct cut c = { bi, out, max, 0 };
 	for (unsigned i = 0; i < bi->nmem; i++) {
+		if (node != MEMMAP_ALL && bi->mem_node[i] != node)
+			continue;
 		err_t e = cut_range(&c, bi->mem[i].base.pa, range_end(bi->mem[i]), 0);
 		if (e)
 			return e;

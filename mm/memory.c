@@ -3,10 +3,11 @@
 #include "hyp/panic.h"
 #include "mm/memory.h"
 
-void memory_init(struct memory *m, uint64_t quota)
+void memory_init(struct memory *m, uint64_t quota, unsigned node)
 {
 	m->quota = quota;
-	slab_init(&m->slab, &kmem_pages);
+	m->node = node;
+	slab_init(&m->slab, &kmem, node);
 }
 
 uint64_t memory_alloc_size(uint64_t bytes, uint8_t *order)

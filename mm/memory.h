@@ -8,7 +8,9 @@
  * made by retyping another is a sub-quota: its whole quota is charged to
  * the parent up front.  So `used` is the kernel memory held for the Memory,
  * and a task can exhaust only memory it was given: no partly used slab page
- * is shared between quotas. */
+ * is shared between quotas.  A Memory may be tied to a NUMA node: then
+ * everything it pays for lies in that node's RAM (or is refused); untied,
+ * the creating CPU's node comes first. */
 #pragma once
 #include "hyp/obj.h"
 #include "mm/slab.h"
@@ -16,11 +18,12 @@
 struct memory {
 	struct obj o;
 	uint64_t quota, used;
+	unsigned node;      /* NUMA node, or PMEM_ANY_NODE */
 	struct slab slab;   /* its small objects, on pages it pays for */
 };
 
-/* Set up a Memory object of `quota` (the root task's is static). */
-void memory_init(struct memory *m, uint64_t quota);
+/* Set up a Memory object of `quota` on `node` (the root task's is static). */
+void memory_init(struct memory *m, uint64_t quota, unsigned node);
 err_t memory_charge(struct memory *m, uint64_t bytes);
 void memory_refund(struct memory *m, uint64_t bytes);
 /* Bytes an object of `bytes` takes (slab class or pages), and where from:

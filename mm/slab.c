@@ -17,9 +17,10 @@ static uint32_t first_offset(uint32_t obj_size)
 	return ALIGN_UP(sizeof(struct slab_page), MIN(obj_size, 64u));
 }
 
-void slab_init(struct slab *s, struct buddy *pages)
+void slab_init(struct slab *s, struct pmem *pages, unsigned node)
 {
 	s->pages = pages;
+	s->node = node;
 	for (unsigned i = 0; i < SLAB_CLASSES; i++) {
 		uint32_t size = 1u << (SLAB_MIN_SHIFT + i);
 		uint32_t first = first_offset(size);
@@ -66,9 +67,9 @@ static void partial_del(struct slab_cache *c, struct slab_page *p)
 static struct slab_page *grow(struct slab *s, struct slab_cache *c)
 {
 	paddr_t pa;
-	if (buddy_alloc(s->pages, 0, &pa) != E_OK)
+	if (pmem_alloc(s->pages, s->node, 0, &pa) != E_OK)
 		return NULL;
-	struct slab_page *p = buddy_va(s->pages, pa);
+	struct slab_page *p = pmem_va(s->pages, pa);
 	*p = (struct slab_page){ .cache = c, .pa = pa };
 	uintptr_t first = (uintptr_t)p + first_offset(c->obj_size);
 	for (uint32_t i = c->per_page; i-- > 0;) { /* lowest address first */
@@ -118,6 +119,6 @@ bool slab_free(struct slab *s, void *obj)
 		return false;
 	partial_del(c, p);
 	c->pages--;
-	buddy_free(s->pages, p->pa, 0);
+	pmem_free(s->pages, p->pa, 0);
 	return true;
 }

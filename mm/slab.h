@@ -1,12 +1,13 @@
 /* Slab allocator for kernel objects: power-of-two size classes from 16 bytes
- * to 1 KiB, one page per slab, pages taken from and returned to a buddy
- * allocator.  An empty slab page goes straight back to the buddy allocator,
+ * to 1 KiB, one page per slab, pages taken from and returned to the buddy
+ * pools (one NUMA node's, or the local node's first).  An empty slab page
+ * goes straight back to the buddy allocator,
  * so a create/delete cycle leaves the page counts exactly as they were.
  * (A 2 KiB class would hold one object per page beside its header: such
  * objects take a page of their own instead.)  Every Memory object has its
  * own slab, so that its quota is charged page by page (mm/memory.h). */
 #pragma once
-#include "mm/buddy.h"
+#include "mm/pmem.h"
 
 #define SLAB_MIN_SHIFT 4
 #define SLAB_CLASSES 7 /* 16 .. 1024 bytes */
@@ -22,11 +23,12 @@ struct slab_cache {
 };
 
 struct slab {
-	struct buddy *pages;
+	struct pmem *pages;
+	unsigned node;             /* its pages' node, or PMEM_ANY_NODE */
 	struct slab_cache cls[SLAB_CLASSES];
 };
 
-void slab_init(struct slab *s, struct buddy *pages);
+void slab_init(struct slab *s, struct pmem *pages, unsigned node);
 void *slab_alloc(struct slab *s, size_t size);
 /* Whether an allocation of `size` would take a new page. */
 bool slab_needs_page(const struct slab *s, size_t size);

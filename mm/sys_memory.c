@@ -2,6 +2,7 @@
  * info.  The new capability is a child of the Memory capability. */
 #include "hyp/arch.h"
 #include "hyp/cpu.h"
+#include "hyp/kmem.h"
 #include "hyp/syscall.h"
 #include "ipc/ipc.h"
 #include "mm/aspace.h"
@@ -29,19 +30,34 @@ static err_t size_ok(uint64_t type, uint64_t size)
 	}
 }
 
+/* A sub-quota's NUMA node, x4 of the retype: 0 its parent's, MEM_NODE(n)
+ * node n, which a parent tied to another node cannot grant. */
+static err_t node_of(struct memory *parent, uint64_t arg, unsigned *node)
+{
+	if (arg == 0) {
+		*node = parent->node;
+		return E_OK;
+	}
+	if (arg > kmem.nnodes || (parent->node != PMEM_ANY_NODE && parent->node != arg - 1))
+		return E_INVAL;
+	*node = (unsigned)(arg - 1);
+	return E_OK;
+}
+
 static err_t create(struct memory *m, enum obj_type type, uint64_t size,
 		    struct thread *t, struct obj **out)
 {
 	err_t e;
+	unsigned node;
 	switch (type) {
 	case OBJ_MEMORY:
-		if ((e = memory_charge(m, size)))
+		if ((e = node_of(m, arg(t, 4), &node)) || (e = memory_charge(m, size)))
 			return e;
 		if ((e = obj_alloc(m, type, sizeof(struct memory), out))) {
 			memory_refund(m, size);
 			return e;
 		}
-		memory_init((struct memory *)*out, size);
+		memory_init((struct memory *)*out, size, node);
 		return E_OK;
 	case OBJ_CNODE:
 		return cnode_create(m, size, (struct cnode **)out);
@@ -90,5 +106,6 @@ err_t sys_mem_info(struct thread *t)
 	struct memory *m = (struct memory *)mc->obj;
 	set_ret(t, 0, m->quota);
 	set_ret(t, 1, m->used);
+	set_ret(t, 2, m->node == PMEM_ANY_NODE ? MEM_NODE_ANY : m->node);
 	return E_OK;
 }

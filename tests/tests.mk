@@ -7,9 +7,9 @@ UNIT_BUILD := build/host
 UNIT_CFLAGS := -std=gnu11 -g -O1 -Itests/unit/include -Wall -Wextra -Werror -Wno-unused-parameter \
 	-fsanitize=address,undefined -fno-sanitize-recover=all -I. -Iinclude -Itests/unit
 UNIT_LIBS := -lcmocka -lfdt -lpthread
-UNIT_TESTS := buddy slab dtb dtb_fuzz pt cap sched ring virtq netchan sysdesc
+UNIT_TESTS := buddy slab dtb dtb_fuzz pt cap sched ring virtq netchan sysdesc numa
 UNIT_SRCS_buddy := mm/buddy.c
-UNIT_SRCS_slab := mm/buddy.c mm/slab.c
+UNIT_SRCS_slab := mm/buddy.c mm/slab.c mm/pmem.c mm/memmap.c hyp/dtb.c
 UNIT_SRCS_dtb := tests/unit/dtb_tree.c hyp/dtb.c mm/memmap.c mm/pmem.c mm/buddy.c
 UNIT_SRCS_pt := mm/pt.c mm/buddy.c
 UNIT_SRCS_cap := cap/cdt.c cap/cspace.c
@@ -17,6 +17,7 @@ UNIT_SRCS_sched := hyp/runq.c hyp/sched.c hyp/fair.c hyp/balance.c hyp/budget.c 
 UNIT_SRCS_ring := servers/lib/ring.c
 UNIT_SRCS_virtq := servers/lib/virtq.c
 UNIT_SRCS_sysdesc := servers/root/sysdesc.c
+UNIT_SRCS_numa := tests/unit/dtb_tree.c hyp/dtb.c mm/memmap.c mm/pmem.c mm/buddy.c mm/slab.c
 UNIT_SRCS_dtb_fuzz := tests/unit/dtb_tree.c hyp/dtb.c mm/memmap.c
 
 define unit_rule
@@ -28,11 +29,12 @@ $(foreach t,$(UNIT_TESTS),$(eval $(call unit_rule,$(t))))
 
 # Host benchmarks of kernel sources, with the kernel's optimisation and no
 # sanitizers.  test-unit builds it so that it cannot rot; make bench runs it.
-BENCH_HOST_SRCS := tests/bench/bench_host.c cap/cspace.c mm/buddy.c mm/slab.c mm/memory.c
+BENCH_HOST_SRCS := tests/bench/bench_host.c cap/cspace.c mm/buddy.c mm/slab.c mm/memory.c \
+	mm/pmem.c mm/memmap.c hyp/dtb.c
 $(UNIT_BUILD)/bench_host: $(BENCH_HOST_SRCS) $(wildcard hyp/*.h mm/*.h cap/*.h include/cairn/*.h)
 	@mkdir -p $(@D)
 	$(Q)$(HOST_CC) -std=gnu11 -O2 -I. -Iinclude -Itests/unit/include -Wall -Wextra -Werror \
-		-o $@ $(BENCH_HOST_SRCS)
+		-o $@ $(BENCH_HOST_SRCS) -lfdt
 
 test-unit: $(UNIT_TESTS:%=$(UNIT_BUILD)/test_%) $(UNIT_BUILD)/bench_host
 	@for t in $(UNIT_TESTS:%=$(UNIT_BUILD)/test_%); do \

@@ -26,7 +26,7 @@ enum sys {
 	SYS_YIELD,         /* end this timeslice */
 	/* Memory (x9 = Memory capability). */
 	SYS_MEM_RETYPE = 16, /* x0 type, x1 size, x2 dest CNode, x3 dest index */
-	SYS_MEM_INFO,        /* -> x0 quota, x1 used */
+	SYS_MEM_INFO,        /* -> x0 quota, x1 used, x2 NUMA node (MEM_NODE_ANY) */
 	/* CNode (x9 = CNode the slots are in). */
 	SYS_CNODE_COPY = 24, /* x0 dst idx, x1 src CNode, x2 src idx, x3 rights mask */
 	SYS_CNODE_MINT,      /* as copy, x4 badge (or guard for CNodes) */
@@ -59,7 +59,8 @@ enum sys {
 	SYS_STREAM_INFO,     /* x9 stream -> x0 bound, x1 faults, x2 last fault address */
 	/* Debug console (x9 = Console). */
 	SYS_DEBUG_WRITE = 56, /* x10 length (<= 64), bytes in x0-x7 */
-	SYS_DEBUG_STATS,      /* -> x0 free pages, x1 kernel objects */
+	SYS_DEBUG_STATS,      /* x0 node -> x0 free pages, x1 kernel objects, x2 the
+	                       * node's free pages, x3 its pages */
 	SYS_DEBUG_POWEROFF,
 	SYS_DEBUG_CHECK,      /* walk the kernel's structures: E_OK or E_INVAL */
 	SYS_DEBUG_READ,       /* console input: x0 up to 8 bytes, x1 how many */
@@ -191,6 +192,12 @@ enum root_slot {
 
 #define BOOTINFO_MAGIC 0x4341524e424f4f54ull /* "CARNBOOT" */
 #define BOOTINFO_DEVS 64
+#define BOOTINFO_NODES 8
+/* MEM_RETYPE's x4 for a Memory: 0 its parent's NUMA node, MEM_NODE(n) node n
+ * (only from an untied parent or one on n); MEM_INFO's x2: MEM_NODE_ANY when
+ * untied (objects come from the creating CPU's node first). */
+#define MEM_NODE(n) ((uint64_t)(n) + 1)
+#define MEM_NODE_ANY (~0ull)
 struct bootinfo {
 	uint64_t magic;
 	uint64_t first_free_slot;   /* root CNode slots from here are empty */
@@ -207,6 +214,9 @@ struct bootinfo {
 	char bootargs[256];
 	uint64_t console_irq;         /* the line console input raises (IRQ_GET it), or ~0 */
 	uint64_t cnode_bits;          /* radix of this task's CNode (the root's: ROOT_CNODE_BITS) */
+	uint64_t nnodes;              /* NUMA nodes, 1 without NUMA information */
+	uint8_t mem_node[16];         /* the node of mem[i] */
+	uint64_t node_cpus[BOOTINFO_NODES]; /* each node's CPUs: bit c, CPU c (as affinity names it) */
 	uint64_t ndev;                /* device regions, as frames (read-write, uncached) */
 	struct {
 		uint64_t base, size;      /* host-physical, whole pages */

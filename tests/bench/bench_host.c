@@ -73,7 +73,7 @@ static void bench_cap_lookup(void)
 #define RAM_PAGES 16384 /* 64 MiB */
 #define FRAME_ROUNDS (1u << 22)
 
-struct buddy kmem_pages; /* mm/memory.c's slabs draw from it (unused here) */
+struct pmem kmem; /* mm/memory.c's slabs draw from it (unused here) */
 
 static void bench_frame_alloc_free(void)
 {
@@ -84,7 +84,7 @@ static void bench_frame_alloc_free(void)
 	buddy_init(&b, base, RAM_PAGES, meta, (uint64_t)(uintptr_t)ram - base.pa);
 	buddy_add_range(&b, (struct mem_range){ base, RAM_PAGES * PAGE_SIZE });
 	struct memory m;
-	memory_init(&m, RAM_PAGES * PAGE_SIZE);
+	memory_init(&m, RAM_PAGES * PAGE_SIZE, PMEM_ANY_NODE);
 	/* a pool that is not pristine: every other page of the first 4 MiB taken */
 	paddr_t held[512];
 	for (unsigned i = 0; i < 1024; i++) {

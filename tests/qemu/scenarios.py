@@ -50,6 +50,15 @@ def arm(machine="virt,virtualization=on,gic-version=3", smp=1, mem="512M",
             "-cpu", cpu, "-nographic", "-smp", str(smp), "-m", mem]
 
 
+def numa(*nodes):
+    """QEMU -numa options: node i gets nodes[i] = (MiB, "cpus")."""
+    argv = []
+    for i, (mib, cpus) in enumerate(nodes):
+        argv += ["-object", "memory-backend-ram,id=m%d,size=%dM" % (i, mib),
+                 "-numa", "node,nodeid=%d,cpus=%s,memdev=m%d" % (i, cpus, i)]
+    return argv
+
+
 def edited_dtb(build, machine_argv, name, edit):
     """QEMU's own DTB for `machine_argv`, edited as DTS text by `edit`."""
     d = os.path.join(build, "tests")
@@ -302,6 +311,32 @@ def aarch64(build):
         Scenario("mem-2g", lambda b: arm(mem="2G", smp=2) + kernel + mm_test,
                  [r"ram +0x0040000000-0x00bfffffff", r"mm: selftest passed",
                   r"cairn: boot ok \(2 of 2 cpus"]),
+        # NUMA from the DTB's numa-node-id: a buddy pool per node (each
+        # hands out only its own RAM), every CPU's node, and the whole
+        # suite on two nodes: its numa-* tests (servers/root/tests_numa.c)
+        # place Memory objects on each node, fill one, and take untied
+        # memory from each CPU's node.
+        Scenario("numa-2-nodes",
+                 lambda b: arm(smp=2, mem="1G") + numa((512, "0"), (512, "1")) + kernel +
+                 ["-append", "cairn.test=mm cairn.root=test numa.nodes=2"],
+                 [r"mm: buddy \d+ of \d+ pages free \(\d+ MiB\) on node 0",
+                  r"mm: buddy \d+ of \d+ pages free \(\d+ MiB\) on node 1",
+                  r"mm: selftest passed: \d+ pages handed out, 0 outside RAM or reserved",
+                  r"mm: selftest passed: \d+ pages handed out, 0 outside RAM or reserved",
+                  r"numa: node 0: 512 MiB RAM, \d+ pages free, cpus 0x1\b",
+                  r"numa: node 1: 512 MiB RAM, \d+ pages free, cpus 0x2\b",
+                  r"cairn: boot ok \(2 of 2 cpus",
+                  r"root: numa node 1: 512 MiB RAM, \d+ pages, cpus 0x2\b", ROOT_OK],
+                 poweroff=True, timeout=600),
+        # Uneven nodes, the boot CPU on the second: each CPU's untied
+        # memory still comes from its own node.
+        Scenario("numa-uneven",
+                 lambda b: arm(smp=4, mem="1G") + numa((768, "1-3"), (256, "0")) + kernel +
+                 ["-append", "cairn.root=test root.only=numa-local-first numa.nodes=2"],
+                 [r"mm: buddy \d+ of \d+ pages free \(\d+ MiB\) on node 1",
+                  r"numa: node 0: 768 MiB RAM, \d+ pages free, cpus 0xe\b",
+                  r"numa: node 1: 256 MiB RAM, \d+ pages free, cpus 0x1\b",
+                  r"root: ok   numa-local-first", ROOT_OK], poweroff=True, timeout=120),
         Scenario("reserved-memory",
                  lambda b: arm() + kernel + mm_test + ["-dtb", arm_dtb(
                      b, "reserved", lambda s: add_to_root(s, reserved_node(0x50000000)))],

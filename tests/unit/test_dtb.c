@@ -204,20 +204,22 @@ static void test_pmem_respects_reservations(void **state)
 			  .resv_node = { { base + 0x100000, 0x3000 } }, .nresv_node = 1 };
 	build(&t);
 	assert_int_equal(dtb_parse(fdt, &bi), E_OK);
-	struct buddy b;
-	assert_int_equal(pmem_init(&b, &bi, ram.dm_offset), E_OK);
+	static struct pmem p;
+	assert_int_equal(pmem_init(&p, &bi, ram.dm_offset), E_OK);
+	assert_int_equal(p.nnodes, 1);
+	struct buddy *b = &p.node[0];
 	assert_string_equal(bi.resv[bi.nresv - 1].name, "page metadata");
 	uint64_t pages = size / PAGE_SIZE - 3 - 1; /* reserved, metadata page */
-	assert_int_equal(b.free_pages, pages);
+	assert_int_equal(b->free_pages, pages);
 	paddr_t pa;
 	for (uint64_t i = 0; i < pages; i++) {
-		assert_int_equal(buddy_alloc(&b, 0, &pa), E_OK);
+		assert_int_equal(buddy_alloc(b, 0, &pa), E_OK);
 		assert_true(pa.pa >= base && pa.pa < base + size);
 		assert_false(pa.pa >= base + 0x100000 && pa.pa < base + 0x103000);
 		assert_true(pa.pa < range_end(bi.resv[bi.nresv - 1].r) - PAGE_SIZE ||
 			    pa.pa >= range_end(bi.resv[bi.nresv - 1].r));
 	}
-	assert_int_equal(buddy_alloc(&b, 0, &pa), E_NOMEM);
+	assert_int_equal(buddy_alloc(b, 0, &pa), E_NOMEM);
 	fake_ram_free(&ram);
 }
 

@@ -8,15 +8,17 @@
 
 static struct fake_ram ram;
 static uint8_t meta[RAM_PAGES];
-static struct buddy b;
+static struct pmem pm; /* one node */
+static struct buddy *const b = &pm.node[0];
 static struct slab s;
 
 static int setup(void **state)
 {
 	fake_ram_init(&ram, RAM_PA, RAM_PAGES * PAGE_SIZE);
-	buddy_init(&b, pa_make(RAM_PA), RAM_PAGES, meta, ram.dm_offset);
-	buddy_add_range(&b, (struct mem_range){ pa_make(RAM_PA), RAM_PAGES * PAGE_SIZE });
-	slab_init(&s, &b);
+	pm = (struct pmem){ .nnodes = 1, .dm_offset = ram.dm_offset };
+	buddy_init(b, pa_make(RAM_PA), RAM_PAGES, meta, ram.dm_offset);
+	buddy_add_range(b, (struct mem_range){ pa_make(RAM_PA), RAM_PAGES * PAGE_SIZE });
+	slab_init(&s, &pm, PMEM_ANY_NODE);
 	return 0;
 }
 
@@ -59,19 +61,19 @@ static void test_objects_distinct_and_reused(void **state)
 
 static void test_no_leak_over_many_pages(void **state)
 {
-	uint64_t free_before = b.free_pages;
+	uint64_t free_before = b->free_pages;
 	enum { N = 800 }; /* about 400 KiB: fits the 1 MiB of RAM */
 	static void *objs[N];
 	for (unsigned i = 0; i < N; i++) {
 		objs[i] = slab_alloc(&s, 16u << (i % SLAB_CLASSES));
 		assert_non_null(objs[i]);
 	}
-	assert_true(b.free_pages < free_before);
+	assert_true(b->free_pages < free_before);
 	for (unsigned i = 0; i < N; i += 2) /* free in two interleaved passes */
 		slab_free(&s, objs[i]);
 	for (unsigned i = 1; i < N; i += 2)
 		slab_free(&s, objs[i]);
-	assert_int_equal(b.free_pages, free_before);
+	assert_int_equal(b->free_pages, free_before);
 	for (unsigned c = 0; c < SLAB_CLASSES; c++) {
 		assert_int_equal(s.cls[c].objects, 0);
 		assert_int_equal(s.cls[c].pages, 0);
@@ -89,13 +91,13 @@ static void test_exhaustion_returns_null(void **state)
 		n++;
 	}
 	assert_int_equal(n, RAM_PAGES * s.cls[SLAB_CLASSES - 1].per_page);
-	assert_int_equal(b.free_pages, 0);
+	assert_int_equal(b->free_pages, 0);
 	while (first) {
 		void *next = *(void **)first;
 		slab_free(&s, first);
 		first = next;
 	}
-	assert_int_equal(b.free_pages, RAM_PAGES);
+	assert_int_equal(b->free_pages, RAM_PAGES);
 }
 
 int main(void)
