@@ -320,6 +320,31 @@ static void test_budget_throttles(void **state)
 	ktimer_cancel(&h->bud.refill);
 }
 
+/* A stint the host stole, charged whole (the budget's timer came 25,000
+ * ticks late), is still owed in the periods after it, not forgiven when
+ * a new period starts: at 2,000 of every 10,000, 27,000 run by the third
+ * period leaves nothing for now, and ten periods later 1,000 is still
+ * owed. */
+static void test_budget_owes_overrun(void **state)
+{
+	struct sched *s = sched_of(0);
+	memset(s, 0, sizeof(*s));
+	ktimer_lists[0] = NULL;
+	now = 0;
+	struct thread *h = mk(0, 20);
+	budget_init(h);
+	budget_set(h, 2000, 10000, now);
+	runq_add(&s->q, h, false);
+	sched_choose(s);
+	now = 27000;                               /* one stint: the host stopped us */
+	sched_switch_to(s, NULL);
+	assert_int_equal(h->ticks, 27000);
+	now = 30000;                               /* 6,000 allowed so far */
+	assert_true(budget_spent(h, s, now));
+	now = 130000;                              /* 20,000 more: 1,000 still owed */
+	assert_int_equal(budget_left(h, s, now), 1000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -333,6 +358,7 @@ int main(void)
 		cmocka_unit_test(test_fair_weights),
 		cmocka_unit_test(test_balance),
 		cmocka_unit_test(test_budget_throttles),
+		cmocka_unit_test(test_budget_owes_overrun),
 	};
 	return RUN_TESTS("sched", tests);
 }
