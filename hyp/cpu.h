@@ -12,6 +12,7 @@ struct vcpu;
 struct cpu {
 	_Alignas(64) uintptr_t stack_top;          /* first: entry code loads it (offset 0) */
 	unsigned id;                  /* logical index, boot CPU is 0 */
+	struct sched *sched;          /* sched_of(id), one load for the entry paths */
 	uint64_t hwid;                /* MPIDR affinity / hart id / APIC id */
 	volatile bool online;
 	volatile bool leaving;        /* taken off line: it hands its threads on, then stops */

@@ -208,6 +208,7 @@ _Noreturn void kernel_start_cpu(void)
 	arch_irq_unmask(arch_ipi_irq());
 	spin_lock(&bkl);
 	sched_start(sched_of(cpu), cpu, arch_timer_now());
+	cpus[cpu].sched = sched_of(cpu);
 	sched_of(cpu)->fastpath_off = !ipc_fastpath_on;
 	if (cpu)
 		__atomic_add_fetch(&secondaries_started, 1, __ATOMIC_RELEASE);

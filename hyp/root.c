@@ -288,6 +288,7 @@ void root_task_create(const struct boot_info *kbi)
 			  .guard_bits = 64 - ROOT_CNODE_BITS };
 	obj_get(&l.cn->o);
 	cap_install(&t->cspace, &cs, slot(&l, ROOT_CNODE));
+	thread_cspace_set(t);
 	t->as = l.as;
 	obj_get(&l.as->o);
 	arch_regs_set_pc(&t->regs, entry);

@@ -49,8 +49,10 @@ err_t sys_thread_configure(struct thread *t)
 		return E_INVAL; /* devices' space: no thread runs in it */
 	if (th->state != TS_INACTIVE || th->running)
 		return E_BUSY; /* suspend it first (or let its suspend finish) */
-	if (cs)
+	if (cs) {
 		set_slot(&th->cspace, cs);
+		thread_cspace_set(th);
+	}
 	if (fep)
 		set_slot(&th->fault_ep, fep);
 	if (as) {

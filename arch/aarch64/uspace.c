@@ -23,23 +23,7 @@
 #include "mm/pt.h"
 #include "vcpu/vcpu.h"
 
-/* The fast paths' timer operations, inline (arch/aarch64/timer.c has the
- * same as functions): the fast paths then call nothing. */
-static inline uint64_t fast_counter(void)
-{
-	isb(); /* do not read the counter early */
-	return read_sysreg(cntpct_el0);
-}
-static inline void fast_timer_set(uint64_t at)
-{
-	write_sysreg(CNTHP_CVAL_EL2, at);
-	write_sysreg(CNTHP_CTL_EL2, 1);
-	isb();
-}
-#define fastpath_now() fast_counter()
-#define fastpath_timer_set(at) fast_timer_set(at)
-#define fastpath_slice() (read_sysreg(cntfrq_el0) / 1000000 * TIMESLICE_US)
-#include "ipc/fastpath.h"
+#include "arch/aarch64/fast.h"
 
 #define S2_AF (1ull << 10)
 #define S2_SH_INNER (3ull << 8)
@@ -180,28 +164,6 @@ static __attribute__((noinline)) struct arch_regs *aarch64_svc_general(struct ar
 	kernel_syscall_general(thread_of(r), c->id);
 }
 
-/* Leave for next, which a fast path made current (kernel_enter's work
- * and arch_user_enter's VTTBR): the registers to return with.  Inline, the
- * common case: no FP state to switch, a native thread, a space whose VMID
- * is current; anything else goes to svc_enter_slow, a tail call. */
-static struct arch_regs *svc_enter_slow(struct thread *next, struct cpu *c);
-static inline __attribute__((always_inline)) struct arch_regs *svc_enter(struct thread *next,
-									 struct cpu *c)
-{
-	struct aspace *as = next->as;
-	if (__builtin_expect(((c->fp_live || next->fp_used) && c->fp_live != next) || next->vcpu ||
-			     (c->active_as != as && as->vmid_gen != vmid_gen), 0))
-		return svc_enter_slow(next, c);
-	if (c->active_as != as) { /* else its VMID is current and loaded */
-		c->active_as = as;
-		/* no isb: nothing at EL2 uses stage 2 before the eret, which
-		 * synchronizes the context */
-		write_sysreg(vttbr_el2, pa_addr(as->pt.root_pa) | (uint64_t)as->vmid << 48);
-	}
-	spin_unlock(&bkl);
-	return &next->regs;
-}
-
 /* kernel_enter's work in full (the eret synchronizes the VTTBR write). */
 static inline __attribute__((always_inline)) struct arch_regs *svc_enter_full(struct thread *next,
 									      struct cpu *c)
@@ -214,16 +176,14 @@ static inline __attribute__((always_inline)) struct arch_regs *svc_enter_full(st
 	return &next->regs;
 }
 
-static __attribute__((noinline)) struct arch_regs *svc_enter_slow(struct thread *next,
-								  struct cpu *c)
+__attribute__((noinline)) struct arch_regs *svc_enter_slow(struct thread *next, struct cpu *c)
 {
 	return svc_enter_full(next, c);
 }
 
 /* The fast paths that call out (a guest's answer applied, a run-queue
  * insertion), kept out of aarch64_svc so that it saves no registers. */
-static __attribute__((noinline)) struct arch_regs *svc_reply_guest(struct thread *t,
-								   struct cpu *c)
+__attribute__((noinline)) struct arch_regs *svc_reply_guest(struct thread *t, struct cpu *c)
 {
 	struct thread *next = fastpath_reply_recv(t, sched_of(c->id), c->id, true);
 	return next ? svc_enter_full(next, c) : aarch64_svc_general(&t->regs, c);
@@ -233,7 +193,7 @@ static __attribute__((noinline)) struct arch_regs *svc_signal(struct thread *t, 
 {
 	struct sched *s = sched_of(c->id);
 	struct thread *next = s->no_fastpath ? NULL : fastpath_signal(t, s, c->id);
-	return next ? svc_enter(next, c) : aarch64_svc_general(&t->regs, c);
+	return next ? svc_enter(next, c, false) : aarch64_svc_general(&t->regs, c);
 }
 
 /* A system call, entered from svc_entry (vectors.S) with the thread's
@@ -249,15 +209,14 @@ struct arch_regs *aarch64_svc(struct arch_regs *r, struct cpu *c)
 {
 	struct thread *t = thread_of(r), *next;
 	unsigned cpu = c->id;
-	struct sched *s = sched_of(cpu);
-	__asm__("" : "+r"(s)); /* kept in a register, not computed again at each use */
+	struct sched *s = c->sched;
 	uint64_t nr = arg(t, REG_NR);
 	spin_lock(&bkl);
 	if (nr == SYS_CALL && !s->no_fastpath)
 		next = fastpath_call(t, s, cpu);
 	else if (nr == SYS_REPLY_RECV && !s->no_fastpath) {
 		if (t->caller && t->caller->fault_pending) /* a guest's exit answered */
-			return svc_reply_guest(t, c);
+			return aarch64_reply_hvc(t, c);
 		next = fastpath_reply_recv(t, s, cpu, false);
 	} else if (nr == SYS_YIELD) {
 		next = fastpath_yield(t, s, s->no_fastpath);
@@ -269,7 +228,7 @@ struct arch_regs *aarch64_svc(struct arch_regs *r, struct cpu *c)
 		next = NULL;
 	if (!next)
 		return nr == SYS_SIGNAL ? svc_signal(t, c) : aarch64_svc_general(r, c);
-	return svc_enter(next, c);
+	return svc_enter(next, c, false);
 }
 
 /* Entered from user_trap (every exception from EL0 but a system call)

@@ -17,6 +17,7 @@
  * kernel.  Saved in full only when another VCPU is loaded here or another
  * CPU needs the state (vcpu/vcpu.c). */
 #include "arch/aarch64/aarch64.h"
+#include "arch/aarch64/fast.h"
 #include "arch/aarch64/sysreg.h"
 #include "hyp/arch.h"
 #include "hyp/irq.h"
@@ -128,12 +129,14 @@ static inline void guest_mode(const struct arch_vcpu *a)
 	SHARED_REGS(LOAD)
 }
 
-void arch_vcpu_resume(struct arch_vcpu *a)
+static inline __attribute__((always_inline)) void resume(struct arch_vcpu *a)
 {
 	guest_mode(a);
 	write_sysreg(ICH_HCR_EL2, ICH_HCR_EN);
 	isb();
 }
+
+void arch_vcpu_resume(struct arch_vcpu *a) { resume(a); }
 
 void arch_vcpu_load(struct arch_vcpu *a)
 {
@@ -155,7 +158,7 @@ void arch_vcpu_load(struct arch_vcpu *a)
 /* What native threads change is saved; the interface stays quiet meanwhile
  * (no maintenance interrupts for a guest that is not running); TPIDR*_EL0
  * are the guest's business, not a native thread's. */
-void arch_vcpu_park_native(struct arch_vcpu *a)
+static inline __attribute__((always_inline)) void park_native(struct arch_vcpu *a, bool sync)
 {
 	SHARED_REGS(SAVE)
 	write_sysreg(ICH_HCR_EL2, 0);
@@ -166,8 +169,11 @@ void arch_vcpu_park_native(struct arch_vcpu *a)
 	write_sysreg(cntkctl_el1, CNTKCTL_NATIVE);
 	write_sysreg(tpidr_el0, 0);
 	write_sysreg(tpidrro_el0, 0);
-	isb();
+	if (sync) /* else the caller's next isb does it */
+		isb();
 }
+
+void arch_vcpu_park_native(struct arch_vcpu *a) { park_native(a, true); }
 
 void arch_vcpu_save(struct arch_vcpu *a)
 {
@@ -424,6 +430,91 @@ _Noreturn void aarch64_guest_trap(struct thread *t, struct arch_regs *r, unsigne
 		w[1] = r->pc;
 		kernel_vcpu_exit(t, VMEXIT_OTHER, cpu);
 	}
+}
+
+/* --- The HVC fast path ----------------------------------------------- */
+
+/* The general way for a guest's HVC: aarch64_user_trap, as any trap
+ * (declared as returning, so that it is reached by a branch). */
+static __attribute__((noinline, noipa)) struct arch_regs *hvc_general(struct arch_regs *r,
+									struct cpu *c)
+{
+	aarch64_user_trap(r, 8, c);
+}
+
+/* A guest's HVC, entered from hvc_entry (vectors.S) with its registers
+ * saved in r as svc_entry saves them: sent to its VMM as the exit message
+ * ipc_fastpath_kmsg would send (kernel_vcpu_exit's work, the words
+ * aarch64_guest_trap decodes), the VCPU parked and the VMM entered, in one
+ * function that calls nothing.  A Cairn hypercall, a VMM not waiting on
+ * this CPU, or anything the fast paths decline takes the general way.
+ * About 125 instructions, with the entry and exit around it 180
+ * (docs/PERF.md). */
+struct arch_regs *aarch64_hvc(struct arch_regs *r, struct cpu *c)
+{
+	struct thread *t = (struct thread *)((char *)r - __builtin_offsetof(struct thread, regs));
+	struct sched *s = c->sched;
+	struct cap *fep = &t->fault_ep;
+	struct thread *vmm;
+	uint64_t esr = read_sysreg(esr_el2);
+	r->esr = esr; /* for the general way (FAR: an HVC has none) */
+	if (r->x[0] >> 16 == HC_BASE >> 16 || !t->vcpu)
+		return hvc_general(r, c);
+	spin_lock(&bkl);
+	if (s->no_fastpath || fep->type != OBJ_ENDPOINT || !(fep->rights & R_WRITE) ||
+	    !(vmm = call_partner(s, t, (struct endpoint *)fep->obj, c->id))) {
+		spin_unlock(&bkl);
+		return hvc_general(r, c);
+	}
+	vcpu_count(t->vcpu, vc_label(VMEXIT_HVC));
+	uint64_t pc = r->pc - 4; /* ELR is past an HVC: every exit names its instruction */
+	uint64_t x0 = r->x[0], x1 = r->x[1], x2 = r->x[2], x3 = r->x[3];
+	uint64_t *w = t->fault, *mr = regs_gpr(&vmm->regs, REG_MR0);
+	_Static_assert(VMEXIT_WORDS == 6, "the words sent");
+	r->pc = pc;
+	mr[0] = w[0] = x0, mr[1] = w[1] = pc, mr[2] = w[2] = esr;
+	mr[3] = w[3] = x1, mr[4] = w[4] = x2, mr[5] = w[5] = x3;
+	t->fault_label = VMEXIT_HVC;
+	t->fault_kind = KMSG_VMEXIT;
+	t->fault_len = VMEXIT_WORDS;
+	t->fault_pending = true;
+	link_call(t, vmm, VMEXIT_HVC, VMEXIT_WORDS, fep->badge);
+	c->vcpu_in = NULL; /* vcpu_leave_for_native */
+	park_native(&t->vcpu->arch, false); /* switch_to's counter read has an isb */
+	switch_to(s, t, vmm);
+	return svc_enter(vmm, c, false);
+}
+
+/* The VMM's reply_recv answering an HVC exit (aarch64_svc, with the lock
+ * held): fastpath_reply_recv with vcpu_exit_reply's HVC case and
+ * vcpu_enter_parked inline, then the guest entered.  An abort, another
+ * exit or a hypercall goes to svc_reply_guest. */
+struct arch_regs *aarch64_reply_hvc(struct thread *t, struct cpu *c)
+{
+	struct sched *s = c->sched;
+	struct thread *g = t->caller; /* fault_pending */
+	struct vcpu *v = g->vcpu;
+	const uint64_t *mr = regs_gpr(&t->regs, REG_MR0);
+	unsigned len = msginfo_len(arg(t, REG_INFO));
+	struct endpoint *ep;
+	if (g->fault_kind != KMSG_VMEXIT || g->fault_label != VMEXIT_HVC || !v || !len ||
+	    (mr[0] & VMREPLY_ABORT) || !(ep = reply_recv_ok(t, g, s, c->id)))
+		return svc_reply_guest(t, c);
+	g->fault_pending = false;
+	uint64_t flags = mr[0], *x = g->regs.x;
+	if ((flags & VMREPLY_REGS) && len >= 5) /* x0-x3 = MR1-MR4 */
+		x[0] = mr[1], x[1] = mr[2], x[2] = mr[3], x[3] = mr[4];
+	else if (flags & VMREPLY_REGS)
+		for (unsigned i = 0; i + 1 < len; i++)
+			x[i] = mr[i + 1];
+	if (flags & VMREPLY_ADVANCE)
+		g->regs.pc = g->fault[1] + 4;
+	reply_recv_done(t, g, s, ep);
+	if (v->hw_cpu == (int)c->id && !v->exception) { /* parked here */
+		resume(&v->arch);
+		c->vcpu_in = v;
+	}
+	return svc_enter(g, c, true);
 }
 
 /* --- Replies ----------------------------------------------------------- */

@@ -63,14 +63,17 @@ el2_vectors:
 	.irp	kind, 0, 1, 2, 3, 4, 5, 6, 7
 	ventry	\kind
 	.endr
-	/* Lower EL, synchronous: a system call goes its own way (svc_entry);
-	 * anything else through user_trap, which keeps ESR and FAR. */
+	/* Lower EL, synchronous: a system call goes its own way (svc_entry),
+	 * and so does a guest's HVC (hvc_entry: only EL1 has HVC); anything
+	 * else through user_trap, which keeps ESR and FAR. */
 	.balign	128
 	stp	x0, x1, [sp, #-FRAME_SIZE]!
 	mrs	x0, esr_el2
 	lsr	x1, x0, #26
 	cmp	x1, #0x15               /* EC: SVC from AArch64 */
 	b.eq	svc_entry
+	cmp	x1, #0x16               /* EC: HVC from AArch64 */
+	b.eq	hvc_entry
 	mov	x1, #8
 	b	user_trap
 	.irp	kind, 9, 10, 11
@@ -116,10 +119,11 @@ arch_user_enter:
 	isb
 	b	user_restore
 
-/* A system call: 30 instructions from the vector to aarch64_svc.  ESR
- * and FAR are not stored: a call needs neither.  aarch64_svc returns the
- * registers to leave with (the general path never returns). */
-svc_entry:
+/* A system call or a guest's HVC: 30 instructions from the vector to
+ * aarch64_svc or aarch64_hvc.  ESR and FAR are not stored: a call needs
+ * neither (aarch64_hvc stores ESR).  The C function returns the registers
+ * to leave with (the general path never returns). */
+.macro fast_entry fn
 	save_x2_x29
 	mrs	x2, sp_el0
 	stp	x30, x2, [sp, #240]
@@ -131,7 +135,15 @@ svc_entry:
 	ldr	x2, [x1]                /* its stack_top, at offset 0 */
 	mov	sp, x2
 	mov	x29, #0
-	bl	aarch64_svc             /* the registers to leave with, in x0 */
+	bl	\fn                     /* the registers to leave with, in x0 */
+.endm
+
+hvc_entry:
+	fast_entry aarch64_hvc
+	b	user_restore
+
+svc_entry:
+	fast_entry aarch64_svc
 	/* on into user_restore */
 
 /* The registers at x0 back, and to EL0 with SP_EL2 just past them: 22

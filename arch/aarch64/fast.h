@@ -1,0 +1,62 @@
+/* What AArch64's fast paths share (uspace.c: aarch64_svc, the system
+ * calls; vcpu.c: aarch64_hvc and aarch64_reply_hvc, a guest's HVC exit
+ * and its answer): the timer inline, ipc/fastpath.h, and the way into
+ * the thread they switched to. */
+#pragma once
+#include "arch/aarch64/sysreg.h"
+#include "hyp/kernel.h"
+#include "mm/aspace.h"
+#include "mm/pt.h"
+#include "vcpu/vcpu.h"
+
+/* The fast paths' timer operations, inline (arch/aarch64/timer.c has the
+ * same as functions): the fast paths then call nothing. */
+static inline uint64_t fast_counter(void)
+{
+	isb(); /* do not read the counter early */
+	return read_sysreg(cntpct_el0);
+}
+static inline void fast_timer_set(uint64_t at)
+{
+	write_sysreg(CNTHP_CVAL_EL2, at);
+	write_sysreg(CNTHP_CTL_EL2, 1);
+	isb();
+}
+#define fastpath_now() fast_counter()
+#define fastpath_timer_set(at) fast_timer_set(at)
+#define fastpath_slice() (read_sysreg(cntfrq_el0) / 1000000 * TIMESLICE_US)
+#include "ipc/fastpath.h"
+
+/* Leave for next, which a fast path made current (kernel_enter's work
+ * and arch_user_enter's VTTBR): the registers to return with.  Inline, the
+ * common case: no FP state to switch, a space whose VMID is current, and
+ * a native thread, or (`guest`) a guest's whose VCPU is in with nothing to
+ * inject (vcpu_switch would do nothing); anything else goes to
+ * svc_enter_slow (kernel_enter's work in full), a tail call. */
+struct arch_regs *svc_enter_slow(struct thread *next, struct cpu *c);
+static inline __attribute__((always_inline)) struct arch_regs *svc_enter(struct thread *next,
+									 struct cpu *c, bool guest)
+{
+	struct aspace *as = next->as;
+	struct vcpu *v = next->vcpu;
+	if (__builtin_expect(((c->fp_live || next->fp_used) && c->fp_live != next) ||
+			     (guest ? v != c->vcpu_in || v->pending_words : v != NULL) ||
+			     (c->active_as != as && as->vmid_gen != vmid_gen), 0))
+		return svc_enter_slow(next, c);
+	if (c->active_as != as) { /* else its VMID is current and loaded */
+		c->active_as = as;
+		/* no isb: nothing at EL2 uses stage 2 before the eret, which
+		 * synchronizes the context */
+		write_sysreg(vttbr_el2, pa_addr(as->pt.root_pa) | (uint64_t)as->vmid << 48);
+	}
+	spin_unlock(&bkl);
+	return &next->regs;
+}
+
+/* The answer to a guest's exit or hypercall (uspace.c), and its fast case
+ * for an HVC (vcpu.c), which declines to it; a guest's HVC (vectors.S,
+ * hvc_entry). */
+struct arch_regs *svc_reply_guest(struct thread *t, struct cpu *c);
+struct arch_regs *aarch64_reply_hvc(struct thread *t, struct cpu *c);
+struct arch_regs *aarch64_hvc(struct arch_regs *r, struct cpu *c);
+_Noreturn void aarch64_user_trap(struct arch_regs *r, unsigned kind, struct cpu *c);
