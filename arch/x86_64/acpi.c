@@ -1,5 +1,6 @@
 /* ACPI tables: the MADT for CPUs (local APIC ids), the local APIC and
- * IOAPIC, and the FADT plus DSDT for powering off (S5).  Firmware tables
+ * IOAPIC, the SRAT for NUMA nodes, and the FADT plus DSDT for powering off
+ * (S5).  Firmware tables
  * are checked (signature, length, checksum) before they are believed. */
 #include "arch/x86_64/x86.h"
 #include "hyp/arch.h"
@@ -121,6 +122,87 @@ static void parse_fadt(const struct sdt *f)
 		find_s5(d);
 }
 
+/* NUMA from the SRAT: proximity domains become nodes 0, 1, ... in the
+ * order they first appear (as Linux numbers them); past MAX_NODES of them
+ * the table is ignored and everything stays node 0. */
+static int srat_node(struct boot_info *bi, uint32_t *pxm, uint32_t domain)
+{
+	for (unsigned n = 0; n < bi->nnodes; n++)
+		if (pxm[n] == domain)
+			return (int)n;
+	if (bi->nnodes == MAX_NODES)
+		return -1;
+	pxm[bi->nnodes] = domain;
+	return (int)bi->nnodes++;
+}
+
+/* Split the RAM range that holds `at` inside it in two, both on its node. */
+static bool split_ram(struct boot_info *bi, uint64_t at)
+{
+	for (unsigned i = 0; i < bi->nmem; i++) {
+		struct mem_range m = bi->mem[i];
+		if (at <= m.base.pa || at >= range_end(m))
+			continue;
+		if (bi->nmem == BOOT_MAX_MEM)
+			return false;
+		memmove(&bi->mem[i + 1], &bi->mem[i], (bi->nmem - i) * sizeof(m));
+		memmove(&bi->mem_node[i + 1], &bi->mem_node[i], bi->nmem - i);
+		bi->nmem++;
+		bi->mem[i].size = at - m.base.pa;
+		bi->mem[i + 1] = (struct mem_range){ pa_make(at), range_end(m) - at };
+		return true;
+	}
+	return true;
+}
+
+/* An enabled SRAT memory range: the RAM inside it is on `node`. */
+static bool srat_memory(struct boot_info *bi, uint64_t base, uint64_t len, int node)
+{
+	if (base + len < base || !split_ram(bi, base) || !split_ram(bi, base + len))
+		return false;
+	for (unsigned i = 0; i < bi->nmem; i++)
+		if (bi->mem[i].base.pa >= base && range_end(bi->mem[i]) <= base + len)
+			bi->mem_node[i] = (uint8_t)node;
+	return true;
+}
+
+static void srat_cpu(struct boot_info *bi, uint32_t apic_id, int node)
+{
+	for (unsigned i = 0; i < bi->ncpus; i++)
+		if (bi->cpu_hwid[i] == apic_id)
+			bi->cpu_node[i] = (uint8_t)node;
+}
+
+/* Entries: 0 local APIC affinity (domain bits 0-7 at 2, 8-31 at 9, APIC
+ * id at 3, flags at 4), 1 memory affinity (domain at 2, base at 8, length
+ * at 16, flags at 28), 2 x2APIC affinity (domain at 4, id at 8, flags at
+ * 12); flags bit 0: enabled. */
+static bool parse_srat(const struct sdt *t, struct boot_info *bi)
+{
+	const uint8_t *p = (const uint8_t *)t;
+	uint32_t pxm[MAX_NODES];
+	for (uint32_t off = 48; off + 2 <= t->length;) {
+		const uint8_t *e = p + off;
+		uint8_t type = e[0], len = e[1];
+		if (len < 2 || off + len > t->length)
+			return false;
+		off += len;
+		bool on = (type == 0 && len >= 16 && (e[4] & 1)) || (type == 1 && len >= 40 &&
+			  (e[28] & 1)) || (type == 2 && len >= 24 && (e[12] & 1));
+		if (!on)
+			continue;
+		uint32_t domain = type == 0 ? (uint32_t)(e[2] | read_le(e + 9, 3) << 8) :
+			(uint32_t)read_le(e + (type == 1 ? 2 : 4), 4);
+		int node = srat_node(bi, pxm, domain);
+		if (node < 0 || (type == 1 && !srat_memory(bi, read_le(e + 8, 8),
+							   read_le(e + 16, 8), node)))
+			return false;
+		if (type != 1)
+			srat_cpu(bi, type == 0 ? e[3] : (uint32_t)read_le(e + 8, 4), node);
+	}
+	return true;
+}
+
 err_t acpi_parse(struct boot_info *bi)
 {
 	if (!pa_addr(bi->acpi_rsdp))
@@ -135,6 +217,13 @@ err_t acpi_parse(struct boot_info *bi)
 	if (!madt)
 		return E_NOENT;
 	parse_madt(madt, bi);
+	const struct sdt *srat = find_table(rsdp, "SRAT");
+	if (srat && !parse_srat(srat, bi)) {
+		printk("acpi: SRAT not used: malformed, or more than %u nodes\n", MAX_NODES);
+		bi->nnodes = 0;
+		memset(bi->mem_node, 0, sizeof(bi->mem_node));
+		memset(bi->cpu_node, 0, sizeof(bi->cpu_node));
+	}
 	return bi->ncpus ? E_OK : E_NOENT;
 }
 

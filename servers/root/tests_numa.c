@@ -65,7 +65,6 @@ static bool t_numa_nodes(void)
 	slot_free(s);
 	return true;
 }
-ROOT_TEST("numa-nodes", t_numa_nodes);
 
 /* Objects paid from a Memory tied to node `node` take that node's pages. */
 static bool objects_on(uint64_t node, cptr_t sub)
@@ -111,7 +110,6 @@ static bool t_numa_memory_on_node(void)
 	CHECK(accounts_equal(accounts_read(), before));
 	return true;
 }
-ROOT_TEST("numa-memory-on-node", t_numa_memory_on_node);
 
 /* A Memory tied to the last node, with a quota larger than that node, is
  * refused once the node has no 2 MiB block left, though other nodes have
@@ -150,7 +148,6 @@ static bool t_numa_node_full(void)
 	CHECK(accounts_equal(accounts_read(), before));
 	return true;
 }
-ROOT_TEST("numa-node-full", t_numa_node_full);
 
 /* Untied memory (the root's) comes from the calling CPU's node first. */
 static bool t_numa_local_first(void)
@@ -169,4 +166,11 @@ static bool t_numa_local_first(void)
 	CHECK(accounts_equal(accounts_read(), before));
 	return true;
 }
-ROOT_TEST("numa-local-first", t_numa_local_first);
+
+/* One test, so that root.only=numa runs it all (the scenarios do). */
+static bool t_numa(void)
+{
+	return t_numa_nodes() && t_numa_memory_on_node() && t_numa_node_full() &&
+	       t_numa_local_first();
+}
+ROOT_TEST("numa", t_numa);

@@ -313,8 +313,8 @@ def aarch64(build):
                   r"cairn: boot ok \(2 of 2 cpus"]),
         # NUMA from the DTB's numa-node-id: a buddy pool per node (each
         # hands out only its own RAM), every CPU's node, and the whole
-        # suite on two nodes: its numa-* tests (servers/root/tests_numa.c)
-        # place Memory objects on each node, fill one, and take untied
+        # suite on two nodes: its test numa (servers/root/tests_numa.c)
+        # places Memory objects on each node, fills one, and takes untied
         # memory from each CPU's node.
         Scenario("numa-2-nodes",
                  lambda b: arm(smp=2, mem="1G") + numa((512, "0"), (512, "1")) + kernel +
@@ -332,11 +332,11 @@ def aarch64(build):
         # memory still comes from its own node.
         Scenario("numa-uneven",
                  lambda b: arm(smp=4, mem="1G") + numa((768, "1-3"), (256, "0")) + kernel +
-                 ["-append", "cairn.root=test root.only=numa-local-first numa.nodes=2"],
+                 ["-append", "cairn.root=test root.only=numa numa.nodes=2"],
                  [r"mm: buddy \d+ of \d+ pages free \(\d+ MiB\) on node 1",
                   r"numa: node 0: 768 MiB RAM, \d+ pages free, cpus 0xe\b",
                   r"numa: node 1: 256 MiB RAM, \d+ pages free, cpus 0x1\b",
-                  r"root: ok   numa-local-first", ROOT_OK], poweroff=True, timeout=120),
+                  r"root: ok   numa", ROOT_OK], poweroff=True, timeout=120),
         Scenario("reserved-memory",
                  lambda b: arm() + kernel + mm_test + ["-dtb", arm_dtb(
                      b, "reserved", lambda s: add_to_root(s, reserved_node(0x50000000)))],
@@ -823,6 +823,15 @@ def riscv64(build):
         Scenario("mem-2g", lambda b: rv(mem="2G", smp=2) + sbi + mm_test,
                  [r"ram +0x0080000000-0x00ffffffff", r"mm: selftest passed",
                   r"cairn: boot ok \(2 of 2 cpus"]),
+        # NUMA from the DTB, as on aarch64 (the parsing is shared).
+        Scenario("numa-2-nodes", lambda b: rv(smp=2, mem="1G") + numa((512, "0"), (512, "1")) +
+                 sbi + ["-append", "cairn.test=mm cairn.root=test root.only=numa numa.nodes=2"],
+                 [r"mm: buddy \d+ of \d+ pages free \(\d+ MiB\) on node 1",
+                  r"mm: selftest passed: \d+ pages handed out, 0 outside RAM or reserved",
+                  r"mm: selftest passed: \d+ pages handed out, 0 outside RAM or reserved",
+                  r"numa: node 0: 512 MiB RAM, \d+ pages free, cpus 0x1\b",
+                  r"numa: node 1: 512 MiB RAM, \d+ pages free, cpus 0x2\b",
+                  r"root: ok   numa", ROOT_OK], poweroff=True, timeout=240),
         Scenario("reserved-memory",
                  lambda b: rv() + sbi + mm_test + ["-dtb", edited_dtb(
                      b, rv(), "reserved", lambda s: add_to_root(s, reserved_node(0x90000000)))],
@@ -1023,6 +1032,16 @@ def x86_64(build):
         Scenario("root-bench", lambda b: pc() + ["-icount", "shift=0", "-cdrom",
                                                  iso(b, "cairn.root=bench")],
                  [r"BENCH null_syscall \d+", r"BENCH ipc_call_reply \d+",
+        # NUMA from the ACPI SRAT (arch/x86_64/acpi.c): two nodes of 512 MiB
+        # (less the PC's holes), a CPU each, and the root test numa.
+        Scenario("numa-2-nodes", lambda b: pc(smp=2, mem="1G") + numa((512, "0"), (512, "1")) +
+                 ["-cdrom", iso(b, "cairn.test=mm cairn.root=test root.only=numa numa.nodes=2")],
+                 [r"mm: buddy \d+ of \d+ pages free \(\d+ MiB\) on node 1",
+                  r"mm: selftest passed: \d+ pages handed out, 0 outside RAM or reserved",
+                  r"mm: selftest passed: \d+ pages handed out, 0 outside RAM or reserved",
+                  r"numa: node 0: 5[01]\d MiB RAM, \d+ pages free, cpus 0x1\b",
+                  r"numa: node 1: 5[01]\d MiB RAM, \d+ pages free, cpus 0x2\b",
+                  r"root: ok   numa", ROOT_OK], poweroff=True, timeout=240),
                   r"BENCH notify_wake \d+", r"BENCH yield_switch \d+",
                   r"BENCH yield_switch_same_space \d+",
                   r"powered off by the root task"], poweroff=True, timeout=240),
