@@ -11,6 +11,7 @@
  * otherwise the arch interface's functions are used. */
 #pragma once
 #include "hyp/arch.h"
+#include "hyp/kernel.h"
 #include "hyp/ktimer.h"
 #include "hyp/sched.h"
 #include "hyp/syscall.h"
@@ -276,6 +277,37 @@ FP_INLINE struct thread *fastpath_yield(struct thread *t, struct sched *s, uint3
 	fastpath_timer_set(at);
 	s->timer_armed = s->slice_armed = true;
 	return next;
+}
+
+/* An architecture's system-call entry (aarch64_svc, riscv_ecall), with
+ * the lock held: call, reply_recv and yield by number, then on into the
+ * entry's own functions, each inline or a tail call: `enter` the thread a
+ * fast path made current, `guest` for a reply_recv answering a guest's
+ * exit or hypercall (applied or declined there), `decline` for the rest
+ * (signal's fast path or the general way).  A yield with no one to yield
+ * to unlocks and returns to t.  The arch's functions are constants, so
+ * this compiles to the code the entry would hold by hand. */
+struct cpu;
+typedef struct arch_regs *(*fastpath_exit_fn)(struct thread *, struct cpu *);
+FP_INLINE struct arch_regs *fastpath_entry(struct thread *t, struct sched *s, struct cpu *c,
+					   unsigned cpu, uint64_t nr, fastpath_exit_fn enter,
+					   fastpath_exit_fn guest, fastpath_exit_fn decline)
+{
+	struct thread *next = NULL;
+	if (nr == SYS_CALL && !s->no_fastpath) {
+		next = fastpath_call(t, s, cpu);
+	} else if (nr == SYS_REPLY_RECV && !s->no_fastpath) {
+		if (t->caller && t->caller->fault_pending)
+			return guest(t, c);
+		next = fastpath_reply_recv(t, s, cpu, false);
+	} else if (nr == SYS_YIELD) {
+		next = fastpath_yield(t, s, s->no_fastpath);
+		if (next == t) {
+			spin_unlock(&bkl);
+			return &t->regs;
+		}
+	}
+	return next ? enter(next, c) : decline(t, c);
 }
 
 /* The fast paths of system calls, by number. */

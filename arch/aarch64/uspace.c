@@ -196,6 +196,19 @@ static __attribute__((noinline)) struct arch_regs *svc_signal(struct thread *t, 
 	return next ? svc_enter(next, c, false) : aarch64_svc_general(&t->regs, c);
 }
 
+static inline __attribute__((always_inline)) struct arch_regs *svc_enter_native(struct thread *next,
+										struct cpu *c)
+{
+	return svc_enter(next, c, false);
+}
+
+/* A call no fast path in aarch64_svc took: signal's, or the general way. */
+static inline __attribute__((always_inline)) struct arch_regs *svc_decline(struct thread *t,
+									   struct cpu *c)
+{
+	return arg(t, REG_NR) == SYS_SIGNAL ? svc_signal(t, c) : aarch64_svc_general(&t->regs, c);
+}
+
 /* A system call, entered from svc_entry (vectors.S) with the thread's
  * registers saved in r (all but ESR and FAR, which a call does not need),
  * on the kernel stack of CPU c: the fast paths, from the lock to the
@@ -207,28 +220,12 @@ static __attribute__((noinline)) struct arch_regs *svc_signal(struct thread *t, 
  * nothing to yield to; with the entry and exit around it, 193 and 102. */
 struct arch_regs *aarch64_svc(struct arch_regs *r, struct cpu *c)
 {
-	struct thread *t = thread_of(r), *next;
+	struct thread *t = thread_of(r);
 	unsigned cpu = c->id;
 	struct sched *s = c->sched;
 	uint64_t nr = arg(t, REG_NR);
 	spin_lock(&bkl);
-	if (nr == SYS_CALL && !s->no_fastpath)
-		next = fastpath_call(t, s, cpu);
-	else if (nr == SYS_REPLY_RECV && !s->no_fastpath) {
-		if (t->caller && t->caller->fault_pending) /* a guest's exit answered */
-			return aarch64_reply_hvc(t, c);
-		next = fastpath_reply_recv(t, s, cpu, false);
-	} else if (nr == SYS_YIELD) {
-		next = fastpath_yield(t, s, s->no_fastpath);
-		if (next == t) { /* no one to yield to */
-			spin_unlock(&bkl);
-			return r;
-		}
-	} else
-		next = NULL;
-	if (!next)
-		return nr == SYS_SIGNAL ? svc_signal(t, c) : aarch64_svc_general(r, c);
-	return svc_enter(next, c, false);
+	return fastpath_entry(t, s, c, cpu, nr, svc_enter_native, aarch64_reply_hvc, svc_decline);
 }
 
 /* Entered from user_trap (every exception from EL0 but a system call)

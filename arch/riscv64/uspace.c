@@ -190,6 +190,14 @@ static __attribute__((noinline)) struct arch_regs *ecall_signal(struct thread *t
 	return next ? ecall_enter(next, c) : ecall_general(&t->regs, c);
 }
 
+/* A call no fast path in riscv_ecall took: signal's, or the general way
+ * (a guest's answer too). */
+static inline __attribute__((always_inline)) struct arch_regs *ecall_decline(struct thread *t,
+									     struct cpu *c)
+{
+	return arg(t, REG_NR) == SYS_SIGNAL ? ecall_signal(t, c) : ecall_general(&t->regs, c);
+}
+
 /* A system call (entry.S, ecall from VU-mode): the fast paths inline from
  * the lock to the partner, as arch/aarch64's aarch64_svc holds them.
  * Returns the registers to return to VU-mode with, in the space already
@@ -197,28 +205,14 @@ static __attribute__((noinline)) struct arch_regs *ecall_signal(struct thread *t
  * general path never return. */
 struct arch_regs *riscv_ecall(struct arch_regs *r, struct cpu *c)
 {
-	struct thread *t = thread_of(r), *next;
+	struct thread *t = thread_of(r);
 	unsigned cpu = c->id;
 	struct sched *s = sched_of(cpu);
 	__asm__("" : "+r"(s));
 	uint64_t nr = arg(t, REG_NR);
 	r->pc += 4; /* sepc is the ecall itself */
 	spin_lock(&bkl);
-	if (nr == SYS_CALL && !s->no_fastpath)
-		next = fastpath_call(t, s, cpu);
-	else if (nr == SYS_REPLY_RECV && !s->no_fastpath && !(t->caller && t->caller->fault_pending))
-		next = fastpath_reply_recv(t, s, cpu, false);
-	else if (nr == SYS_YIELD) {
-		next = fastpath_yield(t, s, s->no_fastpath);
-		if (next == t) { /* no one to yield to */
-			spin_unlock(&bkl);
-			return r;
-		}
-	} else
-		next = NULL;
-	if (!next)
-		return nr == SYS_SIGNAL ? ecall_signal(t, c) : ecall_general(r, c);
-	return ecall_enter(next, c);
+	return fastpath_entry(t, s, c, cpu, nr, ecall_enter, ecall_decline, ecall_decline);
 }
 
 /* Entered from entry.S with the thread's registers saved in r, on the
