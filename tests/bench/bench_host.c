@@ -75,24 +75,42 @@ static void bench_cap_lookup(void)
 
 struct pmem kmem; /* mm/memory.c's slabs draw from it (unused here) */
 
+static unsigned node_of_cpu(void) { return 0; }
+
+/* Two NUMA nodes of half the RAM each, as the kernel's pools are built:
+ * the path an untied Memory's frame takes (local node first, freed to the
+ * node whose RAM holds it). */
+static void two_nodes(struct pmem *p, void *ram, uint8_t *meta)
+{
+	paddr_t base = pa_make(BUDDY_BASE_ALIGN);
+	uint64_t half = RAM_PAGES / 2 * PAGE_SIZE;
+	*p = (struct pmem){ .nnodes = 2, .nspans = 2, .local = node_of_cpu,
+			    .dm_offset = (uint64_t)(uintptr_t)ram - base.pa };
+	for (unsigned n = 0; n < 2; n++) {
+		buddy_init(&p->node[n], base, RAM_PAGES, meta + n * RAM_PAGES, p->dm_offset);
+		buddy_add_range(&p->node[n], (struct mem_range){ pa_add(base, n * half), half });
+		p->span[n].lo = base.pa + n * half;
+		p->span[n].hi = base.pa + (n + 1) * half;
+		p->span[n].node = (uint8_t)n;
+	}
+}
+
 static void bench_frame_alloc_free(void)
 {
 	void *ram = aligned_alloc(BUDDY_BASE_ALIGN, RAM_PAGES * PAGE_SIZE);
-	uint8_t *meta = calloc(1, buddy_meta_size(RAM_PAGES));
-	struct buddy b;
-	paddr_t base = pa_make(BUDDY_BASE_ALIGN);
-	buddy_init(&b, base, RAM_PAGES, meta, (uint64_t)(uintptr_t)ram - base.pa);
-	buddy_add_range(&b, (struct mem_range){ base, RAM_PAGES * PAGE_SIZE });
-	struct memory m;
+	uint8_t *meta = calloc(2, buddy_meta_size(RAM_PAGES));
+	static struct pmem pm;
+	two_nodes(&pm, ram, meta);
+	struct memory m = { 0 }; /* the kernel's come zeroed */
 	memory_init(&m, RAM_PAGES * PAGE_SIZE, PMEM_ANY_NODE);
 	/* a pool that is not pristine: every other page of the first 4 MiB taken */
 	paddr_t held[512];
 	for (unsigned i = 0; i < 1024; i++) {
 		paddr_t p;
-		if (buddy_alloc(&b, 0, &p))
+		if (pmem_alloc(&pm, PMEM_ANY_NODE, 0, &p))
 			abort();
 		if (i % 2)
-			buddy_free(&b, p, 0);
+			pmem_free(&pm, p, 0);
 		else
 			held[i / 2] = p;
 	}
@@ -101,16 +119,16 @@ static void bench_frame_alloc_free(void)
 		uint8_t order;
 		uint64_t size = memory_alloc_size(PAGE_SIZE, &order);
 		paddr_t p;
-		if (memory_charge(&m, size) || buddy_alloc(&b, order, &p))
+		if (memory_charge(&m, size) || pmem_alloc(&pm, PMEM_ANY_NODE, order, &p))
 			abort();
-		memset(buddy_va(&b, p), 0, PAGE_SIZE);
-		buddy_free(&b, p, order);
+		memset(pmem_va(&pm, p), 0, PAGE_SIZE);
+		pmem_free(&pm, p, order);
 		memory_refund(&m, size);
 	}
 	double t1 = now_ns();
 	for (unsigned i = 0; i < 512; i++)
-		buddy_free(&b, held[i], 0);
-	if (b.free_pages != RAM_PAGES || m.used)
+		pmem_free(&pm, held[i], 0);
+	if (pmem_free_pages(&pm) != RAM_PAGES || m.used)
 		abort();
 	printf("BENCH frame_alloc_free_ns %.1f ns\n", (t1 - t0) / FRAME_ROUNDS);
 	free(meta);
