@@ -90,7 +90,8 @@ _test:
 
 # Benchmarks: the root task's, in QEMU with -icount shift=0 (the cycle
 # counter counts instructions), on one CPU; a second boot with the IPC fast
-# path off measures the general path; tools/busy-ratio times the SMP=4
+# path off measures the general path, a third on 2 CPUs a call across
+# them (ipc_cross_cpu); tools/busy-ratio times the SMP=4
 # token ring quiet and beside a CPU hog; cairn.root=smpbench measures IPC
 # pairs and a notified ring across 2 CPUs by the wall clock.  Prints BENCH
 # lines.
@@ -105,6 +106,8 @@ bench: kernel $(UNIT_BUILD)/bench_host $(if $(filter aarch64,$(ARCH)),$(LINUX_MO
 	@$(UNIT_BUILD)/bench_host
 	@$(BENCH_QEMU) $(call qemu_cmdline,cairn.root=bench) | grep --line-buffered '^BENCH'
 	@$(BENCH_QEMU) $(call qemu_cmdline,cairn.root=bench cairn.fastpath=off) | grep --line-buffered '^BENCH'
+	@$(if $(filter aarch64,$(ARCH)),$(subst -smp 1,-smp 2,$(BENCH_QEMU)) \
+		-append "cairn.root=bench bench.only=ipc_cross_cpu" | grep '^BENCH')
 	@$(if $(filter aarch64,$(ARCH)),$(BENCH_QEMU_SMP) -append cairn.root=smpbench | grep '^BENCH')
 	@$(if $(filter aarch64,$(ARCH)),tools/busy-ratio $(BUILD)/Image)
 	@$(if $(filter aarch64,$(ARCH)),tools/linux-boot-ratio $(BUILD) $$(tools/linux-guest.sh))

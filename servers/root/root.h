@@ -63,6 +63,8 @@ void run_bench(void);
 void run_bench_smp(void); /* bench_smp.c: wall clock, several CPUs */
 void run_disk_test(void);
 bool bench_wanted(const char *name);
+/* A call to a server on another CPU (bench.c): instructions, or wall time. */
+void bench_cross_cpu(bool wall);
 void run_bench_vm(void);
 void bench_server(uint64_t arg);
 void run_demo(void);
