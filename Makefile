@@ -134,11 +134,12 @@ $(GUEST_TEST_BIN):
 	@mkdir -p $(@D)
 	$(Q): > $@
 else
-$(GUEST_TEST_BIN): $(wildcard guests/test/*) include/cairn/vcpu.h
+# Its ISA's entry and tests (an arch.mk may name its own), the virtio ones.
+GUEST_TEST_ISA ?= guests/test/start.S guests/test/guest.c
+$(GUEST_TEST_BIN): $(wildcard guests/test/* guests/test/$(ARCH)/*) include/cairn/vcpu.h
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(USER_CFLAGS) -Wl,--no-warn-rwx-segments -T guests/test/guest.ld -o $(@:.bin=.elf) \
-		guests/test/start.S guests/test/guest.c guests/test/vfuzz.c \
-		guests/test/vnetfuzz.c -lgcc
+		$(GUEST_TEST_ISA) guests/test/vfuzz.c guests/test/vnetfuzz.c -lgcc
 	$(Q)$(OBJCOPY) -O binary $(@:.bin=.elf) $@
 	@echo "  GUEST   $@"
 endif

@@ -8,3 +8,4 @@ struct arch_vcpu { int none; };
 #define HC_REG_INFO 2
 #define HC_REG_MR0 3
 #define HC_INSN_BYTES 4
+#define ARCH_VIRQ_VTIMER 0

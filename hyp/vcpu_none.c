@@ -1,16 +1,8 @@
-/* The VCPU and IOMMU hooks of a port that has neither yet (it lists this
- * file in ARCH_SRCS): arch_vcpu_supported() false and arch_io_pt_format()
- * NULL keep generic code from calling the rest, and the root task's tests
- * that need them are skipped (BOOT_HAS_VCPU, BOOT_HAS_IOMMU). */
+/* The VCPU hooks of a port that has none yet (it lists this file in
+ * ARCH_SRCS, beside hyp/iommu_none.c): arch_vcpu_supported() false keeps
+ * generic code from calling the rest, and the root task's tests that need
+ * them are skipped (BOOT_HAS_VCPU). */
 #include "hyp/arch.h"
-
-err_t arch_iommu_init(const struct boot_info *bi) { (void)bi; return E_NOENT; }
-const struct pt_format *arch_io_pt_format(void) { return NULL; }
-unsigned arch_iommu_streams(void) { return 0; }
-void arch_iommu_attach(unsigned sid, paddr_t root, unsigned asid) { (void)sid, (void)root, (void)asid; }
-void arch_iommu_detach(unsigned sid) { (void)sid; }
-void arch_iommu_flush(unsigned asid) { (void)asid; }
-uint64_t arch_iommu_faults(unsigned sid, uint64_t *last) { (void)sid, *last = 0; return 0; }
 
 bool arch_vcpu_supported(void) { return false; }
 void arch_vcpu_reset(struct arch_vcpu *a) { (void)a; }

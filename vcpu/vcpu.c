@@ -19,7 +19,7 @@ static void vtimer_fire(struct ktimer *k)
 {
 	struct vcpu *v = (struct vcpu *)((char *)k - __builtin_offsetof(struct vcpu, vtimer));
 	arch_vcpu_timer_fired(&v->arch);
-	vcpu_raise(v, VIRQ_VTIMER);
+	vcpu_raise(v, ARCH_VIRQ_VTIMER);
 }
 
 err_t vcpu_create(struct memory *payer, struct vcpu **out)

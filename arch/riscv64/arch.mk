@@ -6,7 +6,7 @@ ARCH_LDFLAGS := -pie --no-dynamic-linker -z norelro -z noexecstack \
 	--no-warn-rwx-segments --no-relax
 ARCH_SRCS := arch/riscv64/head.S arch/riscv64/entry.S arch/riscv64/boot.c \
 	arch/riscv64/cpu.c arch/riscv64/trap.c arch/riscv64/mmu.c arch/riscv64/uspace.c \
-	arch/riscv64/fp.S hyp/vcpu_none.c arch/riscv64/plic.c arch/riscv64/timer.c \
+	arch/riscv64/fp.S arch/riscv64/vcpu.c hyp/iommu_none.c arch/riscv64/plic.c arch/riscv64/timer.c \
 	arch/riscv64/sbi.c arch/riscv64/uarts.c hyp/uart_ns16550.c
 # Native threads in VU-mode (arch/riscv64/uspace.c) run the root task.  User
 # code uses Debian's libgcc, which is lp64d: the D extension is allowed,
@@ -15,8 +15,8 @@ ARCH_SRCS := arch/riscv64/head.S arch/riscv64/entry.S arch/riscv64/boot.c \
 USER_ARCH := 1
 USER_ARCH_CFLAGS := -march=rv64imafdc_zicsr_zifencei -mabi=lp64d -mcmodel=medany \
 	-mno-relax -msmall-data-limit=0
-# No VCPUs yet: the test guest (AArch64 code) is an empty image.
-NO_TEST_GUEST := 1
+# The test guest's VS-mode entry and tests (guests/test/riscv64).
+GUEST_TEST_ISA := guests/test/riscv64/start.S guests/test/riscv64/guest.c
 KERNEL_IMAGE := $(BUILD)/Image
 KERNEL_LDS := hyp/kernel-pie.ld
 

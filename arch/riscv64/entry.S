@@ -15,6 +15,7 @@
 #define R_SP (32 * 8)
 #define R_PC (33 * 8)
 #define R_CPU (34 * 8)
+#define R_SPP (35 * 8)
 #define CPU_ID 8 /* offsetof(struct cpu, id), checked in uspace.c */
 #define HSTATUS_SPV (1 << 7)
 #define SSTATUS_SPP (1 << 8)
@@ -133,8 +134,10 @@ user_restore:                           /* a0: the registers, space loaded */
 	csrw	sepc, t0
 	li	t0, HSTATUS_SPV
 	csrs	hstatus, t0
-	li	t0, SSTATUS_SPP
+	li	t0, SSTATUS_SPP         /* VU-mode, or a guest's VS-mode (regs->spp) */
 	csrc	sstatus, t0
+	ld	t0, R_SPP(a0)
+	csrs	sstatus, t0
 	.irp	n, 11,12,13,14,15,16,17
 	ld	x\n, ((\n - 10) * 8)(a0)
 	.endr

@@ -48,6 +48,18 @@ void riscv_local_irq(unsigned cause);
 bool riscv_probe(void (*fn)(void));
 void riscv_trap_init(void);
 
+/* trap.c: a halfword of guest memory as the guest would fetch it (hlvx.hu,
+ * with the trap's hstatus.SPVP), or -1 if that faults. */
+int64_t riscv_guest_fetch16(uint64_t va);
+/* uspace.c: an illegal instruction (its bits) is a first FP use. */
+bool riscv_fp_first_use(uint64_t insn);
+/* vcpu.c */
+void riscv_vcpu_init_cpu(void);
+struct thread;
+struct arch_regs;
+_Noreturn void riscv_guest_trap(struct thread *t, struct arch_regs *r, uint64_t cause,
+				unsigned cpu);
+
 /* cpu.c */
 struct cpu;
 void riscv_cpu_setup(struct cpu *c);

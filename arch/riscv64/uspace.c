@@ -115,6 +115,7 @@ void arch_user_init_cpu(void)
 	csr_write(0x606, 7);      /* hcounteren */
 	csr_write(scounteren, 7);
 	arch_fp_trap(true);
+	riscv_vcpu_init_cpu();
 	__asm__ volatile(".word 0x62000073" ::: "memory"); /* hfence.gvma: this hart, all VMIDs */
 }
 
@@ -139,6 +140,11 @@ static bool fp_insn(uint64_t insn)
 	if (op == 0x07 || op == 0x27 || op == 0x53 || (op & 0x73) == 0x43)
 		return true;
 	return op == 0x73 && f3 != 0 && f3 != 4 && (insn >> 20) >= 1 && (insn >> 20) <= 3;
+}
+
+bool riscv_fp_first_use(uint64_t insn)
+{
+	return !(csr_read(sstatus) & SSTATUS_FS) && fp_insn(insn);
 }
 
 static inline struct thread *thread_of(struct arch_regs *r)
@@ -220,8 +226,15 @@ struct arch_regs *riscv_ecall(struct arch_regs *r, struct cpu *c)
 _Noreturn void riscv_user_trap(struct arch_regs *r, uint64_t cause)
 {
 	struct thread *t = (struct thread *)((char *)r - __builtin_offsetof(struct thread, regs));
-	if (cause & SCAUSE_IRQ)
+	if (t->vcpu) /* a guest: VS-mode or VU-mode, to return to (entry.S) */
+		r->spp = csr_read(sstatus) & (1ull << 8);
+	if (cause & SCAUSE_IRQ) {
+		if (t->vcpu) /* the guest was interrupted (no lock: vcpu_count) */
+			vcpu_count(t->vcpu, VC_IRQ);
 		kernel_interrupt((cause & 63) == IRQ_S_EXT ? plic_handle : irq_local);
+	}
+	if (t->vcpu) /* its exits, never a native fault */
+		riscv_guest_trap(t, r, cause, this_cpu()->id);
 	uint64_t tval = csr_read(stval); /* no trap since this one: still its own */
 	switch (cause) {
 	case EXC_INSN_GPAGE:
@@ -244,7 +257,7 @@ _Noreturn void riscv_user_trap(struct arch_regs *r, uint64_t cause)
 	case EXC_ILLEGAL_INSN:
 		/* With FS Off any FP instruction lands here: the thread gets its
 		 * FP state and retries. */
-		if (!(csr_read(sstatus) & SSTATUS_FS) && fp_insn(tval))
+		if (riscv_fp_first_use(tval))
 			kernel_fp_unavailable(t);
 		kernel_fault(t, FAULT_UNDEFINED, r->pc, cause, false);
 	default: /* breakpoint, virtual instruction (wfi, counters) */

@@ -75,6 +75,8 @@ static uint64_t hvc(uint64_t x0, uint64_t x1, uint64_t x2, uint64_t x3)
 	return r0;
 }
 
+void guest_yield(void) { hvc(HC_YIELD, 0, 0, 0); }
+
 static uint64_t smc(uint64_t x0)
 {
 	register uint64_t r0 __asm__("x0") = x0;

@@ -10,6 +10,7 @@
 #define TDEV_RESULT 0x08 /* the test's result: TEST_PASS or where it failed */
 #define TDEV_SYNC 0x10   /* "ready": the VMM acts, then answers (value: step) */
 #define TDEV_DOORBELL 0x20 /* writes: a doorbell when the VMM bound one, else logged */
+#define TDEV_CLAIM 0x28  /* reads: riscv64's external interrupt claim (VREG_RV_CLAIM) */
 #define TDEV_PATTERN 0x8182838485868788ull
 #define OUTSIDE_RAM_IPA 0x80000000ull    /* nothing is mapped there */
 #define VFUZZ_IPA 0x0a001000ull          /* a virtio-mmio block device (GT_VFUZZ) */
@@ -18,8 +19,12 @@
 #define TEST_PASS 1
 #define PSCI_VERSION 0x84000000ull
 #define VMM_PSCI_VERSION 0x10001ull      /* what the VMM answers: 1.1 */
+#define VMM_SBI_VERSION 2                /* riscv64: vm_sbi's (VM_SBI_VERSION), 0.2 */
 #define HC_EP_SLOT 1     /* the hypercall endpoint in the VCPU thread's CNode */
 #define HC_NTFN_SLOT 2
+
+/* HC_YIELD, in the ISA's guest.c (vfuzz.c and vnetfuzz.c are ISA-neutral). */
+void guest_yield(void);
 
 enum guest_test {
 	GT_MMIO = 1,      /* reads and writes of every size and sign */

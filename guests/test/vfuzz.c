@@ -34,8 +34,7 @@ static uint16_t seen; /* used entries taken */
 
 static void yield(void)
 {
-	register uint64_t x0 __asm__("x0") = HC_YIELD;
-	__asm__ volatile("hvc #0" : "+r"(x0) : : "x1", "x2", "x3", "memory");
+	guest_yield();
 }
 
 static void set64(unsigned off, const volatile void *p)

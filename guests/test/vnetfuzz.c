@@ -61,8 +61,7 @@ static void set64(const struct port *p, unsigned off, const volatile void *a)
 
 static void yield(void)
 {
-	register uint64_t x0 __asm__("x0") = HC_YIELD;
-	__asm__ volatile("hvc #0" : "+r"(x0) : : "x1", "x2", "x3", "memory");
+	guest_yield();
 }
 
 /* Reset port p and set both its queues up again, empty. */

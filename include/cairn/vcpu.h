@@ -42,6 +42,7 @@ enum vmexit_label {
 #define VMACC_64 (1u << 4)        /* to a 64-bit register (else 32) */
 #define VMACC_REG_SHIFT 8         /* register number, 5 bits (31: zero) */
 #define VMACC_VALID (1u << 16)    /* the syndrome described the access */
+#define VMACC_INSN16 (1u << 17)   /* riscv64: a compressed (2-byte) instruction */
 static inline unsigned vmacc_reg(uint64_t acc) { return (acc >> VMACC_REG_SHIFT) & 31; }
 
 /* Reply: MR0 is a set of flags, the words after it their values.  An empty
@@ -81,6 +82,30 @@ enum vcpu_reg {
 	VREG_MPIDR,         /* what the guest reads as MPIDR_EL1 */
 	VREG_COUNT
 };
+
+/* SYS_VCPU_READ_REG/WRITE_REG register ids (riscv64).  Below
+ * VREG_FIRST_SYS: x1-x31 are 1-31 (x0 reads 0, writes are refused), the pc
+ * and the mode the guest runs in (1 VS-mode, 0 VU-mode); from it the VS
+ * CSRs, the timer (vstimecmp, used where the hart has Sstc; the guest's
+ * SBI set_timer otherwise) and htimedelta, and VREG_RV_CLAIM: reading it
+ * takes the lowest pending, enabled external interrupt (9, 16-1019) off
+ * the VCPU, as a PLIC claim does (0: none), for a VMM's interrupt
+ * controller. */
+enum vcpu_reg_riscv64 {
+	VREG_RV_PC = 32, VREG_RV_MODE,
+	VREG_RV_VSSTATUS = VREG_FIRST_SYS, VREG_RV_VSIE, VREG_RV_VSTVEC, VREG_RV_VSSCRATCH,
+	VREG_RV_VSEPC, VREG_RV_VSCAUSE, VREG_RV_VSTVAL, VREG_RV_VSATP, VREG_RV_VSTIMECMP,
+	VREG_RV_HTIMEDELTA,
+	VREG_RV_CLAIM,      /* read only, and reading has the claim's effect */
+	VREG_RV_COUNT
+};
+/* riscv64's virtual interrupts: the guest's own interrupt numbers 1
+ * (supervisor software), 5 (supervisor timer, the kernel's) and 9
+ * (supervisor external), and external sources 16-1019, which the guest
+ * sees as its external interrupt while any is pending (VREG_RV_CLAIM). */
+#define VIRQ_RV_SOFT 1
+#define VIRQ_RV_VTIMER 5
+#define VIRQ_RV_EXT 9
 
 /* Virtual interrupt numbers are GIC INTIDs: SGIs 0-15, PPIs 16-31, SPIs. */
 #define VIRQ_COUNT 1024

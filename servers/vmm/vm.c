@@ -36,6 +36,14 @@ err_t vm_create(struct vm *vm, unsigned index, cptr_t ep, uint64_t ram_ipa, uint
 	return E_OK;
 }
 
+/* The guest's registers at entry: AArch64 x0-x2 and the MPIDR it reads;
+ * an ISA's uarch.h may say otherwise (riscv64: a0-a2, no such register). */
+#ifndef UARCH_VREG_ARG0
+#define UARCH_VREG_ARG0 VREG_X0
+#define UARCH_VREG_CPUID VREG_MPIDR
+#define UARCH_CPUID(i) (1ull << 31 | (i))
+#endif
+
 static err_t vcpu_setup(struct vm *vm, struct vm_vcpu *v, unsigned i)
 {
 	err_t e;
@@ -62,10 +70,11 @@ err_t vm_add_vcpu(struct vm *vm, uint64_t pc, uint64_t x0, uint64_t x1, uint64_t
 	if ((e = vcpu_setup(vm, v, i)) ||
 	    (e = INV1(SYS_VCPU_BIND, v->vcpu, v->thread)) ||
 	    (e = INV2(SYS_VCPU_WRITE_REG, v->vcpu, VREG_PC, pc)) ||
-	    (e = INV2(SYS_VCPU_WRITE_REG, v->vcpu, VREG_X0, x0)) ||
-	    (e = INV2(SYS_VCPU_WRITE_REG, v->vcpu, VREG_X0 + 1, x1)) ||
-	    (e = INV2(SYS_VCPU_WRITE_REG, v->vcpu, VREG_X0 + 2, x2)) ||
-	    (e = INV2(SYS_VCPU_WRITE_REG, v->vcpu, VREG_MPIDR, 1ull << 31 | i)) ||
+	    (e = INV2(SYS_VCPU_WRITE_REG, v->vcpu, UARCH_VREG_ARG0, x0)) ||
+	    (e = INV2(SYS_VCPU_WRITE_REG, v->vcpu, UARCH_VREG_ARG0 + 1, x1)) ||
+	    (e = INV2(SYS_VCPU_WRITE_REG, v->vcpu, UARCH_VREG_ARG0 + 2, x2)) ||
+	    (UARCH_VREG_CPUID &&
+	     (e = INV2(SYS_VCPU_WRITE_REG, v->vcpu, UARCH_VREG_CPUID, UARCH_CPUID(i)))) ||
 	    (e = INV2(SYS_THREAD_SET_PRIORITY, v->thread, prio, prio)) ||
 	    (e = INV1(SYS_THREAD_SET_AFFINITY, v->thread, cpu)))
 		return e;
@@ -127,4 +136,61 @@ err_t vm_reply_wait(cptr_t ep, const uint64_t reply[5], struct vm_exit *x)
 	x->label = msginfo_label(r.info);
 	x->badge = r.cap;
 	return e;
+}
+
+/* --- SBI (riscv64 guests) ------------------------------------------------- */
+
+enum { SBI_EXT_LEGACY_PUTCHAR = 1, SBI_EXT_BASE = 0x10, SBI_EXT_TIME = 0x54494d45,
+       SBI_EXT_IPI = 0x735049, SBI_EXT_SRST = 0x53525354 };
+#define SBI_ECALL_VS 10
+#define SBI_ERR_NOT_SUPPORTED (-2ll)
+
+static bool sbi_has(uint64_t ext)
+{
+	return ext == SBI_EXT_LEGACY_PUTCHAR || ext == SBI_EXT_BASE || ext == SBI_EXT_TIME ||
+	       ext == SBI_EXT_IPI || ext == SBI_EXT_SRST;
+}
+
+/* The base extension's functions: version, implementation, probe, the
+ * machine ids (0: none). */
+static int64_t sbi_base(uint64_t fid, uint64_t a0, uint64_t *value)
+{
+	static const uint64_t fixed[] = { VM_SBI_VERSION, 0xca12, 1 };
+	if (fid < 3)
+		*value = fixed[fid];
+	else if (fid == 3)
+		*value = sbi_has(a0);
+	else if (fid <= 6)
+		*value = 0;
+	else
+		return SBI_ERR_NOT_SUPPORTED;
+	return 0;
+}
+
+enum vm_sbi vm_sbi(struct vm *vm, const struct vm_exit *x, uint64_t reply[5])
+{
+	uint64_t ext = x->w[0], fid = x->w[3], a0 = x->w[4], a1 = x->w[5], value = 0;
+	int64_t err = 0;
+	if (x->label != VMEXIT_HVC || x->w[2] != SBI_ECALL_VS)
+		return VM_SBI_NONE;
+	if (ext == SBI_EXT_SRST && fid == 0)
+		return VM_SBI_RESET;
+	if (ext == SBI_EXT_BASE) {
+		err = sbi_base(fid, a0, &value);
+	} else if (ext == SBI_EXT_LEGACY_PUTCHAR) {
+		char c = (char)a0;
+		struct sysregs r = { .nr = SYS_DEBUG_WRITE, .cap = ROOT_CONSOLE,
+				     .info = 1, .mr = { (uint8_t)c } };
+		sys(&r);
+	} else if (ext == SBI_EXT_IPI && fid == 0) { /* a1 the first hart a0's bit 0 names */
+		for (unsigned i = 0; i < vm->nvcpus; i++)
+			if (a1 == ~0ull || (i >= a1 && i - a1 < 64 && (a0 >> (i - a1) & 1)))
+				INV1(SYS_VCPU_INJECT, vm->v[i].vcpu, VIRQ_RV_SOFT);
+	} else {
+		err = SBI_ERR_NOT_SUPPORTED;
+	}
+	reply[0] = VMREPLY_ADVANCE | VMREPLY_REGS;
+	reply[1] = (uint64_t)err;
+	reply[2] = value;
+	return VM_SBI_DONE;
 }

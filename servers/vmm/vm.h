@@ -50,6 +50,17 @@ void vm_destroy(struct vm *vm);
 /* Its VCPUs only (a reset guest keeps its RAM and space). */
 void vm_destroy_vcpus(struct vm *vm);
 
+/* The SBI calls of a riscv64 guest (VMEXIT_HVC with syndrome 10, an ecall
+ * from VS-mode: w[0] a7 the extension, w[3] a6 the function, w[4] a0,
+ * w[5] a1), as far as a VMM serves them: the base extension (spec version
+ * VM_SBI_VERSION), the legacy console putchar, IPI (to its VCPUs) and
+ * SRST.  TIME is the kernel's.  VM_SBI_NONE: not an SBI call (AArch64's
+ * exits never are); VM_SBI_RESET: the guest asked for a reset or power
+ * off (reply not filled in). */
+enum vm_sbi { VM_SBI_NONE, VM_SBI_DONE, VM_SBI_RESET };
+#define VM_SBI_VERSION 2 /* 0.2 */
+enum vm_sbi vm_sbi(struct vm *vm, const struct vm_exit *x, uint64_t reply[5]);
+
 /* Receive the next exit on ep; reply to the last one and receive the next. */
 err_t vm_wait(cptr_t ep, struct vm_exit *x);
 err_t vm_reply_wait(cptr_t ep, const uint64_t reply[5], struct vm_exit *x);

@@ -852,13 +852,16 @@ def riscv64(build):
                   r"PANIC on cpu0 at arch/riscv64/trap.c"],
                  allow=("PANIC", "unexpected exception")),
         # The root task's user-level suite on native threads in VU-mode
-        # (arch/riscv64/uspace.c), on one hart and on four: what riscv64
-        # lacks (VCPUs, an IOMMU, a user timer, AArch64 encodings) is
-        # skipped by name and counted.
+        # (arch/riscv64/uspace.c) and VCPUs in VS-mode (arch/riscv64/vcpu.c,
+        # guests/test/riscv64), on one hart and on four: what riscv64 lacks
+        # (an IOMMU, a user timer, AArch64 encodings) is skipped by name and
+        # counted.
         Scenario("root-tests", lambda b: rv() + sbi + ["-append", "cairn.root=test"],
-                 [r"root: up, 1 cpus", r"root: ok   fp-state", r"root: skip vm-mmio \(needs vcpu\)",
-                  r"root: \d+ skipped, this machine lacks: vcpu \(\d+\)", ROOT_OK],
-                 poweroff=True, timeout=120),
+                 [r"root: up, 1 cpus", r"root: ok   fp-state", r"root: ok   vm-hypercall-ipc",
+                  r"root: ok   vm-abort-outside-ram", r"root: ok   vm-inject-beyond-lrs",
+                  r"root: ok   vm-timer-wfi", r"root: ok   vm-mmio",
+                  r"root: \d+ skipped, this machine lacks: ", ROOT_OK],
+                 poweroff=True, timeout=240),
         Scenario("root-tests-smp4", lambda b: rv(smp=4) + sbi + ["-append", "cairn.root=test"],
                  [r"root: up, 4 cpus", r"root: ok   destroy-running-elsewhere", ROOT_OK],
                  poweroff=True, timeout=300),
@@ -866,21 +869,37 @@ def riscv64(build):
                  lambda b: rv() + sbi + ["-append", "cairn.root=test cairn.fastpath=off"],
                  [r"root: up, 1 cpus", ROOT_OK], poweroff=True, timeout=120),
         # The same on two harts without Sstc (the kernel's timer through
-        # SBI, its interrupt raised by M-mode) and with the kernel in Sv39:
-        # native threads see neither.
+        # SBI, its interrupt raised by M-mode; the guests' SBI set_timer a
+        # kernel timer and hvip.VSTIP) and with the kernel in Sv39: native
+        # threads see neither.
         Scenario("root-tests-sbi-timer-sv39",
                  lambda b: rv(cpu="rv64,sstc=false", smp=2) + sbi + [
                      "-append", "cairn.root=test cairn.mmu=sv39"],
-                 [r"Sstc no \(SBI timer\)", r"mmu: satp Sv39", r"root: up, 2 cpus", ROOT_OK],
+                 [r"Sstc no \(SBI timer\)", r"mmu: satp Sv39", r"root: up, 2 cpus",
+                  r"root: ok   vm-timer-across-switches", ROOT_OK],
                  poweroff=True, timeout=300),
         # make bench's programme (docs/PERF.md: under -icount shift=0
-        # rdinstret counts instructions); the vm_* lines wait for VCPUs.
+        # rdinstret counts instructions).
         Scenario("root-bench", lambda b: rv() + sbi + ["-icount", "shift=0", "-append",
                                                        "cairn.root=bench"],
                  [r"BENCH null_syscall \d+", r"BENCH ipc_call_reply \d+",
                   r"BENCH notify_wake \d+", r"BENCH yield_switch \d+",
-                  r"BENCH yield_switch_same_space \d+", r"bench: vm_\* skipped",
+                  r"BENCH yield_switch_same_space \d+", r"BENCH vm_hvc_roundtrip \d+",
+                  r"BENCH vm_mmio_read_roundtrip \d+", r"BENCH vm_hypercall_ipc \d+",
+                  r"BENCH vm_inject_roundtrip \d+", r"BENCH vcpu_switch \d+",
                   r"powered off by the root task"], poweroff=True),
+        # The hostile guest (servers/root/vm_hostile.c) in VS-mode: random
+        # loads and stores, AMOs, SBI and Cairn calls, CSRs it may not
+        # touch, illegal instructions and WFI storms, answered at random,
+        # beside a timer guest and two native tasks; on 2 harts each exit
+        # crosses them.
+        *[Scenario(name, lambda b, a=a, n=n: a + sbi + [
+                       "-append", "cairn.root=vmhostile vmhostile.exits=%d" % n],
+                   [r"vmhostile: %d exits from the hostile guest, the timer guest ticked \d+ "
+                    r"times, the native pair made \d+ calls" % n,
+                    r"vmhostile: kernel invariants held; memory back exactly", ROOT_OK],
+                   poweroff=True, timeout=300)
+          for name, a, n in [("vm-hostile", rv(), 100000), ("vm-hostile-smp2", rv(smp=2), 10000)]],
         # The stress ring (1,000 address spaces, 16 KiB G-stage roots each),
         # the fuzzer and the multi-CPU fuzzer, as on AArch64.
         *[Scenario(name, lambda b, a=a, r=r: a + sbi + [

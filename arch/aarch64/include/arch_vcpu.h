@@ -24,3 +24,5 @@ struct arch_vcpu {
 #define HC_REG_INFO 2
 #define HC_REG_MR0 3
 #define HC_INSN_BYTES 4
+/* The virtual interrupt the guest's timer raises (vcpu/vcpu.c). */
+#define ARCH_VIRQ_VTIMER VIRQ_VTIMER

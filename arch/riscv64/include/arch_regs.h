@@ -21,6 +21,7 @@ struct arch_regs {
 	uint64_t x[32];
 	uint64_t sp, pc;   /* sp, sepc */
 	uint64_t cpu;      /* struct cpu * it was entered on (entry.S finds tp here) */
+	uint64_t spp;      /* sstatus.SPP to return with: 0 VU-mode, SPP a guest's VS-mode */
 };
 
 /* f0-f31 and fcsr (arch/riscv64/fp.S). */

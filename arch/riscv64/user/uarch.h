@@ -143,5 +143,13 @@ static inline void utimer_off(void) {}
 #define UARCH_PRIVILEGED_N 10
 #define UARCH_PRIVILEGED_BYTES 4
 
+/* A guest's registers at entry (servers/vmm/vm.c): a0-a2; riscv64 has no
+ * CPU id register to set (SBI passes the hart id in a0). */
+#define UARCH_VREG_ARG0 10
+#define UARCH_VREG_CPUID 0
+#define UARCH_CPUID(i) (i)
+/* A VS CSR the VM tests read and write while the VCPU is parked. */
+#define UARCH_VREG_PARKED VREG_RV_VSSCRATCH
+
 /* What the root task's tests may use of this ISA (cairn/abi.h UARCH_HAS_*). */
 #define UARCH_FEATURES UARCH_HAS_PRIV_LIST
