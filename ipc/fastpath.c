@@ -22,9 +22,10 @@
  *     would leave the timer off.
  *
  * A guest's exit or hypercall takes the same road (ipc_fastpath_kmsg,
- * ipc_fastpath_hcall): the kernel composed the exit's message, a hypercall's
- * is in the guest's registers, and the guest's VCPU is parked as it
- * leaves; the VMM's or server's reply_recv comes back through
+ * ipc_fastpath_hcall; on AArch64 an HVC has a function of its own each
+ * way, aarch64_hvc and aarch64_reply_hvc): the kernel composed the exit's
+ * message, a hypercall's is in the guest's registers, and the guest's VCPU
+ * is parked as it leaves; the VMM's or server's reply_recv comes back through
  * fastpath_reply_recv, into the guest's registers.
  *
  * The thread that leaves is charged its CPU time and the message it sent
@@ -36,9 +37,10 @@
  * from entry to exit, with signal and yield beside them; other ports come
  * through kernel_syscall and ipc_fastpath_ipc.
  *
- * Cost (AArch64, make bench): a round trip is 387 instructions against
- * 1,431 on the general path (a guest's hypercall to a server and back:
- * 624).  docs/PERF.md has the breakdown of one direction and the floor
+ * Cost (AArch64, make bench): a round trip is 359 instructions against
+ * 1,427 on the general path (a guest's hypercall to a server and back:
+ * 633; a guest's HVC to its VMM and back, arch/aarch64/vcpu.c's own
+ * path: 480).  docs/PERF.md has the breakdown of one direction and the floor
  * (about 105 per direction).
  * cairn.fastpath=off (bootargs) turns it off, for the benchmark and the
  * tests of the general path. */

@@ -215,9 +215,9 @@ static inline __attribute__((always_inline)) struct arch_regs *svc_decline(struc
  * partner's address space, in one function that calls nothing on its
  * common paths.  Returns the registers to return to user mode with (the
  * lock dropped); the general path (aarch64_svc_general, a tail call)
- * never returns.  Cost (make bench, docs/PERF.md): about 134 instructions
- * for a call or a reply_recv that switches spaces, 32 for a yield with
- * nothing to yield to; with the entry and exit around it, 193 and 102. */
+ * never returns.  Cost (make bench, docs/PERF.md): about 120 instructions
+ * for a call or a reply_recv that switches spaces, 29 for a yield with
+ * nothing to yield to; with the entry and exit around it, 180 and 97. */
 struct arch_regs *aarch64_svc(struct arch_regs *r, struct cpu *c)
 {
 	struct thread *t = thread_of(r);
