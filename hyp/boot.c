@@ -129,8 +129,11 @@ static void print_nodes(const struct boot_info *bi)
 			ram += bi->mem_node[i] == n ? bi->mem[i].size : 0;
 		for (unsigned c = 0; c < ncpus_online; c++)
 			mask |= (uint64_t)(cpus[c].node == n) << c;
-		printk("numa: node %u: %lu MiB RAM, %lu pages free, cpus 0x%lx\n", n,
+		printk("numa: node %u: %lu MiB RAM, %lu pages free, cpus 0x%lx, nearest", n,
 		       ram / MiB, kmem.node[n].free_pages, mask);
+		for (unsigned i = 0; i < kmem.nnodes; i++)
+			printk(" %u", kmem.near[n][i]);
+		printk("\n");
 	}
 }
 

@@ -225,6 +225,20 @@ static err_t parse_cpus(const void *fdt, struct boot_info *bi)
 	return E_OK;
 }
 
+/* /distance-map's "distance-matrix": <from to distance> triplets
+ * (bindings/numa.txt).  Entries naming nodes past the ones found, or
+ * distances past 255, are left out: allocation then falls back by id. */
+static void parse_distances(const void *fdt, struct boot_info *bi)
+{
+	int node = fdt_node_offset_by_compatible(fdt, -1, "numa-distance-map-v1"), len;
+	const fdt32_t *m = node < 0 ? NULL : fdt_getprop(fdt, node, "distance-matrix", &len);
+	for (int i = 0; m && i + 12 <= len; i += 12, m += 3) {
+		uint32_t from = fdt32_to_cpu(m[0]), to = fdt32_to_cpu(m[1]), d = fdt32_to_cpu(m[2]);
+		if (from < bi->nnodes && to < bi->nnodes && d <= 255)
+			bi->distance[from][to] = (uint8_t)d;
+	}
+}
+
 static void parse_psci(const void *fdt, struct boot_info *bi)
 {
 	static const char *const compat[] = { "arm,psci-1.0", "arm,psci-0.2" };
@@ -253,6 +267,7 @@ err_t dtb_parse(const void *fdt, struct boot_info *bi)
 	    (e = parse_chosen(fdt, bi)) || (e = parse_cpus(fdt, bi)))
 		return e;
 	parse_psci(fdt, bi);
+	parse_distances(fdt, bi);
 	if (boot_reserve(bi, bi->initrd, "initrd") != E_OK)
 		return fail(bi, E_FULL, "too many reserved ranges");
 	return E_OK;

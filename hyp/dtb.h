@@ -36,12 +36,13 @@ struct boot_info {
 	unsigned ncpus;
 	uint8_t cpu_node[MAX_CPUS];      /* NUMA node of cpu_hwid[i] */
 	unsigned nnodes;                 /* 1 + the highest node id; 0 or 1: no NUMA */
+	uint8_t distance[MAX_NODES][MAX_NODES]; /* from node i to j, 10 local; 0 unknown */
 	enum psci_conduit psci;          /* Arm only */
 	const char *why;                 /* what was wrong, on error */
 };
 
 /* Parse memory, reservations, /chosen, cpus and psci; memory and cpu nodes'
- * numa-node-id (ids of MAX_NODES and up are refused).  Rejects a bad header
+ * numa-node-id (ids of MAX_NODES and up are refused) and /distance-map.  Rejects a bad header
  * or one claiming more than DTB_MAX_SIZE, no memory, overlapping or wrapping
  * memory ranges (bi->why says which).  Reads at most DTB_MAX_SIZE bytes. */
 err_t dtb_parse(const void *fdt, struct boot_info *bi);

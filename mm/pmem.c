@@ -42,6 +42,28 @@ static err_t node_init(struct pmem *p, struct boot_info *bi, unsigned node)
 	return E_OK;
 }
 
+/* How far node `to` is from `from` for the fallback order: itself first,
+ * nodes without a distance last. */
+static unsigned dist(const struct boot_info *bi, unsigned from, unsigned to)
+{
+	if (to == from)
+		return 0;
+	return bi->distance[from][to] ? bi->distance[from][to] : 256;
+}
+
+/* Node `from`'s fallback order: nearest first, ties by id (an insertion
+ * sort of at most MAX_NODES). */
+static void order_nodes(struct pmem *p, const struct boot_info *bi, unsigned from)
+{
+	uint8_t *near = p->near[from];
+	for (unsigned n = 0; n < p->nnodes; n++) {
+		unsigned i = n;
+		for (; i > 0 && dist(bi, from, near[i - 1]) > dist(bi, from, n); i--)
+			near[i] = near[i - 1];
+		near[i] = (uint8_t)n;
+	}
+}
+
 err_t pmem_init(struct pmem *p, struct boot_info *bi, uint64_t dm_offset)
 {
 	p->nnodes = MAX(bi->nnodes, 1u);
@@ -58,6 +80,7 @@ err_t pmem_init(struct pmem *p, struct boot_info *bi, uint64_t dm_offset)
 		if (e)
 			return e;
 		free += p->node[n].free_pages;
+		order_nodes(p, bi, n);
 	}
 	return free ? E_OK : E_NOMEM;
 }
@@ -66,9 +89,9 @@ err_t pmem_alloc(struct pmem *p, unsigned node, unsigned order, paddr_t *out)
 {
 	if (node != PMEM_ANY_NODE)
 		return node < p->nnodes ? buddy_alloc(&p->node[node], order, out) : E_NOMEM;
-	unsigned local = p->local ? p->local() : 0;
+	const uint8_t *near = p->near[p->local ? p->local() : 0];
 	for (unsigned i = 0; i < p->nnodes; i++)
-		if (buddy_alloc(&p->node[(local + i) % p->nnodes], order, out) == E_OK)
+		if (buddy_alloc(&p->node[near[i]], order, out) == E_OK)
 			return E_OK;
 	return E_NOMEM;
 }

@@ -4,7 +4,7 @@
  * RAM, so a node's bookkeeping is local to it).  Without NUMA information
  * there is one node, 0, holding all RAM.  An allocation names a node (that
  * node only) or PMEM_ANY_NODE: the calling CPU's node first (`local`), then
- * the others in order of their ids. */
+ * the others, nearest first (the firmware's distances; by id without). */
 #pragma once
 #include "hyp/dtb.h"
 #include "mm/buddy.h"
@@ -14,6 +14,7 @@
 struct pmem {
 	struct buddy node[MAX_NODES];
 	unsigned nnodes;
+	uint8_t near[MAX_NODES][MAX_NODES]; /* from node i: the nodes, nearest first */
 	uint64_t dm_offset;
 	struct { uint64_t lo, hi; uint8_t node; } span[BOOT_MAX_MEM]; /* RAM by node */
 	unsigned nspans;

@@ -125,7 +125,9 @@ static void parse_fadt(const struct sdt *f)
 /* NUMA from the SRAT: proximity domains become nodes 0, 1, ... in the
  * order they first appear (as Linux numbers them); past MAX_NODES of them
  * the table is ignored and everything stays node 0. */
-static int srat_node(struct boot_info *bi, uint32_t *pxm, uint32_t domain)
+static uint32_t pxm[MAX_NODES]; /* node n's proximity domain */
+
+static int srat_node(struct boot_info *bi, uint32_t domain)
 {
 	for (unsigned n = 0; n < bi->nnodes; n++)
 		if (pxm[n] == domain)
@@ -180,7 +182,6 @@ static void srat_cpu(struct boot_info *bi, uint32_t apic_id, int node)
 static bool parse_srat(const struct sdt *t, struct boot_info *bi)
 {
 	const uint8_t *p = (const uint8_t *)t;
-	uint32_t pxm[MAX_NODES];
 	for (uint32_t off = 48; off + 2 <= t->length;) {
 		const uint8_t *e = p + off;
 		uint8_t type = e[0], len = e[1];
@@ -193,7 +194,7 @@ static bool parse_srat(const struct sdt *t, struct boot_info *bi)
 			continue;
 		uint32_t domain = type == 0 ? (uint32_t)(e[2] | read_le(e + 9, 3) << 8) :
 			(uint32_t)read_le(e + (type == 1 ? 2 : 4), 4);
-		int node = srat_node(bi, pxm, domain);
+		int node = srat_node(bi, domain);
 		if (node < 0 || (type == 1 && !srat_memory(bi, read_le(e + 8, 8),
 							   read_le(e + 16, 8), node)))
 			return false;
@@ -201,6 +202,20 @@ static bool parse_srat(const struct sdt *t, struct boot_info *bi)
 			srat_cpu(bi, type == 0 ? e[3] : (uint32_t)read_le(e + 8, 4), node);
 	}
 	return true;
+}
+
+/* The SLIT: at 36 the number of localities N, then N x N distances by
+ * proximity domain; the nodes' fallback order follows them (mm/pmem.c). */
+static void parse_slit(const struct sdt *t, struct boot_info *bi)
+{
+	const uint8_t *p = (const uint8_t *)t;
+	uint64_t n = t->length >= 44 ? read_le(p + 36, 8) : 0;
+	if (n > 255 || 44 + n * n > t->length)
+		return;
+	for (unsigned a = 0; a < bi->nnodes; a++)
+		for (unsigned b = 0; b < bi->nnodes; b++)
+			if (pxm[a] < n && pxm[b] < n)
+				bi->distance[a][b] = p[44 + pxm[a] * n + pxm[b]];
 }
 
 err_t acpi_parse(struct boot_info *bi)
@@ -224,6 +239,9 @@ err_t acpi_parse(struct boot_info *bi)
 		memset(bi->mem_node, 0, sizeof(bi->mem_node));
 		memset(bi->cpu_node, 0, sizeof(bi->cpu_node));
 	}
+	const struct sdt *slit = find_table(rsdp, "SLIT");
+	if (srat && slit && bi->nnodes > 1)
+		parse_slit(slit, bi);
 	return bi->ncpus ? E_OK : E_NOENT;
 }
 

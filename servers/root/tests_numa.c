@@ -9,12 +9,20 @@
 #define NODE_RETYPE(mem, node, quota, slot) \
 	inv(SYS_MEM_RETYPE, mem, OBJ_MEMORY, quota, ROOT_CNODE, slot, node, 0, 0)
 
-static bool on_node(uint64_t pa, uint64_t size, uint64_t node)
+/* The node whose RAM holds [pa, pa + size), ~0 if none does. */
+static uint64_t node_at(uint64_t pa, uint64_t size)
 {
 	for (unsigned i = 0; i < bootinfo->nmem; i++)
-		if (bootinfo->mem_node[i] == node && pa >= bootinfo->mem[i].base &&
+		if (pa >= bootinfo->mem[i].base &&
 		    pa + size <= bootinfo->mem[i].base + bootinfo->mem[i].size)
-			return true;
+			return bootinfo->mem_node[i];
+	return ~0ull;
+}
+
+static bool on_node(uint64_t pa, uint64_t size, uint64_t node)
+{
+	if (node_at(pa, size) == node)
+		return true;
 	printf("root: 0x%lx (+0x%lx) is not on node %lu\n", pa, size, node);
 	return false;
 }
@@ -111,6 +119,25 @@ static bool t_numa_memory_on_node(void)
 	return true;
 }
 
+/* With `node` out of 2 MiB blocks, an untied 2 MiB frame made on one of
+ * its CPUs comes from the node the firmware puts nearest, numa.next=N
+ * (without it, from any other). */
+static bool nearest_next(uint64_t node)
+{
+	uint64_t next = bootarg_u64("numa.next=", ~0ull), cpu = 0;
+	while (!(bootinfo->node_cpus[node] >> cpu & 1))
+		CHECK(++cpu < bootinfo->ncpus);
+	CHECK_ERR(INV1(SYS_THREAD_SET_AFFINITY, ROOT_THREAD, cpu), E_OK);
+	cptr_t f = new_obj(OBJ_FRAME, FRAME_BITS_2M);
+	CHECK_ERR(INV1(SYS_THREAD_SET_AFFINITY, ROOT_THREAD, 0), E_OK);
+	CHECK(f);
+	uint64_t at = node_at(frame_pa(f), 2 << 20);
+	slot_free(f);
+	printf("root: numa: node %lu full, its CPU %lu got node %lu\n", node, cpu, at);
+	CHECK(at != node && at < bootinfo->nnodes && (next == ~0ull || at == next));
+	return true;
+}
+
 /* A Memory tied to the last node, with a quota larger than that node, is
  * refused once the node has no 2 MiB block left, though other nodes have
  * plenty and the quota has room: every frame it got lies on its node, and
@@ -140,6 +167,7 @@ static bool t_numa_node_full(void)
 	printf("root: numa: node %lu gave %lu 2 MiB frames, then none (%lu pages left)\n",
 	       node, n, node_stat(node, 2));
 	CHECK(n * 512 > free / 2);
+	CHECK(nearest_next(node));
 	CHECK_ERR(INV1(SYS_CNODE_REVOKE, ROOT_CNODE, sub), E_OK);
 	for (unsigned i = 0; i < max; i++)
 		slot_free(first + i);

@@ -92,6 +92,7 @@ static void two_nodes(struct pmem *p, void *ram, uint8_t *meta)
 		p->span[n].lo = base.pa + n * half;
 		p->span[n].hi = base.pa + (n + 1) * half;
 		p->span[n].node = (uint8_t)n;
+		p->near[n][0] = (uint8_t)n, p->near[n][1] = (uint8_t)!n;
 	}
 }
 

@@ -198,6 +198,72 @@ static void test_slab_on_node(void **state)
 	assert_int_equal(pm.node[1].free_pages, free1);
 }
 
+/* Three nodes of 4 MiB and a distance-map: from node 0, node 2 (20) is
+ * nearer than node 1 (40); node 1 has no distances, so the others follow
+ * it by id; entries naming no node, or distances past 255, are ignored. */
+static void build3(void)
+{
+	tree_begin_root(fdt, sizeof(fdt), (struct rng){ 0, 0 });
+	for (uint32_t i = 0; i < 3; i++) {
+		char name[32];
+		struct rng r = { RAM + i * (4 << 20), 4 << 20 };
+		snprintf(name, sizeof(name), "memory@%llx", (unsigned long long)r.base);
+		fdt_begin_node(fdt, name);
+		fdt_property_string(fdt, "device_type", "memory");
+		tree_prop_reg(fdt, &r, 1);
+		fdt_property_u32(fdt, "numa-node-id", i);
+		fdt_end_node(fdt);
+	}
+	static const uint32_t matrix[] = { 0, 0, 10, 0, 1, 40, 0, 2, 20, 2, 0, 20, 2, 1, 30,
+					   2, 2, 10, 3, 0, 5, 0, 1, 300 };
+	fdt32_t cells[sizeof(matrix) / 4];
+	for (unsigned i = 0; i < sizeof(matrix) / 4; i++)
+		cells[i] = cpu_to_fdt32(matrix[i]);
+	fdt_begin_node(fdt, "distance-map");
+	fdt_property_string(fdt, "compatible", "numa-distance-map-v1");
+	fdt_property(fdt, "distance-matrix", cells, sizeof(cells));
+	fdt_end_node(fdt);
+	fdt_begin_node(fdt, "cpus");
+	fdt_property_u32(fdt, "#address-cells", 1);
+	fdt_property_u32(fdt, "#size-cells", 0);
+	fdt_begin_node(fdt, "cpu@0");
+	fdt_property_string(fdt, "device_type", "cpu");
+	fdt_property_u32(fdt, "reg", 0);
+	fdt_end_node(fdt);
+	fdt_end_node(fdt);
+	fdt_end_node(fdt);
+	assert_int_equal(fdt_finish(fdt), 0);
+}
+
+static void test_nearest_node_next(void **state)
+{
+	build3();
+	static struct boot_info b3;
+	assert_int_equal(dtb_parse(fdt, &b3), E_OK);
+	assert_int_equal(b3.nnodes, 3);
+	assert_int_equal(b3.distance[0][1], 40);
+	assert_int_equal(b3.distance[0][2], 20);
+	static struct pmem p;
+	assert_int_equal(pmem_init(&p, &b3, ram.dm_offset), E_OK);
+	static const uint8_t want[3][3] = { { 0, 2, 1 }, { 1, 0, 2 }, { 2, 0, 1 } };
+	for (unsigned n = 0; n < 3; n++)
+		assert_memory_equal(p.near[n], want[n], 3);
+	p.local = local;
+	local_is = 0;
+	static paddr_t got[1024];
+	unsigned n = 0;
+	while (pmem_alloc(&p, 0, 0, &got[n]) == E_OK)
+		n++;
+	paddr_t pa;
+	assert_int_equal(pmem_alloc(&p, PMEM_ANY_NODE, 0, &pa), E_OK);
+	assert_int_equal(pmem_node_of(&p, pa), 2);
+	assert_true(pa.pa >= RAM + (8 << 20) && pa.pa < RAM + (12 << 20));
+	pmem_free(&p, pa, 0);
+	while (n)
+		pmem_free(&p, got[--n], 0);
+	assert_int_equal(pmem_free_pages(&p), 3 * 1024 - 3);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -208,6 +274,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_node_allocation_is_strict, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_local_node_first, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_slab_on_node, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nearest_node_next, setup, teardown),
 	};
 	return RUN_TESTS("numa", tests);
 }
