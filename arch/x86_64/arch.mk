@@ -5,16 +5,17 @@ ARCH_CFLAGS := -m64 -mcmodel=kernel -mno-red-zone -mgeneral-regs-only \
 	-fno-pie -fno-pic
 ARCH_LDFLAGS := -static -no-pie -z max-page-size=4096 -z noexecstack \
 	--no-warn-rwx-segments
-ARCH_SRCS := hyp/vcpu_none.c hyp/iommu_none.c arch/x86_64/head.S arch/x86_64/entry.S arch/x86_64/trampoline.S \
+ARCH_SRCS := hyp/iommu_none.c arch/x86_64/head.S arch/x86_64/entry.S arch/x86_64/trampoline.S \
 	arch/x86_64/boot.c arch/x86_64/cpu.c arch/x86_64/trap.c arch/x86_64/mmu.c arch/x86_64/uspace.c \
-	arch/x86_64/apic.c arch/x86_64/acpi.c arch/x86_64/smp.c arch/x86_64/virt.c
+	arch/x86_64/apic.c arch/x86_64/acpi.c arch/x86_64/smp.c arch/x86_64/virt.c \
+	arch/x86_64/svm.c arch/x86_64/svm_run.S
 # Native threads: the root task and servers (arch/x86_64/user).  User code
 # keeps to general registers (the FP test's SSE is in fp_regs.S); the red
 # zone is safe: entries from ring 3 never push on the user's stack.
 USER_ARCH := 1
 USER_ARCH_CFLAGS := -m64 -mgeneral-regs-only -Wl,-z,noexecstack
-# No VCPUs yet: the AArch64 test guest is not built.
-NO_TEST_GUEST := 1
+# The test guest's x86 entry and tests (guests/test/x86_64).
+GUEST_TEST_ISA := guests/test/x86_64/start.S guests/test/x86_64/guest.c
 KERNEL_IMAGE := $(BUILD)/cairn.elf
 KERNEL_LDS := arch/x86_64/kernel.ld
 

@@ -172,6 +172,7 @@ void arch_user_init_cpu(void)
 	}
 	if (arch_cpu_id() == 0)
 		printk("x86: address spaces %s\n", pcid ? "tagged by PCID" : "untagged (no PCID)");
+	x86_svm_init_cpu();
 }
 
 /* CR0.TS: the next FP/SSE instruction raises #NM (hyp/fp.c). */
@@ -225,7 +226,7 @@ void arch_regs_init(struct arch_regs *r)
  * increment and the generation's are each followed by a full fence before
  * the other is read (Dekker), so a CPU on its way out either is seen in
  * ring 3 or sees the new generation. */
-static uint64_t tlb_gen;
+uint64_t tlb_gen; /* svm.c reads it too */
 
 static void shootdown(void)
 {
@@ -299,6 +300,8 @@ _Noreturn static void leave(struct pcpu *p, struct arch_regs *r)
 _Noreturn void arch_user_enter(struct arch_regs *r, paddr_t root, unsigned vmid)
 {
 	struct pcpu *p = pcpu_this();
+	if (p->cpu->vcpu_in) /* a guest's thread: VMRUN, not ring 3 (svm.c) */
+		x86_vcpu_enter(p, r, root, vmid);
 	if (root.pa != p->space || vmid != p->vmid) {
 		p->space = root.pa;
 		p->vmid = vmid;

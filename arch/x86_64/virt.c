@@ -88,6 +88,8 @@ static bool vmx_on_off(void)
 	return !failed;
 }
 
+bool x86_svm_usable(void) { return virt == VIRT_SVM; }
+
 void arch_cpu_describe(char *buf, size_t len)
 {
 	probe();

@@ -4,7 +4,7 @@
 #pragma once
 
 #define GUEST_RAM_IPA 0x40000000ull
-#define GUEST_RAM_SIZE 0x10000ull        /* 64 KiB: image, data, stack */
+#define GUEST_RAM_SIZE 0x20000ull        /* 128 KiB: image, data, page tables, stack */
 #define TDEV_IPA 0x0a000000ull           /* the test device */
 #define TDEV_DATA 0x00   /* reads: TDEV_PATTERN (cut to size); writes: logged */
 #define TDEV_RESULT 0x08 /* the test's result: TEST_PASS or where it failed */
@@ -48,6 +48,7 @@ enum guest_test {
 	GT_DOORBELL,      /* x1 doorbell writes, a sync, x1 more, a sync */
 	GT_VFUZZ,         /* x1 virtio-blk requests at VFUZZ_IPA, half of them lies (vfuzz.c) */
 	GT_VNETFUZZ,      /* x1 rounds on two switch ports, half of them lies (vnetfuzz.c) */
+	GT_X86_PORTS,     /* x86_64: I/O ports, CPUID and MSRs the VMM answers */
 };
 #define PARKED_MINE 0x7e1d0000c0ffeeull  /* what the guest puts in TPIDR_EL1 */
 #define PARKED_VMMS 0x5eed0000beefull    /* what the VMM puts there */

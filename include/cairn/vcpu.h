@@ -111,3 +111,38 @@ enum vcpu_reg_riscv64 {
 #define VIRQ_COUNT 1024
 #define VIRQ_VTIMER 27      /* the kernel raises it for the virtual timer */
 #define VIRQ_UNBIND (~0ull) /* SYS_VCPU_BIND_NOTIFICATION: unbind */
+
+/* x86_64 (AMD SVM).  Register ids below VREG_FIRST_SYS are the hardware's
+ * numbers: 0-15 rax rcx rdx rbx rsp rbp rsi rdi r8-r15, then rip
+ * (VREG_PC, 32) and rflags (VREG_PSTATE, 33).  From VREG_FIRST_SYS the
+ * state the VMCB holds: a segment is two ids, its selector, attributes
+ * (the VMCB's 12-bit form) and limit packed as `sel | attr << 16 | limit
+ * << 32`, and its base.  VREG_X86_ID (VREG_MPIDR's number: the VMM's id
+ * for the CPU) is kept for the VMM, which answers CPUID. */
+enum vcpu_reg_x86 {
+	VREG_X86_RSP = 4,
+	VREG_X86_ES = VREG_FIRST_SYS, VREG_X86_ES_BASE, VREG_X86_CS, VREG_X86_CS_BASE,
+	VREG_X86_SS, VREG_X86_SS_BASE, VREG_X86_DS, VREG_X86_DS_BASE,
+	VREG_X86_FS, VREG_X86_FS_BASE, VREG_X86_GS, VREG_X86_GS_BASE,
+	VREG_X86_GDTR, VREG_X86_GDTR_BASE, VREG_X86_LDTR, VREG_X86_LDTR_BASE,
+	VREG_X86_IDTR, VREG_X86_IDTR_BASE, VREG_X86_TR, VREG_X86_TR_BASE,
+	VREG_X86_CR0, VREG_X86_CR2, VREG_X86_CR3, VREG_X86_CR4, VREG_X86_ID,
+	VREG_X86_EFER, VREG_X86_DR6, VREG_X86_DR7, VREG_X86_PAT,
+	VREG_X86_STAR, VREG_X86_LSTAR, VREG_X86_CSTAR, VREG_X86_SFMASK,
+	VREG_X86_KGSBASE, VREG_X86_SYSENTER_CS, VREG_X86_SYSENTER_ESP,
+	VREG_X86_SYSENTER_EIP, VREG_X86_TSC_OFFSET,
+	VREG_X86_COUNT
+};
+_Static_assert((int)VREG_X86_ID == (int)VREG_MPIDR, "a VMM sets the CPU's id by one number");
+/* x86 exits (docs/ABI.md): an I/O port access is a VMEXIT_DATA_ABORT
+ * whose address is VMEXIT_IO_PORT | port; CPUID is a VMEXIT_SYSREG whose
+ * register is VMEXIT_CPUID | leaf (MR4 the subleaf), answered with
+ * VMREPLY_REGS (rax rbx rcx rdx = MR1-MR4); an MSR is a VMEXIT_SYSREG of
+ * its number (the value edx:eax).  VMACC_MERGE: an 8- or 16-bit load
+ * changes only those bits of its register. */
+#define VMEXIT_IO_PORT (1ull << 63)
+#define VMEXIT_CPUID (1ull << 63)
+#define VMACC_MERGE (1u << 5)
+/* The guest's interrupt vectors are its virtual interrupts (16-255). */
+#define VIRQ_X86_FIRST 16
+#define VIRQ_X86_LIMIT 256

@@ -537,7 +537,8 @@ static bool wanted(const char *name)
  * bit is called, and how many tests were skipped for want of it. */
 static const char *const need_names[64] = {
 	[0] = "vcpu", [1] = "iommu", [2] = "hotplug", [32] = "utimer", [33] = "aarch64",
-	[34] = "a privileged-instruction list",
+	[34] = "a privileged-instruction list", [35] = "a guest timer",
+	[36] = "x86_64",
 };
 static unsigned skipped, skipped_for[64];
 

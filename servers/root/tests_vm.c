@@ -241,7 +241,7 @@ static bool t_vm_timer(void)
 	CHECK(r.exits == 1);
 	return true;
 }
-ROOT_TEST_NEEDS("vm-timer-wfi", t_vm_timer, BOOT_HAS_VCPU);
+ROOT_TEST_NEEDS("vm-timer-wfi", t_vm_timer, BOOT_HAS_VCPU | UARCH_HAS_VTIMER);
 
 static bool inject_all(struct run *r, uint64_t step)
 {
@@ -778,7 +778,7 @@ static bool spinners(unsigned n, void (*move)(struct vm *vm, unsigned tick))
 /* Two VMs' VCPUs share CPU 0: each one's timer keeps time while the other
  * runs (its state saved, a kernel timer standing in for it). */
 static bool t_vm_timer_switch(void) { return spinners(2, NULL); }
-ROOT_TEST_NEEDS("vm-timer-across-switches", t_vm_timer_switch, BOOT_HAS_VCPU);
+ROOT_TEST_NEEDS("vm-timer-across-switches", t_vm_timer_switch, BOOT_HAS_VCPU | UARCH_HAS_VTIMER);
 
 static void migrate(struct vm *vm, unsigned tick)
 {
@@ -787,7 +787,7 @@ static void migrate(struct vm *vm, unsigned tick)
 
 /* One VCPU moved to another CPU at every tick. */
 static bool t_vm_timer_migrate(void) { return spinners(1, migrate); }
-ROOT_TEST_NEEDS("vm-timer-across-migrations", t_vm_timer_migrate, BOOT_HAS_VCPU);
+ROOT_TEST_NEEDS("vm-timer-across-migrations", t_vm_timer_migrate, BOOT_HAS_VCPU | UARCH_HAS_VTIMER);
 
 /* CPU 1 taken off line under the VCPU, then brought back: it goes on on
  * another CPU, its state and timer (parked on CPU 1) moved first. */
@@ -810,7 +810,7 @@ static bool t_vm_timer_hotplug(void)
 	CHECK(cpu1_becomes(1)); /* whatever happened: the tests after need it */
 	return ok;
 }
-ROOT_TEST_NEEDS("vm-timer-across-hotplug", t_vm_timer_hotplug, BOOT_HAS_VCPU | BOOT_HAS_HOTPLUG);
+ROOT_TEST_NEEDS("vm-timer-across-hotplug", t_vm_timer_hotplug, BOOT_HAS_VCPU | BOOT_HAS_HOTPLUG | UARCH_HAS_VTIMER);
 
 /* --- Invocation errors ----------------------------------------------------- */
 

@@ -1042,14 +1042,17 @@ def x86_64(build):
                   r"r15 ", r"PANIC on cpu0 at arch/x86_64/trap.c"],
                  allow=("PANIC", "unexpected exception")),
         # The root task's user-level suite on native threads in ring 3
-        # (arch/x86_64/uspace.c), on one CPU and on four: what x86_64 lacks
-        # (VCPUs, an IOMMU, a user timer, AArch64 encodings and devices) is
-        # skipped by name and counted.
+        # (arch/x86_64/uspace.c) and guests under SVM (arch/x86_64/svm.c,
+        # guests/test/x86_64), on one CPU and on four: what x86_64 lacks (an
+        # IOMMU, a user timer, a guest timer, AArch64 encodings and devices)
+        # is skipped by name and counted.
         Scenario("root-tests", lambda b: pc() + ["-cdrom", iso(b, "cairn.root=test")],
-                 [r"root: up, 1 cpus", r"root: ok   fault-and-resume", r"root: ok   fp-state",
-                  r"root: skip vm-mmio \(needs vcpu\)",
-                  r"root: \d+ skipped, this machine lacks: vcpu \(\d+\)", ROOT_OK],
-                 poweroff=True, timeout=240),
+                 [r"svm: \d+ ASIDs", r"root: up, 1 cpus", r"root: ok   fault-and-resume",
+                  r"root: ok   fp-state", r"root: ok   vm-wfi-sleeps-until-injected",
+                  r"root: ok   vm-hypercall-ipc", r"root: skip vm-timer-wfi \(needs a guest timer\)",
+                  r"root: ok   vm-mmio", r"root: ok   vm-x86-bad-state",
+                  r"root: ok   vm-x86-ports-cpuid-msr", ROOT_OK],
+                 poweroff=True, timeout=300),
         # NUMA from the ACPI SRAT (arch/x86_64/acpi.c): two nodes of 512 MiB
         # (less the PC's holes), a CPU each, and the root test numa.
         Scenario("numa-2-nodes", lambda b: pc(smp=2, mem="1G") + numa((512, "0"), (512, "1")) +
@@ -1103,6 +1106,20 @@ def x86_64(build):
                     r"fuzzsmp: root capabilities intact; memory back exactly", ROOT_OK],
                    poweroff=True, timeout=300)
           for name, n, r in [("root-fuzz-smp2", 2, 40), ("root-fuzz-smp4-shared", 4, 15)]],
+        # The hostile guest under SVM, as on AArch64 (servers/root/vm_hostile.c;
+        # its timekeeping partner paces itself by the TSC), and nonsense
+        # VMCB state from a VMM in 1,000 guests (vm-x86-bad-state).
+        *[Scenario(name, lambda b, n=n, x=x: pc(smp=n) + [
+                       "-cdrom", iso(b, "cairn.root=vmhostile vmhostile.exits=%d" % x)],
+                   [r"vmhostile: %d exits from the hostile guest, the timer guest ticked \d+ "
+                    r"times, the native pair made \d+ calls" % x,
+                    r"vmhostile: kernel invariants held; memory back exactly", ROOT_OK],
+                   poweroff=True, timeout=240)
+          for name, n, x in [("vm-hostile", 1, 30000), ("vm-hostile-smp2", 2, 10000)]],
+        Scenario("vm-x86-bad-state", lambda b: pc(smp=2) + [
+                     "-cdrom", iso(b, "cairn.root=test root.only=vm-x86-bad-state vmbad.rounds=1000")],
+                 [r"root: vm-x86-bad-state: seed \d+, 1000 rounds, \d+ exits answered at random",
+                  r"root: ok   vm-x86-bad-state", ROOT_OK], poweroff=True, timeout=300),
         Scenario("bochs-vmx", bochs,
                  [r"Cairn uses VMX", r"virt: VMX with EPT, VMXON ok",
                   r"x2APIC mode", r"TSC-deadline mode", BOOT_OK],

@@ -12,7 +12,7 @@
 
 /* What the root task's tests may use of this ISA (cairn/abi.h UARCH_HAS_*):
  * no UARCH_HAS_UTIMER (see utimer_arm); UARCH_PRIVILEGED_INSNS (below). */
-#define UARCH_FEATURES UARCH_HAS_PRIV_LIST
+#define UARCH_FEATURES (UARCH_HAS_PRIV_LIST | UARCH_IS_X86_64)
 
 uint64_t x86_sys(struct sysregs *r); /* crt0.S: returns r->nr */
 
@@ -128,4 +128,14 @@ static inline void utimer_off(void) {}
 			 ".balign 4, 0x90"                                                  \
 			 : : : "rax", "rcx", "rdx", "memory")
 #define UARCH_PRIVILEGED_N 14
+
+/* A guest's registers at entry (servers/vmm/vm.c): r8, r9, r10 (the
+ * hardware's numbers 8-10, which the test guest's 32-bit start leaves
+ * whole), and the CPU id the VMM keeps for its CPUID
+ * answers; the test guest's kernel GS base, an MSR VMLOAD and VMSAVE
+ * switch, is what the VM tests read and write while the VCPU is parked. */
+#define UARCH_VREG_ARG0 8
+#define UARCH_VREG_CPUID VREG_X86_ID
+#define UARCH_CPUID(i) (i)
+#define UARCH_VREG_PARKED VREG_X86_KGSBASE
 #define UARCH_PRIVILEGED_BYTES 4

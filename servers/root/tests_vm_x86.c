@@ -1,0 +1,156 @@
+/* Guests on x86_64 (AMD SVM): the exits AArch64 has no form of, I/O
+ * ports, CPUID and MSRs, answered by a VMM here; and guests whose VMM
+ * gives them nonsense state (every register the VMCB holds), which may
+ * only hurt themselves. */
+#include "guests/test/guest.h"
+#include "servers/root/check.h"
+#include "servers/vmm/vm.h"
+
+extern const char guest_test_image[], guest_test_image_end[];
+#define IMAGE guest_test_image, (uint64_t)(guest_test_image_end - guest_test_image)
+#define CARN 0x6e726143u /* "Carn": this VMM's CPUID signature */
+
+/* One port exit: the expected port, size (log2), direction and value. */
+static bool port_ok(const struct vm_exit *x, uint64_t port, unsigned size, bool write, uint64_t val)
+{
+	uint64_t acc = x->w[3];
+	return x->w[0] == (VMEXIT_IO_PORT | port) && (acc & VMACC_VALID) &&
+	       (acc & VMACC_SIZE_MASK) == size && !!(acc & VMACC_WRITE) == write &&
+	       (!write || x->w[4] == val) && x->w[5] >= 1 && x->w[5] <= 2;
+}
+
+/* The answers GT_X86_PORTS expects, in its order; false on anything else. */
+static bool ports_step(unsigned step, const struct vm_exit *x, uint64_t *reply)
+{
+	reply[0] = VMREPLY_ADVANCE;
+	switch (step) {
+	case 0: return x->label == VMEXIT_DATA_ABORT && port_ok(x, 0x80, 0, true, 0x5a);
+	case 1: return x->label == VMEXIT_DATA_ABORT && port_ok(x, 0x510, 1, true, 0x1234);
+	case 2:
+	case 3:
+		reply[0] |= VMREPLY_READ;
+		reply[1] = step == 2 ? 0x88 : TDEV_PATTERN; /* cut to the size */
+		return x->label == VMEXIT_DATA_ABORT &&
+		       port_ok(x, step == 2 ? 0x71 : 0x511, step == 2 ? 0 : 2, false, 0);
+	case 4:
+	case 5: /* CPUID 0, then the hypervisor leaf */
+		reply[0] |= VMREPLY_REGS;
+		reply[1] = 0x40000000, reply[2] = reply[3] = reply[4] = CARN;
+		return x->label == VMEXIT_SYSREG &&
+		       x->w[0] == (VMEXIT_CPUID | (step == 4 ? 0 : 0x40000000)) && x->w[4] == 0;
+	case 6: /* rdmsr 0x10 */
+		reply[0] |= VMREPLY_READ;
+		reply[1] = TDEV_PATTERN;
+		return x->label == VMEXIT_SYSREG && x->w[0] == 0x10 && !(x->w[3] & VMACC_WRITE);
+	case 7: /* wrmsr 0x8b, edx:eax */
+		return x->label == VMEXIT_SYSREG && x->w[0] == 0x8b && (x->w[3] & VMACC_WRITE) &&
+		       x->w[4] == 0x5566778811223344ull;
+	default: /* its result */
+		return x->label == VMEXIT_DATA_ABORT && x->w[0] == TDEV_IPA + TDEV_RESULT &&
+		       x->w[4] == TEST_PASS;
+	}
+}
+
+static bool t_vm_x86_ports(void)
+{
+	struct accounts before = accounts_read();
+	struct vm vm;
+	struct vm_exit x;
+	uint64_t reply[5] = { 0 };
+	cptr_t ep = new_obj(OBJ_ENDPOINT, 0);
+	unsigned step = 0;
+	bool ok = ep && !vm_create(&vm, 1, ep, GUEST_RAM_IPA, GUEST_RAM_SIZE, IMAGE) &&
+		  !vm_add_vcpu(&vm, GUEST_RAM_IPA, GT_X86_PORTS, 0, 0, 0, ROOT_PRIO) &&
+		  !vm_start(&vm, 0) && !vm_wait(ep, &x);
+	for (; ok && step < 8 && ports_step(step, &x, reply); step++)
+		ok = !vm_reply_wait(ep, reply, &x);
+	if (ok && !ports_step(step, &x, reply))
+		printf("root: step %u: exit %lu 0x%lx 0x%lx 0x%lx 0x%lx\n", step, x.label, x.w[0],
+		       x.w[2], x.w[3], x.w[4]), ok = false;
+	vm_destroy(&vm);
+	if (ep)
+		slot_free(ep);
+	CHECK(ok);
+	CHECK(accounts_equal(before, accounts_read()));
+	return true;
+}
+ROOT_TEST_NEEDS("vm-x86-ports-cpuid-msr", t_vm_x86_ports, BOOT_HAS_VCPU | UARCH_IS_X86_64);
+
+/* --- Nonsense state ---------------------------------------------------------
+ * Each round a guest starts with random values (or its reset values with
+ * bits flipped) in random registers, the VMCB's and its general ones, and
+ * is answered with random replies for up to BAD_EXITS exits or as long as
+ * it runs without exiting, then destroyed.  VMRUN may refuse the state
+ * (VMEXIT_OTHER, code -1), the guest may fault, shut down or run wild:
+ * the kernel's invariants must hold and every byte come back. */
+#define BAD_EXITS 16
+#define BAD_POLLS 16
+
+static uint64_t rnd(uint64_t *s)
+{
+	*s ^= *s << 13, *s ^= *s >> 7, *s ^= *s << 17;
+	return *s;
+}
+
+static void scramble(cptr_t v, uint64_t *s)
+{
+	for (uint64_t id = 0; id < VREG_X86_COUNT; id++) {
+		uint64_t x = rnd(s), out[8] = { 0 };
+		if (x % 3 || (id > VREG_PSTATE && id < VREG_FIRST_SYS) || id == VREG_X86_LDTR)
+			continue;
+		if (x & 8 && !inv(SYS_VCPU_READ_REG, v, id, 0, 0, 0, 0, 0, out))
+			x = out[0] ^ 1ull << (x >> 8) % 64; /* one bit off a sane value */
+		else
+			x = rnd(s);
+		INV2(SYS_VCPU_WRITE_REG, v, id, x); /* refusals are fine */
+	}
+}
+
+static unsigned bad_round(cptr_t ep, uint64_t *s)
+{
+	struct vm vm;
+	unsigned exits = 0;
+	if (vm_create(&vm, 1, ep, GUEST_RAM_IPA, GUEST_RAM_SIZE, IMAGE) ||
+	    vm_add_vcpu(&vm, GUEST_RAM_IPA, GT_MMIO, 0, 0, 0, ROOT_PRIO)) {
+		vm_destroy(&vm);
+		return ~0u;
+	}
+	scramble(vm.v[0].vcpu, s);
+	vm_start(&vm, 0);
+	for (unsigned polls = 0; exits < BAD_EXITS && polls < BAD_POLLS;) {
+		struct sysregs r = { .nr = SYS_NB_RECV, .cap = ep };
+		if (sys(&r) != E_OK) {
+			INV0(SYS_YIELD, 0);
+			polls++;
+			continue;
+		}
+		exits++;
+		uint64_t x = rnd(s);
+		r = (struct sysregs){ .nr = SYS_REPLY, .info = msginfo(0, 5, 0),
+				      .mr = { x & 15, rnd(s), rnd(s), rnd(s), rnd(s) } };
+		sys(&r);
+	}
+	vm_destroy(&vm);
+	return exits;
+}
+
+static bool t_vm_x86_bad_state(void)
+{
+	struct accounts before = accounts_read();
+	uint64_t rounds = bootarg_u64("vmbad.rounds=", 50), seed = bootarg_u64("vmbad.seed=", cycles() | 1), s = seed;
+	cptr_t ep = new_obj(OBJ_ENDPOINT, 0);
+	uint64_t exits = 0;
+	CHECK(ep);
+	for (uint64_t i = 0; i < rounds; i++) {
+		unsigned n = bad_round(ep, &s);
+		CHECK(n != ~0u);
+		exits += n;
+	}
+	slot_free(ep);
+	printf("root: vm-x86-bad-state: seed %lu, %lu rounds, %lu exits answered at random\n",
+	       seed, rounds, exits);
+	CHECK_ERR(INV0(SYS_DEBUG_CHECK, ROOT_CONSOLE), E_OK);
+	CHECK(accounts_equal(before, accounts_read()));
+	return true;
+}
+ROOT_TEST_NEEDS("vm-x86-bad-state", t_vm_x86_bad_state, BOOT_HAS_VCPU | UARCH_IS_X86_64);
