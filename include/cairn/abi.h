@@ -236,6 +236,7 @@ struct bootinfo {
 #define UARCH_HAS_PRIV_LIST (1ull << 34) /* UARCH_PRIVILEGED_INSNS(), for tests_priv.c */
 #define UARCH_HAS_VTIMER (1ull << 35) /* the kernel runs a timer for the test guest */
 #define UARCH_IS_X86_64 (1ull << 36) /* x86 encodings (the test guest's ports, CPUID, MSRs) */
+#define UARCH_HAS_GUEST_SMP (1ull << 37) /* the test guest starts a second VCPU (GT_SMP) */
 _Static_assert(sizeof(struct bootinfo) <= 4096, "the boot info fits its page");
 _Static_assert(__builtin_offsetof(struct bootinfo, bootargs) == 8 * 13 + 16 * 16,
 	       "boot info layout");

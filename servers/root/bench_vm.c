@@ -75,7 +75,7 @@ static void bench_virq(void)
 {
 	if (!bench_wanted("vm_virq_roundtrip"))
 		return;
-	if (!(UARCH_FEATURES & UARCH_IS_AARCH64)) { /* riscv64 claims through a VMM, */
+	if (!(UARCH_FEATURES & (UARCH_IS_AARCH64 | UARCH_IS_X86_64))) { /* riscv64 claims through a VMM, */
 		printf("bench: vm_virq_roundtrip skipped (no VMM here to claim)\n");
 		return;
 	}

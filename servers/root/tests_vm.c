@@ -950,7 +950,7 @@ static bool t_vm_smp(void)
 	struct run r;
 	return guest_test(GT_SMP, &r, NULL);
 }
-ROOT_TEST_NEEDS("vm-psci-cpu-on-and-sgis", t_vm_smp, BOOT_HAS_VCPU | UARCH_IS_AARCH64);
+ROOT_TEST_NEEDS("vm-psci-cpu-on-and-sgis", t_vm_smp, BOOT_HAS_VCPU | UARCH_HAS_GUEST_SMP);
 
 /* Device passthrough: the guest drives QEMU's PL031 through its device
  * frame mapped into the guest's space, and the RTC's interrupt reaches it

@@ -1080,12 +1080,15 @@ def x86_64(build):
                  lambda b: pc() + ["-cdrom", iso(b, "cairn.root=test cairn.fastpath=off")],
                  [r"root: up, 1 cpus", ROOT_OK], poweroff=True, timeout=240),
         # make bench's programme (docs/PERF.md: under -icount shift=0 the
-        # TSC counts instructions); the vm_* lines wait for VCPUs.
+        # TSC counts instructions), the vm_* lines under SVM.
         Scenario("root-bench", lambda b: pc() + ["-icount", "shift=0", "-cdrom",
                                                  iso(b, "cairn.root=bench")],
                  [r"BENCH null_syscall \d+", r"BENCH ipc_call_reply \d+",
                   r"BENCH notify_wake \d+", r"BENCH yield_switch \d+",
-                  r"BENCH yield_switch_same_space \d+",
+                  r"BENCH yield_switch_same_space \d+", r"BENCH vm_hvc_roundtrip \d+",
+                  r"BENCH vm_mmio_read_roundtrip \d+", r"BENCH vm_hypercall_ipc \d+",
+                  r"BENCH vm_inject_roundtrip \d+", r"BENCH vcpu_switch \d+",
+                  r"BENCH vm_virq_roundtrip \d+",
                   r"powered off by the root task"], poweroff=True, timeout=240),
         # The stress ring and the fuzzers, as on AArch64.
         *[Scenario(name, lambda b, n=n, r=r: pc(smp=n) + [

@@ -139,4 +139,5 @@ static inline void utimer_off(void)
 #define UARCH_PRIVILEGED_BYTES 4
 
 /* What the root task's tests may use of this ISA (cairn/abi.h UARCH_HAS_*). */
-#define UARCH_FEATURES (UARCH_HAS_UTIMER | UARCH_IS_AARCH64 | UARCH_HAS_PRIV_LIST | UARCH_HAS_VTIMER)
+#define UARCH_FEATURES (UARCH_HAS_UTIMER | UARCH_IS_AARCH64 | UARCH_HAS_PRIV_LIST | UARCH_HAS_VTIMER | \
+			UARCH_HAS_GUEST_SMP)
