@@ -20,7 +20,15 @@ struct cap {
 		uint64_t guard;   /* CNode */
 		uint64_t map_va;  /* Frame: where it is mapped, if map_as */
 	};
-	struct aspace *map_as;  /* Frame: the address space it is mapped in */
+	union {
+		struct aspace *map_as; /* Frame: the address space it is mapped in */
+		/* A thread's CSpace root that is one CNode with no guard value
+		 * (thread_cspace_set): 2^bits - 1, so that address a names slot
+		 * a when a - 1 < cs_lim1 (the fast paths' lookup, fast_cap);
+		 * else 0, which no address passes.  Deleting the capability
+		 * clears it with the rest. */
+		uint64_t cs_lim1;
+	};
 	struct cap *parent, *first_child, *prev_sib, *next_sib;
 };
 _Static_assert(sizeof(struct cap) == 64, "slots are 64 bytes");

@@ -43,11 +43,6 @@ struct thread {
 	uint64_t fault[KMSG_WORDS]; /* that message (fault_pending) */
 	uint64_t fault_label;
 	uint8_t fault_len, fault_kind;
-	/* cspace as the fast paths see it (fast_cap): when it is one CNode,
-	 * address a names slot a - cs_base if a - cs_base - 1 < cs_lim1 (the
-	 * guard and the index tested by one subtraction and one comparison);
-	 * else cs_lim1 is 0, which no address passes.  thread_cspace_set. */
-	uint64_t cs_base, cs_lim1;
 	struct aspace *as;         /* referenced: lives while the thread uses it */
 	struct cap cspace, fault_ep;
 	struct sched *running;     /* the CPU it is current on (sched.cur), or NULL */
@@ -90,14 +85,13 @@ void thread_set_cpu(struct thread *t, unsigned cpu);
 void thread_free_dead(struct thread *t);
 /* Tell a CPU to choose again: at once if it is this one, else by IPI. */
 void thread_kick(unsigned cpu);
-/* t->cspace was installed: its fast-path form (cs_base, cs_lim1). */
+/* t->cspace was installed: its fast-path form (cap.cs_lim1). */
 static inline void thread_cspace_set(struct thread *t)
 {
 	struct cap *r = &t->cspace;
 	unsigned bits = r->type == OBJ_CNODE ? ((struct cnode *)r->obj)->bits : 0;
-	bool one = bits && bits < 64 && r->guard_bits + bits == 64;
-	t->cs_base = one ? r->guard << bits : 0;
-	t->cs_lim1 = one ? (1ull << bits) - 1 : 0;
+	r->cs_lim1 = bits && bits < 64 && r->guard_bits + bits == 64 && !r->guard ?
+			     (1ull << bits) - 1 : 0;
 }
 /* Set the value the thread's current system call returns. */
 void thread_set_error(struct thread *t, err_t e);

@@ -37,10 +37,10 @@
  * from entry to exit, with signal and yield beside them; other ports come
  * through kernel_syscall and ipc_fastpath_ipc.
  *
- * Cost (AArch64, make bench): a round trip is 359 instructions against
+ * Cost (AArch64, make bench): a round trip is 351 instructions against
  * 1,427 on the general path (a guest's hypercall to a server and back:
- * 633; a guest's HVC to its VMM and back, arch/aarch64/vcpu.c's own
- * path: 480).  docs/PERF.md has the breakdown of one direction and the floor
+ * 629; a guest's HVC to its VMM and back, arch/aarch64/vcpu.c's own
+ * path: 475).  docs/PERF.md has the breakdown of one direction and the floor
  * (about 105 per direction).
  * cairn.fastpath=off (bootargs) turns it off, for the benchmark and the
  * tests of the general path. */

@@ -38,15 +38,15 @@ FP_INLINE bool direct_switch_ok(struct sched *s, struct thread *cur, struct thre
 }
 
 /* The capability t names in its badge register, of `type` with `rights`:
- * cspace_lookup_cap's one-CNode case, from the thread's cached form of
- * its root (thread.cs_base, cs_lim1: guard, index and slot 0 in one
- * comparison); a deeper CSpace declines (the general walk would be a
- * call).  The root's type is tested still: a revoked root empties the
- * slot without touching the cache.  About 14 instructions. */
+ * cspace_lookup_cap's case of one CNode whose guard is 0, the address a
+ * slot index (every CSpace the root task makes), from the root's cached
+ * size (cap.cs_lim1: the index and slot 0 in one comparison; a deleted
+ * root's is 0); other CSpaces decline (the general walk would be a call).
+ * 14 instructions with the type, the rights and the object. */
 FP_INLINE struct cap *fast_cap(struct thread *t, unsigned type, unsigned rights)
 {
-	uint64_t idx = arg(t, REG_CAP) - t->cs_base;
-	if (idx - 1 >= t->cs_lim1 || t->cspace.type != OBJ_CNODE)
+	uint64_t idx = arg(t, REG_CAP);
+	if (idx - 1 >= t->cspace.cs_lim1)
 		return NULL;
 	struct cap *c = &cnode_slots((struct cnode *)t->cspace.obj)[idx];
 	if (c->type != type || (c->rights & rights) != rights)

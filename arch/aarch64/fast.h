@@ -30,17 +30,20 @@ static inline void fast_timer_set(uint64_t at)
 /* Leave for next, which a fast path made current (kernel_enter's work
  * and arch_user_enter's VTTBR): the registers to return with.  Inline, the
  * common case: no FP state to switch, a space whose VMID is current, and
- * a native thread, or (`guest`) a guest's whose VCPU is in with nothing to
- * inject (vcpu_switch would do nothing); anything else goes to
+ * a native thread (ENTER_NATIVE; ENTER_IPC: known to be one, a call's or
+ * reply's partner), or (ENTER_GUEST) a guest's whose VCPU is in with
+ * nothing to inject (vcpu_switch would do nothing); anything else goes to
  * svc_enter_slow (kernel_enter's work in full), a tail call. */
+enum { ENTER_NATIVE, ENTER_IPC, ENTER_GUEST };
 struct arch_regs *svc_enter_slow(struct thread *next, struct cpu *c);
 static inline __attribute__((always_inline)) struct arch_regs *svc_enter(struct thread *next,
-									 struct cpu *c, bool guest)
+									 struct cpu *c, int kind)
 {
 	struct aspace *as = next->as;
 	struct vcpu *v = next->vcpu;
 	if (__builtin_expect(((c->fp_live || next->fp_used) && c->fp_live != next) ||
-			     (guest ? v != c->vcpu_in || v->pending_words : v != NULL) ||
+			     (kind == ENTER_GUEST ? v != c->vcpu_in || v->pending_words :
+			      kind == ENTER_NATIVE && v != NULL) ||
 			     (c->active_as != as && as->vmid_gen != vmid_gen), 0))
 		return svc_enter_slow(next, c);
 	if (c->active_as != as) { /* else its VMID is current and loaded */

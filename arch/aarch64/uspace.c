@@ -193,13 +193,13 @@ static __attribute__((noinline)) struct arch_regs *svc_signal(struct thread *t, 
 {
 	struct sched *s = sched_of(c->id);
 	struct thread *next = s->no_fastpath ? NULL : fastpath_signal(t, s, c->id);
-	return next ? svc_enter(next, c, false) : aarch64_svc_general(&t->regs, c);
+	return next ? svc_enter(next, c, ENTER_NATIVE) : aarch64_svc_general(&t->regs, c);
 }
 
 static inline __attribute__((always_inline)) struct arch_regs *svc_enter_native(struct thread *next,
 										struct cpu *c)
 {
-	return svc_enter(next, c, false);
+	return svc_enter(next, c, ENTER_NATIVE);
 }
 
 /* A call no fast path in aarch64_svc took: signal's, or the general way. */
@@ -215,9 +215,9 @@ static inline __attribute__((always_inline)) struct arch_regs *svc_decline(struc
  * partner's address space, in one function that calls nothing on its
  * common paths.  Returns the registers to return to user mode with (the
  * lock dropped); the general path (aarch64_svc_general, a tail call)
- * never returns.  Cost (make bench, docs/PERF.md): about 120 instructions
+ * never returns.  Cost (make bench, docs/PERF.md): about 116 instructions
  * for a call or a reply_recv that switches spaces, 29 for a yield with
- * nothing to yield to; with the entry and exit around it, 180 and 97. */
+ * nothing to yield to; with the entry and exit around it, 175.5 and 97. */
 struct arch_regs *aarch64_svc(struct arch_regs *r, struct cpu *c)
 {
 	struct thread *t = thread_of(r);

@@ -482,7 +482,7 @@ struct arch_regs *aarch64_hvc(struct arch_regs *r, struct cpu *c)
 	c->vcpu_in = NULL; /* vcpu_leave_for_native */
 	park_native(&t->vcpu->arch, false); /* switch_to's counter read has an isb */
 	switch_to(s, t, vmm);
-	return svc_enter(vmm, c, false);
+	return svc_enter(vmm, c, ENTER_IPC); /* it waited in a receive */
 }
 
 /* The VMM's reply_recv answering an HVC exit (aarch64_svc, with the lock
@@ -514,7 +514,7 @@ struct arch_regs *aarch64_reply_hvc(struct thread *t, struct cpu *c)
 		resume(&v->arch);
 		c->vcpu_in = v;
 	}
-	return svc_enter(g, c, true);
+	return svc_enter(g, c, ENTER_GUEST);
 }
 
 /* --- Replies ----------------------------------------------------------- */
