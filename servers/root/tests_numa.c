@@ -144,7 +144,8 @@ static bool nearest_next(uint64_t node)
  * deleting them all gives every page back. */
 static bool t_numa_node_full(void)
 {
-	uint64_t node = bootinfo->nnodes - 1, n = 0, quota = node_stat(node, 3) * PAGE_SIZE_U + (16 << 20);
+	uint64_t node = bootinfo->nnodes - 1, n = 0;
+	uint64_t quota = node_stat(node, 3) * PAGE_SIZE_U + (16 << 20);
 	unsigned max = (unsigned)(quota >> 21) + 1;
 	if (node == 0) { /* the only node: its quota would be all memory */
 		printf("root: numa: one node, none to fill\n");
