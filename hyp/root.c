@@ -230,12 +230,12 @@ static void fill_bootinfo(struct loader *l, struct bootinfo *bi,
 	bi->initrd_size = kbi->initrd.size;
 	bi->console_irq = console_irq();
 	bi->cnode_bits = ROOT_CNODE_BITS;
+	bi->prio = ROOT_PRIO;
 	bi->features = (arch_vcpu_supported() ? BOOT_HAS_VCPU : 0) |
 		       (arch_io_pt_format() ? BOOT_HAS_IOMMU : 0) |
 		       (arch_cpu_stoppable() ? BOOT_HAS_HOTPLUG : 0);
 	if (kbi->fdt) { /* a read-only copy of the DTB */
 		uint64_t size = fdt_totalsize(kbi->fdt);
-	bi->prio = ROOT_PRIO;
 		for (uint64_t off = 0; off < size; off += PAGE_SIZE)
 			memcpy(new_page(l, ROOT_DTB_VA + off, R_READ),
 			       (const char *)kbi->fdt + off, MIN(PAGE_SIZE, size - off));
