@@ -108,6 +108,20 @@ static bool cpu_on(struct run *r, const struct vm_exit *x)
 	       !vm_start(&r->vm, 1);
 }
 
+/* A riscv64 guest's SBI call (vm_sbi); its hart_start makes VCPU 1 here,
+ * as cpu_on does. */
+static bool sbi_exit(struct run *r, const struct vm_exit *x, uint64_t *reply)
+{
+	enum vm_sbi k = vm_sbi(&r->vm, x, reply);
+	if (k == VM_SBI_HART_START) {
+		unsigned i = (unsigned)reply[2];
+		reply[1] = vm_add_vcpu(&r->vm, reply[3], i, reply[4], 0, i % bootinfo->ncpus,
+				       GUEST_PRIO) || vm_start(&r->vm, i) ? (uint64_t)-1 : 0;
+		reply[2] = 0;
+	}
+	return k == VM_SBI_DONE || k == VM_SBI_HART_START;
+}
+
 /* Answer one exit the way a VMM for the test guest does; false when the
  * guest has reported its result. */
 static bool vmm_exit(struct run *r, const struct vm_exit *x, uint64_t *reply)
@@ -131,7 +145,7 @@ static bool vmm_exit(struct run *r, const struct vm_exit *x, uint64_t *reply)
 	}
 	case VMEXIT_HVC:
 	case VMEXIT_SMC:
-		if (vm_sbi(&r->vm, x, reply) == VM_SBI_DONE) { /* riscv64's ecalls */
+		if (sbi_exit(r, x, reply)) { /* riscv64's ecalls */
 		} else if (x->w[0] == PSCI_VERSION) {
 			reply[0] |= VMREPLY_REGS;
 			reply[1] = VMM_PSCI_VERSION;
@@ -944,7 +958,8 @@ ROOT_TEST_NEEDS("vm-ipa-above-2^39", t_vm_high_ipa, BOOT_HAS_VCPU);
 
 /* Two VCPUs: the guest starts its second with PSCI CPU_ON (through the
  * VMM), then they interrupt each other with SGIs (ICC_SGI1R_EL1 exits the
- * VMM turns into VCPU_INJECT), on different CPUs where there are two. */
+ * VMM turns into VCPU_INJECT), on different CPUs where there are two.  On
+ * riscv64 SBI HSM hart_start and SBI IPIs (vm_sbi) do the same. */
 static bool t_vm_smp(void)
 {
 	struct run r;

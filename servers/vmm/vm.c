@@ -141,14 +141,16 @@ err_t vm_reply_wait(cptr_t ep, const uint64_t reply[5], struct vm_exit *x)
 /* --- SBI (riscv64 guests) ------------------------------------------------- */
 
 enum { SBI_EXT_LEGACY_PUTCHAR = 1, SBI_EXT_BASE = 0x10, SBI_EXT_TIME = 0x54494d45,
-       SBI_EXT_IPI = 0x735049, SBI_EXT_SRST = 0x53525354 };
+       SBI_EXT_IPI = 0x735049, SBI_EXT_HSM = 0x48534d, SBI_EXT_SRST = 0x53525354 };
 #define SBI_ECALL_VS 10
 #define SBI_ERR_NOT_SUPPORTED (-2ll)
+#define SBI_ERR_INVALID_PARAM (-3ll)
+#define SBI_ERR_ALREADY_AVAILABLE (-6ll)
 
 static bool sbi_has(uint64_t ext)
 {
 	return ext == SBI_EXT_LEGACY_PUTCHAR || ext == SBI_EXT_BASE || ext == SBI_EXT_TIME ||
-	       ext == SBI_EXT_IPI || ext == SBI_EXT_SRST;
+	       ext == SBI_EXT_IPI || ext == SBI_EXT_HSM || ext == SBI_EXT_SRST;
 }
 
 /* The base extension's functions: version, implementation, probe, the
@@ -175,6 +177,13 @@ enum vm_sbi vm_sbi(struct vm *vm, const struct vm_exit *x, uint64_t reply[5])
 		return VM_SBI_NONE;
 	if (ext == SBI_EXT_SRST && fid == 0)
 		return VM_SBI_RESET;
+	if (ext == SBI_EXT_HSM && fid == 0 && a0 < VM_MAX_VCPUS && a0 == vm->nvcpus) {
+		uint64_t out[5] = { 0 }; /* a2, the opaque word, is not in the exit */
+		inv(SYS_VCPU_READ_REG, vm->v[vm_exit_vcpu(x)].vcpu, 12, 0, 0, 0, 0, 0, out);
+		reply[0] = VMREPLY_ADVANCE | VMREPLY_REGS;
+		reply[2] = a0, reply[3] = a1, reply[4] = out[0];
+		return VM_SBI_HART_START;
+	}
 	if (ext == SBI_EXT_BASE) {
 		err = sbi_base(fid, a0, &value);
 	} else if (ext == SBI_EXT_LEGACY_PUTCHAR) {
@@ -182,6 +191,11 @@ enum vm_sbi vm_sbi(struct vm *vm, const struct vm_exit *x, uint64_t reply[5])
 		struct sysregs r = { .nr = SYS_DEBUG_WRITE, .cap = ROOT_CONSOLE,
 				     .info = 1, .mr = { (uint8_t)c } };
 		sys(&r);
+	} else if (ext == SBI_EXT_HSM && fid == 0) { /* started, or no such hart */
+		err = a0 < vm->nvcpus ? SBI_ERR_ALREADY_AVAILABLE : SBI_ERR_INVALID_PARAM;
+	} else if (ext == SBI_EXT_HSM && fid == 2) { /* status: 0 started, 1 stopped */
+		err = a0 < VM_MAX_VCPUS ? 0 : SBI_ERR_INVALID_PARAM;
+		value = a0 >= vm->nvcpus;
 	} else if (ext == SBI_EXT_IPI && fid == 0) { /* a1 the first hart a0's bit 0 names */
 		for (unsigned i = 0; i < vm->nvcpus; i++)
 			if (a1 == ~0ull || (i >= a1 && i - a1 < 64 && (a0 >> (i - a1) & 1)))

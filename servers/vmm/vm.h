@@ -53,11 +53,14 @@ void vm_destroy_vcpus(struct vm *vm);
 /* The SBI calls of a riscv64 guest (VMEXIT_HVC with syndrome 10, an ecall
  * from VS-mode: w[0] a7 the extension, w[3] a6 the function, w[4] a0,
  * w[5] a1), as far as a VMM serves them: the base extension (spec version
- * VM_SBI_VERSION), the legacy console putchar, IPI (to its VCPUs) and
- * SRST.  TIME is the kernel's.  VM_SBI_NONE: not an SBI call (AArch64's
- * exits never are); VM_SBI_RESET: the guest asked for a reset or power
- * off (reply not filled in). */
-enum vm_sbi { VM_SBI_NONE, VM_SBI_DONE, VM_SBI_RESET };
+ * VM_SBI_VERSION), the legacy console putchar, IPI (to its VCPUs), HSM
+ * (hart i is VCPU i) and SRST.  TIME is the kernel's.  VM_SBI_NONE: not an
+ * SBI call (AArch64's exits never are); VM_SBI_RESET: the guest asked for
+ * a reset or power off (reply not filled in); VM_SBI_HART_START: a
+ * hart_start of the next VCPU, reply[2] its number, reply[3] its pc,
+ * reply[4] its a1: the VMM makes it (vm_add_vcpu, a0 the number) and puts
+ * the SBI error in reply[1]. */
+enum vm_sbi { VM_SBI_NONE, VM_SBI_DONE, VM_SBI_RESET, VM_SBI_HART_START };
 #define VM_SBI_VERSION 2 /* 0.2 */
 enum vm_sbi vm_sbi(struct vm *vm, const struct vm_exit *x, uint64_t reply[5]);
 

@@ -23,10 +23,17 @@ uint64_t t_vnetfuzz(uint64_t n); /* vnetfuzz.c */
 #define IRQ_EXT 9
 
 static volatile uint64_t irqs_seen;   /* bit (id - 16) per external interrupt claimed */
-static volatile unsigned timer_ticks, soft_seen;
+static volatile unsigned timer_ticks, soft_seen[2]; /* per hart */
 static volatile uint64_t last_cause, last_tval, unexpected;
 
 static void sync_vm(uint64_t step) { *REG(TDEV_SYNC) = step; }
+
+static inline uint64_t hart(void)
+{
+	uint64_t h;
+	__asm__("mv %0, tp" : "=r"(h));
+	return h;
+}
 
 struct sbiret { int64_t error; uint64_t value; };
 
@@ -69,7 +76,7 @@ void guest_trap(uint64_t cause, uint64_t tval)
 			return;
 		case IRQ_SOFT:
 			__asm__ volatile("csrc sip, %0" : : "r"(1ull << IRQ_SOFT));
-			soft_seen++;
+			soft_seen[hart() & 1]++;
 			return;
 		case IRQ_EXT:
 			for (uint64_t id; (id = *REG(TDEV_CLAIM)) != 0;)
@@ -163,7 +170,7 @@ static uint64_t t_timer(void)
 		timer_in(TICKS_PER_MS);
 		WAIT_UNTIL(timer_ticks != before);
 	}
-	FAIL_IF(irqs_seen || soft_seen);
+	FAIL_IF(irqs_seen || soft_seen[0]);
 	return TEST_PASS;
 }
 
@@ -364,6 +371,51 @@ static uint64_t t_isolation(uint64_t mark)
 	return TEST_PASS;
 }
 
+/* --- Two harts: HSM hart_start, then IPIs both ways ------------------------- */
+
+#define SBI_HSM 0x48534d
+#define SBI_IPI 0x735049
+extern char secondary_entry[];
+static uint64_t secondary_stack[256] __attribute__((aligned(16)));
+static volatile uint64_t secondary_hart, secondary_done;
+
+static void ipi(unsigned to) { sbi(SBI_IPI, 0, 1, to); }
+
+static int64_t hart_start(uint64_t h, uint64_t pc, uint64_t opaque)
+{
+	register uint64_t a0 __asm__("a0") = h, a1 __asm__("a1") = pc, a2 __asm__("a2") = opaque;
+	register uint64_t a6 __asm__("a6") = 0, a7 __asm__("a7") = SBI_HSM;
+	__asm__ volatile("ecall" : "+r"(a0), "+r"(a1) : "r"(a2), "r"(a6), "r"(a7) : "memory");
+	return (int64_t)a0;
+}
+
+/* The second hart: says it is up with an IPI, answers the first's. */
+void guest_secondary(uint64_t h)
+{
+	irqs_on();
+	secondary_hart = h;
+	ipi(0);
+	WAIT_UNTIL(soft_seen[1]);
+	secondary_done = 1;
+	ipi(0);
+	for (;;)
+		__asm__ volatile("wfi");
+}
+
+static uint64_t t_smp(void)
+{
+	irqs_on();
+	uint64_t top = (uint64_t)(secondary_stack + 256);
+	FAIL_IF(sbi(SBI_HSM, 2, 1, 0).value != 1); /* stopped */
+	FAIL_IF(hart_start(1, (uint64_t)secondary_entry, top) != 0);
+	WAIT_UNTIL(soft_seen[0]);
+	FAIL_IF(secondary_hart != 1 || sbi(SBI_HSM, 2, 1, 0).value != 0); /* started */
+	ipi(1);
+	WAIT_UNTIL(soft_seen[0] >= 2 && secondary_done);
+	FAIL_IF(hart_start(1, (uint64_t)secondary_entry, top) != -6); /* ALREADY_AVAILABLE */
+	return TEST_PASS;
+}
+
 void guest_main(uint64_t test, uint64_t a1, uint64_t a2)
 {
 	uint64_t r;
@@ -382,10 +434,11 @@ void guest_main(uint64_t test, uint64_t a1, uint64_t a2)
 	case GT_ISOLATION: r = t_isolation(a1); break;
 	case GT_PEEK: *REG(TDEV_DATA) = *(volatile uint64_t *)a1; r = TEST_PASS; break;
 	case GT_PARKED: r = t_parked(a1); break;
+	case GT_SMP: r = t_smp(); break;
 	case GT_DOORBELL: r = t_doorbell(a1); break;
 	case GT_VFUZZ: r = t_vfuzz(a1); break;
 	case GT_VNETFUZZ: r = t_vnetfuzz(a1); break;
-	default: r = 0xbad; /* AArch64's alone: GT_NO_SYNDROME, GT_SYSREG, GT_SMP, ... */
+	default: r = 0xbad; /* AArch64's alone: GT_NO_SYNDROME, GT_SYSREG, ... */
 	}
 	if (unexpected)
 		r = 0xdead0000 | unexpected;

@@ -3,11 +3,24 @@
 	.globl	_start
 _start:
 	lla	sp, stack_top
+	li	tp, 0                   /* tp: this hart's number */
 	lla	t0, trap_entry
 	csrw	stvec, t0
 	call	guest_main
 1:	wfi
 	j	1b
+
+/* A second hart, started by SBI HSM hart_start: a0 its number, a1 (the
+ * opaque word) its stack top. */
+	.globl	secondary_entry
+secondary_entry:
+	mv	sp, a1
+	mv	tp, a0
+	lla	t0, trap_entry
+	csrw	stvec, t0
+	call	guest_secondary
+2:	wfi
+	j	2b
 
 /* Every trap: the caller-saved registers kept, guest_trap(scause, stval). */
 	.balign	4
