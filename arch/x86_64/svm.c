@@ -123,8 +123,8 @@ static bool canonical(uint64_t a) { return (uint64_t)((int64_t)(a << 16) >> 16) 
 
 /* Segment and table bases canonical, and below 4 GiB for ES, CS, SS and DS
  * outside 64-bit code (the hardware ignores their upper halves there;
- * QEMU's TCG used them, and lost the host's state at the next exit);
- * rip canonical. */
+ * QEMU's TCG used them, and lost the host's state at the next exit); the
+ * address MSRs and rip canonical. */
 static bool bases_ok(const void *vm, bool code64)
 {
 	for (unsigned n = 0; n < 10; n++) {
@@ -132,6 +132,12 @@ static bool bases_ok(const void *vm, bool code64)
 		if (!canonical(base) || (!code64 && n < 4 && (base >> 32)))
 			return false;
 	}
+	/* LSTAR, CSTAR, the kernel GS base, SYSENTER_ESP and _EIP: VMLOAD
+	 * puts them in the CPU, where WRMSR would have refused them */
+	static const uint8_t msrs[] = { 8, 16, 32, 48, 56 };
+	for (unsigned i = 0; i < sizeof msrs; i++)
+		if (!canonical(F64(vm, S_STAR + msrs[i])))
+			return false;
 	return canonical(F64(vm, S_RIP));
 }
 
@@ -835,7 +841,8 @@ bool arch_vcpu_exit_reply(struct arch_vcpu *a, struct arch_regs *r, uint64_t lab
 			write_read_value(r, exit[3], mr[1]);
 		}
 	}
-	if ((flags & VMREPLY_REGS) && (label == VMEXIT_HVC || label == VMEXIT_SYSREG)) {
+	bool cpuid = label == VMEXIT_SYSREG && (exit[0] & VMEXIT_CPUID);
+	if ((flags & VMREPLY_REGS) && (label == VMEXIT_HVC || cpuid)) { /* the four it names */
 		static const uint8_t abcd[4] = { 0, 3, 1, 2 }; /* rax rbx rcx rdx */
 		for (unsigned i = 0; i < 4 && i + 1 < len; i++)
 			*gpr(r, abcd[i]) = mr[i + 1];

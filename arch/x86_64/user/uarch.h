@@ -132,10 +132,10 @@ static inline void utimer_off(void) {}
 /* A guest's registers at entry (servers/vmm/vm.c): r8, r9, r10 (the
  * hardware's numbers 8-10, which the test guest's 32-bit start leaves
  * whole), and the CPU id the VMM keeps for its CPUID
- * answers; the test guest's kernel GS base, an MSR VMLOAD and VMSAVE
- * switch, is what the VM tests read and write while the VCPU is parked. */
+ * answers; the test guest's CR2 is what the VM tests read and write while
+ * the VCPU is parked. */
 #define UARCH_VREG_ARG0 8
 #define UARCH_VREG_CPUID VREG_X86_ID
 #define UARCH_CPUID(i) (i)
-#define UARCH_VREG_PARKED VREG_X86_KGSBASE
+#define UARCH_VREG_PARKED VREG_X86_CR2
 #define UARCH_PRIVILEGED_BYTES 4
