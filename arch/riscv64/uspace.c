@@ -196,8 +196,17 @@ static __attribute__((noinline)) struct arch_regs *ecall_signal(struct thread *t
 	return next ? ecall_enter(next, c) : ecall_general(&t->regs, c);
 }
 
-/* A call no fast path in riscv_ecall took: signal's, or the general way
- * (a guest's answer too). */
+/* A VMM's answer to its guest's exit (or a server's to a hypercall),
+ * applied on the fast path (fastpath_reply_guest); the guest is entered
+ * the full way, kernel_enter resuming its parked VCPU. */
+static __attribute__((noinline)) struct arch_regs *ecall_reply_guest(struct thread *t,
+								     struct cpu *c)
+{
+	struct thread *next = fastpath_reply_recv(t, sched_of(c->id), c->id, true);
+	return next ? ecall_enter_slow(next, c) : ecall_general(&t->regs, c);
+}
+
+/* A call no fast path in riscv_ecall took: signal's, or the general way. */
 static inline __attribute__((always_inline)) struct arch_regs *ecall_decline(struct thread *t,
 									     struct cpu *c)
 {
@@ -218,7 +227,7 @@ struct arch_regs *riscv_ecall(struct arch_regs *r, struct cpu *c)
 	uint64_t nr = arg(t, REG_NR);
 	r->pc += 4; /* sepc is the ecall itself */
 	spin_lock(&bkl);
-	return fastpath_entry(t, s, c, cpu, nr, ecall_enter, ecall_decline, ecall_decline);
+	return fastpath_entry(t, s, c, cpu, nr, ecall_enter, ecall_reply_guest, ecall_decline);
 }
 
 /* Entered from entry.S with the thread's registers saved in r, on the
