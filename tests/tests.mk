@@ -113,3 +113,4 @@ bench: kernel $(UNIT_BUILD)/bench_host $(if $(filter aarch64,$(ARCH)),$(LINUX_MO
 	@$(if $(filter aarch64,$(ARCH)),tools/linux-boot-ratio $(BUILD) $$(tools/linux-guest.sh))
 	@$(if $(filter aarch64,$(ARCH)),tools/virtio-blk-ratio $(BUILD) $$(tools/linux-guest.sh))
 	@$(if $(filter aarch64,$(ARCH)),tools/virtio-net-ratio $(BUILD) $$(tools/linux-guest.sh))
+	@$(if $(filter aarch64,$(ARCH)),tools/virtio-net-g2g-ratio $(BUILD) $$(tools/linux-guest.sh))

@@ -4,7 +4,9 @@
 # metapackage: the archive moves) and an initramfs of Debian's
 # busybox-static:arm64 with guests/linux/init and the Image's own virtio
 # modules (the cloud kernel builds them as modules).  Fetched and built once into
-# the cache, outside the work tree; the initramfs is rebuilt when init changes.
+# the cache, outside the work tree.  The initramfs is built once for each
+# init (a directory named by its hash, the Image beside it): work trees with
+# different inits share the cache, and one's build must not become another's.
 set -eu
 
 cache=${CAIRN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/cairn}
@@ -40,11 +42,14 @@ if [ ! -f "$out/Image" ] || [ ! -f "$out/busybox" ] || [ ! -f "$out/modules/virt
 	cp "$tmp/x/bin/busybox" "$out/busybox"
 	rm -rf "$out/modules" && mkdir -p "$out/modules"
 	for m in $MODULES; do cp "$tmp"/x/lib/modules/*/kernel/"$m" "$out/modules/"; done
-	rm -f "$out/initramfs.cpio"
+	rm -rf "$out"/init-*
 	echo "$pkg" > "$out/version"
 fi
 
-if [ ! -f "$out/initramfs.cpio" ] || [ "$init" -nt "$out/initramfs.cpio" ]; then
+dir="$out/init-$(sha256sum "$init" | cut -c1-16)"
+if [ ! -f "$dir/initramfs.cpio" ]; then
+	mkdir -p "$dir"
+	ln -sf ../Image "$dir/Image"
 	root=$(mktemp -d "$cache/root.XXXXXX")
 	mkdir -p "$root/bin" "$root/proc" "$root/sys" "$root/dev" "$root/lib/modules"
 	cp "$out/busybox" "$root/bin/busybox"
@@ -52,7 +57,8 @@ if [ ! -f "$out/initramfs.cpio" ] || [ "$init" -nt "$out/initramfs.cpio" ]; then
 	echo "$MODULES" | tr ' ' '\n' | sed 's|.*/||' > "$root/lib/modules/order"
 	cp "$init" "$root/init"
 	chmod 755 "$root/init" "$root/bin/busybox"
-	(cd "$root" && find . | cpio -o -H newc --quiet) > "$out/initramfs.cpio"
+	(cd "$root" && find . | cpio -o -H newc --quiet) > "$dir/initramfs.cpio.$$"
+	mv "$dir/initramfs.cpio.$$" "$dir/initramfs.cpio" # whole, or not there
 	rm -rf "$root"
 fi
-echo "$out"
+echo "$dir"

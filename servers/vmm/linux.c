@@ -8,6 +8,8 @@
  * linux.disk (its init writes 64 MiB on its disk and reads them back),
  * linux.nettest (its init fetches a page from the host through the network),
  * linux.netbench (it times a 32 MiB download: tools/virtio-net-ratio),
+ * linux.g2gbench (every guest: the second serves 32 MiB, the first times
+ * fetching it: tools/virtio-net-g2g-ratio),
  * linux.doorbell=0 (queue notifications through the VMM). */
 #include "servers/lib/bootmod.h"
 #include "servers/vmm/vmm.h"
@@ -260,7 +262,7 @@ static bool load(struct vmm *m, const struct bootmod *img, const struct bootmod 
 	copy(vm->ram_va + rd_off, base + rd->offset, rd->size);
 	char args[448];
 	bool first = vmm_index == 1; /* the tests' guest; the others only boot */
-	snprintf(args, sizeof(args), "console=ttyAMA0 earlycon=pl011,0x9000000%s%s%s%s%s%s%s%s %.255s",
+	snprintf(args, sizeof(args), "console=ttyAMA0 earlycon=pl011,0x9000000%s%s%s%s%s%s%s%s%s %.255s",
 		 strstr(bootinfo->bootargs, "linux.quiet") ? " quiet" : "",
 		 first && strstr(bootinfo->bootargs, "linux.pingtest") ? " cairn.ping" : "",
 		 first && strstr(bootinfo->bootargs, "linux.test") ? " cairn.test" : "",
@@ -269,6 +271,7 @@ static bool load(struct vmm *m, const struct bootmod *img, const struct bootmod 
 		 first && strstr(bootinfo->bootargs, "linux.disk") ? " cairn.disk" : "",
 		 first && strstr(bootinfo->bootargs, "linux.nettest") ? " cairn.net" : "",
 		 first && strstr(bootinfo->bootargs, "linux.netbench") ? " cairn.netbench" : "",
+		 strstr(bootinfo->bootargs, "linux.g2gbench") ? " cairn.g2g" : "", /* every guest */
 		 m->cfg->bootargs);
 	if (!guest_fdt(m, vm->ram_va + dtb_off, 0x200000, args, vm->ram_ipa + rd_off, rd->size))
 		return false;
