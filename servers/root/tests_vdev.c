@@ -393,21 +393,28 @@ static const struct virtio_blk_req blk_in0 = { .type = VIRTIO_BLK_T_IN };
 static const uint8_t net_frame[12 + 60] = { [12] = 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
 					    0x52, 0x54, 0, 0xca, 0x1e, 1, 0x08, 0x06 };
 
-/* Each backend beside a flooding client: the console server's transmit
- * queue (empty chains), the block server's request queue (reads of sector
- * 0), the switch's transmit queue (broadcasts nobody takes). */
+/* test on each backend: the console server's transmit queue (chains of
+ * con_len bytes), the block server's request queue (reads of sector 0),
+ * the switch's transmit queue (broadcasts nobody takes). */
+static bool each_backend(bool (*test)(const struct fair_target *), unsigned con_len)
+{
+	extern const char con_image[], blk_image[], net_image[];
+	const struct fair_target t[] = {
+		{ "con", con_image, 16ull << 20, 1, con_len, 0, "." },
+		{ "blk", blk_image, 24ull << 20, 0, 16, 1, &blk_in0 },
+		{ "net", net_image, 16ull << 20, 1, 72, 0, net_frame },
+	};
+	for (unsigned i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		CHECK(test(&t[i]));
+	return true;
+}
+
+/* Each backend beside a flooding client (empty chains to the console). */
 static bool t_servers_fair(void)
 {
 	if (bootinfo->ncpus < 2)
 		return true; /* the flood needs a CPU of its own */
-	extern const char con_image[], blk_image[], net_image[];
-	const struct fair_target con = { "con", con_image, 16ull << 20, 1, 0, 0, "" };
-	const struct fair_target blk = { "blk", blk_image, 24ull << 20, 0, 16, 1, &blk_in0 };
-	const struct fair_target net = { "net", net_image, 16ull << 20, 1, 72, 0, net_frame };
-	CHECK(server_fair(&con));
-	CHECK(server_fair(&blk));
-	CHECK(server_fair(&net));
-	return true;
+	return each_backend(server_fair, 0);
 }
 ROOT_TEST("vdev-servers-fair", t_servers_fair);
 
@@ -478,17 +485,8 @@ static bool server_revoked(const struct fair_target *t)
 	return true;
 }
 
-static bool t_servers_revoked(void)
-{
-	extern const char con_image[], blk_image[], net_image[];
-	const struct fair_target con = { "con", con_image, 16ull << 20, 1, 1, 0, "." };
-	const struct fair_target blk = { "blk", blk_image, 24ull << 20, 0, 16, 1, &blk_in0 };
-	const struct fair_target net = { "net", net_image, 16ull << 20, 1, 72, 0, net_frame };
-	CHECK(server_revoked(&con));
-	CHECK(server_revoked(&blk));
-	CHECK(server_revoked(&net));
-	return true;
-}
+/* Each backend (a byte to the console: a chain it must read). */
+static bool t_servers_revoked(void) { return each_backend(server_revoked, 1); }
 ROOT_TEST("vdev-ram-revoked", t_servers_revoked);
 
 /* --- Fuzzing: random queue contents against each backend ---------------- */
