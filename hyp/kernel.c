@@ -203,10 +203,13 @@ _Noreturn void kernel_start_cpu(void)
 	while (!__atomic_load_n(&started, __ATOMIC_ACQUIRE))
 		arch_cpu_relax();
 	unsigned cpu = arch_cpu_id();
+	/* under the lock: the secondaries come here together, and a port's
+	 * set-up may allocate (x86_64's VMCB pages: three CPUs in buddy_alloc
+	 * at once corrupted its free list, root-fuzz-smp4 1 boot in 10) */
+	spin_lock(&bkl);
 	arch_user_init_cpu();
 	arch_irq_unmask(arch_timer_irq());
 	arch_irq_unmask(arch_ipi_irq());
-	spin_lock(&bkl);
 	sched_start(sched_of(cpu), cpu, arch_timer_now());
 	cpus[cpu].sched = sched_of(cpu);
 	sched_of(cpu)->fastpath_off = !ipc_fastpath_on;

@@ -30,7 +30,7 @@ cptr_t device_frame(uint64_t pa, uint64_t *off);
  * must use only registers, its stack and pages it is given. */
 #define CHILD_SHARED_VA 0x30000000ull
 #define CHILD_STACK_TOP 0x7f000000ull
-#define CHILD_TEXT_PAGES 64 /* the root's code and rodata (its images come after) */
+#define CHILD_TEXT_PAGES 128 /* the root's code and rodata (its images come after) */
 /* Child code that calls nothing outside CHILD_CODE (system calls are
  * inline): a child running it is given only the first pages of the root's
  * text, not all of it (the stress ring's 1,000 tasks would not fit the

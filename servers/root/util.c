@@ -134,8 +134,11 @@ err_t child_create(struct child *c, void (*fn)(uint64_t), uint64_t arg, unsigned
 	extern const char __code_end[], __child_code_end[]; /* root.ld */
 	const char *end = (const char *)fn < __child_code_end ? __child_code_end : __code_end;
 	uint64_t pages = ((uint64_t)end - ROOT_IMAGE_VA + PAGE_SIZE_U - 1) / PAGE_SIZE_U;
-	for (unsigned i = 0; i < bootinfo->image_text_frames && i < pages && i < CHILD_TEXT_PAGES;
-	     i++) {
+	/* all of it or nothing: a child given part of the rodata faults where
+	 * the code grew past CHILD_TEXT_PAGES (x86_64's fuzzer did, at 0x243000) */
+	if (pages > CHILD_TEXT_PAGES || pages > bootinfo->image_text_frames)
+		return E_RANGE;
+	for (unsigned i = 0; i < pages; i++) {
 		c->text[i] = slot_alloc();
 		if ((e = INV4(SYS_CNODE_COPY, ROOT_CNODE, c->text[i], ROOT_CNODE,
 			      ROOT_FIRST_IMAGE_FRAME + i, R_READ | R_EXEC)) ||
