@@ -4,6 +4,7 @@
  * first broken one is printed and the call fails.  O(objects): a test aid,
  * never on a path user space depends on for speed. */
 #include "hyp/cpu.h"
+#include "hyp/ktimer.h"
 #include "hyp/printk.h"
 #include "hyp/sched.h"
 #include "hyp/syscall.h"
@@ -176,6 +177,33 @@ static bool check_thread_list(uint64_t threads)
 
 extern struct memory root_mem; /* hyp/root.c: not on the object list */
 
+/* The timer lists hold exactly the armed timers of live objects (a
+ * thread's refill, a VCPU's virtual timer), each on the list it names,
+ * earliest first: a timer left armed in a freed object is caught here
+ * rather than when its memory, reused, is fired. */
+static bool check_timers(void)
+{
+	uint64_t armed[MAX_CPUS] = { 0 };
+	for (struct obj *o = obj_all; o; o = o->all_next) {
+		const struct ktimer *k = o->type == OBJ_THREAD ? &((struct thread *)o)->bud.refill :
+					 o->type == OBJ_VCPU ? &((struct vcpu *)o)->vtimer : NULL;
+		if (k && ktimer_armed(k) && (unsigned)k->cpu < MAX_CPUS)
+			armed[k->cpu]++;
+	}
+	for (unsigned cpu = 0; cpu < MAX_CPUS; cpu++) {
+		uint64_t n = 0;
+		for (const struct ktimer *k = ktimer_lists[cpu]; k; k = k->next) {
+			RULE(++n <= obj_live && k->cpu == (int)cpu && (!k->next ||
+			     k->next->deadline >= k->deadline),
+			     "cpu%u: timer %lu (%p) not on its list, out of order or looping", cpu,
+			     n, (const void *)k);
+		}
+		RULE(n == armed[cpu], "cpu%u: %lu timers listed, %lu armed by live objects", cpu, n,
+		     armed[cpu]);
+	}
+	return true;
+}
+
 err_t sys_debug_check(struct thread *t)
 {
 	struct cap *c;
@@ -195,6 +223,7 @@ err_t sys_debug_check(struct thread *t)
 		printk("cairn: check failed: %lu objects listed, %lu live\n", n, obj_live);
 		return E_INVAL;
 	}
-	return check_memory(&root_mem) && iospace_check() && check_thread_list(threads) ?
+	return check_memory(&root_mem) && iospace_check() && check_thread_list(threads) &&
+	       check_timers() ?
 	       E_OK : E_INVAL;
 }

@@ -89,8 +89,13 @@ void sched_timer_tick(struct sched *s, uint64_t now)
 	arch_timer_stop(); /* it fired; a level interrupt must be quietened */
 	s->timer_armed = s->slice_armed = false;
 	/* A thread with a budget runs with the timer set for its end (only a
-	 * running thread spends it): spent, it is off until its refill. */
-	if (s->cur && s->cur->bud.period && budget_spent(s->cur, s, now)) {
+	 * running thread spends it): spent, it is off until its refill.  One
+	 * that another CPU suspended or destroyed meanwhile (its timer came
+	 * as that CPU held the lock) is left to sched_choose: kernel_exit
+	 * frees a dead one that sched_choose switched from, and one switched
+	 * from here was never freed. */
+	if (s->cur && s->cur->state == TS_RUNNABLE && s->cur->bud.period &&
+	    budget_spent(s->cur, s, now)) {
 		budget_throttle(s->cur, s->cpu);
 		sched_switch_to(s, runq_highest(&s->q));
 	}

@@ -189,7 +189,6 @@ bool thread_destroy(struct obj *o)
 		t->bound->bound = NULL;
 	fair_threads -= t->weight != 0;
 	t->weight = 0;
-	ktimer_cancel(&t->bud.refill); /* a throttled thread waits for none now */
 	cap_delete(&t->cspace);
 	cap_delete(&t->fault_ep);
 	if (running_elsewhere(t)) {
@@ -208,6 +207,7 @@ bool thread_destroy(struct obj *o)
 
 void thread_free_dead(struct thread *t)
 {
+	ktimer_cancel(&t->bud.refill); /* a throttled thread waits for none now */
 	if (t->vcpu)
 		vcpu_unbind(t);
 	if (t->as)

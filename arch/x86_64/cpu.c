@@ -48,10 +48,7 @@ struct cpu *this_cpu(void)
 }
 unsigned arch_cpu_id(void) { return this_cpu() ? this_cpu()->id : 0; }
 void arch_cpu_relax(void) { __asm__ volatile("pause"); }
-void arch_irq_local_enable(void) { __asm__ volatile("sti" ::: "memory"); }
 void arch_irq_local_disable(void) { __asm__ volatile("cli" ::: "memory"); }
-/* sti takes effect after the next instruction: no wake-up is lost. */
-void arch_wait_for_interrupt(void) { __asm__ volatile("sti; hlt; cli" ::: "memory"); }
 const char *arch_name(void) { return "x86_64 in long mode"; }
 
 _Noreturn void arch_halt(void)

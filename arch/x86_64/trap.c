@@ -2,6 +2,7 @@
  * kernel did not expect. */
 #include "arch/x86_64/x86.h"
 #include "hyp/arch.h"
+#include "hyp/cpu.h"
 #include "hyp/irq.h"
 #include "hyp/panic.h"
 #include "hyp/printk.h"
@@ -40,13 +41,46 @@ static void dump(const struct trap_frame *f)
 	printk("  r13 0x%016lx  r14 0x%016lx  r15 0x%016lx\n", f->r13, f->r14, f->r15);
 }
 
+/* Waiting for an interrupt.  The kernel waits with interrupts masked and
+ * takes them once it holds the big lock (idle(): arch_irq_local_enable),
+ * as WFI lets it on the other ISAs; but HLT wakes only for an interrupt it
+ * takes, with the lock dropped.  One taken there is noted and
+ * acknowledged (so others can follow) and dispatched when interrupts are
+ * next enabled.  Dispatched at the HLT, the timer's handler ran the
+ * scheduler and the kernel timers unlocked, beside another CPU (a budget's
+ * refill lost, a thread queued twice: root-fuzz-smp2, budget-destroy-race). */
+static bool halted[MAX_CPUS];
+static uint64_t deferred[MAX_CPUS][256 / 64];
+
+/* sti takes effect after the next instruction: no wake-up is lost. */
+void arch_wait_for_interrupt(void)
+{
+	unsigned cpu = arch_cpu_id();
+	halted[cpu] = true;
+	__asm__ volatile("sti; hlt; cli" ::: "memory");
+	halted[cpu] = false;
+}
+
+void arch_irq_local_enable(void)
+{
+	uint64_t *d = deferred[arch_cpu_id()];
+	for (unsigned w = 0; w < 256 / 64; w++)
+		for (; d[w]; d[w] &= d[w] - 1)
+			irq_dispatch(w * 64 + (unsigned)__builtin_ctzll(d[w]));
+	__asm__ volatile("sti" ::: "memory");
+}
+
 void x86_trap(struct trap_frame *f)
 {
 	if (f->vector >= 32) {
-		if (f->vector != VEC_SPURIOUS) {
-			irq_dispatch((unsigned)f->vector);
-			lapic_eoi();
-		}
+		unsigned cpu = arch_cpu_id(), v = (unsigned)f->vector;
+		if (v == VEC_SPURIOUS)
+			return;
+		if (halted[cpu])
+			deferred[cpu][v / 64] |= 1ull << (v % 64);
+		else
+			irq_dispatch(v);
+		lapic_eoi();
 		return;
 	}
 	dump(f);
