@@ -201,7 +201,8 @@ def monitor_adds_up(build, log):
     """In every report, each CPU's busy and idle time add up to the time
     since the last report (within 1 %), and the threads' charges to the
     CPUs' busy time (within 1 %, a millisecond, and per CPU the time the
-    reading took: a thread running meanwhile gains that much)."""
+    reading took, this report's and the last's: a thread running meanwhile
+    gains that much in one report and the next has it less)."""
     cpus = re.findall(r"monitor: cpu \d+: .*: busy ([\d.]+) \+ idle ([\d.]+) ms, "
                       r"elapsed ([\d.]+) ms", log)
     sums = re.findall(r"monitor: threads charged ([\d.]+) ms, CPUs busy ([\d.]+) ms "
@@ -212,9 +213,11 @@ def monitor_adds_up(build, log):
     for b, i, e in cpus:
         if abs(float(b) + float(i) - float(e)) > 0.01 * float(e):
             return "busy %s + idle %s ms is not the elapsed %s ms" % (b, i, e)
+    last = 0.0
     for t, b, r in sums:  # a thread running during a reading gains up to its length
-        if abs(float(t) - float(b)) > 0.01 * float(b) + 1 + 2 * ncpu * float(r):  # both ends
+        if abs(float(t) - float(b)) > 0.01 * float(b) + 1 + 2 * ncpu * (float(r) + last):
             return "threads charged %s ms, but the CPUs were busy %s ms (read in %s ms)" % (t, b, r)
+        last = float(r)
     return None
 
 
