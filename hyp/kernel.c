@@ -2,6 +2,7 @@
 #include "hyp/arch.h"
 #include "hyp/cpu.h"
 #include "hyp/fp.h"
+#include "hyp/panic.h"
 #include "hyp/irq.h"
 #include "hyp/kernel.h"
 #include "hyp/ktimer.h"
@@ -133,6 +134,8 @@ _Noreturn void kernel_exit(void)
 	struct sched *s = sched_of(cpu);
 	uint64_t slice = arch_timer_freq() / 1000000 * TIMESLICE_US;
 	for (;;) {
+		if (__atomic_load_n(&panicked, __ATOMIC_ACQUIRE))
+			arch_halt();
 		obj_reap();
 		if (cpus[cpu].vcpu_fetch)
 			vcpu_serve_fetch(cpu);

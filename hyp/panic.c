@@ -1,4 +1,5 @@
 #include "hyp/arch.h"
+#include "hyp/cpu.h"
 #include "hyp/panic.h"
 #include "hyp/printk.h"
 
@@ -29,5 +30,22 @@ _Noreturn void panic_at(const char *file, int line, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	printk("cairn: PANIC on cpu%u at %s:%d: %s\n", arch_cpu_id(), file, line, msg);
+	panic_stop_others();
 	arch_halt();
+}
+
+/* The other CPUs stop too: the kernel's state is not to be trusted, and
+ * one that goes on could report a test passed (a CPU that panicked with
+ * the big lock dropped, on x86_64's idle path, left the other running the
+ * root task to the end).  Each stops as it next leaves the kernel, which
+ * the IPI makes it do; one waiting for the lock the panicking CPU holds
+ * waits for ever, which is as good. */
+bool panicked;
+
+void panic_stop_others(void)
+{
+	__atomic_store_n(&panicked, true, __ATOMIC_RELEASE);
+	for (unsigned c = 0; c < ncpus_online; c++)
+		if (c != arch_cpu_id() && cpu_up(c))
+			arch_ipi_send(c);
 }
