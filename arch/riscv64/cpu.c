@@ -98,10 +98,24 @@ void riscv_cpu_setup(struct cpu *c)
 	}
 }
 
+/* SBI errors: -3 invalid param; -6 already available (the hart has not
+ * stopped yet: hotplug asks again). */
 err_t arch_cpu_start(struct cpu *c)
 {
 	long r = sbi_hart_start(c->hwid, (uintptr_t)secondary_entry, (uintptr_t)c);
-	return r == 0 ? E_OK : r == -3 /* invalid param */ ? E_INVAL : E_NOENT;
+	return r == 0 ? E_OK : r == -3 ? E_INVAL : r == -6 ? E_BUSY : E_NOENT;
+}
+
+bool arch_cpu_stoppable(void) { return sbi_can_stop_harts(); }
+
+/* SBI HSM HART_STOP: the hart goes back to the SBI; HART_START starts it
+ * at secondary_entry again, with its stack and its struct cpu.  Its timer
+ * is stopped (hotplug_stop) and SIE cleared, so nothing wakes it early. */
+void arch_cpu_stop(void)
+{
+	arch_irq_local_disable();
+	csr_write(sie, 0);
+	sbi_hart_stop();
 }
 
 /* secondary_entry (head.S) calls this with translation off, on its stack. */

@@ -30,11 +30,20 @@
 
 /* sbi.c: the SBI calls Cairn uses (SBI 0.2+ extensions plus legacy putchar). */
 struct sbiret { long error, value; };
+#define SBI_EXT_LEGACY_PUTCHAR 0x01
+#define SBI_EXT_BASE 0x10
+#define SBI_EXT_TIME 0x54494d45
+#define SBI_EXT_HSM 0x48534d
+#define SBI_EXT_SRST 0x53525354
+#define SBI_EXT_IPI 0x735049
+#define SBI_EXT_RFENCE 0x52464e43
 struct sbiret sbi_call(long ext, long fid, uint64_t a0, uint64_t a1, uint64_t a2);
 void sbi_console_putchar(char c);
 bool sbi_has(long ext);
 _Noreturn void sbi_shutdown(void);
 long sbi_hart_start(uint64_t hartid, uint64_t start_pa, uint64_t opaque);
+void sbi_hart_stop(void);
+bool sbi_can_stop_harts(void);
 void sbi_set_timer(uint64_t deadline);
 void sbi_describe(char *buf, size_t len);
 void sbi_send_ipi(uint64_t hartid);

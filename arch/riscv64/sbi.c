@@ -1,16 +1,9 @@
 /* The Supervisor Binary Interface: what OpenSBI (or any M-mode firmware)
- * does for us: console before the UART, timer without Sstc, hart start,
- * and system reset. */
+ * does for us: console before the UART, timer without Sstc, hart start
+ * and stop, and system reset. */
 #include "arch/riscv64/riscv.h"
 #include "hyp/printk.h"
 
-#define SBI_EXT_LEGACY_PUTCHAR 0x01
-#define SBI_EXT_BASE 0x10
-#define SBI_EXT_TIME 0x54494d45
-#define SBI_EXT_HSM 0x48534d
-#define SBI_EXT_SRST 0x53525354
-#define SBI_EXT_IPI 0x735049
-#define SBI_EXT_RFENCE 0x52464e43
 
 static struct sbiret sbi_call5(long ext, long fid, uint64_t a0, uint64_t a1, uint64_t a2,
 			       uint64_t a3, uint64_t a4)
@@ -50,6 +43,10 @@ long sbi_hart_start(uint64_t hartid, uint64_t start_pa, uint64_t opaque)
 {
 	return sbi_call(SBI_EXT_HSM, 0, hartid, start_pa, opaque).error;
 }
+
+void sbi_hart_stop(void) { sbi_call(SBI_EXT_HSM, 1, 0, 0, 0); }
+/* hart_stop is in HSM from its first version (SBI 0.2), with hart_start */
+bool sbi_can_stop_harts(void) { return sbi_has(SBI_EXT_HSM); }
 
 void sbi_set_timer(uint64_t deadline)
 {

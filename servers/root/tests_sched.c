@@ -266,17 +266,25 @@ static bool t_budget_destroy_race(void)
 	if (bootinfo->ncpus < 2)
 		return true; /* the spinner would hold the root's own CPU */
 	struct accounts before = accounts_read();
+	struct child c; /* its space and stack; a new thread in them each round */
+	CHECK(spinner_named(&c, "budget-race", ROOT_PRIO - 5, bootinfo->ncpus - 1));
 	for (unsigned round = 0; round < 200; round++) {
-		struct child c;
-		CHECK(spinner_named(&c, "budget-race", ROOT_PRIO - 5, bootinfo->ncpus - 1));
-		CHECK_ERR(INV2(SYS_THREAD_SET_BUDGET, c.thread, 100, 200), E_OK);
-		CHECK_ERR(child_start(&c), E_OK);
+		cptr_t t = new_obj(OBJ_THREAD, 0);
+		CHECK(t);
+		CHECK_ERR(INV3(SYS_THREAD_CONFIGURE, t, c.cspace, c.as, 0), E_OK);
+		CHECK_ERR(INV4(SYS_THREAD_WRITE_REGS, t, (uint64_t)spinner, CHILD_STACK_TOP, 0, 0),
+			  E_OK);
+		CHECK_ERR(INV2(SYS_THREAD_SET_PRIORITY, t, ROOT_PRIO - 5, ROOT_PRIO - 5), E_OK);
+		CHECK_ERR(INV1(SYS_THREAD_SET_AFFINITY, t, bootinfo->ncpus - 1), E_OK);
+		CHECK_ERR(INV2(SYS_THREAD_SET_BUDGET, t, 100, 200), E_OK);
+		CHECK_ERR(INV0(SYS_THREAD_RESUME, t), E_OK);
 		uint64_t t0 = counter_now(), wait = counter_freq() / 1000000 * (100 + round * 7 % 400);
 		while (counter_now() - t0 < wait)
 			;
-		child_destroy(&c);
+		slot_free(t);
 		CHECK_ERR(INV0(SYS_DEBUG_CHECK, ROOT_CONSOLE), E_OK);
 	}
+	child_destroy(&c);
 	CHECK(accounts_equal(before, accounts_read()));
 	return true;
 }
