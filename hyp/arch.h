@@ -20,11 +20,10 @@ struct cpu;
 err_t arch_cpu_start(struct cpu *c);  /* E_BUSY: it has not stopped yet */
 uint64_t arch_cpu_hwid(void);           /* this CPU's hardware id */
 /* CPU hotplug (hyp/hotplug.c): whether this port can stop a CPU at run time
- * so that arch_cpu_start brings it back (PSCI CPU_OFF, SBI HSM stop), and
- * stopping the calling CPU, interrupts masked, the lock dropped (it does
- * not return where arch_cpu_stoppable() is true).  A port without (x86:
- * only another CPU's INIT stops one) may leave both out: hotplug.c has
- * defaults that say no. */
+ * so that arch_cpu_start brings it back (PSCI CPU_OFF, SBI HSM stop, x86:
+ * halt until INIT), and stopping the calling CPU, interrupts masked, the
+ * lock dropped (it does not return where arch_cpu_stoppable() is true).
+ * A port without may leave both out: hotplug.c has defaults that say no. */
 bool arch_cpu_stoppable(void);
 void arch_cpu_stop(void);
 const char *arch_name(void);

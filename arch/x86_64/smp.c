@@ -31,6 +31,21 @@ err_t arch_cpu_start(struct cpu *c)
 	return E_OK;
 }
 
+/* CPU hotplug: a PC has no call by which a CPU stops itself, but INIT
+ * from another resets one wherever it is, and INIT-SIPI-SIPI
+ * (arch_cpu_start) starts it again at the trampoline, as at boot.  So the
+ * leaving CPU only halts, interrupts masked (an NMI wakes HLT: it halts
+ * again), and has nothing of the kernel's in hand by then (the lock
+ * dropped, its state saved by hotplug_stop), so the INIT may come at any
+ * moment. */
+bool arch_cpu_stoppable(void) { return true; }
+
+void arch_cpu_stop(void)
+{
+	for (;;)
+		__asm__ volatile("cli; hlt" ::: "memory");
+}
+
 /* The trampoline jumps here in long mode on the boot tables, own stack. */
 _Noreturn void x86_secondary(struct cpu *c)
 {

@@ -201,9 +201,11 @@ void x86_svm_init_cpu(void)
 			panic("svm: no memory for the permission maps");
 		irq_register(VEC_TLB, tlb_ipi);
 	}
-	s->vmcb = kmem_alloc_pages(0);
-	s->hsave = kmem_alloc_pages(0);
-	s->host = kmem_alloc_pages(0);
+	if (!s->vmcb) { /* not again when the CPU comes back on line (hotplug) */
+		s->vmcb = kmem_alloc_pages(0);
+		s->hsave = kmem_alloc_pages(0);
+		s->host = kmem_alloc_pages(0);
+	}
 	if (!s->vmcb || !s->hsave || !s->host)
 		panic("svm: no memory for a VMCB");
 	s->vmcb_pa = pa_of(s->vmcb);
