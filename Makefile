@@ -128,18 +128,23 @@ DEFAULT_SYSTEM_DTB := $(BUILD)/systems/default.dtb
 # tests load into guest RAM.
 GUEST_TEST_BIN := $(BUILD)/guests/test.bin
 ifeq ($(NO_TEST_GUEST),1)
-# The test guest is AArch64 code; a port without VCPUs (NO_TEST_GUEST := 1
-# in its arch.mk) carries an empty image, its VM tests being skipped.
+# A port without VCPUs (NO_TEST_GUEST := 1 in its arch.mk) carries an
+# empty image, its VM tests being skipped.
 $(GUEST_TEST_BIN):
 	@mkdir -p $(@D)
 	$(Q): > $@
 else
-# Its ISA's entry and tests (an arch.mk may name its own), the virtio ones.
-GUEST_TEST_ISA ?= guests/test/start.S guests/test/guest.c
+# Its ISA's entry, primitives and own tests (guests/test/$(ARCH), whose
+# isa.h common.h includes), the tests every ISA shares, the guest timer's
+# (an arch.mk whose guest has no timer empties GUEST_TEST_TIMER), the
+# virtio ones.
+GUEST_TEST_TIMER ?= guests/test/timer.c
+GUEST_TEST_SRCS := guests/test/$(ARCH)/start.S guests/test/$(ARCH)/isa.c guests/test/guest.c \
+	$(GUEST_TEST_TIMER) guests/test/vfuzz.c guests/test/vnetfuzz.c
 $(GUEST_TEST_BIN): $(wildcard guests/test/* guests/test/$(ARCH)/*) include/cairn/vcpu.h
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(USER_CFLAGS) -Wl,--no-warn-rwx-segments -T guests/test/guest.ld -o $(@:.bin=.elf) \
-		$(GUEST_TEST_ISA) guests/test/vfuzz.c guests/test/vnetfuzz.c -lgcc
+	$(Q)$(CC) $(USER_CFLAGS) -Iguests/test/$(ARCH) -Wl,--no-warn-rwx-segments \
+		-T guests/test/guest.ld -o $(@:.bin=.elf) $(GUEST_TEST_SRCS) -lgcc
 	$(Q)$(OBJCOPY) -O binary $(@:.bin=.elf) $@
 	@echo "  GUEST   $@"
 endif

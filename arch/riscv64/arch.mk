@@ -15,8 +15,6 @@ ARCH_SRCS := arch/riscv64/head.S arch/riscv64/entry.S arch/riscv64/boot.c \
 USER_ARCH := 1
 USER_ARCH_CFLAGS := -march=rv64imafdc_zicsr_zifencei -mabi=lp64d -mcmodel=medany \
 	-mno-relax -msmall-data-limit=0
-# The test guest's VS-mode entry and tests (guests/test/riscv64).
-GUEST_TEST_ISA := guests/test/riscv64/start.S guests/test/riscv64/guest.c
 KERNEL_IMAGE := $(BUILD)/Image
 KERNEL_LDS := hyp/kernel-pie.ld
 

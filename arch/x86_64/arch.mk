@@ -14,8 +14,8 @@ ARCH_SRCS := hyp/iommu_none.c arch/x86_64/head.S arch/x86_64/entry.S arch/x86_64
 # zone is safe: entries from ring 3 never push on the user's stack.
 USER_ARCH := 1
 USER_ARCH_CFLAGS := -m64 -mgeneral-regs-only -Wl,-z,noexecstack
-# The test guest's x86 entry and tests (guests/test/x86_64).
-GUEST_TEST_ISA := guests/test/x86_64/start.S guests/test/x86_64/guest.c
+# The test guest has no timer here (guests/test/x86_64/isa.c).
+GUEST_TEST_TIMER :=
 KERNEL_IMAGE := $(BUILD)/cairn.elf
 KERNEL_LDS := arch/x86_64/kernel.ld
 

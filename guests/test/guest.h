@@ -23,7 +23,7 @@
 #define HC_EP_SLOT 1     /* the hypercall endpoint in the VCPU thread's CNode */
 #define HC_NTFN_SLOT 2
 
-/* HC_YIELD, in the ISA's guest.c (vfuzz.c and vnetfuzz.c are ISA-neutral). */
+/* HC_YIELD (guest.c), for the ISA-neutral tests. */
 void guest_yield(void);
 
 enum guest_test {

@@ -5,13 +5,9 @@
  * answer the good ones correctly, and may only refuse the bad ones (used
  * entries, or DEVICE_NEEDS_RESET, after which the driver resets it); it
  * must never stop answering.  Returns TEST_PASS or the failing line. */
-#include <stdbool.h>
-#include <stdint.h>
-#include "cairn/vcpu.h"
-#include "guests/test/guest.h"
+#include "guests/test/common.h"
 
 #define VIO(off) (*(volatile uint32_t *)(VFUZZ_IPA + (off)))
-#define FAIL_IF(c) do { if (c) return __LINE__ * 16 + 2; } while (0)
 #define QSZ 16
 #define SPINS 200000
 

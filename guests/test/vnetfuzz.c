@@ -8,12 +8,8 @@
  * port); it must never stop answering, and never write outside the
  * buffers it was given (the good rounds' frames and the guest's other
  * memory would show it).  Returns TEST_PASS or the failing line. */
-#include <stdbool.h>
-#include <stdint.h>
-#include "cairn/vcpu.h"
-#include "guests/test/guest.h"
+#include "guests/test/common.h"
 
-#define FAIL_IF(c) do { if (c) return __LINE__ * 16 + 2; } while (0)
 #define QSZ 16
 #define SPINS 200000
 #define HDR 12    /* virtio_net_hdr_v1 */
