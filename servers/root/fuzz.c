@@ -71,7 +71,7 @@ static const struct { uint8_t nr, slot; } calls[] = {
 	{ SYS_VCPU_BIND_NOTIFICATION, F_VCPU },
 	{ SYS_THREAD_SET_NAME, F_THREAD }, { SYS_STATS_CPU, F_IRQ_CONTROL },
 	{ SYS_STATS_THREAD, F_IRQ_CONTROL }, { SYS_THREAD_SET_WEIGHT, F_THREAD },
-	{ SYS_THREAD_SET_BUDGET, F_THREAD },
+	{ SYS_THREAD_SET_BUDGET, F_THREAD }, { SYS_CPU_SET_ONLINE, F_IRQ_CONTROL },
 };
 
 static void fuzz_call(uint64_t *s, struct sysregs *r)

@@ -7,11 +7,15 @@
  * the root stops everyone and asks the kernel to check its invariants
  * (SYS_DEBUG_CHECK: run queues, wait queues, reply links, every Memory's
  * charges); at the end everything is torn down and the accounts must be
- * exactly where they started.
+ * exactly where they started.  Where CPUs can go off line, the root
+ * takes one off in the middle of a round and brings it back (the tasks,
+ * holding the IRQ control capability, may try too): whatever the tasks
+ * are doing to threads on it meanwhile.
  *
  * fuzzsmp.seed=N repeats a run's random choices (the interleaving differs
  * from run to run); fuzzsmp.rounds=N sets the number of rounds. */
 #include "servers/root/fuzz.h"
+#include "servers/root/suite.h"
 
 #define KIDS_MAX 8
 #define ROUND_CALLS 1500 /* per round, all tasks together */
@@ -45,7 +49,9 @@ static bool kid_setup(struct kid *k)
 		CHECK(fuzz_give(&k->c, &k->g, given[i], shared[given[i]]));
 	CHECK(fuzz_give(&k->c, &k->g, F_CNODE, k->c.cnode));
 	CHECK(fuzz_give(&k->c, &k->g, F_IRQ_CONTROL, ROOT_IRQ_CONTROL));
-	return INV1(SYS_THREAD_SET_AFFINITY, k->c.thread, k->cpu) == E_OK;
+	/* E_INVAL: its CPU is off line (made mid-round): pinned next round */
+	err_t e = INV1(SYS_THREAD_SET_AFFINITY, k->c.thread, k->cpu);
+	return e == E_OK || e == E_INVAL;
 }
 
 /* Task i's F_THREAD slot names task i+1's thread (if the slot is taken by
@@ -143,6 +149,15 @@ static bool suspend_all(void)
 	return false;
 }
 
+/* Every CPU on line again (a task may have taken one off): the tasks are
+ * pinned to theirs at the next round's start. */
+static bool all_online(void)
+{
+	for (uint64_t c = 1; c < bootinfo->ncpus; c++)
+		CHECK(cpu_becomes(c, 1));
+	return true;
+}
+
 static bool round_run(unsigned r)
 {
 	for (unsigned i = 0; i < nkids; i++)
@@ -150,13 +165,18 @@ static bool round_run(unsigned r)
 	for (unsigned i = 0; i < nkids; i++)
 		CHECK_ERR(child_start(&kids[i].c), E_OK);
 	uint64_t start = total_calls(), victim = next_rnd() % (nkids * 2);
+	uint64_t off = bootinfo->features & BOOT_HAS_HOTPLUG ? 1 + next_rnd() % (bootinfo->ncpus - 1) : 0;
+	uint64_t state[5];
 	/* until enough calls, or a while: the tasks' progress is theirs */
 	for (uint64_t spin = 0; total_calls() - start < ROUND_CALLS && spin < 300000; spin++) {
+		if (spin == 1000 && off) /* asked only: it goes as the tasks go on */
+			inv(SYS_CPU_SET_ONLINE, ROOT_IRQ_CONTROL, off, 0, 0, 0, 0, 0, state);
 		if (spin == 2000 && victim < nkids)
 			CHECK(kid_replace(victim));
 		if (spin % 1000 == 999)
 			unblock();
 	}
+	CHECK(all_online());
 	CHECK(suspend_all());
 	INV1(SYS_VCPU_BIND, shared[F_VCPU], 0); /* a task's thread may run a guest */
 	if (INV0(SYS_DEBUG_CHECK, ROOT_CONSOLE) != E_OK) {

@@ -20,6 +20,9 @@ bool dt_device(const char *compatible, uint64_t *base, uint64_t *intid);
 
 /* tests_hotplug.c: until CPU 1 says it is on line (on 1) or off (0),
  * asking again and again and yielding meanwhile, or 10 s. */
+/* CPU cpu (1: CPU 1) on (1) or off (0) line, asking until it has got there
+ * (10 s at most); false, with a line saying why, if it has not. */
+bool cpu_becomes(uint64_t cpu, uint64_t on);
 bool cpu1_becomes(uint64_t on);
 
 /* tests_stats.c: name a thread (up to 16 bytes of s); page `page` of the

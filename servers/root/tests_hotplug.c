@@ -19,16 +19,22 @@ static err_t set_online(uint64_t cpu, uint64_t on, uint64_t *state)
 	return e;
 }
 
-bool cpu1_becomes(uint64_t on)
+bool cpu_becomes(uint64_t cpu, uint64_t on)
 {
 	uint64_t t0 = counter_now(), state = !on;
 	err_t e;
-	while (!(e = set_online(1, on, &state)) && state != on && counter_now() - t0 < 10 * counter_freq())
+	/* E_BUSY: on line while it is still leaving (another caller took it
+	 * off), or the reverse: ask again */
+	while (((e = set_online(cpu, on, &state)) == E_OK || e == E_BUSY) && state != on &&
+	       counter_now() - t0 < 10 * counter_freq())
 		INV0(SYS_YIELD, 0);
 	if (state != on)
-		printf("root: cpu 1 not %s: error %u, state %lu\n", on ? "on" : "off", e, state);
+		printf("root: cpu %lu not %s: error %u, state %lu\n", cpu, on ? "on" : "off", e,
+		       state);
 	return state == on;
 }
+
+bool cpu1_becomes(uint64_t on) { return cpu_becomes(1, on); }
 
 /* Whether the counter at n moves within a second (yielding meanwhile:
  * the children share this task's priority). */
