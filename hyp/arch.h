@@ -79,6 +79,12 @@ unsigned arch_vmid_bits(void);
  * or every entry of every address space. */
 void arch_tlb_flush_page(unsigned vmid, uint64_t va);
 void arch_tlb_flush_all(void);
+/* AS_GUEST_FENCE: the guests of the VMID (root its table) drop their
+ * guest-virtual translations (GUEST_FENCE_TLB) and fetch instructions
+ * afresh (GUEST_FENCE_ICACHE) on every CPU, before this returns; E_NOSYS
+ * where a guest's own fences reach every CPU already, or the port has
+ * none. */
+err_t arch_guest_fence(unsigned vmid, paddr_t root, unsigned what);
 /* A new thread's registers: user mode, interrupts enabled, all else zero. */
 void arch_regs_init(struct arch_regs *r);
 /* Load the address space and registers and drop to user mode. */

@@ -21,8 +21,10 @@ struct thread *kernel_current(void) { return sched_of(arch_cpu_id())->cur; }
 _Noreturn void kernel_enter(struct thread *t, unsigned cpu)
 {
 	fp_switch(t, cpu);
-	vcpu_switch(t, cpu);
+	/* The space first: a VCPU's load may flush its VMID's guest entries
+	 * (riscv64), so the VMID must be the one it runs with. */
 	unsigned vmid = aspace_activate(t->as, cpu);
+	vcpu_switch(t, cpu);
 	paddr_t root = t->as->pt.root_pa;
 	spin_unlock(&bkl);
 	arch_user_enter(&t->regs, root, vmid);

@@ -38,6 +38,7 @@ err_t sys_as_map(struct thread *t);
 err_t sys_as_unmap(struct thread *t);
 err_t sys_as_protect(struct thread *t);
 err_t sys_as_bind_doorbell(struct thread *t);
+err_t sys_as_guest_fence(struct thread *t);
 err_t sys_frame_info(struct thread *t);
 err_t sys_irq_get(struct thread *t);
 err_t sys_irq_set_notification(struct thread *t);

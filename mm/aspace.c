@@ -206,6 +206,15 @@ void aspace_protect(struct cap *c, unsigned rights)
 	flush(as, c->map_va);
 }
 
+/* A space with no VMID of this generation has nothing cached anywhere
+ * (the rollover flushed every TLB): its guests have nothing to forget. */
+err_t aspace_guest_fence(struct aspace *as, unsigned what)
+{
+	if (as->vmid_gen != vmid_gen)
+		what = 0;
+	return arch_guest_fence(as->vmid, as->pt.root_pa, what);
+}
+
 /* --- VMIDs --------------------------------------------------------------
  * Generation-based, as Linux allocates ASIDs: when the VMIDs run out, one
  * broadcast flush empties every TLB, a new generation starts, and the

@@ -51,6 +51,8 @@ void *frame_kva(struct frame *f);
 err_t aspace_map(struct aspace *as, struct cap *frame, uint64_t va, unsigned rights);
 void aspace_unmap_frame(struct cap *frame);
 void aspace_protect(struct cap *frame, unsigned rights);
+/* AS_GUEST_FENCE (what: GUEST_FENCE_* bits) on a stage-2 space. */
+err_t aspace_guest_fence(struct aspace *as, unsigned what);
 /* Check the arguments of a map (everything that can be wrong with them). */
 err_t aspace_map_check(const struct cap *frame, uint64_t va, unsigned rights);
 

@@ -64,6 +64,20 @@ err_t sys_as_protect(struct thread *t)
 	return E_OK;
 }
 
+/* x0 what (GUEST_FENCE_* bits, at least one, the whole register). */
+err_t sys_as_guest_fence(struct thread *t)
+{
+	struct cap *a;
+	uint64_t what = arg(t, 0);
+	err_t e = lookup_cap(t, arg(t, REG_CAP), OBJ_ASPACE, R_WRITE, &a);
+	if (e)
+		return e;
+	if (!what || what & ~(uint64_t)(GUEST_FENCE_TLB | GUEST_FENCE_ICACHE) ||
+	    ((struct aspace *)a->obj)->io)
+		return E_INVAL;
+	return aspace_guest_fence((struct aspace *)a->obj, (unsigned)what);
+}
+
 err_t sys_frame_info(struct thread *t)
 {
 	struct cap *f;

@@ -24,6 +24,17 @@
 #define HGATP_VMID_SHIFT 44
 #define HGATP_VMID_MASK 0x3fffull
 
+/* hgatp for a space: Sv39x4 (uspace.c), its VMID, its root table. */
+static inline uint64_t riscv_hgatp(unsigned vmid, paddr_t root)
+{
+	return SATP_MODE_SV39 << SATP_MODE_SHIFT | (uint64_t)vmid << HGATP_VMID_SHIFT |
+	       pa_addr(root) >> PAGE_SHIFT;
+}
+/* HFENCE.VVMA x0, x0: this hart's guest-virtual (VS-stage) translations of
+ * the VMID in hgatp, every address and ASID. */
+static inline void riscv_hfence_vvma_all(void) { __asm__ volatile(".word 0x22000073" ::: "memory"); }
+static inline void riscv_fence_i(void) { __asm__ volatile("fence.i" ::: "memory"); }
+
 /* Local (per-hart) interrupts are numbered after the PLIC's sources. */
 #define RISCV_IRQ_LOCAL 1024
 #define RISCV_IRQ_TIMER (RISCV_IRQ_LOCAL + IRQ_S_TIMER)
@@ -49,6 +60,8 @@ void sbi_describe(char *buf, size_t len);
 void sbi_send_ipi(uint64_t hartid);
 void sbi_hfence_gvma(bool all, unsigned vmid);
 void sbi_hfence_gvma_harts(uint64_t mask, unsigned vmid);
+long sbi_hfence_vvma_harts(uint64_t mask);
+long sbi_fence_i_harts(uint64_t mask);
 
 /* trap.c: a local interrupt (scause's number), acknowledged and dispatched. */
 void riscv_local_irq(unsigned cause);

@@ -79,9 +79,27 @@ void sbi_hfence_gvma(bool all, unsigned vmid)
 	sbi_call5(SBI_EXT_RFENCE, all ? 4 : 3, 0, (uint64_t)-1, 0, 0, vmid);
 }
 
+/* hart_mask_base for a mask of hart ids below 64, all ones meaning every
+ * hart. */
+static uint64_t mask_base(uint64_t mask) { return mask == ~0ull ? (uint64_t)-1 : 0; }
+
 /* The same for one VMID on the harts in `mask` (hart ids below 64; all
  * ones: every hart). */
 void sbi_hfence_gvma_harts(uint64_t mask, unsigned vmid)
 {
-	sbi_call5(SBI_EXT_RFENCE, 3, mask, mask == ~0ull ? (uint64_t)-1 : 0, 0, 0, vmid);
+	sbi_call5(SBI_EXT_RFENCE, 3, mask, mask_base(mask), 0, 0, vmid);
+}
+
+/* HFENCE.VVMA, all addresses, for the VMID in this hart's hgatp (which the
+ * firmware reads), on the harts in `mask`; start = size = 0 is
+ * "everything", as for HFENCE.GVMA. */
+long sbi_hfence_vvma_harts(uint64_t mask)
+{
+	return sbi_call5(SBI_EXT_RFENCE, 6, mask, mask_base(mask), 0, 0, 0).error;
+}
+
+/* FENCE.I on the harts in `mask`. */
+long sbi_fence_i_harts(uint64_t mask)
+{
+	return sbi_call(SBI_EXT_RFENCE, 0, mask, mask_base(mask), 0).error;
 }

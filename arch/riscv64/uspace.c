@@ -67,6 +67,22 @@ unsigned arch_vmid_bits(void) { return riscv_vmid_bits(); }
 uint64_t riscv_vmid_harts[1u << 14]; /* set by arch_user_enter (entry.S) */
 _Static_assert(__builtin_offsetof(struct cpu, id) == 8, "entry.S CPU_ID");
 
+/* The harts other than this one that have loaded the VMID, as an SBI hart
+ * mask (all ones: every hart, where one's id is 64 or more), and whether
+ * this one has.  Read after a full fence, so after the PTE change a flush
+ * follows. */
+static uint64_t vmid_harts(unsigned vmid, bool *here)
+{
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	uint64_t mask = __atomic_load_n(&riscv_vmid_harts[vmid], __ATOMIC_RELAXED), harts = 0;
+	unsigned self = this_cpu()->id;
+	*here = mask & (1ull << self);
+	for (unsigned c = 0; c < MAX_CPUS; c++)
+		if (c != self && (mask & (1ull << c)))
+			harts |= cpus[c].hwid < 64 ? 1ull << cpus[c].hwid : ~0ull;
+	return harts;
+}
+
 /* This hart by HFENCE.GVMA for the VMID, the others it ran on by SBI
  * RFENCE, a whole VMID even for one page: by address only leaf entries
  * need go, and mm/aspace.c frees the tables an unmap empties next (and see
@@ -74,16 +90,42 @@ _Static_assert(__builtin_offsetof(struct cpu, id) == 8, "entry.S CPU_ID");
 void arch_tlb_flush_page(unsigned vmid, uint64_t va)
 {
 	(void)va;
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	uint64_t mask = __atomic_load_n(&riscv_vmid_harts[vmid], __ATOMIC_RELAXED), harts = 0;
-	unsigned self = this_cpu()->id;
-	if (mask & (1ull << self))
+	bool here;
+	uint64_t harts = vmid_harts(vmid, &here);
+	if (here)
 		__asm__ volatile(".insn r 0x73, 0, 0x31, x0, x0, %0" : : "r"((uint64_t)vmid) : "memory");
-	for (unsigned c = 0; c < MAX_CPUS; c++)
-		if (c != self && (mask & (1ull << c)))
-			harts |= cpus[c].hwid < 64 ? 1ull << cpus[c].hwid : ~0ull;
 	if (harts)
 		sbi_hfence_gvma_harts(harts, vmid);
+}
+
+/* A guest's own fences (SFENCE.VMA, FENCE.I) act on the hart it runs on;
+ * its VMM asks this for the others (SBI RFENCE, AS_GUEST_FENCE): every
+ * hart that ran the VMID drops its guest-virtual (VS-stage) translations
+ * and fetches instructions afresh, here directly, elsewhere through SBI
+ * RFENCE, which returns once they have.  HFENCE.VVMA acts on the VMID in
+ * hgatp, and the firmware's remote one takes the caller's: so hgatp holds
+ * the guest's meanwhile (no access is translated by it in HS-mode, so the
+ * hart caches nothing of it; the caller's comes back before anything
+ * runs). */
+err_t arch_guest_fence(unsigned vmid, paddr_t root, unsigned what)
+{
+	bool here;
+	uint64_t harts = vmid_harts(vmid, &here);
+	long failed = 0;
+	if ((what & GUEST_FENCE_ICACHE) && here)
+		riscv_fence_i();
+	if ((what & GUEST_FENCE_ICACHE) && harts)
+		failed |= sbi_fence_i_harts(harts);
+	if (what & GUEST_FENCE_TLB) {
+		uint64_t mine = csr_read(hgatp);
+		csr_write(hgatp, riscv_hgatp(vmid, root));
+		if (here)
+			riscv_hfence_vvma_all();
+		if (harts)
+			failed |= sbi_hfence_vvma_harts(harts);
+		csr_write(hgatp, mine);
+	}
+	return failed ? E_NOSYS : E_OK; /* the firmware could not */
 }
 
 void arch_tlb_flush_all(void) { sbi_hfence_gvma(true, 0); }

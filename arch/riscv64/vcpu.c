@@ -19,6 +19,7 @@
 #include "hyp/bits.h"
 #include "hyp/irq.h"
 #include "hyp/kernel.h"
+#include "mm/aspace.h"
 #include "vcpu/vcpu.h"
 
 #define CSR_VSSTATUS 0x200
@@ -154,8 +155,38 @@ static inline void guest_mode(const struct arch_vcpu *a)
 
 void arch_vcpu_resume(struct arch_vcpu *a) { guest_mode(a); }
 
+/* The VCPU each CPU loaded last, and the VMID it was to run with. */
+static struct { const struct arch_vcpu *vcpu; unsigned vmid; } last_load[MAX_CPUS];
+
+/* A guest's VS-stage TLB entries are tagged with its VMID, which every
+ * VCPU of the VM shares, and its own SFENCE.VMA and FENCE.I act on the hart
+ * it runs on only.  So a hart it comes to may hold stale entries of the
+ * VMID (and stale instructions): its own from an earlier run here (it has
+ * run, and fenced, elsewhere since) or a sibling VCPU's.  They go unless
+ * this VCPU was the last loaded here, with this VMID, and was loaded
+ * nowhere since (KVM's kvm_riscv_local_tlb_sanitize, on a change of hart).
+ * HFENCE.VVMA acts on hgatp's VMID, so the guest's is put there for it;
+ * kernel_enter loads the real one next (aspace_activate has run: the VMID
+ * is final).  A VCPU parked here and resumed needs none of this: no other
+ * VCPU can have run here meanwhile without saving it. */
+static void tlb_sanitize(struct arch_vcpu *a, unsigned cpu)
+{
+	const struct aspace *as = vcpu_of(a)->thread->as;
+	if (last_load[cpu].vcpu == a && last_load[cpu].vmid == as->vmid && a->loaded_on == cpu + 1)
+		return;
+	last_load[cpu].vcpu = a;
+	last_load[cpu].vmid = as->vmid;
+	a->loaded_on = cpu + 1;
+	uint64_t mine = csr_read(hgatp);
+	csr_write(hgatp, riscv_hgatp(as->vmid, as->pt.root_pa));
+	riscv_hfence_vvma_all();
+	csr_write(hgatp, mine);
+	riscv_fence_i();
+}
+
 void arch_vcpu_load(struct arch_vcpu *a)
 {
+	tlb_sanitize(a, arch_cpu_id());
 	guest_mode(a);
 	wr(CSR_VSTVEC, VCSR(a, VREG_RV_VSTVEC));
 	wr(CSR_VSSCRATCH, VCSR(a, VREG_RV_VSSCRATCH));

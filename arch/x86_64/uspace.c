@@ -253,6 +253,14 @@ void arch_tlb_flush_page(unsigned vmid, uint64_t va)
 
 void arch_tlb_flush_all(void) { shootdown(); }
 
+/* Not needed: x86 guests shoot down their own TLBs with IPIs (svm.c
+ * keeps ASIDs apart per CPU); no VMM asks. */
+err_t arch_guest_fence(unsigned vmid, paddr_t root, unsigned what)
+{
+	(void)vmid, (void)root, (void)what;
+	return E_NOSYS;
+}
+
 void arch_ipi_send(unsigned cpu) { lapic_send_ipi((uint32_t)cpus[cpu].hwid, VEC_IPI); }
 unsigned arch_ipi_irq(void) { return VEC_IPI; }
 

@@ -49,6 +49,7 @@ enum guest_test {
 	GT_VFUZZ,         /* x1 virtio-blk requests at VFUZZ_IPA, half of them lies (vfuzz.c) */
 	GT_VNETFUZZ,      /* x1 rounds on two switch ports, half of them lies (vnetfuzz.c) */
 	GT_X86_PORTS,     /* x86_64: I/O ports, CPUID and MSRs the VMM answers */
+	GT_SBI_RFENCE_HSM, /* riscv64: SBI RFENCE masks; HSM hart_stop, then start again */
 };
 #define PARKED_MINE 0x7e1d0000c0ffeeull  /* what the guest puts in TPIDR_EL1 */
 #define PARKED_VMMS 0x5eed0000beefull    /* what the VMM puts there */

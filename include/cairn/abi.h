@@ -50,6 +50,7 @@ enum sys {
 	SYS_AS_PROTECT,      /* x0 frame, x1 rights */
 	SYS_FRAME_INFO,      /* x9 frame -> x0 size, x1 mapped vaddr or ~0 */
 	SYS_AS_BIND_DOORBELL, /* x0 IPA, x1 notification (0: unbind), x2 bits */
+	SYS_AS_GUEST_FENCE,  /* x0 GUEST_FENCE_* bits: its guests' fences, every CPU */
 	/* Interrupts. */
 	SYS_IRQ_GET = 48,    /* x9 IRQ control, x0 irq, x1 dest CNode, x2 dest idx */
 	SYS_IRQ_SET_NOTIFICATION, /* x9 handler, x0 notification, x1 bits */
@@ -100,6 +101,10 @@ enum stats_page {
 #define STATS_PRIO(w) ((w) >> 16 & 0xff)
 #define STATS_RUNNING (1u << 24)          /* current on a CPU now */
 #define STATS_VCPU (1u << 25)             /* bound to a VCPU: runs a guest */
+
+/* SYS_AS_GUEST_FENCE's x0: what its guests forget on every CPU. */
+#define GUEST_FENCE_TLB 1u    /* guest-virtual translations (riscv64: HFENCE.VVMA) */
+#define GUEST_FENCE_ICACHE 2u /* fetched instructions (FENCE.I) */
 
 #define FAIR_WEIGHT_MAX 65535 /* SYS_THREAD_SET_WEIGHT */
 #define AFFINITY_ANY (~0ull)  /* SYS_THREAD_SET_AFFINITY: no fixed CPU, balanced */
@@ -237,6 +242,7 @@ struct bootinfo {
 #define UARCH_HAS_VTIMER (1ull << 35) /* the kernel runs a timer for the test guest */
 #define UARCH_IS_X86_64 (1ull << 36) /* x86 encodings (the test guest's ports, CPUID, MSRs) */
 #define UARCH_HAS_GUEST_SMP (1ull << 37) /* the test guest starts a second VCPU (GT_SMP) */
+#define UARCH_HAS_GUEST_SBI (1ull << 38) /* the test guest's SBI RFENCE and hart_stop (riscv64) */
 _Static_assert(sizeof(struct bootinfo) <= 4096, "the boot info fits its page");
 _Static_assert(__builtin_offsetof(struct bootinfo, bootargs) == 8 * 13 + 16 * 16,
 	       "boot info layout");

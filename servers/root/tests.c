@@ -538,7 +538,7 @@ static bool wanted(const char *name)
 static const char *const need_names[64] = {
 	[0] = "vcpu", [1] = "iommu", [2] = "hotplug", [32] = "utimer", [33] = "aarch64",
 	[34] = "a privileged-instruction list", [35] = "a guest timer",
-	[36] = "x86_64", [37] = "a second guest VCPU",
+	[36] = "x86_64", [37] = "a second guest VCPU", [38] = "a guest's SBI",
 };
 static unsigned skipped, skipped_for[64];
 

@@ -967,6 +967,17 @@ static bool t_vm_smp(void)
 }
 ROOT_TEST_NEEDS("vm-psci-cpu-on-and-sgis", t_vm_smp, BOOT_HAS_VCPU | UARCH_HAS_GUEST_SMP);
 
+/* riscv64's SBI RFENCE (every function the VMM serves, with masks naming
+ * harts the VM has and ones naming others) and HSM hart_stop: the second
+ * VCPU stops itself, is started again at a new a1, stops again (vm_sbi). */
+static bool t_vm_sbi_rfence_hsm(void)
+{
+	struct run r;
+	return guest_test(GT_SBI_RFENCE_HSM, &r, NULL); /* the stopped VCPU's accounts too */
+}
+ROOT_TEST_NEEDS("vm-sbi-rfence-hart-stop", t_vm_sbi_rfence_hsm,
+		BOOT_HAS_VCPU | UARCH_HAS_GUEST_SBI);
+
 /* Device passthrough: the guest drives QEMU's PL031 through its device
  * frame mapped into the guest's space, and the RTC's interrupt reaches it
  * as a virtual interrupt through an IRQ handler, a notification bound to

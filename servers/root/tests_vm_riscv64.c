@@ -57,4 +57,30 @@ static bool t_vm_errors_riscv64(void)
 	return true;
 }
 ROOT_TEST_NEEDS("vm-invocation-errors-riscv64", t_vm_errors_riscv64, BOOT_HAS_VCPU);
+
+/* AS_GUEST_FENCE: one or both bits, nothing else (the whole register), on
+ * a space with a VMID or none yet, never an I/O space; the write right. */
+static bool t_guest_fence_errors(void)
+{
+	struct accounts before = accounts_read();
+	cptr_t as = new_obj(OBJ_ASPACE, 0), ro = slot_alloc(), n = new_obj(OBJ_NOTIFICATION, 0);
+	CHECK(as && ro && n);
+	CHECK_ERR(INV4(SYS_CNODE_COPY, ROOT_CNODE, ro, ROOT_CNODE, as, R_READ), E_OK);
+	for (uint64_t what = 1; what <= 3; what++) {
+		CHECK_ERR(INV1(SYS_AS_GUEST_FENCE, as, what), E_OK);
+		CHECK_ERR(INV1(SYS_AS_GUEST_FENCE, ROOT_ASPACE, what), E_OK); /* loaded here */
+	}
+	CHECK_ERR(INV1(SYS_AS_GUEST_FENCE, as, 0), E_INVAL);
+	CHECK_ERR(INV1(SYS_AS_GUEST_FENCE, as, 4), E_INVAL);
+	CHECK_ERR(INV1(SYS_AS_GUEST_FENCE, as, 1ull << 32 | 1), E_INVAL);
+	CHECK_ERR(INV1(SYS_AS_GUEST_FENCE, as, ~0ull), E_INVAL);
+	CHECK_ERR(INV1(SYS_AS_GUEST_FENCE, ro, 1), E_RIGHTS);
+	CHECK_ERR(INV1(SYS_AS_GUEST_FENCE, n, 1), E_BADTYPE);
+	slot_free(ro);
+	slot_free(as);
+	slot_free(n);
+	CHECK(accounts_equal(before, accounts_read()));
+	return true;
+}
+ROOT_TEST_NEEDS("vm-guest-fence-errors", t_guest_fence_errors, BOOT_HAS_VCPU);
 #endif

@@ -141,16 +141,24 @@ err_t vm_reply_wait(cptr_t ep, const uint64_t reply[5], struct vm_exit *x)
 /* --- SBI (riscv64 guests) ------------------------------------------------- */
 
 enum { SBI_EXT_LEGACY_PUTCHAR = 1, SBI_EXT_BASE = 0x10, SBI_EXT_TIME = 0x54494d45,
-       SBI_EXT_IPI = 0x735049, SBI_EXT_HSM = 0x48534d, SBI_EXT_SRST = 0x53525354 };
+       SBI_EXT_IPI = 0x735049, SBI_EXT_HSM = 0x48534d, SBI_EXT_SRST = 0x53525354,
+       SBI_EXT_RFENCE = 0x52464e43 };
 #define SBI_ECALL_VS 10
+#define SBI_ERR_FAILED (-1ll)
 #define SBI_ERR_NOT_SUPPORTED (-2ll)
 #define SBI_ERR_INVALID_PARAM (-3ll)
 #define SBI_ERR_ALREADY_AVAILABLE (-6ll)
+#define SBI_HART_STARTED 0
+#define SBI_HART_STOPPED 1
+#define SBI_ALL_HARTS (~0ull) /* hart_mask_base: every hart, the mask unread */
+#define VREG_RV_A0 10
+#define SSTATUS_SIE 2ull
 
 static bool sbi_has(uint64_t ext)
 {
 	return ext == SBI_EXT_LEGACY_PUTCHAR || ext == SBI_EXT_BASE || ext == SBI_EXT_TIME ||
-	       ext == SBI_EXT_IPI || ext == SBI_EXT_HSM || ext == SBI_EXT_SRST;
+	       ext == SBI_EXT_IPI || ext == SBI_EXT_HSM || ext == SBI_EXT_SRST ||
+	       ext == SBI_EXT_RFENCE;
 }
 
 /* The base extension's functions: version, implementation, probe, the
@@ -166,6 +174,82 @@ static int64_t sbi_base(uint64_t fid, uint64_t a0, uint64_t *value)
 		*value = 0;
 	else
 		return SBI_ERR_NOT_SUPPORTED;
+	return 0;
+}
+
+/* A hart mask (a0) from hart `base` (a1; SBI_ALL_HARTS: all) names only
+ * harts the VM has (VM_MAX_VCPUS: a hart not yet started is stopped, not
+ * absent, as hart_get_status says). */
+static bool sbi_harts_exist(uint64_t mask, uint64_t base)
+{
+	if (base == SBI_ALL_HARTS || !mask)
+		return true;
+	return base < VM_MAX_VCPUS && mask >> (VM_MAX_VCPUS - base) == 0;
+}
+
+/* RFENCE: fence.i (0), sfence.vma (1), sfence.vma_asid (2) on the harts
+ * named.  The kernel's AS_GUEST_FENCE does it for every hart the guest ran
+ * on, which covers any mask, address range and ASID: those are not read
+ * (a2-a4 are not in the exit).  It returns once done, so the caller's
+ * ecall completes after the fence, as the SBI asks. */
+static int64_t sbi_rfence(struct vm *vm, uint64_t fid, uint64_t mask, uint64_t base)
+{
+	if (fid > 2)
+		return SBI_ERR_NOT_SUPPORTED; /* the hfence calls: no nested guests */
+	if (!sbi_harts_exist(mask, base))
+		return SBI_ERR_INVALID_PARAM;
+	unsigned what = fid == 0 ? GUEST_FENCE_ICACHE : GUEST_FENCE_TLB;
+	return INV1(SYS_AS_GUEST_FENCE, vm->as, what) ? SBI_ERR_FAILED : 0;
+}
+
+/* hart_stop from VCPU i: its thread suspended, which cancels its exit (the
+ * reply to it finds no caller: the call does not return). */
+static int64_t sbi_hart_stop(struct vm *vm, unsigned i)
+{
+	if (INV0(SYS_THREAD_SUSPEND, vm->v[i].thread))
+		return SBI_ERR_FAILED;
+	vm->v[i].stopped = true;
+	return 0;
+}
+
+/* hart_start of stopped VCPU i as the SBI starts a hart: at pc in VS-mode,
+ * a0 its number, a1 opaque, translation off and interrupts masked. */
+static int64_t sbi_hart_restart(struct vm *vm, unsigned i, uint64_t pc, uint64_t opaque)
+{
+	cptr_t v = vm->v[i].vcpu;
+	uint64_t st[5] = { 0 };
+	if (inv(SYS_VCPU_READ_REG, v, VREG_RV_VSSTATUS, 0, 0, 0, 0, 0, st) ||
+	    INV2(SYS_VCPU_WRITE_REG, v, VREG_RV_VSSTATUS, st[0] & ~SSTATUS_SIE) ||
+	    INV2(SYS_VCPU_WRITE_REG, v, VREG_RV_VSATP, 0) ||
+	    INV2(SYS_VCPU_WRITE_REG, v, VREG_RV_MODE, 1) ||
+	    INV2(SYS_VCPU_WRITE_REG, v, VREG_RV_PC, pc) ||
+	    INV2(SYS_VCPU_WRITE_REG, v, VREG_RV_A0, i) ||
+	    INV2(SYS_VCPU_WRITE_REG, v, VREG_RV_A0 + 1, opaque) || vm_start(vm, i))
+		return SBI_ERR_FAILED;
+	vm->v[i].stopped = false;
+	return 0;
+}
+
+/* hart_start (a2, the opaque word, is not in the exit) of a VCPU that
+ * exists: one stopped starts again, one running is ALREADY_AVAILABLE. */
+static int64_t sbi_hart_start(struct vm *vm, const struct vm_exit *x, uint64_t a0, uint64_t a1)
+{
+	uint64_t out[5] = { 0 };
+	if (a0 >= vm->nvcpus)
+		return SBI_ERR_INVALID_PARAM;
+	if (!vm->v[a0].stopped)
+		return SBI_ERR_ALREADY_AVAILABLE;
+	if (inv(SYS_VCPU_READ_REG, vm->v[vm_exit_vcpu(x)].vcpu, 12, 0, 0, 0, 0, 0, out))
+		return SBI_ERR_FAILED;
+	return sbi_hart_restart(vm, (unsigned)a0, a1, out[0]);
+}
+
+/* hart_get_status: a hart not yet made is stopped. */
+static int64_t sbi_hart_status(struct vm *vm, uint64_t a0, uint64_t *value)
+{
+	if (a0 >= VM_MAX_VCPUS)
+		return SBI_ERR_INVALID_PARAM;
+	*value = a0 >= vm->nvcpus || vm->v[a0].stopped ? SBI_HART_STOPPED : SBI_HART_STARTED;
 	return 0;
 }
 
@@ -191,11 +275,14 @@ enum vm_sbi vm_sbi(struct vm *vm, const struct vm_exit *x, uint64_t reply[5])
 		struct sysregs r = { .nr = SYS_DEBUG_WRITE, .cap = ROOT_CONSOLE,
 				     .info = 1, .mr = { (uint8_t)c } };
 		sys(&r);
-	} else if (ext == SBI_EXT_HSM && fid == 0) { /* started, or no such hart */
-		err = a0 < vm->nvcpus ? SBI_ERR_ALREADY_AVAILABLE : SBI_ERR_INVALID_PARAM;
-	} else if (ext == SBI_EXT_HSM && fid == 2) { /* status: 0 started, 1 stopped */
-		err = a0 < VM_MAX_VCPUS ? 0 : SBI_ERR_INVALID_PARAM;
-		value = a0 >= vm->nvcpus;
+	} else if (ext == SBI_EXT_HSM && fid == 0) {
+		err = sbi_hart_start(vm, x, a0, a1);
+	} else if (ext == SBI_EXT_HSM && fid == 1) {
+		err = sbi_hart_stop(vm, vm_exit_vcpu(x));
+	} else if (ext == SBI_EXT_HSM && fid == 2) {
+		err = sbi_hart_status(vm, a0, &value);
+	} else if (ext == SBI_EXT_RFENCE) {
+		err = sbi_rfence(vm, fid, a0, a1);
 	} else if (ext == SBI_EXT_IPI && fid == 0) { /* a1 the first hart a0's bit 0 names */
 		for (unsigned i = 0; i < vm->nvcpus; i++)
 			if (a1 == ~0ull || (i >= a1 && i - a1 < 64 && (a0 >> (i - a1) & 1)))

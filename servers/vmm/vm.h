@@ -9,6 +9,7 @@
 
 struct vm_vcpu {
 	cptr_t vcpu, thread, cnode, cspace, fault_ep;
+	bool stopped;                 /* by SBI HSM hart_stop: its thread suspended */
 };
 
 struct vm {
@@ -53,13 +54,16 @@ void vm_destroy_vcpus(struct vm *vm);
 /* The SBI calls of a riscv64 guest (VMEXIT_HVC with syndrome 10, an ecall
  * from VS-mode: w[0] a7 the extension, w[3] a6 the function, w[4] a0,
  * w[5] a1), as far as a VMM serves them: the base extension (spec version
- * VM_SBI_VERSION), the legacy console putchar, IPI (to its VCPUs), HSM
- * (hart i is VCPU i) and SRST.  TIME is the kernel's.  VM_SBI_NONE: not an
- * SBI call (AArch64's exits never are); VM_SBI_RESET: the guest asked for
- * a reset or power off (reply not filled in); VM_SBI_HART_START: a
- * hart_start of the next VCPU, reply[2] its number, reply[3] its pc,
- * reply[4] its a1: the VMM makes it (vm_add_vcpu, a0 the number) and puts
- * the SBI error in reply[1]. */
+ * VM_SBI_VERSION), the legacy console putchar, IPI (to its VCPUs), RFENCE
+ * (remote_fence_i, remote_sfence_vma and _asid, through AS_GUEST_FENCE),
+ * HSM (hart i is VCPU i, of VM_MAX_VCPUS harts; hart_stop suspends the
+ * caller's thread, whose reply then finds no caller, and hart_start starts
+ * it again) and SRST.  TIME is the kernel's.  VM_SBI_NONE: not an SBI call
+ * (AArch64's exits never are); VM_SBI_RESET: the guest asked for a reset
+ * or power off (reply not filled in); VM_SBI_HART_START: a hart_start of
+ * the next VCPU, reply[2] its number, reply[3] its pc, reply[4] its a1:
+ * the VMM makes it (vm_add_vcpu, a0 the number) and puts the SBI error in
+ * reply[1]. */
 enum vm_sbi { VM_SBI_NONE, VM_SBI_DONE, VM_SBI_RESET, VM_SBI_HART_START };
 #define VM_SBI_VERSION 2 /* 0.2 */
 enum vm_sbi vm_sbi(struct vm *vm, const struct vm_exit *x, uint64_t reply[5]);

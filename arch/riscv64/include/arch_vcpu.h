@@ -12,6 +12,7 @@ struct arch_vcpu {
 	uint64_t hvip;            /* VSSIP (the guest clears it), VSTIP without Sstc */
 	uint64_t exc_cause, exc_tval; /* an exception a reply asked for */
 	bool timer_due;           /* without Sstc: the deadline passed (hvip.VSTIP) */
+	unsigned loaded_on;       /* CPU it was last loaded on, + 1 (0: never) */
 };
 #define VCSR(a, id) ((a)->csr[(id) - VREG_FIRST_SYS])
 

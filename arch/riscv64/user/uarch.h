@@ -152,4 +152,5 @@ static inline void utimer_off(void) {}
 #define UARCH_VREG_PARKED VREG_RV_VSSCRATCH
 
 /* What the root task's tests may use of this ISA (cairn/abi.h UARCH_HAS_*). */
-#define UARCH_FEATURES (UARCH_HAS_PRIV_LIST | UARCH_HAS_VTIMER | UARCH_HAS_GUEST_SMP)
+#define UARCH_FEATURES (UARCH_HAS_PRIV_LIST | UARCH_HAS_VTIMER | UARCH_HAS_GUEST_SMP | \
+			UARCH_HAS_GUEST_SBI)

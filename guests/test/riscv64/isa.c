@@ -186,9 +186,14 @@ static int64_t hart_start(uint64_t h, uint64_t pc, uint64_t opaque)
 	return (int64_t)a0;
 }
 
+static void secondary_stops(uint64_t opaque);
+static volatile bool hsm_test; /* GT_SBI_RFENCE_HSM: the second hart stops */
+
 /* The second hart: says it is up with an IPI, answers the first's. */
-void guest_secondary(uint64_t h)
+void guest_secondary(uint64_t h, uint64_t opaque)
 {
+	if (hsm_test)
+		secondary_stops(opaque);
 	irqs_on();
 	secondary_hart = h;
 	ipi(0);
@@ -213,6 +218,99 @@ static uint64_t t_smp(void)
 	return TEST_PASS;
 }
 
+/* --- SBI RFENCE and HSM hart_stop ------------------------------------------ */
+
+#define SBI_RFENCE 0x52464e43
+#define SBI_ERR_NOT_SUPPORTED (-2)
+#define SBI_ERR_INVALID_PARAM (-3)
+#define SBI_ERR_ALREADY_AVAILABLE (-6)
+
+static int64_t rfence(uint64_t fid, uint64_t mask, uint64_t base)
+{
+	register uint64_t a0 __asm__("a0") = mask, a1 __asm__("a1") = base;
+	register uint64_t a2 __asm__("a2") = 0, a3 __asm__("a3") = ~0ull; /* every address */
+	register uint64_t a4 __asm__("a4") = 1;                            /* ASID 1 */
+	register uint64_t a6 __asm__("a6") = fid, a7 __asm__("a7") = SBI_RFENCE;
+	__asm__ volatile("ecall" : "+r"(a0), "+r"(a1) : "r"(a2), "r"(a3), "r"(a4), "r"(a6), "r"(a7)
+			 : "memory");
+	return (int64_t)a0;
+}
+
+/* Each of the three calls with masks naming harts the VM has (0: done),
+ * and with ones naming others: harts 4 and up (VM_MAX_VCPUS), bits past a
+ * base, a base with bits above 32 (the whole register counts). */
+static uint64_t check_rfence(void)
+{
+	static const uint64_t good[][2] = { { 1, 0 }, { 3, 0 }, { 0xf, 0 }, { 1, 3 },
+					    { 0, ~0ull }, { 0x55, ~0ull }, { 0, 12345 } };
+	static const uint64_t bad[][2] = { { 0x10, 0 }, { 1, 4 }, { 2, 3 }, { 1ull << 63, 0 },
+					   { 1, 1ull << 32 }, { 1, ~0ull - 1 }, { 3, 1ull << 63 } };
+	FAIL_IF(sbi(SBI_BASE, 3, SBI_RFENCE, 0).value != 1); /* probe: there */
+	for (uint64_t fid = 0; fid < 3; fid++) {
+		for (unsigned i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+			FAIL_IF(rfence(fid, good[i][0], good[i][1]) != 0);
+		for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+			FAIL_IF(rfence(fid, bad[i][0], bad[i][1]) != SBI_ERR_INVALID_PARAM);
+	}
+	FAIL_IF(rfence(3, 1, 0) != SBI_ERR_NOT_SUPPORTED); /* remote_hfence_gvma_vmid */
+	FAIL_IF(rfence(1ull << 32, 1, 0) != SBI_ERR_NOT_SUPPORTED);
+	return TEST_PASS;
+}
+
+static volatile unsigned secondary_runs;
+static volatile uint64_t secondary_a1, hart_stop_returned;
+
+/* Once started: notes its run and a1, and stops; hart_stop never returns. */
+static void secondary_stops(uint64_t opaque)
+{
+	secondary_a1 = opaque;
+	secondary_runs++;
+	sbi(SBI_HSM, 1, 0, 0);
+	hart_stop_returned = 1;
+	for (;;)
+		halt();
+}
+
+static uint64_t hart_status(uint64_t h) { return sbi(SBI_HSM, 2, h, 0).value; }
+
+/* Yield (the other VCPU may share this CPU) until hart 1 has run `runs`
+ * times and stopped again. */
+static uint64_t wait_stopped(unsigned runs)
+{
+	for (unsigned n = 0; secondary_runs < runs || hart_status(1) != 1; n++) {
+		FAIL_IF(n > 100000);
+		guest_yield();
+	}
+	return TEST_PASS;
+}
+
+/* Hart 1 started, stopped by its own hart_stop, started again at the same
+ * entry with another a1, stopped again. */
+static uint64_t check_hart_stop(void)
+{
+	uint64_t top = (uint64_t)(secondary_stack + 256);
+	hsm_test = true;
+	FAIL_IF(hart_status(1) != 1 || hart_status(2) != 1);
+	FAIL_IF(sbi(SBI_HSM, 2, 4, 0).error != SBI_ERR_INVALID_PARAM);
+	FAIL_IF(sbi(SBI_HSM, 2, 1ull << 32 | 1, 0).error != SBI_ERR_INVALID_PARAM);
+	FAIL_IF(hart_start(1, (uint64_t)secondary_entry, top) != 0);
+	CHECK(wait_stopped(1));
+	FAIL_IF(secondary_a1 != top);
+	FAIL_IF(hart_start(1, (uint64_t)secondary_entry, top - 64) != 0);
+	CHECK(wait_stopped(2));
+	FAIL_IF(secondary_a1 != top - 64 || hart_stop_returned);
+	FAIL_IF(hart_start(3, (uint64_t)secondary_entry, top) != SBI_ERR_INVALID_PARAM);
+	return TEST_PASS;
+}
+
+static uint64_t t_sbi_rfence_hsm(void)
+{
+	CHECK(check_rfence());
+	CHECK(check_hart_stop());
+	CHECK(check_rfence()); /* with two VCPUs, one of them stopped */
+	return TEST_PASS;
+}
+
 /* AArch64's alone: GT_NO_SYNDROME, GT_SYSREG, GT_PASSTHROUGH. */
 uint64_t isa_test(uint64_t test, uint64_t a1, uint64_t a2)
 {
@@ -220,6 +318,7 @@ uint64_t isa_test(uint64_t test, uint64_t a1, uint64_t a2)
 	switch (test) {
 	case GT_TIMER: return t_timer();
 	case GT_SMP: return t_smp();
+	case GT_SBI_RFENCE_HSM: return t_sbi_rfence_hsm();
 	default: return 0xbad;
 	}
 }
