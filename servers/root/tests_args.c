@@ -322,3 +322,24 @@ static bool t_pmu_read_only(void)
 	return true;
 }
 ROOT_TEST_NEEDS("pmu-el0-read-only", t_pmu_read_only, UARCH_IS_AARCH64);
+
+/* AS_GUEST_FENCE on every port: its arguments are checked the same way
+ * (one or both bits, the whole register; the write right), and a port
+ * without it answers E_NOSYS (AArch64, whose guests' TLBIs are broadcast
+ * by HCR_EL2.FB; x86_64, whose guests have no SBI to ask for it); riscv64
+ * does it (tests_vm_riscv64.c). */
+static bool t_guest_fence_args(void)
+{
+	cptr_t as = new_obj(OBJ_ASPACE, 0), ro = slot_alloc();
+	CHECK(as && ro);
+	CHECK_ERR(INV4(SYS_CNODE_COPY, ROOT_CNODE, ro, ROOT_CNODE, as, R_READ), E_OK);
+	err_t want = UARCH_FEATURES & UARCH_HAS_GUEST_SBI ? E_OK : E_NOSYS;
+	CHECK_ERR(INV1(SYS_AS_GUEST_FENCE, as, GUEST_FENCE_TLB | GUEST_FENCE_ICACHE), want);
+	CHECK_ERR(INV1(SYS_AS_GUEST_FENCE, as, 0), E_INVAL);
+	CHECK_ERR(INV1(SYS_AS_GUEST_FENCE, as, 1ull << 63 | GUEST_FENCE_TLB), E_INVAL);
+	CHECK_ERR(INV1(SYS_AS_GUEST_FENCE, ro, GUEST_FENCE_TLB), E_RIGHTS);
+	slot_free(ro);
+	slot_free(as);
+	return true;
+}
+ROOT_TEST("as-guest-fence-args", t_guest_fence_args);
