@@ -77,6 +77,8 @@ struct svm_cpu {
 	uint64_t tlb_seen;           /* the shootdown generation guests here saw */
 	uint64_t asid_root[64];      /* which space each ASID last held here */
 	uint16_t asid_vmid[64];
+	const struct arch_vcpu *last; /* the VCPU loaded here last */
+	bool flush_next;             /* the next VMRUN flushes this CPU's ASIDs */
 };
 static struct svm_cpu svm_cpus[MAX_CPUS];
 static void *iopm, *msrpm;
@@ -297,9 +299,25 @@ static uint64_t efer_guest(uint64_t efer, uint64_t cr0)
 	return efer | EFER_SVME;
 }
 
+/* A guest's own INVLPG and CR3 writes act on the CPU it runs on, and all
+ * of a VM's VCPUs share its ASID here: a CPU a VCPU comes to may hold stale
+ * entries of the ASID (its own from an earlier run here, since fenced
+ * elsewhere, or a sibling's).  The next VMRUN flushes them unless this VCPU
+ * was the last loaded here and has been loaded nowhere since (riscv64's
+ * tlb_sanitize; KVM gives a VCPU that changed CPU a new ASID). */
+static void tlb_sanitize(struct svm_cpu *s, struct arch_vcpu *a, unsigned cpu)
+{
+	if (s->last != a || a->loaded_on != cpu + 1)
+		s->flush_next = true;
+	s->last = a;
+	a->loaded_on = cpu + 1;
+}
+
 void arch_vcpu_load(struct arch_vcpu *a)
 {
-	void *vm = svm_this()->vmcb;
+	struct svm_cpu *s = svm_this();
+	void *vm = s->vmcb;
+	tlb_sanitize(s, a, arch_cpu_id());
 	memset(vm, 0, PAGE_SIZE);
 	control_load(vm);
 	for (unsigned n = 0; n < 10; n++)
@@ -421,8 +439,9 @@ err_t arch_vcpu_reg_write(struct vcpu *v, uint64_t id, uint64_t val)
 static void asid_set(struct svm_cpu *s, void *vm, uint64_t root, unsigned vmid)
 {
 	unsigned asid = 1 + vmid % (nasid - 1);
-	uint8_t flush = 0;
+	uint8_t flush = s->flush_next;
 	uint64_t gen = __atomic_load_n(&tlb_gen, __ATOMIC_SEQ_CST);
+	s->flush_next = false;
 	if (gen != s->tlb_seen || s->asid_root[asid] != root || s->asid_vmid[asid] != vmid) {
 		s->tlb_seen = gen;
 		s->asid_root[asid] = root;
