@@ -77,7 +77,7 @@ struct svm_cpu {
 	uint64_t tlb_seen;           /* the shootdown generation guests here saw */
 	uint64_t asid_root[64];      /* which space each ASID last held here */
 	uint16_t asid_vmid[64];
-	const struct arch_vcpu *last; /* the VCPU loaded here last */
+	const struct arch_vcpu *asid_vcpu[64]; /* the VCPU each ASID last ran here */
 	bool flush_next;             /* the next VMRUN flushes this CPU's ASIDs */
 };
 static struct svm_cpu svm_cpus[MAX_CPUS];
@@ -88,6 +88,11 @@ extern uint64_t tlb_gen; /* uspace.c */
 _Noreturn void x86_svm_run(struct arch_regs *r, uint64_t vmcb_pa, uint64_t host_pa);
 
 bool arch_vcpu_supported(void) { return x86_svm_usable(); }
+
+static inline struct vcpu *vcpu_of(const struct arch_vcpu *a)
+{
+	return (struct vcpu *)((char *)a - __builtin_offsetof(struct vcpu, arch));
+}
 
 static inline uint64_t pa_of(const void *va) { return (uintptr_t)va - DIRECT_MAP; }
 static struct svm_cpu *svm_this(void) { return &svm_cpus[arch_cpu_id()]; }
@@ -299,17 +304,22 @@ static uint64_t efer_guest(uint64_t efer, uint64_t cr0)
 	return efer | EFER_SVME;
 }
 
+static unsigned asid_of(unsigned vmid) { return 1 + vmid % (nasid - 1); }
+
 /* A guest's own INVLPG and CR3 writes act on the CPU it runs on, and all
  * of a VM's VCPUs share its ASID here: a CPU a VCPU comes to may hold stale
  * entries of the ASID (its own from an earlier run here, since fenced
  * elsewhere, or a sibling's).  The next VMRUN flushes them unless this VCPU
- * was the last loaded here and has been loaded nowhere since (riscv64's
- * tlb_sanitize; KVM gives a VCPU that changed CPU a new ASID). */
+ * was the last to run under the ASID here and has been loaded nowhere
+ * since (riscv64's tlb_sanitize; KVM gives a VCPU that changed CPU a new
+ * ASID).  Another VM's VCPU in between has another ASID, or asid_set
+ * flushes for it.  kernel_enter has made the space's VMID current. */
 static void tlb_sanitize(struct svm_cpu *s, struct arch_vcpu *a, unsigned cpu)
 {
-	if (s->last != a || a->loaded_on != cpu + 1)
+	unsigned asid = asid_of(vcpu_of(a)->thread->as->vmid);
+	if (s->asid_vcpu[asid] != a || a->loaded_on != cpu + 1)
 		s->flush_next = true;
-	s->last = a;
+	s->asid_vcpu[asid] = a;
 	a->loaded_on = cpu + 1;
 }
 
@@ -438,7 +448,7 @@ err_t arch_vcpu_reg_write(struct vcpu *v, uint64_t id, uint64_t val)
  * space or a shootdown happened since guests last ran here. */
 static void asid_set(struct svm_cpu *s, void *vm, uint64_t root, unsigned vmid)
 {
-	unsigned asid = 1 + vmid % (nasid - 1);
+	unsigned asid = asid_of(vmid);
 	uint8_t flush = s->flush_next;
 	uint64_t gen = __atomic_load_n(&tlb_gen, __ATOMIC_SEQ_CST);
 	s->flush_next = false;
