@@ -50,6 +50,12 @@ struct vcpu {
 	struct arch_vcpu arch;
 };
 
+/* The VCPU whose arch part a is (the arch code's way back to it). */
+static inline struct vcpu *vcpu_of(const struct arch_vcpu *a)
+{
+	return (struct vcpu *)((char *)a - __builtin_offsetof(struct vcpu, arch));
+}
+
 /* Only the CPU its thread is current on counts (some kinds without the
  * lock), and SYS_STATS_THREAD reads from any CPU: so one plain store of
  * the whole word (volatile, as Linux's WRITE_ONCE), no atomic add. */

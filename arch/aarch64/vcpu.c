@@ -23,6 +23,7 @@
 #include "hyp/irq.h"
 #include "hyp/kernel.h"
 #include "hyp/kmem.h"
+#include "mm/aspace.h"
 #include "vcpu/vcpu.h"
 
 #define ICH_HCR_EL2 S3_4_C12_C11_0
@@ -138,8 +139,39 @@ static inline __attribute__((always_inline)) void resume(struct arch_vcpu *a)
 
 void arch_vcpu_resume(struct arch_vcpu *a) { resume(a); }
 
+/* Per CPU, the VCPU that last ran under each VMID slot (a VMID modulo 64:
+ * a collision costs a flush, never a stale entry). */
+static const struct arch_vcpu *vmid_last[MAX_CPUS][64];
+
+/* The guest's TLB maintenance is broadcast (HCR_EL2.FB), but a VM's VCPUs
+ * share its VMID and the architecture gives each PE a private TLB: a VCPU
+ * must not find its sibling's entries, nor its own from an earlier run
+ * here (the guest may map one address per CPU with one ASID).  So a VCPU
+ * loaded where another of its VM ran last, or that it has left since,
+ * has the VMID's stage-1 entries and the instruction cache dropped here
+ * first (KVM's last_vcpu_ran).  A VMID of an old generation is replaced
+ * by a new one, which nothing has cached: nothing to drop. */
+static void tlb_sanitize(struct arch_vcpu *a, unsigned cpu)
+{
+	const struct aspace *as = vcpu_of(a)->thread->as;
+	const struct arch_vcpu **last = &vmid_last[cpu][as->vmid % 64];
+	if (*last == a && a->loaded_on == cpu + 1)
+		return;
+	*last = a;
+	a->loaded_on = cpu + 1;
+	if (as->vmid_gen != vmid_gen)
+		return;
+	uint64_t old = read_sysreg(vttbr_el2);
+	write_sysreg(vttbr_el2, (uint64_t)as->vmid << 48);
+	isb();
+	__asm__ volatile("tlbi vmalle1; ic iallu; dsb nsh" ::: "memory");
+	write_sysreg(vttbr_el2, old);
+	isb();
+}
+
 void arch_vcpu_load(struct arch_vcpu *a)
 {
+	tlb_sanitize(a, arch_cpu_id());
 	guest_mode(a);
 	EL1_REGS(LOAD)
 	write_sysreg(cntvoff_el2, VSYS(a, VREG_CNTVOFF));

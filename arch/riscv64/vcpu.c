@@ -68,11 +68,6 @@ enum { EXC_ILLEGAL = 2, EXC_LOAD_ACCESS = 5, EXC_STORE_ACCESS = 7, EXC_INSN_ACCE
 #define HEDELEG_GUEST (1ull << 0 | 1ull << 3 | 1ull << 4 | 1ull << 6 | 1ull << 8 | \
 		       1ull << 12 | 1ull << 13 | 1ull << 15)
 
-static inline struct vcpu *vcpu_of(const struct arch_vcpu *a)
-{
-	return (struct vcpu *)((char *)a - __builtin_offsetof(struct vcpu, arch));
-}
-
 bool arch_vcpu_supported(void) { return true; }
 
 void arch_vcpu_reset(struct arch_vcpu *a)

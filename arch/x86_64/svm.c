@@ -89,11 +89,6 @@ _Noreturn void x86_svm_run(struct arch_regs *r, uint64_t vmcb_pa, uint64_t host_
 
 bool arch_vcpu_supported(void) { return x86_svm_usable(); }
 
-static inline struct vcpu *vcpu_of(const struct arch_vcpu *a)
-{
-	return (struct vcpu *)((char *)a - __builtin_offsetof(struct vcpu, arch));
-}
-
 static inline uint64_t pa_of(const void *va) { return (uintptr_t)va - DIRECT_MAP; }
 static struct svm_cpu *svm_this(void) { return &svm_cpus[arch_cpu_id()]; }
 

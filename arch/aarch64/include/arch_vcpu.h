@@ -13,6 +13,7 @@ struct arch_vcpu {
 	uint64_t lr[VGIC_MAX_LRS];      /* ICH_LR<n>_EL2 */
 	uint64_t vmcr, ap0r0, ap1r0;    /* the virtual CPU interface's own state */
 	uint64_t exc_esr, exc_elr, exc_far; /* an exception a reply asked for */
+	unsigned loaded_on;             /* CPU it was last loaded on, + 1 (0: never) */
 };
 #define VSYS(a, id) ((a)->sys[(id) - VREG_SP_EL1])
 
