@@ -149,8 +149,8 @@ static bool suspend_all(void)
 	return false;
 }
 
-/* Every CPU on line again (a task may have taken one off): the tasks are
- * pinned to theirs at the next round's start. */
+/* Every CPU on line again (a task may have taken one off), once the tasks
+ * are stopped: they are pinned to theirs at the next round's start. */
 static bool all_online(void)
 {
 	for (uint64_t c = 1; c < bootinfo->ncpus; c++)
@@ -176,8 +176,8 @@ static bool round_run(unsigned r)
 		if (spin % 1000 == 999)
 			unblock();
 	}
-	CHECK(all_online());
 	CHECK(suspend_all());
+	CHECK(all_online()); /* after: a task still running could take one off again */
 	INV1(SYS_VCPU_BIND, shared[F_VCPU], 0); /* a task's thread may run a guest */
 	if (INV0(SYS_DEBUG_CHECK, ROOT_CONSOLE) != E_OK) {
 		printf("fuzzsmp: kernel check failed after round %u\n", r);

@@ -11,11 +11,13 @@ static void counting(uint64_t unused)
 		(*n)++;
 }
 
+/* state: 1 on line, 0 off, 2 on its way; on an error, 2 (x0 is not the
+ * state then: it may still hold the CPU's number) */
 static err_t set_online(uint64_t cpu, uint64_t on, uint64_t *state)
 {
 	uint64_t r[5] = { 0 };
 	err_t e = inv(SYS_CPU_SET_ONLINE, ROOT_IRQ_CONTROL, cpu, on, 0, 0, 0, 0, r);
-	*state = r[0];
+	*state = e ? 2 : r[0];
 	return e;
 }
 
