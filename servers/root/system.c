@@ -510,7 +510,9 @@ static void backend_died(enum backend_kind k, unsigned i)
 	if (!e && driver)
 		e = driver_restart(&disk.drv);
 	b->up = !e;
-	printf("root: %s %s (restart %u of %u); its guests reconnect\n", d->s.path,
+	/* short: a line over one debug write (64 bytes) may be split by
+	 * another server's output (system-console-restart beside CPU hogs) */
+	printf("root: %s %s (restart %u of %u)\n", d->s.path,
 	       e ? "could not be restarted" : "restarted", b->restarts, d->s.restart_limit);
 	for (unsigned g = 0; !e && g < desc.nguests; g++) {
 		const struct sd_guest *sg = &desc.guest[g];
