@@ -214,8 +214,8 @@ _Noreturn void kernel_boot(struct boot_info *bi)
 			arch_wait_for_interrupt();
 	}
 	ipc_fastpath_on = !boot_arg(bi, "cairn.fastpath=off");
-	spin_lock(&bkl);
+	bkl_lock();
 	root_task_create(bi);
-	spin_unlock(&bkl);
+	bkl_unlock();
 	kernel_start_cpu();
 }

@@ -26,6 +26,7 @@ struct cpu {
 				       * NULL the CPU is set up for native threads */
 	struct vcpu *vcpu_hw;         /* whose state its registers hold (running or parked) */
 	bool vcpu_fetch;              /* another CPU waits for vcpu_hw in memory */
+	uint32_t sharing;             /* it shares the big lock (hyp/bkl.h) */
 };
 
 extern struct cpu cpus[MAX_CPUS];

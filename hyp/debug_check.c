@@ -141,6 +141,8 @@ static bool check_object(struct obj *o)
 		struct endpoint *ep = (struct endpoint *)o;
 		RULE((ep->state == EP_IDLE) == !ep->queue, "endpoint %p: state %u", (void *)ep,
 		     ep->state);
+		/* only a CPU that shares the big lock takes it (hyp/bkl.h) */
+		RULE(!ep->lock.held, "endpoint %p: locked", (void *)ep);
 		return check_waiters(ep->queue, ep,
 				     ep->state == EP_SENDERS ? TS_BLOCKED_SEND : TS_BLOCKED_RECV, 0xff);
 	}

@@ -110,7 +110,7 @@ void hotplug_stop(unsigned cpu)
 	c->active_as = NULL; /* its VMID is loaded again when it is back */
 	__atomic_store_n(&c->online, false, __ATOMIC_RELEASE);
 	c->leaving = false;
-	spin_unlock(&bkl);
+	bkl_unlock();
 	arch_cpu_stop(); /* arch_cpu_stoppable() said it would not return */
 	panic("cpu%u did not stop", cpu);
 }

@@ -26,13 +26,13 @@ _Noreturn void kernel_enter(struct thread *t, unsigned cpu)
 	unsigned vmid = aspace_activate(t->as, cpu);
 	vcpu_switch(t, cpu);
 	paddr_t root = t->as->pt.root_pa;
-	spin_unlock(&bkl);
+	bkl_unlock();
 	arch_user_enter(&t->regs, root, vmid);
 }
 
 _Noreturn void kernel_syscall(struct thread *t, unsigned cpu)
 {
-	spin_lock(&bkl);
+	bkl_lock();
 	/* The fast paths first: they decline whenever this CPU must choose
 	 * again, which covers a void entry (every remote change to a CPU's
 	 * current thread kicks that CPU), so the check costs them nothing. */
@@ -55,7 +55,7 @@ _Noreturn void kernel_syscall_general(struct thread *t, unsigned cpu)
 _Noreturn void kernel_fault(struct thread *t, enum fault_label l, uint64_t addr,
 			    uint64_t syndrome, bool write)
 {
-	spin_lock(&bkl);
+	bkl_lock();
 	if (kernel_entry_void(t, arch_cpu_id()))
 		kernel_exit(); /* the instruction faults again when it runs */
 	t->fault_label = l;
@@ -76,7 +76,7 @@ _Noreturn void kernel_fault(struct thread *t, enum fault_label l, uint64_t addr,
 /* First FP access: the thread gets FP state, and the way out loads it. */
 _Noreturn void kernel_fp_unavailable(struct thread *t)
 {
-	spin_lock(&bkl);
+	bkl_lock();
 	if (!kernel_entry_void(t, arch_cpu_id()))
 		fp_first_use(t);
 	kernel_exit();
@@ -84,7 +84,7 @@ _Noreturn void kernel_fp_unavailable(struct thread *t)
 
 _Noreturn void kernel_interrupt(void (*handle)(void))
 {
-	spin_lock(&bkl);
+	bkl_lock();
 	handle();
 	kernel_exit();
 }
@@ -100,13 +100,13 @@ _Noreturn void kernel_interrupt(void (*handle)(void))
  * unlocked is safe. */
 static void await_stopping(struct sched *s)
 {
-	spin_unlock(&bkl);
+	bkl_unlock();
 	while (__atomic_load_n(&threads_stopping, __ATOMIC_ACQUIRE) &&
 	       !__atomic_load_n(&s->cur->stopping, __ATOMIC_RELAXED)) {
 		vcpu_serve_fetch_unlocked(s->cpu); /* the stopping CPU may wait for it */
 		arch_cpu_relax();
 	}
-	spin_lock(&bkl);
+	bkl_lock();
 }
 
 /* An idle CPU watches for work for a moment before it sleeps, as Linux's
@@ -119,13 +119,13 @@ static void await_stopping(struct sched *s)
 
 static void idle(struct sched *s)
 {
-	spin_unlock(&bkl);
+	bkl_unlock();
 	uint64_t end = arch_timer_now() + arch_timer_freq() / 1000000 * IDLE_POLL_US;
 	while (!__atomic_load_n(&s->resched, __ATOMIC_RELAXED) && arch_timer_now() < end)
 		arch_cpu_relax();
 	if (!__atomic_load_n(&s->resched, __ATOMIC_RELAXED))
 		arch_wait_for_interrupt(); /* wakes on a pending interrupt, masked or not */
-	spin_lock(&bkl);
+	bkl_lock();
 	arch_irq_local_enable();   /* take it here, with the lock held */
 	arch_irq_local_disable();
 }
@@ -211,7 +211,7 @@ _Noreturn void kernel_start_cpu(void)
 	/* under the lock: the secondaries come here together, and a port's
 	 * set-up may allocate (x86_64's VMCB pages: three CPUs in buddy_alloc
 	 * at once corrupted its free list, root-fuzz-smp4 1 boot in 10) */
-	spin_lock(&bkl);
+	bkl_lock();
 	arch_user_init_cpu();
 	arch_irq_unmask(arch_timer_irq());
 	arch_irq_unmask(arch_ipi_irq());

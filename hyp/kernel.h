@@ -2,14 +2,14 @@
  *
  * One big kernel lock (bkl) covers all kernel state on SMP: each CPU takes
  * it on entry from user mode and drops it on the way out, and the idle loop
- * holds it only while it looks at its run queue.  Lock order: bkl, then
- * kernel_pt_lock, then printk_lock.  The kernel is not preemptible: it runs
- * with interrupts masked and takes pending ones only in the idle loop. */
+ * holds it only while it looks at its run queue.  The IPC fast paths share
+ * it instead (hyp/bkl.h).  Lock order: bkl, then an endpoint's lock (taken
+ * only by a CPU that shares bkl), then kernel_pt_lock, then printk_lock.
+ * The kernel is not preemptible: it runs with interrupts masked and takes
+ * pending ones only in the idle loop. */
 #pragma once
-#include "hyp/spinlock.h"
+#include "hyp/bkl.h"
 #include "hyp/thread.h"
-
-extern spinlock_t bkl;
 
 /* Whether t's entry into the kernel is void: while it waited for the lock,
  * another CPU suspended, destroyed or moved it (or blocked it, which only

@@ -22,7 +22,7 @@ static inline bool runq_level_busy(const struct runq *q, unsigned prio)
 #define TIMESLICE_US 5000
 
 struct sched {
-	struct runq q;
+	_Alignas(64) struct runq q;  /* a cache line each: no CPU's switch writes another's */
 	struct thread *cur;          /* NULL: idle */
 	/* Each of these makes the IPC fast path decline (ipc/fastpath.c);
 	 * as one word it tests them all with one load. */

@@ -59,9 +59,12 @@ FP_INLINE struct cap *fast_cap(struct thread *t, unsigned type, unsigned rights)
 FP_INLINE struct thread *call_partner(struct sched *s, struct thread *t, struct endpoint *ep,
 				      unsigned cpu)
 {
+	spin_lock(&ep->lock);
 	struct thread *r = ep->queue;
-	if (ep->state != EP_RECEIVERS || !direct_switch_ok(s, t, r, cpu))
+	if (ep->state != EP_RECEIVERS || !direct_switch_ok(s, t, r, cpu)) {
+		spin_unlock(&ep->lock);
 		return NULL;
+	}
 	/* ep_cancel for the queue's head, inline */
 	struct thread *after = r->next;
 	if (after == r) {
@@ -72,6 +75,7 @@ FP_INLINE struct thread *call_partner(struct sched *s, struct thread *t, struct 
 		r->prev->next = after;
 		ep->queue = after;
 	}
+	spin_unlock(&ep->lock);
 	r->next = r->prev = NULL;
 	r->blocked_on = NULL;
 	return r;
@@ -155,7 +159,8 @@ FP_INLINE struct thread *fastpath_call(struct thread *t, struct sched *s, unsign
 void fastpath_reply_guest(struct thread *c, struct thread *t, unsigned cpu);
 
 /* reply_recv's conditions for t answering c, which the scheduler would
- * run next: the endpoint t then waits on, or NULL. */
+ * run next: the endpoint t then waits on, locked (reply_recv_done unlocks
+ * it), or NULL. */
 FP_INLINE struct endpoint *reply_recv_ok(struct thread *t, struct thread *c, struct sched *s,
 					 unsigned cpu)
 {
@@ -165,10 +170,13 @@ FP_INLINE struct endpoint *reply_recv_ok(struct thread *t, struct thread *c, str
 	if (!ec)
 		return NULL;
 	struct endpoint *ep = (struct endpoint *)ec->obj; /* a capability's object is never NULL */
-	if (ep->state == EP_SENDERS || !fast_info(arg(t, REG_INFO)) ||
-	    !direct_switch_ok(s, t, c, cpu))
+	if (!fast_info(arg(t, REG_INFO)) || !direct_switch_ok(s, t, c, cpu))
 		return NULL;
-	return ep;
+	spin_lock(&ep->lock);
+	if (ep->state != EP_SENDERS)
+		return ep;
+	spin_unlock(&ep->lock);
+	return NULL;
 }
 
 /* ...and its work once the answer is in c: t waits on ep, c runs. */
@@ -182,6 +190,7 @@ FP_INLINE void reply_recv_done(struct thread *t, struct thread *c, struct sched 
 	t->blocked_on = ep;
 	tq_append(&ep->queue, t);
 	ep->state = EP_RECEIVERS;
+	spin_unlock(&ep->lock);
 	switch_to(s, t, c);
 }
 
@@ -192,12 +201,15 @@ FP_INLINE struct thread *fastpath_reply_recv(struct thread *t, struct sched *s, 
 					     bool guests)
 {
 	struct thread *c = t->caller;
-	if (!c || (c->fault_pending && (!guests || c->fault_kind == KMSG_FAULT)))
+	if (!c)
+		return NULL;
+	bool guest = c->fault_pending; /* read once: the endpoint's lock is a barrier */
+	if (guest && (!guests || c->fault_kind == KMSG_FAULT))
 		return NULL;
 	struct endpoint *ep = reply_recv_ok(t, c, s, cpu);
 	if (!ep)
 		return NULL;
-	if (__builtin_expect(c->fault_pending, 0)) {
+	if (__builtin_expect(guest, 0)) {
 		fastpath_reply_guest(c, t, cpu);
 	} else {
 		uint64_t info = arg(t, REG_INFO);
@@ -280,20 +292,23 @@ FP_INLINE struct thread *fastpath_yield(struct thread *t, struct sched *s, uint3
 }
 
 /* An architecture's system-call entry (aarch64_svc, riscv_ecall), with
- * the lock held: call, reply_recv and yield by number, then on into the
- * entry's own functions, each inline or a tail call: `enter` the thread a
- * fast path made current, `guest` for a reply_recv answering a guest's
- * exit or hypercall (applied or declined there), `decline` for the rest
- * (signal's fast path or the general way).  A yield with no one to yield
- * to unlocks and returns to t.  The arch's functions are constants, so
- * this compiles to the code the entry would hold by hand. */
-struct cpu;
+ * no lock: it shares the big lock (hyp/bkl.h) for call, reply_recv and
+ * yield by number, then goes on into the entry's own functions, each
+ * inline or a tail call: `enter` the thread a fast path made current (it
+ * stops sharing), `guest` for a reply_recv answering a guest's exit or
+ * hypercall, `decline` for the rest (signal's fast path or the general
+ * way); those two take the lock whole (bkl_whole) and look again.
+ * A yield with no one to yield to stops sharing and returns to t.  The
+ * arch's functions are constants, so this compiles to the code the entry
+ * would hold by hand. */
 typedef struct arch_regs *(*fastpath_exit_fn)(struct thread *, struct cpu *);
 FP_INLINE struct arch_regs *fastpath_entry(struct thread *t, struct sched *s, struct cpu *c,
 					   unsigned cpu, uint64_t nr, fastpath_exit_fn enter,
 					   fastpath_exit_fn guest, fastpath_exit_fn decline)
 {
 	struct thread *next = NULL;
+	if (!bkl_share(c))
+		return decline(t, c);
 	if (nr == SYS_CALL && !s->no_fastpath) {
 		next = fastpath_call(t, s, cpu);
 	} else if (nr == SYS_REPLY_RECV && !s->no_fastpath) {
@@ -303,7 +318,7 @@ FP_INLINE struct arch_regs *fastpath_entry(struct thread *t, struct sched *s, st
 	} else if (nr == SYS_YIELD) {
 		next = fastpath_yield(t, s, s->no_fastpath);
 		if (next == t) {
-			spin_unlock(&bkl);
+			bkl_unshare(c);
 			return &t->regs;
 		}
 	}

@@ -1,6 +1,7 @@
 /* Endpoints (synchronous rendezvous) and notifications (words of signal
  * bits), and the wait queues both use. */
 #pragma once
+#include "hyp/spinlock.h"
 #include "hyp/thread.h"
 
 enum ep_state { EP_IDLE, EP_SENDERS, EP_RECEIVERS };
@@ -8,6 +9,7 @@ enum ep_state { EP_IDLE, EP_SENDERS, EP_RECEIVERS };
 struct endpoint {
 	struct obj o;
 	uint8_t state;         /* what the queue holds */
+	spinlock_t lock;       /* between CPUs sharing the big lock (hyp/bkl.h) */
 	struct thread *queue;  /* circular, oldest first */
 };
 

@@ -171,9 +171,9 @@ void vcpu_serve_fetch(unsigned cpu)
 void vcpu_serve_fetch_unlocked(unsigned cpu)
 {
 	if (__atomic_load_n(&cpus[cpu].vcpu_fetch, __ATOMIC_ACQUIRE)) {
-		spin_lock(&bkl);
+		bkl_lock();
 		vcpu_serve_fetch(cpu);
-		spin_unlock(&bkl);
+		bkl_unlock();
 	}
 }
 
@@ -192,19 +192,19 @@ bool vcpu_fetch(struct vcpu *v)
 	}
 	__atomic_store_n(&cpus[at].vcpu_fetch, true, __ATOMIC_RELEASE);
 	thread_kick((unsigned)at);
-	spin_unlock(&bkl);
+	bkl_unlock();
 	while (__atomic_load_n(&cpus[at].vcpu_fetch, __ATOMIC_ACQUIRE)) {
 		vcpu_serve_fetch_unlocked(cpu);
 		arch_cpu_relax();
 	}
-	spin_lock(&bkl);
+	bkl_lock();
 	return false;
 }
 
 _Noreturn void kernel_vcpu_exit(struct thread *t, enum vmexit_label l, unsigned cpu)
 {
 	const uint64_t *w = t->fault; /* decoded there: no copy on the way */
-	spin_lock(&bkl);
+	bkl_lock();
 	if (kernel_entry_void(t, cpu))
 		kernel_exit(); /* it exits again when it next runs */
 	vcpu_count(t->vcpu, vc_label(l));
@@ -234,7 +234,7 @@ _Noreturn void kernel_vcpu_exit(struct thread *t, enum vmexit_label l, unsigned 
  * spin-wait, ends the timeslice. */
 _Noreturn void kernel_vcpu_wait(struct thread *t, bool wfe, unsigned cpu)
 {
-	spin_lock(&bkl);
+	bkl_lock();
 	if (!kernel_entry_void(t, cpu)) {
 		struct vcpu *v = t->vcpu;
 		vcpu_count(v, VC_WAIT);
@@ -297,7 +297,7 @@ static __attribute__((noinline, noreturn)) void hypercall_slow(struct thread *t,
  * call to a server waiting on this CPU first, on the fast path. */
 _Noreturn void kernel_vcpu_hypercall(struct thread *t, unsigned cpu)
 {
-	spin_lock(&bkl);
+	bkl_lock();
 	if (kernel_entry_void(t, cpu)) {
 		arch_regs_set_pc(&t->regs, arch_regs_pc(&t->regs) - HC_INSN_BYTES);
 		kernel_exit();

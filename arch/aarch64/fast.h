@@ -33,11 +33,16 @@ static inline void fast_timer_set(uint64_t at)
  * a native thread (ENTER_NATIVE; ENTER_IPC: known to be one, a call's or
  * reply's partner), or (ENTER_GUEST) a guest's whose VCPU is in with
  * nothing to inject (vcpu_switch would do nothing); anything else goes to
- * svc_enter_slow (kernel_enter's work in full), a tail call. */
+ * svc_enter_slow (kernel_enter's work in full), a tail call.  `shared`:
+ * this CPU shares the big lock (hyp/bkl.h) rather than holding it, and
+ * the rest of the work, which needs it whole, is kernel_exit's
+ * (svc_enter_whole). */
 enum { ENTER_NATIVE, ENTER_IPC, ENTER_GUEST };
 struct arch_regs *svc_enter_slow(struct thread *next, struct cpu *c);
+struct arch_regs *svc_enter_whole(struct thread *next, struct cpu *c);
 static inline __attribute__((always_inline)) struct arch_regs *svc_enter(struct thread *next,
-									 struct cpu *c, int kind)
+									 struct cpu *c, int kind,
+									 bool shared)
 {
 	struct aspace *as = next->as;
 	struct vcpu *v = next->vcpu;
@@ -45,14 +50,17 @@ static inline __attribute__((always_inline)) struct arch_regs *svc_enter(struct 
 			     (kind == ENTER_GUEST ? v != c->vcpu_in || v->pending_words :
 			      kind == ENTER_NATIVE && v != NULL) ||
 			     (c->active_as != as && as->vmid_gen != vmid_gen), 0))
-		return svc_enter_slow(next, c);
+		return shared ? svc_enter_whole(next, c) : svc_enter_slow(next, c);
 	if (c->active_as != as) { /* else its VMID is current and loaded */
 		c->active_as = as;
 		/* no isb: nothing at EL2 uses stage 2 before the eret, which
 		 * synchronizes the context */
 		write_sysreg(vttbr_el2, pa_addr(as->pt.root_pa) | (uint64_t)as->vmid << 48);
 	}
-	spin_unlock(&bkl);
+	if (shared)
+		bkl_unshare(c);
+	else
+		bkl_unlock();
 	return &next->regs;
 }
 

@@ -179,7 +179,7 @@ static inline __attribute__((always_inline)) struct arch_regs *svc_enter_full(st
 	vcpu_switch(next, c->id);
 	unsigned vmid = aspace_activate(next->as, c->id);
 	write_sysreg(vttbr_el2, pa_addr(next->as->pt.root_pa) | (uint64_t)vmid << 48);
-	spin_unlock(&bkl);
+	bkl_unlock();
 	return &next->regs;
 }
 
@@ -188,10 +188,24 @@ __attribute__((noinline)) struct arch_regs *svc_enter_slow(struct thread *next, 
 	return svc_enter_full(next, c);
 }
 
+/* The same from a fast path that shares the lock: taken whole, and
+ * kernel_exit does the rest (next is current: the scheduler keeps it
+ * unless another CPU changed something here while the lock was free). */
+__attribute__((noinline, noipa)) struct arch_regs *svc_enter_whole(struct thread *next, struct cpu *c)
+{
+	(void)next;
+	bkl_whole(c);
+	kernel_exit();
+}
+
 /* The fast paths that call out (a guest's answer applied, a run-queue
- * insertion), kept out of aarch64_svc so that it saves no registers. */
+ * insertion), kept out of aarch64_svc so that it saves no registers.
+ * Both take the lock whole. */
 __attribute__((noinline)) struct arch_regs *svc_reply_guest(struct thread *t, struct cpu *c)
 {
+	bkl_whole(c); /* and a look again at what was seen sharing */
+	if (c->sched->no_fastpath || !t->caller || !t->caller->fault_pending)
+		return aarch64_svc_general(&t->regs, c);
 	struct thread *next = fastpath_reply_recv(t, sched_of(c->id), c->id, true);
 	return next ? svc_enter_full(next, c) : aarch64_svc_general(&t->regs, c);
 }
@@ -200,21 +214,24 @@ static __attribute__((noinline)) struct arch_regs *svc_signal(struct thread *t, 
 {
 	struct sched *s = sched_of(c->id);
 	struct thread *next = s->no_fastpath ? NULL : fastpath_signal(t, s, c->id);
-	return next ? svc_enter(next, c, ENTER_NATIVE) : aarch64_svc_general(&t->regs, c);
+	return next ? svc_enter(next, c, ENTER_NATIVE, false) : aarch64_svc_general(&t->regs, c);
 }
 
 static inline __attribute__((always_inline)) struct arch_regs *svc_enter_native(struct thread *next,
 										struct cpu *c)
 {
-	return svc_enter(next, c, ENTER_NATIVE);
+	return svc_enter(next, c, ENTER_NATIVE, true);
 }
 
-/* A call no fast path in aarch64_svc took: signal's, or the general way. */
+/* A call no fast path in aarch64_svc took, with the lock taken whole:
+ * signal's, or the general way. */
 static inline __attribute__((always_inline)) struct arch_regs *svc_decline(struct thread *t,
 									   struct cpu *c)
 {
+	bkl_whole(c);
 	return arg(t, REG_NR) == SYS_SIGNAL ? svc_signal(t, c) : aarch64_svc_general(&t->regs, c);
 }
+
 
 /* A system call, entered from svc_entry (vectors.S) with the thread's
  * registers saved in r (all but ESR and FAR, which a call does not need),
@@ -222,16 +239,17 @@ static inline __attribute__((always_inline)) struct arch_regs *svc_decline(struc
  * partner's address space, in one function that calls nothing on its
  * common paths.  Returns the registers to return to user mode with (the
  * lock dropped); the general path (aarch64_svc_general, a tail call)
- * never returns.  Cost (make bench, docs/PERF.md): about 116 instructions
+ * never returns.  Cost (make bench, docs/PERF.md): about 122 instructions
  * for a call or a reply_recv that switches spaces, 29 for a yield with
- * nothing to yield to; with the entry and exit around it, 175.5 and 97. */
+ * nothing to yield to; with the entry and exit around it, 182 and 97.
+ * Sharing the lock rather than holding it costs 6.5 of the 182 (the
+ * endpoint's lock). */
 struct arch_regs *aarch64_svc(struct arch_regs *r, struct cpu *c)
 {
 	struct thread *t = thread_of(r);
 	unsigned cpu = c->id;
 	struct sched *s = c->sched;
 	uint64_t nr = arg(t, REG_NR);
-	spin_lock(&bkl);
 	return fastpath_entry(t, s, c, cpu, nr, svc_enter_native, aarch64_reply_hvc, svc_decline);
 }
 

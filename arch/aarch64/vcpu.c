@@ -478,8 +478,10 @@ static __attribute__((noinline, noipa)) struct arch_regs *hvc_general(struct arc
  * saved in r as svc_entry saves them: sent to its VMM as the exit message
  * ipc_fastpath_kmsg would send (kernel_vcpu_exit's work, the words
  * aarch64_guest_trap decodes), the VCPU parked and the VMM entered, in one
- * function that calls nothing.  A Cairn hypercall, a VMM not waiting on
- * this CPU, or anything the fast paths decline takes the general way.
+ * function that calls nothing, sharing the big lock (hyp/bkl.h: the
+ * guest's VCPU is this CPU's, parked in its own registers).  A Cairn
+ * hypercall, a VMM not waiting on this CPU, or anything the fast paths
+ * decline takes the general way.
  * About 125 instructions, with the entry and exit around it 180
  * (docs/PERF.md). */
 struct arch_regs *aarch64_hvc(struct arch_regs *r, struct cpu *c)
@@ -492,10 +494,11 @@ struct arch_regs *aarch64_hvc(struct arch_regs *r, struct cpu *c)
 	r->esr = esr; /* for the general way (FAR: an HVC has none) */
 	if (r->x[0] >> 16 == HC_BASE >> 16 || !t->vcpu)
 		return hvc_general(r, c);
-	spin_lock(&bkl);
+	if (!bkl_share(c))
+		return hvc_general(r, c);
 	if (s->no_fastpath || fep->type != OBJ_ENDPOINT || !(fep->rights & R_WRITE) ||
 	    !(vmm = call_partner(s, t, (struct endpoint *)fep->obj, c->id))) {
-		spin_unlock(&bkl);
+		bkl_unshare(c);
 		return hvc_general(r, c);
 	}
 	vcpu_count(t->vcpu, vc_label(VMEXIT_HVC));
@@ -514,13 +517,13 @@ struct arch_regs *aarch64_hvc(struct arch_regs *r, struct cpu *c)
 	c->vcpu_in = NULL; /* vcpu_leave_for_native */
 	park_native(&t->vcpu->arch, false); /* switch_to's counter read has an isb */
 	switch_to(s, t, vmm);
-	return svc_enter(vmm, c, ENTER_IPC); /* it waited in a receive */
+	return svc_enter(vmm, c, ENTER_IPC, true); /* it waited in a receive */
 }
 
-/* The VMM's reply_recv answering an HVC exit (aarch64_svc, with the lock
- * held): fastpath_reply_recv with vcpu_exit_reply's HVC case and
+/* The VMM's reply_recv answering an HVC exit (aarch64_svc, sharing the
+ * lock): fastpath_reply_recv with vcpu_exit_reply's HVC case and
  * vcpu_enter_parked inline, then the guest entered.  An abort, another
- * exit or a hypercall goes to svc_reply_guest. */
+ * exit or a hypercall goes to svc_reply_guest, which takes the lock whole. */
 struct arch_regs *aarch64_reply_hvc(struct thread *t, struct cpu *c)
 {
 	struct sched *s = c->sched;
@@ -546,7 +549,7 @@ struct arch_regs *aarch64_reply_hvc(struct thread *t, struct cpu *c)
 		resume(&v->arch);
 		c->vcpu_in = v;
 	}
-	return svc_enter(g, c, ENTER_GUEST);
+	return svc_enter(g, c, ENTER_GUEST, true);
 }
 
 /* --- Replies ----------------------------------------------------------- */

@@ -202,23 +202,34 @@ static __attribute__((noinline)) struct arch_regs *ecall_general(struct arch_reg
 	kernel_syscall_general(thread_of(r), c->id);
 }
 
-/* kernel_enter's work in full: FP state, the space and its hgatp. */
+/* kernel_enter's work in full: FP state, the space and its hgatp.  From
+ * a fast path that shares the lock (hyp/bkl.h), the lock is taken whole
+ * and kernel_exit does it (next is current: the scheduler keeps it unless
+ * another CPU changed something here while the lock was free). */
 static __attribute__((noinline)) struct arch_regs *ecall_enter_slow(struct thread *next,
 								    struct cpu *c)
 {
 	kernel_enter(next, c->id);
 }
 
+static __attribute__((noinline, noipa)) struct arch_regs *ecall_enter_whole(struct thread *next,
+								     struct cpu *c)
+{
+	(void)next;
+	bkl_whole(c);
+	kernel_exit();
+}
+
 /* Leave for next, which a fast path made current: as arch/aarch64's
  * svc_enter, inline for the common case (no FP state to switch, a native
  * thread, a space whose VMID is current), else ecall_enter_slow. */
 static inline __attribute__((always_inline)) struct arch_regs *ecall_enter(struct thread *next,
-									   struct cpu *c)
+									   struct cpu *c, bool shared)
 {
 	struct aspace *as = next->as;
 	if (__builtin_expect(((c->fp_live || next->fp_used) && c->fp_live != next) || next->vcpu ||
 			     (c->active_as != as && as->vmid_gen != vmid_gen), 0))
-		return ecall_enter_slow(next, c);
+		return shared ? ecall_enter_whole(next, c) : ecall_enter_slow(next, c);
 	if (c->active_as != as) { /* its VMID is current: load it, as arch_user_enter does */
 		uint64_t bit = 1ull << c->id;
 		c->active_as = as;
@@ -227,15 +238,24 @@ static inline __attribute__((always_inline)) struct arch_regs *ecall_enter(struc
 		csr_write(hgatp, 8ull << 60 | (uint64_t)as->vmid << HGATP_VMID_SHIFT |
 					 pa_addr(as->pt.root_pa) >> PAGE_SHIFT);
 	}
-	spin_unlock(&bkl);
+	if (shared)
+		bkl_unshare(c);
+	else
+		bkl_unlock();
 	return &next->regs;
+}
+
+static inline __attribute__((always_inline)) struct arch_regs *ecall_enter_shared(struct thread *next,
+										  struct cpu *c)
+{
+	return ecall_enter(next, c, true);
 }
 
 static __attribute__((noinline)) struct arch_regs *ecall_signal(struct thread *t, struct cpu *c)
 {
 	struct sched *s = sched_of(c->id);
 	struct thread *next = s->no_fastpath ? NULL : fastpath_signal(t, s, c->id);
-	return next ? ecall_enter(next, c) : ecall_general(&t->regs, c);
+	return next ? ecall_enter(next, c, false) : ecall_general(&t->regs, c);
 }
 
 /* A VMM's answer to its guest's exit (or a server's to a hypercall),
@@ -244,14 +264,18 @@ static __attribute__((noinline)) struct arch_regs *ecall_signal(struct thread *t
 static __attribute__((noinline)) struct arch_regs *ecall_reply_guest(struct thread *t,
 								     struct cpu *c)
 {
+	bkl_whole(c); /* and a look again at what was seen shared */
+	if (c->sched->no_fastpath || !t->caller || !t->caller->fault_pending)
+		return ecall_general(&t->regs, c);
 	struct thread *next = fastpath_reply_recv(t, sched_of(c->id), c->id, true);
 	return next ? ecall_enter_slow(next, c) : ecall_general(&t->regs, c);
 }
 
-/* A call no fast path in riscv_ecall took: signal's, or the general way. */
-static inline __attribute__((always_inline)) struct arch_regs *ecall_decline(struct thread *t,
-									     struct cpu *c)
+/* A call no fast path in riscv_ecall took, with the lock taken whole:
+ * signal's, or the general way. */
+static __attribute__((noinline)) struct arch_regs *ecall_decline(struct thread *t, struct cpu *c)
 {
+	bkl_whole(c);
 	return arg(t, REG_NR) == SYS_SIGNAL ? ecall_signal(t, c) : ecall_general(&t->regs, c);
 }
 
@@ -268,8 +292,7 @@ struct arch_regs *riscv_ecall(struct arch_regs *r, struct cpu *c)
 	__asm__("" : "+r"(s));
 	uint64_t nr = arg(t, REG_NR);
 	r->pc += 4; /* sepc is the ecall itself */
-	spin_lock(&bkl);
-	return fastpath_entry(t, s, c, cpu, nr, ecall_enter, ecall_reply_guest, ecall_decline);
+	return fastpath_entry(t, s, c, cpu, nr, ecall_enter_shared, ecall_reply_guest, ecall_decline);
 }
 
 /* Entered from entry.S with the thread's registers saved in r, on the

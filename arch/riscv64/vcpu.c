@@ -439,7 +439,7 @@ static _Noreturn void guest_set_timer(struct thread *t, struct arch_regs *r, uns
 		r->pc += 4;
 		guest_return(r);
 	}
-	spin_lock(&bkl);
+	bkl_lock();
 	if (!kernel_entry_void(t, cpu)) {
 		VCSR(a, VREG_RV_VSTIMECMP) = when;
 		a->timer_due = false;

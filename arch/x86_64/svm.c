@@ -509,7 +509,7 @@ static inline struct thread *thread_of(struct arch_regs *r)
 static _Noreturn void exit_interrupt(struct thread *t)
 {
 	vcpu_count(t->vcpu, VC_IRQ);
-	spin_lock(&bkl);
+	bkl_lock();
 	__asm__ volatile("sti; nop; cli" ::: "memory");
 	kernel_exit();
 }
@@ -520,7 +520,7 @@ static _Noreturn void exit_vintr(void *vm)
 {
 	F64(vm, C_INT_CTL) &= ~INT_CTL_VIRQ;
 	F32(vm, C_INTERCEPT3) &= ~I3_VINTR;
-	spin_lock(&bkl);
+	bkl_lock();
 	kernel_exit();
 }
 
@@ -680,9 +680,9 @@ static _Noreturn void exit_npf(struct thread *t, void *vm, unsigned cpu)
 		kernel_vcpu_exit(t, VMEXIT_INSN_ABORT, cpu);
 	}
 	uint8_t b[15];
-	spin_lock(&bkl); /* the guest's tables stay put while they are walked */
+	bkl_lock(); /* the guest's tables stay put while they are walked */
 	unsigned n = fetch_insn(t, vm, b);
-	spin_unlock(&bkl);
+	bkl_unlock();
 	bool lm = F64(vm, S_ES + 0x10) & (1ull << (16 + 9)); /* CS.L */
 	bool d32 = F64(vm, S_ES + 0x10) & (1ull << (16 + 10)); /* CS.D */
 	if ((err & (1ull << 33)) || !(lm || d32) || !decode_mov(&t->regs, b, n, lm, w)) {
@@ -734,7 +734,7 @@ static _Noreturn void exit_msr(struct thread *t, void *vm, unsigned cpu)
 			r->x[8] = e & 0xffffffffull, r->x[2] = e >> 32;
 			r->pc += 2;
 		}
-		spin_lock(&bkl);
+		bkl_lock();
 		kernel_exit();
 	}
 	w[0] = msr;

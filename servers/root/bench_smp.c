@@ -3,7 +3,8 @@
  * that they show how the kernel scales across CPUs.  As noisy as the
  * host, and run once (docs/PERF.md).  Each prints "BENCH <name> <value>".
  *   ipc_pairs_scaling: the call/reply round trips per second of two
- *     client-server pairs, a pair per CPU, over those of one pair alone;
+ *     client-server pairs, a pair per CPU, over those of one pair alone
+ *     (each the best of five windows);
  *   notify_throughput: items per second through a ring in shared memory
  *     (servers/lib/ring.h) from a producer on CPU 0 to a consumer on CPU 1,
  *     a notification waking the consumer only when the ring was empty.
@@ -13,6 +14,10 @@
 #include "servers/root/root.h"
 
 #define WINDOW_MS 1000
+/* The pairs' rate is the best of five windows of 200 ms: the host's other
+ * work (a busy neighbour of this VM, QEMU's own threads) can only slow a
+ * window down, and one CPU's pair needs one host core where two need both. */
+#define WINDOWS 5
 #define RING_ORDER 8
 
 /* Child code: calls slot 1 for ever, counting round trips in its page. */
@@ -102,17 +107,21 @@ static uint64_t pairs_rate(unsigned pairs, cptr_t irq, cptr_t n)
 		     start(&g, bench_server, i, 0, g.objs[i], R_READ) &&
 		     start(&g, pair_client, i, g.pages[i], g.objs[i], R_WRITE);
 	}
-	uint64_t before = 0, after = 0, t0 = 0, t1 = 0;
 	ok = ok && sleep_ms(irq, n, 100); /* under way */
-	for (unsigned i = 0; i < pairs; i++)
-		before += ok ? *count[i] : 0;
-	t0 = counter_now();
-	ok = ok && sleep_ms(irq, n, WINDOW_MS);
-	t1 = counter_now();
-	for (unsigned i = 0; i < pairs; i++)
-		after += ok ? *count[i] : 0;
+	uint64_t best = 0;
+	for (unsigned w = 0; ok && w < WINDOWS; w++) {
+		uint64_t before = 0, after = 0, t0 = counter_now();
+		for (unsigned i = 0; i < pairs; i++)
+			before += *count[i];
+		ok = sleep_ms(irq, n, WINDOW_MS / WINDOWS);
+		uint64_t t1 = counter_now();
+		for (unsigned i = 0; i < pairs; i++)
+			after += *count[i];
+		uint64_t rate = ok && t1 > t0 ? (after - before) * counter_freq() / (t1 - t0) : 0;
+		best = rate > best ? rate : best;
+	}
 	rig_end(&g);
-	return ok && t1 > t0 ? (after - before) * counter_freq() / (t1 - t0) : 0;
+	return ok ? best : 0;
 }
 
 static uint64_t notify_rate(cptr_t irq, cptr_t n)

@@ -126,6 +126,18 @@ static uint64_t threads(const struct snapshot *snap, char run_name[MON_CPUS][17]
 			say("monitor: guest %u exits in all: mmio %lu, hvc/smc %lu, sysreg %lu, "
 			    "wfi %lu, other %lu\n", g, guest[g][0], guest[g][1], guest[g][2],
 			    guest[g][3], guest[g][4]);
+	/* a thread deleted since the last report took its time in this one
+	 * with it: the sum falls short of the CPUs' busy time by that much */
+	unsigned gone = 0;
+	for (unsigned i = 0; i < nlast; i++) {
+		unsigned n = 0;
+		while (n < snap->nthread && now[n].id != last[i].id)
+			n++;
+		gone += n == snap->nthread;
+	}
+	if (gone)
+		say("monitor: %u threads gone since the last report: their time is not charged\n",
+		    gone);
 	memcpy(last, now, snap->nthread * sizeof(now[0]));
 	nlast = snap->nthread;
 	return sum;
