@@ -3,12 +3,13 @@
  * Held whole (bkl_lock), it covers all kernel state: every entry from
  * user mode but the IPC fast paths takes it, and the exit drops it.
  *
- * Shared (bkl_share), it lets the fast paths of call, reply_recv and yield
- * (ipc/fastpath.h) run on several CPUs at once.  A sharing CPU touches
- * only what is its own while it shares: its scheduler, its current thread,
- * the partner it switches to (which belongs to this CPU and waits for it
- * alone), and the endpoint between them, under that endpoint's lock (the
- * only other state two sharing CPUs can both reach).  Anything else makes
+ * Shared (bkl_share), it lets the fast paths of call, reply_recv, yield,
+ * signal, wait and poll (ipc/fastpath.h) run on several CPUs at once.  A
+ * sharing CPU touches only what is its own while it shares: its
+ * scheduler, its current thread, the partner it switches to (which
+ * belongs to this CPU and waits for it alone), and the endpoint or
+ * notification between them, under that object's lock (the only other
+ * state two sharing CPUs can both reach).  Anything else makes
  * the fast path decline: it stops sharing and takes the lock whole.
  *
  * So a whole holder must know that no CPU shares.  bkl_lock takes the
@@ -18,8 +19,9 @@
  * LDAR, which are not reordered; RISC-V and x86: fences), so at least one
  * of two CPUs that race sees the other (Dekker).  A whole holder never
  * waits for a sharing CPU that waits for it: a sharing CPU waits only for
- * an endpoint lock, held only by another sharing CPU.  This is the
- * per-CPU reader lock of Linux's old brlock, with readers that give way.
+ * an endpoint's or notification's lock, held only by another sharing CPU.
+ * This is the per-CPU reader lock of Linux's old brlock, with readers that
+ * give way.
  *
  * Sharing costs a fast path one store and one load more than the lock did
  * (plus the endpoint's lock and unlock); taking the lock whole costs a

@@ -149,6 +149,7 @@ static bool check_object(struct obj *o)
 	case OBJ_NOTIFICATION: {
 		struct notification *n = (struct notification *)o;
 		RULE(!n->bound || n->bound->bound == n, "notification %p: binding", (void *)n);
+		RULE(!n->lock.held, "notification %p: locked", (void *)n);
 		return check_waiters(n->waiters, n, TS_BLOCKED_NOTIFY, 0xff);
 	}
 	case OBJ_MEMORY:

@@ -21,10 +21,11 @@
  *     other ready thread: so the scheduler would choose the partner and
  *     would leave the timer off.
  *
- * On AArch64 and RISC-V, call, reply_recv and yield run with the big lock
- * shared, not held (hyp/bkl.h), so that pairs of threads on different
- * CPUs do not wait for each other: the endpoint's own lock covers its
- * queue, and everything else they touch belongs to this CPU.  Whatever
+ * On AArch64 and RISC-V, call, reply_recv, yield, signal, wait and poll
+ * run with the big lock shared, not held (hyp/bkl.h), so that threads on
+ * different CPUs do not wait for each other: the endpoint's or the
+ * notification's own lock covers its queue and word, and everything else
+ * they touch belongs to this CPU.  Whatever
  * else they need (FP state, a VMID to allocate, a guest's answer) takes
  * the lock whole first.
  *
@@ -44,11 +45,11 @@
  * from entry to exit, with signal and yield beside them; other ports come
  * through kernel_syscall and ipc_fastpath_ipc.
  *
- * Cost (AArch64, make bench): a round trip is 364 instructions against
+ * Cost (AArch64, make bench): a round trip is 366 instructions against
  * 1,493 on the general path (a guest's hypercall to a server and back:
  * 694; a guest's HVC to its VMM and back, arch/aarch64/vcpu.c's own
  * path: 491); sharing the big lock rather than taking it costs 13 of the
- * 364 (docs/PERF.md).  docs/PERF.md has the breakdown of one direction and the floor
+ * 366 (docs/PERF.md).  docs/PERF.md has the breakdown of one direction and the floor
  * (about 105 per direction).
  * cairn.fastpath=off (bootargs) turns it off, for the benchmark and the
  * tests of the general path. */

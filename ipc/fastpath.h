@@ -223,32 +223,73 @@ FP_INLINE struct thread *fastpath_reply_recv(struct thread *t, struct sched *s, 
 	return c;
 }
 
-/* Signal a notification whose first waiter outranks the signaller on this
- * CPU: what ntfn_signal, thread_make_runnable and sched_choose would do
- * (the waiter gets the word, the signaller goes back to the front of its
- * level, preempted), without the run-queue round trip of the waiter.  Not
- * counted as a message (the general path does not count signals). */
+/* Signal a notification (ntfn_signal) that is neither bound to a thread
+ * nor to a VCPU (whose state is not this CPU's alone): with no waiter the
+ * bits go into the word and t goes on; a first waiter on this CPU that
+ * outranks t gets the word and runs, t going back to the front of its
+ * level, preempted, without the waiter's run-queue round trip (a thread
+ * thread_make_runnable would place or credit, or a timer would be needed
+ * for, takes the general path).  Not counted as a message (the general
+ * path does not count signals).  Under the notification's lock: another
+ * CPU sharing the big lock may signal or wait on it too. */
 FP_INLINE struct thread *fastpath_signal(struct thread *t, struct sched *s, unsigned cpu)
 {
 	struct cap *c = fast_cap(t, OBJ_NOTIFICATION, R_WRITE);
 	if (!c)
 		return NULL;
 	struct notification *n = (struct notification *)c->obj;
+	uint64_t bits = arg(t, 0) | c->badge;
+	if (n->vcpu || n->bound)
+		return NULL;
+	spin_lock(&n->lock);
 	struct thread *w = n->waiters;
+	if (!w) {
+		n->word |= bits;
+		spin_unlock(&n->lock);
+		*regs_gpr(&t->regs, REG_NR) = E_OK;
+		return t;
+	}
 	/* floating: it might be placed elsewhere (balance_place); a budget
 	 * needs the timer; a peer at its level would need the slice timer */
-	if (n->vcpu || !w || w->cpu != cpu || w->prio <= t->prio ||
-	    w->floating || w->bud.period || runq_level_busy(&s->q, w->prio))
+	if (w->cpu != cpu || w->prio <= t->prio || w->floating || w->bud.period ||
+	    runq_level_busy(&s->q, w->prio)) {
+		spin_unlock(&n->lock);
 		return NULL;
+	}
 	ntfn_cancel(n, w);
-	*regs_gpr(&w->regs, REG_CAP) = n->word | arg(t, 0) | c->badge;
-	*regs_gpr(&w->regs, REG_NR) = E_OK;
+	*regs_gpr(&w->regs, REG_CAP) = n->word | bits;
 	n->word = 0;
+	spin_unlock(&n->lock);
+	*regs_gpr(&w->regs, REG_NR) = E_OK;
 	w->state = TS_RUNNABLE;
 	*regs_gpr(&t->regs, REG_NR) = E_OK;
 	runq_add(&s->q, t, true);
 	fast_switch(s, t, w, 0);
 	return w;
+}
+
+/* Wait (block) or poll on a notification not bound to a thread, whose
+ * word is not zero or need not be: t takes the word (ntfn_wait) and goes
+ * on.  A wait that would block takes the general path. */
+FP_INLINE struct thread *fastpath_wait(struct thread *t, bool block)
+{
+	struct cap *c = fast_cap(t, OBJ_NOTIFICATION, R_READ);
+	if (!c)
+		return NULL;
+	struct notification *n = (struct notification *)c->obj;
+	if (n->bound)
+		return NULL;
+	spin_lock(&n->lock);
+	uint64_t word = n->word;
+	if (!word && block) {
+		spin_unlock(&n->lock);
+		return NULL;
+	}
+	n->word = 0;
+	spin_unlock(&n->lock);
+	*regs_gpr(&t->regs, REG_CAP) = word;
+	*regs_gpr(&t->regs, REG_NR) = E_OK;
+	return t;
 }
 
 /* Yield (sched_end_slice): with no peer at its level the thread goes on,
@@ -292,13 +333,16 @@ FP_INLINE struct thread *fastpath_yield(struct thread *t, struct sched *s, uint3
 }
 
 /* An architecture's system-call entry (aarch64_svc, riscv_ecall), with
- * no lock: it shares the big lock (hyp/bkl.h) for call, reply_recv and
- * yield by number, then goes on into the entry's own functions, each
- * inline or a tail call: `enter` the thread a fast path made current (it
- * stops sharing), `guest` for a reply_recv answering a guest's exit or
- * hypercall, `decline` for the rest (signal's fast path or the general
- * way); those two take the lock whole (bkl_whole) and look again.
- * A yield with no one to yield to stops sharing and returns to t.  The
+ * no lock: it shares the big lock (hyp/bkl.h) for call, reply_recv,
+ * yield, wait and poll by number, then goes on into the entry's own
+ * functions, each inline or a tail call: `enter` the thread a fast path
+ * made current (it stops sharing), `guest` for a reply_recv answering a
+ * guest's exit or hypercall, `decline` for the rest (signal's fast path,
+ * out of line since it calls out, or the general way); `guest` and the
+ * general way take the lock whole (bkl_whole) and look again.
+ * A call after which t goes on (a yield with no one to yield to, a signal
+ * nobody waited for, a wait for bits already there) stops sharing and
+ * returns to t.  The
  * arch's functions are constants, so this compiles to the code the entry
  * would hold by hand. */
 typedef struct arch_regs *(*fastpath_exit_fn)(struct thread *, struct cpu *);
@@ -317,10 +361,12 @@ FP_INLINE struct arch_regs *fastpath_entry(struct thread *t, struct sched *s, st
 		next = fastpath_reply_recv(t, s, cpu, false);
 	} else if (nr == SYS_YIELD) {
 		next = fastpath_yield(t, s, s->no_fastpath);
-		if (next == t) {
-			bkl_unshare(c);
-			return &t->regs;
-		}
+	} else if ((nr == SYS_WAIT || nr == SYS_POLL) && !s->no_fastpath) {
+		next = fastpath_wait(t, nr == SYS_WAIT);
+	}
+	if (next == t) { /* it goes on */
+		bkl_unshare(c);
+		return &t->regs;
 	}
 	return next ? enter(next, c) : decline(t, c);
 }
@@ -340,5 +386,7 @@ FP_INLINE struct thread *fastpath_syscall(struct thread *t, struct sched *s, uns
 		return fastpath_reply_recv(t, s, cpu, true);
 	if (nr == SYS_SIGNAL)
 		return fastpath_signal(t, s, cpu);
+	if (nr == SYS_WAIT || nr == SYS_POLL)
+		return fastpath_wait(t, nr == SYS_WAIT);
 	return NULL;
 }

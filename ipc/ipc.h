@@ -20,6 +20,7 @@ struct notification {
 	struct thread *bound;  /* receives the bits while in a receive */
 	struct vcpu *vcpu;     /* or: each signal raises this VCPU's `virq` (referenced) */
 	uint32_t virq;
+	spinlock_t lock;       /* between CPUs sharing the big lock (hyp/bkl.h) */
 };
 
 /* Circular thread queues through t->next/prev (a blocked thread is never

@@ -165,7 +165,7 @@ static inline struct thread *thread_of(struct arch_regs *r)
 
 /* The general path, with the lock held.  It never returns; declared as if
  * it did, so that the fast paths reach it by a tail call (a branch). */
-static __attribute__((noinline)) struct arch_regs *aarch64_svc_general(struct arch_regs *r,
+static __attribute__((noinline, noipa)) struct arch_regs *aarch64_svc_general(struct arch_regs *r,
 									 struct cpu *c)
 {
 	kernel_syscall_general(thread_of(r), c->id);
@@ -198,9 +198,8 @@ __attribute__((noinline, noipa)) struct arch_regs *svc_enter_whole(struct thread
 	kernel_exit();
 }
 
-/* The fast paths that call out (a guest's answer applied, a run-queue
- * insertion), kept out of aarch64_svc so that it saves no registers.
- * Both take the lock whole. */
+/* The fast path that calls out (a guest's answer applied), kept out of
+ * aarch64_svc so that it saves no registers.  It takes the lock whole. */
 __attribute__((noinline)) struct arch_regs *svc_reply_guest(struct thread *t, struct cpu *c)
 {
 	bkl_whole(c); /* and a look again at what was seen sharing */
@@ -210,26 +209,36 @@ __attribute__((noinline)) struct arch_regs *svc_reply_guest(struct thread *t, st
 	return next ? svc_enter_full(next, c) : aarch64_svc_general(&t->regs, c);
 }
 
-static __attribute__((noinline)) struct arch_regs *svc_signal(struct thread *t, struct cpu *c)
-{
-	struct sched *s = sched_of(c->id);
-	struct thread *next = s->no_fastpath ? NULL : fastpath_signal(t, s, c->id);
-	return next ? svc_enter(next, c, ENTER_NATIVE, false) : aarch64_svc_general(&t->regs, c);
-}
-
 static inline __attribute__((always_inline)) struct arch_regs *svc_enter_native(struct thread *next,
 										struct cpu *c)
 {
 	return svc_enter(next, c, ENTER_NATIVE, true);
 }
 
-/* A call no fast path in aarch64_svc took, with the lock taken whole:
- * signal's, or the general way. */
+/* Signal's fast path (sharing the lock), out of line: it calls out. */
+static __attribute__((noinline, noipa)) struct arch_regs *svc_signal(struct thread *t,
+								     struct cpu *c)
+{
+	struct thread *next = fastpath_signal(t, c->sched, c->id);
+	if (next == t) {
+		bkl_unshare(c);
+		return &t->regs;
+	}
+	if (next)
+		return svc_enter(next, c, ENTER_NATIVE, true);
+	bkl_whole(c);
+	return aarch64_svc_general(&t->regs, c);
+}
+
+/* A call no fast path in aarch64_svc took (sharing the lock): signal's,
+ * or the general way, with the lock taken whole. */
 static inline __attribute__((always_inline)) struct arch_regs *svc_decline(struct thread *t,
 									   struct cpu *c)
 {
+	if (arg(t, REG_NR) == SYS_SIGNAL && !c->sched->no_fastpath && c->sharing)
+		return svc_signal(t, c);
 	bkl_whole(c);
-	return arg(t, REG_NR) == SYS_SIGNAL ? svc_signal(t, c) : aarch64_svc_general(&t->regs, c);
+	return aarch64_svc_general(&t->regs, c);
 }
 
 

@@ -251,13 +251,6 @@ static inline __attribute__((always_inline)) struct arch_regs *ecall_enter_share
 	return ecall_enter(next, c, true);
 }
 
-static __attribute__((noinline)) struct arch_regs *ecall_signal(struct thread *t, struct cpu *c)
-{
-	struct sched *s = sched_of(c->id);
-	struct thread *next = s->no_fastpath ? NULL : fastpath_signal(t, s, c->id);
-	return next ? ecall_enter(next, c, false) : ecall_general(&t->regs, c);
-}
-
 /* A VMM's answer to its guest's exit (or a server's to a hypercall),
  * applied on the fast path (fastpath_reply_guest); the guest is entered
  * the full way, kernel_enter resuming its parked VCPU. */
@@ -271,12 +264,21 @@ static __attribute__((noinline)) struct arch_regs *ecall_reply_guest(struct thre
 	return next ? ecall_enter_slow(next, c) : ecall_general(&t->regs, c);
 }
 
-/* A call no fast path in riscv_ecall took, with the lock taken whole:
- * signal's, or the general way. */
+/* A call no fast path in riscv_ecall took (sharing the lock): signal's
+ * fast path, or the general way with the lock taken whole. */
 static __attribute__((noinline)) struct arch_regs *ecall_decline(struct thread *t, struct cpu *c)
 {
+	struct thread *next = NULL;
+	if (arg(t, REG_NR) == SYS_SIGNAL && !c->sched->no_fastpath && c->sharing)
+		next = fastpath_signal(t, c->sched, c->id);
+	if (next == t) {
+		bkl_unshare(c);
+		return &t->regs;
+	}
+	if (next)
+		return ecall_enter(next, c, true);
 	bkl_whole(c);
-	return arg(t, REG_NR) == SYS_SIGNAL ? ecall_signal(t, c) : ecall_general(&t->regs, c);
+	return ecall_general(&t->regs, c);
 }
 
 /* A system call (entry.S, ecall from VU-mode): the fast paths inline from

@@ -141,3 +141,89 @@ static bool t_ipc_smp_race(void)
 	return true;
 }
 ROOT_TEST("ipc-smp-race", t_ipc_smp_race);
+
+/* Notifications the same way: one notification signalled from every CPU
+ * and waited on from every CPU (signal, wait and poll share the big lock
+ * too, under the notification's lock).  Signaller i sends its bit, then
+ * waits (yielding) until a waiter has counted it, NTFN_SIGNALS times: a
+ * lost signal stops it for good, a bit counted twice shows as a count
+ * above what was sent.  The waiters outrank the signallers, so a signal to
+ * a waiter on the signaller's CPU switches to it there. */
+#define NTFN_SIGNALS 200
+enum { SENT = 0, COUNTED = 16 };
+
+static CHILD_CODE void ntfn_signaller(uint64_t i)
+{
+	volatile uint64_t *page = (volatile uint64_t *)CHILD_SHARED_VA;
+	for (uint64_t k = 0; k < NTFN_SIGNALS; k++) {
+		while (__atomic_load_n(&page[COUNTED + i], __ATOMIC_ACQUIRE) != k)
+			INV0(SYS_YIELD, 0);
+		page[SENT + i] = k + 1;
+		INV1(SYS_SIGNAL, 1, 1ull << i);
+	}
+	for (;;) /* done: leave the CPU to the others */
+		INV0(SYS_YIELD, 0);
+}
+
+static CHILD_CODE void ntfn_waiter(uint64_t unused)
+{
+	(void)unused;
+	uint64_t *page = (uint64_t *)CHILD_SHARED_VA;
+	for (unsigned round = 0;; round++) {
+		/* now and then a poll, which must not lose what it takes either */
+		struct sysregs r = { .nr = round % 4 ? SYS_WAIT : SYS_POLL, .cap = 1 };
+		if (sys(&r) != E_OK) /* suspended in the wait: E_CANCELLED */
+			continue;
+		for (unsigned i = 0; i < 16; i++)
+			if (r.cap >> i & 1)
+				__atomic_fetch_add(&page[COUNTED + i], 1, __ATOMIC_RELEASE);
+	}
+}
+
+static bool t_ntfn_smp_race(void)
+{
+	unsigned cpus = (unsigned)bootinfo->ncpus, n = cpus - 1;
+	if (cpus < 2 || n > 8)
+		return true;
+	struct accounts before = accounts_read();
+	cptr_t nt = new_obj(OBJ_NOTIFICATION, 0), frame;
+	volatile uint64_t *page = new_page(&frame);
+	CHECK(nt && page);
+	struct racer c[16];
+	for (unsigned i = 0; i < n; i++)
+		CHECK(race_start(&c[i], ntfn_waiter, 0, nt, R_READ, frame, 1 + i));
+	for (unsigned i = 0; i < n; i++) { /* below the waiters */
+		CHECK_ERR(child_create(&c[n + i].c, ntfn_signaller, i, ROOT_PRIO - 2), E_OK);
+		CHECK_ERR(child_give(&c[n + i].c, 1, nt, R_WRITE), E_OK);
+		CHECK_ERR(child_map(&c[n + i].c, frame, CHILD_SHARED_VA, R_READ | R_WRITE,
+				    &c[n + i].page), E_OK);
+		CHECK_ERR(INV1(SYS_THREAD_SET_AFFINITY, c[n + i].c.thread, 1 + i), E_OK);
+		CHECK_ERR(child_start(&c[n + i].c), E_OK);
+	}
+	uint64_t rnd = 0x2545f4914f6cdd1dull, t0 = counter_now(), moves = 0;
+	bool done = false;
+	while (!done && counter_now() - t0 < 30 * counter_freq()) {
+		rnd = rnd * 6364136223846793005ull + 1442695040888963407ull;
+		uint64_t s0 = sum(page, COUNTED, n), t1 = counter_now();
+		while (sum(page, COUNTED, n) - s0 < 3 && counter_now() - t1 < counter_freq() / 20)
+			;
+		uint64_t suspends = 0;
+		CHECK(race_move(&c[(rnd >> 40) % (2 * n)].c, cpus, rnd >> 24, &suspends));
+		moves++;
+		done = sum(page, COUNTED, n) == (uint64_t)n * NTFN_SIGNALS;
+	}
+	CHECK_ERR(INV0(SYS_DEBUG_CHECK, ROOT_CONSOLE), E_OK);
+	uint64_t counted = sum(page, COUNTED, n), over = 0;
+	for (unsigned i = 0; i < n; i++)
+		over += page[COUNTED + i] > page[SENT + i];
+	for (unsigned i = 0; i < 2 * n; i++)
+		race_end(&c[i]);
+	printf("root: ntfn-smp-race: %lu of %u signals counted on %u CPUs, %lu moves meanwhile%s\n",
+	       counted, n * NTFN_SIGNALS, n, moves, over ? ", some counted twice" : "");
+	CHECK(done && !over);
+	slot_free(frame);
+	slot_free(nt);
+	CHECK(accounts_equal(before, accounts_read()));
+	return true;
+}
+ROOT_TEST("ntfn-smp-race", t_ntfn_smp_race);
