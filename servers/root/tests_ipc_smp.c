@@ -46,16 +46,22 @@ struct racer {
 	cptr_t page; /* the root's copy of the frame it maps */
 };
 
-static bool race_start(struct racer *r, void (*fn)(uint64_t), uint64_t id, cptr_t ep,
-		       unsigned rights, cptr_t page, unsigned cpu)
+static bool race_start_at(struct racer *r, void (*fn)(uint64_t), uint64_t id, cptr_t ep,
+			  unsigned rights, cptr_t page, unsigned cpu, unsigned prio)
 {
 	struct child *c = &r->c;
-	CHECK_ERR(child_create(c, fn, id, ROOT_PRIO - 1), E_OK);
+	CHECK_ERR(child_create(c, fn, id, prio), E_OK);
 	CHECK_ERR(child_give(c, 1, ep, rights), E_OK);
 	CHECK_ERR(child_map(c, page, CHILD_SHARED_VA, R_READ | R_WRITE, &r->page), E_OK);
 	CHECK_ERR(INV1(SYS_THREAD_SET_AFFINITY, c->thread, cpu), E_OK);
 	CHECK_ERR(child_start(c), E_OK);
 	return true;
+}
+
+static bool race_start(struct racer *r, void (*fn)(uint64_t), uint64_t id, cptr_t ep,
+		       unsigned rights, cptr_t page, unsigned cpu)
+{
+	return race_start_at(r, fn, id, ep, rights, page, cpu, ROOT_PRIO - 1);
 }
 
 static void race_end(struct racer *r)
@@ -192,14 +198,9 @@ static bool t_ntfn_smp_race(void)
 	struct racer c[16];
 	for (unsigned i = 0; i < n; i++)
 		CHECK(race_start(&c[i], ntfn_waiter, 0, nt, R_READ, frame, 1 + i));
-	for (unsigned i = 0; i < n; i++) { /* below the waiters */
-		CHECK_ERR(child_create(&c[n + i].c, ntfn_signaller, i, ROOT_PRIO - 2), E_OK);
-		CHECK_ERR(child_give(&c[n + i].c, 1, nt, R_WRITE), E_OK);
-		CHECK_ERR(child_map(&c[n + i].c, frame, CHILD_SHARED_VA, R_READ | R_WRITE,
-				    &c[n + i].page), E_OK);
-		CHECK_ERR(INV1(SYS_THREAD_SET_AFFINITY, c[n + i].c.thread, 1 + i), E_OK);
-		CHECK_ERR(child_start(&c[n + i].c), E_OK);
-	}
+	for (unsigned i = 0; i < n; i++) /* below the waiters */
+		CHECK(race_start_at(&c[n + i], ntfn_signaller, i, nt, R_WRITE, frame, 1 + i,
+				    ROOT_PRIO - 2));
 	uint64_t rnd = 0x2545f4914f6cdd1dull, t0 = counter_now(), moves = 0;
 	bool done = false;
 	while (!done && counter_now() - t0 < 30 * counter_freq()) {
