@@ -141,6 +141,7 @@ static bool t_vm_x86_bad_state(void)
 	cptr_t ep = new_obj(OBJ_ENDPOINT, 0);
 	uint64_t exits = 0;
 	CHECK(ep);
+	printf("root: vm-x86-bad-state: seed %lu (vmbad.seed= repeats it)\n", seed);
 	for (uint64_t i = 0; i < rounds; i++) {
 		unsigned n = bad_round(ep, &s);
 		CHECK(n != ~0u);
