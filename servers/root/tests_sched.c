@@ -173,15 +173,24 @@ static bool t_balance_floating(void)
 		CHECK(spinner_named(&c[i], names[i], ROOT_PRIO - 10, 1));
 		CHECK_ERR(child_start(&c[i]), E_OK);
 	}
-	uint64_t share[2][2], window = counter_freq() * 300 / 1000;
+	/* Sharing one CPU, each spinner's part of what the two got, over a
+	 * second (200 timeslices): a busy host stops the CPU now and then, and
+	 * whoever it stops in is charged for the pause (66 : 33 over 300 ms
+	 * beside two CPU hogs).  Floating, each one's part of the window as it
+	 * was (a busy host wakes the root late). */
+	uint64_t share[2][2];
 	for (unsigned phase = 0; phase < 2; phase++) {
-		uint64_t t0[2];
+		uint64_t t0[2], d[2];
 		CHECK(sleep_ms(irq, n, 50)); /* settled */
 		for (unsigned i = 0; i < 2; i++)
 			t0[i] = ticks_of(names[i]);
-		CHECK(sleep_ms(irq, n, 300));
+		uint64_t start = counter_now();
+		CHECK(sleep_ms(irq, n, phase ? 300 : 1000));
+		uint64_t window = counter_now() - start;
 		for (unsigned i = 0; i < 2; i++)
-			share[phase][i] = (ticks_of(names[i]) - t0[i]) * 100 / window;
+			d[i] = ticks_of(names[i]) - t0[i];
+		for (unsigned i = 0; i < 2; i++)
+			share[phase][i] = d[i] * 100 / (phase ? window : d[0] + d[1] + 1);
 		for (unsigned i = 0; i < 2 && !phase; i++) /* now floating */
 			CHECK_ERR(INV1(SYS_THREAD_SET_AFFINITY, c[i].thread, AFFINITY_ANY), E_OK);
 	}
