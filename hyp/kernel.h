@@ -3,10 +3,10 @@
  * One big kernel lock (bkl) covers all kernel state on SMP: each CPU takes
  * it on entry from user mode and drops it on the way out, and the idle loop
  * holds it only while it looks at its run queue.  The IPC fast paths share
- * it instead (hyp/bkl.h).  Lock order: bkl, then an endpoint's lock (taken
- * only by a CPU that shares bkl), then kernel_pt_lock, then printk_lock.
- * The kernel is not preemptible: it runs with interrupts masked and takes
- * pending ones only in the idle loop. */
+ * it instead (hyp/bkl.h).  Lock order: bkl, then an endpoint's or a
+ * notification's lock (contended only between CPUs that share bkl), then
+ * kernel_pt_lock, then printk_lock.  The kernel is not preemptible: it runs
+ * with interrupts masked and takes pending ones only in the idle loop. */
 #pragma once
 #include "hyp/bkl.h"
 #include "hyp/thread.h"

@@ -215,7 +215,11 @@ static __attribute__((noinline)) struct arch_regs *ecall_enter_slow(struct threa
 static __attribute__((noinline, noipa)) struct arch_regs *ecall_enter_whole(struct thread *next,
 								     struct cpu *c)
 {
-	(void)next;
+	/* the thread that left may hold this CPU's FP registers: saved
+	 * before the lock is free, since another CPU may then free or run it
+	 * (fp_switch touches this CPU's registers and the two threads, both
+	 * this CPU's while it shares) */
+	fp_switch(next, c->id);
 	bkl_whole(c);
 	kernel_exit();
 }
