@@ -245,7 +245,6 @@ static inline __attribute__((always_inline)) struct arch_regs *svc_decline(struc
 	return aarch64_svc_general(&t->regs, c);
 }
 
-
 /* A system call, entered from svc_entry (vectors.S) with the thread's
  * registers saved in r (all but ESR and FAR, which a call does not need),
  * on the kernel stack of CPU c: the fast paths, from the lock to the
