@@ -89,7 +89,7 @@ ROOT_SRCS := $(UARCH)/crt0.S $(UARCH)/fp_regs.S servers/lib/ulib.c servers/lib/r
 	servers/vmm/vm.c servers/vmm/virtio_mmio.c $(wildcard servers/root/*.c servers/root/*.S)
 # The VMM, a server of its own that the root task starts from this image.
 VMM_SRCS := $(UARCH)/crt0.S servers/lib/ulib.c servers/lib/bootmod.c hyp/string.c servers/root/util.c \
-	$(wildcard servers/vmm/*.c)
+	$(wildcard servers/vmm/*.c servers/vmm/$(ARCH)/*.c)
 VMM_ELF := $(BUILD)/vmm/vmm.elf
 # The block server, another the root task starts (servers/blk).
 BLK_SRCS := $(UARCH)/crt0.S servers/lib/ulib.c servers/lib/virtq.c servers/lib/vdev_client.c \
@@ -153,10 +153,11 @@ USER_FDTOBJS := $(patsubst %.c,$(BUILD)/root/libfdt/%.o,$(LIBFDT_SRCS))
 $(USER_FDTOBJS): $(BUILD)/root/libfdt/%.o: $(LIBFDT_DIR)/%.c
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(USER_CFLAGS) -Ihyp/libfdt -I$(LIBFDT_DIR) -w -c $< -o $@
-USER_HDRS := $(wildcard $(UARCH)/*.h servers/lib/*.h servers/root/*.h servers/vmm/*.h include/cairn/*.h guests/test/*.h)
+USER_HDRS := $(wildcard $(UARCH)/*.h servers/lib/*.h servers/root/*.h servers/vmm/*.h servers/vmm/$(ARCH)/*.h \
+	include/cairn/*.h guests/test/*.h)
 $(VMM_ELF): $(VMM_SRCS) servers/root/root.ld $(USER_HDRS) $(USER_FDTOBJS)
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(USER_CFLAGS) -Ihyp/libfdt -I$(LIBFDT_DIR) -T servers/root/root.ld -o $@ \
+	$(Q)$(CC) $(USER_CFLAGS) -Iservers/vmm/$(ARCH) -Ihyp/libfdt -I$(LIBFDT_DIR) -T servers/root/root.ld -o $@ \
 		$(filter %.c %.S %.o,$^) -lgcc
 	@echo "  LD      $@"
 $(BLK_ELF): $(BLK_SRCS) servers/root/root.ld $(USER_HDRS)

@@ -37,4 +37,25 @@ $(BUILD)/boot-disk.img: $(KERNEL_IMAGE) tools/mkdisk.py
 	$(Q)python3 tools/mkdisk.py $@ $(KERNEL_IMAGE)
 	@echo "  DISK    $@"
 _run: $(if $(filter uboot,$(BOOT)),$(BUILD)/boot-disk.img)
-QEMU_TEST_DEPS := $(BUILD)/boot-disk.img
+
+# The Linux guest: Linux 6.1 built from Debian's linux-source-6.1 and a
+# tiny static init (tools/linux-riscv64.sh, once, into the cache), bundled
+# as the root task's boot modules.
+LINUX_MODS := $(BUILD)/guests/linux-mods.bin
+$(LINUX_MODS): tools/linux-riscv64.sh tools/mkbootmod.py guests/linux-riscv64/init.c \
+		guests/linux-riscv64/config
+	@mkdir -p $(@D)
+	$(Q)d=$$(tools/linux-riscv64.sh) && python3 tools/mkbootmod.py $@ linux=$$d/Image \
+		initramfs=$$d/initramfs.cpio
+	@echo "  BUNDLE  $@"
+QEMU_TEST_DEPS := $(BUILD)/boot-disk.img $(LINUX_MODS)
+
+# make run: Cairn, the default system's native servers and its Linux guest
+# (2 VCPUs, its console hvc0); GUEST=none runs the native demo alone, as
+# BOOT=uboot does (its extlinux.conf has the command line).
+GUEST ?= linux
+ifeq ($(GUEST)$(BOOT),linux)
+RUN_DEPS := $(LINUX_MODS)
+MEM := 1G
+RUN_ARGS = -initrd $(LINUX_MODS) -append "cairn.root=linux"
+endif

@@ -19,7 +19,7 @@
 #define TEST_PASS 1
 #define PSCI_VERSION 0x84000000ull
 #define VMM_PSCI_VERSION 0x10001ull      /* what the VMM answers: 1.1 */
-#define VMM_SBI_VERSION 2                /* riscv64: vm_sbi's (VM_SBI_VERSION), 0.2 */
+#define VMM_SBI_VERSION 3                /* riscv64: vm_sbi's (VM_SBI_VERSION), 0.3 */
 #define HC_EP_SLOT 1     /* the hypercall endpoint in the VCPU thread's CNode */
 #define HC_NTFN_SLOT 2
 

@@ -188,13 +188,15 @@ int main(const struct bootinfo *bi)
 	slots_init(bi->first_free_slot);
 	uint64_t ecam_pa, off;
 	if (!find_bridge(&ecam_pa) || !map_device(ecam_pa, ECAM_VA, &off)) {
-		printf("pci: no host bridge I can reach\n");
-		return 1;
+		/* still serving: the root task's calls find no device, not a
+		 * server that is gone */
+		printf("pci: no host bridge I can reach: no devices\n");
+	} else {
+		ecam = (volatile uint8_t *)(ECAM_VA + off);
+		printf("pci: a server of its own: ECAM at 0x%lx, 32-bit window 0x%lx-0x%lx\n",
+		       ecam_pa, win_base, win_base + win_size - 1);
+		enumerate();
 	}
-	ecam = (volatile uint8_t *)(ECAM_VA + off);
-	printf("pci: a server of its own: ECAM at 0x%lx, 32-bit window 0x%lx-0x%lx\n", ecam_pa,
-	       win_base, win_base + win_size - 1);
-	enumerate();
 	struct sysregs r = { .nr = SYS_RECV, .cap = PCI_SLOT_EP };
 	for (err_t e = sys(&r);; e = sys(&r)) {
 		if (e) {

@@ -27,7 +27,7 @@
 #include "servers/root/disk.h"
 #include "servers/root/monitor.h"
 #include "servers/root/sysdesc.h"
-#include "servers/vmm/vmm.h"
+#include "servers/vmm/guest.h"
 
 #define MODULES_VA 0x2000000000ull  /* the boot modules, read-only */
 #define CONFIG_VA 0x3b00000000ull   /* the guests' configuration pages */

@@ -1,5 +1,5 @@
 /* The Linux VMM (cairn.root=linux): boots the "linux" boot module (an arm64
- * Image) with the "initramfs" module on a guest of linux.vcpus VCPUs
+ * or riscv64 Image) with the "initramfs" module on a guest of linux.vcpus VCPUs
  * (default 2) and linux.mem MiB of RAM (default 256), and serves its exits
  * until it powers off; a reset boots it again.  Bootargs: linux.quiet (the
  * guest boots quietly), linux.test (its init powers off once it has
@@ -18,7 +18,7 @@
 #define CONFIG_VA 0x2800000000ull    /* its configuration page, read-only */
 
 unsigned vmm_index = 1;
-#define IMAGE_OFFSET 0x200000ull     /* arm64 Image: a 2 MiB-aligned base */
+#define IMAGE_OFFSET 0x200000ull     /* arm64 and riscv64 Images: 2 MiB-aligned */
 
 static struct vmm vmm;
 
@@ -32,7 +32,7 @@ static void copy(void *d, const void *s, uint64_t n)
 	memcpy((char *)d + n / 8 * 8, (const char *)s + n / 8 * 8, n % 8);
 }
 
-err_t vmm_start_vcpu(struct vmm *m, unsigned i, uint64_t pc, uint64_t x0)
+err_t vmm_start_vcpu(struct vmm *m, unsigned i, uint64_t pc, uint64_t a0, uint64_t a1)
 {
 	struct vm *vm = &m->vm;
 	err_t e;
@@ -40,18 +40,13 @@ err_t vmm_start_vcpu(struct vmm *m, unsigned i, uint64_t pc, uint64_t x0)
 		return E_RANGE; /* made in order, as Linux starts them */
 	if (i == vm->nvcpus) {
 		char name[16];
-		if ((e = vm_add_vcpu(vm, pc, x0, 0, 0, m->cpu_of[i], (unsigned)m->cfg->prio)))
+		if ((e = vm_add_vcpu(vm, pc, a0, a1, 0, m->cpu_of[i], (unsigned)m->cfg->prio)))
 			return e;
 		snprintf(name, sizeof(name), "g%u.vcpu%u", vmm_index, i);
 		thread_name(vm->v[i].thread, name);
-		vgic_vcpu_init(m, i);
-	} else { /* on again after CPU_OFF: from reset */
-		cptr_t v = vm->v[i].vcpu;
-		if ((e = INV2(SYS_VCPU_WRITE_REG, v, VREG_PC, pc)) ||
-		    (e = INV2(SYS_VCPU_WRITE_REG, v, VREG_X0, x0)) ||
-		    (e = INV2(SYS_VCPU_WRITE_REG, v, VREG_PSTATE, 0x3c5)) ||
-		    (e = INV2(SYS_VCPU_WRITE_REG, v, VREG_SCTLR_EL1, 0x30d00800)))
-			return e;
+		arch_vcpu_init(m, i);
+	} else if ((e = arch_vcpu_restart(m, i, pc, a0))) {
+		return e;
 	}
 	m->running[i] = true;
 	return vm_start(vm, i);
@@ -64,20 +59,14 @@ static const char *exit_name(uint64_t l)
 	return l >= VMEXIT_DATA_ABORT && l <= VMEXIT_OTHER ? names[l - VMEXIT_DATA_ABORT] : "?";
 }
 
-/* An exit the guest should not have made: say so (a few times) and give it
- * an abort, as hardware without that device or register would. */
-static void refuse(struct vmm *m, const struct vm_exit *x, uint64_t *reply)
+void vmm_refuse(const struct vm_exit *x, uint64_t *reply)
 {
 	static unsigned told;
 	if (told++ < 8)
 		printf("vmm: refused %s on vcpu %u at pc 0x%lx (0x%lx, syndrome 0x%lx)\n",
 		       exit_name(x->label), vm_exit_vcpu(x), x->w[1], x->w[0], x->w[2]);
-	(void)m;
 	reply[0] = VMREPLY_ABORT;
 }
-
-/* ICC_SGI1R_EL1 as the exit message names it (ESR ISS, Rt and direction clear). */
-#define ISS_ICC_SGI1R (3u << 20 | 5u << 17 | 0u << 14 | 12u << 10 | 11u << 1)
 
 static bool virtio_mmio(struct vmm *m, uint64_t ipa, uint64_t acc, uint64_t *val)
 {
@@ -90,43 +79,20 @@ static bool virtio_mmio(struct vmm *m, uint64_t ipa, uint64_t acc, uint64_t *val
 /* Answer one exit; false: do not resume that VCPU. */
 static bool handle(struct vmm *m, const struct vm_exit *x, uint64_t *reply)
 {
-	unsigned i = vm_exit_vcpu(x);
 	uint64_t acc = x->w[3], val = x->w[4];
 	reply[0] = VMREPLY_ADVANCE;
-	switch (x->label) {
-	case VMEXIT_DATA_ABORT:
-		if (!(acc & VMACC_VALID) ||
-		    !(vgic_mmio(m, i, x->w[0], acc, &val) || pl011_mmio(m, x->w[0], acc, &val) ||
-		      virtio_mmio(m, x->w[0], acc, &val))) {
-			refuse(m, x, reply);
-			return true;
-		}
-		if (!(acc & VMACC_WRITE)) {
-			reply[0] |= VMREPLY_READ;
-			reply[1] = val;
-		}
-		return true;
-	case VMEXIT_HVC:
-	case VMEXIT_SMC: {
-		uint64_t in[4] = { x->w[0], x->w[3], x->w[4], x->w[5] };
-		uint64_t res[4] = { 0, x->w[3], x->w[4], x->w[5] };
-		if (!psci_call(m, i, in, res))
-			return false;
-		reply[0] |= VMREPLY_REGS;
-		for (unsigned k = 0; k < 4; k++)
-			reply[1 + k] = res[k];
+	if (x->label != VMEXIT_DATA_ABORT)
+		return arch_exit(m, x, reply);
+	if (!(acc & VMACC_VALID) || !(arch_mmio(m, vm_exit_vcpu(x), x->w[0], acc, &val) ||
+				      virtio_mmio(m, x->w[0], acc, &val))) {
+		vmm_refuse(x, reply);
 		return true;
 	}
-	case VMEXIT_SYSREG:
-		if (x->w[0] == ISS_ICC_SGI1R && (acc & VMACC_WRITE))
-			vgic_sgi(m, i, val);
-		else if (!(acc & VMACC_WRITE)) /* debug, PMU and the like: read as zero */
-			reply[0] |= VMREPLY_READ, reply[1] = 0;
-		return true;
-	default:
-		refuse(m, x, reply);
-		return true;
+	if (!(acc & VMACC_WRITE)) {
+		reply[0] |= VMREPLY_READ;
+		reply[1] = val;
 	}
+	return true;
 }
 
 /* Console input and passed-through devices' interrupts: each line
@@ -179,7 +145,7 @@ static void input(struct vmm *m)
 		for (unsigned k = 0; k < VMM_VDEVS && !taken; k++)
 			taken = vdev_input(&m->dev[k], s, n);
 		if (!taken)
-			pl011_input(m, s, n);
+			vcons_input(m, s, n);
 	}
 	if (input_irq)
 		INV0(SYS_IRQ_ACK, input_irq);
@@ -193,7 +159,7 @@ static void pass_events(struct vmm *m, uint64_t bits)
 {
 	for (unsigned k = 0; k < m->cfg->npass; k++)
 		if (pass_irq[k] && bits >> (k + 1) & 1) {
-			vgic_raise_spi(m, (unsigned)m->cfg->pass[k].intid);
+			arch_raise_irq(m, (unsigned)m->cfg->pass[k].intid);
 			INV0(SYS_IRQ_ACK, pass_irq[k]);
 		}
 }
@@ -262,8 +228,8 @@ static bool load(struct vmm *m, const struct bootmod *img, const struct bootmod 
 	copy(vm->ram_va + rd_off, base + rd->offset, rd->size);
 	char args[448];
 	bool first = vmm_index == 1; /* the tests' guest; the others only boot */
-	snprintf(args, sizeof(args), "console=ttyAMA0 earlycon=pl011,0x9000000%s%s%s%s%s%s%s%s%s %.255s",
-		 strstr(bootinfo->bootargs, "linux.quiet") ? " quiet" : "",
+	snprintf(args, sizeof(args), "%s%s%s%s%s%s%s%s%s%s %.255s",
+		 arch_console_args, strstr(bootinfo->bootargs, "linux.quiet") ? " quiet" : "",
 		 first && strstr(bootinfo->bootargs, "linux.pingtest") ? " cairn.ping" : "",
 		 first && strstr(bootinfo->bootargs, "linux.test") ? " cairn.test" : "",
 		 first && strstr(bootinfo->bootargs, "linux.reboot") ? " cairn.reboot" : "",
@@ -357,7 +323,7 @@ static const struct guest_config *config(void)
 			return NULL;
 	/* what indexes this VMM's arrays and bounds its copies, checked here too */
 	for (unsigned k = 0; k < c->npass; k++)
-		if (c->pass[k].intid >= VGIC_IRQS || (c->pass[k].intid && c->pass[k].intid < 32) ||
+		if ((c->pass[k].intid && !VMM_PASS_IRQ_OK(c->pass[k].intid)) ||
 		    c->pass[k].compatible_len > sizeof(c->pass[k].compatible) ||
 		    c->pass[k].pa + c->pass[k].size < c->pass[k].pa)
 			return NULL;
@@ -397,7 +363,9 @@ void run_linux(void)
 	}
 	printf("vmm: this VMM serves exits and console input on cpu 0\n");
 	input_start(m);
-	if (!pass_map(m) || vmm_start_vcpu(m, 0, entry, dtb) != E_OK)
+	uint64_t a[2];
+	arch_boot_args(dtb, a);
+	if (!pass_map(m) || vmm_start_vcpu(m, 0, entry, a[0], a[1]) != E_OK)
 		goto out;
 	virtio_start(m);
 	for (unsigned boots = 1;; boots++) {
@@ -410,12 +378,14 @@ void run_linux(void)
 		for (unsigned i = 0; i < VMM_VDEVS; i++)
 			vdev_guest_reset(&m->dev[i], m->vm.v[0].vcpu);
 		vm_destroy_vcpus(&m->vm);
-		m->gic = (struct vgic){ 0 };
-		m->uart = (struct uart){ 0 };
+		m->arch = (struct vmm_arch){ 0 };
+		m->cons = (struct vcons){ 0 };
 		for (unsigned i = 0; i < VM_MAX_VCPUS; i++)
 			m->running[i] = false;
 		m->stopped = NULL;
-		err_t e = !load(m, img, rd, &entry, &dtb) || vmm_start_vcpu(m, 0, entry, dtb);
+		bool loaded = load(m, img, rd, &entry, &dtb);
+		arch_boot_args(dtb, a);
+		err_t e = loaded ? vmm_start_vcpu(m, 0, entry, a[0], a[1]) : E_NOMEM;
 		for (unsigned i = 0; i < VMM_VDEVS && !e; i++)
 			e = vdev_guest_restart(&m->dev[i], m->vm.v[0].vcpu, GUEST_VIRTIO_INTID + i);
 		if (e)

@@ -140,11 +140,6 @@ err_t vm_reply_wait(cptr_t ep, const uint64_t reply[5], struct vm_exit *x)
 
 /* --- SBI (riscv64 guests) ------------------------------------------------- */
 
-enum { SBI_EXT_LEGACY_PUTCHAR = 1, SBI_EXT_BASE = 0x10, SBI_EXT_TIME = 0x54494d45,
-       SBI_EXT_IPI = 0x735049, SBI_EXT_HSM = 0x48534d, SBI_EXT_SRST = 0x53525354,
-       SBI_EXT_RFENCE = 0x52464e43 };
-#define SBI_ECALL_VS 10
-#define SBI_ERR_FAILED (-1ll)
 #define SBI_ERR_NOT_SUPPORTED (-2ll)
 #define SBI_ERR_INVALID_PARAM (-3ll)
 #define SBI_ERR_ALREADY_AVAILABLE (-6ll)

@@ -64,8 +64,13 @@ void vm_destroy_vcpus(struct vm *vm);
  * the next VCPU, reply[2] its number, reply[3] its pc, reply[4] its a1:
  * the VMM makes it (vm_add_vcpu, a0 the number) and puts the SBI error in
  * reply[1]. */
+enum { SBI_EXT_LEGACY_PUTCHAR = 1, SBI_EXT_LEGACY_GETCHAR = 2, SBI_EXT_BASE = 0x10,
+       SBI_EXT_TIME = 0x54494d45, SBI_EXT_IPI = 0x735049, SBI_EXT_HSM = 0x48534d,
+       SBI_EXT_SRST = 0x53525354, SBI_EXT_RFENCE = 0x52464e43 };
+#define SBI_ECALL_VS 10 /* the exit's syndrome: an ecall from VS-mode */
+#define SBI_ERR_FAILED (-1ll)
 enum vm_sbi { VM_SBI_NONE, VM_SBI_DONE, VM_SBI_RESET, VM_SBI_HART_START };
-#define VM_SBI_VERSION 2 /* 0.2 */
+#define VM_SBI_VERSION 3 /* 0.3: SRST is there */
 enum vm_sbi vm_sbi(struct vm *vm, const struct vm_exit *x, uint64_t reply[5]);
 
 /* Receive the next exit on ep; reply to the last one and receive the next. */

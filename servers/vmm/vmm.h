@@ -1,34 +1,25 @@
 /* The Linux VMM (cairn.root=linux): one guest with up to VM_MAX_VCPUS
- * VCPUs, its devices emulated here: a GICv3 distributor and redistributors
- * (vgic.c), a PL011 (pl011.c), PSCI (psci.c); its DTB built with libfdt
- * (guest_fdt.c).  The guest's physical map is QEMU virt's. */
+ * VCPUs.  Generic here: the guest's RAM, kernel and initramfs, its exit
+ * loop, console and virtio-mmio devices (linux.c, console.c,
+ * virtio_mmio.c).  The ISA's own in servers/vmm/<arch>/: its interrupt
+ * controller, UART or firmware console, firmware calls and DTB (AArch64:
+ * GICv3, PL011, PSCI; riscv64: PLIC, SBI).  The guest's physical map is
+ * QEMU virt's (AArch64's; riscv64 adds its PLIC). */
 #pragma once
 #include "servers/vmm/guest.h"
 #include "servers/vmm/virtio_mmio.h"
+#include "vmm_arch.h"             /* servers/vmm/$(ARCH)/ */
 
 extern unsigned vmm_index;
 
-struct vgic_redist {
-	uint32_t waker, group0, enable0;
-	uint32_t cfg[2];
-	uint8_t prio[32];
-};
-
-struct vgic {
-	uint32_t ctlr;
-	uint32_t group[VGIC_IRQS / 32], enable[VGIC_IRQS / 32];
-	uint32_t cfg[VGIC_IRQS / 16];
-	uint8_t prio[VGIC_IRQS];
-	uint64_t irouter[VGIC_IRQS];
-	struct vgic_redist r[VM_MAX_VCPUS];
-};
-
-struct uart {
-	uint32_t cr, lcr, ibrd, fbrd, ifls, imsc, dmacr;
-	char line[96];                 /* output, a line at a time, after a tag */
+/* The guest's console as its VMM writes it: a line at a time, the second
+ * guest's and later ones' lines tagged with their number; and what is typed
+ * for it.  The ISA's UART model (or firmware console) reads and writes it. */
+struct vcons {
+	char line[96];
 	unsigned len;
 	bool midline;                  /* the last flush did not end a line */
-	char rx[256];                  /* input typed on the console */
+	char rx[256];
 	unsigned rx_head, rx_tail;
 };
 
@@ -40,17 +31,51 @@ struct vmm {
 	unsigned nvcpus;               /* the guest's CPUs (VCPUs made as it starts them) */
 	bool running[VM_MAX_VCPUS];
 	unsigned cpu_of[VM_MAX_VCPUS]; /* physical CPU of each VCPU's thread */
-	struct vgic gic;
-	struct uart uart;
+	struct vcons cons;
+	struct vmm_arch arch;          /* the ISA's device models (vmm_arch.h) */
 	struct vdev dev[VMM_VDEVS];    /* virtio-mmio slots */
 	const char *stopped;           /* why the guest stopped, once it has */
 	uint64_t exits;
 };
 
-/* An MMIO access to a device: false when no device is there.  *val is the
- * value written, or receives the value read. */
-bool vgic_mmio(struct vmm *m, unsigned vcpu, uint64_t ipa, uint64_t acc, uint64_t *val);
-bool pl011_mmio(struct vmm *m, uint64_t ipa, uint64_t acc, uint64_t *val);
+/* What each ISA's side (servers/vmm/<arch>/) gives the generic VMM. */
+/* An MMIO access to its interrupt controller or UART by VCPU vcpu: false
+ * when no such device is there.  *val is the value written, or receives
+ * the value read. */
+bool arch_mmio(struct vmm *m, unsigned vcpu, uint64_t ipa, uint64_t acc, uint64_t *val);
+/* Any other exit (firmware calls, system registers): the reply filled in;
+ * false when the VCPU must not be resumed (m->stopped says if the guest
+ * is gone). */
+bool arch_exit(struct vmm *m, const struct vm_exit *x, uint64_t *reply);
+/* The guest's DTB into buf; returns its size, 0 if it does not fit. */
+uint64_t guest_fdt(const struct vmm *m, void *buf, uint64_t len, const char *bootargs,
+		   uint64_t initrd, uint64_t initrd_size);
+/* VCPU i is made: tell the kernel which of its interrupts are enabled. */
+void arch_vcpu_init(struct vmm *m, unsigned i);
+/* VCPU i, made before and stopped, starts again from reset at pc. */
+err_t arch_vcpu_restart(struct vmm *m, unsigned i, uint64_t pc, uint64_t arg);
+/* Raise interrupt irq (a passed-through device's line, a device model's). */
+void arch_raise_irq(struct vmm *m, unsigned irq);
+/* Typed input arrived in m->cons.rx. */
+void arch_console_input(struct vmm *m);
+/* An exit the guest should not have made: said (a few times), and the
+ * VCPU given an abort, as hardware without that device would. */
+void vmm_refuse(const struct vm_exit *x, uint64_t *reply);
+/* The kernel command line's console words, before the system's own. */
+extern const char arch_console_args[];
+
+/* The console (console.c): one character of the guest's output; the line
+ * so far, written out; typed input into m->cons.rx (dropped when full). */
+void vcons_put(struct vmm *m, char c);
+void vcons_flush(struct vmm *m);
+void vcons_input(struct vmm *m, const char *s, unsigned n);
+static inline bool vcons_rx_empty(const struct vmm *m)
+{
+	return m->cons.rx_head == m->cons.rx_tail;
+}
+/* The next typed character (-1: none). */
+int vcons_getc(struct vmm *m);
+
 /* The virtio devices whose backends the root task gave this VMM (device
  * i: slots VMM_SLOT_VDEV(i) and the one after); after VCPU 0 exists. */
 void virtio_start(struct vmm *m);
@@ -58,20 +83,7 @@ void virtio_start(struct vmm *m);
 void virtio_reconnect(struct vmm *m);
 /* What the devices did, at the end. */
 void virtio_report(const struct vmm *m);
-/* Console input for the guest's PL011 (dropped when its buffer is full). */
-void pl011_input(struct vmm *m, const char *s, unsigned n);
-/* A VCPU is made: tell the kernel which of its interrupts are enabled. */
-void vgic_vcpu_init(struct vmm *m, unsigned vcpu);
-/* Raise an SPI (from a device model) on the VCPU it is routed to. */
-void vgic_raise_spi(struct vmm *m, unsigned intid);
-/* ICC_SGI1R_EL1 written by VCPU `from`. */
-void vgic_sgi(struct vmm *m, unsigned from, uint64_t sgi1r);
-/* An SMCCC/PSCI call from VCPU `vcpu`: x0-x3 in, results into res[0-3].
- * Returns false when the VCPU must not be resumed (CPU_OFF, SYSTEM_OFF). */
-bool psci_call(struct vmm *m, unsigned vcpu, const uint64_t *x, uint64_t *res);
-/* Start VCPU i at pc with x0 (PSCI CPU_ON, and the boot CPU). */
-err_t vmm_start_vcpu(struct vmm *m, unsigned i, uint64_t pc, uint64_t x0);
-/* The guest's DTB into buf; returns its size, 0 if it does not fit. */
-uint64_t guest_fdt(const struct vmm *m, void *buf, uint64_t len, const char *bootargs,
-		   uint64_t initrd, uint64_t initrd_size);
+/* Start VCPU i at pc with arguments a0 and a1 (the ISA's first two
+ * argument registers): made when it is the next, else restarted. */
+err_t vmm_start_vcpu(struct vmm *m, unsigned i, uint64_t pc, uint64_t a0, uint64_t a1);
 void run_linux(void);

@@ -895,6 +895,30 @@ def riscv64(build):
                   r"root: ok   vm-timer-wfi", r"root: ok   vm-mmio",
                   r"root: \d+ skipped, this machine lacks: ", ROOT_OK],
                  poweroff=True, timeout=240),
+        # Linux 6.1 built from Debian's linux-source-6.1 (tools/linux-riscv64.sh)
+        # under the VMM: its harts started by SBI HSM, its timer the SBI's
+        # (answered in the kernel), the PLIC modelled by the VMM, its
+        # virtio disk served by the block server (64 KiB written and read
+        # back past the page cache), its virtio-console by the console
+        # server; to its init with both VCPUs online, then powered off
+        # through SBI SRST.
+        Scenario("linux-2vcpu", lambda b: rv(smp=2, mem="1G") + sbi + [
+                     "-initrd", os.path.join(b, "guests", "linux-mods.bin"), "-append",
+                     "cairn.root=linux linux.test"],
+                 [r"vmm: a server of its own", r"vmm: linux guest: 256 MiB RAM",
+                  r"vmm: virtio-blk at 0xa000000 \(interrupt 48\), 16 MiB, served by the "
+                  r"block server; queue notifications by kernel doorbell",
+                  r"Linux version 6\.1\.", r"SBI specification v0\.\d detected",
+                  r"smp: Brought up 1 node, 2 CPUs",
+                  r"cairn-guest: init up, 2 cpus online",
+                  r"cairn-guest: timer +\d+: +[1-9]\d* +[1-9]\d* +RISC-V INTC +5",
+                  r"cairn-guest: irq +\d+: +[1-9]\d* +\d+ +SiFive PLIC +48 +Edge +virtio0",
+                  r"cairn-guest: virtio disk vda, 32768 sectors",
+                  r"cairn-guest: vda read back what was written",
+                  r"cairn-guest: hvc1 is up \(virtio-console\)",
+                  r"cairn-guest: powering off",
+                  r"vmm: guest powered off after \d+ exits",
+                  r"powered off by the root task"], poweroff=True, timeout=240),
         Scenario("root-tests-smp4", lambda b: rv(smp=4) + sbi + ["-append", "cairn.root=test"],
                  [r"root: up, 4 cpus", r"root: ok   destroy-running-elsewhere", ROOT_OK],
                  poweroff=True, timeout=300),

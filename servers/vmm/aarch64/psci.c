@@ -37,7 +37,7 @@ static uint64_t cpu_on(struct vmm *m, uint64_t target, uint64_t entry, uint64_t 
 		return INVALID_PARAMETERS;
 	if (m->running[target])
 		return ALREADY_ON;
-	return vmm_start_vcpu(m, (unsigned)target, entry, ctx) ? INVALID_PARAMETERS : 0;
+	return vmm_start_vcpu(m, (unsigned)target, entry, ctx, 0) ? INVALID_PARAMETERS : 0;
 }
 
 bool psci_call(struct vmm *m, unsigned vcpu, const uint64_t *x, uint64_t *res)

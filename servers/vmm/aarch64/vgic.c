@@ -36,7 +36,7 @@ static void set_virq(struct vmm *m, unsigned vcpu, unsigned intid, bool on)
 
 static unsigned spi_target(const struct vmm *m, unsigned intid)
 {
-	uint64_t r = m->gic.irouter[intid];
+	uint64_t r = m->arch.gic.irouter[intid];
 	unsigned aff0 = r & 0xff;
 	return (r >> 31 & 1) || aff0 >= m->nvcpus ? 0 : aff0; /* IRM: any; we pick 0 */
 }
@@ -51,9 +51,9 @@ static void spi_enables(struct vmm *m, unsigned word, uint32_t val, bool on)
 		if (!(val >> b & 1) || intid < 32 || intid >= VGIC_IRQS)
 			continue;
 		if (on)
-			m->gic.enable[word] |= 1u << b;
+			m->arch.gic.enable[word] |= 1u << b;
 		else
-			m->gic.enable[word] &= ~(1u << b);
+			m->arch.gic.enable[word] &= ~(1u << b);
 		set_virq(m, spi_target(m, intid), intid, on);
 	}
 }
@@ -89,7 +89,7 @@ static void reg32(uint32_t *r, uint64_t acc, uint64_t *val)
 
 static void distributor(struct vmm *m, uint64_t off, uint64_t acc, uint64_t *val)
 {
-	struct vgic *g = &m->gic;
+	struct vgic *g = &m->arch.gic;
 	bool w = acc & VMACC_WRITE;
 	unsigned word = (off & 0x7f) / 4;
 	uint32_t dummy = 0;
@@ -144,7 +144,7 @@ static void distributor(struct vmm *m, uint64_t off, uint64_t acc, uint64_t *val
 /* SGIs and PPIs of one VCPU: its redistributor's SGI frame. */
 static void sgi_frame(struct vmm *m, unsigned i, uint64_t off, uint64_t acc, uint64_t *val)
 {
-	struct vgic_redist *r = &m->gic.r[i];
+	struct vgic_redist *r = &m->arch.gic.r[i];
 	bool w = acc & VMACC_WRITE;
 	uint32_t dummy = 0;
 	if (!w)
@@ -173,7 +173,7 @@ static void sgi_frame(struct vmm *m, unsigned i, uint64_t off, uint64_t acc, uin
 
 static void redistributor(struct vmm *m, unsigned i, uint64_t off, uint64_t acc, uint64_t *val)
 {
-	struct vgic_redist *r = &m->gic.r[i];
+	struct vgic_redist *r = &m->arch.gic.r[i];
 	bool w = acc & VMACC_WRITE;
 	if (off >= GICR_SGI) {
 		sgi_frame(m, i, off - GICR_SGI, acc, val);
@@ -213,9 +213,9 @@ bool vgic_mmio(struct vmm *m, unsigned vcpu, uint64_t ipa, uint64_t acc, uint64_
 
 void vgic_vcpu_init(struct vmm *m, unsigned i)
 {
-	m->gic.r[i].waker = WAKER_SLEEP;
+	m->arch.gic.r[i].waker = WAKER_SLEEP;
 	for (unsigned intid = 0; intid < VGIC_IRQS; intid++) {
-		bool on = intid < 32 ? false : bit(m->gic.enable, intid) && spi_target(m, intid) == i;
+		bool on = intid < 32 ? false : bit(m->arch.gic.enable, intid) && spi_target(m, intid) == i;
 		set_virq(m, i, intid, on);
 	}
 }

@@ -2,7 +2,7 @@
  * memory, CPUs started by PSCI (HVC), the architected timer, the GICv3,
  * the PL011 with its clock, and /chosen with the command line and the
  * initramfs. */
-#include <libfdt.h>
+#include "servers/vmm/fdt_props.h"
 #include "servers/vmm/vmm.h"
 
 #define PHANDLE_GIC 1
@@ -19,22 +19,6 @@ static bool memmem_(const char *s, unsigned n, const char *w, unsigned k)
 		if (!memcmp(s + i, w, k))
 			return true;
 	return false;
-}
-
-static int prop_u64s(void *f, const char *name, const uint64_t *v, unsigned n)
-{
-	fdt64_t be[8];
-	for (unsigned i = 0; i < n; i++)
-		be[i] = cpu_to_fdt64(v[i]);
-	return fdt_property(f, name, be, n * 8);
-}
-
-static int prop_u32s(void *f, const char *name, const uint32_t *v, unsigned n)
-{
-	fdt32_t be[16];
-	for (unsigned i = 0; i < n; i++)
-		be[i] = cpu_to_fdt32(v[i]);
-	return fdt_property(f, name, be, n * 4);
 }
 
 /* virtio-mmio slots: the device's registers decide what is there (a

@@ -1,7 +1,6 @@
 /* The guest's PL011: a transmitter that is never full, whose output goes to
- * the console a line at a time (or when the guest's driver stops sending),
- * and a receiver fed with what is typed on the console.  Its transmit
- * interrupt is raised when the guest unmasks it, which is how Linux's
+ * the guest's console (console.c), and a receiver fed with what is typed
+ * there.  Its transmit interrupt is raised when the guest unmasks it, which is how Linux's
  * driver asks to be told that it may write more; its receive interrupt
  * when input arrives, or is unmasked while input waits. */
 #include "servers/vmm/vmm.h"
@@ -15,49 +14,17 @@ enum { UART_DR = 0x000, UART_FR = 0x018, UART_IBRD = 0x024, UART_FBRD = 0x028,
 #define INT_RX (1u << 4)
 #define INT_TX (1u << 5)
 #define INT_RT (1u << 6)
-#define RX_SIZE sizeof(((struct uart *)0)->rx)
 /* PrimeCell peripheral and cell IDs of a PL011 r1p5, as the AMBA bus reads them. */
 static const uint8_t ids[8] = { 0x11, 0x10, 0x34, 0x00, 0x0d, 0xf0, 0x05, 0xb1 };
 
-/* A line of the guest's output; the second guest's and later ones marked
- * with their number at the start of each line, since they share the
- * console (written in one piece, so the tag stays with its line). */
-static void flush(struct uart *u)
+static uint32_t raw_status(const struct vmm *m)
 {
-	char out[16 + sizeof(u->line)];
-	unsigned n = 0;
-	if (!u->len)
-		return;
-	if (vmm_index > 1 && !u->midline)
-		n = (unsigned)snprintf(out, 16, "[guest %u] ", vmm_index);
-	memcpy(out + n, u->line, u->len);
-	console_write(out, n + u->len);
-	u->midline = u->line[u->len - 1] != '\n';
-	u->len = 0;
+	return INT_TX | (vcons_rx_empty(m) ? 0 : INT_RX | INT_RT);
 }
 
-static void put(struct uart *u, char c)
+void pl011_input(struct vmm *m)
 {
-	if (c == '\r')
-		return;
-	u->line[u->len++] = c;
-	if (c == '\n' || u->len == sizeof(u->line))
-		flush(u);
-}
-
-static bool rx_empty(const struct uart *u) { return u->rx_head == u->rx_tail; }
-
-static uint32_t raw_status(const struct uart *u)
-{
-	return INT_TX | (rx_empty(u) ? 0 : INT_RX | INT_RT);
-}
-
-void pl011_input(struct vmm *m, const char *s, unsigned n)
-{
-	struct uart *u = &m->uart;
-	for (unsigned i = 0; i < n && u->rx_tail - u->rx_head < RX_SIZE; i++)
-		u->rx[u->rx_tail++ % RX_SIZE] = s[i];
-	if (u->imsc & (INT_RX | INT_RT))
+	if (m->arch.uart.imsc & (INT_RX | INT_RT))
 		vgic_raise_spi(m, 32 + GUEST_UART_SPI);
 }
 
@@ -77,30 +44,30 @@ static uint32_t *reg(struct uart *u, uint64_t off)
 
 bool pl011_mmio(struct vmm *m, uint64_t ipa, uint64_t acc, uint64_t *val)
 {
-	struct uart *u = &m->uart;
+	struct uart *u = &m->arch.uart;
 	uint64_t off = ipa - GUEST_UART;
 	if (ipa < GUEST_UART || off >= 0x1000)
 		return false;
 	uint32_t *r = reg(u, off);
 	if (acc & VMACC_WRITE) {
 		if (off == UART_DR)
-			put(u, (char)*val);
+			vcons_put(m, (char)*val);
 		else if (r)
 			*r = (uint32_t)*val;
 		if (off == UART_IMSC && !(u->imsc & INT_TX))
-			flush(u); /* the driver has nothing more to send now */
-		if (off == UART_IMSC && (u->imsc & raw_status(u)))
+			vcons_flush(m); /* the driver has nothing more to send now */
+		if (off == UART_IMSC && (u->imsc & raw_status(m)))
 			vgic_raise_spi(m, 32 + GUEST_UART_SPI);
 		return true;
 	}
 	if (off == UART_DR)
-		*val = rx_empty(u) ? 0 : (uint8_t)u->rx[u->rx_head++ % RX_SIZE];
+		*val = vcons_rx_empty(m) ? 0 : (uint8_t)vcons_getc(m);
 	else if (off == UART_FR)
-		*val = FR_TXFE | (rx_empty(u) ? FR_RXFE : 0);
+		*val = FR_TXFE | (vcons_rx_empty(m) ? FR_RXFE : 0);
 	else if (off == UART_RIS)
-		*val = raw_status(u); /* the transmitter always has room */
+		*val = raw_status(m); /* the transmitter always has room */
 	else if (off == UART_MIS)
-		*val = raw_status(u) & u->imsc;
+		*val = raw_status(m) & u->imsc;
 	else if (off >= UART_ID && off < UART_ID + 32 && off % 4 == 0)
 		*val = ids[(off - UART_ID) / 4];
 	else
