@@ -85,6 +85,7 @@ _Noreturn void riscv_guest_trap(struct thread *t, struct arch_regs *r, uint64_t 
 /* cpu.c */
 struct cpu;
 void riscv_cpu_setup(struct cpu *c);
+void riscv_irq_resync(void); /* QEMU 7.2 lost a pending VS timer interrupt */
 extern bool riscv_sstc; /* the hart has stimecmp (set once, on the boot hart) */
 static inline bool riscv_has_sstc(void) { return riscv_sstc; }
 unsigned riscv_vmid_bits(void);

@@ -481,6 +481,7 @@ _Noreturn void riscv_guest_trap(struct thread *t, struct arch_regs *r, uint64_t 
 	case EXC_VIRT_INSN:
 		if (tval == INSN_WFI) {
 			r->pc += 4;
+			riscv_irq_resync(); /* a tick QEMU lost, pending: taken */
 			kernel_vcpu_wait(t, false, cpu);
 		}
 		w[4] = tval;

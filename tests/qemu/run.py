@@ -131,7 +131,9 @@ def main():
             with open(path, "w") as f:
                 f.write(log)
             print("FAIL %-22s %5.1fs  %s (log: %s)" % (sc.name, secs, reason, path))
-            for line in log.splitlines()[-15:]:
+            # The tail, and every failed user-level test wherever it is.
+            lines = log.splitlines()
+            for line in [l for l in lines[:-15] if "root: FAIL" in l] + lines[-15:]:
                 print("     | " + line)
     print("qemu-%s: %d passed, %d failed" % (args.arch, passed, failed))
     return 1 if failed else 0

@@ -944,6 +944,7 @@ def riscv64(build):
                   r"BENCH yield_switch_same_space \d+", r"BENCH vm_hvc_roundtrip \d+",
                   r"BENCH vm_mmio_read_roundtrip \d+", r"BENCH vm_hypercall_ipc \d+",
                   r"BENCH vm_inject_roundtrip \d+", r"BENCH vcpu_switch \d+",
+                  r"BENCH vm_virq_roundtrip \d+",
                   r"powered off by the root task"], poweroff=True),
         # The hostile guest (servers/root/vm_hostile.c) in VS-mode: random
         # loads and stores, AMOs, SBI and Cairn calls, CSRs it may not
