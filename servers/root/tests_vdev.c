@@ -261,15 +261,23 @@ _Static_assert(sizeof(struct flood_ring) <= PAGE_SIZE_U, "one page");
  * uses a chain the avail index moves on, and the server is kicked (slot
  * FLOOD_KICK) only when it had used them all (it may be waiting): a kick
  * each time would leave it an empty queue while this thread is in the
- * kernel.  It also watches the other client's queue (the next page) and
- * notes how far its own had got each time that one's chain was used. */
+ * kernel.  That alone can lose the server: it may use the last chain and
+ * read the avail index just before this thread, which read `used` one
+ * earlier, moves it on, and then sleep, the queue full and no kick to
+ * come (seen once in 15 runs of root-tests-uefi beside two CPU hogs).  So
+ * a queue left untouched for FLOOD_STALL rounds is kicked too.  It also
+ * watches the other client's queue (the next page) and notes how far its
+ * own had got each time that one's chain was used. */
 #define FLOOD_KICK 2
+#define FLOOD_STALL 100000
 static void flood(uint64_t unused)
 {
 	(void)unused;
 	volatile struct flood_ring *q = (struct flood_ring *)CHILD_SHARED_VA;
 	volatile struct ring_page *other = (struct ring_page *)(CHILD_SHARED_VA + PAGE_SIZE_U);
-	for (;;) {
+	struct sysregs kick = { .nr = SYS_SIGNAL, .cap = FLOOD_KICK, .mr = { 1 } };
+	uint16_t last = 0;
+	for (unsigned still = 0;; still++) {
 		/* the other's first: `used` is then no earlier than its chain */
 		uint16_t o = __atomic_load_n(&other->used_idx, __ATOMIC_ACQUIRE);
 		uint16_t used = __atomic_load_n(&q->used_idx, __ATOMIC_ACQUIRE);
@@ -277,11 +285,18 @@ static void flood(uint64_t unused)
 			q->seen = used;
 			__atomic_store_n(&q->seen_n, o, __ATOMIC_RELEASE);
 		}
+		if (used != last)
+			last = used, still = 0;
+		if (still == FLOOD_STALL) {
+			struct sysregs r = kick;
+			sys(&r);
+			still = 0;
+		}
 		if (q->avail_idx == (uint16_t)(used + FLOOD_QSIZE))
 			continue;
 		bool drained = q->avail_idx == used;
 		__atomic_store_n(&q->avail_idx, (uint16_t)(used + FLOOD_QSIZE), __ATOMIC_RELEASE);
-		struct sysregs r = { .nr = SYS_SIGNAL, .cap = FLOOD_KICK, .mr = { 1 } };
+		struct sysregs r = kick;
 		if (drained)
 			sys(&r);
 	}
@@ -349,6 +364,9 @@ static bool server_fair(const struct fair_target *t)
 			  !child_give(&f, FLOOD_KICK, g.kick, R_WRITE) &&
 			  !INV1(SYS_THREAD_SET_AFFINITY, f.thread, 1) && !child_start(&f);
 		flooding = ok && WAIT_FOR(fr->used_idx > 4 * FLOOD_QSIZE);
+		if (ok && !flooding)
+			printf("root: %s: the flood stalled: avail %u, used %u\n", t->name,
+			       fr->avail_idx, fr->used_idx);
 		chain_at(h.q[t->q]->desc, t);
 		served = soon = flooding;
 		uint16_t most = 0;

@@ -286,6 +286,13 @@ void virtio_start(struct vmm *m)
 	}
 }
 
+void vmm_irq_routed(struct vmm *m, unsigned intid, unsigned vcpu)
+{
+	unsigned i = intid - GUEST_VIRTIO_INTID;
+	if (intid >= GUEST_VIRTIO_INTID && i < VMM_VDEVS)
+		vdev_route(&m->dev[i], &m->vm, vcpu, intid);
+}
+
 /* The supervisor restarted a backend: every device reconnects (the
  * others' backends take it as a fresh set-up of the same client). */
 void virtio_reconnect(struct vmm *m)
@@ -376,7 +383,7 @@ void run_linux(void)
 		 * Image loaded again; the block server keeps its disk. */
 		printf("vmm: guest reset after %lu exits: booting it again\n", m->exits);
 		for (unsigned i = 0; i < VMM_VDEVS; i++)
-			vdev_guest_reset(&m->dev[i], m->vm.v[0].vcpu);
+			vdev_guest_reset(&m->dev[i], &m->vm);
 		vm_destroy_vcpus(&m->vm);
 		m->arch = (struct vmm_arch){ 0 };
 		m->cons = (struct vcons){ 0 };
@@ -387,7 +394,7 @@ void run_linux(void)
 		arch_boot_args(dtb, a);
 		err_t e = loaded ? vmm_start_vcpu(m, 0, entry, a[0], a[1]) : E_NOMEM;
 		for (unsigned i = 0; i < VMM_VDEVS && !e; i++)
-			e = vdev_guest_restart(&m->dev[i], m->vm.v[0].vcpu, GUEST_VIRTIO_INTID + i);
+			e = vdev_guest_restart(&m->dev[i], &m->vm, GUEST_VIRTIO_INTID + i);
 		if (e)
 			break;
 	}

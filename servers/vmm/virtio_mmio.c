@@ -202,6 +202,7 @@ err_t vdev_connect(struct vdev *d, struct vm *vm, unsigned vcpu, unsigned intid,
 	d->page = page;
 	if ((e = INV2(SYS_VCPU_BIND_NOTIFICATION, vm->v[vcpu].vcpu, d->irq, intid)))
 		return e;
+	d->irq_vcpu = vcpu;
 	d->doorbell = doorbell &&
 		      !INV3(SYS_AS_BIND_DOORBELL, vm->as, d->base + R_QUEUE_NOTIFY, d->kick, 1);
 	d->ep = ep;
@@ -243,18 +244,35 @@ static err_t grant(struct vdev *d, struct vm *vm)
 	return E_OK;
 }
 
-void vdev_guest_reset(struct vdev *d, cptr_t vcpu)
+void vdev_guest_reset(struct vdev *d, struct vm *vm)
 {
 	if (!d->sh)
 		return;
-	INV2(SYS_VCPU_BIND_NOTIFICATION, vcpu, d->irq, VIRQ_UNBIND);
+	INV2(SYS_VCPU_BIND_NOTIFICATION, vm->v[d->irq_vcpu].vcpu, d->irq, VIRQ_UNBIND);
 	reset(d);
 	d->dev_sel = d->drv_sel = d->queue_sel = 0;
 }
 
-err_t vdev_guest_restart(struct vdev *d, cptr_t vcpu, unsigned intid)
+err_t vdev_guest_restart(struct vdev *d, struct vm *vm, unsigned intid)
 {
-	return d->sh ? INV2(SYS_VCPU_BIND_NOTIFICATION, vcpu, d->irq, intid) : E_OK;
+	d->irq_vcpu = 0;
+	return d->sh ? INV2(SYS_VCPU_BIND_NOTIFICATION, vm->v[0].vcpu, d->irq, intid) : E_OK;
+}
+
+/* The notification follows the route, so completions raise the interrupt
+ * where the guest takes it.  One that reached the old VCPU while the
+ * guest moved it would wait there, disabled: the interrupt is raised on
+ * the new one once, spuriously at worst (a virtio driver finds nothing
+ * used and says so). */
+void vdev_route(struct vdev *d, struct vm *vm, unsigned to, unsigned intid)
+{
+	if (!d->sh || to == d->irq_vcpu || to >= vm->nvcpus)
+		return;
+	INV2(SYS_VCPU_BIND_NOTIFICATION, vm->v[d->irq_vcpu].vcpu, d->irq, VIRQ_UNBIND);
+	if (INV2(SYS_VCPU_BIND_NOTIFICATION, vm->v[to].vcpu, d->irq, intid)) /* cannot: stays */
+		to = d->irq_vcpu, INV2(SYS_VCPU_BIND_NOTIFICATION, vm->v[to].vcpu, d->irq, intid);
+	d->irq_vcpu = to;
+	INV1(SYS_VCPU_INJECT, vm->v[to].vcpu, intid);
 }
 
 void vdev_release(struct vdev *d)

@@ -11,6 +11,7 @@ struct vdev {
 	volatile struct vdev_shared *sh; /* shared with the backend; NULL: an empty slot */
 	cptr_t page, kick, irq;        /* the shared page; notifications to the backend (not ours), to the guest */
 	cptr_t ep;                     /* the backend's endpoint (not ours) */
+	unsigned irq_vcpu;             /* the VCPU (index) `irq` raises its interrupt on */
 	uint32_t device_id, nqueues;   /* as the backend said at set-up */
 	uint64_t offered;
 	uint32_t dev_sel, drv_sel, queue_sel;
@@ -28,10 +29,12 @@ err_t vdev_connect(struct vdev *d, struct vm *vm, unsigned vcpu, unsigned intid,
 		   cptr_t kick, bool doorbell);
 /* A guest access at ipa: false when it is not d's. */
 bool vdev_mmio(struct vdev *d, uint64_t ipa, uint64_t acc, uint64_t *val);
-/* The guest resets (its VCPU 0, `vcpu`, about to go): the device resets
- * and its interrupt is unbound; then bound to the new VCPU 0. */
-void vdev_guest_reset(struct vdev *d, cptr_t vcpu);
-err_t vdev_guest_restart(struct vdev *d, cptr_t vcpu, unsigned intid);
+/* The guest resets (its VCPUs about to go): the device resets and its
+ * interrupt is unbound; then bound to the new VCPU 0. */
+void vdev_guest_reset(struct vdev *d, struct vm *vm);
+err_t vdev_guest_restart(struct vdev *d, struct vm *vm, unsigned intid);
+/* The guest's interrupt controller now routes `intid` to VCPU `to`. */
+void vdev_route(struct vdev *d, struct vm *vm, unsigned to, unsigned intid);
 /* Its backend was restarted: connect to the new one, as it was. */
 err_t vdev_reconnect(struct vdev *d, struct vm *vm);
 /* Typed input for a virtio-console whose driver is ready (DRIVER_OK, its

@@ -83,6 +83,10 @@ void virtio_start(struct vmm *m);
 void virtio_reconnect(struct vmm *m);
 /* What the devices did, at the end. */
 void virtio_report(const struct vmm *m);
+/* The guest's interrupt controller routes `intid` to VCPU `vcpu` now (a
+ * GICD_IROUTER write, a PLIC context's enable): a device whose completions
+ * raise it in the kernel follows. */
+void vmm_irq_routed(struct vmm *m, unsigned intid, unsigned vcpu);
 /* Start VCPU i at pc with arguments a0 and a1 (the ISA's first two
  * argument registers): made when it is the next, else restarted. */
 err_t vmm_start_vcpu(struct vmm *m, unsigned i, uint64_t pc, uint64_t a0, uint64_t a1);

@@ -136,6 +136,8 @@ static void distributor(struct vmm *m, uint64_t off, uint64_t acc, uint64_t *val
 		} else {
 			g->irouter[intid] = *val;
 		}
+		if (w)
+			vmm_irq_routed(m, intid, spi_target(m, intid));
 	} else {
 		reg32(&dummy, acc, val); /* reserved: RAZ/WI */
 	}

@@ -41,6 +41,8 @@ static void sync_source(struct vmm *m, unsigned src)
 			continue;
 		p->told[i][src / 32] ^= 1u << (src % 32);
 		INV2(SYS_VCPU_SET_VIRQ, m->vm.v[i].vcpu, src, on);
+		if (on)
+			vmm_irq_routed(m, src, i);
 	}
 }
 
