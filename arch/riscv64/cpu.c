@@ -114,10 +114,15 @@ void riscv_cpu_setup(struct cpu *c)
 
 /* SBI errors: -3 invalid param; -6 already available (the hart has not
  * stopped yet: hotplug asks again). */
+/* E_BUSY: not stopped yet, ask again.  That is SBI's "already available"
+ * (still started) and, from OpenSBI, "invalid parameter" too: its answer
+ * for a hart whose stop is still pending, which a busy host can make last
+ * (the hart id and entry here are always valid).  Seen as root-fuzz-smp2's
+ * "cpu 1 not on: error 2" beside two CPU hogs. */
 err_t arch_cpu_start(struct cpu *c)
 {
 	long r = sbi_hart_start(c->hwid, (uintptr_t)secondary_entry, (uintptr_t)c);
-	return r == 0 ? E_OK : r == -3 ? E_INVAL : r == -6 ? E_BUSY : E_NOENT;
+	return r == 0 ? E_OK : r == -3 || r == -6 ? E_BUSY : E_NOENT;
 }
 
 bool arch_cpu_stoppable(void) { return sbi_can_stop_harts(); }

@@ -69,6 +69,10 @@ enum {
 };
 #define MSR_VM_HSAVE_PA 0xc0010117
 #define EFER_GUEST_BITS 0xd01ull   /* SCE, LME, LMA, NXE */
+#define EFER_LME (1ull << 8)
+#define EFER_LMA (1ull << 10)
+#define CR0_PG (1ull << 31)
+#define CR4_PAE (1ull << 5)
 #define CR0_TS (1ull << 3)
 
 struct svm_cpu {
@@ -290,13 +294,31 @@ static void control_load(void *vm)
 /* The EFER a guest runs with: its SCE, LME and NXE, SVME (VMRUN wants it),
  * and LMA as the CPU would set it (LME and paging), never as a VMM or the
  * guest wrote it: QEMU's TCG took an LMA without paging and lost the host's
- * state at the next exit. */
-static uint64_t efer_guest(uint64_t efer, uint64_t cr0)
+ * state at the next exit.  LME is held back (*held) while paging and PAE
+ * are both off, where it changes nothing yet: QEMU 7.2 restores the host's
+ * CR0 before its CR4 at #VMEXIT, and a paged CR0 over the guest's EFER.LME
+ * and CR4 without PAE is a long-mode entry it refuses silently, leaving the
+ * host on the guest's CR0 (vm-x86-bad-state hung so, about once in seven
+ * runs beside CPU hogs).  The guest and its VMM still see LME (efer_seen).
+ * CR0 and CR4 writes do not exit, so a guest that sets PAE and paging
+ * with LME held enters PAE paging, not long mode (the architectural order
+ * is PAE, then LME), and one that clears PAE itself, paging off and LME
+ * on, still meets QEMU's problem. */
+static uint64_t efer_guest(uint64_t efer, uint64_t cr0, uint64_t cr4, bool *held)
 {
-	efer &= EFER_GUEST_BITS & ~(1ull << 10);
-	if ((efer & (1ull << 8)) && (cr0 & (1ull << 31)))
-		efer |= 1ull << 10;
+	efer &= EFER_GUEST_BITS & ~EFER_LMA;
+	*held = (efer & EFER_LME) && !(cr0 & CR0_PG) && !(cr4 & CR4_PAE);
+	if (*held)
+		efer &= ~EFER_LME;
+	if ((efer & EFER_LME) && (cr0 & CR0_PG))
+		efer |= EFER_LMA;
 	return efer | EFER_SVME;
+}
+
+/* The guest's EFER as it wrote it (LME even where efer_guest held it). */
+static uint64_t efer_seen(const struct arch_vcpu *a, const void *vm)
+{
+	return (F64(vm, S_EFER) & ~EFER_SVME) | (a->lme_held ? EFER_LME : 0);
 }
 
 static unsigned asid_of(unsigned vmid) { return 1 + vmid % (nasid - 1); }
@@ -328,7 +350,8 @@ void arch_vcpu_load(struct arch_vcpu *a)
 	for (unsigned n = 0; n < 10; n++)
 		seg_load(vm, n, a);
 	SINGLE(LOAD)
-	F64(vm, S_EFER) = efer_guest(VSYS(a, VREG_X86_EFER), VSYS(a, VREG_X86_CR0));
+	F64(vm, S_EFER) = efer_guest(VSYS(a, VREG_X86_EFER), VSYS(a, VREG_X86_CR0),
+				     VSYS(a, VREG_X86_CR4), &a->lme_held);
 	F64(vm, C_EVENTINJ) = a->eventinj;
 	F64(vm, C_SHADOW) = a->shadow;
 	F64(vm, C_INT_CTL) = a->int_ctl | INT_CTL_MASKING;
@@ -342,7 +365,7 @@ void arch_vcpu_save(struct arch_vcpu *a)
 	for (unsigned n = 0; n < 10; n++)
 		seg_save(vm, n, a);
 	SINGLE(SAVE)
-	VSYS(a, VREG_X86_EFER) = F64(vm, S_EFER) & ~EFER_SVME;
+	VSYS(a, VREG_X86_EFER) = efer_seen(a, vm);
 	a->eventinj = F64(vm, C_EVENTINJ);
 	a->shadow = F64(vm, C_SHADOW) & 1;
 	a->int_ctl = F64(vm, C_INT_CTL) & (INT_CTL_VIRQ | INT_CTL_IGN_TPR | 0xf0000ull);
@@ -727,10 +750,11 @@ static _Noreturn void exit_msr(struct thread *t, void *vm, unsigned cpu)
 		if (wr && (val & ~EFER_GUEST_BITS)) {
 			F64(vm, C_EVENTINJ) = EVENT_VALID | EVENT_EXC | EVENT_ERR | 13;
 		} else if (wr) {
-			F64(vm, S_EFER) = efer_guest(val, F64(vm, S_CR0));
+			F64(vm, S_EFER) = efer_guest(val, F64(vm, S_CR0), F64(vm, S_CR4),
+						     &t->vcpu->arch.lme_held);
 			r->pc += 2;
 		} else {
-			uint64_t e = F64(vm, S_EFER) & ~EFER_SVME;
+			uint64_t e = efer_seen(&t->vcpu->arch, vm);
 			r->x[8] = e & 0xffffffffull, r->x[2] = e >> 32;
 			r->pc += 2;
 		}

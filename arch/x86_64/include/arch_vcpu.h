@@ -16,6 +16,7 @@ struct arch_vcpu {
 	uint64_t shadow;            /* the guest is in an interrupt shadow (STI, MOV SS) */
 	uint64_t exc;               /* an exception a reply asked for (EVENTINJ's form) */
 	unsigned loaded_on;         /* CPU it was last loaded on, + 1 (0: never) */
+	bool lme_held;              /* EFER.LME kept out of the VMCB (svm.c, efer_guest) */
 };
 #define VSYS(a, id) ((a)->sys[(id) - VREG_FIRST_SYS])
 
