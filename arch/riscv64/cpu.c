@@ -112,8 +112,6 @@ void riscv_cpu_setup(struct cpu *c)
 	}
 }
 
-/* SBI errors: -3 invalid param; -6 already available (the hart has not
- * stopped yet: hotplug asks again). */
 /* E_BUSY: not stopped yet, ask again.  That is SBI's "already available"
  * (still started) and, from OpenSBI, "invalid parameter" too: its answer
  * for a hart whose stop is still pending, which a busy host can make last
