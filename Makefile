@@ -39,7 +39,7 @@ GENERIC_SRCS := hyp/boot.c hyp/console.c hyp/dtb.c hyp/irq.c hyp/kmem.c \
 	hyp/panic.c hyp/printk.c hyp/selftest.c hyp/smp.c hyp/string.c \
 	hyp/obj.c hyp/runq.c hyp/sched.c hyp/fair.c hyp/balance.c hyp/budget.c hyp/hotplug.c hyp/thread.c hyp/kernel.c hyp/root.c \
 	hyp/root_image.S hyp/syscall.c hyp/sys_thread.c hyp/sys_debug.c \
-	hyp/irq_handler.c hyp/fp.c hyp/debug_check.c hyp/ktimer.c cap/cdt.c cap/cspace.c cap/cnode.c cap/sys_cnode.c \
+	hyp/irq_handler.c hyp/irq_timer.c hyp/fp.c hyp/debug_check.c hyp/ktimer.c cap/cdt.c cap/cspace.c cap/cnode.c cap/sys_cnode.c \
 	ipc/endpoint.c ipc/fastpath.c ipc/notification.c \
 	mm/buddy.c mm/kmap.c mm/memmap.c mm/pmem.c mm/pt.c mm/slab.c \
 	mm/memory.c mm/aspace.c mm/iospace.c mm/sys_memory.c mm/sys_aspace.c \

@@ -2,7 +2,8 @@
  * control capability) binds a line to a notification.  When the line
  * fires the kernel masks it and signals; the driver acknowledges with
  * SYS_IRQ_ACK, which unmasks it.  Handlers are static objects, one per
- * line: making one costs no memory. */
+ * line: making one costs no memory.  The soft timer lines (irq_timer.c)
+ * are lines like any other here, masked and unmasked by their own code. */
 #include "hyp/arch.h"
 #include "hyp/irq.h"
 #include "hyp/syscall.h"
@@ -22,10 +23,26 @@ static bool kernel_irq[IRQ_MAX];
 /* Lines the kernel keeps for itself (its timer, the IPI). */
 void irq_reserve(unsigned irq) { kernel_irq[irq] = true; }
 
+static void line_mask(unsigned irq)
+{
+	if (irq_is_soft_timer(irq))
+		soft_timer_mask(irq);
+	else
+		arch_irq_mask(irq);
+}
+
+static void line_unmask(unsigned irq)
+{
+	if (irq_is_soft_timer(irq))
+		soft_timer_unmask(irq);
+	else
+		arch_irq_unmask(irq);
+}
+
 static void fire(unsigned irq)
 {
 	struct irq_handler *h = &handlers[irq];
-	arch_irq_mask(irq);
+	line_mask(irq);
 	if (h->ntfn)
 		ntfn_signal(h->ntfn, h->bits);
 }
@@ -33,7 +50,10 @@ static void fire(unsigned irq)
 bool irq_handler_destroy(struct obj *o)
 {
 	struct irq_handler *h = (struct irq_handler *)o;
-	arch_irq_mask(h->irq);
+	if (irq_is_soft_timer(h->irq))
+		soft_timer_reset(h->irq);
+	else
+		arch_irq_mask(h->irq);
 	irq_register(h->irq, NULL);
 	if (h->ntfn)
 		obj_put(&h->ntfn->o);
@@ -50,7 +70,7 @@ err_t sys_irq_get(struct thread *t)
 	if ((e = lookup_cap(t, arg(t, REG_CAP), OBJ_IRQ_CONTROL, R_WRITE, &ctl)) ||
 	    (e = lookup_slot(t, arg(t, 1), arg(t, 2), &dst)))
 		return e;
-	if (irq >= IRQ_MAX || !arch_irq_user_ok(irq) || kernel_irq[irq])
+	if (irq >= IRQ_MAX || !(arch_irq_user_ok(irq) || irq_is_soft_timer(irq)) || kernel_irq[irq])
 		return E_RANGE;
 	if (handlers[irq].taken)
 		return E_BUSY;
@@ -79,7 +99,7 @@ err_t sys_irq_set_notification(struct thread *t)
 	h->ntfn = (struct notification *)nc->obj;
 	h->bits = arg(t, 1) | nc->badge;
 	obj_get(nc->obj);
-	arch_irq_unmask(h->irq);
+	line_unmask(h->irq);
 	return E_OK;
 }
 
@@ -89,6 +109,19 @@ err_t sys_irq_ack(struct thread *t)
 	err_t e = lookup_cap(t, arg(t, REG_CAP), OBJ_IRQ_HANDLER, R_WRITE, &hc);
 	if (e)
 		return e;
-	arch_irq_unmask(((struct irq_handler *)hc->obj)->irq);
+	line_unmask(((struct irq_handler *)hc->obj)->irq);
+	return E_OK;
+}
+
+err_t sys_irq_set_timer(struct thread *t)
+{
+	struct cap *hc;
+	err_t e = lookup_cap(t, arg(t, REG_CAP), OBJ_IRQ_HANDLER, R_WRITE, &hc);
+	if (e)
+		return e;
+	unsigned irq = ((struct irq_handler *)hc->obj)->irq;
+	if (!irq_is_soft_timer(irq))
+		return E_INVAL;
+	soft_timer_set(irq, arch_cpu_id(), arg(t, 0));
 	return E_OK;
 }

@@ -106,9 +106,9 @@ bench: kernel $(UNIT_BUILD)/bench_host $(if $(filter aarch64,$(ARCH)),$(LINUX_MO
 	@$(UNIT_BUILD)/bench_host
 	@$(BENCH_QEMU) $(call qemu_cmdline,cairn.root=bench) | grep --line-buffered '^BENCH'
 	@$(BENCH_QEMU) $(call qemu_cmdline,cairn.root=bench cairn.fastpath=off) | grep --line-buffered '^BENCH'
-	@$(if $(filter aarch64,$(ARCH)),$(subst -smp 1,-smp 2,$(BENCH_QEMU)) \
-		-append "cairn.root=bench bench.only=ipc_cross_cpu" | grep '^BENCH')
-	@$(if $(filter aarch64,$(ARCH)),$(BENCH_QEMU_SMP) -append cairn.root=smpbench | grep '^BENCH')
+	@$(if $(filter-out riscv64,$(ARCH)),$(subst -smp 1,-smp 2,$(BENCH_QEMU)) \
+		$(call qemu_cmdline,cairn.root=bench bench.only=ipc_cross_cpu) | grep '^BENCH')
+	@$(BENCH_QEMU_SMP) $(call qemu_cmdline,cairn.root=smpbench) | grep '^BENCH'
 	@$(if $(filter aarch64,$(ARCH)),tools/busy-ratio $(BUILD)/Image)
 	@$(if $(filter aarch64,$(ARCH)),tools/linux-boot-ratio $(BUILD) $$(tools/linux-guest.sh))
 	@$(if $(filter aarch64,$(ARCH)),tools/virtio-blk-ratio $(BUILD) $$(tools/linux-guest.sh))

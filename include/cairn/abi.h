@@ -58,6 +58,7 @@ enum sys {
 	SYS_STREAM_GET,      /* x9 IRQ control, x0 stream ID, x1 dest CNode, x2 dest idx */
 	SYS_STREAM_BIND,     /* x9 stream, x0 I/O space (0: unbind) */
 	SYS_STREAM_INFO,     /* x9 stream -> x0 bound, x1 faults, x2 last fault address */
+	SYS_IRQ_SET_TIMER,   /* x9 handler of a soft timer line, x0 deadline (SOFT_TIMER_OFF) */
 	/* Debug console (x9 = Console). */
 	SYS_DEBUG_WRITE = 56, /* x10 length (<= 64), bytes in x0-x7 */
 	SYS_DEBUG_STATS,      /* x0 node -> x0 free pages, x1 kernel objects, x2 the
@@ -230,6 +231,12 @@ struct bootinfo {
 	uint64_t features;            /* BOOT_HAS_*: what this kernel offers beyond native threads */
 	uint64_t prio;                /* this task's priority, which is also its MCP */
 };
+/* Soft timer lines: IRQ_GET them like any line, set their one-shot
+ * deadline (system-counter ticks, counter_now()'s) with SYS_IRQ_SET_TIMER.
+ * Each behaves as a level-triggered line (docs/ABI.md). */
+#define IRQ_SOFT_TIMER 1088u
+#define IRQ_SOFT_TIMERS 8u
+#define SOFT_TIMER_OFF (~0ull)
 /* struct bootinfo's features: what the kernel has on this machine, so that
  * tests (servers/root/check.h, ROOT_TEST_NEEDS) skip what a port lacks.
  * Bits 32 and up are the user-space ISA's (UARCH_HAS_*, arch/<arch>/user). */

@@ -32,6 +32,7 @@ static uint64_t fuzz_arg(uint64_t *s)
 	case 3: return CHILD_SHARED_VA + ((r >> 8) % 4) * 4096;
 	case 4: return ~0ull >> ((r >> 8) % 64);
 	case 5: return 1ull << ((r >> 8) % 64);
+	case 6: return (r >> 8) % 2 ? IRQ_SOFT_TIMER + (r >> 9) % (IRQ_SOFT_TIMERS + 1) : rnd(s);
 	default: return rnd(s);
 	}
 }
@@ -64,6 +65,7 @@ static const struct { uint8_t nr, slot; } calls[] = {
 	{ SYS_AS_UNMAP, F_ASPACE }, { SYS_AS_PROTECT, F_ASPACE }, { SYS_FRAME_INFO, F_FRAME },
 	{ SYS_AS_BIND_DOORBELL, F_ASPACE }, { SYS_AS_GUEST_FENCE, F_ASPACE },
 	{ SYS_IRQ_GET, F_IRQ_CONTROL }, { SYS_IRQ_SET_NOTIFICATION, 0 }, { SYS_IRQ_ACK, 0 },
+	{ SYS_IRQ_SET_TIMER, 0 },
 	{ SYS_STREAM_GET, F_IRQ_CONTROL }, { SYS_STREAM_BIND, 0 }, { SYS_STREAM_INFO, 0 },
 	{ SYS_DEBUG_WRITE, 0 }, { SYS_DEBUG_STATS, 0 }, { SYS_DEBUG_POWEROFF, 0 },
 	{ SYS_VCPU_BIND, F_VCPU }, { SYS_VCPU_READ_REG, F_VCPU }, { SYS_VCPU_WRITE_REG, F_VCPU },

@@ -200,7 +200,7 @@ static cptr_t timer_irq;
 
 static void arm(void)
 {
-	utimer_arm(counter_now() + period);
+	utimer_arm(timer_irq, counter_now() + period);
 }
 
 bool monitor_every(uint64_t every_ms, cptr_t n, uint64_t bits)
@@ -218,7 +218,7 @@ bool monitor_every(uint64_t every_ms, cptr_t n, uint64_t bits)
 void monitor_tick(void)
 {
 	/* quieten the level-triggered line, then take the next */
-	utimer_off();
+	utimer_off(timer_irq);
 	INV0(SYS_IRQ_ACK, timer_irq);
 	arm();
 }

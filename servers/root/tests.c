@@ -522,15 +522,20 @@ static const struct root_test tests[] = {
 	{ "cancellations", t_cancellations, 0 },
 };
 
-/* root.only=NAME runs one test (and the invariants after it). */
+/* root.only=NAME runs one test (and the invariants after it);
+ * root.only=PREFIX* those whose names start so. */
 static bool wanted(const char *name)
 {
 	const char *o = strstr(bootinfo->bootargs, "root.only=");
-	size_t n = strlen(name);
 	if (!o || !strcmp(name, "kernel-invariants"))
 		return true;
 	o += sizeof("root.only=") - 1;
-	return !memcmp(o, name, n) && (o[n] == 0 || o[n] == ' ');
+	size_t k = 0, n = strlen(name);
+	while (o[k] && o[k] != ' ')
+		k++;
+	if (k && o[k - 1] == '*')
+		return !strncmp(o, name, k - 1);
+	return k == n && !memcmp(o, name, n);
 }
 
 /* What this machine has (the kernel's bits and the user ISA's), what each

@@ -203,7 +203,7 @@ static bool device_rows(const struct env *e)
 		ROW(E_RANGE, SYS_IRQ_GET, I, 1023, C, d),
 		ROW(E_RANGE, SYS_IRQ_GET, I, 1056, C, d),
 		ROW(E_RANGE, SYS_IRQ_GET, I, 1087, C, d),
-		ROW(E_RANGE, SYS_IRQ_GET, I, 1088, C, d),
+		ROW(E_RANGE, SYS_IRQ_GET, I, IRQ_SOFT_TIMER + IRQ_SOFT_TIMERS, C, d),
 		ROW(E_RANGE, SYS_IRQ_GET, I, H | 40, C, d),
 		ROW(E_RANGE, SYS_IRQ_GET, I, T | 40, C, d),
 		ROW(E_RANGE, SYS_IRQ_GET, I, A, C, d),
@@ -234,7 +234,8 @@ ROOT_TEST("arg-boundaries", t_arg_boundaries);
 
 /* IRQ_GET takes exactly the PPIs and SPIs the GIC has: the SPIs that work
  * are one run from 32 to GICD_TYPER's count (a multiple of 32, at most
- * 1020); above it, up to the kernel's table end, every line is refused. */
+ * 1020); above it, up to the kernel's table end, every line is refused
+ * but the soft timer lines. */
 static bool t_irq_lines(void)
 {
 	cptr_t d = slot_alloc();
@@ -246,8 +247,12 @@ static bool t_irq_lines(void)
 		INV1(SYS_CNODE_DELETE, ROOT_CNODE, d), n++;
 	printf("root: IRQ_GET takes SPIs 32-%u\n", n - 1);
 	CHECK(n > 40 && n % 32 == 0 && n <= 1020);
-	for (unsigned irq = n; irq < 1100; irq++)
-		CHECK_ERR(INV3(SYS_IRQ_GET, ROOT_IRQ_CONTROL, irq, ROOT_CNODE, d), E_RANGE);
+	for (unsigned irq = n; irq < 1100; irq++) {
+		bool soft = irq - IRQ_SOFT_TIMER < IRQ_SOFT_TIMERS;
+		CHECK_ERR(INV3(SYS_IRQ_GET, ROOT_IRQ_CONTROL, irq, ROOT_CNODE, d),
+			  soft ? E_OK : E_RANGE);
+		INV1(SYS_CNODE_DELETE, ROOT_CNODE, d);
+	}
 	slot_free(d);
 	return true;
 }

@@ -6,15 +6,9 @@
 
 /* --- Interrupts ------------------------------------------------------------------ */
 
-/* The user timer (uarch.h): a per-CPU line the kernel does not use. */
-#define VTIMER_IRQ UTIMER_IRQ
-
-static void vtimer_fire_soon(void)
-{
-	utimer_arm(counter_now() + 1000);
-}
-
-static void vtimer_off(void) { utimer_off(); }
+/* The user timer (uarch.h): a line the kernel does not use (AArch64: the
+ * EL1 physical timer; elsewhere a soft timer line). */
+static void utimer_fire_soon(cptr_t h) { utimer_arm(h, counter_now() + 1000); }
 
 /* Wait for the handler's notification; the bits come back in x9. */
 static uint64_t irq_wait(cptr_t n)
@@ -28,27 +22,27 @@ bool t_user_irq(void)
 	cptr_t n = new_obj(OBJ_NOTIFICATION, 0), h = slot_alloc(), h2 = slot_alloc();
 	cptr_t ep = new_obj(OBJ_ENDPOINT, 0);
 	CHECK(n && h && h2 && ep);
-	CHECK_ERR(INV3(SYS_IRQ_GET, ROOT_IRQ_CONTROL, VTIMER_IRQ, ROOT_CNODE, h), E_OK);
+	CHECK_ERR(INV3(SYS_IRQ_GET, ROOT_IRQ_CONTROL, UTIMER_IRQ, ROOT_CNODE, h), E_OK);
 	CHECK_ERR(INV2(SYS_IRQ_SET_NOTIFICATION, h, n, 0x40), E_OK);
 	/* two interrupts: the second comes only because the first was acked */
 	for (unsigned i = 0; i < 2; i++) {
-		vtimer_fire_soon();
+		utimer_fire_soon(h);
 		CHECK(irq_wait(n) == 0x40);
-		vtimer_off(); /* quieten the level-triggered source, then ack */
+		utimer_off(h); /* quieten the level-triggered source, then ack */
 		CHECK_ERR(INV0(SYS_IRQ_ACK, h), E_OK);
 	}
 	/* errors */
-	CHECK_ERR(INV3(SYS_IRQ_GET, ROOT_IRQ_CONTROL, VTIMER_IRQ, ROOT_CNODE, h2), E_BUSY);
-	CHECK_ERR(INV3(SYS_IRQ_GET, ROOT_IRQ_CONTROL, 26, ROOT_CNODE, h2), E_RANGE); /* kernel's */
+	CHECK_ERR(INV3(SYS_IRQ_GET, ROOT_IRQ_CONTROL, UTIMER_IRQ, ROOT_CNODE, h2), E_BUSY);
+	CHECK_ERR(INV3(SYS_IRQ_GET, ROOT_IRQ_CONTROL, UARCH_IRQ_KERNEL, ROOT_CNODE, h2), E_RANGE);
 	CHECK_ERR(INV3(SYS_IRQ_GET, ROOT_IRQ_CONTROL, 1u << 20, ROOT_CNODE, h2), E_RANGE);
-	CHECK_ERR(INV3(SYS_IRQ_GET, ROOT_IRQ_CONTROL, 28, ROOT_CNODE, n), E_SLOT);
-	CHECK_ERR(INV3(SYS_IRQ_GET, n, 28, ROOT_CNODE, h2), E_BADTYPE);
+	CHECK_ERR(INV3(SYS_IRQ_GET, ROOT_IRQ_CONTROL, IRQ_SOFT_TIMER + 1, ROOT_CNODE, n), E_SLOT);
+	CHECK_ERR(INV3(SYS_IRQ_GET, n, IRQ_SOFT_TIMER + 1, ROOT_CNODE, h2), E_BADTYPE);
 	CHECK_ERR(INV2(SYS_IRQ_SET_NOTIFICATION, h, ep, 1), E_BADTYPE);
 	CHECK_ERR(INV2(SYS_IRQ_SET_NOTIFICATION, n, n, 1), E_BADTYPE);
 	CHECK_ERR(INV0(SYS_IRQ_ACK, ep), E_BADTYPE);
 	/* deleting the handler frees the line for the next driver */
 	slot_free(h);
-	CHECK_ERR(INV3(SYS_IRQ_GET, ROOT_IRQ_CONTROL, VTIMER_IRQ, ROOT_CNODE, h2), E_OK);
+	CHECK_ERR(INV3(SYS_IRQ_GET, ROOT_IRQ_CONTROL, UTIMER_IRQ, ROOT_CNODE, h2), E_OK);
 	slot_free(h2), slot_free(n), slot_free(ep);
 	return true;
 }

@@ -75,10 +75,10 @@ cptr_t new_obj(enum obj_type type, uint64_t size)
 
 bool sleep_ms(cptr_t irq, cptr_t n, uint64_t ms)
 {
-	utimer_arm(counter_now() + counter_freq() * ms / 1000);
+	utimer_arm(irq, counter_now() + counter_freq() * ms / 1000);
 	struct sysregs r = { .nr = SYS_WAIT, .cap = n };
 	err_t e = sys(&r);
-	utimer_off();
+	utimer_off(irq);
 	return !e && !INV0(SYS_IRQ_ACK, irq);
 }
 

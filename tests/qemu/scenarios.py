@@ -892,10 +892,12 @@ def riscv64(build):
         # The root task's user-level suite on native threads in VU-mode
         # (arch/riscv64/uspace.c) and VCPUs in VS-mode (arch/riscv64/vcpu.c,
         # guests/test/riscv64), on one hart and on four: what riscv64 lacks
-        # (an IOMMU, a user timer, AArch64 encodings) is skipped by name and
-        # counted.
+        # (an IOMMU, AArch64 encodings) is skipped by name and counted.  Its
+        # user timer is a soft timer line (hyp/irq_timer.c).
         Scenario("root-tests", lambda b: rv() + sbi + ["-append", "cairn.root=test"],
-                 [r"root: up, 1 cpus", r"root: ok   fp-state", r"root: ok   vm-hypercall-ipc",
+                 [r"root: up, 1 cpus", r"root: ok   user-irq", r"root: ok   fp-state",
+                  r"root: ok   budget-caps-spinner", r"root: ok   fair-weights-1-2-4",
+                  r"root: ok   soft-timer-level", r"root: ok   vm-hypercall-ipc",
                   r"root: ok   vm-abort-outside-ram", r"root: ok   vm-inject-beyond-lrs",
                   r"root: ok   vm-timer-wfi", r"root: ok   vm-mmio",
                   r"root: \d+ skipped, this machine lacks: ", ROOT_OK],
@@ -929,8 +931,14 @@ def riscv64(build):
                   r"vmm: guest powered off after \d+ exits",
                   r"powered off by the root task"], poweroff=True, timeout=240),
         Scenario("root-tests-smp4", lambda b: rv(smp=4) + sbi + ["-append", "cairn.root=test"],
-                 [r"root: up, 4 cpus", r"root: ok   destroy-running-elsewhere", ROOT_OK],
+                 [r"root: up, 4 cpus", r"root: ok   cpu-hotplug-timers",
+                  r"root: ok   destroy-running-elsewhere", r"root: ok   balance-floating",
+                  r"root: ok   soft-timer-delete-race", ROOT_OK],
                  poweroff=True, timeout=300),
+        # The SMP benchmarks (make bench) run to the end, as on AArch64.
+        Scenario("smp-bench-runs", lambda b: rv(smp=2) + sbi + ["-append", "cairn.root=smpbench"],
+                 [r"BENCH ipc_pairs_2cpus [1-9]\d* round trips/s",
+                  r"BENCH notify_throughput [1-9]\d* items/s"], poweroff=True, timeout=120),
         Scenario("root-tests-general-ipc",
                  lambda b: rv() + sbi + ["-append", "cairn.root=test cairn.fastpath=off"],
                  [r"root: up, 1 cpus", ROOT_OK], poweroff=True, timeout=120),
@@ -1093,11 +1101,13 @@ def x86_64(build):
         # The root task's user-level suite on native threads in ring 3
         # (arch/x86_64/uspace.c) and guests under SVM (arch/x86_64/svm.c,
         # guests/test/x86_64), on one CPU and on four: what x86_64 lacks (an
-        # IOMMU, a user timer, a guest timer, AArch64 encodings and devices)
-        # is skipped by name and counted.
+        # IOMMU, a guest timer, AArch64 encodings and devices) is skipped by
+        # name and counted.  Its user timer is a soft timer line.
         Scenario("root-tests", lambda b: pc() + ["-cdrom", iso(b, "cairn.root=test")],
                  [r"svm: \d+ ASIDs", r"root: up, 1 cpus", r"root: ok   fault-and-resume",
-                  r"root: ok   fp-state", r"root: ok   vm-wfi-sleeps-until-injected",
+                  r"root: ok   user-irq", r"root: ok   fp-state",
+                  r"root: ok   budget-caps-spinner", r"root: ok   fair-weights-1-2-4",
+                  r"root: ok   soft-timer-level", r"root: ok   vm-wfi-sleeps-until-injected",
                   r"root: ok   vm-hypercall-ipc", r"root: skip vm-timer-wfi \(needs a guest timer\)",
                   r"root: ok   vm-mmio", r"root: ok   vm-x86-bad-state",
                   r"root: ok   vm-x86-ports-cpuid-msr", ROOT_OK],
@@ -1115,8 +1125,13 @@ def x86_64(build):
         Scenario("numa-3-nodes-slit", lambda b: pc(smp=3, mem="768M") + NUMA3 +
                  ["-cdrom", iso(b, NUMA3_ARGS)], NUMA3_EXPECT, poweroff=True, timeout=240),
         Scenario("root-tests-smp4", lambda b: pc(smp=4) + ["-cdrom", iso(b, "cairn.root=test")],
-                 [r"root: up, 4 cpus", r"root: ok   destroy-running-elsewhere", ROOT_OK],
+                 [r"root: up, 4 cpus", r"root: ok   cpu-hotplug-timers",
+                  r"root: ok   destroy-running-elsewhere", r"root: ok   balance-floating",
+                  r"root: ok   soft-timer-delete-race", ROOT_OK],
                  poweroff=True, timeout=400),
+        Scenario("smp-bench-runs", lambda b: pc(smp=2) + ["-cdrom", iso(b, "cairn.root=smpbench")],
+                 [r"BENCH ipc_pairs_2cpus [1-9]\d* round trips/s",
+                  r"BENCH notify_throughput [1-9]\d* items/s"], poweroff=True, timeout=120),
         Scenario("root-tests-uefi", lambda b: pc(smp=2) + uefi(b, "cairn.root=test"),
                  [r"loaded by Cairn UEFI loader", r"root: up, 2 cpus", ROOT_OK],
                  poweroff=True, timeout=300),

@@ -102,14 +102,16 @@ static inline uint64_t counter_freq(void)
  * quietens it before the interrupt is acknowledged. */
 #define UTIMER_IRQ 30
 
-static inline void utimer_arm(uint64_t at)
+static inline void utimer_arm(cptr_t irq, uint64_t at)
 {
+	(void)irq; /* EL0 programs it itself */
 	__asm__ volatile("msr cntp_cval_el0, %0; msr cntp_ctl_el0, %1; isb"
 			 : : "r"(at), "r"(1ull) : "memory");
 }
 
-static inline void utimer_off(void)
+static inline void utimer_off(cptr_t irq)
 {
+	(void)irq;
 	__asm__ volatile("msr cntp_ctl_el0, xzr; isb" ::: "memory");
 }
 

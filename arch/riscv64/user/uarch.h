@@ -108,13 +108,17 @@ static inline uint64_t counter_freq(void)
 	return hz;
 }
 
-/* No user timer: VU-mode has no timer it can program (stimecmp is HS's,
- * vstimecmp VS-mode's; both are the kernel's).  UTIMER_IRQ names no line,
- * so IRQ_GET refuses it, and the tests that need one are skipped
- * (UARCH_HAS_UTIMER). */
-#define UTIMER_IRQ (~0ull)
-static inline void utimer_arm(uint64_t at) { (void)at; }
-static inline void utimer_off(void) {}
+/* User mode has no timer it can program (stimecmp is HS-mode's,
+ * vstimecmp VS-mode's: both are the kernel's), so the user
+ * timer is a soft timer line of the kernel's (SYS_IRQ_SET_TIMER), set
+ * through the handler capability that IRQ_GET gave for it. */
+#define UTIMER_IRQ IRQ_SOFT_TIMER
+static inline void utimer_arm(cptr_t irq, uint64_t at)
+{
+	struct sysregs r = { .mr = { at }, .nr = SYS_IRQ_SET_TIMER, .cap = irq };
+	sys(&r);
+}
+static inline void utimer_off(cptr_t irq) { utimer_arm(irq, SOFT_TIMER_OFF); }
 
 /* An instruction that is undefined, for the fault tests (4 bytes: the
  * fault handler steps over it). */
@@ -152,5 +156,5 @@ static inline void utimer_off(void) {}
 #define UARCH_VREG_PARKED VREG_RV_VSSCRATCH
 
 /* What the root task's tests may use of this ISA (cairn/abi.h UARCH_HAS_*). */
-#define UARCH_FEATURES (UARCH_HAS_PRIV_LIST | UARCH_HAS_VTIMER | UARCH_HAS_GUEST_SMP | \
+#define UARCH_FEATURES (UARCH_HAS_UTIMER | UARCH_HAS_PRIV_LIST | UARCH_HAS_VTIMER | UARCH_HAS_GUEST_SMP | \
 			UARCH_HAS_GUEST_SBI)

@@ -11,8 +11,8 @@
 #pragma once
 
 /* What the root task's tests may use of this ISA (cairn/abi.h UARCH_HAS_*):
- * no UARCH_HAS_UTIMER (see utimer_arm); UARCH_PRIVILEGED_INSNS (below). */
-#define UARCH_FEATURES (UARCH_HAS_PRIV_LIST | UARCH_IS_X86_64)
+ * a user timer (a soft timer line, see utimer_arm); UARCH_PRIVILEGED_INSNS. */
+#define UARCH_FEATURES (UARCH_HAS_UTIMER | UARCH_HAS_PRIV_LIST | UARCH_IS_X86_64)
 
 uint64_t x86_sys(struct sysregs *r); /* crt0.S: returns r->nr */
 
@@ -91,12 +91,17 @@ static inline uint64_t counter_freq(void)
 	return hz;
 }
 
-/* Ring 3 has no timer of its own to program (the LAPIC timer is the
- * kernel's, and no other per-CPU one exists on a PC): tests that need one
- * say so (UARCH_HAS_UTIMER) and are skipped; these do nothing. */
-#define UTIMER_IRQ 0
-static inline void utimer_arm(uint64_t at) { (void)at; }
-static inline void utimer_off(void) {}
+/* User mode has no timer it can program (the LAPIC timer is the
+ * kernel's, and a PC has no other per-CPU one), so the user
+ * timer is a soft timer line of the kernel's (SYS_IRQ_SET_TIMER), set
+ * through the handler capability that IRQ_GET gave for it. */
+#define UTIMER_IRQ IRQ_SOFT_TIMER
+static inline void utimer_arm(cptr_t irq, uint64_t at)
+{
+	struct sysregs r = { .mr = { at }, .nr = SYS_IRQ_SET_TIMER, .cap = irq };
+	sys(&r);
+}
+static inline void utimer_off(cptr_t irq) { utimer_arm(irq, SOFT_TIMER_OFF); }
 
 /* An instruction that is undefined, for the fault tests: ud2, whose length
  * the fault handler steps over. */
