@@ -7,7 +7,8 @@
 #                             addresses: it runs with its MMU off)
 #   cairn-guest ELF [OFFSET]  a guest's symbols besides (a Linux vmlinux from
 #                             Debian's linux-image-*-dbg, say)
-#   cairn-threads             each CPU's current thread and run queue, and
+#   cairn-threads [all]       each CPU's current thread and run queue (all:
+#                             every live thread too), and
 #                             the threads waiting on a stop
 #
 # Threads are named by their names (SYS_THREAD_SET_NAME) and addresses,
@@ -69,7 +70,8 @@ def describe(t):
 
 
 class Threads(gdb.Command):
-    """cairn-threads: each CPU's current thread and its run queue."""
+    """cairn-threads [all]: each CPU's current thread and its run queue (all:
+    and every live thread)."""
 
     def __init__(self):
         super().__init__("cairn-threads", gdb.COMMAND_USER)
@@ -91,6 +93,14 @@ class Threads(gdb.Command):
                     if int(t) == int(head):
                         break
         print("threads stopping: %d" % int(gdb.parse_and_eval("threads_stopping")))
+        if arg.strip() == "all":  # every live thread, oldest first
+            head = gdb.parse_and_eval("threads_live")
+            t, n = head, 0
+            while int(t) and n < 10000:
+                print("  live: %s" % describe(t.dereference()))
+                t, n = t["live_next"], n + 1
+                if int(t) == int(head):
+                    break
 
 
 Load()

@@ -155,4 +155,6 @@ void run_bench_smp(void)
 		printf("BENCH ipc_pairs_scaling %lu.%02lu\n", two / one, two * 100 / one % 100);
 	printf("BENCH notify_throughput %lu items/s\n", notify_rate(irq, n));
 	bench_cross_cpu(true);
+	if (bootinfo->features & BOOT_HAS_VCPU)
+		bench_virq(1, true);
 }

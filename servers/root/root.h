@@ -66,6 +66,8 @@ bool bench_wanted(const char *name);
 /* A call to a server on another CPU (bench.c): instructions, or wall time. */
 void bench_cross_cpu(bool wall);
 void run_bench_vm(void);
+void bench_virq(unsigned cpu, bool wall); /* bench_vm.c */
+void vm_claim_server(uint64_t arg); /* child: answers a guest's interrupt claims */
 void bench_server(uint64_t arg);
 void run_demo(void);
 void run_stress(void);
