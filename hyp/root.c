@@ -100,25 +100,40 @@ static uint64_t load_image(struct loader *l, struct bootinfo *bi)
 	return h->entry;
 }
 
-/* The initrd as read-only frames in the next slots.  Only whole pages that
- * nothing else shares: its reservation must start on a page and no other
- * reservation may touch its pages (the kernel's allocator never had them). */
+/* Whether a reservation other than r's own touches the page at pa. */
+static bool page_shared(const struct boot_info *kbi, uint64_t pa, struct mem_range r)
+{
+	for (unsigned i = 0; i < kbi->nresv; i++) {
+		struct mem_range o = kbi->resv[i].r;
+		if (o.base.pa != r.base.pa && o.base.pa < pa + PAGE_SIZE && range_end(o) > pa)
+			return true;
+	}
+	return false;
+}
+
+/* The initrd as read-only frames in the next slots: its own pages, which
+ * the kernel's allocator never had, and nothing else's.  Its reservation
+ * must start on a page and no other may touch its whole pages; a last,
+ * partial page that another shares (GRUB puts its boot information right
+ * after a module) is copied into a fresh frame instead. */
 static void give_initrd(struct loader *l, struct bootinfo *bi, const struct boot_info *kbi)
 {
 	struct mem_range r = kbi->initrd;
-	uint64_t end = ALIGN_UP(range_end(r), PAGE_SIZE);
+	uint64_t end = ALIGN_UP(range_end(r), PAGE_SIZE), whole = ALIGN_DOWN(range_end(r), PAGE_SIZE);
 	if (!r.size || r.base.pa % PAGE_SIZE)
 		return;
-	for (unsigned i = 0; i < kbi->nresv; i++) {
-		struct mem_range o = kbi->resv[i].r;
-		if (o.base.pa != r.base.pa && o.base.pa < end && range_end(o) > r.base.pa)
+	for (uint64_t pa = r.base.pa; pa < whole; pa += PAGE_SIZE)
+		if (page_shared(kbi, pa, r))
 			return;
-	}
 	bi->initrd_first_slot = l->next_slot;
 	for (uint64_t pa = r.base.pa; pa < end; pa += PAGE_SIZE) {
 		struct frame *f;
-		if (frame_create_at(&root_mem, pa_make(pa), FRAME_BITS_4K, false, &f))
+		bool copy = pa == whole && page_shared(kbi, pa, r);
+		if (copy ? frame_create(&root_mem, FRAME_BITS_4K, &f)
+			 : frame_create_at(&root_mem, pa_make(pa), FRAME_BITS_4K, false, &f))
 			panic("root task: out of memory");
+		if (copy)
+			memcpy(frame_kva(f), kmem_va(pa_make(pa)), range_end(r) - pa);
 		give(l, l->next_slot++, &f->o, R_READ, l->mem_cap);
 		bi->initrd_frames++;
 	}

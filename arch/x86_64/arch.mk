@@ -60,4 +60,5 @@ $(BUILD)/ovmf-vars.fd:
 qemu_cmdline = -cdrom $$(tools/mkiso.sh $(BUILD)/cmdline.iso $(KERNEL_IMAGE) "$(1)" && echo $(BUILD)/cmdline.iso)
 
 _run: $(if $(filter uefi,$(BOOT)),$(BUILD)/esp.img $(BUILD)/ovmf-vars.fd,$(BUILD)/cairn.iso)
-QEMU_TEST_DEPS := $(BUILD)/cairn.iso $(BUILD)/esp.img $(BUILD)/efi/BOOTX64.EFI
+QEMU_TEST_DEPS := $(BUILD)/cairn.iso $(BUILD)/esp.img $(BUILD)/efi/BOOTX64.EFI \
+	$(BUILD)/tests/initrd.bin

@@ -12,6 +12,7 @@
 #define COM1 0x3f8
 #define MB2_TAG_CMDLINE 1
 #define MB2_TAG_LOADER 2
+#define MB2_TAG_MODULE 3
 #define MB2_TAG_MMAP 6
 #define MB2_TAG_ACPI_OLD 14
 #define MB2_TAG_ACPI_NEW 15
@@ -67,6 +68,20 @@ static void parse_mmap(struct boot_info *bi, const uint8_t *tag, uint32_t size)
 	}
 }
 
+/* The first boot module is what an initrd is elsewhere (the root task's
+ * boot modules: a Linux guest's images, a system description); the
+ * header asks for it page-aligned, as the root task takes whole pages. */
+static void parse_module(struct boot_info *bi, const uint8_t *tag)
+{
+	uint32_t start = *(const uint32_t *)(tag + 8), end = *(const uint32_t *)(tag + 12);
+	if (end <= start)
+		return;
+	bi->initrd = (struct mem_range){ pa_make(start), end - start };
+	printk("cairn: boot module %s at 0x%x, %u KiB\n", (const char *)tag + 16, start,
+	       (end - start) >> 10);
+	boot_reserve(bi, bi->initrd, "initrd (boot module)");
+}
+
 static void parse_mbi(struct boot_info *bi, uint64_t mbi_pa, bool uefi)
 {
 	const uint8_t *mbi = phys_to_virt(mbi_pa);
@@ -82,6 +97,8 @@ static void parse_mbi(struct boot_info *bi, uint64_t mbi_pa, bool uefi)
 			bi->bootargs = (const char *)tag + 8;
 		else if (type == MB2_TAG_LOADER)
 			printk("cairn: loaded by %s\n", (const char *)tag + 8);
+		else if (type == MB2_TAG_MODULE && size >= 16 && !bi->initrd.size)
+			parse_module(bi, tag);
 		else if (type == MB2_TAG_MMAP)
 			parse_mmap(bi, tag, size);
 		else if ((type == MB2_TAG_ACPI_OLD || type == MB2_TAG_ACPI_NEW) &&

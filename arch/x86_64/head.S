@@ -29,6 +29,9 @@ mb2_header:
 	.word	1, 0
 	.long	20
 	.long	6, 14, 15
+	.balign 8                       /* modules page-aligned */
+	.word	6, 0
+	.long	8
 	.balign 8                       /* entry address: the 32-bit entry */
 	.word	3, 0
 	.long	12

@@ -1014,13 +1014,16 @@ def pc(machine="q35", smp=1, mem="512M", cpu="qemu64,+svm,+npt"):
             "-nographic", "-smp", str(smp), "-m", mem]
 
 
-def iso(build, args=""):
-    """A GRUB ISO whose multiboot2 command line is `args`."""
+def iso(build, args="", module=None):
+    """A GRUB ISO whose multiboot2 command line is `args`, with `module`
+    (a file under build/) as its boot module."""
     if not args:
         return os.path.join(build, "cairn.iso")
-    path = os.path.join(build, "tests", "cairn-%s.iso" % re.sub(r"\W", "_", args))
+    name = re.sub(r"\W", "_", args + (" " + module if module else ""))
+    path = os.path.join(build, "tests", "cairn-%s.iso" % name)
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    sh("tools/mkiso.sh", path, os.path.join(build, "cairn.elf"), args)
+    sh("tools/mkiso.sh", path, os.path.join(build, "cairn.elf"), args,
+       *([os.path.join(build, module)] if module else []))
     return path
 
 
@@ -1104,9 +1107,14 @@ def x86_64(build):
         # (arch/x86_64/uspace.c) and guests under SVM (arch/x86_64/svm.c,
         # guests/test/x86_64), on one CPU and on four: what x86_64 lacks (an
         # IOMMU, a guest timer, AArch64 encodings and devices) is skipped by
-        # name and counted.  Its user timer is a soft timer line.
-        Scenario("root-tests", lambda b: pc() + ["-cdrom", iso(b, "cairn.root=test")],
-                 [r"svm: \d+ ASIDs", r"root: up, 1 cpus", r"root: ok   fault-and-resume",
+        # name and counted.  Its user timer is a soft timer line.  One CPU
+        # boots with a multiboot2 module: the root task's initrd (boot-info
+        # reads it back).
+        Scenario("root-tests", lambda b: pc() + [
+                     "-cdrom", iso(b, "cairn.root=test root.initrd=yes", "tests/initrd.bin")],
+                 [r"cairn: boot module initrd at 0x[0-9a-f]+000, 12 KiB",
+                  r"svm: \d+ ASIDs", r"root: up, 1 cpus", r"root: ok   boot-info",
+                  r"root: ok   fault-and-resume",
                   r"root: ok   user-irq", r"root: ok   fp-state",
                   r"root: ok   budget-caps-spinner", r"root: ok   fair-weights-1-2-4",
                   r"root: ok   soft-timer-level", r"root: ok   vm-wfi-sleeps-until-injected",
