@@ -1027,13 +1027,16 @@ def iso(build, args="", module=None):
     return path
 
 
-def uefi(build, args=""):
-    """OVMF booting Cairn's loader from an ESP whose cairn.cmdline is `args`."""
+def uefi(build, args="", module=None):
+    """OVMF booting Cairn's loader from an ESP whose cairn.cmdline is `args`
+    (and cairn.initrd `module`, a file under build/)."""
     d = os.path.join(build, "tests")
     os.makedirs(d, exist_ok=True)
-    esp = os.path.join(d, "esp-%s.img" % re.sub(r"\W", "_", args or "plain"))
+    name = re.sub(r"\W", "_", (args or "plain") + (" " + module if module else ""))
+    esp = os.path.join(d, "esp-%s.img" % name)
     sh("tools/mkesp.sh", esp, os.path.join(build, "efi", "BOOTX64.EFI"),
-       os.path.join(build, "cairn.elf"), args)
+       os.path.join(build, "cairn.elf"), args,
+       *([os.path.join(build, module)] if module else []))
     variables = os.path.join(d, "ovmf-vars.fd")
     shutil.copyfile(OVMF_VARS, variables)
     return ["-drive", "if=pflash,format=raw,readonly=on,file=" + OVMF_CODE,
@@ -1143,8 +1146,11 @@ def x86_64(build):
                  [r"BENCH ipc_pairs_2cpus [1-9]\d* round trips/s",
                   r"BENCH notify_throughput [1-9]\d* items/s",
                   r"BENCH vm_virq_cross_cpu_ns [1-9]\d* ns"], poweroff=True, timeout=120),
-        Scenario("root-tests-uefi", lambda b: pc(smp=2) + uefi(b, "cairn.root=test"),
-                 [r"loaded by Cairn UEFI loader", r"root: up, 2 cpus", ROOT_OK],
+        Scenario("root-tests-uefi", lambda b: pc(smp=2) + uefi(b, "cairn.root=test root.initrd=yes",
+                                                                 "tests/initrd.bin"),
+                 [r"loaded by Cairn UEFI loader",
+                  r"cairn: boot module initrd at 0x[0-9a-f]+000, 12 KiB",
+                  r"root: up, 2 cpus", r"root: ok   boot-info", ROOT_OK],
                  poweroff=True, timeout=300),
         # On QEMU's -cpu max: AVX, and its state switched by XSAVE.
         Scenario("root-tests-avx", lambda b: pc(cpu="max", smp=2) + [

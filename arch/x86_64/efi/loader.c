@@ -1,7 +1,8 @@
 /* Cairn's UEFI loader (BOOTX64.EFI, built with Debian's GNU-EFI).
  *
  * Loads \cairn.elf from its own volume at the physical addresses of its
- * segments, reads the command line from \cairn.cmdline, finds the ACPI
+ * segments, reads the command line from \cairn.cmdline (and \cairn.initrd,
+ * its first boot module, if there is one), finds the ACPI
  * RSDP, exits boot services and enters the kernel's 64-bit entry with a
  * multiboot2-format information structure, so that the kernel reads one
  * format whichever way it was booted (arch/x86_64/boot.c). */
@@ -11,6 +12,7 @@
 
 #define MB2_TAG_CMDLINE 1
 #define MB2_TAG_LOADER 2
+#define MB2_TAG_MODULE 3
 #define MB2_TAG_MMAP 6
 #define MB2_TAG_ACPI_OLD 14
 #define MB2_TAG_ACPI_NEW 15
@@ -42,6 +44,27 @@ static EFI_STATUS read_file(const CHAR16 *name, void **buf, UINTN *size)
 	s = *buf ? f->Read(f, size, *buf) : EFI_OUT_OF_RESOURCES;
 	if (!EFI_ERROR(s))
 		((char *)*buf)[*size] = 0;
+	f->Close(f);
+	return s;
+}
+
+/* \cairn.initrd (optional) into pages below 4 GiB (the multiboot2 module
+ * tag has 32-bit addresses), page-aligned as the kernel wants it. */
+static EFI_STATUS read_initrd(EFI_PHYSICAL_ADDRESS *pa, UINTN *size)
+{
+	EFI_FILE_HANDLE f;
+	EFI_STATUS s = root->Open(root, &f, L"\\cairn.initrd", EFI_FILE_MODE_READ, 0);
+	if (EFI_ERROR(s))
+		return s;
+	EFI_FILE_INFO *info = LibFileInfo(f);
+	*size = info ? info->FileSize : 0;
+	if (info)
+		FreePool(info);
+	*pa = 0xffffffff;
+	s = !*size ? EFI_NOT_FOUND
+		   : BS->AllocatePages(AllocateMaxAddress, EfiLoaderData, (*size + 4095) / 4096, pa);
+	if (!EFI_ERROR(s))
+		s = f->Read(f, size, (void *)*pa);
 	f->Close(f);
 	return s;
 }
@@ -160,6 +183,10 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 		cmdline = NULL;
 	if (EFI_ERROR((s = load_elf(elf, elf_size, &entry))))
 		return fail(L"loading \\cairn.elf", s);
+	EFI_PHYSICAL_ADDRESS initrd = 0;
+	UINTN initrd_size = 0;
+	if (EFI_ERROR(read_initrd(&initrd, &initrd_size)))
+		initrd_size = 0;
 	int acpi_version = 0;
 	void *rsdp = find_rsdp(&acpi_version);
 
@@ -190,6 +217,12 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 		CopyMem(tag(&m, acpi_version == 2 ? MB2_TAG_ACPI_NEW : MB2_TAG_ACPI_OLD,
 			    8 + (acpi_version == 2 ? 36 : 20)), rsdp,
 			acpi_version == 2 ? 36 : 20);
+	if (initrd_size) {
+		UINT32 *mod = tag(&m, MB2_TAG_MODULE, 16 + 7);
+		mod[0] = (UINT32)initrd;
+		mod[1] = (UINT32)(initrd + initrd_size);
+		CopyMem(mod + 2, "initrd", 7);
+	}
 	tag_mmap(&m, map, map_size, dsize);
 	tag(&m, 0, 8);
 	((UINT32 *)m.base)[0] = m.off;
