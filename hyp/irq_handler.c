@@ -103,25 +103,32 @@ err_t sys_irq_set_notification(struct thread *t)
 	return E_OK;
 }
 
-err_t sys_irq_ack(struct thread *t)
+/* The line of the handler t names, with the right to drive it. */
+static err_t handler_line(struct thread *t, unsigned *irq)
 {
 	struct cap *hc;
 	err_t e = lookup_cap(t, arg(t, REG_CAP), OBJ_IRQ_HANDLER, R_WRITE, &hc);
-	if (e)
-		return e;
-	line_unmask(((struct irq_handler *)hc->obj)->irq);
-	return E_OK;
+	if (!e)
+		*irq = ((struct irq_handler *)hc->obj)->irq;
+	return e;
+}
+
+err_t sys_irq_ack(struct thread *t)
+{
+	unsigned irq;
+	err_t e = handler_line(t, &irq);
+	if (!e)
+		line_unmask(irq);
+	return e;
 }
 
 err_t sys_irq_set_timer(struct thread *t)
 {
-	struct cap *hc;
-	err_t e = lookup_cap(t, arg(t, REG_CAP), OBJ_IRQ_HANDLER, R_WRITE, &hc);
-	if (e)
-		return e;
-	unsigned irq = ((struct irq_handler *)hc->obj)->irq;
-	if (!irq_is_soft_timer(irq))
-		return E_INVAL;
-	soft_timer_set(irq, arch_cpu_id(), arg(t, 0));
-	return E_OK;
+	unsigned irq;
+	err_t e = handler_line(t, &irq);
+	if (!e && !irq_is_soft_timer(irq))
+		e = E_INVAL;
+	if (!e)
+		soft_timer_set(irq, arch_cpu_id(), arg(t, 0));
+	return e;
 }
