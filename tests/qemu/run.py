@@ -59,11 +59,15 @@ def run_one(sc, build, verbose):
             reason = "timeout after %ds waiting for %r" % (limit, expect[0] if expect else "QEMU to exit")
             break
         if not sel.select(timeout=min(left, 0.5)):
-            if proc.poll() is not None:
-                exited = True
+            # exited at the last look and nothing came since: what it
+            # wrote just before exiting (between that select and poll) is
+            # read first, by one more round (tools/debug-check writes
+            # everything as it ends: its log was lost beside CPU hogs)
             if exited and (expect or not sc.poweroff):
                 reason = "QEMU exited (status %s) before %r" % (proc.returncode, expect[0] if expect else "the end")
                 break
+            if proc.poll() is not None:
+                exited = True
             continue
         chunk = os.read(proc.stdout.fileno(), 65536)
         if not chunk:
