@@ -237,10 +237,10 @@ static bool t_budget_caps_spinner(void)
 			t0[i] = ticks_of(names[i]);
 		/* the window as it was, not as asked: a busy host wakes us late */
 		uint64_t start = counter_now();
-		CHECK(sleep_ms(irq, n, 500));
+		CHECK(sleep_ms(irq, n, phase ? 500 : 1000));
 		uint64_t window = counter_now() - start;
 		for (unsigned i = 0; i < 2; i++)
-			share[phase][i] = (ticks_of(names[i]) - t0[i]) * 100 / window;
+			share[phase][i] = (ticks_of(names[i]) - t0[i]) * 1000 / window;
 		if (!phase) /* no budget now */
 			CHECK_ERR(INV2(SYS_THREAD_SET_BUDGET, c[0].thread, 0, 0), E_OK);
 	}
@@ -253,10 +253,16 @@ static bool t_budget_caps_spinner(void)
 		child_destroy(&c[i]);
 	slot_free(irq);
 	slot_free(n);
-	printf("root: a budget of 2 ms in 10 ms: the high spinner got %lu%%, the low %lu%%; "
-	       "without it %lu%% and %lu%%\n", share[0][0], share[0][1], share[1][0], share[1][1]);
-	CHECK(share[0][0] >= 15 && share[0][0] <= 20 && share[0][1] >= 75); /* never more */
-	CHECK(share[1][0] >= 95 && share[1][1] <= 2);
+	printf("root: a budget of 2 ms in 10 ms: the high spinner got %lu, the low %lu per mille; "
+	       "without it %lu and %lu\n", share[0][0], share[0][1], share[1][0], share[1][1]);
+	/* Never more than 200 per mille over time.  A window of a second holds
+	 * 100 or 101 periods' budgets (202), and a high spinner that the host
+	 * stopped is charged for the pause: what it ran past its budget is
+	 * owed to the next period, so a pause at the window's end shows in it
+	 * (CI on a busy host failed a bound of 20 % over half a second), one
+	 * at its start as less. */
+	CHECK(share[0][0] >= 150 && share[0][0] <= 215 && share[0][1] >= 750);
+	CHECK(share[1][0] >= 950 && share[1][1] <= 20);
 	CHECK(accounts_equal(before, accounts_read()));
 	return true;
 }
