@@ -117,11 +117,23 @@ static bool t_fair_weights(void)
 		CHECK_ERR(child_start(&c[i]), E_OK);
 	uint64_t t0[3], d[3], e[3];
 	CHECK(sleep_ms(irq, n, 100)); /* settled */
-	for (unsigned i = 0; i < 3; i++)
-		t0[i] = ticks_of(names[i]);
-	CHECK(sleep_ms(irq, n, 1000));
-	for (unsigned i = 0; i < 3; i++)
-		d[i] = ticks_of(names[i]) - t0[i];
+	/* A window of a second is a sample: a pause of the host's is charged
+	 * whole to the thread it stopped, and the fair class evens that out
+	 * over the seconds after, not within the window (1 : 1.22 : 2.39 seen
+	 * with 4 CPUs on a 2-core host busy with other work).  An uneven
+	 * window is taken again, twice at most; weights that do not work are
+	 * off in every one. */
+	for (unsigned tries = 0; tries < 3; tries++) {
+		for (unsigned i = 0; i < 3; i++)
+			t0[i] = ticks_of(names[i]);
+		CHECK(sleep_ms(irq, n, 1000));
+		for (unsigned i = 0; i < 3; i++)
+			d[i] = ticks_of(names[i]) - t0[i];
+		if (d[0] && within_share(d, (const uint64_t[3]){ 1, 2, 4 }, 5))
+			break;
+		printf("root: weights 1:2:4 got %lu : %lu : %lu ticks in window %u: again\n",
+		       d[0], d[1], d[2], tries + 1);
+	}
 	for (unsigned i = 0; i < 3; i++) /* round robin now */
 		CHECK_ERR(INV1(SYS_THREAD_SET_WEIGHT, c[i].thread, 0), E_OK);
 	for (unsigned i = 0; i < 3; i++)
