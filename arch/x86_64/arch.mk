@@ -59,6 +59,32 @@ $(BUILD)/ovmf-vars.fd:
 # make bench and CMDLINE: GRUB passes the command line, from an ISO made with it.
 qemu_cmdline = -cdrom $$(tools/mkiso.sh $(BUILD)/cmdline.iso $(KERNEL_IMAGE) "$(1)" && echo $(BUILD)/cmdline.iso)
 
+# The Linux guest (Debian's cloud bzImage and busybox, fetched into the
+# cache by tools/linux-guest.sh amd64) bundled as the root task's boot
+# modules, which GRUB loads as its multiboot2 module.
+LINUX_MODS := $(BUILD)/guests/linux-mods.bin
+$(LINUX_MODS): tools/linux-guest.sh tools/mkbootmod.py guests/linux/init
+	@mkdir -p $(@D)
+	$(Q)d=$$(tools/linux-guest.sh amd64) && python3 tools/mkbootmod.py $@ linux=$$d/bzImage \
+		initramfs=$$d/initramfs.cpio
+	@echo "  BUNDLE  $@"
+
+# make run: Cairn and the built-in system (systems/default.dts: a Linux
+# guest with 2 VCPUs beside its native servers), from an ISO whose boot
+# module is the guest's bzImage and initramfs.  x86_64 has no PCI drivers
+# yet, so its disk is the block server's RAM disk and its switch has no
+# uplink; GUEST=none boots the ISO alone (the native demo).
+GUEST ?= linux
+ifeq ($(GUEST),linux)
+RUN_ISO := $(BUILD)/run-linux.iso
+$(RUN_ISO): $(KERNEL_IMAGE) $(LINUX_MODS) tools/mkiso.sh
+	$(Q)tools/mkiso.sh $@ $(KERNEL_IMAGE) "cairn.root=linux" $(LINUX_MODS)
+	@echo "  ISO     $@"
+RUN_DEPS := $(RUN_ISO)
+MEM := 1G
+QEMU_BOOT_multiboot2 = $(if $(CMDLINE),$(call qemu_cmdline,$(CMDLINE)),-cdrom $(RUN_ISO))
+endif
+
 _run: $(if $(filter uefi,$(BOOT)),$(BUILD)/esp.img $(BUILD)/ovmf-vars.fd,$(BUILD)/cairn.iso)
 QEMU_TEST_DEPS := $(BUILD)/cairn.iso $(BUILD)/esp.img $(BUILD)/efi/BOOTX64.EFI \
-	$(BUILD)/tests/initrd.bin
+	$(BUILD)/tests/initrd.bin $(LINUX_MODS)

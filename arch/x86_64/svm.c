@@ -44,13 +44,13 @@ enum {
 #define F64(vm, off) (*(volatile uint64_t *)((uint8_t *)(vm) + (off)))
 #define F32(vm, off) (*(volatile uint32_t *)((uint8_t *)(vm) + (off)))
 
-/* Intercepts: physical interrupts, NMI, SMI, INIT, CPUID, INVD, HLT, I/O,
- * MSRs, task switches, shutdown (vector 3); every SVM instruction,
+/* Intercepts: physical interrupts, NMI, SMI, INIT, CPUID, INVD, PAUSE, HLT,
+ * I/O, MSRs, task switches, shutdown (vector 3); every SVM instruction,
  * monitor/mwait and XSETBV (vector 4: XCR0 is the host's, for XSAVE of
  * the guest's thread). */
 #define I3_INTR (1u << 0)
 #define I3_VINTR (1u << 4)
-#define I3_GUEST (I3_INTR | 1u << 1 | 1u << 2 | 1u << 3 | 1u << 18 | 1u << 22 | \
+#define I3_GUEST (I3_INTR | 1u << 1 | 1u << 2 | 1u << 3 | 1u << 18 | 1u << 22 | 1u << 23 | \
 		  1u << 24 | 1u << 26 | 1u << 27 | 1u << 28 | 1u << 29 | 1u << 31)
 #define I4_GUEST 0x3fffu
 /* #DB and #AC: a guest could loop the CPU in their delivery (CVE-2015-5307,
@@ -64,7 +64,7 @@ enum {
 #define EVENT_EXC (3ull << 8)
 
 enum {
-	X_INTR = 0x60, X_NMI, X_SMI, X_INIT, X_VINTR, X_CPUID = 0x72, X_HLT = 0x78,
+	X_INTR = 0x60, X_NMI, X_SMI, X_INIT, X_VINTR, X_CPUID = 0x72, X_PAUSE = 0x77, X_HLT = 0x78,
 	X_IOIO = 0x7b, X_MSR = 0x7c, X_VMMCALL = 0x81, X_NPF = 0x400,
 };
 #define MSR_VM_HSAVE_PA 0xc0010117
@@ -405,6 +405,17 @@ static bool shadow_at_hlt(struct thread *t, void *vm)
 	t->regs.pc += 1;
 	F64(vm, C_SHADOW) = 0;
 	return true;
+}
+
+/* PAUSE is F3 90, after any further prefixes (no NRIPS says its length). */
+static unsigned pause_len(struct thread *t, const void *vm)
+{
+	uint8_t b[15];
+	unsigned n = fetch_insn(t, vm, b);
+	for (unsigned i = 0; i < n; i++)
+		if (b[i] == 0x90)
+			return i + 1;
+	return 2;
 }
 
 void arch_vcpu_flush_virqs(struct vcpu *v)
@@ -820,6 +831,9 @@ _Noreturn void x86_svm_exit(struct arch_regs *r)
 		exit_interrupt(t);
 	case X_VINTR:
 		exit_vintr(vm);
+	case X_PAUSE: /* a spin-wait: its VCPU yields, as WFE does on AArch64 */
+		r->pc += pause_len(t, vm);
+		kernel_vcpu_wait(t, true, cpu);
 	case X_HLT:
 		r->pc += 1;
 		F64(vm, C_SHADOW) = 0; /* it covered the HLT, now done */

@@ -20,11 +20,11 @@ bool pci_server_start(void)
 	if (pci_ep)
 		return true;
 	const void *fdt = (const void *)bootinfo->dtb_vaddr;
-	int node = fdt_node_offset_by_compatible(fdt, -1, "pci-host-ecam-generic"), len;
+	int node = fdt ? fdt_node_offset_by_compatible(fdt, -1, "pci-host-ecam-generic") : -1, len;
 	const fdt64_t *reg = node >= 0 ? fdt_getprop(fdt, node, "reg", &len) : NULL;
 	const fdt32_t *r = node >= 0 ? fdt_getprop(fdt, node, "ranges", &len) : NULL;
 	if (!reg || !r)
-		return false;
+		return false; /* no DTB (x86_64) or no ECAM bridge in it */
 	struct pa_range want[2] = { { fdt64_to_cpu(reg[0]), fdt64_to_cpu(reg[1]) } };
 	for (int i = 0; i + 7 <= len / 4; i += 7)
 		if ((fdt32_to_cpu(r[i]) >> 24 & 3) == 2) /* 32-bit memory */

@@ -12,10 +12,18 @@
 #define GUEST_GICR_STRIDE 0x20000ull   /* RD_base and SGI_base frames */
 #define GUEST_UART 0x09000000ull
 #define GUEST_UART_SPI 1               /* INTID 33 */
+#define VMM_VDEVS 3                    /* virtio-mmio slots, 0x200 apart */
+#ifdef __x86_64__
+/* The x86_64 guest is a PC: RAM from 0 (Linux wants some below 1 MiB),
+ * the virtio-mmio slots below the APICs, their interrupts IOAPIC pins. */
+#define GUEST_RAM 0ull
+#define GUEST_VIRTIO 0xd0000000ull
+#define GUEST_VIRTIO_INTID 16          /* IOAPIC pin 16; slot i: 16 + i */
+#else
+#define GUEST_RAM 0x40000000ull
 #define GUEST_VIRTIO 0x0a000000ull    /* QEMU virt's first virtio-mmio slot */
 #define GUEST_VIRTIO_INTID 48          /* SPI 16, edge; slot i: 48 + i */
-#define VMM_VDEVS 3                    /* virtio-mmio slots, 0x200 apart */
-#define GUEST_RAM 0x40000000ull
+#endif
 #define VGIC_IRQS 96                   /* SGIs, PPIs and 64 SPIs */
 #define GUEST_VCPUS_MAX 4
 

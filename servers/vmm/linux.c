@@ -100,12 +100,16 @@ static bool handle(struct vmm *m, const struct vm_exit *x, uint64_t *reply)
  * device k bit k + 1), so that it arrives in the exit loop's receive. */
 static cptr_t input_irq, pass_irq[GUEST_PASS_MAX], events;
 
-static cptr_t claim_irq(uint64_t irq, unsigned bit)
+cptr_t vmm_claim_irq(uint64_t irq, unsigned bit)
 {
 	cptr_t h = slot_alloc();
-	if (!h || INV3(SYS_IRQ_GET, ROOT_IRQ_CONTROL, irq, ROOT_CNODE, h) ||
-	    INV2(SYS_IRQ_SET_NOTIFICATION, h, events, 1ull << bit))
+	if (!h)
 		return 0;
+	if (INV3(SYS_IRQ_GET, ROOT_IRQ_CONTROL, irq, ROOT_CNODE, h) ||
+	    INV2(SYS_IRQ_SET_NOTIFICATION, h, events, 1ull << bit)) {
+		slot_free(h);
+		return 0;
+	}
 	return h;
 }
 
@@ -119,10 +123,10 @@ static void input_start(const struct vmm *m)
 	if (!events || INV1(SYS_THREAD_BIND_NOTIFICATION, ROOT_THREAD, events))
 		return;
 	if (m->cfg->console_input &&
-	    (bootinfo->console_irq == ~0ull || !(input_irq = claim_irq(bootinfo->console_irq, 0))))
+	    (bootinfo->console_irq == ~0ull || !(input_irq = vmm_claim_irq(bootinfo->console_irq, 0))))
 		printf("vmm: no console input (irq %lu)\n", bootinfo->console_irq);
 	for (unsigned k = 0; k < m->cfg->npass; k++)
-		if (m->cfg->pass[k].intid && !(pass_irq[k] = claim_irq(m->cfg->pass[k].intid, k + 1)))
+		if (m->cfg->pass[k].intid && !(pass_irq[k] = vmm_claim_irq(m->cfg->pass[k].intid, k + 1)))
 			printf("vmm: %s: its interrupt %lu is not ours\n", m->cfg->pass[k].name,
 			       m->cfg->pass[k].intid);
 }
@@ -199,6 +203,7 @@ static void serve(struct vmm *m, cptr_t ep)
 			if (x.badge & VMM_EVENT_RECONNECT)
 				virtio_reconnect(m);
 			pass_events(m, x.badge);
+			arch_events(m, x.badge);
 			e = vm_wait(ep, &x);
 			continue;
 		}
@@ -241,7 +246,7 @@ static bool load(struct vmm *m, const struct bootmod *img, const struct bootmod 
 		 m->cfg->bootargs);
 	if (!guest_fdt(m, vm->ram_va + dtb_off, 0x200000, args, vm->ram_ipa + rd_off, rd->size))
 		return false;
-	*entry = vm->ram_ipa + IMAGE_OFFSET;
+	*entry = arch_entry(vm->ram_va + IMAGE_OFFSET, vm->ram_ipa + IMAGE_OFFSET);
 	*dtb = vm->ram_ipa + dtb_off;
 	return true;
 }
@@ -277,7 +282,7 @@ void virtio_start(struct vmm *m)
 		if (inv(SYS_CNODE_IDENTIFY, ROOT_CNODE, VMM_SLOT_VDEV(i), 0, 0, 0, 0, 0, info) ||
 		    info[0] != OBJ_ENDPOINT)
 			continue; /* an empty slot */
-		err_t e = vdev_connect(d, &m->vm, 0, GUEST_VIRTIO_INTID + i, VMM_SLOT_VDEV(i),
+		err_t e = vdev_connect(d, &m->vm, 0, ARCH_UNROUTED_VIRQ(GUEST_VIRTIO_INTID + i), VMM_SLOT_VDEV(i),
 				       VMM_SLOT_VDEV(i) + 1, bootarg_u64("linux.doorbell=", 1));
 		if (e)
 			printf("vmm: virtio slot %u: its backend refused (%u)\n", i, e);
@@ -286,11 +291,11 @@ void virtio_start(struct vmm *m)
 	}
 }
 
-void vmm_irq_routed(struct vmm *m, unsigned intid, unsigned vcpu)
+void vmm_irq_routed(struct vmm *m, unsigned intid, unsigned vcpu, unsigned virq)
 {
 	unsigned i = intid - GUEST_VIRTIO_INTID;
 	if (intid >= GUEST_VIRTIO_INTID && i < VMM_VDEVS)
-		vdev_route(&m->dev[i], &m->vm, vcpu, intid);
+		vdev_route(&m->dev[i], &m->vm, vcpu, virq);
 }
 
 /* The supervisor restarted a backend: every device reconnects (the
@@ -394,7 +399,8 @@ void run_linux(void)
 		arch_boot_args(dtb, a);
 		err_t e = loaded ? vmm_start_vcpu(m, 0, entry, a[0], a[1]) : E_NOMEM;
 		for (unsigned i = 0; i < VMM_VDEVS && !e; i++)
-			e = vdev_guest_restart(&m->dev[i], &m->vm, GUEST_VIRTIO_INTID + i);
+			e = vdev_guest_restart(&m->dev[i], &m->vm,
+					       ARCH_UNROUTED_VIRQ(GUEST_VIRTIO_INTID + i));
 		if (e)
 			break;
 	}

@@ -203,6 +203,7 @@ err_t vdev_connect(struct vdev *d, struct vm *vm, unsigned vcpu, unsigned intid,
 	if ((e = INV2(SYS_VCPU_BIND_NOTIFICATION, vm->v[vcpu].vcpu, d->irq, intid)))
 		return e;
 	d->irq_vcpu = vcpu;
+	d->irq_virq = intid;
 	d->doorbell = doorbell &&
 		      !INV3(SYS_AS_BIND_DOORBELL, vm->as, d->base + R_QUEUE_NOTIFY, d->kick, 1);
 	d->ep = ep;
@@ -256,6 +257,7 @@ void vdev_guest_reset(struct vdev *d, struct vm *vm)
 err_t vdev_guest_restart(struct vdev *d, struct vm *vm, unsigned intid)
 {
 	d->irq_vcpu = 0;
+	d->irq_virq = intid;
 	return d->sh ? INV2(SYS_VCPU_BIND_NOTIFICATION, vm->v[0].vcpu, d->irq, intid) : E_OK;
 }
 
@@ -264,15 +266,18 @@ err_t vdev_guest_restart(struct vdev *d, struct vm *vm, unsigned intid)
  * guest moved it would wait there, disabled: the interrupt is raised on
  * the new one once, spuriously at worst (a virtio driver finds nothing
  * used and says so). */
-void vdev_route(struct vdev *d, struct vm *vm, unsigned to, unsigned intid)
+void vdev_route(struct vdev *d, struct vm *vm, unsigned to, unsigned virq)
 {
-	if (!d->sh || to == d->irq_vcpu || to >= vm->nvcpus)
+	if (!d->sh || (to == d->irq_vcpu && virq == d->irq_virq) || to >= vm->nvcpus)
 		return;
 	INV2(SYS_VCPU_BIND_NOTIFICATION, vm->v[d->irq_vcpu].vcpu, d->irq, VIRQ_UNBIND);
-	if (INV2(SYS_VCPU_BIND_NOTIFICATION, vm->v[to].vcpu, d->irq, intid)) /* cannot: stays */
-		to = d->irq_vcpu, INV2(SYS_VCPU_BIND_NOTIFICATION, vm->v[to].vcpu, d->irq, intid);
+	if (INV2(SYS_VCPU_BIND_NOTIFICATION, vm->v[to].vcpu, d->irq, virq)) { /* cannot: stays */
+		to = d->irq_vcpu, virq = d->irq_virq;
+		INV2(SYS_VCPU_BIND_NOTIFICATION, vm->v[to].vcpu, d->irq, virq);
+	}
 	d->irq_vcpu = to;
-	INV1(SYS_VCPU_INJECT, vm->v[to].vcpu, intid);
+	d->irq_virq = virq;
+	INV1(SYS_VCPU_INJECT, vm->v[to].vcpu, virq);
 }
 
 void vdev_release(struct vdev *d)

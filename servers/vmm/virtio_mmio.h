@@ -12,6 +12,7 @@ struct vdev {
 	cptr_t page, kick, irq;        /* the shared page; notifications to the backend (not ours), to the guest */
 	cptr_t ep;                     /* the backend's endpoint (not ours) */
 	unsigned irq_vcpu;             /* the VCPU (index) `irq` raises its interrupt on */
+	unsigned irq_virq;             /* and its virtual interrupt there */
 	uint32_t device_id, nqueues;   /* as the backend said at set-up */
 	uint64_t offered;
 	uint32_t dev_sel, drv_sel, queue_sel;
@@ -33,8 +34,9 @@ bool vdev_mmio(struct vdev *d, uint64_t ipa, uint64_t acc, uint64_t *val);
  * interrupt is unbound; then bound to the new VCPU 0. */
 void vdev_guest_reset(struct vdev *d, struct vm *vm);
 err_t vdev_guest_restart(struct vdev *d, struct vm *vm, unsigned intid);
-/* The guest's interrupt controller now routes `intid` to VCPU `to`. */
-void vdev_route(struct vdev *d, struct vm *vm, unsigned to, unsigned intid);
+/* The guest's interrupt controller now routes the device's interrupt to
+ * virtual interrupt `virq` of VCPU `to`. */
+void vdev_route(struct vdev *d, struct vm *vm, unsigned to, unsigned virq);
 /* Its backend was restarted: connect to the new one, as it was. */
 err_t vdev_reconnect(struct vdev *d, struct vm *vm);
 /* Typed input for a virtio-console whose driver is ready (DRIVER_OK, its

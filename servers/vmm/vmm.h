@@ -56,6 +56,8 @@ void arch_vcpu_init(struct vmm *m, unsigned i);
 err_t arch_vcpu_restart(struct vmm *m, unsigned i, uint64_t pc, uint64_t arg);
 /* Raise interrupt irq (a passed-through device's line, a device model's). */
 void arch_raise_irq(struct vmm *m, unsigned irq);
+/* The exit loop's notification said `bits`: those from bit 8 are the ISA's. */
+void arch_events(struct vmm *m, uint64_t bits);
 /* Typed input arrived in m->cons.rx. */
 void arch_console_input(struct vmm *m);
 /* An exit the guest should not have made: said (a few times), and the
@@ -83,10 +85,14 @@ void virtio_start(struct vmm *m);
 void virtio_reconnect(struct vmm *m);
 /* What the devices did, at the end. */
 void virtio_report(const struct vmm *m);
-/* The guest's interrupt controller routes `intid` to VCPU `vcpu` now (a
- * GICD_IROUTER write, a PLIC context's enable): a device whose completions
- * raise it in the kernel follows. */
-void vmm_irq_routed(struct vmm *m, unsigned intid, unsigned vcpu);
+/* The guest's interrupt controller routes `intid` to virtual interrupt
+ * `virq` of VCPU `vcpu` now (a GICD_IROUTER write, a PLIC context's
+ * enable: virq is intid; an IOAPIC entry: its vector): a device whose
+ * completions raise it in the kernel follows. */
+void vmm_irq_routed(struct vmm *m, unsigned intid, unsigned vcpu, unsigned virq);
+/* Deliver interrupt line irq (a hardware line or a soft timer line) as
+ * bit `bit` of the exit loop's notification; its handler, or 0. */
+cptr_t vmm_claim_irq(uint64_t irq, unsigned bit);
 /* Start VCPU i at pc with arguments a0 and a1 (the ISA's first two
  * argument registers): made when it is the next, else restarted. */
 err_t vmm_start_vcpu(struct vmm *m, unsigned i, uint64_t pc, uint64_t a0, uint64_t a1);

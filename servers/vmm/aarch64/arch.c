@@ -64,3 +64,8 @@ void arch_console_input(struct vmm *m)
 {
 	pl011_input(m);
 }
+
+void arch_events(struct vmm *m, uint64_t bits)
+{
+	(void)m, (void)bits; /* none of its own */
+}

@@ -137,7 +137,7 @@ static void distributor(struct vmm *m, uint64_t off, uint64_t acc, uint64_t *val
 			g->irouter[intid] = *val;
 		}
 		if (w)
-			vmm_irq_routed(m, intid, spi_target(m, intid));
+			vmm_irq_routed(m, intid, spi_target(m, intid), intid);
 	} else {
 		reg32(&dummy, acc, val); /* reserved: RAZ/WI */
 	}

@@ -54,3 +54,13 @@ void vgic_sgi(struct vmm *m, unsigned from, uint64_t sgi1r);
 /* An SMCCC/PSCI call from VCPU `vcpu`: x0-x3 in, results into res[0-3].
  * Returns false when the VCPU must not be resumed (CPU_OFF, SYSTEM_OFF). */
 bool psci_call(struct vmm *m, unsigned vcpu, const uint64_t *x, uint64_t *res);
+
+/* Where the boot VCPU starts: the Image's first instruction. */
+static inline uint64_t arch_entry(const uint8_t *image, uint64_t ipa)
+{
+	(void)image;
+	return ipa;
+}
+
+/* A device's interrupt before the guest routes it: its own number. */
+#define ARCH_UNROUTED_VIRQ(intid) (intid)

@@ -36,3 +36,13 @@ struct vmm;
 bool vplic_mmio(struct vmm *m, unsigned vcpu, uint64_t ipa, uint64_t acc, uint64_t *val);
 void vplic_vcpu_init(struct vmm *m, unsigned vcpu);
 void vplic_raise(struct vmm *m, unsigned src);
+
+/* Where the boot VCPU starts: the Image's first instruction. */
+static inline uint64_t arch_entry(const uint8_t *image, uint64_t ipa)
+{
+	(void)image;
+	return ipa;
+}
+
+/* A device's interrupt before the guest routes it: its own number. */
+#define ARCH_UNROUTED_VIRQ(intid) (intid)

@@ -42,7 +42,7 @@ static void sync_source(struct vmm *m, unsigned src)
 		p->told[i][src / 32] ^= 1u << (src % 32);
 		INV2(SYS_VCPU_SET_VIRQ, m->vm.v[i].vcpu, src, on);
 		if (on)
-			vmm_irq_routed(m, src, i);
+			vmm_irq_routed(m, src, i, src);
 	}
 }
 

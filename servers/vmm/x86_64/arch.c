@@ -1,47 +1,254 @@
-/* x86_64's side of the Linux VMM: none yet (vmm_arch.h), so guest_fdt
- * fails and run_linux stops before making a VCPU. */
+/* The x86_64 guest's exits: I/O ports (COM1, ACPI's sleep and reset
+ * registers; any other port reads all ones, as an empty ISA bus does),
+ * MMIO to the local APICs and the IOAPIC, CPUID, MSRs, and what is left of
+ * SVM's intercepts.  CPUID is the machine's, less what this VMM does not
+ * model (x2APIC, XSAVE, MONITOR, MTRRs, machine checks, SVM, performance
+ * counters, speculation controls), plus the TSC-deadline timer, an
+ * always-running APIC timer and the hypervisor bit. */
 #include "servers/vmm/vmm.h"
 
-const char arch_console_args[] = "console=ttyS0";
+const char arch_console_args[] = "console=ttyS0 earlyprintk=ttyS0 tsc=reliable";
 
-uint64_t guest_fdt(const struct vmm *m, void *buf, uint64_t len, const char *bootargs,
-		   uint64_t initrd, uint64_t initrd_size)
+#define SVM_EXIT_INVD 0x76
+#define SVM_EXIT_SHUTDOWN 0x7f
+#define SVM_EXIT_WBINVD 0x89
+#define SLP_EN 0x20
+#define SLP_TYP_S5 (5u << 2)
+#define MSR_TSC 0x10
+#define MSR_APIC_BASE 0x1b
+#define MSR_PAT 0x277
+#define MSR_TSC_DEADLINE 0x6e0
+#define APIC_BASE_BSP (1ull << 8)
+#define APIC_BASE_ENABLE (1ull << 11)
+#define VMM_EVENT_TIMER(i) (1ull << (8 + (i)))
+
+/* Each VCPU's timer line, claimed once and kept across guest resets. */
+static cptr_t timer_line[VM_MAX_VCPUS];
+static uint64_t pat[VM_MAX_VCPUS];
+
+static bool pm_port(struct vmm *m, unsigned port, uint64_t acc, uint64_t val)
 {
-	(void)m, (void)buf, (void)len, (void)bootargs, (void)initrd, (void)initrd_size;
-	printf("vmm: no Linux guest on x86_64 yet\n");
-	return 0;
+	if (!(acc & VMACC_WRITE))
+		return true; /* the sleep status reads 0 */
+	if (port == PM_PORT && (val & (SLP_EN | 0x1c)) == (SLP_EN | SLP_TYP_S5))
+		m->stopped = "powered off";
+	else if (port == PM_PORT + 4 && val == 1)
+		m->stopped = "reset";
+	if (m->stopped)
+		vcons_flush(m);
+	return true;
+}
+
+static bool io_port(struct vmm *m, unsigned port, uint64_t acc, uint64_t *val)
+{
+	if (uart_port(m, port, acc, val))
+		return true;
+	if (port >= PM_PORT && port < PM_PORT + 8)
+		return pm_port(m, port, acc, *val);
+	if (!(acc & VMACC_WRITE))
+		*val = ~0ull >> (64 - (8u << (acc & VMACC_SIZE_MASK)));
+	return true;
 }
 
 bool arch_mmio(struct vmm *m, unsigned vcpu, uint64_t ipa, uint64_t acc, uint64_t *val)
 {
-	(void)m, (void)vcpu, (void)ipa, (void)acc, (void)val;
-	return false;
+	if (ipa & VMEXIT_IO_PORT)
+		return io_port(m, (unsigned)(ipa & 0xffff), acc, val);
+	return lapic_mmio(m, vcpu, ipa, acc, val) || ioapic_mmio(m, ipa, acc, val);
+}
+
+static void cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
+{
+	__asm__ volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3])
+			 : "a"(leaf), "c"(sub));
+}
+
+/* Bits of CPUID this VMM takes away or adds (docs/ABI.md: the guest's CPUID). */
+#define C1_MONITOR (1u << 3)
+#define C1_VMX (1u << 5)
+#define C1_X2APIC (1u << 21)
+#define C1_TSC_DEADLINE (1u << 24)
+#define C1_XSAVE_AVX (7u << 26)
+#define C1_HYPERVISOR (1u << 31)
+#define D1_MCE (1u << 7)
+#define D1_APIC (1u << 9)
+#define D1_MTRR (1u << 12)
+#define D1_MCA (1u << 14)
+#define D1_HTT (1u << 28)
+#define A6_ARAT (1u << 2)
+#define C81_SVM_TOPO_PERF (1u << 1 | 1u << 2 | 1u << 3 | 1u << 22 | 1u << 23 | 1u << 29)
+#define D81_RDTSCP (1u << 27)
+
+static void guest_cpuid(const struct vmm *m, unsigned vcpu, uint32_t leaf, uint32_t sub,
+			uint32_t r[4])
+{
+	cpuid(leaf, sub, r);
+	switch (leaf) {
+	case 1:
+		r[1] = vcpu << 24 | 1u << 16 | (r[1] & 0xffff);
+		r[2] = (r[2] & ~(C1_MONITOR | C1_VMX | C1_X2APIC | C1_XSAVE_AVX)) | C1_TSC_DEADLINE |
+		       C1_HYPERVISOR;
+		r[3] = (r[3] & ~(D1_MCE | D1_MTRR | D1_MCA | D1_HTT)) | D1_APIC;
+		break;
+	case 6:
+		r[0] = A6_ARAT, r[1] = r[2] = r[3] = 0;
+		break;
+	case 7:
+		r[3] = 0; /* speculation controls and the like */
+		if (sub)
+			r[0] = r[1] = r[2] = 0;
+		break;
+	case 0x80000001:
+		r[2] &= ~C81_SVM_TOPO_PERF;
+		r[3] &= ~D81_RDTSCP;
+		break;
+	case 0x80000008:
+		r[1] = 0, r[2] = 0; /* no speculation controls; one core a package */
+		break;
+	case 4: case 0xa: case 0xb: case 0xd: case 0xf: case 0x10: case 0x1f:
+	case 0x8000000a: case 0x8000001d: case 0x8000001e:
+		r[0] = r[1] = r[2] = r[3] = 0;
+		break;
+	default:
+		if (leaf >= 0x40000000 && leaf < 0x80000000) /* no hypervisor leaves */
+			r[0] = r[1] = r[2] = r[3] = 0;
+		break;
+	}
+	(void)m;
+}
+
+static uint64_t rdtsc(void)
+{
+	uint32_t lo, hi;
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return (uint64_t)hi << 32 | lo;
+}
+
+/* An MSR: true when answered (read value in *val), false for #GP. */
+static bool msr(struct vmm *m, unsigned vcpu, uint64_t n, bool write, uint64_t *val)
+{
+	switch (n) {
+	case MSR_TSC:
+		if (!write)
+			*val = rdtsc();
+		return true;
+	case MSR_APIC_BASE:
+		if (!write)
+			*val = GUEST_LAPIC | APIC_BASE_ENABLE | (vcpu ? 0 : APIC_BASE_BSP);
+		return true; /* moving it or x2APIC mode: not modelled, kept as it is */
+	case MSR_PAT:
+		if (write)
+			pat[vcpu] = *val;
+		else
+			*val = pat[vcpu];
+		return true;
+	case MSR_TSC_DEADLINE:
+		if (write)
+			lapic_set_deadline(m, vcpu, *val);
+		else
+			*val = m->arch.lapic[vcpu].deadline;
+		return true;
+	case 0x8b:         /* microcode patch level */
+	case 0xc0010010:   /* SYSCFG */
+	case 0xc0010015:   /* HWCR */
+	case 0xc0011029:   /* DE_CFG */
+		if (!write)
+			*val = 0;
+		return true;
+	default:
+		return false;
+	}
+}
+
+static bool sysreg(struct vmm *m, const struct vm_exit *x, uint64_t *reply)
+{
+	unsigned i = vm_exit_vcpu(x);
+	bool write = x->w[3] & VMACC_WRITE;
+	uint64_t val = x->w[4];
+	if (x->w[0] & VMEXIT_CPUID) {
+		uint32_t r[4];
+		guest_cpuid(m, i, (uint32_t)x->w[0], (uint32_t)x->w[4], r);
+		reply[0] |= VMREPLY_REGS;
+		for (unsigned k = 0; k < 4; k++)
+			reply[1 + k] = r[k];
+	} else if (!msr(m, i, x->w[0], write, &val)) {
+		vmm_refuse(x, reply);
+	} else if (!write) {
+		reply[0] |= VMREPLY_READ;
+		reply[1] = val;
+	}
+	return true;
 }
 
 bool arch_exit(struct vmm *m, const struct vm_exit *x, uint64_t *reply)
 {
-	(void)m;
+	if (x->label == VMEXIT_SYSREG)
+		return sysreg(m, x, reply);
+	if (x->label == VMEXIT_OTHER && (x->w[2] == SVM_EXIT_WBINVD || x->w[2] == SVM_EXIT_INVD))
+		return true; /* no caches to write back: the step is all */
+	if (x->label == VMEXIT_OTHER && x->w[2] == SVM_EXIT_SHUTDOWN) {
+		vcons_flush(m);
+		printf("vmm: vcpu %u shut down (a triple fault)\n", vm_exit_vcpu(x));
+		m->stopped = "crashed";
+		return false;
+	}
 	vmm_refuse(x, reply);
 	return true;
 }
 
+/* VCPU i's timer line: a soft timer line whose expiry reaches the exit
+ * loop's notification as VMM_EVENT_TIMER(i). */
+static cptr_t timer_claim(unsigned i)
+{
+	for (unsigned k = 0; !timer_line[i] && k < IRQ_SOFT_TIMERS; k++)
+		timer_line[i] = vmm_claim_irq(IRQ_SOFT_TIMER + k, 8 + i);
+	return timer_line[i];
+}
+
 void arch_vcpu_init(struct vmm *m, unsigned i)
 {
-	(void)m, (void)i;
+	struct vlapic *l = &m->arch.lapic[i];
+	cptr_t v = m->vm.v[i].vcpu;
+	err_t e;
+	*l = (struct vlapic){ .dfr = ~0u, .svr = 0xff, .started = true };
+	for (unsigned k = 0; k < 7; k++)
+		l->lvt[k] = 1u << 16; /* masked */
+	pat[i] = 0x0007040600070406ull;
+	if (!(m->arch.timer[i] = timer_claim(i)))
+		printf("vmm: vcpu %u has no timer line\n", i);
+	if (i == 0) { /* the boot protocol: long mode, rsi the zero page (r9 here) */
+		uint64_t r[5], gdt, cr3;
+		if (!(e = inv(SYS_VCPU_READ_REG, v, 9, 0, 0, 0, 0, 0, r))) {
+			cr3 = x86_zero_page_tables(r[0], &gdt);
+			if (!(e = x86_vcpu_long_mode(v, gdt, cr3)))
+				e = INV2(SYS_VCPU_WRITE_REG, v, 6, r[0]);
+		}
+	} else {
+		e = x86_vcpu_real_mode(v, m->arch.sipi_page);
+	}
+	if (e)
+		printf("vmm: vcpu %u: its start state was refused (%u)\n", i, e);
 }
 
 err_t arch_vcpu_restart(struct vmm *m, unsigned i, uint64_t pc, uint64_t arg)
 {
 	(void)m, (void)i, (void)pc, (void)arg;
-	return E_INVAL;
+	return E_INVAL; /* a VCPU is made at its first SIPI and never stops */
+}
+
+void arch_events(struct vmm *m, uint64_t bits)
+{
+	for (unsigned i = 0; i < m->nvcpus; i++)
+		if ((bits & VMM_EVENT_TIMER(i)) && m->arch.timer[i])
+			lapic_timer_fired(m, i);
 }
 
 void arch_raise_irq(struct vmm *m, unsigned irq)
 {
-	(void)m, (void)irq;
+	ioapic_raise(m, irq);
 }
 
 void arch_console_input(struct vmm *m)
 {
-	(void)m;
+	uart_input(m);
 }
