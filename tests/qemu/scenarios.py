@@ -1225,6 +1225,18 @@ def x86_64(build):
                     r"vmm: virtio-blk served [1-9]\d* requests; 0 queue notifications reached",
                     r"powered off by the root task"], poweroff=True, timeout=240)
           for name, n in [("linux-2vcpu", 2), ("linux-4vcpu-on-2cpus", 4)]],
+        # A file on the guest's ext2 outlives a reset: Linux reboots through
+        # the reset vector (its BIOS reboot), whose code writes ACPI's reset
+        # register; the VMM boots it again and the block server keeps its disk.
+        Scenario("linux-reboot", lambda b: pc(smp=2, mem="1G") + [
+                     "-cdrom", iso(b, "cairn.root=linux linux.quiet linux.reboot",
+                                   "guests/linux-mods.bin")],
+                 [r"cairn-guest: wrote a file on vda's ext2, resetting",
+                  r"vmm: guest reset after \d+ exits: booting it again",
+                  r"cairn-guest: init up, 2 cpus online",
+                  r"cairn-guest: the file the boot before wrote survived the reset",
+                  r"vmm: guest powered off", r"powered off by the root task"],
+                 poweroff=True, timeout=240),
         Scenario("vm-x86-bad-state", lambda b: pc(smp=2) + [
                      "-cdrom", iso(b, "cairn.root=test root.only=vm-x86-bad-state vmbad.rounds=1000")],
                  [r"root: vm-x86-bad-state: seed \d+, 1000 rounds, \d+ exits answered at random",

@@ -26,27 +26,32 @@ const char arch_console_args[] = "console=ttyS0 earlyprintk=ttyS0 tsc=reliable";
 static cptr_t timer_line[VM_MAX_VCPUS];
 static uint64_t pat[VM_MAX_VCPUS];
 
-static bool pm_port(struct vmm *m, unsigned port, uint64_t acc, uint64_t val)
+/* The ways a PC is reset or powered off: ACPI's sleep control (S5) and
+ * reset registers, and the older ones Linux falls back to: the keyboard
+ * controller's reset line (0xfe to port 0x64) and the chipset's reset
+ * control (port 0xcf9, bit 2). */
+static bool power_port(struct vmm *m, unsigned port, uint64_t acc, uint64_t val)
 {
 	if (!(acc & VMACC_WRITE))
-		return true; /* the sleep status reads 0 */
+		return false;
 	if (port == PM_PORT && (val & (SLP_EN | 0x1c)) == (SLP_EN | SLP_TYP_S5))
 		m->stopped = "powered off";
-	else if (port == PM_PORT + 4 && val == 1)
+	else if ((port == PM_PORT + 4 && val == 1) || (port == 0x64 && val == 0xfe) ||
+		 (port == 0xcf9 && (val & 4)))
 		m->stopped = "reset";
 	if (m->stopped)
 		vcons_flush(m);
-	return true;
+	return m->stopped != NULL;
 }
 
 static bool io_port(struct vmm *m, unsigned port, uint64_t acc, uint64_t *val)
 {
 	if (uart_port(m, port, acc, val))
 		return true;
-	if (port >= PM_PORT && port < PM_PORT + 8)
-		return pm_port(m, port, acc, *val);
-	if (!(acc & VMACC_WRITE))
-		*val = ~0ull >> (64 - (8u << (acc & VMACC_SIZE_MASK)));
+	if (power_port(m, port, acc, *val))
+		return true;
+	if (!(acc & VMACC_WRITE)) /* the sleep status reads 0 */
+		*val = port == PM_PORT + 1 ? 0 : ~0ull >> (64 - (8u << (acc & VMACC_SIZE_MASK)));
 	return true;
 }
 

@@ -14,6 +14,7 @@ enum {
 	BP_LOADFLAGS = 0x211, BP_RAMDISK = 0x218, BP_RAMDISK_SIZE = 0x21c, BP_CMDLINE = 0x228,
 	BP_XLOADFLAGS = 0x236, BP_CMDLINE_SIZE = 0x238, BP_E820 = 0x2d0,
 };
+#define RESET_VECTOR 0xffff0
 #define ZP_PML4 0x1000
 #define ZP_PDPT 0x2000
 #define ZP_PD 0x3000                  /* four of them: 4 GiB of 2 MiB pages */
@@ -81,6 +82,11 @@ uint64_t guest_fdt(const struct vmm *m, void *buf, uint64_t len, const char *boo
 	n = e820(zp, n, 0x100000, m->vm.ram_size - 0x100000, E820_RAM);
 	zp[BP_E820_ENTRIES] = (uint8_t)n;
 	put64(zp + BP_ACPI_RSDP, acpi_build(m, m->vm.ram_va + GUEST_ACPI));
+	/* The reset vector, where Linux's BIOS reboot jumps (its default when
+	 * it finds no DMI): ACPI's reset register written, as firmware would. */
+	static const uint8_t reset[] = { 0xb0, 0x01, 0xba, (PM_PORT + 4) & 0xff, (PM_PORT + 4) >> 8,
+					 0xee, 0xf4, 0xeb, 0xfd }; /* mov al; mov dx; out; hlt; jmp */
+	memcpy(m->vm.ram_va + RESET_VECTOR, reset, sizeof(reset));
 	page_tables(zp, zp_ipa);
 	return ZP_SIZE;
 }

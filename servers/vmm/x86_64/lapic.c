@@ -54,11 +54,10 @@ static uint32_t lapic_read(const struct vlapic *l, unsigned id, unsigned off)
 static void start_ap(struct vmm *m, unsigned to, unsigned page)
 {
 	if (to >= m->nvcpus || m->arch.lapic[to].started)
-		return;
-	m->arch.lapic[to].started = true;
+		return; /* a second SIPI, as hardware, does nothing */
 	m->arch.sipi_page = page;
 	err_t e = vmm_start_vcpu(m, to, (uint64_t)page << 12, 0, 0);
-	if (e)
+	if (e) /* VCPUs are made in order: one started early waits for its turn */
 		printf("vmm: vcpu %u did not start (%u)\n", to, e);
 }
 
@@ -129,14 +128,21 @@ void lapic_set_deadline(struct vmm *m, unsigned vcpu, uint64_t tsc)
 		INV1(SYS_IRQ_SET_TIMER, m->arch.timer[vcpu], tsc ? tsc : SOFT_TIMER_OFF);
 }
 
+/* The line's notification can be older than the deadline now set (the
+ * guest set a later one while it waited in the exit loop): then the line
+ * is low again and armed for that one, and only unmasked here. */
 void lapic_timer_fired(struct vmm *m, unsigned vcpu)
 {
 	struct vlapic *l = &m->arch.lapic[vcpu];
 	uint32_t lvt = l->lvt[1];
+	if (l->deadline && counter_now() < l->deadline) {
+		INV0(SYS_IRQ_ACK, m->arch.timer[vcpu]);
+		return;
+	}
 	INV1(SYS_IRQ_SET_TIMER, m->arch.timer[vcpu], SOFT_TIMER_OFF); /* a one-shot: low again */
 	INV0(SYS_IRQ_ACK, m->arch.timer[vcpu]);
 	if (!l->deadline)
-		return; /* disarmed meanwhile */
+		return; /* disarmed meanwhile, or a guest before a reset armed it */
 	l->deadline = 0;
 	if ((lvt & (3u << 17)) == LVT_TSC_DEADLINE && !(lvt & LVT_MASKED) && m->running[vcpu])
 		INV1(SYS_VCPU_INJECT, m->vm.v[vcpu].vcpu, lvt & 0xff);
