@@ -136,11 +136,17 @@ static bool t_fair_weights(void)
 	}
 	for (unsigned i = 0; i < 3; i++) /* round robin now */
 		CHECK_ERR(INV1(SYS_THREAD_SET_WEIGHT, c[i].thread, 0), E_OK);
-	for (unsigned i = 0; i < 3; i++)
-		t0[i] = ticks_of(names[i]);
-	CHECK(sleep_ms(irq, n, 1000));
-	for (unsigned i = 0; i < 3; i++)
-		e[i] = ticks_of(names[i]) - t0[i];
+	for (unsigned tries = 0; tries < 3; tries++) { /* as above: a window is a sample */
+		for (unsigned i = 0; i < 3; i++)
+			t0[i] = ticks_of(names[i]);
+		CHECK(sleep_ms(irq, n, 1000));
+		for (unsigned i = 0; i < 3; i++)
+			e[i] = ticks_of(names[i]) - t0[i];
+		if (within_share(e, (const uint64_t[3]){ 1, 1, 1 }, 15))
+			break;
+		printf("root: without weights %lu : %lu : %lu ticks in window %u: again\n",
+		       e[0], e[1], e[2], tries + 1);
+	}
 	CHECK_ERR(INV1(SYS_THREAD_SET_WEIGHT, c[0].thread, FAIR_WEIGHT_MAX + 1), E_RANGE);
 	CHECK_ERR(INV1(SYS_THREAD_SET_WEIGHT, c[0].thread, 1ull << 32), E_RANGE);
 	CHECK_ERR(INV1(SYS_THREAD_SET_WEIGHT, n, 1), E_BADTYPE);
@@ -156,8 +162,9 @@ static bool t_fair_weights(void)
 	 * fair class counts a stint the host stole as run, and evens it out:
 	 * hyp/fair.c).  Without weights, round robin: 1 : 1 : 1 within 15 %
 	 * (nothing evens out a stolen stint there: 1.10 : 1 : 1.01 seen on a
-	 * host running twice as many busy QEMUs as it has cores), far from
-	 * 1 : 2 : 4 either way. */
+	 * host running twice as many busy QEMUs as it has cores, 0.72 : 1 :
+	 * 1.09 beside two CPU hogs and another QEMU), far from 1 : 2 : 4 either
+	 * way. */
 	CHECK(d[0] && within_share(d, (const uint64_t[3]){ 1, 2, 4 }, 5));
 	CHECK(within_share(e, (const uint64_t[3]){ 1, 1, 1 }, 15));
 	CHECK(accounts_equal(before, accounts_read()));
