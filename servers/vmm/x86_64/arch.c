@@ -241,11 +241,17 @@ err_t arch_vcpu_restart(struct vmm *m, unsigned i, uint64_t pc, uint64_t arg)
 	return E_INVAL; /* a VCPU is made at its first SIPI and never stops */
 }
 
+/* A line can fire for a VCPU that a reset took away before its next SIPI
+ * (the guest's state is new, the line is not): it is turned off and acked
+ * all the same, or it stayed masked and that VCPU never had a timer again
+ * (Linux's RCU stalled on CPU 1 after a reset, beside two CPU hogs). */
 void arch_events(struct vmm *m, uint64_t bits)
 {
 	for (unsigned i = 0; i < m->nvcpus; i++)
-		if ((bits & VMM_EVENT_TIMER(i)) && m->arch.timer[i])
+		if ((bits & VMM_EVENT_TIMER(i)) && timer_line[i]) {
+			m->arch.timer[i] = timer_line[i];
 			lapic_timer_fired(m, i);
+		}
 }
 
 void arch_raise_irq(struct vmm *m, unsigned irq)
