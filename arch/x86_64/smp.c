@@ -42,6 +42,7 @@ bool arch_cpu_stoppable(void) { return true; }
 
 void arch_cpu_stop(void)
 {
+	x86_hv_fini_cpu(); /* VMX root operation blocks INIT */
 	for (;;)
 		__asm__ volatile("cli; hlt" ::: "memory");
 }

@@ -16,8 +16,7 @@
  * ASIDs last held and flushes when that changes, and when a shootdown's
  * generation has moved since its last entry (the guest counts as ring 3
  * for shootdowns: ustate is odd while it runs). */
-#include "arch/x86_64/x86.h"
-#include "hyp/arch.h"
+#include "arch/x86_64/hv.h"
 #include "hyp/irq.h"
 #include "hyp/kernel.h"
 #include "hyp/kmem.h"
@@ -59,41 +58,24 @@ enum {
 #define INT_CTL_VIRQ (1ull << 8)
 #define INT_CTL_IGN_TPR (1ull << 20)
 #define INT_CTL_MASKING (1ull << 24)   /* the guest's IF masks only virtual ones */
-#define EVENT_VALID (1ull << 31)
-#define EVENT_ERR (1ull << 11)
-#define EVENT_EXC (3ull << 8)
 
 enum {
 	X_INTR = 0x60, X_NMI, X_SMI, X_INIT, X_VINTR, X_CPUID = 0x72, X_PAUSE = 0x77, X_HLT = 0x78,
 	X_IOIO = 0x7b, X_MSR = 0x7c, X_VMMCALL = 0x81, X_NPF = 0x400,
 };
 #define MSR_VM_HSAVE_PA 0xc0010117
-#define EFER_GUEST_BITS 0xd01ull   /* SCE, LME, LMA, NXE */
-#define EFER_LME (1ull << 8)
-#define EFER_LMA (1ull << 10)
-#define CR0_PG (1ull << 31)
-#define CR4_PAE (1ull << 5)
-#define CR0_TS (1ull << 3)
 
 struct svm_cpu {
 	void *vmcb, *hsave, *host;  /* the guests' VMCB, VMRUN's host area, VMSAVE's */
 	uint64_t vmcb_pa, host_pa;
-	uint64_t tlb_seen;           /* the shootdown generation guests here saw */
-	uint64_t asid_root[64];      /* which space each ASID last held here */
-	uint16_t asid_vmid[64];
-	const struct arch_vcpu *asid_vcpu[64]; /* the VCPU each ASID last ran here */
-	bool flush_next;             /* the next VMRUN flushes this CPU's ASIDs */
+	struct x86_tags tags;        /* which space and VCPU each ASID last held */
 };
 static struct svm_cpu svm_cpus[MAX_CPUS];
 static void *iopm, *msrpm;
 static unsigned nasid;
-extern uint64_t tlb_gen; /* uspace.c */
 
 _Noreturn void x86_svm_run(struct arch_regs *r, uint64_t vmcb_pa, uint64_t host_pa);
 
-bool arch_vcpu_supported(void) { return x86_svm_usable(); }
-
-static inline uint64_t pa_of(const void *va) { return (uintptr_t)va - DIRECT_MAP; }
 static struct svm_cpu *svm_this(void) { return &svm_cpus[arch_cpu_id()]; }
 
 /* VMRUN's consistency checks (AMD APM vol. 2, 15.5.1), made here first:
@@ -124,8 +106,6 @@ static bool pat_ok(uint64_t pat)
 	}
 	return true;
 }
-
-static bool canonical(uint64_t a) { return (uint64_t)((int64_t)(a << 16) >> 16) == a; }
 
 /* Segment and table bases canonical, and below 4 GiB for ES, CS, SS and DS
  * outside 64-bit code (the hardware ignores their upper halves there;
@@ -191,21 +171,15 @@ static bool svm_init_global(void)
 	return nasid >= 2;
 }
 
-/* A VEC_TLB taken in ring 0 after an exit: leaving the guest was the point. */
-static void tlb_ipi(unsigned irq) { (void)irq; }
-
 /* Per CPU (arch_user_init_cpu): SVME, the host save area, this CPU's VMCB
  * and its host state for VMLOAD after every exit (its GS base, TR, the
  * syscall MSRs: constant once this CPU is set up). */
-void x86_svm_init_cpu(void)
+static void svm_init_cpu(void)
 {
-	if (!x86_svm_usable())
-		return;
 	struct svm_cpu *s = svm_this();
 	if (arch_cpu_id() == 0) {
 		if (!svm_init_global())
 			panic("svm: no memory for the permission maps");
-		irq_register(VEC_TLB, tlb_ipi);
 	}
 	if (!s->vmcb) { /* not again when the CPU comes back on line (hotplug) */
 		s->vmcb = kmem_alloc_pages(0);
@@ -256,28 +230,6 @@ static void seg_save(const void *vm, unsigned n, struct arch_vcpu *a)
 #define LOAD(id, off) F64(vm, off) = VSYS(a, id);
 #define SAVE(id, off) VSYS(a, id) = F64(vm, off);
 
-/* Reset: flat 32-bit protected mode with paging off, as multiboot and
- * Linux's 32-bit boot protocol enter (the test guest starts so; a VMM may
- * set any state). */
-void arch_vcpu_reset(struct arch_vcpu *a)
-{
-	*a = (struct arch_vcpu){ 0 };
-	const uint64_t flat = 0xffffffffull << 32;
-	VSYS(a, VREG_X86_CS) = flat | 0xc9bull << 16 | 0x08;
-	for (unsigned n = 0; n < 6; n++)
-		if (n != 1)
-			VSYS(a, VREG_X86_ES + 2 * n) = flat | 0xc93ull << 16 | 0x10;
-	VSYS(a, VREG_X86_GDTR) = VSYS(a, VREG_X86_IDTR) = 0xffffull << 32;
-	VSYS(a, VREG_X86_LDTR) = 0x82ull << 16;
-	VSYS(a, VREG_X86_TR) = 0xffffull << 32 | 0x8bull << 16;
-	VSYS(a, VREG_X86_CR0) = 0x11;   /* PE, ET */
-	VSYS(a, VREG_X86_DR6) = 0xffff0ff0;
-	VSYS(a, VREG_X86_DR7) = 0x400;
-	VSYS(a, VREG_X86_PAT) = 0x0007040600070406ull;
-}
-
-void arch_vcpu_regs_reset(struct arch_regs *r) { *r = (struct arch_regs){ .rflags = 2 }; }
-
 /* The fixed part of the VMCB: intercepts, maps, nested paging. */
 static void control_load(void *vm)
 {
@@ -321,30 +273,11 @@ static uint64_t efer_seen(const struct arch_vcpu *a, const void *vm)
 	return (F64(vm, S_EFER) & ~EFER_SVME) | (a->lme_held ? EFER_LME : 0);
 }
 
-static unsigned asid_of(unsigned vmid) { return 1 + vmid % (nasid - 1); }
-
-/* A guest's own INVLPG and CR3 writes act on the CPU it runs on, and all
- * of a VM's VCPUs share its ASID here: a CPU a VCPU comes to may hold stale
- * entries of the ASID (its own from an earlier run here, since fenced
- * elsewhere, or a sibling's).  The next VMRUN flushes them unless this VCPU
- * was the last to run under the ASID here and has been loaded nowhere
- * since (riscv64's tlb_sanitize; KVM gives a VCPU that changed CPU a new
- * ASID).  Another VM's VCPU in between has another ASID, or asid_set
- * flushes for it.  kernel_enter has made the space's VMID current. */
-static void tlb_sanitize(struct svm_cpu *s, struct arch_vcpu *a, unsigned cpu)
-{
-	unsigned asid = asid_of(vcpu_of(a)->thread->as->vmid);
-	if (s->asid_vcpu[asid] != a || a->loaded_on != cpu + 1)
-		s->flush_next = true;
-	s->asid_vcpu[asid] = a;
-	a->loaded_on = cpu + 1;
-}
-
-void arch_vcpu_load(struct arch_vcpu *a)
+static void svm_load(struct arch_vcpu *a)
 {
 	struct svm_cpu *s = svm_this();
 	void *vm = s->vmcb;
-	tlb_sanitize(s, a, arch_cpu_id());
+	x86_tag_loaded(&s->tags, a, nasid, arch_cpu_id());
 	memset(vm, 0, PAGE_SIZE);
 	control_load(vm);
 	for (unsigned n = 0; n < 10; n++)
@@ -359,7 +292,7 @@ void arch_vcpu_load(struct arch_vcpu *a)
 		F32(vm, C_INTERCEPT3) |= I3_VINTR;
 }
 
-void arch_vcpu_save(struct arch_vcpu *a)
+static void svm_save(struct arch_vcpu *a)
 {
 	void *vm = svm_this()->vmcb;
 	for (unsigned n = 0; n < 10; n++)
@@ -370,12 +303,6 @@ void arch_vcpu_save(struct arch_vcpu *a)
 	a->shadow = F64(vm, C_SHADOW) & 1;
 	a->int_ctl = F64(vm, C_INT_CTL) & (INT_CTL_VIRQ | INT_CTL_IGN_TPR | 0xf0000ull);
 }
-
-/* Parked, the state stays in this CPU's VMCB: native threads never use it. */
-void arch_vcpu_park_native(struct arch_vcpu *a) { (void)a; }
-void arch_vcpu_resume(struct arch_vcpu *a) { (void)a; }
-uint64_t arch_vcpu_timer_deadline(const struct arch_vcpu *a) { (void)a; return ~0ull; }
-void arch_vcpu_timer_fired(struct arch_vcpu *a) { (void)a; }
 
 /* --- Virtual interrupts --------------------------------------------------
  * One event at a time in EVENTINJ, when the guest can take it (IF set, no
@@ -388,7 +315,13 @@ static void want_window(void *vm)
 	F32(vm, C_INTERCEPT3) |= I3_VINTR;
 }
 
-static unsigned fetch_insn(struct thread *t, const void *vm, uint8_t *buf);
+/* The guest state the exit decoding reads. */
+static struct x86_gview svm_view(const void *vm)
+{
+	return (struct x86_gview){ .cr0 = F64(vm, S_CR0), .cr3 = F64(vm, S_CR3),
+		.cr4 = F64(vm, S_CR4), .efer = F64(vm, S_EFER), .cs_base = F64(vm, S_ES + 0x18),
+		.cs_attr = (unsigned)(F64(vm, S_ES + 0x10) >> 16) & 0xfff };
+}
 
 /* In STI's shadow at a HLT (sti; hlt: how a guest waits for an interrupt
  * without losing one), the HLT would halt and this interrupt wake it: the
@@ -400,7 +333,8 @@ static unsigned fetch_insn(struct thread *t, const void *vm, uint8_t *buf);
 static bool shadow_at_hlt(struct thread *t, void *vm)
 {
 	uint8_t b[15];
-	if (!(F64(vm, C_SHADOW) & 1) || !fetch_insn(t, vm, b) || b[0] != 0xf4)
+	struct x86_gview g = svm_view(vm);
+	if (!(F64(vm, C_SHADOW) & 1) || !x86_fetch_insn(t, &g, b) || b[0] != 0xf4)
 		return false;
 	t->regs.pc += 1;
 	F64(vm, C_SHADOW) = 0;
@@ -411,14 +345,15 @@ static bool shadow_at_hlt(struct thread *t, void *vm)
 static unsigned pause_len(struct thread *t, const void *vm)
 {
 	uint8_t b[15];
-	unsigned n = fetch_insn(t, vm, b);
+	struct x86_gview g = svm_view(vm);
+	unsigned n = x86_fetch_insn(t, &g, b);
 	for (unsigned i = 0; i < n; i++)
 		if (b[i] == 0x90)
 			return i + 1;
 	return 2;
 }
 
-void arch_vcpu_flush_virqs(struct vcpu *v)
+static void svm_flush_virqs(struct vcpu *v)
 {
 	void *vm = svm_this()->vmcb;
 	while (vcpu_has_deliverable(v)) {
@@ -434,80 +369,20 @@ void arch_vcpu_flush_virqs(struct vcpu *v)
 	}
 }
 
-bool arch_vcpu_virq_pending(const struct arch_vcpu *a)
+static bool svm_virq_pending(void)
 {
-	(void)a; /* loaded: the VMCB is the truth */
+	/* loaded: the VMCB is the truth */
 	return F64(svm_this()->vmcb, C_EVENTINJ) & EVENT_VALID;
-}
-
-/* --- Registers ------------------------------------------------------------ */
-
-/* Hardware register numbers to ABI roles (arch_regs.h); rsp is r->sp. */
-static const uint8_t role_of[16] = { 8, 12, 2, 9, 0xff, 11, 1, 0, 4, 5, 3, 13, 6, 7, 10, 14 };
-
-static uint64_t *gpr(struct arch_regs *r, unsigned n)
-{
-	return n == 4 ? &r->sp : &r->x[role_of[n & 15]];
-}
-
-err_t arch_vcpu_reg_read(struct vcpu *v, uint64_t id, uint64_t *val)
-{
-	struct arch_regs *r = v->thread ? &v->thread->regs : NULL;
-	if (id >= VREG_FIRST_SYS && id < VREG_X86_COUNT) {
-		*val = VSYS(&v->arch, id);
-		return E_OK;
-	}
-	if (!(id < 16 || id == VREG_PC || id == VREG_PSTATE))
-		return E_RANGE;
-	if (!r)
-		return E_NOENT;
-	*val = id < 16 ? *gpr(r, (unsigned)id) : id == VREG_PC ? r->pc : r->rflags;
-	return E_OK;
-}
-
-/* RFLAGS: bit 1 always set, reserved bits clear (VMRUN checks neither on
- * every CPU, so the kernel does); control registers and EFER are the
- * VMM's to get right: a state VMRUN refuses is a VMEXIT_OTHER (-1). */
-err_t arch_vcpu_reg_write(struct vcpu *v, uint64_t id, uint64_t val)
-{
-	struct arch_regs *r = v->thread ? &v->thread->regs : NULL;
-	if (id >= VREG_FIRST_SYS && id < VREG_X86_COUNT) {
-		VSYS(&v->arch, id) = val;
-		return E_OK;
-	}
-	if (!(id < 16 || id == VREG_PC || id == VREG_PSTATE))
-		return E_RANGE;
-	if (!r)
-		return E_NOENT;
-	if (id < 16)
-		*gpr(r, (unsigned)id) = val;
-	else if (id == VREG_PC)
-		r->pc = val;
-	else if (!(val & ~0x3f7fd7ull))
-		r->rflags = val | 2;
-	else
-		return E_INVAL;
-	return E_OK;
 }
 
 /* --- Entry ---------------------------------------------------------------- */
 
-/* This CPU's ASID for space (root, vmid), flushing when it held another
- * space or a shootdown happened since guests last ran here. */
+/* This CPU's ASID for space (root, vmid); every ASID is flushed where
+ * x86_tag_enter asks (TCG and the oldest parts know no finer flush). */
 static void asid_set(struct svm_cpu *s, void *vm, uint64_t root, unsigned vmid)
 {
-	unsigned asid = asid_of(vmid);
-	uint8_t flush = s->flush_next;
-	uint64_t gen = __atomic_load_n(&tlb_gen, __ATOMIC_SEQ_CST);
-	s->flush_next = false;
-	if (gen != s->tlb_seen || s->asid_root[asid] != root || s->asid_vmid[asid] != vmid) {
-		s->tlb_seen = gen;
-		s->asid_root[asid] = root;
-		s->asid_vmid[asid] = (uint16_t)vmid;
-		flush = 1; /* every ASID: TCG and the oldest parts know no finer flush */
-	}
-	F32(vm, C_ASID) = asid;
-	*((volatile uint8_t *)vm + C_TLB_CTL) = flush;
+	F32(vm, C_ASID) = x86_tag_of(vmid, nasid);
+	*((volatile uint8_t *)vm + C_TLB_CTL) = x86_tag_enter(&s->tags, root, vmid, nasid);
 }
 
 _Noreturn void x86_svm_exit(struct arch_regs *r);
@@ -525,7 +400,7 @@ static _Noreturn void svm_invalid(struct arch_regs *r)
 /* Into the guest of the VCPU loaded here (uspace.c's arch_user_enter for
  * a thread whose VCPU is in).  Its FP state must be in the registers: the
  * guest's CR0.TS is its own, so the host's cannot trap its first use. */
-_Noreturn void x86_vcpu_enter(struct pcpu *p, struct arch_regs *r, paddr_t root, unsigned vmid)
+static _Noreturn void svm_enter(struct pcpu *p, struct arch_regs *r, paddr_t root, unsigned vmid)
 {
 	uint64_t cr0;
 	__asm__ volatile("mov %%cr0, %0" : "=r"(cr0));
@@ -551,22 +426,6 @@ _Noreturn void x86_vcpu_enter(struct pcpu *p, struct arch_regs *r, paddr_t root,
 
 /* --- Exits ---------------------------------------------------------------- */
 
-static inline struct thread *thread_of(struct arch_regs *r)
-{
-	return (struct thread *)((char *)r - __builtin_offsetof(struct thread, regs));
-}
-
-/* A physical interrupt (or NMI, SMI, INIT, a VEC_TLB) made the guest exit:
- * it is still pending; take it here, in ring 0, with the lock held, as
- * the idle loop does, and choose again. */
-static _Noreturn void exit_interrupt(struct thread *t)
-{
-	vcpu_count(t->vcpu, VC_IRQ);
-	bkl_lock();
-	__asm__ volatile("sti; nop; cli" ::: "memory");
-	kernel_exit();
-}
-
 /* The guest can take an interrupt now: close the window; the way back in
  * injects (vcpu_switch sees it pending). */
 static _Noreturn void exit_vintr(void *vm)
@@ -577,194 +436,13 @@ static _Noreturn void exit_vintr(void *vm)
 	kernel_exit();
 }
 
-/* Guest physical to the kernel's view of it, through the guest's space;
- * RAM only (an MMIO page yields nothing). */
-static const uint8_t *gpa_ptr(struct thread *t, uint64_t gpa)
-{
-	paddr_t pa;
-	pte_t leaf;
-	if (gpa >> USER_VA_BITS || !pt_lookup(&t->as->pt, gpa, &pa, &leaf) || !kmem_is_ram(pa))
-		return NULL;
-	return kmem_va(pa);
-}
-
-/* The guest's linear address va to guest physical, through its own page
- * tables: paging off, or 4-level long-mode paging (the forms guests that
- * exit on MMIO use); others give up. */
-static bool gva_to_gpa(struct thread *t, const void *vm, uint64_t va, uint64_t *gpa)
-{
-	uint64_t cr0 = F64(vm, S_CR0), cr4 = F64(vm, S_CR4), efer = F64(vm, S_EFER);
-	if (!(cr0 & (1ull << 31))) {
-		*gpa = va & 0xffffffffull;
-		return true;
-	}
-	if (!(efer & (1ull << 10)) || (cr4 & (1ull << 12))) /* not LMA, or LA57 */
-		return false;
-	uint64_t table = F64(vm, S_CR3) & 0x000ffffffffff000ull;
-	for (int level = 3; level >= 0; level--) {
-		const uint8_t *p = gpa_ptr(t, table + ((va >> (12 + 9 * level)) & 511) * 8);
-		if (!p)
-			return false;
-		uint64_t e = *(const volatile uint64_t *)p;
-		if (!(e & 1))
-			return false;
-		if (level == 0 || ((e & 0x80) && level <= 2)) {
-			uint64_t mask = (1ull << (12 + 9 * level)) - 1;
-			*gpa = ((e & 0x000ffffffffff000ull) & ~mask) | (va & mask);
-			return true;
-		}
-		table = e & 0x000ffffffffff000ull;
-	}
-	return false;
-}
-
-/* Up to 15 bytes of the instruction at the guest's rip, page by page
- * (a guest page and the host page behind it share their 4 KiB bounds). */
-static unsigned fetch_insn(struct thread *t, const void *vm, uint8_t *buf)
-{
-	uint64_t va = F64(vm, S_ES + 0x18) + t->regs.pc; /* CS base + rip */
-	unsigned n = 0;
-	while (n < 15) {
-		uint64_t gpa;
-		const uint8_t *p;
-		if (!gva_to_gpa(t, vm, va + n, &gpa) || !(p = gpa_ptr(t, gpa)))
-			break;
-		for (unsigned room = PAGE_SIZE - ((va + n) & 0xfff); room && n < 15; room--)
-			buf[n++] = *p++;
-	}
-	return n;
-}
-
-/* The MOV forms guests use for MMIO, in 32- or 64-bit code: 88/89/8a/8b
- * (register), c6/c7 (immediate), 0f b6/b7/be/bf (zero and sign extending
- * loads), with operand-size, segment and REX prefixes.  Fills the access
- * word (MR3), the value written (MR4) and the length (MR5); false leaves
- * the access undecoded. */
-static bool decode_mov(struct arch_regs *r, const uint8_t *b, unsigned n, bool long_mode,
-		       uint64_t *w)
-{
-	unsigned i = 0, rex = 0, size = 2;
-	bool opsize = false;
-	for (; i < n; i++) {
-		uint8_t c = b[i];
-		if (c == 0x66)
-			opsize = true;
-		else if (c == 0x2e || c == 0x36 || c == 0x3e || c == 0x26 || c == 0x64 || c == 0x65)
-			continue;
-		else
-			break;
-	}
-	if (long_mode && i < n && (b[i] & 0xf0) == 0x40)
-		rex = b[i++];
-	if (i + 2 > n)
-		return false;
-	unsigned op = b[i++];
-	if (op == 0x0f)
-		op = 0x100 | b[i++];
-	if (i >= n)
-		return false;
-	bool wide = rex & 8;
-	size = wide ? 3 : opsize ? 1 : 2;
-	uint64_t acc = VMACC_VALID;
-	switch (op) {
-	case 0x88: case 0x8a: case 0xc6: size = 0; break;
-	case 0x89: case 0x8b: case 0xc7: break;
-	case 0x1b6: case 0x1be: acc |= op == 0x1be ? VMACC_SIGN : 0; size = 0; break;
-	case 0x1b7: case 0x1bf: acc |= op == 0x1bf ? VMACC_SIGN : 0; size = 1; break;
-	default: return false;
-	}
-	uint8_t modrm = b[i++];
-	unsigned mod = modrm >> 6, reg = ((modrm >> 3) & 7) | (rex & 4 ? 8 : 0), rm = modrm & 7;
-	if (mod == 3)
-		return false;
-	if (rm == 4) { /* SIB: a disp32 with base 5 and mod 0 */
-		if (i >= n)
-			return false;
-		if (mod == 0 && (b[i] & 7) == 5)
-			i += 4;
-		i++;
-	} else if (mod == 0 && rm == 5) {
-		i += 4;
-	}
-	i += mod == 1 ? 1 : mod == 2 ? 4 : 0;
-	bool store = op == 0x88 || op == 0x89 || op == 0xc6 || op == 0xc7;
-	bool high8 = size == 0 && !rex && reg >= 4 && reg < 8 && (op == 0x88 || op == 0x8a);
-	uint64_t val = 0;
-	if (op == 0xc6 || op == 0xc7) {
-		if ((modrm >> 3 & 7) != 0)
-			return false;
-		unsigned imm = size == 0 ? 1 : size == 1 ? 2 : 4;
-		if (i + imm > n)
-			return false;
-		for (unsigned k = 0; k < imm; k++)
-			val |= (uint64_t)b[i + k] << (8 * k);
-		if (size == 3 && (val >> 31)) /* imm32 sign-extended */
-			val |= 0xffffffff00000000ull;
-		i += imm;
-		reg = 31;
-	} else if (store) {
-		val = high8 ? *gpr(r, reg - 4) >> 8 : *gpr(r, reg);
-	} else if (high8) {
-		return false; /* loads into AH-BH: not a form MMIO code uses */
-	}
-	if (i > n)
-		return false;
-	if (size < 3)
-		val &= (1ull << (8u << size)) - 1;
-	if (store)
-		acc |= VMACC_WRITE;
-	else if (op < 0x100 && size < 2)
-		acc |= VMACC_MERGE;
-	else if (op >= 0x100 ? wide : size == 3)
-		acc |= VMACC_64;
-	w[3] = acc | size | (uint64_t)(store && op >= 0xc6 ? 31 : reg) << VMACC_REG_SHIFT;
-	w[4] = store ? val : 0;
-	w[5] = i;
-	return true;
-}
-
-/* An NPT fault: MMIO (a data access, decoded) or an instruction fetch. */
-static _Noreturn void exit_npf(struct thread *t, void *vm, unsigned cpu)
-{
-	uint64_t *w = t->fault, err = F64(vm, C_EXITINFO1);
-	w[0] = F64(vm, C_EXITINFO2);
-	if (err & (1u << 4)) {
-		w[3] = err;
-		kernel_vcpu_exit(t, VMEXIT_INSN_ABORT, cpu);
-	}
-	uint8_t b[15];
-	bkl_lock(); /* the guest's tables stay put while they are walked */
-	unsigned n = fetch_insn(t, vm, b);
-	bkl_unlock();
-	bool lm = F64(vm, S_ES + 0x10) & (1ull << (16 + 9)); /* CS.L */
-	bool d32 = F64(vm, S_ES + 0x10) & (1ull << (16 + 10)); /* CS.D */
-	if ((err & (1ull << 33)) || !(lm || d32) || !decode_mov(&t->regs, b, n, lm, w)) {
-		w[3] = err & 2 ? VMACC_WRITE : 0; /* undecoded: the first 8 bytes */
-		w[4] = VMEXIT_NO_INSN;
-		if (n >= 8)
-			memcpy(&w[4], b, 8);
-		w[5] = 0;
-	}
-	kernel_vcpu_exit(t, VMEXIT_DATA_ABORT, cpu);
-}
-
 /* IN and OUT (EXITINFO1: bit 0 in, 2 string, 3 rep, 4-6 size, 16-31 port;
  * EXITINFO2 the next rip, which TCG fills as the hardware does). */
 static _Noreturn void exit_io(struct thread *t, void *vm, unsigned cpu)
 {
-	uint64_t *w = t->fault, info = F64(vm, C_EXITINFO1);
-	unsigned size = info & 0x10 ? 0 : info & 0x20 ? 1 : 2;
-	bool in = info & 1;
-	w[0] = VMEXIT_IO_PORT | (info >> 16 & 0xffff);
-	w[5] = F64(vm, C_EXITINFO2) - t->regs.pc;
-	if (info & 4) { /* INS, OUTS: left to the VMM, undecoded */
-		w[3] = in ? 0 : VMACC_WRITE;
-		w[4] = VMEXIT_NO_INSN;
-	} else {
-		w[3] = VMACC_VALID | size | (in ? (size < 2 ? VMACC_MERGE : 0) : VMACC_WRITE);
-		w[4] = in ? 0 : t->regs.x[8] & ((1ull << (8u << size)) - 1);
-	}
-	kernel_vcpu_exit(t, VMEXIT_DATA_ABORT, cpu);
+	uint64_t info = F64(vm, C_EXITINFO1);
+	x86_exit_io(t, info >> 16 & 0xffff, info & 0x10 ? 0 : info & 0x20 ? 1 : 2, info & 1,
+		    info & 4, (unsigned)(F64(vm, C_EXITINFO2) - t->regs.pc), cpu);
 }
 
 /* EFER is the kernel's (SVME must stay set): answered here, a reserved bit
@@ -772,7 +450,7 @@ static _Noreturn void exit_io(struct thread *t, void *vm, unsigned cpu)
 static _Noreturn void exit_msr(struct thread *t, void *vm, unsigned cpu)
 {
 	struct arch_regs *r = &t->regs;
-	uint64_t *w = t->fault, msr = r->x[12] & 0xffffffffull;
+	uint64_t msr = r->x[12] & 0xffffffffull;
 	bool wr = F64(vm, C_EXITINFO1) & 1;
 	uint64_t val = (r->x[2] & 0xffffffffull) << 32 | (r->x[8] & 0xffffffffull);
 	if (msr == MSR_EFER) {
@@ -791,22 +469,7 @@ static _Noreturn void exit_msr(struct thread *t, void *vm, unsigned cpu)
 		bkl_lock();
 		kernel_exit();
 	}
-	w[0] = msr;
-	w[3] = VMACC_VALID | VMACC_64 | 3 | (wr ? VMACC_WRITE : 0);
-	w[4] = wr ? val : 0;
-	w[5] = 2;
-	kernel_vcpu_exit(t, VMEXIT_SYSREG, cpu);
-}
-
-/* Fixed-length instructions whose exits go to the VMM: the length a reply's
- * VMREPLY_ADVANCE steps over (0: the VMM must set rip itself). */
-static unsigned other_len(uint64_t code)
-{
-	if (code == 0x6f || code == 0x76 || code == 0x89) /* INVD, INVD, WBINVD */
-		return 2;
-	if ((code >= 0x80 && code <= 0x87) || code == 0x8a || code == 0x8b || code == 0x8d)
-		return 3; /* SVM instructions, RDTSCP, MONITOR, MWAIT, XSETBV */
-	return 0;
+	x86_exit_msr(t, wr, cpu);
 }
 
 _Noreturn void x86_svm_exit(struct arch_regs *r)
@@ -828,7 +491,7 @@ _Noreturn void x86_svm_exit(struct arch_regs *r)
 	w[2] = code;
 	switch (code) {
 	case X_INTR: case X_NMI: case X_SMI: case X_INIT:
-		exit_interrupt(t);
+		x86_exit_interrupt(t);
 	case X_VINTR:
 		exit_vintr(vm);
 	case X_PAUSE: /* a spin-wait: its VCPU yields, as WFE does on AArch64 */
@@ -839,24 +502,17 @@ _Noreturn void x86_svm_exit(struct arch_regs *r)
 		F64(vm, C_SHADOW) = 0; /* it covered the HLT, now done */
 		kernel_vcpu_wait(t, false, cpu);
 	case X_VMMCALL:
-		if ((r->x[8] >> 16) == (HC_BASE >> 16)) {
-			r->pc += HC_INSN_BYTES;
-			kernel_vcpu_hypercall(t, cpu);
-		}
-		w[0] = r->x[8], w[3] = r->x[9], w[4] = r->x[12], w[5] = r->x[2];
-		kernel_vcpu_exit(t, VMEXIT_HVC, cpu);
+		x86_exit_hypercall(t, cpu);
 	case X_CPUID:
-		w[0] = VMEXIT_CPUID | (r->x[8] & 0xffffffffull);
-		w[3] = VMACC_VALID | VMACC_64 | 3;
-		w[4] = r->x[12] & 0xffffffffull;
-		w[5] = 2;
-		kernel_vcpu_exit(t, VMEXIT_SYSREG, cpu);
+		x86_exit_cpuid(t, cpu);
 	case X_MSR:
 		exit_msr(t, vm, cpu);
 	case X_IOIO:
 		exit_io(t, vm, cpu);
-	case X_NPF:
-		exit_npf(t, vm, cpu);
+	case X_NPF: {
+		struct x86_gview g = svm_view(vm);
+		x86_exit_npf(t, &g, F64(vm, C_EXITINFO2), F64(vm, C_EXITINFO1), cpu);
+	}
 	default: /* VMEXIT_INVALID (-1: state VMRUN refused), shutdown, #DB, #AC... */
 		w[0] = F64(vm, C_EXITINFO1);
 		w[3] = F64(vm, C_EXITINFO2);
@@ -864,74 +520,12 @@ _Noreturn void x86_svm_exit(struct arch_regs *r)
 	}
 }
 
-/* --- Replies -------------------------------------------------------------- */
 
-/* The length of the exiting instruction, from its message. */
-static unsigned exit_len(uint64_t label, const uint64_t *exit)
-{
-	if (label == VMEXIT_HVC)
-		return 3;
-	if (label == VMEXIT_OTHER)
-		return other_len(exit[2]);
-	return (unsigned)exit[5];
-}
+static void svm_set_event(uint64_t event) { F64(svm_this()->vmcb, C_EVENTINJ) = event; }
+static void svm_fini_cpu(void) {}
 
-static void write_read_value(struct arch_regs *r, uint64_t acc, uint64_t val)
-{
-	unsigned bits = 8u << (acc & VMACC_SIZE_MASK), reg = vmacc_reg(acc);
-	uint64_t mask = bits < 64 ? (1ull << bits) - 1 : ~0ull;
-	if (reg >= 16)
-		return;
-	uint64_t *dst = gpr(r, reg);
-	val &= mask;
-	if ((acc & VMACC_SIGN) && bits < 64 && (val >> (bits - 1)))
-		val |= ~mask;
-	if (acc & VMACC_MERGE)
-		*dst = (*dst & ~mask) | val;
-	else
-		*dst = acc & VMACC_64 ? val : val & 0xffffffffull;
-}
-
-void arch_vcpu_skip_insn(struct arch_regs *r, const uint64_t *exit)
-{
-	r->pc = exit[1] + exit[5];
-}
-
-/* VMREPLY_ABORT: #GP(0) for an access nothing answers, #UD for the rest,
- * delivered when the VCPU is next loaded. */
-void arch_vcpu_take_exception(struct arch_vcpu *a, struct arch_regs *r)
-{
-	(void)r;
-	F64(svm_this()->vmcb, C_EVENTINJ) = a->exc;
-}
-
-bool arch_vcpu_exit_reply(struct arch_vcpu *a, struct arch_regs *r, uint64_t label,
-			  const uint64_t *exit, const uint64_t *mr, unsigned len)
-{
-	uint64_t flags = mr[0];
-	if (flags & VMREPLY_ABORT) {
-		bool access = label == VMEXIT_DATA_ABORT || label == VMEXIT_INSN_ABORT ||
-			      label == VMEXIT_SYSREG;
-		a->exc = EVENT_VALID | EVENT_EXC | (access ? EVENT_ERR | 13 : 6);
-		r->pc = exit[1];
-		return true;
-	}
-	if ((flags & VMREPLY_READ) && len >= 2 && (exit[3] & VMACC_VALID) &&
-	    !(exit[3] & VMACC_WRITE)) {
-		if (label == VMEXIT_SYSREG && !(exit[0] & VMEXIT_CPUID)) { /* rdmsr */
-			r->x[8] = mr[1] & 0xffffffffull;
-			r->x[2] = mr[1] >> 32;
-		} else if (label == VMEXIT_DATA_ABORT || label == VMEXIT_SYSREG) {
-			write_read_value(r, exit[3], mr[1]);
-		}
-	}
-	bool cpuid = label == VMEXIT_SYSREG && (exit[0] & VMEXIT_CPUID);
-	if ((flags & VMREPLY_REGS) && (label == VMEXIT_HVC || cpuid)) { /* the four it names */
-		static const uint8_t abcd[4] = { 0, 3, 1, 2 }; /* rax rbx rcx rdx */
-		for (unsigned i = 0; i < 4 && i + 1 < len; i++)
-			*gpr(r, abcd[i]) = mr[i + 1];
-	}
-	if (flags & VMREPLY_ADVANCE)
-		r->pc = exit[1] + exit_len(label, exit);
-	return false;
-}
+const struct x86_hv svm_hv = {
+	.name = "SVM", .init_cpu = svm_init_cpu, .fini_cpu = svm_fini_cpu,
+	.load = svm_load, .save = svm_save, .flush_virqs = svm_flush_virqs,
+	.virq_pending = svm_virq_pending, .set_event = svm_set_event, .enter = svm_enter,
+};

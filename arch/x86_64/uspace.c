@@ -154,14 +154,9 @@ void arch_user_init_cpu(void)
 			"FXSAVE (x87, SSE)");
 	write_cr0((read_cr0() | CR0_MP) & ~CR0_EM);
 	arch_fp_trap(true);
-	struct pcpu *p = pcpu_this();
-	p->pml4 = cpu_pml4[p->cpu->id];
-	const pte_t *k = phys_to_virt(pa_addr(kmap_root()));
-	for (unsigned i = 256; i < 512; i++)
-		p->pml4[i] = k[i];
-	p->space = pa_addr(kmap_root()); /* nothing of its own in the lower half */
-	p->vmid = 0;                     /* no space has VMID 0: PCID 0 is this */
-	load_space(p);
+	/* PCIDs on before this CPU's first load_space: another CPU may have
+	 * set `pcid` already (Bochs with two CPUs: CR3's no-flush bit on a CPU
+	 * without CR4.PCIDE, #GP) */
 	cpuid(1, 0, id);
 	uint32_t id7[4];
 	cpuid(7, 0, id7);
@@ -170,9 +165,17 @@ void arch_user_init_cpu(void)
 		__asm__ volatile("mov %0, %%cr4" :: "r"(cr4 | CR4_PCIDE));
 		pcid = true;
 	}
+	struct pcpu *p = pcpu_this();
+	p->pml4 = cpu_pml4[p->cpu->id];
+	const pte_t *k = phys_to_virt(pa_addr(kmap_root()));
+	for (unsigned i = 256; i < 512; i++)
+		p->pml4[i] = k[i];
+	p->space = pa_addr(kmap_root()); /* nothing of its own in the lower half */
+	p->vmid = 0;                     /* no space has VMID 0: PCID 0 is this */
+	load_space(p);
 	if (arch_cpu_id() == 0)
 		printk("x86: address spaces %s\n", pcid ? "tagged by PCID" : "untagged (no PCID)");
-	x86_svm_init_cpu();
+	x86_hv_init_cpu();
 }
 
 /* CR0.TS: the next FP/SSE instruction raises #NM (hyp/fp.c). */

@@ -2,7 +2,7 @@
  * paging (NPT) or Intel VMX with EPT.  Cairn needs one with second-level
  * translation.  For VMX the check goes as far as VMXON and VMXOFF, so a
  * firmware lock or a bad fixed-bit setting shows up at boot. */
-#include "arch/x86_64/x86.h"
+#include "arch/x86_64/hv.h"
 #include "hyp/arch.h"
 #include "hyp/kmem.h"
 #include "hyp/printk.h"
@@ -23,7 +23,7 @@
 
 enum virt { VIRT_NONE, VIRT_SVM, VIRT_VMX };
 static enum virt virt;
-static bool svm_npt, svm_nrips, vmx_ept, vmx_locked_off;
+static bool svm_npt, svm_nrips, vmx_ept, vmx_locked_off, vmx_usable;
 
 static void probe(void)
 {
@@ -88,7 +88,10 @@ static bool vmx_on_off(void)
 	return !failed;
 }
 
-bool x86_svm_usable(void) { return virt == VIRT_SVM; }
+const struct x86_hv *x86_hv(void)
+{
+	return virt == VIRT_SVM ? &svm_hv : virt == VIRT_VMX && vmx_usable ? &vmx_hv : NULL;
+}
 
 void arch_cpu_describe(char *buf, size_t len)
 {
@@ -120,7 +123,10 @@ void arch_virt_init(void)
 		printk("virt: SVM enabled (EFER.SVME), nested paging available%s\n",
 		       svm_nrips ? "" : "; no NRIPS: exits must decode instruction lengths");
 	} else {
-		printk(vmx_on_off() ? "virt: VMX with EPT, VMXON ok\n"
-				    : "virt: VMX with EPT, VMXON failed\n");
+		bool on = vmx_on_off();
+		vmx_usable = on && x86_vmx_probe();
+		printk("virt: VMX with EPT, VMXON %s%s\n", on ? "ok" : "failed",
+		       vmx_usable ? "" : "; guests need EPT with write-back tables, VPIDs, "
+		       "unrestricted guest and INVEPT: none run here");
 	}
 }

@@ -108,9 +108,9 @@ void lapic_send_ipi(uint32_t apic_id, uint8_t vector);
 void lapic_send_init_sipi(uint32_t apic_id, uint8_t vector);
 void com1_init(void);
 
-/* SVM (svm.c, virt.c): whether Cairn runs guests on this CPU (SVM with
+/* SVM or VMX (hv.h, virt.c): whether Cairn runs guests on this CPU (SVM with
  * nested paging), per-CPU set-up, and the entry into a loaded VCPU. */
 struct arch_regs;
-bool x86_svm_usable(void);
-void x86_svm_init_cpu(void);
+void x86_hv_init_cpu(void);
+void x86_hv_fini_cpu(void);
 _Noreturn void x86_vcpu_enter(struct pcpu *p, struct arch_regs *r, paddr_t root, unsigned vmid);
