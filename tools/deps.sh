@@ -1,7 +1,9 @@
 #!/bin/sh
 # Check for every Debian package the build and the tests need; install what is
 # missing when run as root, otherwise print the exact command.  Silent and fast
-# (one dpkg-query call) when everything is present.
+# (one dpkg-query call) when everything is present.  What cannot be installed
+# beside these (arm64 packages: GNU-EFI, the Linux guest) the build unpacks
+# into the cache itself (tools/gnu-efi-arm64.sh, tools/linux-guest.sh).
 set -eu
 
 PKGS="make gcc libc6-dev python3 gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu

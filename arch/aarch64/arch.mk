@@ -18,10 +18,63 @@ QEMU := qemu-system-aarch64
 # spaces their drivers bind them to.
 QEMU_MACHINE := -machine virt,virtualization=on,gic-version=3,iommu=smmuv3 -cpu max,pauth-impdef=on
 UBOOT_BIN := /usr/lib/u-boot/qemu_arm64/u-boot.bin
-# BOOT=kernel (QEMU loads the Image) or BOOT=uboot (U-Boot's booti loads it).
+AAVMF_CODE := /usr/share/AAVMF/AAVMF_CODE.fd
+AAVMF_VARS := /usr/share/AAVMF/AAVMF_VARS.fd
+# BOOT=kernel (QEMU loads the Image), BOOT=uboot (U-Boot's booti loads it)
+# or BOOT=uefi (AAVMF runs BOOTAA64.EFI, Cairn's loader, from a FAT image;
+# acpi=off: otherwise AAVMF gives the OS ACPI tables instead of the DTB).
+# The ESP is a virtio-mmio disk: Cairn's block driver would take a PCI one
+# for the guest's disk.
 QEMU_BOOT_kernel = -kernel $(KERNEL_IMAGE)
 QEMU_BOOT_uboot = -bios $(UBOOT_BIN) -kernel $(KERNEL_IMAGE)
-BOOTS := kernel uboot
+QEMU_BOOT_uefi = -machine acpi=off \
+	-drive if=pflash,format=raw,readonly=on,file=$(AAVMF_CODE) \
+	-drive if=pflash,format=raw,file=$(BUILD)/aavmf-vars.fd \
+	-drive file=$(UEFI_ESP),format=raw,if=none,id=esp -device virtio-blk-device,drive=esp
+UEFI_ESP := $(BUILD)/esp.img
+BOOTS := kernel uboot uefi
+
+# The UEFI loader: Debian's GNU-EFI for arm64, unpacked into the cache by
+# tools/gnu-efi-arm64.sh (it cannot be installed beside the amd64 one), with
+# libfdt and the kernel's string functions built for it: it edits the
+# firmware's DTB.  libefi has its own memset and memcpy (beside
+# InitializeLib), so the kernel's are made weak for this link.  GNU-EFI's
+# arm64 crt0 carries its own PE header: the linker fills in the subsystem
+# (10, an application) and the image is a plain binary copy, padded to the
+# 512-byte end of .data the header claims (AAVMF refuses a shorter file as
+# "Unsupported").
+EFI_CFLAGS = -std=gnu11 -O2 -ffreestanding -fno-stack-protector -fpic -fshort-wchar \
+	-mgeneral-regs-only -mstrict-align -I$$efi/include/efi -I$$efi/include/efi/aarch64 \
+	-I. -Ihyp/libfdt -I$$fdt
+EFI_FDT := fdt fdt_ro fdt_rw fdt_wip fdt_strerror
+EFI_SRCS := arch/aarch64/efi/loader.c arch/aarch64/efi/ranges.c
+EFI_OBJS = $(patsubst %.c,$(@D)/%.o,$(notdir $(EFI_SRCS))) $(@D)/enter.o $(@D)/string.o \
+	$(EFI_FDT:%=$(@D)/%.o)
+$(BUILD)/efi/BOOTAA64.EFI: $(EFI_SRCS) arch/aarch64/efi/ranges.h arch/aarch64/efi/enter.S \
+		hyp/string.c hyp/libfdt/libfdt_env.h tools/gnu-efi-arm64.sh tools/libfdt.sh
+	@mkdir -p $(@D)
+	$(Q)efi=$$(tools/gnu-efi-arm64.sh)/usr && fdt=$$(tools/libfdt.sh) && \
+	for f in $(EFI_FDT); do \
+		$(CC) $(EFI_CFLAGS) -w -c $$fdt/$$f.c -o $(@D)/$$f.o || exit 1; done && \
+	for f in $(EFI_SRCS) hyp/string.c; do \
+		$(CC) $(EFI_CFLAGS) $(WARN) -c $$f -o $(@D)/$$(basename $$f .c).o || exit 1; done && \
+	$(OBJCOPY) --weaken-symbol=memset --weaken-symbol=memcpy $(@D)/string.o && \
+	$(CC) $(EFI_CFLAGS) -c arch/aarch64/efi/enter.S -o $(@D)/enter.o && \
+	$(LD) -shared -Bsymbolic -nostdlib --no-undefined --no-warn-rwx-segments \
+		--defsym=EFI_SUBSYSTEM=0xa -T $$efi/lib/elf_aarch64_efi.lds \
+		$$efi/lib/crt0-efi-aarch64.o $(EFI_OBJS) -L$$efi/lib -lefi -lgnuefi -o $(@D)/loader.so && \
+	$(OBJCOPY) -j .text -j .sdata -j .data -j .dynamic -j .rodata -j .rel -j .rela \
+		-j '.rel.*' -j '.rela.*' -j .reloc -O binary $(@D)/loader.so $@ && \
+	truncate -s %512 $@
+	@echo "  EFI     $@"
+$(BUILD)/esp.img: $(KERNEL_IMAGE) $(BUILD)/efi/BOOTAA64.EFI tools/mkesp.sh
+	$(Q)tools/mkesp.sh $@ $(BUILD)/efi/BOOTAA64.EFI $(KERNEL_IMAGE)
+	@echo "  ESP     $@"
+# Fresh variables each run: the boot entries a run with other devices left
+# behind send AAVMF to its shell instead of the ESP.
+.PHONY: $(BUILD)/aavmf-vars.fd
+$(BUILD)/aavmf-vars.fd:
+	$(Q)cp $(AAVMF_VARS) $@
 
 $(KERNEL_IMAGE): $(BUILD)/cairn.elf
 	$(Q)$(OBJCOPY) -O binary $< $@
@@ -61,16 +114,23 @@ $(BUILD)/systems/%.dtb: $(dir $(SYSTEM))%.dts
 ifeq ($(GUEST),linux)
 RUN_DEPS := $(SYSTEM_MODS) $(DISK)
 MEM := 1G
-RUN_ARGS = -initrd $(SYSTEM_MODS) -append "cairn.root=linux" \
+# BOOT=uefi: the command line and the bundle are files on the ESP instead.
+RUN_ARGS = $(if $(filter uefi,$(BOOT)),,-initrd $(SYSTEM_MODS) -append "cairn.root=linux") \
 	-drive file=$(DISK),if=none,id=disk,format=raw \
 	-device virtio-blk-pci,drive=disk,iommu_platform=on,disable-legacy=on \
 	-netdev user,id=net -device virtio-net-pci,netdev=net,iommu_platform=on,disable-legacy=on
+UEFI_ESP := $(BUILD)/esp-$(SYSTEM_NAME).img
+$(UEFI_ESP): $(KERNEL_IMAGE) $(BUILD)/efi/BOOTAA64.EFI $(SYSTEM_MODS) tools/mkesp.sh
+	$(Q)tools/mkesp.sh $@ $(BUILD)/efi/BOOTAA64.EFI $(KERNEL_IMAGE) "cairn.root=linux" $(SYSTEM_MODS)
+	@echo "  ESP     $@"
 endif
+_run: $(if $(filter uefi,$(BOOT)),$(UEFI_ESP) $(BUILD)/aavmf-vars.fd)
 $(DISK):
 	@mkdir -p $(@D)
 	truncate -s 128M $@
 
 QEMU_TEST_DEPS := $(BUILD)/tests/dtb-shim.bin $(BUILD)/tests/initrd.bin $(LINUX_MODS) \
+	$(BUILD)/efi/BOOTAA64.EFI \
 	$(BUILD)/systems/two-guests.bin $(BUILD)/systems/passthrough.bin $(BUILD)/tests/bad-system.bin \
 	$(BUILD)/tests/driver-limit.bin $(BUILD)/tests/blk-restart.bin \
 	$(BUILD)/tests/net-restart.bin $(BUILD)/tests/con-restart.bin

@@ -319,6 +319,27 @@ def not_a_dtb(build):
     return path
 
 
+AAVMF_CODE = "/usr/share/AAVMF/AAVMF_CODE.fd"
+AAVMF_VARS = "/usr/share/AAVMF/AAVMF_VARS.fd"
+# AAVMF hands the OS QEMU's DTB only without ACPI tables (acpi=off).
+UEFI_VIRT = "virt,virtualization=on,gic-version=3,acpi=off"
+
+
+def aavmf(build, args="", module=None):
+    """AAVMF booting BOOTAA64.EFI, which loads the Image (tools/mkesp.sh).
+    The ESP is a virtio-mmio disk, which Cairn's drivers leave alone (they
+    take PCI ones); no NIC, so that the firmware tries no network boot first."""
+    return uefi(build, args, module, "BOOTAA64.EFI", "Image", AAVMF_CODE, AAVMF_VARS,
+                "virtio-blk-device") + ["-net", "none"]
+
+
+# The loader's line, then the kernel's: what /chosen got, and the memory
+# UEFI keeps (runtime services) reserved through /memreserve/ (QEMU's own
+# DTB has none).
+UEFI_LOADED = r"cairn-efi: kernel at 0x[0-9A-F]+, DTB at 0x[0-9A-F]+, initrd %d bytes"
+UEFI_MEMRESERVE = r"reserved +0x[0-9a-f]+-0x[0-9a-f]+ +\d+ KiB +memreserve"
+
+
 def aarch64(build):
     img = os.path.join(build, "Image")
     kernel = ["-kernel", img]
@@ -328,6 +349,26 @@ def aarch64(build):
                  [r"aarch64 at EL2", r"gic: GICv3", r"timer: \d+ Hz", BOOT_OK]),
         Scenario("boot-uboot", lambda b: arm() + ["-bios", UBOOT_ARM64] + kernel,
                  [r"U-Boot 20", r"Starting kernel", r"aarch64 at EL2", BOOT_OK]),
+        # AAVMF at EL2 with its MMU on runs Cairn's loader (arch/aarch64/efi),
+        # which enters the kernel with it off and the DTB from UEFI's tables.
+        Scenario("boot-uefi", lambda b: arm(UEFI_VIRT, smp=2) + aavmf(b),
+                 [UEFI_LOADED % 0, r"aarch64 at EL2", r"cairn: bootargs \"\"",
+                  UEFI_MEMRESERVE, r"cairn: boot ok \(2 of 2 cpus"], timeout=240),
+        # The command line and the boot module through /chosen: the root
+        # task's boot-info test checks both (and reads the initrd's bytes).
+        Scenario("root-tests-uefi", lambda b: arm(UEFI_VIRT, smp=2) + aavmf(
+                     b, "cairn.root=test root.only=boot-info root.initrd=yes", "tests/initrd.bin"),
+                 [UEFI_LOADED % (3 * 4096 + 1000),
+                  r"cairn: bootargs \"cairn.root=test root.only=boot-info root.initrd=yes\"",
+                  r"reserved +0x[0-9a-f]+000-0x[0-9a-f]+ +\d+ KiB +initrd",
+                  r"root: up, 2 cpus", r"root: ok   boot-info", ROOT_OK],
+                 poweroff=True, timeout=300),
+        # With ACPI tables AAVMF gives no DTB: the loader says so and
+        # returns to the firmware instead of entering a kernel that has none.
+        Scenario("uefi-acpi-no-dtb",
+                 lambda b: arm("virt,virtualization=on,gic-version=3") + aavmf(b),
+                 [r"cairn-efi: the firmware gives no device tree",
+                  r"cairn-efi: preparing the device tree: Not Found"], timeout=240),
         Scenario("smp4", lambda b: arm(smp=4) + kernel,
                  [r"cpu1 online", r"cpu2 online", r"cpu3 online",
                   r"cairn: boot ok \(4 of 4 cpus"]),
@@ -1027,21 +1068,25 @@ def iso(build, args="", module=None):
     return path
 
 
-def uefi(build, args="", module=None):
-    """OVMF booting Cairn's loader from an ESP whose cairn.cmdline is `args`
-    (and cairn.initrd `module`, a file under build/)."""
+def uefi(build, args="", module=None, loader="BOOTX64.EFI", kernel="cairn.elf",
+         code=OVMF_CODE, variables=OVMF_VARS, device=None):
+    """UEFI firmware (OVMF by default) booting Cairn's loader from an ESP
+    whose cairn.cmdline is `args` (and cairn.initrd `module`, a file under
+    build/), on `device` (QEMU's if=virtio without one); the firmware's
+    variables are a fresh copy each time."""
     d = os.path.join(build, "tests")
     os.makedirs(d, exist_ok=True)
     name = re.sub(r"\W", "_", (args or "plain") + (" " + module if module else ""))
     esp = os.path.join(d, "esp-%s.img" % name)
-    sh("tools/mkesp.sh", esp, os.path.join(build, "efi", "BOOTX64.EFI"),
-       os.path.join(build, "cairn.elf"), args,
+    sh("tools/mkesp.sh", esp, os.path.join(build, "efi", loader),
+       os.path.join(build, kernel), args,
        *([os.path.join(build, module)] if module else []))
-    variables = os.path.join(d, "ovmf-vars.fd")
-    shutil.copyfile(OVMF_VARS, variables)
-    return ["-drive", "if=pflash,format=raw,readonly=on,file=" + OVMF_CODE,
-            "-drive", "if=pflash,format=raw,file=" + variables,
-            "-drive", "file=%s,format=raw,if=virtio" % esp]
+    copy = os.path.join(d, os.path.basename(variables).lower())
+    shutil.copyfile(variables, copy)
+    return ["-drive", "if=pflash,format=raw,readonly=on,file=" + code,
+            "-drive", "if=pflash,format=raw,file=" + copy,
+            "-drive", "file=%s,format=raw,if=%s" % (esp, "none,id=esp" if device else "virtio")] + \
+        (["-device", device + ",drive=esp"] if device else [])
 
 
 BOCHSRC = """megs: 256
