@@ -363,6 +363,12 @@ def aarch64(build):
                   r"reserved +0x[0-9a-f]+000-0x[0-9a-f]+ +\d+ KiB +initrd",
                   r"root: up, 2 cpus", r"root: ok   boot-info", ROOT_OK],
                  poweroff=True, timeout=300),
+        # AAVMF at EL1 (no virtualization): the loader turns off EL1's MMU
+        # instead, and the kernel says why it cannot run.
+        Scenario("uefi-at-el1", lambda b: arm("virt,virtualization=off,gic-version=3,acpi=off")
+                 + aavmf(b),
+                 [UEFI_LOADED % 0, r"entered at EL1, but Cairn is a hypervisor",
+                  r"powering off"], poweroff=True, timeout=240),
         # With ACPI tables AAVMF gives no DTB: the loader says so and
         # returns to the firmware instead of entering a kernel that has none.
         Scenario("uefi-acpi-no-dtb",

@@ -10,6 +10,8 @@
  * and no memory is touched once the MMU is off (a non-cacheable load could
  * miss data still dirty in the cache), so everything lives in registers. */
 
+#define SCTLR_OFF 7 /* M (MMU), A (alignment checks), C (D-cache) */
+
 	.text
 	.balign	64
 	.globl	cairn_enter
@@ -32,13 +34,20 @@ cairn_enter:
 
 	/* MMU, D-cache and alignment checks off; the I-cache stays as it is
 	 * (the protocol allows either).  Code runs on at the same address:
-	 * UEFI's map is the identity. */
+	 * UEFI's map is the identity.  Firmware without EL2 for us (QEMU's
+	 * virtualization=off) runs at EL1, where SCTLR_EL2 would trap: there
+	 * the kernel is entered all the same, to say why it cannot run. */
+	mrs	x0, CurrentEL
+	cmp	x0, #(1 << 2)
+	b.eq	1f
 	mrs	x0, sctlr_el2
-	bic	x0, x0, #(1 << 0)       /* M */
-	bic	x0, x0, #(1 << 1)       /* A */
-	bic	x0, x0, #(1 << 2)       /* C */
+	bic	x0, x0, #SCTLR_OFF
 	msr	sctlr_el2, x0
-	isb
+	b	2f
+1:	mrs	x0, sctlr_el1
+	bic	x0, x0, #SCTLR_OFF
+	msr	sctlr_el1, x0
+2:	isb
 
 	/* What the kernel reads uncached first: by VA (== PA now), which
 	 * reaches PoC through any system cache.  Dirty lines written while the
