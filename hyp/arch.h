@@ -36,6 +36,10 @@ void arch_virt_init(void);
 
 /* --- Early console (before or without a DTB-described UART) --------- */
 void arch_early_putc(char c);
+/* Its input, where it has any (x86_64's COM1): a received byte or -1, and
+ * the interrupt line input raises (CONSOLE_NO_IRQ where none). */
+int arch_early_getc(void);
+uint64_t arch_early_irq(void);
 
 /* --- Kernel memory ---------------------------------------------------- */
 /* Offset of the kernel's direct map: va = pa + offset. */

@@ -58,8 +58,18 @@ void console_init(const void *fdt)
 		drv->rx_interrupts(uart_base);
 }
 
-int console_getc(void) { return uart && uart->getc ? uart->getc(uart_base) : -1; }
-uint64_t console_irq(void) { return uart_irq; }
+/* Most early consoles are output only. */
+__attribute__((weak)) int arch_early_getc(void) { return -1; }
+__attribute__((weak)) uint64_t arch_early_irq(void) { return CONSOLE_NO_IRQ; }
+
+int console_getc(void)
+{
+	if (!uart)
+		return arch_early_getc();
+	return uart->getc ? uart->getc(uart_base) : -1;
+}
+
+uint64_t console_irq(void) { return uart ? uart_irq : arch_early_irq(); }
 
 struct mem_range console_region(void) { return uart_range; }
 

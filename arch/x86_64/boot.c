@@ -40,7 +40,17 @@ void com1_init(void)
 	outb(COM1 + 1, 0x00);
 	outb(COM1 + 3, 0x03); /* 8N1 */
 	outb(COM1 + 2, 0xc7); /* FIFOs on */
+	outb(COM1 + 4, 0x0b); /* DTR, RTS, and OUT2, which gates the line on a PC */
+	outb(COM1 + 1, 0x01); /* raise it on received data: its IOAPIC pin stays
+			       * masked until a taker binds it (IRQ_GET) */
 }
+
+int arch_early_getc(void) { return inb(COM1 + 5) & 1 ? inb(COM1) : -1; }
+
+/* ISA IRQ 4, which QEMU's and PCs' MADTs leave at IOAPIC pin 4 (no
+ * override).  It is edge-triggered: a rise while the pin is masked is
+ * lost, so a taker drains the input again after it acks. */
+uint64_t arch_early_irq(void) { return VEC_IRQ_BASE + 4; }
 
 /* Adjacent available entries merge (UEFI splits RAM by type, and every
  * split-off type that is free after boot maps to "available"). */

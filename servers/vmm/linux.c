@@ -131,13 +131,14 @@ static void input_start(const struct vmm *m)
 			       m->cfg->pass[k].intid);
 }
 
-static void input(struct vmm *m)
+/* Everything the console holds now, to the guest. */
+static void drain(struct vmm *m)
 {
 	uint64_t r[5];
-	while (input_irq && inv(SYS_DEBUG_READ, ROOT_CONSOLE, 0, 0, 0, 0, 0, 0, r) == E_OK && r[1]) {
+	while (inv(SYS_DEBUG_READ, ROOT_CONSOLE, 0, 0, 0, 0, 0, 0, r) == E_OK && r[1]) {
 		char s[8];
 		unsigned n = 0;
-		for (unsigned i = 0; i < r[1]; i++) {
+		for (unsigned i = 0; i < r[1] && i < 8; i++) {
 			s[n] = (char)(r[0] >> (8 * i));
 			if (s[n] == MONITOR_CHAR) /* the monitor's key, not the guest's */
 				INV1(SYS_SIGNAL, VMM_SLOT_MONITOR, MONITOR_KEY);
@@ -151,8 +152,19 @@ static void input(struct vmm *m)
 		if (!taken)
 			vcons_input(m, s, n);
 	}
-	if (input_irq)
-		INV0(SYS_IRQ_ACK, input_irq);
+}
+
+/* Drained, acked, drained again: where the line is edge-triggered (x86_64's
+ * COM1 on the IOAPIC) a rise while it was masked, between the first drain
+ * and the ack, is lost for good, and only the second drain takes what
+ * raised it (and lowers the line, so that the next byte raises it again). */
+static void input(struct vmm *m)
+{
+	if (!input_irq)
+		return;
+	drain(m);
+	INV0(SYS_IRQ_ACK, input_irq);
+	drain(m);
 }
 
 /* A passed-through device raised its line: the guest sees the same SPI.
@@ -375,6 +387,7 @@ void run_linux(void)
 	}
 	printf("vmm: this VMM serves exits and console input on cpu 0\n");
 	input_start(m);
+	input(m); /* what was typed before the line was ours: its rise went unseen */
 	uint64_t a[2];
 	arch_boot_args(dtb, a);
 	if (!pass_map(m) || vmm_start_vcpu(m, 0, entry, a[0], a[1]) != E_OK)

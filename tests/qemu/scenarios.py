@@ -1288,6 +1288,20 @@ def x86_64(build):
                   r"cairn-guest: the file the boot before wrote survived the reset",
                   r"vmm: guest powered off", r"powered off by the root task"],
                  poweroff=True, timeout=240),
+        # The shell on hvc0, as AArch64's linux-shell: what is typed on
+        # COM1 raises its IOAPIC line (edge-triggered), the VMM drains the
+        # console and passes it to the console server.  No host disk or
+        # network here: the file goes to the block server's RAM disk.
+        Scenario("linux-shell", lambda b: pc(smp=2, mem="1G") + [
+                     "-cdrom", iso(b, "cairn.root=linux linux.quiet", "guests/linux-mods.bin")],
+                 [r"vmm: virtio-console at 0xd0000400 \(interrupt 18\), served by the console server",
+                  r"cairn-guest: hvc0 is up \(virtio-console\)",
+                  r"cairn-guest: type commands on hvc0", r"/ # ", r"shell says 4[2]",
+                  r"file says cairn-file-4[2]",
+                  r"vmm: guest powered off", r"powered off by the root task"],
+                 send={r"/ # ": b"echo shell says $((6*7)); echo cairn-file-$((6*7)) > /mnt/f; "
+                       b"sync; echo file says $(cat /mnt/f); poweroff -f\r"},
+                 poweroff=True, timeout=240),
         Scenario("vm-x86-bad-state", lambda b: pc(smp=2) + [
                      "-cdrom", iso(b, "cairn.root=test root.only=vm-x86-bad-state vmbad.rounds=1000")],
                  [r"root: vm-x86-bad-state: seed \d+, 1000 rounds, \d+ exits answered at random",
