@@ -87,5 +87,14 @@ QEMU_BOOT_multiboot2 = $(if $(CMDLINE),$(call qemu_cmdline,$(CMDLINE)),-cdrom $(
 endif
 
 _run: $(if $(filter uefi,$(BOOT)),$(BUILD)/esp.img $(BUILD)/ovmf-vars.fd,$(BUILD)/cairn.iso)
+
+# Descriptions only the tests boot, bundled with the amd64 guest (the
+# generic rule in tests/tests.mk bundles the arm64 one).
+$(BUILD)/tests/uart-shell.bin: tests/qemu/uart-shell.dts tools/mkbootmod.py tools/linux-guest.sh \
+		guests/linux/init
+	@mkdir -p $(@D)
+	$(Q)dtc -q -I dts -O dtb -o $(@:.bin=.dtb) $<
+	$(Q)d=$$(tools/linux-guest.sh amd64) && python3 tools/mkbootmod.py $@ linux=$$d/bzImage \
+		initramfs=$$d/initramfs.cpio system=$(@:.bin=.dtb)
 QEMU_TEST_DEPS := $(BUILD)/cairn.iso $(BUILD)/esp.img $(BUILD)/efi/BOOTX64.EFI \
-	$(BUILD)/tests/initrd.bin $(LINUX_MODS)
+	$(BUILD)/tests/initrd.bin $(LINUX_MODS) $(BUILD)/tests/uart-shell.bin

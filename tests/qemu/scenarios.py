@@ -1302,6 +1302,17 @@ def x86_64(build):
                  send={r"/ # ": b"echo shell says $((6*7)); echo cairn-file-$((6*7)) > /mnt/f; "
                        b"sync; echo file says $(cat /mnt/f); poweroff -f\r"},
                  poweroff=True, timeout=240),
+        # No virtio-console (tests/qemu/uart-shell.dts): the shell is on
+        # ttyS0, the VMM's 16550A (servers/vmm/x86_64/uart.c), whose
+        # received data and interrupt (IOAPIC pin 4) carry what is typed.
+        Scenario("linux-uart-shell", lambda b: pc(smp=2, mem="1G") + [
+                     "-cdrom", iso(b, "cairn.root=linux linux.quiet", "tests/uart-shell.bin")],
+                 [r"cairn-guest: type commands; poweroff -f ends the guest", r"/ # ",
+                  r"uart says 4[2]", r"\d+: +\d+ +\d+ +IO-APIC +4-edge +ttyS0",
+                  r"vmm: guest powered off", r"powered off by the root task"],
+                 send={r"/ # ": b"echo uart says $((6*7)); grep ttyS0 /proc/interrupts; "
+                       b"poweroff -f\r"},
+                 poweroff=True, timeout=240),
         Scenario("vm-x86-bad-state", lambda b: pc(smp=2) + [
                      "-cdrom", iso(b, "cairn.root=test root.only=vm-x86-bad-state vmbad.rounds=1000")],
                  [r"root: vm-x86-bad-state: seed \d+, 1000 rounds, \d+ exits answered at random",
