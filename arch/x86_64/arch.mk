@@ -21,7 +21,9 @@ KERNEL_IMAGE := $(BUILD)/cairn.elf
 KERNEL_LDS := arch/x86_64/kernel.ld
 
 QEMU := qemu-system-x86_64
-QEMU_MACHINE := -machine q35 -cpu qemu64,+svm,+npt
+# ACCEL=kvm: under KVM where it offers nested VMX or SVM (a developer's
+# machine; not these, whose KVM has no nesting): the host CPU, VMX on Intel.
+QEMU_MACHINE := -machine q35 $(if $(filter kvm,$(ACCEL)),-accel kvm -cpu host,-cpu qemu64,+svm,+npt)
 OVMF_CODE := /usr/share/OVMF/OVMF_CODE_4M.fd
 OVMF_VARS := /usr/share/OVMF/OVMF_VARS_4M.fd
 # BOOT=multiboot2 (GRUB from an ISO, SeaBIOS) or BOOT=uefi (OVMF runs

@@ -210,6 +210,8 @@ static cptr_t timer_claim(unsigned i)
 	return timer_line[i];
 }
 
+cptr_t x86_timer_line(unsigned i) { return timer_line[i]; }
+
 void arch_vcpu_init(struct vmm *m, unsigned i)
 {
 	struct vlapic *l = &m->arch.lapic[i];
@@ -219,7 +221,7 @@ void arch_vcpu_init(struct vmm *m, unsigned i)
 	for (unsigned k = 0; k < 7; k++)
 		l->lvt[k] = 1u << 16; /* masked */
 	pat[i] = 0x0007040600070406ull;
-	if (!(m->arch.timer[i] = timer_claim(i)))
+	if (!timer_claim(i))
 		printf("vmm: vcpu %u has no timer line\n", i);
 	if (i == 0) { /* the boot protocol: long mode, rsi the zero page (r9 here) */
 		uint64_t r[5], gdt, cr3;
@@ -248,10 +250,8 @@ err_t arch_vcpu_restart(struct vmm *m, unsigned i, uint64_t pc, uint64_t arg)
 void arch_events(struct vmm *m, uint64_t bits)
 {
 	for (unsigned i = 0; i < m->nvcpus; i++)
-		if ((bits & VMM_EVENT_TIMER(i)) && timer_line[i]) {
-			m->arch.timer[i] = timer_line[i];
+		if ((bits & VMM_EVENT_TIMER(i)) && timer_line[i])
 			lapic_timer_fired(m, i);
-		}
 }
 
 void arch_raise_irq(struct vmm *m, unsigned irq)

@@ -124,8 +124,8 @@ void lapic_set_deadline(struct vmm *m, unsigned vcpu, uint64_t tsc)
 {
 	struct vlapic *l = &m->arch.lapic[vcpu];
 	l->deadline = tsc;
-	if (m->arch.timer[vcpu])
-		INV1(SYS_IRQ_SET_TIMER, m->arch.timer[vcpu], tsc ? tsc : SOFT_TIMER_OFF);
+	if (x86_timer_line(vcpu))
+		INV1(SYS_IRQ_SET_TIMER, x86_timer_line(vcpu), tsc ? tsc : SOFT_TIMER_OFF);
 }
 
 /* The line's notification can be older than the deadline now set (the
@@ -136,11 +136,11 @@ void lapic_timer_fired(struct vmm *m, unsigned vcpu)
 	struct vlapic *l = &m->arch.lapic[vcpu];
 	uint32_t lvt = l->lvt[1];
 	if (l->deadline && counter_now() < l->deadline) {
-		INV0(SYS_IRQ_ACK, m->arch.timer[vcpu]);
+		INV0(SYS_IRQ_ACK, x86_timer_line(vcpu));
 		return;
 	}
-	INV1(SYS_IRQ_SET_TIMER, m->arch.timer[vcpu], SOFT_TIMER_OFF); /* a one-shot: low again */
-	INV0(SYS_IRQ_ACK, m->arch.timer[vcpu]);
+	INV1(SYS_IRQ_SET_TIMER, x86_timer_line(vcpu), SOFT_TIMER_OFF); /* a one-shot: low again */
+	INV0(SYS_IRQ_ACK, x86_timer_line(vcpu));
 	if (!l->deadline)
 		return; /* disarmed meanwhile, or a guest before a reset armed it */
 	l->deadline = 0;

@@ -40,7 +40,6 @@ struct vmm_arch {
 	struct vlapic lapic[VM_MAX_VCPUS];
 	struct vioapic ioapic;
 	struct vuart uart;
-	cptr_t timer[VM_MAX_VCPUS];    /* soft timer lines: each VCPU's LAPIC timer */
 	unsigned sipi_page;            /* where a VCPU started by SIPI begins */
 };
 
@@ -82,3 +81,6 @@ err_t x86_vcpu_long_mode(cptr_t vcpu, uint64_t gdt, uint64_t cr3);
 err_t x86_vcpu_real_mode(cptr_t vcpu, unsigned page);
 /* The boot page tables' root for the zero page at zp; *gdt its GDT. */
 uint64_t x86_zero_page_tables(uint64_t zp, uint64_t *gdt);
+/* VCPU i's LAPIC timer: a soft timer line (0: none), claimed once and
+ * kept across the guest's resets (arch.c). */
+cptr_t x86_timer_line(unsigned i);
