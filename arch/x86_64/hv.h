@@ -50,6 +50,9 @@ static inline struct thread *thread_of(struct arch_regs *r)
 
 uint64_t *x86_gpr(struct arch_regs *r, unsigned n);
 unsigned x86_fetch_insn(struct thread *t, const struct x86_gview *g, uint8_t *buf);
+/* Guest physical to the kernel's view, RAM only (NULL for MMIO or
+ * nothing); the caller holds the lock. */
+const uint8_t *x86_gpa_ptr(struct thread *t, uint64_t gpa);
 _Noreturn void x86_exit_interrupt(struct thread *t);
 /* A second-level fault at gpa: err in SVM's NPF form (bit 1 write, bit 4
  * fetch, bit 33 in the guest's own page walk). */

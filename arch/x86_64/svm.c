@@ -43,14 +43,15 @@ enum {
 #define F64(vm, off) (*(volatile uint64_t *)((uint8_t *)(vm) + (off)))
 #define F32(vm, off) (*(volatile uint32_t *)((uint8_t *)(vm) + (off)))
 
-/* Intercepts: physical interrupts, NMI, SMI, INIT, CPUID, INVD, PAUSE, HLT,
- * I/O, MSRs, task switches, shutdown (vector 3); every SVM instruction,
+/* Intercepts: physical interrupts, NMI, SMI, INIT, RDPMC (the host's
+ * counters), CPUID, INVD, PAUSE, HLT, I/O, MSRs, task switches, shutdown
+ * (vector 3); every SVM instruction,
  * monitor/mwait and XSETBV (vector 4: XCR0 is the host's, for XSAVE of
  * the guest's thread). */
 #define I3_INTR (1u << 0)
 #define I3_VINTR (1u << 4)
-#define I3_GUEST (I3_INTR | 1u << 1 | 1u << 2 | 1u << 3 | 1u << 18 | 1u << 22 | 1u << 23 | \
-		  1u << 24 | 1u << 26 | 1u << 27 | 1u << 28 | 1u << 29 | 1u << 31)
+#define I3_GUEST (I3_INTR | 1u << 1 | 1u << 2 | 1u << 3 | 1u << 15 | 1u << 18 | 1u << 22 | \
+		  1u << 23 | 1u << 24 | 1u << 26 | 1u << 27 | 1u << 28 | 1u << 29 | 1u << 31)
 #define I4_GUEST 0x3fffu
 /* #DB and #AC: a guest could loop the CPU in their delivery (CVE-2015-5307,
  * -8104); they come to the VMM instead. */

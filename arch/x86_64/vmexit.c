@@ -11,8 +11,21 @@
 #include "mm/pt.h"
 
 bool arch_vcpu_supported(void) { return x86_hv() != NULL; }
-void arch_vcpu_load(struct arch_vcpu *a) { x86_hv()->load(a); }
-void arch_vcpu_save(struct arch_vcpu *a) { x86_hv()->save(a); }
+/* DR0-DR3 are neither the VMCB's nor the VMCS's: a guest's would be the
+ * next guest's on this CPU (the host uses none), so they go with the VCPU. */
+void arch_vcpu_load(struct arch_vcpu *a)
+{
+	x86_hv()->load(a);
+	__asm__ volatile("mov %0, %%dr0; mov %1, %%dr1; mov %2, %%dr2; mov %3, %%dr3"
+			 :: "r"(a->dr[0]), "r"(a->dr[1]), "r"(a->dr[2]), "r"(a->dr[3]));
+}
+
+void arch_vcpu_save(struct arch_vcpu *a)
+{
+	__asm__ volatile("mov %%dr0, %0; mov %%dr1, %1; mov %%dr2, %2; mov %%dr3, %3"
+			 : "=r"(a->dr[0]), "=r"(a->dr[1]), "=r"(a->dr[2]), "=r"(a->dr[3]));
+	x86_hv()->save(a);
+}
 void arch_vcpu_flush_virqs(struct vcpu *v) { x86_hv()->flush_virqs(v); }
 bool arch_vcpu_virq_pending(const struct arch_vcpu *a) { (void)a; return x86_hv()->virq_pending(); }
 
@@ -174,7 +187,7 @@ _Noreturn void x86_exit_interrupt(struct thread *t)
 
 /* Guest physical to the kernel's view of it, through the guest's space;
  * RAM only (an MMIO page yields nothing). */
-static const uint8_t *gpa_ptr(struct thread *t, uint64_t gpa)
+const uint8_t *x86_gpa_ptr(struct thread *t, uint64_t gpa)
 {
 	paddr_t pa;
 	pte_t leaf;
@@ -196,7 +209,7 @@ static bool gva_to_gpa(struct thread *t, const struct x86_gview *g, uint64_t va,
 		return false;
 	uint64_t table = g->cr3 & 0x000ffffffffff000ull;
 	for (int level = 3; level >= 0; level--) {
-		const uint8_t *p = gpa_ptr(t, table + ((va >> (12 + 9 * level)) & 511) * 8);
+		const uint8_t *p = x86_gpa_ptr(t, table + ((va >> (12 + 9 * level)) & 511) * 8);
 		if (!p)
 			return false;
 		uint64_t e = *(const volatile uint64_t *)p;
@@ -221,7 +234,7 @@ unsigned x86_fetch_insn(struct thread *t, const struct x86_gview *g, uint8_t *bu
 	while (n < 15) {
 		uint64_t gpa;
 		const uint8_t *p;
-		if (!gva_to_gpa(t, g, va + n, &gpa) || !(p = gpa_ptr(t, gpa)))
+		if (!gva_to_gpa(t, g, va + n, &gpa) || !(p = x86_gpa_ptr(t, gpa)))
 			break;
 		for (unsigned room = PAGE_SIZE - ((va + n) & 0xfff); room && n < 15; room--)
 			buf[n++] = *p++;
@@ -400,7 +413,7 @@ _Noreturn void x86_exit_cpuid(struct thread *t, unsigned cpu)
  * VMREPLY_ADVANCE steps over (0: the VMM must set rip itself). */
 unsigned x86_other_len(uint64_t code)
 {
-	if (code == 0x6f || code == 0x76 || code == 0x89) /* INVD, INVD, WBINVD */
+	if (code == 0x6f || code == 0x76 || code == 0x89) /* RDPMC, INVD, WBINVD */
 		return 2;
 	if ((code >= 0x80 && code <= 0x87) || code == 0x8a || code == 0x8b || code == 0x8d)
 		return 3; /* SVM instructions, RDTSCP, MONITOR, MWAIT, XSETBV */

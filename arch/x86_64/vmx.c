@@ -27,7 +27,9 @@
 /* VMCS field encodings (Intel SDM vol. 3, appendix B). */
 enum {
 	V_VPID = 0x0000, G_ES_SEL = 0x0800, H_ES_SEL = 0x0c00, H_CS_SEL = 0x0c02,
-	H_SS_SEL = 0x0c04, H_TR_SEL = 0x0c0c,
+	H_SS_SEL = 0x0c04, H_TR_SEL = 0x0c0c, G_PDPTE0 = 0x280a, G_DEBUGCTL = 0x2802,
+	C_CR3_TARGET_N = 0x400a, C_PF_MASK = 0x4006, C_PF_MATCH = 0x4008,
+	H_SYSENTER_CS = 0x4c00, H_SYSENTER_ESP = 0x6c10, H_SYSENTER_EIP = 0x6c12,
 	C_MSR_BITMAP = 0x2004, C_EXIT_STORE = 0x2006, C_EXIT_LOAD = 0x2008,
 	C_ENTRY_LOAD = 0x200a, C_TSC_OFFSET = 0x2010, C_EPTP = 0x201a, R_GPA = 0x2400,
 	G_LINK = 0x2800, G_PAT = 0x2804, G_EFER = 0x2806, H_PAT = 0x2c00, H_EFER = 0x2c02,
@@ -52,7 +54,7 @@ enum {
 /* Exit reasons (appendix C). */
 enum {
 	R_EXCEPTION = 0, R_INTR, R_TRIPLE, R_INIT, R_SIPI, R_SMI_IO, R_SMI, R_WINDOW,
-	R_TASK = 9, R_CPUID = 10, R_HLT = 12, R_INVD = 13, R_VMCALL = 18, R_CR = 28,
+	R_TASK = 9, R_CPUID = 10, R_HLT = 12, R_INVD = 13, R_RDPMC = 15, R_VMCALL = 18, R_CR = 28,
 	R_IO = 30, R_RDMSR = 31, R_WRMSR = 32, R_BAD_GUEST = 33, R_BAD_MSR = 34,
 	R_MWAIT = 36, R_MONITOR = 39, R_PAUSE = 40, R_EPT_VIOLATION = 48,
 	R_EPT_MISCONFIG = 49, R_WBINVD = 54, R_XSETBV = 55,
@@ -62,16 +64,20 @@ enum {
  * exit and entry controls); the CPU's capability MSRs say which it has. */
 #define PIN_WANT (1u << 0 | 1u << 3)             /* external interrupts, NMIs exit */
 #define PROC_WINDOW (1u << 2)
-#define PROC_WANT (1u << 3 | 1u << 7 | 1u << 10 | 1u << 24 | 1u << 28 | 1u << 29 | \
-		   1u << 30 | 1u << 31) /* TSC offset; HLT, MWAIT, I/O, MONITOR, PAUSE
-					 * exit; MSR bitmap; secondary controls */
+/* TSC offset; HLT, MWAIT, RDPMC, CR8 load and store (else the guest's CR8
+ * is the host APIC's TPR), I/O, MONITOR, PAUSE exit; MSR bitmap; secondary
+ * controls. */
+#define PROC_WANT (1u << 3 | 1u << 7 | 1u << 10 | 1u << 11 | 1u << 19 | 1u << 20 | \
+		   1u << 24 | 1u << 28 | 1u << 29 | 1u << 30 | 1u << 31)
 #define PROC2_WANT (1u << 1 | 1u << 5 | 1u << 7)  /* EPT, VPID, unrestricted guest */
-/* INVPCID where the CPU has it; RDTSCP stays #UD (TSC_AUX is the host's). */
-#define PROC2_ALSO (1u << 12)
-#define EXIT_WANT (1u << 9 | 1u << 18 | 1u << 19 | 1u << 20 | 1u << 21) /* 64-bit host;
-					 * save and load PAT and EFER */
+/* WBINVD exits (as on SVM) and INVPCID runs where the CPU has them;
+ * RDTSCP stays #UD (TSC_AUX is the host's). */
+#define PROC2_ALSO (1u << 6 | 1u << 12)
+/* Save and load DR7 (else it is the host's 0x400 after every exit); a
+ * 64-bit host; save and load PAT and EFER. */
+#define EXIT_WANT (1u << 2 | 1u << 9 | 1u << 18 | 1u << 19 | 1u << 20 | 1u << 21)
 #define ENTRY_IA32E (1u << 9)
-#define ENTRY_WANT (1u << 14 | 1u << 15)          /* load PAT and EFER */
+#define ENTRY_WANT (1u << 2 | 1u << 14 | 1u << 15) /* load DR7, PAT and EFER */
 #define EXC_GUEST (1u << 1 | 1u << 6 | 1u << 17)  /* #DB, #AC as SVM's; #UD: VMMCALL */
 #define MSR_VMX_BASIC 0x480
 #define MSR_VMX_CR0_FIXED0 0x486
@@ -81,6 +87,7 @@ enum {
 #define MSR_VMX_PROCBASED2 0x48b
 #define MSR_VMX_EPT_VPID_CAP 0x48c
 #define MSR_PAT 0x277
+#define MSR_FEATURE_CONTROL 0x3a /* bit 0 lock, bit 2 VMX outside SMX */
 #define CR4_VMXE (1ull << 13)
 #define RFLAGS_IF (1ull << 9)
 #define NTAGS 64
@@ -196,6 +203,11 @@ static uint64_t read_cr(unsigned n)
 	return v;
 }
 
+/* The GDT's own limit: an exit sets GDTR's to 0xffff, and with it ring 3
+ * could load descriptors made of the kernel's data past the table (LAR,
+ * LSL, a segment of its own), so every exit loads it again. */
+static struct { uint16_t limit; uint64_t base; } __attribute__((packed)) host_gdtr;
+
 /* The host state an exit returns to: this CPU's, constant but for CR0's
  * TS and CR3's PCID, written at each entry (vmx_enter). */
 static void host_state(void)
@@ -204,8 +216,12 @@ static void host_state(void)
 	__asm__ volatile("sgdt %0; sidt %1" : "=m"(gdtr), "=m"(idtr));
 	const uint64_t *tss = (const uint64_t *)gdtr.base + SEL_TSS(arch_cpu_id()) / 8;
 	uint64_t tr_base = (tss[0] >> 16 & 0xffffff) | (tss[0] >> 56) << 24 | tss[1] << 32;
-	vmwrite(H_CS_SEL, SEL_KCODE);
-	vmwrite(H_SS_SEL, SEL_KDATA);
+	host_gdtr.limit = gdtr.limit, host_gdtr.base = gdtr.base;
+	for (unsigned k = 0; k < 6; k++) /* ES CS SS DS FS GS; VMCLEAR left them undefined */
+		vmwrite(H_ES_SEL + 2 * k, k == 1 ? SEL_KCODE : k == 2 ? SEL_KDATA : 0);
+	vmwrite(H_SYSENTER_CS, 0);
+	vmwrite(H_SYSENTER_ESP, 0);
+	vmwrite(H_SYSENTER_EIP, 0);
 	vmwrite(H_TR_SEL, SEL_TSS(arch_cpu_id()));
 	vmwrite(H_CR4, read_cr(4));
 	vmwrite(H_FS_BASE, rdmsr(0xc0000100));
@@ -236,6 +252,11 @@ static void controls(struct vmx_cpu *s)
 	vmwrite(C_EXIT_LOAD_N, NMSR);
 	vmwrite(C_CR0_MASK, cr0_mask);
 	vmwrite(C_CR4_MASK, cr4_mask);
+	vmwrite(C_CR3_TARGET_N, 0);
+	vmwrite(C_PF_MASK, 0);
+	vmwrite(C_PF_MATCH, 0);
+	vmwrite(C_ENTRY_LEN, 0);
+	vmwrite(G_DEBUGCTL, 0);
 	vmwrite(G_LINK, ~0ull);
 }
 
@@ -253,6 +274,11 @@ static void *page(void)
 static void vmx_init_cpu(void)
 {
 	struct vmx_cpu *s = vmx_this();
+	uint64_t fc = rdmsr(MSR_FEATURE_CONTROL); /* as virt.c did on the boot CPU */
+	if (!(fc & 1))
+		wrmsr(MSR_FEATURE_CONTROL, fc | 1 | 4);
+	else if (!(fc & 4))
+		panic("vmx: the firmware locked VMX off on CPU %u", arch_cpu_id());
 	if (arch_cpu_id() == 0 && !msr_bitmap)
 		vmx_init_global();
 	if (!s->vmcs) {
@@ -370,6 +396,22 @@ static uint64_t cr_seen(uint64_t reg, uint64_t shadow, uint64_t mask)
 	return (vmread(reg) & ~mask) | (vmread(shadow) & mask);
 }
 
+/* PAE paging (PG and PAE without LMA): with EPT, VM entry takes the four
+ * PDPTEs from the VMCS, not through CR3, so they are loaded from the
+ * guest's memory wherever CR3 or paging may have changed (0 where CR3
+ * points outside its RAM: its entry fails, its VMM hears -1).  The lock
+ * is held: the guest's space stays put. */
+static void pdptes_load(struct thread *t)
+{
+	bool pae = (vmread(G_CR0) & CR0_PG) && (vmread(G_CR4) & CR4_PAE) &&
+		   !(vmread(G_EFER) & EFER_LMA);
+	uint64_t base = vmread(G_CR3) & 0xffffffe0ull;
+	for (unsigned i = 0; i < 4; i++) {
+		const uint8_t *p = pae ? x86_gpa_ptr(t, base + 8 * i) : NULL;
+		vmwrite(G_PDPTE0 + 2 * i, p ? *(const volatile uint64_t *)p : 0);
+	}
+}
+
 static void vmx_load(struct arch_vcpu *a)
 {
 	struct vmx_cpu *s = vmx_this();
@@ -389,6 +431,7 @@ static void vmx_load(struct arch_vcpu *a)
 	vmwrite(G_ACTIVITY, 0);
 	vmwrite(G_PENDING_DBG, 0);
 	vmwrite(C_PROC, a->int_ctl ? proc | PROC_WINDOW : proc);
+	pdptes_load(vcpu_of(a)->thread);
 }
 
 static void vmx_save(struct arch_vcpu *a)
@@ -467,13 +510,13 @@ static void vmx_set_event(uint64_t event)
 /* An entry refused, by the kernel (switched_ok) or by VMLAUNCH or VMRESUME
  * (x86_vmx_run: the VMCS's control or host state; VM-instruction error in
  * MR0): SVM's VMEXIT_INVALID, -1. */
-_Noreturn void x86_vmx_refused(struct arch_regs *r)
+_Noreturn void x86_vmx_refused(struct arch_regs *r, bool by_cpu)
 {
 	struct thread *t = thread_of(r);
 	uint64_t *w = t->fault;
 	for (unsigned i = 0; i < VMEXIT_WORDS; i++)
 		w[i] = 0;
-	w[0] = vmread(R_INSN_ERROR);
+	w[0] = by_cpu ? vmread(R_INSN_ERROR) : 0;
 	w[1] = r->pc;
 	w[2] = ~0ull;
 	kernel_vcpu_exit(t, VMEXIT_OTHER, arch_cpu_id());
@@ -510,7 +553,8 @@ static _Noreturn void vmx_enter(struct pcpu *p, struct arch_regs *r, paddr_t roo
 	vmwrite(H_CR3, read_cr(3));
 	if (!switched_ok(s))
 		__asm__ volatile("mov %0, %%rsp; mov %1, %%rdi; jmp *%2"
-				 :: "r"(p->cpu->stack_top), "r"(r), "r"(x86_vmx_refused) : "memory");
+				 :: "r"(p->cpu->stack_top), "r"(r), "r"(x86_vmx_refused), "S"(0)
+				 : "memory");
 	__atomic_add_fetch(&p->ustate, 1, __ATOMIC_SEQ_CST); /* odd: shootdowns wait */
 	if (x86_tag_enter(&s->tags, root.pa, vmid, NTAGS)) {
 		struct { uint64_t a, b; } all = { 0, 0 };
@@ -538,39 +582,66 @@ static _Noreturn void inject(uint64_t event)
 	kernel_exit();
 }
 
+#define GP0 (EVENT_VALID | EVENT_EXC | EVENT_ERR | 13)
+
+/* CR0: reserved bits in 31:0 are ignored as the CPU ignores them; #GP for
+ * what it refuses. */
+static uint64_t cr0_write(uint64_t v)
+{
+	uint64_t efer = vmread(G_EFER), cs_l = vmread(G_ES_AR + 2) & 1u << 13;
+	v = (v & ~0xffffffffull) | (v & cr0_fixed1 & 0xffffffffull);
+	if ((v >> 32) || ((v & CR0_PG) && !(v & 1)) || ((v & 1u << 29) && !(v & 1u << 30)) ||
+	    ((v & CR0_PG) && (efer & EFER_LME) && !(vmread(G_CR4) & CR4_PAE)) ||
+	    (!(v & CR0_PG) && cs_l))
+		return GP0;
+	vmwrite(C_CR0_SHADOW, v);
+	vmwrite(G_CR0, v | cr0_fixed0);
+	efer_load(efer, v);
+	return 0;
+}
+
+static uint64_t cr4_write(uint64_t v)
+{
+	if (v & ~(cr4_fixed1 & ~CR4_VMXE))
+		return GP0;
+	vmwrite(C_CR4_SHADOW, v);
+	vmwrite(G_CR4, v | cr4_fixed0);
+	return 0;
+}
+
 /* MOV to CR0 or CR4 that changes a bit the guest does not own (a CR0.NE
  * the CPU forces, CR4.VMXE or a bit this CPU lacks): the guest's value in
- * the shadow, #GP for one the CPU would refuse.  MOV from CR0 and CR4
- * reads the shadow without an exit; CR3 exits only where the CPU
- * insists. */
+ * the shadow.  MOV from CR0 and CR4 reads the shadow without an exit.  CR8
+ * always exits: without that (or a TPR shadow) it is the host APIC's TPR,
+ * and a guest that raised it would mask the host's interrupts; the guest's
+ * own is kept (the kernel injects by IF alone, as on SVM).  CR3 exits only
+ * where the CPU insists.  Each write may change translation: the next
+ * entry flushes the guest's TLB, as the CPU would. */
 static _Noreturn void exit_cr(struct thread *t, unsigned len)
 {
 	struct arch_regs *r = &t->regs;
-	uint64_t q = vmread(R_QUAL), *reg = x86_gpr(r, q >> 8 & 15);
+	uint64_t q = vmread(R_QUAL), *reg = x86_gpr(r, q >> 8 & 15), v = *reg, fault = 0;
 	unsigned cr = q & 15, type = q >> 4 & 3;
-	uint64_t v = *reg, efer = vmread(G_EFER);
-	if (cr == 3 && type < 2) {
-		if (type == 0)
-			vmwrite(G_CR3, v);
-		else
-			*reg = vmread(G_CR3);
-	} else if (type != 0 || (cr != 0 && cr != 4)) {
+	if (type == 1 && (cr == 3 || cr == 8))
+		*reg = cr == 3 ? vmread(G_CR3) : t->vcpu->arch.tpr;
+	else if (type != 0 || (cr != 0 && cr != 3 && cr != 4 && cr != 8))
 		inject(EVENT_VALID | EVENT_EXC | 6);
-	} else if (cr == 0) {
-		if ((v >> 32) || ((v & CR0_PG) && !(v & 1)) || ((v & 1u << 29) && !(v & 1u << 30)) ||
-		    ((v & CR0_PG) && (efer & EFER_LME) && !(vmread(G_CR4) & CR4_PAE)))
-			inject(EVENT_VALID | EVENT_EXC | EVENT_ERR | 13);
-		vmwrite(C_CR0_SHADOW, v);
-		vmwrite(G_CR0, v | cr0_fixed0);
-		efer_load(efer, v);
-	} else {
-		if (v & ~(cr4_fixed1 & ~CR4_VMXE))
-			inject(EVENT_VALID | EVENT_EXC | EVENT_ERR | 13);
-		vmwrite(C_CR4_SHADOW, v);
-		vmwrite(G_CR4, v | cr4_fixed0);
-	}
+	else if (cr == 8 && (v >> 4))
+		fault = GP0;
+	else if (cr == 8)
+		t->vcpu->arch.tpr = v;
+	else if (cr == 3)
+		vmwrite(G_CR3, v);
+	else
+		fault = cr == 0 ? cr0_write(v) : cr4_write(v);
+	if (fault)
+		inject(fault);
 	r->pc += len;
 	bkl_lock();
+	if (type == 0 && cr != 8) {
+		vmx_this()->tags.flush_next = true;
+		pdptes_load(t);
+	}
 	kernel_exit();
 }
 
@@ -583,8 +654,10 @@ static _Noreturn void exit_msr(struct thread *t, bool wr, unsigned cpu)
 		x86_exit_msr(t, wr, cpu);
 	uint64_t val = (r->x[2] & 0xffffffffull) << 32 | (r->x[8] & 0xffffffffull);
 	vcpu_count(t->vcpu, vc_label(VMEXIT_SYSREG));
-	if (wr && (val & ~EFER_GUEST_BITS))
-		inject(EVENT_VALID | EVENT_EXC | EVENT_ERR | 13);
+	/* reserved bits, or LME changed under paging: #GP, as the CPU gives */
+	if (wr && ((val & ~EFER_GUEST_BITS) ||
+		   (((val ^ vmread(G_EFER)) & EFER_LME) && (vmread(G_CR0) & CR0_PG))))
+		inject(GP0);
 	if (wr) {
 		efer_load(val, vmread(G_CR0));
 	} else {
@@ -647,6 +720,7 @@ static uint64_t svm_code(unsigned reason)
 	case R_TRIPLE: return 0x7f;         /* shutdown */
 	case R_TASK: return 0x7d;
 	case R_INVD: return 0x76;
+	case R_RDPMC: return 0x6f;
 	case R_WBINVD: return 0x89;
 	case R_XSETBV: return 0x8d;
 	case R_MONITOR: return 0x8a;
@@ -672,7 +746,8 @@ _Noreturn void x86_vmx_exit(struct arch_regs *r)
 	unsigned cpu = arch_cpu_id();
 	struct thread *t = thread_of(r);
 	struct vmx_cpu *s = &vmx_cpus[cpu];
-	__asm__ volatile("mov %%cr2, %0; mov %%dr6, %1" : "=r"(s->cr2), "=r"(s->dr6));
+	__asm__ volatile("lgdt %2; mov %%cr2, %0; mov %%dr6, %1"
+			 : "=r"(s->cr2), "=r"(s->dr6) : "m"(host_gdtr));
 	r->pc = vmread(G_RIP);
 	r->sp = vmread(G_RSP);
 	r->rflags = vmread(G_RFLAGS);

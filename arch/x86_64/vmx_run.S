@@ -45,6 +45,7 @@ x86_vmx_run:
 	movq	%gs:PCPU_CPU, %rax
 	movq	(%rax), %rsp
 	xorl	%ebp, %ebp
+	movl	$1, %esi                /* by the CPU: VM-instruction error */
 	jmp	x86_vmx_refused
 
 	.globl	x86_vmx_exit_stub

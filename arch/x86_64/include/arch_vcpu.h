@@ -15,6 +15,8 @@ struct arch_vcpu {
 	uint64_t int_ctl;           /* V_IRQ: an interrupt window asked for */
 	uint64_t shadow;            /* the guest is in an interrupt shadow (STI, MOV SS) */
 	uint64_t exc;               /* an exception a reply asked for (EVENTINJ's form) */
+	uint64_t dr[4];             /* DR0-DR3: the CPU's while loaded (vmexit.c) */
+	uint64_t tpr;               /* CR8 on VMX (vmx.c; SVM's is the VMCB's V_TPR) */
 	unsigned loaded_on;         /* CPU it was last loaded on, + 1 (0: never) */
 	bool lme_held;              /* EFER.LME kept out of the VMCB (svm.c, efer_guest) */
 };

@@ -185,6 +185,19 @@ static bool sysreg(struct vmm *m, const struct vm_exit *x, uint64_t *reply)
 	return true;
 }
 
+/* What a triple fault left, for the log: where, and the tables it used. */
+static void shutdown_state(struct vmm *m, unsigned i)
+{
+	static const uint64_t id[] = { VREG_PC, 4, VREG_X86_CR0, VREG_X86_CR2, VREG_X86_CR3,
+				       VREG_X86_CR4, VREG_X86_IDTR, VREG_X86_IDTR_BASE };
+	uint64_t v[8] = { 0 }, r[5];
+	for (unsigned k = 0; k < 8; k++)
+		if (!inv(SYS_VCPU_READ_REG, m->vm.v[i].vcpu, id[k], 0, 0, 0, 0, 0, r))
+			v[k] = r[0];
+	printf("vmm: rip %lx rsp %lx cr0 %lx cr2 %lx cr3 %lx cr4 %lx idtr %lx base %lx\n",
+	       v[0], v[1], v[2], v[3], v[4], v[5], v[6] >> 32, v[7]);
+}
+
 bool arch_exit(struct vmm *m, const struct vm_exit *x, uint64_t *reply)
 {
 	if (x->label == VMEXIT_SYSREG)
@@ -194,6 +207,7 @@ bool arch_exit(struct vmm *m, const struct vm_exit *x, uint64_t *reply)
 	if (x->label == VMEXIT_OTHER && x->w[2] == SVM_EXIT_SHUTDOWN) {
 		vcons_flush(m);
 		printf("vmm: vcpu %u shut down (a triple fault)\n", vm_exit_vcpu(x));
+		shutdown_state(m, vm_exit_vcpu(x));
 		m->stopped = "crashed";
 		return false;
 	}
