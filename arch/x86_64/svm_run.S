@@ -13,7 +13,7 @@
  * 3 is. */
 #define PCPU_CPU 0
 #define PCPU_USTATE 24
-#define X(n) (8 + 8 * (n))
+#include "arch/x86_64/guest_regs.h"
 
 	.text
 	.globl	x86_svm_run
@@ -22,40 +22,12 @@ x86_svm_run:
 	pushq	%rdi
 	movq	%rsi, %rax
 	vmload	%rax
-	movq	X(9)(%rdi), %rbx
-	movq	X(12)(%rdi), %rcx
-	movq	X(2)(%rdi), %rdx
-	movq	X(1)(%rdi), %rsi
-	movq	X(11)(%rdi), %rbp
-	movq	X(4)(%rdi), %r8
-	movq	X(5)(%rdi), %r9
-	movq	X(3)(%rdi), %r10
-	movq	X(13)(%rdi), %r11
-	movq	X(6)(%rdi), %r12
-	movq	X(7)(%rdi), %r13
-	movq	X(10)(%rdi), %r14
-	movq	X(14)(%rdi), %r15
-	movq	X(0)(%rdi), %rdi
+	guest_regs_load
 	vmrun	%rax
 	/* #VMEXIT: rax (the VMCB) and rsp are the host's again */
 	vmsave	%rax
 	pushq	%rdi
-	movq	8(%rsp), %rdi
-	movq	%rbx, X(9)(%rdi)
-	movq	%rcx, X(12)(%rdi)
-	movq	%rdx, X(2)(%rdi)
-	movq	%rsi, X(1)(%rdi)
-	movq	%rbp, X(11)(%rdi)
-	movq	%r8, X(4)(%rdi)
-	movq	%r9, X(5)(%rdi)
-	movq	%r10, X(3)(%rdi)
-	movq	%r11, X(13)(%rdi)
-	movq	%r12, X(6)(%rdi)
-	movq	%r13, X(7)(%rdi)
-	movq	%r14, X(10)(%rdi)
-	movq	%r15, X(14)(%rdi)
-	popq	%rax
-	movq	%rax, X(0)(%rdi)
+	guest_regs_store
 	addq	$8, %rsp
 	popq	%rax
 	vmload	%rax

@@ -11,7 +11,7 @@
  * interrupts stay masked (an exit leaves IF clear). */
 #define PCPU_CPU 0
 #define PCPU_USTATE 24
-#define X(n) (8 + 8 * (n))
+#include "arch/x86_64/guest_regs.h"
 #define HOST_RSP 0x6c14
 
 	.text
@@ -22,20 +22,7 @@ x86_vmx_run:
 	vmwrite	%rsp, %rax
 	testb	%sil, %sil               /* flags kept through the loads */
 	movq	X(8)(%rdi), %rax
-	movq	X(9)(%rdi), %rbx
-	movq	X(12)(%rdi), %rcx
-	movq	X(2)(%rdi), %rdx
-	movq	X(1)(%rdi), %rsi
-	movq	X(11)(%rdi), %rbp
-	movq	X(4)(%rdi), %r8
-	movq	X(5)(%rdi), %r9
-	movq	X(3)(%rdi), %r10
-	movq	X(13)(%rdi), %r11
-	movq	X(6)(%rdi), %r12
-	movq	X(7)(%rdi), %r13
-	movq	X(10)(%rdi), %r14
-	movq	X(14)(%rdi), %r15
-	movq	X(0)(%rdi), %rdi
+	guest_regs_load
 	jz	1f
 	vmresume
 	jmp	2f
@@ -52,22 +39,8 @@ x86_vmx_run:
 x86_vmx_exit_stub:
 	pushq	%rdi
 	movq	8(%rsp), %rdi
-	movq	%rax, X(8)(%rdi)
-	movq	%rbx, X(9)(%rdi)
-	movq	%rcx, X(12)(%rdi)
-	movq	%rdx, X(2)(%rdi)
-	movq	%rsi, X(1)(%rdi)
-	movq	%rbp, X(11)(%rdi)
-	movq	%r8, X(4)(%rdi)
-	movq	%r9, X(5)(%rdi)
-	movq	%r10, X(3)(%rdi)
-	movq	%r11, X(13)(%rdi)
-	movq	%r12, X(6)(%rdi)
-	movq	%r13, X(7)(%rdi)
-	movq	%r14, X(10)(%rdi)
-	movq	%r15, X(14)(%rdi)
-	popq	%rax
-	movq	%rax, X(0)(%rdi)
+	movq	%rax, X(8)(%rdi)        /* VMX keeps no guest rax: stored here */
+	guest_regs_store
 	incq	%gs:PCPU_USTATE         /* even: out of the guest (uspace.c) */
 	movq	%gs:PCPU_CPU, %rax
 	movq	(%rax), %rsp            /* its stack_top */
