@@ -80,9 +80,11 @@ static bool t_vm_x86_ports(void)
 	CHECK(sleep_ms(irq, n, 10));
 	slot_free(irq);
 	slot_free(n);
+#ifdef __x86_64__ /* this file is built for every port; the test runs on x86_64 */
 	struct { uint16_t limit; uint64_t base; } __attribute__((packed)) gdtr;
 	__asm__ volatile("sgdt %0" : "=m"(gdtr));
 	CHECK(gdtr.limit < 0x1000);
+#endif
 	CHECK(accounts_equal(before, accounts_read()));
 	return true;
 }
