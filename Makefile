@@ -76,6 +76,16 @@ $(LIBFDT_FILES) &:
 	@tools/libfdt.sh >/dev/null
 $(KOBJS): | $(LIBFDT_DIR)/libfdt.h
 
+# The framebuffer console's font (hyp/fbcon.c, in the ports that link it):
+# a PSF font from Debian's console-setup-linux, converted at build time.
+FBCON_FONT ?= /usr/share/consolefonts/Lat15-VGA16.psf.gz
+# (also build/host/gen's, for its unit test)
+%/gen/fbcon_font.h: tools/psf2c.py
+	@mkdir -p $(@D)
+	$(Q)python3 tools/psf2c.py $(FBCON_FONT) $@
+$(BUILD)/obj/hyp/fbcon.o: $(BUILD)/gen/fbcon_font.h
+$(BUILD)/obj/hyp/fbcon.o: KCFLAGS += -I$(BUILD)/gen
+
 -include $(KOBJS:.o=.d) $(FDTOBJS:.o=.d)
 
 # The root task (servers/root), built for the ports that run native threads
@@ -205,8 +215,14 @@ run: deps
 test: deps
 	@$(MAKE) --no-print-directory _test
 
+# SCREEN=1 (x86_64): QEMU's standard VGA shown, where BOOT=uefi has the
+# kernel's framebuffer console (hyp/fbcon.c): in a window where Debian's
+# qemu-system-gui is installed, else over VNC (QEMU says where).  The serial
+# console and QEMU's monitor (Ctrl-A c) stay on the terminal.  Not DISPLAY,
+# which X sets in the environment.
+QEMU_DISPLAY := $(if $(filter 1,$(SCREEN)),-vga std -serial mon:stdio,-nographic)
 _run: kernel $(RUN_DEPS)
-	$(QEMU) $(QEMU_MACHINE) -smp $(SMP) -m $(MEM) -nographic $(QEMU_BOOT_$(BOOT)) $(RUN_ARGS)
+	$(QEMU) $(QEMU_MACHINE) -smp $(SMP) -m $(MEM) $(QEMU_DISPLAY) $(QEMU_BOOT_$(BOOT)) $(RUN_ARGS)
 
 # make debug: what make run boots, stopped at reset with QEMU's GDB stub,
 # and gdb-multiarch attached with the kernel's and the root task's symbols

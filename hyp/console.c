@@ -5,6 +5,7 @@
 #include "hyp/arch.h"
 #include "hyp/console.h"
 #include "hyp/dtb.h"
+#include "hyp/fbcon.h"
 #include "hyp/string.h"
 
 static const struct uart_driver *uart;
@@ -58,6 +59,9 @@ void console_init(const void *fdt)
 		drv->rx_interrupts(uart_base);
 }
 
+/* Most ports have no framebuffer console (hyp/fbcon.c) to mirror on. */
+__attribute__((weak)) void fbcon_putc(char c) { (void)c; }
+
 /* Most early consoles are output only. */
 __attribute__((weak)) int arch_early_getc(void) { return -1; }
 __attribute__((weak)) uint64_t arch_early_irq(void) { return CONSOLE_NO_IRQ; }
@@ -76,6 +80,7 @@ struct mem_range console_region(void) { return uart_range; }
 void console_write(const char *s, size_t n)
 {
 	for (; n; n--, s++) {
+		fbcon_putc(*s);
 		if (*s == '\n')
 			uart ? uart->putc(uart_base, '\r') : arch_early_putc('\r');
 		uart ? uart->putc(uart_base, *s) : arch_early_putc(*s);

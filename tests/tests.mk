@@ -5,9 +5,9 @@ HOST_CC ?= gcc
 UNIT_BUILD := build/host
 # -Wno-unused-parameter: every cmocka test takes a `void **state` it may not use.
 UNIT_CFLAGS := -std=gnu11 -g -O1 -Itests/unit/include -Wall -Wextra -Werror -Wno-unused-parameter \
-	-fsanitize=address,undefined -fno-sanitize-recover=all -I. -Iinclude -Itests/unit
+	-fsanitize=address,undefined -fno-sanitize-recover=all -I. -Iinclude -Itests/unit -I$(UNIT_BUILD)/gen
 UNIT_LIBS := -lcmocka -lfdt -lpthread
-UNIT_TESTS := buddy slab dtb dtb_fuzz pt cap sched ring virtq netchan sysdesc numa efi_ranges
+UNIT_TESTS := buddy slab dtb dtb_fuzz pt cap sched ring virtq netchan sysdesc numa efi_ranges fbcon
 UNIT_SRCS_buddy := mm/buddy.c
 UNIT_SRCS_slab := mm/buddy.c mm/slab.c mm/pmem.c mm/memmap.c hyp/dtb.c
 UNIT_SRCS_dtb := tests/unit/dtb_tree.c hyp/dtb.c mm/memmap.c mm/pmem.c mm/buddy.c
@@ -20,6 +20,8 @@ UNIT_SRCS_sysdesc := servers/root/sysdesc.c
 UNIT_SRCS_numa := tests/unit/dtb_tree.c hyp/dtb.c mm/memmap.c mm/pmem.c mm/buddy.c mm/slab.c
 UNIT_SRCS_dtb_fuzz := tests/unit/dtb_tree.c hyp/dtb.c mm/memmap.c
 UNIT_SRCS_efi_ranges := arch/aarch64/efi/ranges.c
+UNIT_SRCS_fbcon := hyp/fbcon.c
+$(UNIT_BUILD)/test_fbcon: $(UNIT_BUILD)/gen/fbcon_font.h
 
 define unit_rule
 $(UNIT_BUILD)/test_$(1): tests/unit/test_$(1).c tests/unit/host.c $(UNIT_SRCS_$(1)) $(wildcard hyp/*.h mm/*.h cap/*.h include/cairn/*.h tests/unit/*.h servers/root/sysdesc.h servers/vmm/guest.h) $(if $(filter sysdesc,$(1)),$(wildcard systems/*.dts))

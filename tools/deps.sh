@@ -10,7 +10,8 @@ PKGS="make gcc libc6-dev python3 gcc-aarch64-linux-gnu binutils-aarch64-linux-gn
 gcc-riscv64-linux-gnu binutils-riscv64-linux-gnu qemu-system-arm qemu-system-misc
 qemu-system-x86 libfdt-dev device-tree-compiler libcmocka-dev u-boot-qemu opensbi
 ovmf qemu-efi-aarch64 gnu-efi grub-efi-amd64-bin grub-pc-bin xorriso mtools
-xz-utils ca-certificates cpio flex bison bc bochs bochs-term bochsbios vgabios gdb-multiarch"
+xz-utils ca-certificates cpio flex bison bc bochs bochs-term bochsbios vgabios gdb-multiarch
+console-setup-linux"
 
 installed=$(dpkg-query -W -f='${Package} ${db:Status-Status}\n' $PKGS 2>/dev/null |
 	awk '$2 == "installed" { print $1 }')

@@ -5,7 +5,7 @@ ARCH_CFLAGS := -m64 -mcmodel=kernel -mno-red-zone -mgeneral-regs-only \
 	-fno-pie -fno-pic
 ARCH_LDFLAGS := -static -no-pie -z max-page-size=4096 -z noexecstack \
 	--no-warn-rwx-segments
-ARCH_SRCS := hyp/iommu_none.c arch/x86_64/head.S arch/x86_64/entry.S arch/x86_64/trampoline.S \
+ARCH_SRCS := hyp/iommu_none.c hyp/fbcon.c arch/x86_64/head.S arch/x86_64/entry.S arch/x86_64/trampoline.S \
 	arch/x86_64/boot.c arch/x86_64/cpu.c arch/x86_64/trap.c arch/x86_64/mmu.c arch/x86_64/uspace.c \
 	arch/x86_64/apic.c arch/x86_64/acpi.c arch/x86_64/smp.c arch/x86_64/virt.c \
 	arch/x86_64/svm.c arch/x86_64/svm_run.S \

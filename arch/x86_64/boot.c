@@ -6,6 +6,7 @@
 #include "hyp/boot.h"
 #include "hyp/console.h"
 #include "hyp/dtb.h"
+#include "hyp/fbcon.h"
 #include "hyp/printk.h"
 #include "hyp/string.h"
 
@@ -14,6 +15,8 @@
 #define MB2_TAG_LOADER 2
 #define MB2_TAG_MODULE 3
 #define MB2_TAG_MMAP 6
+#define MB2_TAG_FRAMEBUFFER 8
+#define MB2_FB_RGB 1
 #define MB2_TAG_ACPI_OLD 14
 #define MB2_TAG_ACPI_NEW 15
 #define MB2_MEMORY_AVAILABLE 1
@@ -92,9 +95,30 @@ static void parse_module(struct boot_info *bi, const uint8_t *tag)
 	boot_reserve(bi, bi->initrd, "initrd (boot module)");
 }
 
+/* A direct-colour framebuffer (Cairn's UEFI loader passes the GOP's; GRUB
+ * one it set a video mode for; its EGA text mode is left alone) becomes a
+ * mirror of the console, once the memory map it must stay out of is read.
+ * The boot tables map the first 4 GiB: one above is not used. */
+static void parse_framebuffer(struct boot_info *bi, const uint8_t *tag, uint32_t size)
+{
+	if (size < 38 || tag[29] != MB2_FB_RGB)
+		return;
+	struct fb_info fb = { .bpp = tag[28] };
+	uint64_t base;
+	memcpy(&base, tag + 8, 8);
+	memcpy(&fb.pitch, tag + 16, 12); /* pitch, width, height */
+	for (unsigned i = 0; i < 3; i++)
+		fb.pos[i] = tag[32 + 2 * i], fb.size[i] = tag[33 + 2 * i];
+	fb.base = pa_make(base);
+	if (base + (uint64_t)fb.pitch * fb.height > 4 * GiB)
+		printk("fbcon: framebuffer at 0x%lx, above the 4 GiB mapped at boot: not used\n", base);
+	else
+		fbcon_init(&fb, bi, phys_to_virt(base));
+}
+
 static void parse_mbi(struct boot_info *bi, uint64_t mbi_pa, bool uefi)
 {
-	const uint8_t *mbi = phys_to_virt(mbi_pa);
+	const uint8_t *mbi = phys_to_virt(mbi_pa), *fb = NULL;
 	uint32_t total = *(const uint32_t *)mbi;
 	bi->source = uefi ? "UEFI" : "multiboot2";
 	bi->bootargs = "";
@@ -111,11 +135,15 @@ static void parse_mbi(struct boot_info *bi, uint64_t mbi_pa, bool uefi)
 			parse_module(bi, tag);
 		else if (type == MB2_TAG_MMAP)
 			parse_mmap(bi, tag, size);
+		else if (type == MB2_TAG_FRAMEBUFFER)
+			fb = tag;
 		else if ((type == MB2_TAG_ACPI_OLD || type == MB2_TAG_ACPI_NEW) &&
 			 !(type == MB2_TAG_ACPI_OLD && pa_addr(bi->acpi_rsdp)))
 			bi->acpi_rsdp = pa_make(mbi_pa + off + 8);
 		off += ALIGN_UP(size, 8);
 	}
+	if (fb)
+		parse_framebuffer(bi, fb, *(const uint32_t *)(fb + 4));
 	boot_reserve(bi, (struct mem_range){ pa_make(mbi_pa), total }, "boot info");
 	boot_reserve(bi, (struct mem_range){ pa_make(0), LOW_MEMORY },
 		     "low memory (BIOS, AP trampoline)");

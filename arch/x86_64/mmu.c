@@ -4,6 +4,7 @@
  * half is left to native threads (issue 4). */
 #include "arch/x86_64/x86.h"
 #include "hyp/arch.h"
+#include "hyp/fbcon.h"
 #include "mm/kmap.h"
 
 #define P (1ull << 0)
@@ -48,6 +49,7 @@ err_t arch_mmu_init(const struct boot_info *bi, struct buddy *pages)
 	err_t e = kmap_init(&x86_4level, bi, pages, KERNEL_VBASE);
 	if (e)
 		return e;
+	fbcon_map(); /* the console draws on it as soon as these tables are in */
 	cr3 = pa_addr(kmap_root());
 	x86_mmu_enable();
 	return E_OK;

@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 
 UBOOT_ARM64 = "/usr/lib/u-boot/qemu_arm64/u-boot.bin"
 BOOT_OK = r"cairn: boot ok \((\d+) of \1 cpus"
@@ -1052,6 +1053,11 @@ def riscv64(build):
 
 OVMF_CODE = "/usr/share/OVMF/OVMF_CODE_4M.fd"
 OVMF_VARS = "/usr/share/OVMF/OVMF_VARS_4M.fd"
+# More lines than a 1280x800 screen's 50: the framebuffer console scrolls.
+FB_ARGS = "cairn.test=mm cairn.root=test root.only=vm*"
+# The newline too: the console draws a byte (here: scrolls) before it
+# sends it to the UART, so the screen is complete once it is on the serial.
+FB_OFF = r"cairn: powered off by the root task\r?\n"
 X86_OK = [r"x86_64 in long mode", r"Cairn uses SVM", r"virt: SVM enabled",
           r"irq: local APIC", r"timer: \d+ Hz", BOOT_OK]
 
@@ -1116,14 +1122,98 @@ def bochs(build, args="", cpus=1):
     return ["bochs", "-q", "-f", rc]
 
 
+# ---- the framebuffer console (hyp/fbcon.c) -------------------------------
+
+def _font(build):
+    """The build's font, as tools/psf2c.py made the kernel's from it (its
+    generated header names the file): (width, height, {code: rows})."""
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools"))
+    import psf2c
+    with open(os.path.join(build, "gen", "fbcon_font.h")) as f:
+        path = re.search(r"from (\S+): do not edit", f.readline()).group(1)
+    return psf2c.load(path)
+
+
+def _terminal(text, cols, rows):
+    """The screen a terminal of cols x rows shows after `text`, drawn as
+    hyp/fbcon.c draws: wrap at the right edge, scroll at the bottom."""
+    lines, col = [[]], 0
+    for ch in text:
+        if ch == "\n":
+            lines.append([])
+            col = 0
+        elif ch == "\r":
+            col = 0
+        elif ch == "\t":
+            col = (col + 8) & ~7
+        else:
+            if col >= cols:
+                lines.append([])
+                col = 0
+            line = lines[-1]
+            line += [" "] * (col + 1 - len(line))
+            line[col] = ch
+            col += 1
+    return ["".join(l) for l in lines[-rows:]]
+
+
+def screen_shows_console(shot):
+    """QEMU's screendump of the framebuffer console is, pixel for pixel, the
+    last screenful of what the serial console said from fbcon's first line
+    to the power-off, in the kernel's font (light grey on black)."""
+    def check(build, log):
+        m = re.search(r"fbcon: (\d+)x(\d+)x32 framebuffer at 0x[0-9a-f]+ mirrors the console "
+                      r"\((\d+)x(\d+) characters\)", log)
+        end = log.find("cairn: powered off by the root task")
+        if not m or end < 0 or not os.path.exists(shot):
+            return "no fbcon line, power-off or screendump"
+        with open(shot, "rb") as f:
+            magic, size, depth, pixels = f.read().split(b"\n", 3)
+        w, h = map(int, size.split())
+        fw, fh, glyphs = _font(build)
+        cols, rows = int(m.group(3)), int(m.group(4))
+        if (w, h) != (int(m.group(1)), int(m.group(2))) or (cols, rows) != (w // fw, h // fh):
+            return "screen %dx%d, but fbcon said %s" % (w, h, m.group(0))
+        text = log[m.start():log.index("\n", end) + 1]
+        want = _terminal(text, cols, rows)
+        grey, cells = bytes([0xaa] * 3), {}
+        for ch in range(32, 128):  # each character's cell, pixels as the screen has them
+            g = glyphs.get(ch if ch < 127 else ord("?"), [0] * fh)
+            cells[ch] = b"".join(grey if g[y] >> (fw - 1 - x) & 1 else bytes(3)
+                                 for y in range(fh) for x in range(fw))
+
+        def shown(r, c):
+            return b"".join(pixels[((r * fh + y) * w + c * fw) * 3:][:fw * 3] for y in range(fh))
+        for r in range(rows):
+            line = (want[r] if r < len(want) else "").ljust(cols)
+            if any(shown(r, c) != cells[min(ord(line[c]), 127)] for c in range(cols)):
+                seen = "".join(next((chr(k) for k, v in cells.items() if v == shown(r, c)), "#")
+                               for c in range(cols))
+                return "screen row %d shows %r, not %r" % (r, seen.rstrip(), line.rstrip())
+        return None if pixels[rows * fh * w * 3:].strip(b"\0") == b"" else "pixels below the text"
+    return check
+
+
 def x86_64(build):
     mm = "cairn.test=mm"
+    fb_shot = os.path.join(os.path.abspath(build), "tests", "fbcon-screen.ppm")
     return [
         Scenario("boot-multiboot2", lambda b: pc() + ["-cdrom", iso(b)],
                  [r"loaded by GRUB 2"] + X86_OK),
         Scenario("boot-uefi", lambda b: pc() + uefi(b),
                  [r"cairn-efi: kernel loaded", r"loaded by Cairn UEFI loader"] + X86_OK,
                  timeout=90),
+        # The framebuffer console (hyp/fbcon.c) on OVMF's GOP with QEMU's
+        # standard VGA: once the root task powers the machine off (QEMU
+        # stays, -no-shutdown), the monitor (Ctrl-A c on the serial's
+        # stdio) takes a screendump, which must show the console's text.
+        Scenario("uefi-framebuffer", lambda b: pc() + ["-vga", "std", "-no-shutdown"] + uefi(b, FB_ARGS),
+                 [r"fbcon: 1280x800x32 framebuffer at 0x[0-9a-f]+ mirrors the console", BOOT_OK,
+                  FB_OFF, r"QEMU [\d.]+ monitor", r"\.ppm(\x1b\[K)?\r?\n\(qemu\) "],
+                 send={FB_OFF: b"\x01c",
+                       r"QEMU [\d.]+ monitor": b"screendump %s\n" % fb_shot.encode()},
+                 prepare=lambda b: os.path.exists(fb_shot) and os.remove(fb_shot),
+                 check=screen_shows_console(fb_shot), timeout=150),
         Scenario("pc-i440fx", lambda b: pc(machine="pc", smp=2) + ["-cdrom", iso(b)],
                  [r"IOAPIC at 0xfec00000", r"cairn: boot ok \(2 of 2 cpus"]),
         Scenario("smp4", lambda b: pc(smp=4) + ["-cdrom", iso(b)],

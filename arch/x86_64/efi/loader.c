@@ -3,9 +3,10 @@
  * Loads \cairn.elf from its own volume at the physical addresses of its
  * segments, reads the command line from \cairn.cmdline (and \cairn.initrd,
  * its first boot module, if there is one), finds the ACPI
- * RSDP, exits boot services and enters the kernel's 64-bit entry with a
- * multiboot2-format information structure, so that the kernel reads one
- * format whichever way it was booted (arch/x86_64/boot.c). */
+ * RSDP and the Graphics Output Protocol's framebuffer, exits boot services
+ * and enters the kernel's 64-bit entry with a multiboot2-format information
+ * structure, so that the kernel reads one format whichever way it was
+ * booted (arch/x86_64/boot.c). */
 #include <efi.h>
 #include <efilib.h>
 #include <elf.h>
@@ -14,6 +15,8 @@
 #define MB2_TAG_LOADER 2
 #define MB2_TAG_MODULE 3
 #define MB2_TAG_MMAP 6
+#define MB2_TAG_FRAMEBUFFER 8
+#define MB2_FB_RGB 1
 #define MB2_TAG_ACPI_OLD 14
 #define MB2_TAG_ACPI_NEW 15
 #define MBI_SIZE (64 * 1024)
@@ -118,6 +121,45 @@ static void *find_rsdp(int *version)
 	return NULL;
 }
 
+/* A GOP mode the kernel's console draws on: 32-bit pixels, 8 bits a
+ * colour (RGB or BGR order; bit masks and Blt-only modes are left out),
+ * at least 800x600. */
+static BOOLEAN gop_usable(const EFI_GRAPHICS_OUTPUT_MODE_INFORMATION *i)
+{
+	return (i->PixelFormat == PixelRedGreenBlueReserved8BitPerColor ||
+		i->PixelFormat == PixelBlueGreenRedReserved8BitPerColor) &&
+	       i->HorizontalResolution >= 800 && i->VerticalResolution >= 600 &&
+	       i->PixelsPerScanLine >= i->HorizontalResolution;
+}
+
+/* The framebuffer's mode and address, copied while boot services (whose
+ * pool holds the GOP's own copy) are still there. */
+static EFI_GRAPHICS_OUTPUT_MODE_INFORMATION fb_mode;
+static EFI_PHYSICAL_ADDRESS fb_base;
+
+/* The GOP's current mode if usable, else the first usable one (set here);
+ * FALSE where there is no GOP (no display) or no usable mode. */
+static BOOLEAN find_gop(void)
+{
+	EFI_GRAPHICS_OUTPUT_PROTOCOL *gop;
+	if (EFI_ERROR(LibLocateProtocol(&GraphicsOutputProtocol, (void **)&gop)) || !gop->Mode)
+		return FALSE;
+	BOOLEAN ok = gop->Mode->Info && gop_usable(gop->Mode->Info);
+	for (UINT32 m = 0; !ok && m < gop->Mode->MaxMode; m++) {
+		EFI_GRAPHICS_OUTPUT_MODE_INFORMATION *info;
+		UINTN size;
+		if (EFI_ERROR(gop->QueryMode(gop, m, &size, &info)))
+			continue;
+		ok = gop_usable(info) && !EFI_ERROR(gop->SetMode(gop, m));
+		FreePool(info);
+	}
+	if (ok) {
+		fb_mode = *gop->Mode->Info;
+		fb_base = gop->Mode->FrameBufferBase;
+	}
+	return ok;
+}
+
 /* Multiboot2 information, built in place. */
 struct mbi { uint8_t *base; UINT32 off; };
 
@@ -149,6 +191,24 @@ static UINT32 mb2_type(UINT32 efi_type)
 	case EfiACPIMemoryNVS: return 4;
 	default: return 2;
 	}
+}
+
+/* The multiboot2 framebuffer tag, as GRUB fills it for a video mode:
+ * direct RGB colour with each field's bit position and size. */
+static void tag_framebuffer(struct mbi *m)
+{
+	const EFI_GRAPHICS_OUTPUT_MODE_INFORMATION *i = &fb_mode;
+	uint8_t *t = tag(m, MB2_TAG_FRAMEBUFFER, 8 + 24 + 6);
+	BOOLEAN rgb = i->PixelFormat == PixelRedGreenBlueReserved8BitPerColor;
+	*(UINT64 *)t = fb_base;
+	((UINT32 *)t)[2] = i->PixelsPerScanLine * 4; /* pitch in bytes */
+	((UINT32 *)t)[3] = i->HorizontalResolution;
+	((UINT32 *)t)[4] = i->VerticalResolution;
+	t[20] = 32;          /* bits per pixel */
+	t[21] = MB2_FB_RGB;
+	t[22] = t[23] = 0;   /* reserved */
+	uint8_t fields[6] = { rgb ? 0 : 16, 8, 8, 8, rgb ? 16 : 0, 8 };
+	CopyMem(t + 24, fields, 6);
 }
 
 static void tag_mmap(struct mbi *m, EFI_MEMORY_DESCRIPTOR *map, UINTN size, UINTN dsize)
@@ -189,6 +249,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 		initrd_size = 0;
 	int acpi_version = 0;
 	void *rsdp = find_rsdp(&acpi_version);
+	BOOLEAN gop = find_gop();
 
 	EFI_PHYSICAL_ADDRESS mbi_pa = 0xffffffff; /* the kernel reads it below 4 GiB */
 	UINTN map_cap = MBI_SIZE / 2;
@@ -223,6 +284,8 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 		mod[1] = (UINT32)(initrd + initrd_size);
 		CopyMem(mod + 2, "initrd", 7);
 	}
+	if (gop)
+		tag_framebuffer(&m);
 	tag_mmap(&m, map, map_size, dsize);
 	tag(&m, 0, 8);
 	((UINT32 *)m.base)[0] = m.off;
