@@ -186,16 +186,47 @@ static bool sysreg(struct vmm *m, const struct vm_exit *x, uint64_t *reply)
 }
 
 /* What a triple fault left, for the log: where, and the tables it used. */
+/* A quadword of guest RAM at gpa, or all ones outside it. */
+static uint64_t guest_q(const struct vm *vm, uint64_t gpa)
+{
+	gpa &= ~7ull;
+	if (gpa < vm->ram_ipa || gpa - vm->ram_ipa >= vm->ram_size)
+		return ~0ull;
+	return *(const uint64_t *)(vm->ram_va + (gpa - vm->ram_ipa));
+}
+
+/* The guest's 4-level walk of va from cr3, entry by entry. */
+static void shutdown_walk(const struct vm *vm, const char *what, uint64_t cr3, uint64_t va)
+{
+	uint64_t table = cr3 & 0x000ffffffffff000ull, e = 0;
+	printf("vmm: walk of %s %lx:", what, va);
+	for (int level = 3; level >= 0; level--) {
+		e = guest_q(vm, table + ((va >> (12 + 9 * level)) & 511) * 8);
+		printf(" %lx", e);
+		if (!(e & 1) || (level && level < 3 && (e & 0x80)))
+			break;
+		table = e & 0x000ffffffffff000ull;
+	}
+	printf("\n");
+}
+
+/* What a triple-faulted VCPU was doing, for its post-mortem: registers,
+ * and the guest's own page-table walks of its rip and its IDT. */
 static void shutdown_state(struct vmm *m, unsigned i)
 {
-	static const uint64_t id[] = { VREG_PC, 4, VREG_X86_CR0, VREG_X86_CR2, VREG_X86_CR3,
-				       VREG_X86_CR4, VREG_X86_IDTR, VREG_X86_IDTR_BASE };
-	uint64_t v[8] = { 0 }, r[5];
-	for (unsigned k = 0; k < 8; k++)
+	static const uint64_t id[] = { VREG_PC, VREG_X86_RSP, VREG_X86_CR0, VREG_X86_CR2,
+				       VREG_X86_CR3, VREG_X86_CR4, VREG_X86_IDTR,
+				       VREG_X86_IDTR_BASE, VREG_X86_EFER, VREG_X86_CS };
+	uint64_t v[10] = { 0 }, r[5];
+	for (unsigned k = 0; k < 10; k++)
 		if (!inv(SYS_VCPU_READ_REG, m->vm.v[i].vcpu, id[k], 0, 0, 0, 0, 0, r))
 			v[k] = r[0];
-	printf("vmm: rip %lx rsp %lx cr0 %lx cr2 %lx cr3 %lx cr4 %lx idtr %lx base %lx\n",
-	       v[0], v[1], v[2], v[3], v[4], v[5], v[6] >> 32, v[7]);
+	printf("vmm: rip %lx rsp %lx cr0 %lx cr2 %lx cr3 %lx cr4 %lx idtr %lx base %lx"
+	       " efer %lx cs %lx\n", v[0], v[1], v[2], v[3], v[4], v[5], v[6] >> 32, v[7],
+	       v[8], v[9]);
+	shutdown_walk(&m->vm, "rip", v[4], v[0]);
+	shutdown_walk(&m->vm, "idt", v[4], v[7]);
+	shutdown_walk(&m->vm, "cr2", v[4], v[3]);
 }
 
 bool arch_exit(struct vmm *m, const struct vm_exit *x, uint64_t *reply)
