@@ -136,8 +136,6 @@ static bool more; /* a client has chains left over for the next pass */
 
 static void serve_client(struct client *c)
 {
-	if (c->v.sh->generation != c->v.generation)
-		queues_init(c);
 	if (c->v.sh->broken)
 		return;
 	/* At most a queue's worth of chains a pass (vdev_backend), input
@@ -180,6 +178,8 @@ static bool serve(void)
 		struct client *c = &clients[i];
 		if (!vdev_client_ready(&c->v))
 			continue;
+		if (c->v.sh->generation != c->v.generation)
+			queues_init(c); /* before the count: a reset starts it again */
 		uint16_t rx = c->q[RXQ].used_idx, tx = c->q[TXQ].used_idx;
 		serve_client(c);
 		rx = (uint16_t)(c->q[RXQ].used_idx - rx), tx = (uint16_t)(c->q[TXQ].used_idx - tx);
