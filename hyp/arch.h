@@ -78,6 +78,10 @@ void arch_timer_stop(void);
 #include <arch_regs.h>
 /* The format of native address spaces; NULL while this port has none. */
 const struct pt_format *arch_user_pt_format(void);
+/* A guest-physical space's format (AS_GUEST), where the VCPUs' hardware
+ * walks another than native threads' (x86 VMX's EPT); mm/aspace.c's
+ * default is the native one. */
+const struct pt_format *arch_guest_pt_format(void);
 unsigned arch_vmid_bits(void);
 /* TLB maintenance, broadcast to every CPU: one page of one address space,
  * or every entry of every address space. */

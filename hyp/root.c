@@ -268,7 +268,7 @@ void root_task_create(const struct boot_info *kbi)
 	struct loader l = { .next_slot = ROOT_FIRST_IMAGE_FRAME };
 	struct thread *t;
 	if (cnode_create(&root_mem, ROOT_CNODE_BITS, &l.cn) ||
-	    aspace_create(&root_mem, false, &l.as) ||
+	    aspace_create(&root_mem, 0, &l.as) ||
 	    thread_create(&root_mem, arch_cpu_id(), &t))
 		panic("root task: out of memory");
 	give(&l, ROOT_MEMORY, &root_mem.o, R_ALL, NULL);

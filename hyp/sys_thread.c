@@ -47,6 +47,8 @@ err_t sys_thread_configure(struct thread *t)
 		return e;
 	if (as && ((struct aspace *)as->obj)->io)
 		return E_INVAL; /* devices' space: no thread runs in it */
+	if (as && th->vcpu && !aspace_guest_ok((struct aspace *)as->obj))
+		return E_INVAL; /* its VCPU's hardware cannot walk it (x86 VMX: not AS_GUEST) */
 	if (th->state != TS_INACTIVE || th->running)
 		return E_BUSY; /* suspend it first (or let its suspend finish) */
 	if (cs) {

@@ -43,9 +43,22 @@ static void free_table(void *ctx, paddr_t pa)
 	as->tables -= 1u << order;
 }
 
-err_t aspace_create(struct memory *payer, bool io, struct aspace **out)
+/* Where guests and native threads share a format, any space will do. */
+__attribute__((weak)) const struct pt_format *arch_guest_pt_format(void)
 {
-	const struct pt_format *fmt = io ? arch_io_pt_format() : arch_user_pt_format();
+	return arch_user_pt_format();
+}
+
+bool aspace_guest_ok(const struct aspace *as)
+{
+	return as->pt.fmt == arch_guest_pt_format();
+}
+
+err_t aspace_create(struct memory *payer, unsigned kind, struct aspace **out)
+{
+	bool io = kind == AS_IO;
+	const struct pt_format *fmt = io ? arch_io_pt_format()
+				      : kind == AS_GUEST ? arch_guest_pt_format() : arch_user_pt_format();
 	if (!fmt)
 		return E_INVAL; /* this port has no native threads (or IOMMU) yet */
 	struct obj *o;

@@ -39,7 +39,10 @@ struct frame {
 	bool device;   /* device registers: mapped uncached, never executable */
 };
 
-err_t aspace_create(struct memory *payer, bool io, struct aspace **out);
+/* kind: 0 native, AS_IO or AS_GUEST (cairn/abi.h), checked by the caller. */
+err_t aspace_create(struct memory *payer, unsigned kind, struct aspace **out);
+/* Whether a VCPU's hardware can walk this space as its guest-physical one. */
+bool aspace_guest_ok(const struct aspace *as);
 err_t frame_create(struct memory *payer, unsigned bits, struct frame **out);
 /* A frame (4 KiB or 2 MiB) over memory outside the allocator, or over
  * device registers; only the object is paid for. */

@@ -20,7 +20,8 @@ static err_t size_ok(uint64_t type, uint64_t size)
 	case OBJ_FRAME:
 		return size == FRAME_BITS_4K || size == FRAME_BITS_2M ? E_OK : E_INVAL;
 	case OBJ_ASPACE: /* 1: an I/O address space, where there is an IOMMU */
-		return size == 0 || (size == 1 && arch_io_pt_format()) ? E_OK : E_INVAL;
+		return size == 0 || (size == AS_IO && arch_io_pt_format()) ||
+			       (size == AS_GUEST && arch_vcpu_supported()) ? E_OK : E_INVAL;
 	case OBJ_THREAD: case OBJ_ENDPOINT: case OBJ_NOTIFICATION:
 		return E_OK;
 	case OBJ_VCPU:
@@ -64,7 +65,7 @@ static err_t create(struct memory *m, enum obj_type type, uint64_t size,
 	case OBJ_FRAME:
 		return frame_create(m, size, (struct frame **)out);
 	case OBJ_ASPACE:
-		return aspace_create(m, size == 1, (struct aspace **)out);
+		return aspace_create(m, (unsigned)size, (struct aspace **)out);
 	case OBJ_THREAD:
 		return thread_create(m, t->cpu, (struct thread **)out);
 	case OBJ_ENDPOINT:

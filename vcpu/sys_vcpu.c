@@ -5,6 +5,7 @@
 #include "hyp/arch.h"
 #include "hyp/syscall.h"
 #include "ipc/ipc.h"
+#include "mm/aspace.h"
 #include "vcpu/vcpu.h"
 
 /* INTIDs 1020-1023 are special: never an interrupt. */
@@ -42,6 +43,8 @@ err_t sys_vcpu_bind(struct thread *t)
 	struct thread *th = (struct thread *)tc->obj;
 	if (v->thread || th->vcpu || !stopped(th))
 		return E_BUSY;
+	if (th->as && !aspace_guest_ok(th->as))
+		return E_INVAL; /* its hardware cannot walk that space (x86 VMX: not AS_GUEST) */
 	if (!vcpu_fetch(v)) /* parked: it may not be th's CPU */
 		return E_RESTART;
 	obj_get(&v->o);

@@ -17,6 +17,7 @@ struct x86_hv {
 	void (*set_event)(uint64_t event); /* EVENTINJ's form */
 	void (*enter)(struct pcpu *p, struct arch_regs *r, paddr_t root, /* never returns */
 		      unsigned vmid);
+	const struct pt_format *guest_format; /* AS_GUEST spaces' (NULL: the native one) */
 };
 extern const struct x86_hv svm_hv, vmx_hv;
 bool x86_vmx_probe(void); /* vmx.c: what VMX offers will do */

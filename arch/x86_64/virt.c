@@ -93,6 +93,12 @@ const struct x86_hv *x86_hv(void)
 	return virt == VIRT_SVM ? &svm_hv : virt == VIRT_VMX && vmx_usable ? &vmx_hv : NULL;
 }
 
+const struct pt_format *arch_guest_pt_format(void)
+{
+	const struct x86_hv *hv = x86_hv();
+	return hv && hv->guest_format ? hv->guest_format : arch_user_pt_format();
+}
+
 void arch_cpu_describe(char *buf, size_t len)
 {
 	probe();

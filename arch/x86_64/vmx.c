@@ -9,15 +9,13 @@
  * does not switch is switched around it: the syscall MSRs and the kernel
  * GS base by the VM-entry and VM-exit MSR areas, CR2 and DR6 by hand.
  *
- * The guest's physical space is its thread's address space, whose native
- * entries (uspace.c) read as EPT entries too: P, RW and US are EPT's read,
- * write and execute bits, a table's other low bits are clear, a leaf's A
- * and PCD/PWT are EPT's memory type (A alone: write-through; both with
- * PCD|PWT, a device page: a reserved type, an EPT misconfiguration exit)
- * and its D the ignore-PAT bit.  Two things SVM's NPT has are lost: a page
- * without PT_X is executable (US is always set), and guest RAM is
- * write-through rather than write-back (docs/ARCHITECTURE.md). */
+ * The guest's physical space is its thread's address space, made AS_GUEST
+ * so that its tables are EPT's own (`ept` below, walked by the generic
+ * code like any format): a page without PT_X is not executable, RAM is
+ * write-back and device pages uncached.  A native space (whose entries EPT
+ * would misread) is refused to a VCPU's thread (aspace_guest_ok). */
 #include "arch/x86_64/hv.h"
+#include "mm/pt.h"
 #include "hyp/kernel.h"
 #include "hyp/kmem.h"
 #include "hyp/panic.h"
@@ -696,6 +694,26 @@ static _Noreturn void exit_exception(struct thread *t, uint64_t *w, unsigned cpu
 	kernel_vcpu_exit(t, VMEXIT_OTHER, cpu);
 }
 
+/* EPT entries (Intel SDM vol. 3, 29.3.2): read, write and execute bits,
+ * any of them making an entry present; a leaf's memory type in bits 3-5,
+ * write-back unless it maps device registers (uncached, type 0); PS marks
+ * 2 MiB leaves.  Tables allow all three: their leaves say what is allowed.
+ * Every leaf is readable (EPT's write-only is a misconfiguration). */
+#define EPT_R (1ull << 0)
+#define EPT_W (1ull << 1)
+#define EPT_X (1ull << 2)
+#define EPT_WB (6ull << 3)
+#define EPT_PS (1ull << 7)
+static const struct pt_format ept = {
+	.levels = 4, .block_min_level = 2,
+	.oa_mask = 0x000ffffffffff000ull,
+	.table_mask = EPT_R | EPT_W | EPT_X | EPT_PS, .table = EPT_R | EPT_W | EPT_X,
+	.valid = EPT_R | EPT_W | EPT_X,
+	.block = EPT_R | EPT_PS, .page = EPT_R,
+	.attr_set = { [0] = EPT_W, [1] = EPT_X },
+	.attr_clear = { [3] = EPT_WB },
+};
+
 /* An EPT violation's qualification in SVM's NPF error code: present,
  * write, user (every guest access is one to EPT), fetch; bit 32 the
  * final translation, bit 33 a walk of the guest's own tables. */
@@ -726,7 +744,7 @@ static uint64_t svm_code(unsigned reason)
 	case R_MONITOR: return 0x8a;
 	case R_MWAIT: return 0x8b;
 	case R_BAD_GUEST: case R_BAD_MSR: return ~0ull;
-	case R_EPT_MISCONFIG: return 0x400; /* a device page in the guest's space */
+	case R_EPT_MISCONFIG: return 0x400; /* not made by this kernel's tables */
 	default: return 0x10000 + reason;
 	}
 }
@@ -802,4 +820,5 @@ const struct x86_hv vmx_hv = {
 	.name = "VMX", .init_cpu = vmx_init_cpu, .fini_cpu = vmx_fini_cpu,
 	.load = vmx_load, .save = vmx_save, .flush_virqs = vmx_flush_virqs,
 	.virq_pending = vmx_virq_pending, .set_event = vmx_set_event, .enter = vmx_enter,
+	.guest_format = &ept,
 };

@@ -51,6 +51,7 @@ static inline void irq_sleep(void);
 /* Stop, for good. */
 static inline void halt(void);
 static inline void hypercall(struct hc *h);
+/* RET_INSN: the ISA's return from a call, as a 32-bit store writes it. */
 /* The cheapest call the VMM answers (its PSCI or SBI version). */
 static inline uint64_t vmm_version(void);
 

@@ -186,6 +186,17 @@ static uint64_t t_peek(uint64_t addr)
 	return TEST_PASS;
 }
 
+/* A page of guest RAM the VMM maps without the execute right: a call
+ * into it exits (VMEXIT_INSN_ABORT at EXEC_IPA), and returns once the VMM
+ * has mapped it executable; the sync tells the VMM it did. */
+static uint64_t t_exec(void)
+{
+	*(volatile uint32_t *)EXEC_IPA = RET_INSN;
+	((void (*)(void))EXEC_IPA)();
+	sync_vm(1);
+	return TEST_PASS;
+}
+
 /* The tests every ISA has; the others are the ISA's (isa_test). */
 static uint64_t run_test(uint64_t test, uint64_t a1, uint64_t a2)
 {
@@ -204,6 +215,7 @@ static uint64_t run_test(uint64_t test, uint64_t a1, uint64_t a2)
 	case GT_PEEK: return t_peek(a1);
 	case GT_PARKED: return t_parked(a1);
 	case GT_DOORBELL: return t_doorbell(a1);
+	case GT_EXEC: return t_exec();
 	case GT_VFUZZ: return t_vfuzz(a1);
 	case GT_VNETFUZZ: return t_vnetfuzz(a1);
 	default: return isa_test(test, a1, a2);

@@ -13,6 +13,7 @@
 #define TDEV_CLAIM 0x28  /* reads: riscv64's external interrupt claim (VREG_RV_CLAIM) */
 #define TDEV_PATTERN 0x8182838485868788ull
 #define OUTSIDE_RAM_IPA 0x80000000ull    /* nothing is mapped there */
+#define EXEC_IPA 0x50000000ull           /* GT_EXEC's page: at first without the execute right */
 #define VFUZZ_IPA 0x0a001000ull          /* a virtio-mmio block device (GT_VFUZZ) */
 #define VNETFUZZ_IPA VFUZZ_IPA           /* two virtio-mmio net devices (GT_VNETFUZZ) */
 #define VNETFUZZ_STRIDE 0x200ull
@@ -50,6 +51,7 @@ enum guest_test {
 	GT_VNETFUZZ,      /* x1 rounds on two switch ports, half of them lies (vnetfuzz.c) */
 	GT_X86_PORTS,     /* x86_64: I/O ports, CPUID and MSRs the VMM answers */
 	GT_SBI_RFENCE_HSM, /* riscv64: SBI RFENCE masks; HSM hart_stop, then start again */
+	GT_EXEC,          /* writes a return at EXEC_IPA, calls it, syncs */
 };
 #define PARKED_MINE 0x7e1d0000c0ffeeull  /* what the guest puts in TPIDR_EL1 */
 #define PARKED_VMMS 0x5eed0000beefull    /* what the VMM puts there */

@@ -118,7 +118,7 @@ enum obj_type {
 	OBJ_MEMORY,       /* quota of kernel memory; retype makes objects from it */
 	OBJ_CNODE,        /* 2^size slots */
 	OBJ_THREAD,
-	OBJ_ASPACE,       /* address space; size 1: an I/O address space */
+	OBJ_ASPACE,       /* address space; size AS_IO, AS_GUEST: below */
 	OBJ_FRAME,        /* size 12 (4 KiB) or 21 (2 MiB) */
 	OBJ_ENDPOINT,
 	OBJ_NOTIFICATION,
@@ -197,6 +197,12 @@ enum root_slot {
 #define USER_VA_BITS 40              /* address spaces (native and guest): [0, 2^40) */
 
 #define BOOTINFO_MAGIC 0x4341524e424f4f54ull /* "CARNBOOT" */
+/* MEM_RETYPE's size for an AddressSpace: 0 a native one; AS_IO a device's
+ * (where the kernel drives an IOMMU); AS_GUEST a guest-physical one, in
+ * the format its VCPUs' hardware walks (x86 VMX: EPT; elsewhere the
+ * native one), where the port has VCPUs. */
+#define AS_IO 1
+#define AS_GUEST 2
 #define BOOTINFO_DEVS 64
 #define BOOTINFO_NODES 8
 /* MEM_RETYPE's x4 for a Memory: 0 its parent's NUMA node, MEM_NODE(n) node n

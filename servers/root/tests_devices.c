@@ -103,7 +103,7 @@ static bool t_io_spaces(void)
 	cptr_t f = new_obj(OBJ_FRAME, FRAME_BITS_4K), th = new_obj(OBJ_THREAD, 0);
 	uint64_t info[5];
 	CHECK(io && s && s2 && as && f && th);
-	CHECK_ERR(retype(ROOT_MEMORY, OBJ_ASPACE, 2, ROOT_CNODE, io), E_INVAL);
+	CHECK_ERR(retype(ROOT_MEMORY, OBJ_ASPACE, AS_GUEST + 1, ROOT_CNODE, io), E_INVAL);
 	CHECK_ERR(INV3(SYS_STREAM_GET, ROOT_IRQ_CONTROL, 1ull << 63 | 0x80, ROOT_CNODE, s2), E_RANGE);
 	CHECK_ERR(INV3(SYS_STREAM_GET, ROOT_IRQ_CONTROL, 256, ROOT_CNODE, s2), E_RANGE);
 	if (INV3(SYS_STREAM_GET, ROOT_IRQ_CONTROL, 0x80, ROOT_CNODE, s)) {

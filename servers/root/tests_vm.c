@@ -21,6 +21,7 @@ struct run {
 	uint64_t last_abort_ipa, sysreg_enc, sysreg_val;
 	uint64_t exits;
 	bool (*on_sync)(struct run *r, uint64_t step);
+	bool (*on_insn_abort)(struct run *r, const struct vm_exit *x); /* true: run it again */
 	int done;                    /* served by another thread: 1 passed, 2 failed */
 	unsigned rings;              /* writes to TDEV_DOORBELL that exited */
 	unsigned claims;             /* reads of TDEV_CLAIM (riscv64's interrupts) */
@@ -156,6 +157,12 @@ static bool vmm_exit(struct run *r, const struct vm_exit *x, uint64_t *reply)
 		} else {
 			reply[0] = VMREPLY_ABORT;
 		}
+		return true;
+	case VMEXIT_INSN_ABORT:
+		if (!r->on_insn_abort || !r->on_insn_abort(r, x))
+			reply[0] = VMREPLY_ABORT;
+		else
+			reply[0] = 0; /* the fetch again */
 		return true;
 	case VMEXIT_SYSREG:
 		r->sysreg_enc = x->w[0];
@@ -826,6 +833,52 @@ static bool t_vm_timer_hotplug(void)
 }
 ROOT_TEST_NEEDS("vm-timer-across-hotplug", t_vm_timer_hotplug, BOOT_HAS_VCPU | BOOT_HAS_HOTPLUG | UARCH_HAS_VTIMER);
 
+/* --- Execute rights at stage 2 ---------------------------------------------- */
+
+/* GT_EXEC's page, mapped read-write only: its first call exits, as an
+ * instruction abort at the page; the VMM maps it executable and the call
+ * runs.  (x86 VMX walked native tables as EPT before AS_GUEST spaces, and
+ * ran such a page.) */
+static cptr_t exec_frame;
+static unsigned exec_aborts;
+
+static bool exec_abort(struct run *r, const struct vm_exit *x)
+{
+	exec_aborts++;
+	return x->w[0] == EXEC_IPA && exec_aborts == 1 &&
+	       INV1(SYS_AS_UNMAP, r->vm.as, exec_frame) == E_OK &&
+	       INV3(SYS_AS_MAP, r->vm.as, exec_frame, EXEC_IPA, R_READ | R_EXEC) == E_OK;
+}
+
+static bool exec_done(struct run *r, uint64_t step)
+{
+	(void)r;
+	return step == 1 && exec_aborts == 1;
+}
+
+static bool t_vm_exec_rights(void)
+{
+	struct accounts before = accounts_read();
+	struct run r;
+	exec_aborts = 0;
+	bool ok = run_start(&r, GT_EXEC, 0, 0, 0) &&
+		  (exec_frame = new_obj(OBJ_FRAME, FRAME_BITS_4K)) &&
+		  INV3(SYS_AS_MAP, r.vm.as, exec_frame, EXEC_IPA, R_READ | R_WRITE) == E_OK &&
+		  vm_start(&r.vm, 0) == E_OK;
+	r.on_insn_abort = exec_abort;
+	r.on_sync = exec_done;
+	ok = ok && serve(&r);
+	run_end(&r);
+	if (exec_frame)
+		slot_free(exec_frame);
+	exec_frame = 0;
+	CHECK(ok);
+	CHECK(exec_aborts == 1);
+	CHECK(accounts_equal(before, accounts_read()));
+	return true;
+}
+ROOT_TEST_NEEDS("vm-exec-rights", t_vm_exec_rights, BOOT_HAS_VCPU);
+
 /* --- Invocation errors ----------------------------------------------------- */
 
 static bool t_vm_errors(void)
@@ -835,6 +888,8 @@ static bool t_vm_errors(void)
 	cptr_t ro = slot_alloc();
 	CHECK(v && v2 && th && ro);
 	CHECK_ERR(retype(ROOT_MEMORY, OBJ_VCPU, 1, ROOT_CNODE, ro), E_INVAL);
+	CHECK_ERR(retype(ROOT_MEMORY, OBJ_ASPACE, 3, ROOT_CNODE, ro), E_INVAL);
+	CHECK_ERR(retype(ROOT_MEMORY, OBJ_ASPACE, 1ull << 32 | AS_GUEST, ROOT_CNODE, ro), E_INVAL);
 	CHECK_ERR(INV1(SYS_VCPU_BIND, v, ROOT_THREAD), E_BUSY); /* running: this one */
 	CHECK_ERR(INV1(SYS_VCPU_BIND, v, 0), E_NOENT);
 	CHECK_ERR(INV1(SYS_VCPU_BIND, v, ROOT_CNODE), E_BADTYPE);

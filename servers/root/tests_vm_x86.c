@@ -169,3 +169,42 @@ static bool t_vm_x86_bad_state(void)
 	return true;
 }
 ROOT_TEST_NEEDS("vm-x86-bad-state", t_vm_x86_bad_state, BOOT_HAS_VCPU | UARCH_IS_X86_64);
+
+/* Whether the CPU is Intel's, whose VMX Cairn uses (GenuineIntel). */
+static bool intel(void)
+{
+	uint32_t b = 0, c = 0, d = 0;
+#ifdef __x86_64__
+	uint32_t a = 0;
+	__asm__ volatile("cpuid" : "+a"(a), "=b"(b), "=c"(c), "=d"(d));
+#endif
+	return b == 0x756e6547u && d == 0x49656e69u && c == 0x6c65746eu;
+}
+
+/* On VMX a VCPU's thread runs only in an AS_GUEST space (EPT's format):
+ * a native one, whose entries EPT would misread, is refused at the bind
+ * and at THREAD_CONFIGURE; on SVM (NPT walks the native format) both do. */
+static bool t_vm_x86_space_kinds(void)
+{
+	struct accounts before = accounts_read();
+	cptr_t v = new_obj(OBJ_VCPU, 0), th = new_obj(OBJ_THREAD, 0);
+	cptr_t native = new_obj(OBJ_ASPACE, 0), guest = new_obj(OBJ_ASPACE, AS_GUEST);
+	err_t want = intel() ? E_INVAL : E_OK;
+	CHECK(v && th && native && guest);
+	CHECK_ERR(INV3(SYS_THREAD_CONFIGURE, th, 0, native, 0), E_OK);
+	CHECK_ERR(INV1(SYS_VCPU_BIND, v, th), want);
+	CHECK_ERR(INV3(SYS_THREAD_CONFIGURE, th, 0, guest, 0), E_OK);
+	if (want)
+		CHECK_ERR(INV1(SYS_VCPU_BIND, v, th), E_OK);
+	CHECK_ERR(INV3(SYS_THREAD_CONFIGURE, th, 0, native, 0), want);
+	CHECK_ERR(INV3(SYS_THREAD_CONFIGURE, th, 0, guest, 0), E_OK);
+	CHECK_ERR(INV1(SYS_VCPU_BIND, v, 0), E_OK);
+	CHECK_ERR(INV3(SYS_THREAD_CONFIGURE, th, 0, native, 0), E_OK); /* native again */
+	slot_free(v);
+	slot_free(th);
+	slot_free(native);
+	slot_free(guest);
+	CHECK(accounts_equal(before, accounts_read()));
+	return true;
+}
+ROOT_TEST_NEEDS("vm-x86-space-kinds", t_vm_x86_space_kinds, BOOT_HAS_VCPU | UARCH_IS_X86_64);

@@ -17,7 +17,7 @@ err_t vm_create(struct vm *vm, unsigned index, cptr_t ep, uint64_t ram_ipa, uint
 	    index >= 64)
 		return E_RANGE;
 	vm->ram_va = (uint8_t *)(VM_RAM_WINDOW + index * VM_RAM_STRIDE);
-	if (!(vm->as = new_obj(OBJ_ASPACE, 0)) || !(vm->ram = slot_alloc_range(pages)))
+	if (!(vm->as = new_obj(OBJ_ASPACE, AS_GUEST)) || !(vm->ram = slot_alloc_range(pages)))
 		return E_NOMEM;
 	vm->npages = (unsigned)pages;
 	if (!(vm->ram_guest = slot_alloc_range(pages)))

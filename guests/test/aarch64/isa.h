@@ -24,6 +24,7 @@ static inline void irq_mask(void) { __asm__ volatile("msr daifset, #2" ::: "memo
 static inline void irq_unmask(void) { __asm__ volatile("msr daifclr, #2" ::: "memory"); }
 /* WFI wakes for a pending interrupt whether PSTATE.I masks it or not. */
 static inline void irq_sleep(void) { __asm__ volatile("wfi; msr daifclr, #2" ::: "memory"); }
+#define RET_INSN 0xd65f03c0u /* ret */
 static inline void halt(void) { __asm__ volatile("wfi"); }
 
 /* x0-x3 in, x0 back: the VMM's PSCI calls (and the hostile guest's). */

@@ -30,6 +30,7 @@ static inline void irq_mask(void) { __asm__ volatile("csrc sstatus, 2" ::: "memo
 static inline void irq_unmask(void) { __asm__ volatile("csrs sstatus, 2" ::: "memory"); }
 /* WFI wakes for an enabled pending interrupt whatever sstatus.SIE says. */
 static inline void irq_sleep(void) { __asm__ volatile("wfi; csrs sstatus, 2" ::: "memory"); }
+#define RET_INSN 0x00008067u /* jalr x0, 0(ra) */
 static inline void halt(void) { __asm__ volatile("wfi"); }
 
 /* a7 the function, a0 capability and error, a1 info, a2.. the words. */

@@ -9,6 +9,7 @@ static inline void irq_mask(void) { __asm__ volatile("cli" ::: "memory"); }
 static inline void irq_unmask(void) { __asm__ volatile("sti" ::: "memory"); }
 /* STI's shadow covers the HLT: no interrupt slips in between. */
 static inline void irq_sleep(void) { __asm__ volatile("sti; hlt" ::: "memory"); }
+#define RET_INSN 0xc3u /* ret, then zeros */
 static inline void halt(void) { __asm__ volatile("cli; hlt"); }
 
 /* rax, rbx, rcx, rdx: a VMMCALL outside Cairn's range reaches the VMM with
