@@ -20,7 +20,8 @@ struct x86_hv {
 	const struct pt_format *guest_format; /* AS_GUEST spaces' (NULL: the native one) */
 };
 extern const struct x86_hv svm_hv, vmx_hv;
-bool x86_vmx_probe(void); /* vmx.c: what VMX offers will do */
+bool x86_vmx_probe(void); /* vmx.c: what VMX offers will do (and its global part made) */
+bool x86_svm_init_global(void); /* svm.c: its global part (false: no memory) */
 const struct x86_hv *x86_hv(void); /* virt.c: NULL where neither is usable */
 
 /* What the exit decoding needs of the guest's state, read from the VMCB

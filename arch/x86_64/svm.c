@@ -152,9 +152,10 @@ static void msr_pass(uint32_t msr)
 	((uint8_t *)msrpm)[base + bit / 8] &= (uint8_t)~(3u << (bit % 8));
 }
 
-/* Once, on the boot CPU: the I/O and MSR permission maps (every port and
- * MSR intercepted but the ones above), and the ASIDs the CPU has. */
-static bool svm_init_global(void)
+/* Once, on the boot CPU before any other starts (virt.c): the I/O and MSR
+ * permission maps (every port and MSR intercepted but the ones above), and
+ * the ASIDs the CPU has. */
+bool x86_svm_init_global(void)
 {
 	if (!(iopm = kmem_alloc_pages(2)) || !(msrpm = kmem_alloc_pages(1)))
 		return false;
@@ -178,10 +179,6 @@ static bool svm_init_global(void)
 static void svm_init_cpu(void)
 {
 	struct svm_cpu *s = svm_this();
-	if (arch_cpu_id() == 0) {
-		if (!svm_init_global())
-			panic("svm: no memory for the permission maps");
-	}
 	if (!s->vmcb) { /* not again when the CPU comes back on line (hotplug) */
 		s->vmcb = kmem_alloc_pages(0);
 		s->hsave = kmem_alloc_pages(0);

@@ -5,6 +5,7 @@
 #include "arch/x86_64/hv.h"
 #include "hyp/arch.h"
 #include "hyp/kmem.h"
+#include "hyp/panic.h"
 #include "hyp/printk.h"
 #include "hyp/string.h"
 
@@ -126,6 +127,8 @@ void arch_virt_init(void)
 	}
 	if (virt == VIRT_SVM) {
 		wrmsr(MSR_EFER, rdmsr(MSR_EFER) | EFER_SVME);
+		if (!x86_svm_init_global())
+			panic("svm: no memory for the permission maps");
 		printk("virt: SVM enabled (EFER.SVME), nested paging available%s\n",
 		       svm_nrips ? "" : "; no NRIPS: exits must decode instruction lengths");
 	} else {

@@ -138,6 +138,30 @@ static bool control(uint32_t msr, uint32_t want, uint32_t *out)
 	return (*out & want) == want;
 }
 
+static void msr_pass(uint32_t msr)
+{
+	unsigned base = msr >= 0xc0000000u ? 0x400 : 0, bit = msr & 0x1fff;
+	msr_bitmap[base + bit / 8] &= (uint8_t)~(1u << (bit % 8));         /* read */
+	msr_bitmap[0x800 + base + bit / 8] &= (uint8_t)~(1u << (bit % 8)); /* write */
+}
+
+/* The MSRs the VMCS switches itself (FS, GS bases, SYSENTER_*) and the
+ * ones the MSR areas do reach the guest directly; every other MSR exits.
+ * Made by the probe, on the boot CPU before any other starts: an AP can
+ * reach vmx_init_cpu before the boot CPU does (its VMCS then held a
+ * bitmap address made from NULL, and every entry on it failed). */
+static void vmx_init_global(void)
+{
+	if (!(msr_bitmap = kmem_alloc_pages(0)))
+		panic("vmx: no memory for the MSR bitmap");
+	memset(msr_bitmap, 0xff, PAGE_SIZE);
+	static const uint32_t pass[] = { 0x174, 0x175, 0x176, 0xc0000100, 0xc0000101 };
+	for (unsigned i = 0; i < sizeof pass / sizeof pass[0]; i++)
+		msr_pass(pass[i]);
+	for (unsigned i = 0; i < NMSR; i++)
+		msr_pass(guest_msr[i][1]);
+}
+
 /* What this CPU's VMX offers, once (virt.c calls it after VMXON worked):
  * the controls, EPT with 4 levels and write-back tables, INVEPT and
  * INVVPID of every context; false if something Cairn needs is missing. */
@@ -163,31 +187,11 @@ bool x86_vmx_probe(void)
 	 * exits (exit_cr). */
 	cr0_mask = (cr0_fixed0 | ~cr0_fixed1) & 0xffffffffull;
 	cr4_mask = cr4_fixed0 | ~cr4_fixed1;
+	vmx_init_global();
 	return true;
 }
 
 /* --- Per CPU ---------------------------------------------------------------- */
-
-static void msr_pass(uint32_t msr)
-{
-	unsigned base = msr >= 0xc0000000u ? 0x400 : 0, bit = msr & 0x1fff;
-	msr_bitmap[base + bit / 8] &= (uint8_t)~(1u << (bit % 8));         /* read */
-	msr_bitmap[0x800 + base + bit / 8] &= (uint8_t)~(1u << (bit % 8)); /* write */
-}
-
-/* The MSRs the VMCS switches itself (FS, GS bases, SYSENTER_*) and the
- * ones the MSR areas do reach the guest directly; every other MSR exits. */
-static void vmx_init_global(void)
-{
-	if (!(msr_bitmap = kmem_alloc_pages(0)))
-		panic("vmx: no memory for the MSR bitmap");
-	memset(msr_bitmap, 0xff, PAGE_SIZE);
-	static const uint32_t pass[] = { 0x174, 0x175, 0x176, 0xc0000100, 0xc0000101 };
-	for (unsigned i = 0; i < sizeof pass / sizeof pass[0]; i++)
-		msr_pass(pass[i]);
-	for (unsigned i = 0; i < NMSR; i++)
-		msr_pass(guest_msr[i][1]);
-}
 
 static uint64_t read_cr(unsigned n)
 {
@@ -277,8 +281,6 @@ static void vmx_init_cpu(void)
 		wrmsr(MSR_FEATURE_CONTROL, fc | 1 | 4);
 	else if (!(fc & 4))
 		panic("vmx: the firmware locked VMX off on CPU %u", arch_cpu_id());
-	if (arch_cpu_id() == 0 && !msr_bitmap)
-		vmx_init_global();
 	if (!s->vmcs) {
 		s->vmxon = page(), s->vmcs = page();
 		s->guest = page(), s->host = page();

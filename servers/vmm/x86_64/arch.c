@@ -17,6 +17,8 @@ const char arch_console_args[] = "console=ttyS0 earlyprintk=ttyS0 tsc=reliable";
 #define MSR_TSC 0x10
 #define MSR_APIC_BASE 0x1b
 #define MSR_PAT 0x277
+#define MSR_MISC_ENABLE 0x1a0
+#define MISC_ENABLE_NO_BTS_PEBS (1ull << 11 | 1ull << 12) /* as KVM's */
 #define MSR_TSC_DEADLINE 0x6e0
 #define APIC_BASE_BSP (1ull << 8)
 #define APIC_BASE_ENABLE (1ull << 11)
@@ -153,6 +155,10 @@ static bool msr(struct vmm *m, unsigned vcpu, uint64_t n, bool write, uint64_t *
 		else
 			*val = m->arch.lapic[vcpu].deadline;
 		return true;
+	case MSR_MISC_ENABLE: /* Intel's: read by Linux's boot code (XD_DISABLE) */
+		if (!write)
+			*val = MISC_ENABLE_NO_BTS_PEBS;
+		return true; /* its bits model nothing here: a write changes nothing */
 	case 0x8b:         /* microcode patch level */
 	case 0xc0010010:   /* SYSCFG */
 	case 0xc0010015:   /* HWCR */
@@ -185,7 +191,6 @@ static bool sysreg(struct vmm *m, const struct vm_exit *x, uint64_t *reply)
 	return true;
 }
 
-/* What a triple fault left, for the log: where, and the tables it used. */
 /* A quadword of guest RAM at gpa, or all ones outside it. */
 static uint64_t guest_q(const struct vm *vm, uint64_t gpa)
 {
