@@ -62,6 +62,12 @@ void arch_irq_mask(unsigned irq);
 /* Whether `irq` is a line this controller really has and user space may
  * take (not an IPI or other kernel-only kind): checked before IRQ_GET. */
 bool arch_irq_user_ok(uint64_t irq);
+/* For an MSI line: the address and data a device writes to raise it; false
+ * for any other line (the default: ports without MSI lines). */
+bool arch_irq_msi_message(unsigned irq, uint64_t *addr, uint64_t *data);
+/* The devices as a DTB where firmware gave none (x86_64: made from ACPI's
+ * MCFG), for the root task; NULL (the default) where there is none. */
+const void *arch_device_tree(void);
 /* The arch's trap code acknowledges, calls irq_dispatch(), then completes. */
 
 /* --- Timer (one-shot, tickless) ---------------------------------------- */

@@ -3,7 +3,12 @@
  * fires the kernel masks it and signals; the driver acknowledges with
  * SYS_IRQ_ACK, which unmasks it.  Handlers are static objects, one per
  * line: making one costs no memory.  The soft timer lines (irq_timer.c)
- * are lines like any other here, masked and unmasked by their own code. */
+ * are lines like any other here, masked and unmasked by their own code.
+ * MSI lines (arch_irq_msi_message) are masked here, in software: the mask
+ * of an MSI is in the device (its capability or MSI-X table), which is the
+ * driver's, not the kernel's, and the interrupt controller has none per
+ * vector.  One that comes while masked is remembered and delivered at the
+ * unmask, as a masked edge would be held pending by a device. */
 #include "hyp/arch.h"
 #include "hyp/irq.h"
 #include "hyp/syscall.h"
@@ -12,7 +17,7 @@
 struct irq_handler {
 	struct obj o;
 	unsigned irq;
-	bool taken;
+	bool taken, msi, masked, pending; /* masked, pending: MSI lines' */
 	struct notification *ntfn; /* referenced */
 	uint64_t bits;
 };
@@ -31,8 +36,16 @@ static void line_mask(unsigned irq)
 		arch_irq_mask(irq);
 }
 
+static void fire(unsigned irq);
+
 static void line_unmask(unsigned irq)
 {
+	struct irq_handler *h = &handlers[irq];
+	h->masked = false;
+	if (h->pending) {
+		h->pending = false;
+		fire(irq);
+	}
 	if (irq_is_soft_timer(irq))
 		soft_timer_unmask(irq);
 	else
@@ -42,6 +55,11 @@ static void line_unmask(unsigned irq)
 static void fire(unsigned irq)
 {
 	struct irq_handler *h = &handlers[irq];
+	if (h->msi && h->masked) {
+		h->pending = true;
+		return;
+	}
+	h->masked = true;
 	line_mask(irq);
 	if (h->ntfn)
 		ntfn_signal(h->ntfn, h->bits);
@@ -77,8 +95,10 @@ err_t sys_irq_get(struct thread *t)
 	if (!cap_empty(dst))
 		return E_SLOT;
 	struct irq_handler *h = &handlers[irq];
+	uint64_t addr, data;
 	*h = (struct irq_handler){ .o = { .type = OBJ_IRQ_HANDLER, .order = OBJ_SLAB },
-				   .irq = irq, .taken = true };
+				   .irq = irq, .taken = true, .masked = true,
+				   .msi = arch_irq_msi_message(irq, &addr, &data) };
 	struct cap v = { .obj = &h->o, .type = OBJ_IRQ_HANDLER, .rights = R_ALL };
 	obj_get(&h->o);
 	cap_install(dst, &v, ctl);
@@ -131,4 +151,24 @@ err_t sys_irq_set_timer(struct thread *t)
 	if (!e)
 		soft_timer_set(irq, arch_cpu_id(), arg(t, 0));
 	return e;
+}
+
+/* What the driver programs into its device's MSI capability or MSI-X
+ * table entry: the kernel picks the vector (the line) and the CPU. */
+err_t sys_irq_msi_message(struct thread *t)
+{
+	unsigned irq;
+	uint64_t addr, data;
+	err_t e = handler_line(t, &irq);
+	if (!e && !arch_irq_msi_message(irq, &addr, &data))
+		e = E_INVAL;
+	if (!e)
+		set_ret(t, 0, addr), set_ret(t, 1, data);
+	return e;
+}
+
+__attribute__((weak)) bool arch_irq_msi_message(unsigned irq, uint64_t *addr, uint64_t *data)
+{
+	(void)irq, (void)addr, (void)data;
+	return false;
 }

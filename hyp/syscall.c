@@ -128,6 +128,7 @@ static const syscall_fn syscalls[SYS_COUNT] = {
 	[SYS_IRQ_SET_NOTIFICATION] = sys_irq_set_notification,
 	[SYS_IRQ_ACK] = sys_irq_ack,
 	[SYS_IRQ_SET_TIMER] = sys_irq_set_timer,
+	[SYS_IRQ_MSI_MESSAGE] = sys_irq_msi_message,
 	[SYS_STREAM_GET] = sys_stream_get,
 	[SYS_STREAM_BIND] = sys_stream_bind,
 	[SYS_STREAM_INFO] = sys_stream_info,

@@ -43,6 +43,7 @@ err_t sys_frame_info(struct thread *t);
 err_t sys_irq_get(struct thread *t);
 err_t sys_irq_set_notification(struct thread *t);
 err_t sys_irq_ack(struct thread *t);
+err_t sys_irq_msi_message(struct thread *t);
 err_t sys_irq_set_timer(struct thread *t);
 err_t sys_stream_get(struct thread *t);
 err_t sys_stream_bind(struct thread *t);

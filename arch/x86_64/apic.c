@@ -130,11 +130,32 @@ void arch_irq_mask(unsigned irq)
 		set_line(irq, false);
 }
 
-/* IOAPIC pins only (vectors 0x20 + pin, below the kernel's own vectors);
- * none without an IOAPIC. */
+/* MSI lines: vectors no IOAPIC pin, exception or kernel vector uses, and
+ * never 0x80, whose gate ring 3 may enter (an interrupt there from user
+ * mode would read as a system call). */
+static bool msi_line(uint64_t irq)
+{
+	return irq >= VEC_MSI_FIRST && irq <= VEC_MSI_LAST && irq != VEC_SYSCALL;
+}
+
+/* IOAPIC pins (vectors 0x20 + pin, below the MSI lines; none without an
+ * IOAPIC) and MSI lines. */
 bool arch_irq_user_ok(uint64_t irq)
 {
-	return irq >= VEC_IRQ_BASE && irq - VEC_IRQ_BASE < ioapic_pins && irq < VEC_TIMER;
+	return (irq >= VEC_IRQ_BASE && irq - VEC_IRQ_BASE < ioapic_pins && irq < VEC_MSI_FIRST) ||
+	       msi_line(irq);
+}
+
+/* Fixed delivery, edge, physical destination: the boot CPU, which takes
+ * every device interrupt (it never goes off line).  Masking is software's
+ * (hyp/irq_handler.c): the devices are not the kernel's. */
+bool arch_irq_msi_message(unsigned irq, uint64_t *addr, uint64_t *data)
+{
+	if (!msi_line(irq))
+		return false;
+	*addr = 0xfee00000ull | (cpus[0].hwid & 0xff) << 12;
+	*data = irq;
+	return true;
 }
 
 static void icr_send(uint32_t apic_id, uint32_t low)

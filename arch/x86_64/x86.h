@@ -21,6 +21,8 @@
 #define VEC_TLB 0xf1      /* TLB shootdown: leave user mode (uspace.c) */
 #define VEC_SYSCALL 0x80  /* int $0x80: the system call with every register */
 #define VEC_IRQ_BASE 0x20   /* IOAPIC pin n arrives as vector 0x20 + n */
+#define VEC_MSI_FIRST 0x40  /* MSI lines: 0x40-0xdf but VEC_SYSCALL (apic.c) */
+#define VEC_MSI_LAST 0xdf
 
 struct trap_frame {
 	uint64_t r15, r14, r13, r12, r11, r10, r9, r8;

@@ -59,6 +59,7 @@ enum sys {
 	SYS_STREAM_BIND,     /* x9 stream, x0 I/O space (0: unbind) */
 	SYS_STREAM_INFO,     /* x9 stream -> x0 bound, x1 faults, x2 last fault address */
 	SYS_IRQ_SET_TIMER,   /* x9 handler of a soft timer line, x0 deadline (SOFT_TIMER_OFF) */
+	SYS_IRQ_MSI_MESSAGE, /* x9 handler of an MSI line -> x0 MSI address, x1 MSI data */
 	/* Debug console (x9 = Console). */
 	SYS_DEBUG_WRITE = 56, /* x10 length (<= 64), bytes in x0-x7 */
 	SYS_DEBUG_STATS,      /* x0 node -> x0 free pages, x1 kernel objects, x2 the
