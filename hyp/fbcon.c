@@ -66,6 +66,11 @@ void fbcon_map(void)
 		printk("fbcon: no memory to map the framebuffer: serial console only\n");
 }
 
+struct mem_range fbcon_region(void)
+{
+	return (struct mem_range){ fb.base, pixels ? (uint64_t)fb.pitch * fb.height : 0 };
+}
+
 static void draw(unsigned char c)
 {
 	const uint8_t *glyph = font[c < 128 ? c : '?'];

@@ -17,3 +17,5 @@ struct fb_info {
 void fbcon_init(const struct fb_info *fb, const struct boot_info *bi, void *early);
 void fbcon_map(void);
 void fbcon_putc(char c); /* every byte console_write writes */
+/* The framebuffer the console draws on (size 0: none), never given away. */
+struct mem_range fbcon_region(void);

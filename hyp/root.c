@@ -8,6 +8,7 @@
 #include "hyp/console.h"
 #include "hyp/cpu.h"
 #include "hyp/dtb.h"
+#include "hyp/fbcon.h"
 #include "hyp/kmem.h"
 #include "hyp/panic.h"
 #include "hyp/printk.h"
@@ -147,33 +148,40 @@ static void give_initrd(struct loader *l, struct bootinfo *bi, const struct boot
  * console, an interrupt controller or an IOMMU.  Top-level nodes only: the buses
  * beneath them are their drivers' business, except a PCI host bridge's
  * windows, which its drivers need. */
-static bool given(const struct bootinfo *bi, uint64_t pa)
+static bool overlaps(uint64_t base, uint64_t size, uint64_t pa, uint64_t len)
 {
-	for (uint64_t i = 0; i < bi->ndev; i++)
-		if (pa >= bi->dev[i].base && pa < bi->dev[i].base + bi->dev[i].size)
-			return true;
-	return false;
+	return size && pa < base + size && base < pa + len;
 }
 
-static bool kernel_device(const void *fdt, int node, uint64_t base, uint64_t end)
+/* Whether [pa, pa + len) holds a page given already, or the kernel's
+ * console: its UART, or the framebuffer it draws on, which on a PC lies in
+ * the PCI window given below. */
+static bool given(const struct bootinfo *bi, uint64_t pa, uint64_t len)
 {
-	struct mem_range c = console_region();
+	struct mem_range c = console_region(), f = fbcon_region();
+	for (uint64_t i = 0; i < bi->ndev; i++)
+		if (overlaps(bi->dev[i].base, bi->dev[i].size, pa, len))
+			return true;
+	return overlaps(c.base.pa, c.size, pa, len) || overlaps(f.base.pa, f.size, pa, len);
+}
+
+static bool kernel_device(const void *fdt, int node)
+{
 	return fdt_getprop(fdt, node, "interrupt-controller", NULL) ||
-	       fdt_getprop(fdt, node, "#iommu-cells", NULL) ||
-	       (c.size && base < range_end(c) && end > c.base.pa);
+	       fdt_getprop(fdt, node, "#iommu-cells", NULL);
 }
 
 static void give_region(struct loader *l, struct bootinfo *bi, uint64_t base, uint64_t end)
 {
 	uint64_t pa = base;
 	while (pa < end && bi->ndev < BOOTINFO_DEVS && l->next_slot < DEVICE_SLOTS_END) {
-		while (pa < end && given(bi, pa))
+		while (pa < end && given(bi, pa, PAGE_SIZE))
 			pa += PAGE_SIZE;
 		if (pa >= end)
 			return;
 		uint64_t start = pa, first = l->next_slot;
-		for (; pa < end && !given(bi, pa) && l->next_slot < DEVICE_SLOTS_END;) {
-			bool big = IS_ALIGNED(pa, 2 * MiB) && end - pa >= 2 * MiB;
+		for (; pa < end && !given(bi, pa, PAGE_SIZE) && l->next_slot < DEVICE_SLOTS_END;) {
+			bool big = IS_ALIGNED(pa, 2 * MiB) && end - pa >= 2 * MiB && !given(bi, pa, 2 * MiB);
 			struct frame *f;
 			if (frame_create_at(&root_mem, pa_make(pa), big ? FRAME_BITS_2M : FRAME_BITS_4K,
 					    true, &f))
@@ -195,7 +203,7 @@ static void give_range(struct loader *l, struct bootinfo *bi, const void *fdt, i
 	uint64_t base = ALIGN_DOWN(r.base.pa, PAGE_SIZE);
 	uint64_t end = ALIGN_UP(range_end(r), PAGE_SIZE);
 	if (!r.size || end <= base || kmem_is_ram(pa_make(base)) ||
-	    kmem_is_ram(pa_make(end - 1)) || kernel_device(fdt, node, base, end))
+	    kmem_is_ram(pa_make(end - 1)) || kernel_device(fdt, node))
 		return;
 	give_region(l, bi, base, end);
 }
@@ -223,11 +231,16 @@ static void give_devices(struct loader *l, struct bootinfo *bi, const void *fdt)
 	}
 }
 
+/* Ports whose firmware gives no DTB (x86_64: ACPI) may make one of their
+ * devices; and ports without a framebuffer console have none to keep. */
+__attribute__((weak)) const void *arch_device_tree(void) { return NULL; }
+__attribute__((weak)) struct mem_range fbcon_region(void) { return (struct mem_range){ 0 }; }
+
 #define ROOT_STACK_PAGES 16
 #define ROOT_DTB_VA 0x40000000ull
 
 static void fill_bootinfo(struct loader *l, struct bootinfo *bi,
-			  const struct boot_info *kbi)
+			  const struct boot_info *kbi, const void *fdt)
 {
 	bi->magic = BOOTINFO_MAGIC;
 	bi->ncpus = ncpus_online;
@@ -249,11 +262,11 @@ static void fill_bootinfo(struct loader *l, struct bootinfo *bi,
 	bi->features = (arch_vcpu_supported() ? BOOT_HAS_VCPU : 0) |
 		       (arch_io_pt_format() ? BOOT_HAS_IOMMU : 0) |
 		       (arch_cpu_stoppable() ? BOOT_HAS_HOTPLUG : 0);
-	if (kbi->fdt) { /* a read-only copy of the DTB */
-		uint64_t size = fdt_totalsize(kbi->fdt);
+	if (fdt) { /* a read-only copy of the DTB */
+		uint64_t size = fdt_totalsize(fdt);
 		for (uint64_t off = 0; off < size; off += PAGE_SIZE)
 			memcpy(new_page(l, ROOT_DTB_VA + off, R_READ),
-			       (const char *)kbi->fdt + off, MIN(PAGE_SIZE, size - off));
+			       (const char *)fdt + off, MIN(PAGE_SIZE, size - off));
 		bi->dtb_vaddr = ROOT_DTB_VA;
 		bi->dtb_size = size;
 	}
@@ -291,10 +304,11 @@ void root_task_create(const struct boot_info *kbi)
 	for (unsigned i = 1; i <= ROOT_STACK_PAGES; i++)
 		new_page(&l, ROOT_STACK_TOP - i * PAGE_SIZE, R_READ | R_WRITE);
 	bi->stack_frames = ROOT_STACK_PAGES;
-	fill_bootinfo(&l, bi, kbi);
+	const void *fdt = kbi->fdt ? kbi->fdt : arch_device_tree();
+	fill_bootinfo(&l, bi, kbi, fdt);
 	give_initrd(&l, bi, kbi);
-	if (kbi->fdt)
-		give_devices(&l, bi, kbi->fdt);
+	if (fdt)
+		give_devices(&l, bi, fdt);
 	bi->first_free_slot = l.next_slot;
 
 	/* The thread: its CSpace is the CNode, guarded so that a capability

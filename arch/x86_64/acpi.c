@@ -1,10 +1,12 @@
 /* ACPI tables: the MADT for CPUs (local APIC ids), the local APIC and
- * IOAPIC, the SRAT for NUMA nodes, and the FADT plus DSDT for powering off
- * (S5).  Firmware tables
+ * IOAPIC, the SRAT for NUMA nodes, the FADT plus DSDT for powering off
+ * (S5), and the MCFG for PCI configuration space.  Firmware tables
  * are checked (signature, length, checksum) before they are believed. */
 #include "arch/x86_64/x86.h"
+#include <libfdt.h>
 #include "hyp/arch.h"
 #include "hyp/dtb.h"
+#include "hyp/fbcon.h"
 #include "hyp/printk.h"
 #include "hyp/string.h"
 
@@ -218,6 +220,72 @@ static void parse_slit(const struct sdt *t, struct boot_info *bi)
 				bi->distance[a][b] = p[44 + pxm[a] * n + pxm[b]];
 }
 
+/* The MCFG's entry for PCI segment 0: where its buses' ECAM lies. */
+static void parse_mcfg(const struct sdt *t)
+{
+	const uint8_t *p = (const uint8_t *)t;
+	for (uint32_t off = 44; off + 16 <= t->length; off += 16)
+		if (read_le(p + off + 8, 2) == 0 && p[off + 10] <= p[off + 11]) {
+			acpi.ecam_pa = read_le(p + off, 8) + ((uint64_t)p[off + 10] << 20);
+			acpi.bus_first = p[off + 10], acpi.bus_last = p[off + 11];
+			return;
+		}
+}
+
+/* The PCs' 32-bit PCI memory window, where firmware puts the BARs: from the
+ * ECAM's end (q35: 0xb0000000 + 256 MiB) to the IOAPIC at 0xfec00000, past
+ * which lie the kernel's APICs and HPET.  The DSDT's _CRS would say it
+ * exactly, but reading it needs an AML interpreter. */
+#define PCI_HOLE_END 0xfec00000ull
+
+/* A property of n 32-bit cells. */
+static int fdt_cells(void *fdt, const char *name, const uint32_t *v, int n)
+{
+	fdt32_t c[8];
+	for (int i = 0; i < n; i++)
+		c[i] = cpu_to_fdt32(v[i]);
+	return fdt_property(fdt, name, c, 4 * n);
+}
+
+#define HI(x) (uint32_t)((x) >> 32)
+#define LO(x) (uint32_t)(x)
+
+/* The devices as a DTB, for the root task (hyp/root.c gives the device
+ * frames of a DTB's nodes, servers/pci drives a pci-host-ecam-generic
+ * bridge): the ECAM bridge and its 32-bit memory window, nothing else.
+ * The window leaves out the framebuffer the kernel draws on (hyp/fbcon.c),
+ * so that no BAR is placed over it. */
+const void *arch_device_tree(void)
+{
+	static uint64_t dtb[128];
+	uint64_t size = (uint64_t)(acpi.bus_last - acpi.bus_first + 1) << 20;
+	uint64_t win = acpi.ecam_pa + size, end = PCI_HOLE_END;
+	struct mem_range fb = fbcon_region(); /* a BAR: the window is the larger side */
+	if (fb.size && fb.base.pa >= win && fb.base.pa < end) {
+		uint64_t above = ALIGN_UP(range_end(fb), 2 * MiB), below = ALIGN_DOWN(fb.base.pa, 2 * MiB);
+		if (end > above && end - above > (below > win ? below - win : 0))
+			win = above;
+		else
+			end = below;
+	}
+	uint64_t wsize = end - win;
+	const uint32_t reg[4] = { HI(acpi.ecam_pa), LO(acpi.ecam_pa), HI(size), LO(size) };
+	const uint32_t bus[2] = { acpi.bus_first, acpi.bus_last };
+	const uint32_t ranges[7] = { 0x02000000, HI(win), LO(win), HI(win), LO(win), HI(wsize), LO(wsize) };
+	if (!acpi.ecam_pa || win >= end || fdt_create(dtb, sizeof(dtb)) ||
+	    fdt_finish_reservemap(dtb) || fdt_begin_node(dtb, "") ||
+	    fdt_property_u32(dtb, "#address-cells", 2) || fdt_property_u32(dtb, "#size-cells", 2) ||
+	    fdt_begin_node(dtb, "pcie") ||
+	    fdt_property_string(dtb, "compatible", "pci-host-ecam-generic") ||
+	    fdt_property_string(dtb, "device_type", "pci") ||
+	    fdt_property_u32(dtb, "#address-cells", 3) || fdt_property_u32(dtb, "#size-cells", 2) ||
+	    fdt_cells(dtb, "reg", reg, 4) || fdt_cells(dtb, "bus-range", bus, 2) ||
+	    fdt_cells(dtb, "ranges", ranges, 7) || fdt_end_node(dtb) || fdt_end_node(dtb) ||
+	    fdt_finish(dtb))
+		return NULL;
+	return dtb;
+}
+
 err_t acpi_parse(struct boot_info *bi)
 {
 	if (!pa_addr(bi->acpi_rsdp))
@@ -239,6 +307,9 @@ err_t acpi_parse(struct boot_info *bi)
 		memset(bi->mem_node, 0, sizeof(bi->mem_node));
 		memset(bi->cpu_node, 0, sizeof(bi->cpu_node));
 	}
+	const struct sdt *mcfg = find_table(rsdp, "MCFG");
+	if (mcfg)
+		parse_mcfg(mcfg);
 	const struct sdt *slit = find_table(rsdp, "SLIT");
 	if (srat && slit && bi->nnodes > 1)
 		parse_slit(slit, bi);

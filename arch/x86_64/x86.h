@@ -98,6 +98,8 @@ struct acpi_info {
 	uint16_t pm1a_cnt;      /* PM1a control port, 0 if unknown */
 	uint16_t slp_typ_s5;    /* SLP_TYPa for S5 */
 	bool has_s5;
+	uint64_t ecam_pa;       /* PCI segment 0's ECAM (MCFG), 0 if none */
+	uint8_t bus_first, bus_last;
 };
 extern struct acpi_info acpi;
 struct boot_info;

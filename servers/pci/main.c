@@ -136,8 +136,9 @@ static void enumerate(void)
 		uint32_t id = *cfg(dev, 0);
 		if ((id & 0xffff) == 0xffff)
 			continue;
-		uint64_t bar[6], lo = ~0ull, hi = 0;
-		place_bars(dev, bar);
+		uint64_t bar[6] = { 0 }, lo = ~0ull, hi = 0;
+		if (*cfg(dev, 0x08) >> 24 != 3) /* a display's: the kernel's console may draw there */
+			place_bars(dev, bar);
 		for (unsigned b = 0; b < 6; b++)
 			if (bar[b])
 				lo = bar[b] < lo ? bar[b] : lo, hi = win_next;
