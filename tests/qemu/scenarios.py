@@ -1254,12 +1254,15 @@ def x86_64(build):
         # name and counted.  Its user timer is a soft timer line.  One CPU
         # boots with a multiboot2 module: the root task's initrd (boot-info
         # reads it back).
-        Scenario("root-tests", lambda b: pc() + [
+        # QEMU's edu device (hw/misc/edu.c) is the MSI test's (msi-edu).
+        Scenario("root-tests", lambda b: pc() + ["-device", "edu",
                      "-cdrom", iso(b, "cairn.root=test root.initrd=yes", "tests/initrd.bin")],
                  [r"cairn: boot module initrd at 0x[0-9a-f]+000, 12 KiB",
                   r"svm: \d+ ASIDs", r"root: up, 1 cpus", r"root: ok   boot-info",
                   r"root: ok   fault-and-resume",
-                  r"root: ok   user-irq", r"root: ok   fp-state",
+                  r"root: ok   user-irq", r"root: ok   fp-state", r"root: ok   msi-refusals",
+                  r"root: edu BAR0 at 0x[0-9a-f]+, MSI capability at 0x[0-9a-f]+",
+                  r"root: ok   msi-edu",
                   r"root: ok   budget-caps-spinner", r"root: ok   fair-weights-1-2-4",
                   r"root: ok   soft-timer-level", r"root: ok   vm-wfi-sleeps-until-injected",
                   r"root: ok   vm-hypercall-ipc", r"root: skip vm-timer-wfi \(needs a guest timer\)",
@@ -1287,11 +1290,12 @@ def x86_64(build):
                  [r"BENCH ipc_pairs_2cpus [1-9]\d* round trips/s",
                   r"BENCH notify_throughput [1-9]\d* items/s",
                   r"BENCH vm_virq_cross_cpu_ns [1-9]\d* ns"], poweroff=True, timeout=120),
-        Scenario("root-tests-uefi", lambda b: pc(smp=2) + uefi(b, "cairn.root=test root.initrd=yes",
-                                                                 "tests/initrd.bin"),
+        Scenario("root-tests-uefi", lambda b: pc(smp=2) + ["-device", "edu"] +
+                 uefi(b, "cairn.root=test root.initrd=yes", "tests/initrd.bin"),
                  [r"loaded by Cairn UEFI loader",
                   r"cairn: boot module initrd at 0x[0-9a-f]+000, 12 KiB",
-                  r"root: up, 2 cpus", r"root: ok   boot-info", ROOT_OK],
+                  r"root: up, 2 cpus", r"root: ok   boot-info", r"root: edu BAR0 at 0x[0-9a-f]+, MSI",
+                  r"root: ok   msi-edu", ROOT_OK],
                  poweroff=True, timeout=300),
         # On QEMU's -cpu max: AVX, and its state switched by XSAVE.
         Scenario("root-tests-avx", lambda b: pc(cpu="max", smp=2) + [
