@@ -74,9 +74,12 @@ $(LINUX_MODS): tools/linux-guest.sh tools/mkbootmod.py guests/linux/init
 
 # make run: Cairn and the built-in system (systems/default.dts: a Linux
 # guest with 2 VCPUs beside its native servers), from an ISO whose boot
-# module is the guest's bzImage and initramfs.  x86_64 has no PCI drivers
-# yet, so its disk is the block server's RAM disk and its switch has no
-# uplink; GUEST=none boots the ISO alone (the native demo).
+# module is the guest's bzImage and initramfs.  The machine here has no
+# virtio-blk-pci disk or virtio-net-pci NIC (q35's is an e1000e), so the
+# guest's disk is the block server's RAM disk and its switch has no uplink
+# (the driver servers run through MSI-X where QEMU is given those devices:
+# tests disk-driver-msix, linux-disk-msix); GUEST=none boots the ISO alone
+# (the native demo).
 GUEST ?= linux
 ifeq ($(GUEST),linux)
 RUN_ISO := $(BUILD)/run-linux.iso

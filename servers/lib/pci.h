@@ -16,9 +16,14 @@
  * the device's driver: authority over that one device):
  *   PCI_CFG_READ  x0 offset (a multiple of 4 below 4096) → x0 error, x1 the word
  *   PCI_ENABLE    memory decoding and bus mastering on → x0 error
+ *   PCI_MSIX      MSI-X on (its capability's enable bit set, function mask
+ *                 clear): the device signals through its MSI-X table, no
+ *                 longer INTx → x0 error (E_NOENT: no MSI-X capability)
  * The driver cannot write configuration space: its BARs stay where the PCI
- * server placed them, inside the frames it was given. */
+ * server placed them, inside the frames it was given; the MSI-X table it
+ * programs itself lies in one of those BARs. */
 #pragma once
 
 #define PCI_SLOT_EP 8
-enum pci_label { PCI_FIND = 1, PCI_CFG_READ, PCI_ENABLE };
+enum pci_label { PCI_FIND = 1, PCI_CFG_READ, PCI_ENABLE, PCI_MSIX };
+#define PCI_CAP_MSIX 0x11

@@ -58,14 +58,37 @@ static volatile uint8_t *bar_va(const struct vpci *v, unsigned b, uint64_t off, 
 	return (volatile uint8_t *)(v->va + (pa - v->bar_lo));
 }
 
-bool vpci_init(struct vpci *v, cptr_t pci, uint64_t va)
+/* MSI-X table entry 0 given the message of MSI line irq, and MSI-X on:
+ * the entry masked while it changes (a predecessor may have left it live),
+ * then unmasked.  An INTx line (no message: E_INVAL) leaves MSI-X off. */
+static bool msix_setup(struct vpci *v, cptr_t irq, unsigned cap)
+{
+	uint64_t m[5], unused;
+	err_t e = inv(SYS_IRQ_MSI_MESSAGE, irq, 0, 0, 0, 0, 0, 0, m);
+	if (e == E_INVAL)
+		return true;
+	uint32_t table = cap ? cfg(v, cap + 4) : 0; /* BIR in bits 2:0, offset the rest */
+	volatile uint32_t *entry = cap && (table & 7) < 6 ?
+		(volatile uint32_t *)bar_va(v, table & 7, table & ~7u, 16) : NULL;
+	if (e || !entry)
+		return false;
+	entry[3] = 1; /* vector control: masked */
+	entry[0] = (uint32_t)m[0], entry[1] = (uint32_t)(m[0] >> 32), entry[2] = (uint32_t)m[1];
+	entry[3] = 0;
+	v->msix = !vpci_call(v, PCI_MSIX, 0, &unused);
+	return v->msix;
+}
+
+bool vpci_init(struct vpci *v, cptr_t pci, cptr_t irq, uint64_t va)
 {
 	*v = (struct vpci){ .pci = pci, .va = va };
 	if (!map_bars(v))
 		return false;
-	unsigned at = cfg(v, 0x04) >> 16 & 0x10 ? cfg(v, 0x34) & 0xfc : 0;
+	unsigned at = cfg(v, 0x04) >> 16 & 0x10 ? cfg(v, 0x34) & 0xfc : 0, msix = 0;
 	for (unsigned n = 0; at && n < 48; n++) { /* vendor capabilities, 4.1.4 */
 		uint32_t w0 = cfg(v, at);
+		if ((w0 & 0xff) == PCI_CAP_MSIX)
+			msix = at;
 		if ((w0 & 0xff) == 0x09) {
 			unsigned type = w0 >> 24, b = cfg(v, at + 4) & 0xff;
 			volatile uint8_t *p = b < 6 ? bar_va(v, b, cfg(v, at + 8), cfg(v, at + 12)) : NULL;
@@ -80,7 +103,16 @@ bool vpci_init(struct vpci *v, cptr_t pci, uint64_t va)
 		}
 		at = w0 >> 8 & 0xfc;
 	}
-	return v->common && v->notify && v->isr && v->devcfg;
+	return v->common && v->notify && v->isr && v->devcfg && msix_setup(v, irq, msix);
+}
+
+/* Vector 0 at register reg of the common configuration (msix_config, or
+ * the selected queue's queue_msix_vector): read back, as the device
+ * answers NO_VECTOR (0xffff) to one it cannot use (4.1.4.3). */
+static bool msix_vector(volatile uint8_t *c, unsigned reg)
+{
+	VPCI_REG(uint16_t, c, reg) = 0;
+	return VPCI_REG(uint16_t, c, reg) == 0;
 }
 
 bool vpci_begin(struct vpci *v, uint64_t want, uint64_t *got)
@@ -90,6 +122,8 @@ bool vpci_begin(struct vpci *v, uint64_t want, uint64_t *got)
 	while (VPCI_REG(uint8_t, c, VPCI_C_STATUS))
 		;
 	VPCI_REG(uint8_t, c, VPCI_C_STATUS) = S_ACK | S_DRIVER;
+	if (v->msix && !msix_vector(c, VPCI_C_MSIX)) /* the reset left none */
+		return false;
 	want |= 1ull << 32 | 1ull << VIRTIO_F_ACCESS_PLATFORM; /* VERSION_1 */
 	uint64_t offered = 0;
 	for (unsigned w = 0; w < 2; w++) {
@@ -112,7 +146,8 @@ bool vpci_queue(struct vpci *v, unsigned q, unsigned size, const uint64_t ring[3
 {
 	volatile uint8_t *c = v->common;
 	VPCI_REG(uint16_t, c, VPCI_C_QSEL) = (uint16_t)q;
-	if (VPCI_REG(uint16_t, c, VPCI_C_QSIZE) < size)
+	if (VPCI_REG(uint16_t, c, VPCI_C_QSIZE) < size ||
+	    (v->msix && !msix_vector(c, VPCI_C_QMSIX)))
 		return false;
 	VPCI_REG(uint16_t, c, VPCI_C_QSIZE) = (uint16_t)size;
 	for (unsigned i = 0; i < 3; i++) { /* descriptors, driver area, device area */

@@ -5,7 +5,7 @@
  * own, turns on memory decoding, finds each INTx line in the DTB, and then
  * serves its protocol (servers/lib/pci.h): the root task finds devices, and
  * each driver, through a capability badged for its one device, reads that
- * device's configuration space and turns on its bus mastering. */
+ * device's configuration space and turns on its bus mastering and MSI-X. */
 #include <libfdt.h>
 #include "servers/lib/pci.h"
 #include "servers/root/root.h"
@@ -155,6 +155,32 @@ static void enumerate(void)
 	printf("pci: %u devices on bus 0\n", ndevs);
 }
 
+/* Offset of device dev's capability `id` in configuration space, 0 if none. */
+static unsigned find_cap(unsigned dev, unsigned id)
+{
+	unsigned at = *cfg(dev, 0x04) >> 16 & 0x10 ? *cfg(dev, 0x34) & 0xfc : 0;
+	for (unsigned n = 0; at && n < 48; n++) { /* 48: a looped list ends */
+		uint32_t w0 = *cfg(dev, at);
+		if ((w0 & 0xff) == id)
+			return at;
+		at = w0 >> 8 & 0xfc;
+	}
+	return 0;
+}
+
+/* MSI-X on for device dev: message control (the capability's upper half)
+ * bit 15 enable, bit 14 function mask cleared.  The table's entries are the
+ * driver's to program, in its own BAR frames. */
+static err_t msix_enable(unsigned dev)
+{
+	unsigned at = find_cap(dev, PCI_CAP_MSIX);
+	if (!at)
+		return E_NOENT;
+	volatile uint32_t *w0 = cfg(dev, at);
+	*w0 = (*w0 & ~(1u << 30)) | 1u << 31;
+	return E_OK;
+}
+
 /* One call.  The badge says whose: 0 the manager's, k + 1 device k's
  * driver's. */
 static void serve(struct sysregs *r, uint64_t badge)
@@ -179,6 +205,8 @@ static void serve(struct sysregs *r, uint64_t badge)
 	} else if (badge && badge <= ndevs && label == PCI_ENABLE) {
 		*cfg(devs[badge - 1].dev, 0x04) |= 2 | 4;
 		r->mr[0] = E_OK;
+	} else if (badge && badge <= ndevs && label == PCI_MSIX) {
+		r->mr[0] = msix_enable(devs[badge - 1].dev);
 	}
 }
 

@@ -65,7 +65,8 @@ bool disk_start(struct disk *d, cptr_t client_ntfn, cptr_t faults, const struct 
 		printf("root: the disk driver did not start\n");
 		return false;
 	}
-	printf("root: disk driver started (INTID %u)\n", p.intid);
+	printf("root: disk driver started (%s %u)\n", d->drv.msi ? "MSI line" : "INTID",
+	       d->drv.msi ? d->drv.msi : p.intid);
 	return true;
 }
 

@@ -12,6 +12,29 @@
 static struct server pci;
 static cptr_t pci_ep;
 
+/* Where the port has MSI lines (x86_64: LAPIC vectors the kernel lends, but
+ * 0x80), a device without an INTx line interrupts through one of them, by
+ * MSI-X (servers/lib/vpci.c).  x86_64's devices never have one here: their
+ * INTx routing is in ACPI's AML (_PRT), which nothing reads, and an MSI-X
+ * vector is the device's own, edge-triggered, never shared. */
+#ifdef __x86_64__
+enum { MSI_FIRST = 0x40, MSI_LAST = 0xdf, MSI_SKIP = 0x80 };
+#else
+enum { MSI_FIRST = 1, MSI_LAST = 0, MSI_SKIP = 0 }; /* none */
+#endif
+
+/* An MSI line for a driver, into slot `to`: the first the kernel lends
+ * (those taken already answer E_BUSY; drivers keep theirs for good, so a
+ * cursor over the lines is the allocator).  Its number, or 0. */
+static unsigned msi_line_get(cptr_t to)
+{
+	static unsigned next = MSI_FIRST;
+	for (; next <= MSI_LAST; next++)
+		if (next != MSI_SKIP && !INV3(SYS_IRQ_GET, ROOT_IRQ_CONTROL, next, ROOT_CNODE, to))
+			return next++;
+	return 0;
+}
+
 /* The PCI server, given the bridge's ECAM and 32-bit memory window (the
  * DTB's pci node: reg and ranges) and nothing else of the machine. */
 bool pci_server_start(void)
@@ -48,7 +71,7 @@ bool pci_find(const uint32_t *ids, unsigned n, struct pcidev *out)
 	for (unsigned i = 0; pci_ep && i < n; i++) {
 		struct sysregs r = { .mr = { ids[i], 0 }, .nr = SYS_CALL, .cap = pci_ep,
 				     .info = msginfo(PCI_FIND, 2, 0) };
-		if (!sys(&r) && r.mr[0] == E_OK && r.mr[3] && r.mr[4]) {
+		if (!sys(&r) && r.mr[0] == E_OK && r.mr[3] && (r.mr[4] || MSI_FIRST <= MSI_LAST)) {
 			*out = (struct pcidev){ .handle = r.mr[1], .bars = { r.mr[2], r.mr[3] },
 						.intid = (unsigned)r.mr[4], .rid = r.mr[6] };
 			return true;
@@ -70,8 +93,10 @@ bool driver_init(struct driver *d, const char *image, const struct pcidev *p, cp
 		slot_free(d->stream);
 		d->stream = 0;
 	}
-	return d->ntfn && d->fault_ep && d->irq && d->dev_ep &&
-	       !INV3(SYS_IRQ_GET, ROOT_IRQ_CONTROL, p->intid, ROOT_CNODE, d->irq) &&
+	/* its INTx line, or an MSI line that its driver makes its MSI-X vector 0 */
+	bool irq = d->irq && (p->intid ? !INV3(SYS_IRQ_GET, ROOT_IRQ_CONTROL, p->intid, ROOT_CNODE,
+						d->irq) : (d->msi = msi_line_get(d->irq)) != 0);
+	return d->ntfn && d->fault_ep && irq && d->dev_ep &&
 	       !inv(SYS_CNODE_MINT, ROOT_CNODE, d->dev_ep, ROOT_CNODE, pci_ep, R_WRITE,
 		    p->handle + 1, 0, 0);
 }

@@ -8,14 +8,14 @@ enum {
 	DRIVER_SLOT_PCI = 8,    /* the PCI server, badged for its device */
 	DRIVER_SLOT_NTFN = 9,   /* it waits here: its interrupt (bit 0), its client */
 	DRIVER_SLOT_CLIENT = 10, /* its client's notification */
-	DRIVER_SLOT_IRQ = 11,   /* its device's interrupt */
+	DRIVER_SLOT_IRQ = 11,   /* its device's interrupt: INTx, or an MSI line */
 	DRIVER_SLOT_STREAM = 15, /* its device's DMA stream, where there is an IOMMU */
 };	/* 12-14: its channel (servers/lib/blkchan.h, netchan.h) */
 
 struct pcidev {
 	uint64_t handle;        /* the PCI server's */
 	struct pa_range bars;   /* the frames its BARs lie in */
-	unsigned intid;
+	unsigned intid;         /* its INTx line (0: none) */
 	uint64_t rid;           /* requester ID: its stream ID */
 };
 
@@ -33,12 +33,13 @@ struct driver {
 	struct { uint64_t slot; cptr_t cap; unsigned rights; } give[DRIVER_GIVE_MAX];
 	unsigned ngive;
 	uint32_t started, restarts;
+	unsigned msi;           /* its MSI line (0: its INTx line) */
 	uint64_t quota;         /* each instance's (0: 4 MiB) */
 	const char *name;       /* its thread's */
 	unsigned prio;          /* (0: the root's) */
 };
 
-/* Claim p's interrupt and stream, mint its PCI capability, make the
+/* Claim p's interrupt (its INTx line, else an MSI line) and stream, mint its PCI capability, make the
  * notifications; client: its client's notification (given W). */
 bool driver_init(struct driver *d, const char *image, const struct pcidev *p, cptr_t client);
 /* Its faults to `faults`, with this badge (a supervisor watching several). */

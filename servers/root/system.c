@@ -127,7 +127,8 @@ static bool nic_start(cptr_t client, const struct sd_driver *spec)
 	driver_give(&nic.drv, NIC_SLOT_CHAN, nic.chan, R_READ | R_WRITE);
 	driver_give(&nic.drv, NIC_SLOT_DATA, nic.data, R_READ | R_WRITE);
 	err_t e = driver_start(&nic.drv);
-	printf("root: NIC driver %s (INTID %u)\n", e ? "did not start" : "started", p.intid);
+	printf("root: NIC driver %s (%s %u)\n", e ? "did not start" : "started",
+	       nic.drv.msi ? "MSI line" : "INTID", nic.drv.msi ? nic.drv.msi : p.intid);
 	return !e;
 }
 

@@ -188,7 +188,7 @@ static bool setup(void)
 	if (INV3(SYS_AS_MAP, ROOT_ASPACE, DRV_SLOT_CHAN, BLKCHAN_VA, R_READ | R_WRITE) ||
 	    INV3(SYS_AS_MAP, ROOT_ASPACE, q, QUEUE_VA, R_READ | R_WRITE) ||
 	    INV3(SYS_AS_MAP, ROOT_ASPACE, d, BLKCHAN_DATA_VA, R_READ | R_WRITE) ||
-	    !vpci_init(&dev, DRV_SLOT_PCI, BAR_VA))
+	    !vpci_init(&dev, DRV_SLOT_PCI, DRV_SLOT_IRQ, BAR_VA))
 		return false;
 	chan = (volatile struct blkchan *)BLKCHAN_VA;
 	chan->confined = !inv(SYS_CNODE_IDENTIFY, ROOT_CNODE, DRV_SLOT_STREAM, 0, 0, 0, 0, 0, info) &&
@@ -229,8 +229,8 @@ int main(const struct bootinfo *bi)
 			continue;
 		if (e)
 			__builtin_trap(); /* a fault: the root task starts another */
-		if (w.cap & 1) { /* the interrupt: reading the ISR lowers INTx */
-			(void)VPCI_REG(uint8_t, dev.isr, 0);
+		if (w.cap & 1) { /* the interrupt */
+			vpci_irq_seen(&dev);
 			if (reap())
 				INV1(SYS_SIGNAL, DRV_SLOT_CLIENT, BLKCHAN_DONE);
 			INV0(SYS_IRQ_ACK, DRV_SLOT_IRQ);

@@ -140,7 +140,7 @@ static bool setup(void)
 	uint64_t info[5];
 	if (INV3(SYS_AS_MAP, ROOT_ASPACE, NIC_SLOT_CHAN, NETCHAN_VA, R_READ | R_WRITE) ||
 	    INV3(SYS_AS_MAP, ROOT_ASPACE, NIC_SLOT_DATA, NETCHAN_DATA_VA, R_READ | R_WRITE) ||
-	    !vpci_init(&dev, NIC_SLOT_PCI, BAR_VA))
+	    !vpci_init(&dev, NIC_SLOT_PCI, NIC_SLOT_IRQ, BAR_VA))
 		return false;
 	chan = (volatile struct netchan *)NETCHAN_VA;
 	rxq = (volatile struct vring *)(data + NETCHAN_QUEUES_OFF);
@@ -181,8 +181,8 @@ int main(const struct bootinfo *bi)
 			continue;
 		if (e)
 			__builtin_trap();
-		if (w.cap & 1) { /* the interrupt: reading the ISR lowers INTx */
-			(void)VPCI_REG(uint8_t, dev.isr, 0);
+		if (w.cap & 1) { /* the interrupt */
+			vpci_irq_seen(&dev);
 			if (reap())
 				INV1(SYS_SIGNAL, NIC_SLOT_CLIENT, NETCHAN_DONE);
 			INV0(SYS_IRQ_ACK, NIC_SLOT_IRQ);
