@@ -33,7 +33,7 @@ OVMF_VARS := /usr/share/OVMF/OVMF_VARS_4M.fd
 QEMU_BOOT_multiboot2 = $(if $(CMDLINE),$(call qemu_cmdline,$(CMDLINE)),-cdrom $(BUILD)/cairn.iso)
 QEMU_BOOT_uefi = -drive if=pflash,format=raw,readonly=on,file=$(OVMF_CODE) \
 	-drive if=pflash,format=raw,file=$(BUILD)/ovmf-vars.fd \
-	-drive file=$(BUILD)/esp.img,format=raw,if=virtio
+	-drive file=$(BUILD)/esp.img,format=raw,if=ide
 BOOTS := multiboot2 uefi
 
 # The UEFI loader: GNU-EFI's crt0 and linker script, then objcopy to PE.

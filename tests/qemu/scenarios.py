@@ -1083,8 +1083,10 @@ def uefi(build, args="", module=None, loader="BOOTX64.EFI", kernel="cairn.elf",
          code=OVMF_CODE, variables=OVMF_VARS, device=None):
     """UEFI firmware (OVMF by default) booting Cairn's loader from an ESP
     whose cairn.cmdline is `args` (and cairn.initrd `module`, a file under
-    build/), on `device` (QEMU's if=virtio without one); the firmware's
-    variables are a fresh copy each time."""
+    build/), on `device` (without one, IDE: q35's AHCI, which no Cairn
+    driver takes, where a virtio-blk-pci ESP would become the Linux guest's
+    disk through the disk driver); the firmware's variables are a fresh
+    copy each time."""
     d = os.path.join(build, "tests")
     os.makedirs(d, exist_ok=True)
     name = re.sub(r"\W", "_", (args or "plain") + (" " + module if module else ""))
@@ -1096,7 +1098,7 @@ def uefi(build, args="", module=None, loader="BOOTX64.EFI", kernel="cairn.elf",
     shutil.copyfile(variables, copy)
     return ["-drive", "if=pflash,format=raw,readonly=on,file=" + code,
             "-drive", "if=pflash,format=raw,file=" + copy,
-            "-drive", "file=%s,format=raw,if=%s" % (esp, "none,id=esp" if device else "virtio")] + \
+            "-drive", "file=%s,format=raw,if=%s" % (esp, "none,id=esp" if device else "ide")] + \
         (["-device", device + ",drive=esp"] if device else [])
 
 
