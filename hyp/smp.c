@@ -58,13 +58,27 @@ _Noreturn void smp_secondary_main(struct cpu *c)
 		arch_wait_for_interrupt();
 }
 
+/* Waits in naps of 100 us on this CPU's timer (its handler is still the
+ * self-test's) rather than spinning: a host that emulates both CPUs then
+ * runs the new one.  Spinning, the waiter took the host CPU that the new
+ * CPU's thread needed beside a busy host, and under QEMU 7.2's -icount
+ * (one host thread, round robin) riscv64's second hart never ran again
+ * after its self-test armed its timer (docs/PERF.md, ipc_cross_cpu). */
 static bool wait_online(struct cpu *c, uint64_t timeout_ticks)
 {
-	uint64_t start = arch_timer_now();
+	struct cpu *me = this_cpu();
+	uint64_t start = arch_timer_now(), nap = arch_timer_freq() / 10000;
 	while (!__atomic_load_n(&c->online, __ATOMIC_ACQUIRE)) {
-		if (arch_timer_now() - start > timeout_ticks)
+		uint64_t now = arch_timer_now();
+		if (now - start > timeout_ticks)
 			return false;
-		arch_cpu_relax();
+		me->timer_fired = 0;
+		arch_timer_oneshot(now + nap);
+		while (!__atomic_load_n(&me->timer_fired, __ATOMIC_RELAXED)) {
+			arch_wait_for_interrupt();
+			arch_irq_local_enable();
+			arch_irq_local_disable();
+		}
 	}
 	return true;
 }

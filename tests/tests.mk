@@ -111,7 +111,7 @@ bench: kernel $(UNIT_BUILD)/bench_host $(if $(filter aarch64,$(ARCH)),$(LINUX_MO
 	@$(BENCH_QEMU) $(call qemu_cmdline,cairn.root=bench cairn.fastpath=off) | grep --line-buffered '^BENCH'
 	@$(if $(filter-out riscv64,$(ARCH)),$(subst -smp 1,-smp 2,$(BENCH_QEMU)) \
 		$(call qemu_cmdline,cairn.root=bench bench.only=ipc_cross_cpu) | grep '^BENCH', \
-		echo "bench: ipc_cross_cpu skipped: under -icount QEMU 7.2 stalls riscv64's second hart (docs/PERF.md)")
+		echo "bench: ipc_cross_cpu skipped on riscv64: under -icount QEMU 7.2 lets a spinning hart (OpenSBI waiting for a remote fence) starve the other (docs/PERF.md)")
 	@$(BENCH_QEMU_SMP) $(call qemu_cmdline,cairn.root=smpbench) | grep '^BENCH'
 	@$(if $(filter aarch64,$(ARCH)),tools/busy-ratio $(BUILD)/Image)
 	@$(if $(filter aarch64,$(ARCH)),tools/linux-boot-ratio $(BUILD) $$(tools/linux-guest.sh))
