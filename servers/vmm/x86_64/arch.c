@@ -2,8 +2,8 @@
  * registers; any other port reads all ones, as an empty ISA bus does),
  * MMIO to the local APICs and the IOAPIC, CPUID, MSRs, and what is left of
  * SVM's intercepts.  CPUID is the machine's, less what this VMM does not
- * model (x2APIC, XSAVE, MONITOR, MTRRs, machine checks, SVM, performance
- * counters, speculation controls), plus the TSC-deadline timer, an
+ * model (XSAVE, MONITOR, MTRRs, machine checks, SVM, performance counters,
+ * speculation controls), plus x2APIC (lapic.c), the TSC-deadline timer, an
  * always-running APIC timer and the hypervisor bit. */
 #include "servers/vmm/vmm.h"
 
@@ -15,13 +15,10 @@ const char arch_console_args[] = "console=ttyS0 earlyprintk=ttyS0 tsc=reliable";
 #define SLP_EN 0x20
 #define SLP_TYP_S5 (5u << 2)
 #define MSR_TSC 0x10
-#define MSR_APIC_BASE 0x1b
 #define MSR_PAT 0x277
 #define MSR_MISC_ENABLE 0x1a0
 #define MISC_ENABLE_NO_BTS_PEBS (1ull << 11 | 1ull << 12) /* as KVM's */
 #define MSR_TSC_DEADLINE 0x6e0
-#define APIC_BASE_BSP (1ull << 8)
-#define APIC_BASE_ENABLE (1ull << 11)
 #define VMM_EVENT_TIMER(i) (1ull << (8 + (i)))
 
 /* Each VCPU's timer line, claimed once and kept across guest resets. */
@@ -93,7 +90,7 @@ static void guest_cpuid(const struct vmm *m, unsigned vcpu, uint32_t leaf, uint3
 	switch (leaf) {
 	case 1:
 		r[1] = vcpu << 24 | 1u << 16 | (r[1] & 0xffff);
-		r[2] = (r[2] & ~(C1_MONITOR | C1_VMX | C1_X2APIC | C1_XSAVE_AVX)) | C1_TSC_DEADLINE |
+		r[2] = (r[2] & ~(C1_MONITOR | C1_VMX | C1_XSAVE_AVX)) | C1_X2APIC | C1_TSC_DEADLINE |
 		       C1_HYPERVISOR;
 		r[3] = (r[3] & ~(D1_MCE | D1_MTRR | D1_MCA | D1_HTT)) | D1_APIC;
 		break;
@@ -139,10 +136,6 @@ static bool msr(struct vmm *m, unsigned vcpu, uint64_t n, bool write, uint64_t *
 		if (!write)
 			*val = rdtsc();
 		return true;
-	case MSR_APIC_BASE:
-		if (!write)
-			*val = GUEST_LAPIC | APIC_BASE_ENABLE | (vcpu ? 0 : APIC_BASE_BSP);
-		return true; /* moving it or x2APIC mode: not modelled, kept as it is */
 	case MSR_PAT:
 		if (write)
 			pat[vcpu] = *val;
@@ -167,7 +160,7 @@ static bool msr(struct vmm *m, unsigned vcpu, uint64_t n, bool write, uint64_t *
 			*val = 0;
 		return true;
 	default:
-		return false;
+		return lapic_msr(m, vcpu, n, write, val);
 	}
 }
 

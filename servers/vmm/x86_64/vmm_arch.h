@@ -1,5 +1,5 @@
 /* The x86_64 guest's devices, as its VMM models them: a PC without
- * firmware.  Each VCPU's local APIC in xAPIC mode, its timer in
+ * firmware.  Each VCPU's local APIC (xAPIC or x2APIC), its timer in
  * TSC-deadline mode (lapic.c), an IOAPIC (ioapic.c), a 16550A on COM1
  * (uart.c), ACPI tables that describe them (acpi.c) and the boot
  * protocol's zero page (boot.c); CPUID and MSRs (arch.c).  The physical
@@ -18,11 +18,13 @@
 #define LOW_RAM_END 0x9fc00ull      /* RAM below the BIOS areas */
 
 struct vlapic {
-	uint32_t tpr, ldr, dfr, svr, esr, icr_hi;
+	uint32_t tpr, ldr, dfr, svr, esr, icr_hi, icr_lo;
+	uint32_t icr_dest;             /* x2APIC's: the ICR's top half */
 	uint32_t lvt[7];               /* CMCI, timer, thermal, PMC, LINT0, LINT1, error */
 	uint32_t tmict, tdcr;
 	uint64_t deadline;             /* TSC-deadline MSR (0: disarmed) */
 	bool started;                  /* by INIT-SIPI, or the boot VCPU */
+	bool x2apic, off;              /* IA32_APIC_BASE's EXTD, and EN clear */
 };
 
 struct vioapic {
@@ -68,6 +70,8 @@ static inline uint64_t arch_entry(const uint8_t *image, uint64_t ipa)
 
 struct vmm;
 bool lapic_mmio(struct vmm *m, unsigned vcpu, uint64_t ipa, uint64_t acc, uint64_t *val);
+/* IA32_APIC_BASE and the x2APIC's MSRs: false for #GP (as msr() in arch.c). */
+bool lapic_msr(struct vmm *m, unsigned vcpu, uint64_t n, bool write, uint64_t *val);
 /* The TSC-deadline MSR written, or the VCPU's timer line fired. */
 void lapic_set_deadline(struct vmm *m, unsigned vcpu, uint64_t tsc);
 void lapic_timer_fired(struct vmm *m, unsigned vcpu);

@@ -1,0 +1,197 @@
+/* The x86_64 VMM's local APIC model (servers/vmm/x86_64/lapic.c), on the
+ * host: IA32_APIC_BASE and its transitions, the x2APIC's registers as MSRs
+ * (what exists, what is read-only or write-only, reserved bits), and where
+ * IPIs go in either mode.  The system calls it makes (injections) are
+ * recorded here instead of made: x86_sys is the trap's stand-in. */
+#include "servers/vmm/vmm.h" /* before cmocka, whose run_tests is a macro */
+#include "host.h"
+
+#define NV 4
+#define VCPU_CAP(i) (10 + (i))
+#define BASE 0x1b
+#define X2(off) (0x800 + ((off) >> 4))
+#define EN (1ull << 11)
+#define EXTD (1ull << 10)
+#define BSP (1ull << 8)
+
+static struct vmm m;
+static struct { uint64_t nr, cap, a0; } calls[64];
+static unsigned ncalls, nstarts;
+static uint64_t start_pc[NV];
+
+uint64_t x86_sys(struct sysregs *r)
+{
+	if (ncalls < 64)
+		calls[ncalls++] = (typeof(calls[0])){ r->nr, r->cap, r->mr[0] };
+	return E_OK;
+}
+
+cptr_t x86_timer_line(unsigned i) { return 100 + i; }
+
+err_t vmm_start_vcpu(struct vmm *vm, unsigned i, uint64_t pc, uint64_t a0, uint64_t a1)
+{
+	(void)vm, (void)a0, (void)a1;
+	start_pc[i] = pc;
+	nstarts++;
+	return E_OK;
+}
+
+static int setup(void **state)
+{
+	memset(&m, 0, sizeof m);
+	m.nvcpus = NV;
+	for (unsigned i = 0; i < NV; i++) {
+		m.running[i] = i != NV - 1; /* the last not started yet */
+		m.arch.lapic[i].started = m.running[i];
+		m.vm.v[i].vcpu = VCPU_CAP(i);
+	}
+	ncalls = nstarts = 0;
+	return 0;
+}
+
+static bool rd(unsigned vcpu, uint64_t msr, uint64_t *v) { return lapic_msr(&m, vcpu, msr, false, v); }
+static bool wr(unsigned vcpu, uint64_t msr, uint64_t v) { return lapic_msr(&m, vcpu, msr, true, &v); }
+
+/* The VCPUs that got vector vec, as a bit mask, and the calls forgotten. */
+static unsigned injected(unsigned vec)
+{
+	unsigned got = 0;
+	for (unsigned k = 0; k < ncalls; k++) {
+		assert_int_equal(calls[k].nr, SYS_VCPU_INJECT);
+		assert_int_equal(calls[k].a0, vec);
+		got |= 1u << (calls[k].cap - VCPU_CAP(0));
+	}
+	ncalls = 0;
+	return got;
+}
+
+static void test_base_transitions(void **state)
+{
+	uint64_t v;
+	assert_true(rd(0, BASE, &v));
+	assert_int_equal(v, GUEST_LAPIC | EN | BSP);
+	assert_true(rd(1, BASE, &v));
+	assert_int_equal(v, GUEST_LAPIC | EN);
+	assert_false(rd(1, X2(0x20), &v));               /* xAPIC: no x2APIC MSRs */
+	assert_false(wr(1, BASE, GUEST_LAPIC | EXTD));   /* EXTD without EN */
+	assert_false(wr(1, BASE, GUEST_LAPIC | EN | 1ull << 9)); /* reserved */
+	assert_false(wr(1, BASE, GUEST_LAPIC | EN | 1ull << 52));
+	assert_true(wr(1, BASE, GUEST_LAPIC | EN | EXTD));
+	assert_true(rd(1, BASE, &v));
+	assert_int_equal(v, GUEST_LAPIC | EN | EXTD);
+	assert_false(wr(1, BASE, GUEST_LAPIC | EN));     /* x2APIC straight to xAPIC */
+	assert_true(rd(1, BASE, &v));
+	assert_int_equal(v, GUEST_LAPIC | EN | EXTD);
+	assert_true(wr(1, BASE, GUEST_LAPIC));           /* off, as Linux leaves it */
+	assert_true(rd(1, BASE, &v));
+	assert_int_equal(v, GUEST_LAPIC);
+	assert_false(rd(1, X2(0x20), &v));
+	assert_true(wr(1, BASE, GUEST_LAPIC | EN));      /* then xAPIC again */
+	assert_true(wr(1, BASE, GUEST_LAPIC));
+	assert_true(wr(1, BASE, GUEST_LAPIC | EN | EXTD)); /* or off to x2APIC */
+}
+
+static void test_x2_registers(void **state)
+{
+	uint64_t v;
+	assert_true(wr(3, BASE, GUEST_LAPIC | EN | EXTD));
+	assert_true(rd(3, X2(0x20), &v));
+	assert_int_equal(v, 3);                          /* the whole ID, not << 24 */
+	assert_true(rd(3, X2(0xd0), &v));
+	assert_int_equal(v, 1u << 3);                    /* cluster 0, bit 3 */
+	assert_true(rd(3, X2(0x30), &v));
+	assert_int_equal(v & 0xff, 0x14);
+	/* what does not exist: DFR, ICR's high half, APR, past the last */
+	assert_false(rd(3, X2(0xe0), &v));
+	assert_false(rd(3, X2(0x310), &v));
+	assert_false(rd(3, X2(0x90), &v));
+	assert_false(rd(3, 0x840, &v));
+	assert_false(rd(3, 0x8ff, &v));
+	assert_false(wr(3, 0x8ff, 0));
+	/* write-only and read-only */
+	assert_false(rd(3, X2(0xb0), &v));               /* EOI */
+	assert_false(rd(3, X2(0x3f0), &v));              /* self IPI */
+	assert_false(wr(3, X2(0x20), 5));                /* ID */
+	assert_false(wr(3, X2(0xd0), 1));                /* LDR */
+	assert_false(wr(3, X2(0x100), 0));               /* ISR */
+	assert_false(wr(3, X2(0x30), 0));                /* version */
+	assert_false(wr(3, X2(0x390), 0));               /* current count */
+	/* EOI and ESR take only 0; reserved high halves refused */
+	assert_true(wr(3, X2(0xb0), 0));
+	assert_false(wr(3, X2(0xb0), 1));
+	assert_true(wr(3, X2(0x280), 0));
+	assert_false(wr(3, X2(0x280), 1));
+	assert_false(wr(3, X2(0x80), 1ull << 32 | 0x20));
+	assert_true(wr(3, X2(0x80), 0x20));
+	assert_true(rd(3, X2(0x80), &v));
+	assert_int_equal(v, 0x20);
+	assert_true(wr(3, X2(0x320), 0x40ef));           /* the timer's LVT */
+	assert_true(rd(3, X2(0x320), &v));
+	assert_int_equal(v, 0x40ef);
+	assert_int_equal(ncalls, 0);
+}
+
+static void test_x2_ipis(void **state)
+{
+	uint64_t v;
+	for (unsigned i = 0; i < NV; i++)
+		assert_true(wr(i, BASE, GUEST_LAPIC | EN | EXTD));
+	assert_true(wr(0, X2(0x300), 2ull << 32 | 0x41));    /* physical, VCPU 2 */
+	assert_int_equal(injected(0x41), 1u << 2);
+	assert_true(rd(0, X2(0x300), &v));
+	assert_int_equal(v, 2ull << 32 | 0x41);              /* delivered: not busy */
+	assert_true(wr(0, X2(0x300), 0xaull << 32 | 1u << 11 | 0x42)); /* cluster 0, bits 1 and 3 */
+	assert_int_equal(injected(0x42), 1u << 1);           /* 3 is not running yet */
+	assert_true(wr(0, X2(0x300), 1ull << 48 | 1u << 11 | 0x42)); /* cluster 1: nobody */
+	assert_int_equal(injected(0x42), 0);
+	assert_true(wr(1, X2(0x300), 0xffffffffull << 32 | 0x43)); /* broadcast */
+	assert_int_equal(injected(0x43), 7);
+	assert_true(wr(1, X2(0x300), 3u << 18 | 0x44));      /* all but itself */
+	assert_int_equal(injected(0x44), 5);
+	assert_true(wr(2, X2(0x3f0), 0x45));                 /* self IPI */
+	assert_int_equal(injected(0x45), 1u << 2);
+	assert_false(wr(2, X2(0x3f0), 0x145));               /* reserved bits */
+	assert_int_equal(ncalls, 0);
+	/* INIT, then SIPI to page 9: VCPU 3 starts there, once */
+	assert_true(wr(0, X2(0x300), 3ull << 32 | 5u << 8));
+	assert_true(wr(0, X2(0x300), 3ull << 32 | 6u << 8 | 9));
+	assert_int_equal(nstarts, 1);
+	assert_int_equal(start_pc[3], 9ull << 12);
+	assert_int_equal(ncalls, 0);
+}
+
+/* xAPIC mode is what Linux uses: MMIO, an 8-bit destination in ICR_HI,
+ * the flat logical model. */
+static void test_xapic_ipis(void **state)
+{
+	uint64_t v = 2ull << 24;
+	assert_true(lapic_mmio(&m, 0, GUEST_LAPIC + 0x310, VMACC_WRITE, &v));
+	v = 0x51;
+	assert_true(lapic_mmio(&m, 0, GUEST_LAPIC + 0x300, VMACC_WRITE, &v));
+	assert_int_equal(injected(0x51), 1u << 2);
+	v = 0x4ull << 24; /* VCPU 1's logical ID: bit 2 */
+	assert_true(lapic_mmio(&m, 1, GUEST_LAPIC + 0xd0, VMACC_WRITE, &v));
+	v = 0x4ull << 24;
+	assert_true(lapic_mmio(&m, 0, GUEST_LAPIC + 0x310, VMACC_WRITE, &v));
+	v = 1u << 11 | 0x52;
+	assert_true(lapic_mmio(&m, 0, GUEST_LAPIC + 0x300, VMACC_WRITE, &v));
+	assert_int_equal(injected(0x52), 1u << 1);
+	v = 0xffull << 24; /* physical broadcast */
+	assert_true(lapic_mmio(&m, 0, GUEST_LAPIC + 0x310, VMACC_WRITE, &v));
+	v = 0x53;
+	assert_true(lapic_mmio(&m, 0, GUEST_LAPIC + 0x300, VMACC_WRITE, &v));
+	assert_int_equal(injected(0x53), 7);
+	assert_true(lapic_mmio(&m, 1, GUEST_LAPIC + 0x20, 0, &v));
+	assert_int_equal(v, 1u << 24);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup(test_base_transitions, setup),
+		cmocka_unit_test_setup(test_x2_registers, setup),
+		cmocka_unit_test_setup(test_x2_ipis, setup),
+		cmocka_unit_test_setup(test_xapic_ipis, setup),
+	};
+	return RUN_TESTS("vlapic", tests);
+}
