@@ -1,5 +1,6 @@
 /* The x86_64 guest's exits: I/O ports (COM1, ACPI's sleep and reset
- * registers; any other port reads all ones, as an empty ISA bus does),
+ * registers, what Linux reads of the PIT and the RTC; any other port
+ * reads all ones, as an empty ISA bus does),
  * MMIO to the local APICs and the IOAPIC, CPUID, MSRs, and what is left of
  * SVM's intercepts.  CPUID is the machine's, less what this VMM does not
  * model (XSAVE, MONITOR, MTRRs, machine checks, SVM, performance counters,
@@ -43,11 +44,38 @@ static bool power_port(struct vmm *m, unsigned port, uint64_t acc, uint64_t val)
 	return m->stopped != NULL;
 }
 
+/* The PC clocks Linux reads though the ACPI tables offer none.  Its quick
+ * TSC calibration polls PIT channel 2 until the count's high byte falls
+ * from 0xff: reading all ones, as an empty bus does, it polled 50,000
+ * times (100,000 exits, most of the exits of a boot) before it gave up; a
+ * count of 0 ends it at once (the TSC's rate is on its command line).
+ * Its wall clock is the CMOS RTC's, read while no update is in progress:
+ * all ones, it retried for a second of guest time (40,000 exits); here,
+ * a clock that was never set (2000-01-01 00:00:00, BCD, 24 hours) and
+ * never updating. */
+static bool clock_port(struct vmm *m, unsigned port, uint64_t acc, uint64_t *val)
+{
+	static const uint8_t rtc[14] = { [7] = 1, [8] = 1, [0xa] = 0x26, [0xb] = 0x02,
+					 [0xd] = 0x80 };
+	uint8_t *index = &m->arch.cmos_index;
+	if (port != 0x42 && port != 0x70 && port != 0x71)
+		return false;
+	if (acc & VMACC_WRITE) {
+		if (port == 0x70)
+			*index = *val & 0x7f; /* bit 7 masks NMIs: none here */
+		return true;         /* setting the clock or the PIT: not kept */
+	}
+	*val = port == 0x71 && *index < sizeof rtc ? rtc[*index] : 0;
+	return true;
+}
+
 static bool io_port(struct vmm *m, unsigned port, uint64_t acc, uint64_t *val)
 {
 	if (uart_port(m, port, acc, val))
 		return true;
 	if (power_port(m, port, acc, *val))
+		return true;
+	if (clock_port(m, port, acc, val))
 		return true;
 	if (!(acc & VMACC_WRITE)) /* the sleep status reads 0 */
 		*val = port == PM_PORT + 1 ? 0 : ~0ull >> (64 - (8u << (acc & VMACC_SIZE_MASK)));

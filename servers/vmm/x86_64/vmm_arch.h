@@ -43,6 +43,7 @@ struct vmm_arch {
 	struct vioapic ioapic;
 	struct vuart uart;
 	unsigned sipi_page;            /* where a VCPU started by SIPI begins */
+	uint8_t cmos_index;            /* the RTC register port 0x71 reaches */
 };
 
 /* A device's interrupt before the guest's IOAPIC gives its pin a vector:
