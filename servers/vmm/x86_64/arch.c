@@ -295,6 +295,7 @@ void arch_vcpu_init(struct vmm *m, unsigned i)
 	if (!timer_claim(i))
 		printf("vmm: vcpu %u has no timer line\n", i);
 	if (i == 0) { /* the boot protocol: long mode, rsi the zero page (r9 here) */
+		lapic_eoi_sink(m);
 		uint64_t r[5], gdt, cr3;
 		if (!(e = inv(SYS_VCPU_READ_REG, v, 9, 0, 0, 0, 0, 0, r))) {
 			cr3 = x86_zero_page_tables(r[0], &gdt);

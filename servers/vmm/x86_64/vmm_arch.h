@@ -76,6 +76,8 @@ bool lapic_msr(struct vmm *m, unsigned vcpu, uint64_t n, bool write, uint64_t *v
 /* The TSC-deadline MSR written, or the VCPU's timer line fired. */
 void lapic_set_deadline(struct vmm *m, unsigned vcpu, uint64_t tsc);
 void lapic_timer_fired(struct vmm *m, unsigned vcpu);
+/* EOI writes kept in the kernel (a doorbell no one waits on). */
+void lapic_eoi_sink(struct vmm *m);
 bool ioapic_mmio(struct vmm *m, uint64_t ipa, uint64_t acc, uint64_t *val);
 void ioapic_raise(struct vmm *m, unsigned pin);
 bool uart_port(struct vmm *m, unsigned port, uint64_t acc, uint64_t *val);
