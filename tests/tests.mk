@@ -8,7 +8,7 @@ UNIT_CFLAGS := -std=gnu11 -g -O1 -Itests/unit/include -Wall -Wextra -Werror -Wno
 	-fsanitize=address,undefined -fno-sanitize-recover=all -I. -Iinclude -Itests/unit -I$(UNIT_BUILD)/gen
 UNIT_LIBS := -lcmocka -lfdt -lpthread
 UNIT_TESTS := buddy slab dtb dtb_fuzz pt cap sched ring virtq netchan sysdesc numa efi_ranges fbcon
-# The x86_64 VMM's APIC model, built with that port's user headers (their
+# The x86_64 VMM's APIC model and virtio transport, built with that port's user headers (their
 # trap is x86 assembly, which an x86_64 host compiles; the test replaces it).
 ifeq ($(shell uname -m),x86_64)
 UNIT_TESTS += vlapic
@@ -28,7 +28,7 @@ UNIT_SRCS_numa := tests/unit/dtb_tree.c hyp/dtb.c mm/memmap.c mm/pmem.c mm/buddy
 UNIT_SRCS_dtb_fuzz := tests/unit/dtb_tree.c hyp/dtb.c mm/memmap.c
 UNIT_SRCS_efi_ranges := arch/aarch64/efi/ranges.c
 UNIT_SRCS_fbcon := hyp/fbcon.c
-UNIT_SRCS_vlapic := servers/vmm/x86_64/lapic.c
+UNIT_SRCS_vlapic := servers/vmm/x86_64/lapic.c servers/vmm/virtio_mmio.c
 UNIT_CFLAGS_vlapic := -Iarch/x86_64/user -Iservers/vmm/x86_64
 $(UNIT_BUILD)/test_fbcon: $(UNIT_BUILD)/gen/fbcon_font.h
 

@@ -81,6 +81,25 @@ int vcpu_take_deliverable(struct vcpu *v)
 	return -1;
 }
 
+/* The highest deliverable one, taken: x86's order, where a vector's
+ * number is its priority (the timer's 0xec before a device's 0x2x: taken
+ * lowest first, a device raised again at every EOI kept the timer out). */
+int vcpu_take_highest(struct vcpu *v)
+{
+	for (uint32_t ws = v->pending_words; ws; ws &= ~(1u << bit_highest(ws))) {
+		unsigned i = bit_highest(ws);
+		uint64_t w = v->pending[i] & ~v->disabled[i];
+		if (w) {
+			unsigned b = bit_highest(w);
+			v->pending[i] &= ~(1ull << b);
+			if (!v->pending[i])
+				v->pending_words &= ~(1u << i);
+			return (int)(i * 64 + b);
+		}
+	}
+	return -1;
+}
+
 void vcpu_raise(struct vcpu *v, unsigned virq)
 {
 	vcpu_set_pending(v, virq);

@@ -79,6 +79,8 @@ static inline void vcpu_set_pending(struct vcpu *v, unsigned virq)
 bool vcpu_has_deliverable(const struct vcpu *v);
 /* Take the lowest deliverable interrupt off the pending set; -1 if none. */
 int vcpu_take_deliverable(struct vcpu *v);
+/* The highest (x86: a vector's number is its priority). */
+int vcpu_take_highest(struct vcpu *v);
 
 /* This CPU is about to run t: load its guest state if it is a guest's.
  * A native thread needs nothing: whenever no VCPU is in (cpu.vcpu_in), the

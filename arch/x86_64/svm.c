@@ -361,7 +361,7 @@ static void svm_flush_virqs(struct vcpu *v)
 			want_window(vm);
 			return;
 		}
-		int virq = vcpu_take_deliverable(v);
+		int virq = vcpu_take_highest(v);
 		if (virq >= VIRQ_X86_FIRST && virq < VIRQ_X86_LIMIT) /* else not a vector */
 			F64(vm, C_EVENTINJ) = EVENT_VALID | (uint64_t)virq;
 	}
@@ -514,6 +514,7 @@ _Noreturn void x86_svm_exit(struct arch_regs *r)
 	default: /* VMEXIT_INVALID (-1: state VMRUN refused), shutdown, #DB, #AC... */
 		w[0] = F64(vm, C_EXITINFO1);
 		w[3] = F64(vm, C_EXITINFO2);
+		w[4] = pending; /* at a shutdown: the first event of the chain */
 		kernel_vcpu_exit(t, VMEXIT_OTHER, cpu);
 	}
 }

@@ -24,6 +24,7 @@ ap_trampoline:
 	orl	$0x900, %eax
 	wrmsr
 	movl	%cr0, %eax
+	andl	$0x9fffffff, %eax       /* caches on: INIT leaves CD and NW set */
 	orl	$0x80010001, %eax       /* PG, WP, PE */
 	movl	%eax, %cr0
 	ljmpl	$0x08, $(TRAMP + OFF(tramp64))

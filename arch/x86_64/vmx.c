@@ -487,7 +487,7 @@ static void vmx_flush_virqs(struct vcpu *v)
 			want_window();
 			return;
 		}
-		int virq = vcpu_take_deliverable(v);
+		int virq = vcpu_take_highest(v);
 		if (virq >= VIRQ_X86_FIRST && virq < VIRQ_X86_LIMIT) /* else not a vector */
 			vmwrite(C_ENTRY_INFO, EVENT_VALID | (uint64_t)virq);
 	}
@@ -814,6 +814,7 @@ _Noreturn void x86_vmx_exit(struct arch_regs *r)
 	default: /* refused entries, triple faults, the VMX instructions... */
 		w[0] = vmread(R_QUAL);
 		w[3] = reason == R_EPT_MISCONFIG ? vmread(R_GPA) : 0;
+		w[4] = reason >> 31 ? 0 : vmread(R_IDT_INFO) | vmread(R_IDT_ERR) << 32;
 		kernel_vcpu_exit(t, VMEXIT_OTHER, cpu);
 	}
 }

@@ -221,38 +221,95 @@ static uint64_t guest_q(const struct vm *vm, uint64_t gpa)
 	return *(const uint64_t *)(vm->ram_va + (gpa - vm->ram_ipa));
 }
 
-/* The guest's 4-level walk of va from cr3, entry by entry. */
-static void shutdown_walk(const struct vm *vm, const char *what, uint64_t cr3, uint64_t va)
+/* The guest's 4-level walk of va from cr3, entry by entry when said; the
+ * guest-physical address, or all ones where the walk ends early. */
+static uint64_t guest_walk(const struct vm *vm, const char *what, uint64_t cr3, uint64_t va)
 {
 	uint64_t table = cr3 & 0x000ffffffffff000ull, e = 0;
-	printf("vmm: walk of %s %lx:", what, va);
+	if (what)
+		printf("vmm: walk of %s %lx:", what, va);
 	for (int level = 3; level >= 0; level--) {
 		e = guest_q(vm, table + ((va >> (12 + 9 * level)) & 511) * 8);
-		printf(" %lx", e);
-		if (!(e & 1) || (level && level < 3 && (e & 0x80)))
+		if (what)
+			printf(" %lx", e);
+		if (!(e & 1))
 			break;
+		uint64_t span = 1ull << (12 + 9 * level);
+		if (!level || (level < 3 && (e & 0x80))) {
+			if (what)
+				printf("\n");
+			return (e & 0x000ffffffffff000ull & ~(span - 1)) | (va & (span - 1));
+		}
 		table = e & 0x000ffffffffff000ull;
 	}
-	printf("\n");
+	if (what)
+		printf("\n");
+	return ~0ull;
+}
+
+/* An aligned quadword at the guest's virtual address va (all ones if
+ * unmapped). */
+static uint64_t guest_aq(const struct vm *vm, uint64_t cr3, uint64_t va)
+{
+	uint64_t pa = guest_walk(vm, NULL, cr3, va);
+	return pa == ~0ull ? ~0ull : guest_q(vm, pa);
+}
+
+/* A quadword at any guest virtual address (TSS fields are unaligned). */
+static uint64_t guest_vq(const struct vm *vm, uint64_t cr3, uint64_t va)
+{
+	unsigned sh = (va & 7) * 8;
+	uint64_t lo = guest_aq(vm, cr3, va & ~7ull);
+	return sh ? lo >> sh | guest_aq(vm, cr3, (va & ~7ull) + 8) << (64 - sh) : lo;
+}
+
+/* IDT gate n: its handler and IST index. */
+static void shutdown_gate(const struct vm *vm, uint64_t cr3, uint64_t idt, unsigned n)
+{
+	uint64_t lo = guest_vq(vm, cr3, idt + n * 16), hi = guest_vq(vm, cr3, idt + n * 16 + 8);
+	uint64_t h = (lo & 0xffff) | (lo >> 32 & 0xffff0000ull) | hi << 32;
+	printf("vmm: gate %u: handler %lx ist %lu attr %lx\n", n, h, lo >> 32 & 7, lo >> 40 & 0xff);
 }
 
 /* What a triple-faulted VCPU was doing, for its post-mortem: registers,
- * and the guest's own page-table walks of its rip and its IDT. */
-static void shutdown_state(struct vmm *m, unsigned i)
+ * the event whose delivery began the chain, the guest's own page-table
+ * walks of its rip, stack and IDT, the code and the stack there, the
+ * gates involved and the TSS's interrupt stacks. */
+static void shutdown_state(struct vmm *m, unsigned i, uint64_t event)
 {
 	static const uint64_t id[] = { VREG_PC, VREG_X86_RSP, VREG_X86_CR0, VREG_X86_CR2,
 				       VREG_X86_CR3, VREG_X86_CR4, VREG_X86_IDTR,
-				       VREG_X86_IDTR_BASE, VREG_X86_EFER, VREG_X86_CS };
-	uint64_t v[10] = { 0 }, r[5];
-	for (unsigned k = 0; k < 10; k++)
+				       VREG_X86_IDTR_BASE, VREG_X86_EFER, VREG_X86_CS,
+				       VREG_X86_TR_BASE, VREG_PSTATE };
+	uint64_t v[12] = { 0 }, r[5];
+	const struct vm *vm = &m->vm;
+	for (unsigned k = 0; k < 12; k++)
 		if (!inv(SYS_VCPU_READ_REG, m->vm.v[i].vcpu, id[k], 0, 0, 0, 0, 0, r))
 			v[k] = r[0];
-	printf("vmm: rip %lx rsp %lx cr0 %lx cr2 %lx cr3 %lx cr4 %lx idtr %lx base %lx"
-	       " efer %lx cs %lx\n", v[0], v[1], v[2], v[3], v[4], v[5], v[6] >> 32, v[7],
-	       v[8], v[9]);
-	shutdown_walk(&m->vm, "rip", v[4], v[0]);
-	shutdown_walk(&m->vm, "idt", v[4], v[7]);
-	shutdown_walk(&m->vm, "cr2", v[4], v[3]);
+	printf("vmm: rip %lx rsp %lx rflags %lx cr0 %lx cr2 %lx cr3 %lx cr4 %lx idtr %lx base %lx"
+	       " efer %lx cs %lx tr base %lx\n", v[0], v[1], v[11], v[2], v[3], v[4], v[5],
+	       v[6] >> 32, v[7], v[8], v[9], v[10]);
+	printf("vmm: first event %lx: vector %lu type %lu%s\n", event, event & 0xff,
+	       event >> 8 & 7, event >> 31 & 1 ? "" : " (none recorded)");
+	guest_walk(vm, "rip", v[4], v[0]);
+	guest_walk(vm, "rsp", v[4], v[1]);
+	guest_walk(vm, "idt", v[4], v[7]);
+	guest_walk(vm, "cr2", v[4], v[3]);
+	printf("vmm: code at rip:");
+	for (unsigned k = 0; k < 16; k++)
+		printf(" %02lx", guest_vq(vm, v[4], v[0] + k) & 0xff);
+	printf("\n");
+	printf("vmm: stack: %lx %lx %lx %lx %lx %lx\n", guest_vq(vm, v[4], v[1]),
+	       guest_vq(vm, v[4], v[1] + 8), guest_vq(vm, v[4], v[1] + 16),
+	       guest_vq(vm, v[4], v[1] + 24), guest_vq(vm, v[4], v[1] + 32),
+	       guest_vq(vm, v[4], v[1] + 40));
+	if (event >> 31 & 1)
+		shutdown_gate(vm, v[4], v[7], event & 0xff);
+	shutdown_gate(vm, v[4], v[7], 14);
+	shutdown_gate(vm, v[4], v[7], 8);
+	printf("vmm: tss rsp0 %lx ist1-3 %lx %lx %lx\n", guest_vq(vm, v[4], v[10] + 4),
+	       guest_vq(vm, v[4], v[10] + 0x24), guest_vq(vm, v[4], v[10] + 0x2c),
+	       guest_vq(vm, v[4], v[10] + 0x34));
 }
 
 bool arch_exit(struct vmm *m, const struct vm_exit *x, uint64_t *reply)
@@ -264,7 +321,7 @@ bool arch_exit(struct vmm *m, const struct vm_exit *x, uint64_t *reply)
 	if (x->label == VMEXIT_OTHER && x->w[2] == SVM_EXIT_SHUTDOWN) {
 		vcons_flush(m);
 		printf("vmm: vcpu %u shut down (a triple fault)\n", vm_exit_vcpu(x));
-		shutdown_state(m, vm_exit_vcpu(x));
+		shutdown_state(m, vm_exit_vcpu(x), x->w[4]);
 		m->stopped = "crashed";
 		return false;
 	}
