@@ -42,6 +42,15 @@ struct x86_gview {
 #define CR0_PG (1ull << 31)
 #define CR0_TS (1ull << 3)
 #define CR4_PAE (1ull << 5)
+#define CR0_WP (1ull << 16)
+#define CR4_LA57 (1ull << 12)
+#define CR4_SMEP (1ull << 20)
+#define CR4_SMAP (1ull << 21)
+#define CR4_PKS (1ull << 24)
+/* Page-fault error code bits. */
+#define PF_WRITE (1ull << 1)
+#define PF_USER (1ull << 2)
+#define PF_FETCH (1ull << 4)
 
 static inline uint64_t pa_of(const void *va) { return (uintptr_t)va - DIRECT_MAP; }
 static inline bool canonical(uint64_t a) { return (uint64_t)((int64_t)(a << 16) >> 16) == a; }
@@ -55,6 +64,7 @@ unsigned x86_fetch_insn(struct thread *t, const struct x86_gview *g, uint8_t *bu
 /* Guest physical to the kernel's view, RAM only (NULL for MMIO or
  * nothing); the caller holds the lock. */
 const uint8_t *x86_gpa_ptr(struct thread *t, uint64_t gpa);
+bool x86_gva_permits(struct thread *t, const struct x86_gview *g, uint64_t va, uint64_t err);
 _Noreturn void x86_exit_interrupt(struct thread *t);
 /* A second-level fault at gpa: err in SVM's NPF form (bit 1 write, bit 4
  * fetch, bit 33 in the guest's own page walk). */

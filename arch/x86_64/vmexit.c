@@ -35,6 +35,10 @@ _Noreturn void x86_vcpu_enter(struct pcpu *p, struct arch_regs *r, paddr_t root,
 	__builtin_unreachable();
 }
 
+/* The physical address width the CPU checks page-table entries against
+ * (CPUID 0x80000008), for x86_gva_permits. */
+static unsigned phys_bits = 52;
+
 /* A VEC_TLB taken in ring 0 after an exit: leaving the guest was the point. */
 static void tlb_ipi(unsigned irq) { (void)irq; }
 
@@ -42,8 +46,15 @@ void x86_hv_init_cpu(void)
 {
 	if (!x86_hv())
 		return;
-	if (arch_cpu_id() == 0)
+	if (arch_cpu_id() == 0) {
+		uint32_t id[4];
 		irq_register(VEC_TLB, tlb_ipi);
+		cpuid(0x80000000, 0, id);
+		if (id[0] >= 0x80000008) {
+			cpuid(0x80000008, 0, id);
+			phys_bits = id[0] & 0xff;
+		}
+	}
 	x86_hv()->init_cpu();
 }
 
@@ -223,6 +234,43 @@ static bool gva_to_gpa(struct thread *t, const struct x86_gview *g, uint64_t va,
 		table = e & 0x000ffffffffff000ull;
 	}
 	return false;
+}
+
+/* Whether the guest's own tables, walked now through its nested ones,
+ * allow the supervisor access a page fault's error code describes: every
+ * level present and free of reserved bits, writable for a write (CR0.WP),
+ * executable for a fetch (EFER.NXE).  4-level long mode without SMEP,
+ * SMAP or PKS only (else false: the fault stands).  The caller holds the
+ * lock.  svm.c's exit_pf: a fault these tables do not explain was not the
+ * guest's page tables' doing. */
+bool x86_gva_permits(struct thread *t, const struct x86_gview *g, uint64_t va, uint64_t err)
+{
+	const uint64_t addr = 0x000ffffffffff000ull, refuse = CR4_LA57 | CR4_SMEP | CR4_SMAP | CR4_PKS;
+	if (!(g->cr0 & CR0_PG) || !(g->efer & EFER_LMA) || (g->cr4 & refuse) || (err & PF_USER) ||
+	    !canonical(va))
+		return false;
+	uint64_t rsvd = (~0ull << phys_bits & ((1ull << 52) - 1)) |
+			(g->efer & EFER_NXE ? 0 : 1ull << 63);
+	uint64_t table = g->cr3 & addr, rw = 2, nx = 0;
+	for (int level = 3; level >= 0; level--) {
+		const uint8_t *p = x86_gpa_ptr(t, table + ((va >> (12 + 9 * level)) & 511) * 8);
+		if (!p)
+			return false;
+		uint64_t e = *(const volatile uint64_t *)p;
+		bool leaf = level == 0 || (level < 3 && (e & 0x80));
+		uint64_t bad = rsvd | (level == 3 ? 0x80 : 0) |     /* PS in a PML4E */
+			       (leaf && level ? ((1ull << (12 + 9 * level)) - 1) & ~0x1fffull : 0);
+		if (!(e & 1) || (e & bad))
+			return false;
+		rw &= e;
+		nx |= e;
+		if (leaf)
+			break;
+		table = e & addr;
+	}
+	if ((err & PF_WRITE) && !rw && (g->cr0 & CR0_WP))
+		return false;
+	return !((err & PF_FETCH) && (nx >> 63) && (g->efer & EFER_NXE));
 }
 
 /* Up to 15 bytes of the instruction at the guest's rip, page by page

@@ -52,6 +52,7 @@ enum guest_test {
 	GT_X86_PORTS,     /* x86_64: I/O ports, CPUID and MSRs the VMM answers */
 	GT_SBI_RFENCE_HSM, /* riscv64: SBI RFENCE masks; HSM hart_stop, then start again */
 	GT_EXEC,          /* writes a return at EXEC_IPA, calls it, syncs */
+	GT_X86_PF,        /* x86_64: page faults its own tables cause, CR2 and error codes */
 };
 #define PARKED_MINE 0x7e1d0000c0ffeeull  /* what the guest puts in TPIDR_EL1 */
 #define PARKED_VMMS 0x5eed0000beefull    /* what the VMM puts there */

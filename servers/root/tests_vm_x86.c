@@ -90,6 +90,31 @@ static bool t_vm_x86_ports(void)
 }
 ROOT_TEST_NEEDS("vm-x86-ports-cpuid-msr", t_vm_x86_ports, BOOT_HAS_VCPU | UARCH_IS_X86_64);
 
+/* Page faults of the guest's own making arrive as the CPU gives them (CR2,
+ * error code), through the kernel's check where it intercepts #PF (svm.c,
+ * exit_pf): the guest checks them itself and reports. */
+static bool t_vm_x86_pf(void)
+{
+	struct accounts before = accounts_read();
+	struct vm vm;
+	struct vm_exit x;
+	cptr_t ep = new_obj(OBJ_ENDPOINT, 0);
+	bool ok = ep && !vm_create(&vm, 1, ep, GUEST_RAM_IPA, GUEST_RAM_SIZE, IMAGE) &&
+		  !vm_add_vcpu(&vm, GUEST_RAM_IPA, GT_X86_PF, 0, 0, 0, ROOT_PRIO) &&
+		  !vm_start(&vm, 0) && !vm_wait(ep, &x);
+	if (ok && !(x.label == VMEXIT_DATA_ABORT && x.w[0] == TDEV_IPA + TDEV_RESULT &&
+		    x.w[4] == TEST_PASS))
+		printf("root: exit %lu 0x%lx 0x%lx 0x%lx 0x%lx\n", x.label, x.w[0], x.w[2], x.w[3],
+		       x.w[4]), ok = false;
+	vm_destroy(&vm);
+	if (ep)
+		slot_free(ep);
+	CHECK(ok);
+	CHECK(accounts_equal(before, accounts_read()));
+	return true;
+}
+ROOT_TEST_NEEDS("vm-x86-page-faults", t_vm_x86_pf, BOOT_HAS_VCPU | UARCH_IS_X86_64);
+
 /* --- Nonsense state ---------------------------------------------------------
  * Each round a guest starts with random values (or its reset values with
  * bits flipped) in random registers, the VMCB's and its general ones, and

@@ -203,6 +203,7 @@ idt_ptr:
 idt:	.space	4096
 pml4:	.space	4096
 pdpt:	.space	4096
+	.globl	pd
 pd:	.space	4 * 4096
 pdpt_hi: .space	4096
 pd_hi:	.space	4096
