@@ -65,13 +65,19 @@ bool vcpu_has_deliverable(const struct vcpu *v)
 	return false;
 }
 
-int vcpu_take_deliverable(struct vcpu *v)
+/* A bit of a word, from the end taken first. */
+static inline unsigned bit_end(uint64_t w, bool highest)
 {
-	for (uint32_t ws = v->pending_words; ws; ws &= ws - 1) {
-		unsigned i = bit_lowest(ws);
+	return highest ? bit_highest(w) : bit_lowest(w);
+}
+
+static inline int take(struct vcpu *v, bool highest)
+{
+	for (uint32_t ws = v->pending_words; ws; ws &= ~(1u << bit_end(ws, highest))) {
+		unsigned i = bit_end(ws, highest);
 		uint64_t w = v->pending[i] & ~v->disabled[i];
 		if (w) {
-			unsigned b = bit_lowest(w);
+			unsigned b = bit_end(w, highest);
 			v->pending[i] &= ~(1ull << b);
 			if (!v->pending[i])
 				v->pending_words &= ~(1u << i);
@@ -81,24 +87,12 @@ int vcpu_take_deliverable(struct vcpu *v)
 	return -1;
 }
 
+int vcpu_take_deliverable(struct vcpu *v) { return take(v, false); }
+
 /* The highest deliverable one, taken: x86's order, where a vector's
  * number is its priority (the timer's 0xec before a device's 0x2x: taken
  * lowest first, a device raised again at every EOI kept the timer out). */
-int vcpu_take_highest(struct vcpu *v)
-{
-	for (uint32_t ws = v->pending_words; ws; ws &= ~(1u << bit_highest(ws))) {
-		unsigned i = bit_highest(ws);
-		uint64_t w = v->pending[i] & ~v->disabled[i];
-		if (w) {
-			unsigned b = bit_highest(w);
-			v->pending[i] &= ~(1ull << b);
-			if (!v->pending[i])
-				v->pending_words &= ~(1u << i);
-			return (int)(i * 64 + b);
-		}
-	}
-	return -1;
-}
+int vcpu_take_highest(struct vcpu *v) { return take(v, true); }
 
 void vcpu_raise(struct vcpu *v, unsigned virq)
 {
