@@ -198,6 +198,28 @@ static void test_xapic_ipis(void **state)
 	assert_int_equal(v, 1u << 24);
 }
 
+/* Once a VCPU is in x2APIC mode its MMIO page answers nothing: reads are
+ * all ones, an ICR write sends nothing, the timer's LVT does not move;
+ * another VCPU still in xAPIC mode keeps its page. */
+static void test_x2_mmio_dark(void **state)
+{
+	uint64_t v;
+	assert_true(wr(1, BASE, GUEST_LAPIC | EN | EXTD));
+	assert_true(lapic_mmio(&m, 1, GUEST_LAPIC + 0x20, 0, &v));
+	assert_int_equal(v, ~0ull);
+	v = 0x61; /* to itself by shorthand */
+	assert_true(lapic_mmio(&m, 1, GUEST_LAPIC + 0x300, VMACC_WRITE, &v));
+	assert_int_equal(ncalls, 0);
+	v = 0x10061;
+	assert_true(lapic_mmio(&m, 1, GUEST_LAPIC + 0x320, VMACC_WRITE, &v));
+	assert_true(rd(1, X2(0x320), &v));
+	assert_int_equal(v, 0);
+	assert_true(lapic_mmio(&m, 2, GUEST_LAPIC + 0x20, 0, &v));
+	assert_int_equal(v, 2u << 24);
+	assert_true(wr(1, X2(0x300), 1u << 18 | 0x62)); /* the MSR still sends */
+	assert_int_equal(injected(0x62), 1u << 1);
+}
+
 /* EOIs never reach the VMM: the register is a doorbell on a notification
  * made once, bound again (E_BUSY, quietly) after a guest reset. */
 static void test_eoi_sink(void **state)
@@ -257,6 +279,7 @@ int main(void)
 		cmocka_unit_test_setup(test_x2_registers, setup),
 		cmocka_unit_test_setup(test_x2_ipis, setup),
 		cmocka_unit_test_setup(test_xapic_ipis, setup),
+		cmocka_unit_test_setup(test_x2_mmio_dark, setup),
 		cmocka_unit_test_setup(test_eoi_sink, setup),
 		cmocka_unit_test_setup(test_vdev_route, setup),
 	};

@@ -127,12 +127,19 @@ static void lapic_write(struct vmm *m, unsigned id, unsigned off, uint32_t v)
 	}
 }
 
+/* In x2APIC mode the MMIO page is gone (SDM 11.12.1: accesses behave as
+ * with the APIC globally disabled): reads see no device (all ones), writes
+ * are dropped, so a guest cannot send an IPI or move its timer through a
+ * page its own mode switch took away. */
 bool lapic_mmio(struct vmm *m, unsigned vcpu, uint64_t ipa, uint64_t acc, uint64_t *val)
 {
 	if (ipa < GUEST_LAPIC || ipa >= GUEST_LAPIC + 0x1000 || vcpu >= m->nvcpus)
 		return false;
 	unsigned off = (unsigned)(ipa - GUEST_LAPIC) & ~0xfu;
-	if (acc & VMACC_WRITE)
+	if (m->arch.lapic[vcpu].x2apic) {
+		if (!(acc & VMACC_WRITE))
+			*val = ~0ull;
+	} else if (acc & VMACC_WRITE)
 		lapic_write(m, vcpu, off, (uint32_t)*val);
 	else
 		*val = lapic_read(&m->arch.lapic[vcpu], vcpu, off);
