@@ -89,6 +89,9 @@ const struct pt_format *arch_user_pt_format(void);
  * default is the native one. */
 const struct pt_format *arch_guest_pt_format(void);
 unsigned arch_vmid_bits(void);
+/* The value that loads a space with its root table and VMID (AArch64's
+ * VTTBR_EL2, riscv64's hgatp); never 0. */
+uint64_t arch_space_root(paddr_t root, unsigned vmid);
 /* TLB maintenance, broadcast to every CPU: one page of one address space,
  * or every entry of every address space. */
 void arch_tlb_flush_page(unsigned vmid, uint64_t va);

@@ -152,6 +152,14 @@ static bool check_object(struct obj *o)
 		RULE(!n->lock.held, "notification %p: locked", (void *)n);
 		return check_waiters(n->waiters, n, TS_BLOCKED_NOTIFY, 0xff);
 	}
+	case OBJ_ASPACE: { /* a fast path loads hw_root without a look at the generation */
+		struct aspace *as = (struct aspace *)o;
+		RULE(!as->hw_root || (as->vmid_gen == vmid_gen &&
+				      as->hw_root == arch_space_root(as->pt.root_pa, as->vmid)),
+		     "space %p: hw_root %lx, VMID %u of generation %lu (now %lu)", (void *)as,
+		     as->hw_root, as->vmid, as->vmid_gen, vmid_gen);
+		return true;
+	}
 	case OBJ_MEMORY:
 		return check_memory((struct memory *)o);
 	case OBJ_VCPU:

@@ -22,8 +22,11 @@ static inline bool runq_level_busy(const struct runq *q, unsigned prio)
 #define TIMESLICE_US 5000
 
 struct sched {
-	_Alignas(64) struct runq q;  /* a cache line each: no CPU's switch writes another's */
-	struct thread *cur;          /* NULL: idle */
+	/* A cache line each (no CPU's switch writes another's), the fast
+	 * paths' fields first, where a load or store pair can reach them. */
+	_Alignas(64) struct thread *cur; /* NULL: idle */
+	uint64_t slice_start;        /* timer reading when cur got the CPU (below; beside
+				      * cur: a fast switch stores both with one pair) */
 	/* Each of these makes the IPC fast path decline (ipc/fastpath.c);
 	 * as one word it tests them all with one load. */
 	union {
@@ -41,8 +44,8 @@ struct sched {
 	 * charged to the thread current in it (thread.ticks) or to `idle`, so
 	 * that idle plus the threads' charges is the time since `start`
 	 * (SYS_STATS_CPU). */
-	uint64_t slice_start;        /* timer reading when cur got the CPU */
 	uint64_t start, idle;        /* when it started scheduling; ticks idle since */
+	struct runq q;
 };
 
 extern struct sched scheds[];

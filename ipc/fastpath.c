@@ -90,7 +90,7 @@ struct thread *ipc_fastpath_kmsg(struct thread *t, struct cap *c, unsigned cpu)
 	} else
 		for (unsigned i = 0; i < t->fault_len; i++)
 			*regs_gpr(&r->regs, REG_MR0 + i) = t->fault[i];
-	link_call(t, r, t->fault_label, t->fault_len, c->badge);
+	link_call(t, r, msginfo(t->fault_label, t->fault_len, 0), c->badge);
 	vcpu_leave_for_native(t, cpu);
 	switch_to(s, t, r);
 	return r;
@@ -113,7 +113,7 @@ struct thread *ipc_fastpath_hcall(struct thread *t, unsigned cpu)
 	unsigned len = msginfo_len(info);
 	for (unsigned i = 0; i < len; i++)
 		*regs_gpr(&r->regs, REG_MR0 + i) = *regs_gpr(g, HC_REG_MR0 + i);
-	link_call(t, r, msginfo_label(info), len, c->badge);
+	link_call(t, r, msginfo(msginfo_label(info), len, 0), c->badge);
 	t->fault_kind = KMSG_HCALL;
 	t->fault_pending = true;
 	vcpu_leave_for_native(t, cpu);

@@ -61,7 +61,7 @@ FP_INLINE struct thread *call_partner(struct sched *s, struct thread *t, struct 
 {
 	spin_lock(&ep->lock);
 	struct thread *r = ep->queue;
-	if (ep->state != EP_RECEIVERS || !direct_switch_ok(s, t, r, cpu)) {
+	if (!(ep->state & EP_RECEIVERS) || !direct_switch_ok(s, t, r, cpu)) {
 		spin_unlock(&ep->lock);
 		return NULL;
 	}
@@ -81,11 +81,10 @@ FP_INLINE struct thread *call_partner(struct sched *s, struct thread *t, struct 
 	return r;
 }
 
-/* t waits for r's reply; r runs. */
-FP_INLINE void link_call(struct thread *t, struct thread *r, uint64_t label, unsigned len,
-			 uint64_t badge)
+/* t waits for r's reply; r runs, with info as its message info. */
+FP_INLINE void link_call(struct thread *t, struct thread *r, uint64_t info, uint64_t badge)
 {
-	*regs_gpr(&r->regs, REG_INFO) = msginfo(label, len, 0);
+	*regs_gpr(&r->regs, REG_INFO) = info;
 	*regs_gpr(&r->regs, REG_CAP) = badge;
 	*regs_gpr(&r->regs, REG_NR) = E_OK;
 	t->state = TS_BLOCKED_REPLY;
@@ -101,11 +100,12 @@ FP_INLINE void link_call(struct thread *t, struct thread *r, uint64_t label, uns
 FP_INLINE uint64_t fast_switch(struct sched *s, struct thread *t, struct thread *next,
 			       unsigned sent)
 {
-	uint64_t now = fastpath_now(), ticks = t->ticks, msgs = t->ipc_sent;
-	t->ticks = ticks + (now - s->slice_start);
-	t->ipc_sent = msgs + sent;
-	s->slice_start = now;
+	uint64_t now = fastpath_now();
+	uint64_t ticks = t->ticks + (now - s->slice_start), msgs = t->ipc_sent + sent;
+	t->ticks = ticks;
+	t->ipc_sent = msgs;
 	s->cur = next;
+	s->slice_start = now;
 	t->running = NULL;
 	next->running = s;
 	return now;
@@ -117,13 +117,14 @@ FP_INLINE void switch_to(struct sched *s, struct thread *t, struct thread *next)
 	fast_switch(s, t, next, 1);
 }
 
-/* A message's info is taken when it sends no capability and at most
- * MSG_WORDS - 1 words (a full message, rare, goes the general way): one
- * test of bits 3-5. */
+/* A message's info is taken when it sends no capability, no move flag
+ * and at most MSG_WORDS - 1 words (a full message, rare, goes the general
+ * way), its unused bits clear: one test of bits 3-15.  Such an info is
+ * what the receiver gets, msginfo(label, len, 0), so it passes as it is. */
 FP_INLINE bool fast_info(uint64_t info)
 {
-	_Static_assert(MSG_WORDS == 8, "the words a fast message may have");
-	return !(info & 0x38);
+	_Static_assert(MSG_WORDS == 8 && MSG_MOVE < 0x10000, "the bits tested");
+	return !(info & 0xfff8);
 }
 
 /* len words of the message registers from t to r: the first without a
@@ -149,7 +150,7 @@ FP_INLINE struct thread *fastpath_call(struct thread *t, struct sched *s, unsign
 	if (!r)
 		return NULL;
 	copy_mrs(r, t, len);
-	link_call(t, r, msginfo_label(info), len, c->badge);
+	link_call(t, r, info, c->badge);
 	switch_to(s, t, r);
 	return r;
 }
@@ -173,7 +174,7 @@ FP_INLINE struct endpoint *reply_recv_ok(struct thread *t, struct thread *c, str
 	if (!fast_info(arg(t, REG_INFO)) || !direct_switch_ok(s, t, c, cpu))
 		return NULL;
 	spin_lock(&ep->lock);
-	if (ep->state != EP_SENDERS)
+	if (!(ep->state & EP_SENDERS))
 		return ep;
 	spin_unlock(&ep->lock);
 	return NULL;
@@ -215,7 +216,7 @@ FP_INLINE struct thread *fastpath_reply_recv(struct thread *t, struct sched *s, 
 		uint64_t info = arg(t, REG_INFO);
 		unsigned len = msginfo_len(info);
 		copy_mrs(c, t, len);
-		*regs_gpr(&c->regs, REG_INFO) = msginfo(msginfo_label(info), len, 0);
+		*regs_gpr(&c->regs, REG_INFO) = info; /* fast_info: as it is */
 		*regs_gpr(&c->regs, REG_CAP) = 0;
 		*regs_gpr(&c->regs, REG_NR) = E_OK;
 	}

@@ -4,7 +4,8 @@
 #include "hyp/spinlock.h"
 #include "hyp/thread.h"
 
-enum ep_state { EP_IDLE, EP_SENDERS, EP_RECEIVERS };
+/* One bit each: a fast path tests its state with one instruction. */
+enum ep_state { EP_IDLE = 0, EP_SENDERS = 1, EP_RECEIVERS = 2 };
 
 struct endpoint {
 	struct obj o;

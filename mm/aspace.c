@@ -262,6 +262,13 @@ static void vmid_rollover(void)
 			as->vmid_gen = vmid_gen;
 		}
 	}
+	/* every other space's VMID is stale: its hw_root says so (the fast
+	 * paths test that rather than the generation) */
+	for (struct obj *o = obj_all; o; o = o->all_next) {
+		struct aspace *as = (struct aspace *)o;
+		if (o->type == OBJ_ASPACE && as->vmid_gen != vmid_gen)
+			as->hw_root = 0;
+	}
 }
 
 void aspace_new_vmid(struct aspace *as)
@@ -279,6 +286,7 @@ void aspace_new_vmid(struct aspace *as)
 		if (vmid_take(v)) {
 			as->vmid = v;
 			as->vmid_gen = vmid_gen;
+			as->hw_root = arch_space_root(as->pt.root_pa, v);
 			return;
 		}
 	}

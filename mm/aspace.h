@@ -26,6 +26,8 @@ struct aspace {
 	uint64_t tables;   /* page-table pages, charged to its payer */
 	uint16_t vmid;
 	uint64_t vmid_gen;
+	uint64_t hw_root;  /* arch_space_root(its root, vmid) while the VMID is of
+			    * this generation, else 0: a fast path's one test and load */
 	bool io;           /* an I/O space: the IOMMU's format, an ASID, no threads */
 	uint16_t asid;
 	struct doorbell db[AS_DOORBELLS];

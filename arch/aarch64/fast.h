@@ -13,7 +13,9 @@
  * same as functions): the fast paths then call nothing. */
 static inline uint64_t fast_counter(void)
 {
-	isb(); /* do not read the counter early */
+	/* no isb: the read may happen a few instructions early, which CPU
+	 * time and a timeslice's end do not mind; the last read was before
+	 * the eret that ended the previous entry, so reads stay in order */
 	return read_sysreg(cntpct_el0);
 }
 static inline void fast_timer_set(uint64_t at)
@@ -46,16 +48,17 @@ static inline __attribute__((always_inline)) struct arch_regs *svc_enter(struct 
 {
 	struct aspace *as = next->as;
 	struct vcpu *v = next->vcpu;
+	uint64_t root = as->hw_root; /* 0: its VMID is stale */
 	if (__builtin_expect(((c->fp_live || next->fp_used) && c->fp_live != next) ||
 			     (kind == ENTER_GUEST ? v != c->vcpu_in || v->pending_words :
 			      kind == ENTER_NATIVE && v != NULL) ||
-			     (c->active_as != as && as->vmid_gen != vmid_gen), 0))
+			     (c->active_as != as && !root), 0))
 		return shared ? svc_enter_whole(next, c) : svc_enter_slow(next, c);
 	if (c->active_as != as) { /* else its VMID is current and loaded */
 		c->active_as = as;
 		/* no isb: nothing at EL2 uses stage 2 before the eret, which
 		 * synchronizes the context */
-		write_sysreg(vttbr_el2, pa_addr(as->pt.root_pa) | (uint64_t)as->vmid << 48);
+		write_sysreg(vttbr_el2, root);
 	}
 	if (shared)
 		bkl_unshare(c);

@@ -57,6 +57,11 @@ unsigned arch_vmid_bits(void)
 	return ((read_sysreg(id_aa64mmfr1_el1) >> 4) & 0xf) == 2 ? 16 : 8;
 }
 
+uint64_t arch_space_root(paddr_t root, unsigned vmid)
+{
+	return pa_addr(root) | (uint64_t)vmid << 48;
+}
+
 #define VTCR_RES1 (1ull << 31)
 #define VTCR_VS16 (1ull << 19)
 
@@ -177,8 +182,8 @@ static inline __attribute__((always_inline)) struct arch_regs *svc_enter_full(st
 {
 	fp_switch(next, c->id);
 	vcpu_switch(next, c->id);
-	unsigned vmid = aspace_activate(next->as, c->id);
-	write_sysreg(vttbr_el2, pa_addr(next->as->pt.root_pa) | (uint64_t)vmid << 48);
+	aspace_activate(next->as, c->id);
+	write_sysreg(vttbr_el2, next->as->hw_root);
 	bkl_unlock();
 	return &next->regs;
 }

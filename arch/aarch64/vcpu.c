@@ -513,9 +513,9 @@ struct arch_regs *aarch64_hvc(struct arch_regs *r, struct cpu *c)
 	t->fault_kind = KMSG_VMEXIT;
 	t->fault_len = VMEXIT_WORDS;
 	t->fault_pending = true;
-	link_call(t, vmm, VMEXIT_HVC, VMEXIT_WORDS, fep->badge);
+	link_call(t, vmm, msginfo(VMEXIT_HVC, VMEXIT_WORDS, 0), fep->badge);
 	c->vcpu_in = NULL; /* vcpu_leave_for_native */
-	park_native(&t->vcpu->arch, false); /* switch_to's counter read has an isb */
+	park_native(&t->vcpu->arch, true);
 	switch_to(s, t, vmm);
 	return svc_enter(vmm, c, ENTER_IPC, true); /* it waited in a receive */
 }

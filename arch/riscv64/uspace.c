@@ -54,6 +54,7 @@ static const struct pt_format sv39x4 = {
 
 const struct pt_format *arch_user_pt_format(void) { return &sv39x4; }
 unsigned arch_vmid_bits(void) { return riscv_vmid_bits(); }
+uint64_t arch_space_root(paddr_t root, unsigned vmid) { return riscv_hgatp(vmid, root); }
 
 /* The harts each VMID has been loaded on (bit = cpu id).  A flush goes
  * only there: HS-mode has no broadcast invalidation, and SBI RFENCE to
@@ -231,16 +232,16 @@ static inline __attribute__((always_inline)) struct arch_regs *ecall_enter(struc
 									   struct cpu *c, bool shared)
 {
 	struct aspace *as = next->as;
+	uint64_t root = as->hw_root; /* 0: its VMID is stale */
 	if (__builtin_expect(((c->fp_live || next->fp_used) && c->fp_live != next) || next->vcpu ||
-			     (c->active_as != as && as->vmid_gen != vmid_gen), 0))
+			     (c->active_as != as && !root), 0))
 		return shared ? ecall_enter_whole(next, c) : ecall_enter_slow(next, c);
 	if (c->active_as != as) { /* its VMID is current: load it, as arch_user_enter does */
 		uint64_t bit = 1ull << c->id;
 		c->active_as = as;
 		if (!(riscv_vmid_harts[as->vmid] & bit))
 			__atomic_fetch_or(&riscv_vmid_harts[as->vmid], bit, __ATOMIC_SEQ_CST);
-		csr_write(hgatp, 8ull << 60 | (uint64_t)as->vmid << HGATP_VMID_SHIFT |
-					 pa_addr(as->pt.root_pa) >> PAGE_SHIFT);
+		csr_write(hgatp, root);
 	}
 	if (shared)
 		bkl_unshare(c);

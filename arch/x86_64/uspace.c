@@ -49,6 +49,9 @@ static const struct pt_format x86_user = {
 
 const struct pt_format *arch_user_pt_format(void) { return &x86_user; }
 unsigned arch_vmid_bits(void) { return 12; }
+/* CR3 as a space's own PCID would load it (each CPU loads its copy of the
+ * top table instead: below). */
+uint64_t arch_space_root(paddr_t root, unsigned vmid) { return pa_addr(root) | vmid; }
 
 #define USER_PML4_ENTRIES (1u << (USER_VA_BITS - 39))
 static pte_t cpu_pml4[MAX_CPUS][512] __attribute__((aligned(PAGE_SIZE)));

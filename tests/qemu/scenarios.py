@@ -526,6 +526,7 @@ def aarch64(build):
         *[Scenario(name, lambda b, a=a, r=r: a + kernel + [
                        "-append", "cairn.root=stress stress.rounds=%d" % r],
                    [r"stress: the token went round %d times" % r,
+                    r"stress: the kernel's invariants hold",
                     r"stress: torn down, memory back exactly", ROOT_OK],
                    poweroff=True)
           for name, a, r in [("root-stress", arm(), 100), ("root-stress-smp4", arm(smp=4), 20),
@@ -1031,6 +1032,7 @@ def riscv64(build):
         *[Scenario(name, lambda b, a=a, r=r: a + sbi + [
                        "-append", "cairn.root=stress stress.rounds=%d" % r],
                    [r"stress: the token went round %d times" % r,
+                    r"stress: the kernel's invariants hold",
                     r"stress: torn down, memory back exactly", ROOT_OK],
                    poweroff=True, timeout=300)
           for name, a, r in [("root-stress", rv(), 100), ("root-stress-smp4", rv(smp=4), 20)]],
@@ -1345,6 +1347,7 @@ def x86_64(build):
         *[Scenario(name, lambda b, n=n, r=r: pc(smp=n) + [
                        "-cdrom", iso(b, "cairn.root=stress stress.rounds=%d" % r)],
                    [r"stress: the token went round %d times" % r,
+                    r"stress: the kernel's invariants hold",
                     r"stress: torn down, memory back exactly", ROOT_OK],
                    poweroff=True, timeout=300)
           for name, n, r in [("root-stress", 1, 100), ("root-stress-smp4", 4, 20)]],
