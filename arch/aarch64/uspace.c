@@ -256,11 +256,11 @@ static inline __attribute__((always_inline)) struct arch_regs *svc_decline(struc
  * partner's address space, in one function that calls nothing on its
  * common paths.  Returns the registers to return to user mode with (the
  * lock dropped); the general path (aarch64_svc_general, a tail call)
- * never returns.  Cost (make bench, docs/PERF.md): about 122 instructions
- * for a call or a reply_recv that switches spaces, 29 for a yield with
- * nothing to yield to; with the entry and exit around it, 182 and 97.
- * Sharing the lock rather than holding it costs 6.5 of the 182 (the
- * endpoint's lock). */
+ * never returns.  Cost (make bench, docs/PERF.md): 109 instructions for a
+ * call that switches spaces, 114 for a reply_recv, 29 for a yield with
+ * nothing to yield to; with the entry and exit around them, 172.5 a
+ * direction and 97.  Sharing the lock rather than holding it costs 6.5 a
+ * direction (the endpoint's lock). */
 struct arch_regs *aarch64_svc(struct arch_regs *r, struct cpu *c)
 {
 	struct thread *t = thread_of(r);
