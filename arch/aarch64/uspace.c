@@ -257,7 +257,7 @@ static inline __attribute__((always_inline)) struct arch_regs *svc_decline(struc
  * common paths.  Returns the registers to return to user mode with (the
  * lock dropped); the general path (aarch64_svc_general, a tail call)
  * never returns.  Cost (make bench, docs/PERF.md): 109 instructions for a
- * call that switches spaces, 114 for a reply_recv, 29 for a yield with
+ * call that switches spaces, 118 for a reply_recv, 29 for a yield with
  * nothing to yield to; with the entry and exit around them, 172.5 a
  * direction and 97.  Sharing the lock rather than holding it costs 6.5 a
  * direction (the endpoint's lock). */
