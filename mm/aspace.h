@@ -33,6 +33,16 @@ struct aspace {
 	struct doorbell db[AS_DOORBELLS];
 };
 
+/* The doorbell bound at ipa, or NULL (steady while the big lock is held,
+ * whole or shared: AS_BIND_DOORBELL takes it whole). */
+static inline struct doorbell *aspace_doorbell(struct aspace *as, uint64_t ipa)
+{
+	for (unsigned i = 0; i < AS_DOORBELLS; i++)
+		if (as->db[i].ntfn && as->db[i].ipa == ipa)
+			return &as->db[i];
+	return NULL;
+}
+
 struct frame {
 	struct obj o;
 	paddr_t pa;

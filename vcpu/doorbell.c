@@ -9,14 +9,6 @@
 #include "mm/aspace.h"
 #include "vcpu/vcpu.h"
 
-static struct doorbell *find(struct aspace *as, uint64_t ipa)
-{
-	for (unsigned i = 0; i < AS_DOORBELLS; i++)
-		if (as->db[i].ntfn && as->db[i].ipa == ipa)
-			return &as->db[i];
-	return NULL;
-}
-
 static struct doorbell *free_entry(struct aspace *as)
 {
 	for (unsigned i = 0; i < AS_DOORBELLS; i++)
@@ -38,7 +30,7 @@ err_t sys_as_bind_doorbell(struct thread *t)
 		return E_RANGE;
 	if (ipa & 3)
 		return E_ALIGN;
-	struct doorbell *db = find(as, ipa);
+	struct doorbell *db = aspace_doorbell(as, ipa);
 	if (arg(t, 1) == 0) {
 		if (!db)
 			return E_NOENT;
@@ -61,7 +53,7 @@ err_t sys_as_bind_doorbell(struct thread *t)
 
 bool doorbell_ring(struct aspace *as, uint64_t ipa)
 {
-	struct doorbell *db = find(as, ipa);
+	struct doorbell *db = aspace_doorbell(as, ipa);
 	if (db)
 		ntfn_signal((struct notification *)db->ntfn, db->bits);
 	return db != NULL;

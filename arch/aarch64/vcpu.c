@@ -222,7 +222,6 @@ void arch_vcpu_save(struct arch_vcpu *a)
 	isb();
 }
 
-
 /* Pending interrupts into free list registers.  An interrupt already in a
  * list register is not listed twice (the GIC forbids it): pending again
  * while active, it becomes pending and active. */
@@ -414,6 +413,25 @@ static bool id_reg_read(struct arch_regs *r)
 	return true;
 }
 
+static void abort_fast(struct thread *t, struct arch_regs *r, unsigned cpu);
+
+/* An MMIO or system-register read's value into its register, as the CPU
+ * would have loaded it (the access word says how). */
+static inline __attribute__((always_inline)) void write_read_value(struct arch_regs *r, uint64_t acc,
+								    uint64_t val)
+{
+	unsigned bits = 8u << (acc & VMACC_SIZE_MASK);
+	if (bits < 64) {
+		val &= (1ull << bits) - 1;
+		if ((acc & VMACC_SIGN) && (val >> (bits - 1)))
+			val |= ~0ull << bits;
+	}
+	if (!(acc & VMACC_64))
+		val &= 0xffffffffull;
+	if (vmacc_reg(acc) != 31)
+		r->x[vmacc_reg(acc)] = val;
+}
+
 /* A trap from the guest of thread t (its registers saved in r), on this
  * CPU; Cairn's hypercalls went to kernel_vcpu_hypercall already. */
 _Noreturn void aarch64_guest_trap(struct thread *t, struct arch_regs *r, unsigned ec, unsigned cpu)
@@ -452,6 +470,8 @@ _Noreturn void aarch64_guest_trap(struct thread *t, struct arch_regs *r, unsigne
 	case EC_DABT_LOW:
 		w[1] = r->pc;
 		decode_data_abort(r, w);
+		if (w[3] & VMACC_VALID)
+			abort_fast(t, r, cpu); /* returns if it declines */
 		kernel_vcpu_exit(t, VMEXIT_DATA_ABORT, cpu);
 	case EC_IABT_LOW:
 		w[0] = (read_sysreg(hpfar_el2) >> 4 << 12) | (r->far & 0xfff);
@@ -474,56 +494,103 @@ static __attribute__((noinline, noipa)) struct arch_regs *hvc_general(struct arc
 	aarch64_user_trap(r, 8, c);
 }
 
-/* A guest's HVC, entered from hvc_entry (vectors.S) with its registers
- * saved in r as svc_entry saves them: sent to its VMM as the exit message
- * ipc_fastpath_kmsg would send (kernel_vcpu_exit's work, the words
- * aarch64_guest_trap decodes), the VCPU parked and the VMM entered, in one
- * function that calls nothing, sharing the big lock (hyp/bkl.h: the
- * guest's VCPU is this CPU's, parked in its own registers).  A Cairn
- * hypercall, a VMM not waiting on this CPU, or anything the fast paths
- * decline takes the general way.
- * About 125 instructions, with the entry and exit around it 180
- * (docs/PERF.md). */
-struct arch_regs *aarch64_hvc(struct arch_regs *r, struct cpu *c)
+/* A guest's exit, sent to its VMM as the exit message ipc_fastpath_kmsg
+ * would send (kernel_vcpu_exit's work): `words` puts its six words in the
+ * guest's fault and the VMM's message registers, the VCPU is parked and
+ * the VMM entered, sharing the big lock (hyp/bkl.h: the guest's VCPU is
+ * this CPU's, parked in its own registers).  A VMM not waiting on this
+ * CPU, a write to a doorbell (kernel_vcpu_exit rings it), or anything the
+ * fast paths decline goes to `decline`, with nothing done.  Every way out
+ * a tail call, so that the caller needs no frame. */
+typedef void exit_words(struct thread *t, struct arch_regs *r, uint64_t *w, uint64_t *mr);
+typedef struct arch_regs *exit_decline(struct arch_regs *r, struct cpu *c);
+static inline __attribute__((always_inline)) struct arch_regs *
+exit_fast(struct thread *t, struct arch_regs *r, struct cpu *c, enum vmexit_label label,
+	  exit_words *words, exit_decline *decline)
 {
-	struct thread *t = (struct thread *)((char *)r - __builtin_offsetof(struct thread, regs));
 	struct sched *s = c->sched;
 	struct cap *fep = &t->fault_ep;
 	struct thread *vmm;
-	uint64_t esr = read_sysreg(esr_el2);
-	r->esr = esr; /* for the general way (FAR: an HVC has none) */
-	if (r->x[0] >> 16 == HC_BASE >> 16 || !t->vcpu)
-		return hvc_general(r, c);
 	if (!bkl_share(c))
-		return hvc_general(r, c);
+		return decline(r, c);
 	if (s->no_fastpath || fep->type != OBJ_ENDPOINT || !(fep->rights & R_WRITE) ||
+	    (label == VMEXIT_DATA_ABORT && (t->fault[3] & VMACC_WRITE) &&
+	     aspace_doorbell(t->as, t->fault[0])) ||
 	    !(vmm = call_partner(s, t, (struct endpoint *)fep->obj, c->id))) {
 		bkl_unshare(c);
-		return hvc_general(r, c);
+		return decline(r, c);
 	}
-	vcpu_count(t->vcpu, vc_label(VMEXIT_HVC));
-	uint64_t pc = r->pc - 4; /* ELR is past an HVC: every exit names its instruction */
-	uint64_t x0 = r->x[0], x1 = r->x[1], x2 = r->x[2], x3 = r->x[3];
-	uint64_t *w = t->fault, *mr = regs_gpr(&vmm->regs, REG_MR0);
+	vcpu_count(t->vcpu, vc_label(label));
 	_Static_assert(VMEXIT_WORDS == 6, "the words sent");
-	r->pc = pc;
-	mr[0] = w[0] = x0, mr[1] = w[1] = pc, mr[2] = w[2] = esr;
-	mr[3] = w[3] = x1, mr[4] = w[4] = x2, mr[5] = w[5] = x3;
-	t->fault_label = VMEXIT_HVC;
+	words(t, r, t->fault, regs_gpr(&vmm->regs, REG_MR0));
+	t->fault_label = label;
 	t->fault_kind = KMSG_VMEXIT;
 	t->fault_len = VMEXIT_WORDS;
 	t->fault_pending = true;
-	link_call(t, vmm, msginfo(VMEXIT_HVC, VMEXIT_WORDS, 0), fep->badge);
+	link_call(t, vmm, msginfo(label, VMEXIT_WORDS, 0), fep->badge);
 	c->vcpu_in = NULL; /* vcpu_leave_for_native */
 	park_native(&t->vcpu->arch, true);
 	switch_to(s, t, vmm);
 	return svc_enter(vmm, c, ENTER_IPC, true); /* it waited in a receive */
 }
 
-/* The VMM's reply_recv answering an HVC exit (aarch64_svc, sharing the
- * lock): fastpath_reply_recv with vcpu_exit_reply's HVC case and
- * vcpu_enter_parked inline, then the guest entered.  An abort, another
- * exit or a hypercall goes to svc_reply_guest, which takes the lock whole. */
+/* An HVC's words, as aarch64_guest_trap decodes them. */
+static inline __attribute__((always_inline)) void hvc_words(struct thread *t, struct arch_regs *r,
+							    uint64_t *w, uint64_t *mr)
+{
+	uint64_t pc = r->pc - 4; /* ELR is past an HVC: every exit names its instruction */
+	uint64_t x0 = r->x[0], x1 = r->x[1], x2 = r->x[2], x3 = r->x[3];
+	uint64_t esr = read_sysreg(esr_el2); /* again: no register kept for it */
+	(void)t;
+	r->pc = pc;
+	mr[0] = w[0] = x0, mr[1] = w[1] = pc, mr[2] = w[2] = esr;
+	mr[3] = w[3] = x1, mr[4] = w[4] = x2, mr[5] = w[5] = x3;
+}
+
+/* A guest's HVC, entered from hvc_entry (vectors.S) with its registers
+ * saved in r as svc_entry saves them: exit_fast, in one function that
+ * calls nothing.  A Cairn hypercall, or whatever exit_fast declines, takes
+ * the general way.  About 128 instructions, with the entry and exit
+ * around it 183 (docs/PERF.md). */
+struct arch_regs *aarch64_hvc(struct arch_regs *r, struct cpu *c)
+{
+	struct thread *t = (struct thread *)((char *)r - __builtin_offsetof(struct thread, regs));
+	r->esr = read_sysreg(esr_el2); /* for the general way (FAR: an HVC has none) */
+	if (r->x[0] >> 16 == HC_BASE >> 16 || !t->vcpu)
+		return hvc_general(r, c);
+	return exit_fast(t, r, c, VMEXIT_HVC, hvc_words, hvc_general);
+}
+
+/* A data abort's words, decoded already (aarch64_guest_trap). */
+static void abort_words(struct thread *t, struct arch_regs *r, uint64_t *w, uint64_t *mr)
+{
+	(void)t, (void)r;
+	mr[0] = w[0], mr[1] = w[1], mr[2] = w[2], mr[3] = w[3], mr[4] = w[4], mr[5] = w[5];
+}
+
+static struct arch_regs *abort_decline(struct arch_regs *r, struct cpu *c)
+{
+	(void)r, (void)c;
+	return NULL;
+}
+
+/* A guest's MMIO access, decoded by the CPU (ESR.ISV), on exit_fast's way
+ * from user_trap: the VMM's registers are loaded straight away. */
+static void abort_fast(struct thread *t, struct arch_regs *r, unsigned cpu)
+{
+	struct arch_regs *next = exit_fast(t, r, &cpus[cpu], VMEXIT_DATA_ABORT, abort_words,
+					   abort_decline);
+	if (next) {
+		uint64_t vttbr = read_sysreg(vttbr_el2); /* exit_fast loaded the VMM's */
+		arch_user_enter(next, pa_make(vttbr & ((1ull << 48) - 1)), vttbr >> 48);
+	}
+}
+
+/* The VMM's reply_recv answering an HVC or an MMIO access (aarch64_svc,
+ * sharing the lock): fastpath_reply_recv with vcpu_exit_reply's HVC and
+ * read cases and vcpu_enter_parked inline, then the guest entered.  An
+ * abort, another exit or a hypercall goes to svc_reply_guest, which takes
+ * the lock whole. */
 struct arch_regs *aarch64_reply_hvc(struct thread *t, struct cpu *c)
 {
 	struct sched *s = c->sched;
@@ -532,16 +599,22 @@ struct arch_regs *aarch64_reply_hvc(struct thread *t, struct cpu *c)
 	const uint64_t *mr = regs_gpr(&t->regs, REG_MR0);
 	unsigned len = msginfo_len(arg(t, REG_INFO));
 	struct endpoint *ep;
-	if (g->fault_kind != KMSG_VMEXIT || g->fault_label != VMEXIT_HVC || !v || !len ||
-	    (mr[0] & VMREPLY_ABORT) || !(ep = reply_recv_ok(t, g, s, c->id)))
+	bool hvc = g->fault_label == VMEXIT_HVC;
+	if (g->fault_kind != KMSG_VMEXIT || !(hvc || g->fault_label == VMEXIT_DATA_ABORT) || !v ||
+	    !len || (mr[0] & VMREPLY_ABORT) || !(ep = reply_recv_ok(t, g, s, c->id)))
 		return svc_reply_guest(t, c);
 	g->fault_pending = false;
-	uint64_t flags = mr[0], *x = g->regs.x;
-	if ((flags & VMREPLY_REGS) && len >= 5) /* x0-x3 = MR1-MR4 */
+	uint64_t flags = mr[0], *x = g->regs.x, acc = g->fault[3];
+	if (!hvc) { /* an MMIO read's value: arch_vcpu_exit_reply's case */
+		if ((flags & VMREPLY_READ) && len >= 2 &&
+		    (acc & (VMACC_VALID | VMACC_WRITE)) == VMACC_VALID)
+			write_read_value(&g->regs, acc, mr[1]);
+	} else if ((flags & VMREPLY_REGS) && len >= 5) { /* x0-x3 = MR1-MR4 */
 		x[0] = mr[1], x[1] = mr[2], x[2] = mr[3], x[3] = mr[4];
-	else if (flags & VMREPLY_REGS)
+	} else if (flags & VMREPLY_REGS) {
 		for (unsigned i = 0; i + 1 < len; i++)
 			x[i] = mr[i + 1];
+	}
 	if (flags & VMREPLY_ADVANCE)
 		g->regs.pc = g->fault[1] + 4;
 	reply_recv_done(t, g, s, ep);
@@ -553,20 +626,6 @@ struct arch_regs *aarch64_reply_hvc(struct thread *t, struct cpu *c)
 }
 
 /* --- Replies ----------------------------------------------------------- */
-
-static void write_read_value(struct arch_regs *r, uint64_t acc, uint64_t val)
-{
-	unsigned bits = 8u << (acc & VMACC_SIZE_MASK);
-	if (bits < 64) {
-		val &= (1ull << bits) - 1;
-		if ((acc & VMACC_SIGN) && (val >> (bits - 1)))
-			val |= ~0ull << bits;
-	}
-	if (!(acc & VMACC_64))
-		val &= 0xffffffffull;
-	if (vmacc_reg(acc) != 31)
-		r->x[vmacc_reg(acc)] = val;
-}
 
 /* An exception for the guest's EL1, as the CPU would take it: a
  * synchronous external abort for aborts, an unknown-reason exception for
