@@ -103,7 +103,8 @@ _test:
 # Benchmarks: the root task's, in QEMU with -icount shift=0 (the cycle
 # counter counts instructions), on one CPU; a second boot with the IPC fast
 # path off measures the general path, a third on 2 CPUs a call across
-# them (ipc_cross_cpu); tools/busy-ratio times the SMP=4
+# them (ipc_cross_cpu); the disk test times a driver's restart, death to
+# its first completed request (driver_restart_us); tools/busy-ratio times the SMP=4
 # token ring quiet and beside a CPU hog; cairn.root=smpbench measures IPC
 # pairs and a notified ring across 2 CPUs by the wall clock.  Prints BENCH
 # lines.
@@ -122,6 +123,11 @@ bench: kernel $(UNIT_BUILD)/bench_host $(if $(filter aarch64,$(ARCH)),$(LINUX_MO
 		$(call qemu_cmdline,cairn.root=bench bench.only=ipc_cross_cpu) | grep '^BENCH', \
 		echo "bench: ipc_cross_cpu skipped on riscv64: under -icount QEMU 7.2 lets a spinning hart (OpenSBI waiting for a remote fence) starve the other (docs/PERF.md)")
 	@$(BENCH_QEMU_SMP) $(call qemu_cmdline,cairn.root=smpbench) | grep '^BENCH'
+	@$(if $(filter aarch64,$(ARCH)),d=$$(mktemp) && truncate -s 16M $$d && \
+		timeout 300 $(QEMU) $(QEMU_MACHINE) -smp 2 -m $(MEM) -nographic $(QEMU_BOOT_kernel) \
+		-append cairn.root=disk -drive file=$$d,if=none,id=d,format=raw \
+		-device virtio-blk-pci,drive=d,iommu_platform=on,disable-legacy=on | grep '^BENCH'; \
+		rm -f $$d)
 	@$(if $(filter aarch64,$(ARCH)),tools/busy-ratio $(BUILD)/Image)
 	@$(if $(filter aarch64,$(ARCH)),tools/linux-boot-ratio $(BUILD) $$(tools/linux-guest.sh))
 	@$(if $(filter aarch64,$(ARCH)),tools/virtio-blk-ratio $(BUILD) $$(tools/linux-guest.sh))
