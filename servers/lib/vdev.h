@@ -67,6 +67,8 @@ struct vdev_shared {
 	uint64_t offered;              /* feature bits */
 	uint8_t config[64];            /* its configuration space, read-only */
 	uint64_t requests;             /* backend: requests completed */
+	uint32_t pairs;                /* backend (net): the queue pairs the driver set, for a
+					* restarted backend; the VMM's reset clears it */
 	/* virtio-console: what is typed, from the VMM with the console's
 	 * input to the backend, which moves it into the receive queue */
 	uint32_t in_head;              /* VMM: bytes put in */

@@ -37,6 +37,7 @@ struct port {
 	struct vdev_client v;
 	struct virtq rxq[PAIRS], txq[PAIRS], ctrlq;
 	unsigned pairs;            /* receive queues in use: what the driver set, 1 at first */
+	bool restarted;            /* this switch is new to the port's driver (its last died) */
 	bool signal;               /* its used rings grew and it wants to know */
 	uint64_t dropped;
 };
@@ -226,7 +227,7 @@ static uint8_t command(struct port *p, const uint8_t *in, unsigned n)
 	if (!(p->v.sh->features >> VIRTIO_NET_F_MQ & 1) || in[0] != VIRTIO_NET_CTRL_MQ ||
 	    in[1] != VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET || pairs < 1 || pairs > PAIRS)
 		return VIRTIO_NET_ERR;
-	p->pairs = pairs;
+	p->pairs = p->v.sh->pairs = pairs; /* kept there for a switch after this one */
 	return VIRTIO_NET_OK;
 }
 
@@ -325,7 +326,19 @@ static void refresh(struct port *p)
 	p->v.generation = p->v.sh->generation;
 	uint64_t f = p->v.sh->features;
 	bool mq = f >> VIRTIO_NET_F_MQ & 1;
+	unsigned kept = p->v.sh->pairs; /* the VMM's page: checked like anything in it */
 	queues_clear(p);
+	/* A switch restarted under a running driver takes up the pairs it
+	 * set (the driver sets them once); any other change of the queues
+	 * (a reset, a new set-up) starts again from one, as the driver does. */
+	if (p->restarted && mq && kept >= 1 && kept <= PAIRS) {
+		p->pairs = kept;
+		printf("net: port %u goes on with its driver's %u queue pairs\n",
+		       (unsigned)(p - ports) + 1, kept);
+	} else {
+		p->v.sh->pairs = 0;
+	}
+	p->restarted = false;
 	for (unsigned k = 0; k < PAIRS; k++) {
 		queue_init(p, &p->rxq[k], 2 * k, k == 0 || mq);
 		queue_init(p, &p->txq[k], 2 * k + 1, k == 0 || mq);
@@ -379,6 +392,7 @@ static err_t setup(unsigned pi, const struct sysregs *r, cptr_t slots)
 	/* MAC, status (link up), max_virtqueue_pairs */
 	const uint8_t cfg[10] = { 0x52, 0x54, 0x00, 0xca, 0x1e, (uint8_t)(pi + 1), 1, 0, PAIRS, 0 };
 	memcpy((void *)p->v.sh->config, cfg, sizeof(cfg));
+	p->restarted = !was && p->v.sh->generation; /* a VMM set up before this switch */
 	if (was)
 		printf("net: port %u connected again (its VMM restarted)\n", pi + 1);
 	return E_OK;

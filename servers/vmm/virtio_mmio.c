@@ -34,6 +34,7 @@ static void reset(struct vdev *d)
 	for (unsigned i = 0; i < VDEV_QUEUES; i++)
 		s->q[i] = (struct vdev_queue){ 0 };
 	s->broken = 0;
+	s->pairs = 0;
 	__atomic_store_n(&s->isr, 0, __ATOMIC_RELEASE);
 	s->generation++;
 	d->drv_features = 0;
