@@ -90,7 +90,26 @@ struct counts {
 	uint64_t hostile, ticks, other;
 };
 
-static bool serve(cptr_t ep, uint64_t want, uint64_t *s, struct counts *c)
+/* The answer and the next exit as vm_reply_wait has them, with a message
+ * info of any length, label or stray bit the seed gives (every other of
+ * them clean but for its length): the kernel's fast answer must take
+ * what the general one takes, and nothing more. */
+static err_t reply_wait_any(cptr_t ep, const uint64_t reply[5], struct vm_exit *x, uint64_t *s)
+{
+	uint64_t i = rnd(s);
+	struct sysregs r = { .nr = SYS_REPLY_RECV, .cap = ep,
+			     .info = i & 1 ? i & ~0xfff8ull : i >> 1 };
+	for (unsigned k = 0; k < 5; k++)
+		r.mr[k] = reply[k];
+	err_t e = sys(&r);
+	for (unsigned k = 0; k < VMEXIT_WORDS; k++)
+		x->w[k] = r.mr[k];
+	x->label = msginfo_label(r.info);
+	x->badge = r.cap;
+	return e;
+}
+
+static bool serve(cptr_t ep, uint64_t want, uint64_t *s, struct counts *c, bool alone)
 {
 	struct vm_exit x;
 	uint64_t reply[5] = { 0 };
@@ -108,7 +127,8 @@ static bool serve(cptr_t ep, uint64_t want, uint64_t *s, struct counts *c)
 			c->other++;
 			reply[0] = VMREPLY_ABORT;
 		}
-		CHECK_ERR(vm_reply_wait(ep, reply, &x), E_OK);
+		CHECK_ERR(alone ? reply_wait_any(ep, reply, &x, s) : vm_reply_wait(ep, reply, &x),
+			  E_OK);
 	}
 }
 
@@ -116,8 +136,11 @@ static bool hostile(void)
 {
 	uint64_t want = bootarg_u64("vmhostile.exits=", 100000);
 	uint64_t seed = bootarg_u64("vmhostile.seed=", cycles() | 1), s = seed;
-	unsigned far = bootinfo->ncpus > 1 ? 1 : 0;
-	printf("vmhostile: seed %lu, %lu exits\n", seed, want);
+	/* alone: the hostile guest on its VMM's CPU with nothing else there,
+	 * so that its exits and their answers take the fast paths */
+	bool alone = bootarg_u64("vmhostile.alone=", 0);
+	unsigned far = bootinfo->ncpus > 1 && !alone ? 1 : 0;
+	printf("vmhostile: seed %lu, %lu exits%s\n", seed, want, alone ? ", alone" : "");
 	struct accounts before = accounts_read();
 	struct vm bad, good;
 	struct natives n = { 0 };
@@ -127,9 +150,9 @@ static bool hostile(void)
 		  !vm_create(&good, 2, ep, GUEST_RAM_IPA, GUEST_RAM_SIZE, IMAGE) &&
 		  !vm_add_vcpu(&bad, GUEST_RAM_IPA, GT_HOSTILE, rnd(&s), 0, far, ROOT_PRIO) &&
 		  !vm_start(&bad, 0) &&
-		  !vm_add_vcpu(&good, GUEST_RAM_IPA, GT_SPIN, 0, 0, 0, ROOT_PRIO) &&
-		  !vm_start(&good, 0) &&
-		  natives_start(&n, far) && serve(ep, want, &s, &c);
+		  (alone || (!vm_add_vcpu(&good, GUEST_RAM_IPA, GT_SPIN, 0, 0, 0, ROOT_PRIO) &&
+			     !vm_start(&good, 0) && natives_start(&n, far))) &&
+		  serve(ep, want, &s, &c, alone);
 	uint64_t calls = n.count ? *n.count : 0;
 	/* answer the hostile guest's last exit and destroy it as it runs on */
 	struct sysregs r = { .nr = SYS_REPLY, .info = msginfo(0, 1, 0) };
@@ -143,7 +166,7 @@ static bool hostile(void)
 	       "the native pair made %lu calls\n", c.hostile, c.ticks, calls);
 	CHECK_ERR(INV0(SYS_DEBUG_CHECK, ROOT_CONSOLE), E_OK);
 	CHECK(accounts_equal(before, accounts_read()));
-	CHECK(ok && c.hostile == want && c.ticks >= 2 && calls > 0);
+	CHECK(ok && c.hostile == want && (alone || (c.ticks >= 2 && calls > 0)));
 	printf("vmhostile: kernel invariants held; memory back exactly\n");
 	return true;
 }
