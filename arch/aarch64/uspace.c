@@ -176,13 +176,15 @@ static __attribute__((noinline, noipa)) struct arch_regs *aarch64_svc_general(st
 	kernel_syscall_general(thread_of(r), c->id);
 }
 
-/* kernel_enter's work in full (the eret synchronizes the VTTBR write). */
+/* kernel_enter's work in full, in its order: the space before the VCPU,
+ * whose load flushes by the VMID it runs with (the eret synchronizes the
+ * VTTBR write). */
 static inline __attribute__((always_inline)) struct arch_regs *svc_enter_full(struct thread *next,
 									      struct cpu *c)
 {
 	fp_switch(next, c->id);
-	vcpu_switch(next, c->id);
 	aspace_activate(next->as, c->id);
+	vcpu_switch(next, c->id);
 	write_sysreg(vttbr_el2, next->as->hw_root);
 	bkl_unlock();
 	return &next->regs;
