@@ -214,6 +214,8 @@ _Noreturn void kernel_boot(struct boot_info *bi)
 			arch_wait_for_interrupt();
 	}
 	ipc_fastpath_on = !boot_arg(bi, "cairn.fastpath=off");
+	if (boot_arg(bi, "cairn.idle_poll=off"))
+		idle_poll_us = 0;
 	bkl_lock();
 	root_task_create(bi);
 	bkl_unlock();

@@ -116,11 +116,16 @@ static void await_stopping(struct sched *s)
  * of the SMP token ring beside a CPU hog went from 1.1 ms to 0.7 ms with
  * this (tools/busy-ratio, docs/PERF.md); longer polls cost quiet time. */
 #define IDLE_POLL_US 30
+/* cairn.idle_poll=off: no poll, straight to WFI.  make bench's -icount
+ * boot on 2 CPUs takes it on riscv64, where QEMU's round robin counts every
+ * polled instruction as the round trip's time: no RISC-V instruction ends
+ * a CPU's turn there as AArch64's yield does (docs/PERF.md). */
+unsigned idle_poll_us = IDLE_POLL_US;
 
 static void idle(struct sched *s)
 {
 	bkl_unlock();
-	uint64_t end = arch_timer_now() + arch_timer_freq() / 1000000 * IDLE_POLL_US;
+	uint64_t end = arch_timer_now() + arch_timer_freq() / 1000000 * idle_poll_us;
 	while (!__atomic_load_n(&s->resched, __ATOMIC_RELAXED) && arch_timer_now() < end)
 		arch_cpu_relax();
 	if (!__atomic_load_n(&s->resched, __ATOMIC_RELAXED))

@@ -38,3 +38,5 @@ _Noreturn void kernel_exit(void);
 _Noreturn void kernel_start_cpu(void);
 /* The current thread on this CPU. */
 struct thread *kernel_current(void);
+
+extern unsigned idle_poll_us; /* an idle CPU's poll before WFI (cairn.idle_poll=off: 0) */
