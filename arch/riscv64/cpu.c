@@ -26,9 +26,16 @@ uint64_t arch_cpu_hwid(void) { return this_cpu()->hwid; }
 void arch_cpu_relax(void) { __asm__ volatile("nop"); }
 void arch_irq_local_enable(void) { csr_set(sstatus, SSTATUS_SIE); }
 void arch_irq_local_disable(void) { csr_clear(sstatus, SSTATUS_SIE); }
+/* Asleep, a hart walks no G-stage table: a TLB flush meanwhile marks it
+ * (riscv_hart_spared, uspace.c) rather than waiting for it, and it flushes
+ * every VMID here when it wakes, before it runs anything. */
 void arch_wait_for_interrupt(void)
 {
+	uint64_t *spared = &riscv_hart_spared[this_cpu()->id];
+	__atomic_store_n(spared, 1, __ATOMIC_SEQ_CST);
 	__asm__ volatile("wfi");
+	if (__atomic_exchange_n(spared, 0, __ATOMIC_SEQ_CST) == 2)
+		__asm__ volatile(".word 0x62000073" ::: "memory"); /* hfence.gvma: all VMIDs */
 	riscv_irq_resync();
 }
 

@@ -61,6 +61,7 @@ void sbi_send_ipi(uint64_t hartid);
 void sbi_hfence_gvma(bool all, unsigned vmid);
 void sbi_hfence_gvma_harts(uint64_t mask, unsigned vmid);
 long sbi_hfence_vvma_harts(uint64_t mask);
+extern uint64_t riscv_hart_spared[]; /* uspace.c */
 long sbi_fence_i_harts(uint64_t mask);
 
 /* trap.c: a local interrupt (scause's number), acknowledged and dispatched. */
