@@ -27,6 +27,11 @@ uint64_t arch_cpu_hwid(void);           /* this CPU's hardware id */
 bool arch_cpu_stoppable(void);
 void arch_cpu_stop(void);
 const char *arch_name(void);
+/* Atomics the compiler's builtins make longer than they must be, inline
+ * (arch/<arch>/include/arch_atomic.h): arch_cas0_acquire(w, v) sets the
+ * 32-bit *w from 0 to v with acquire order, false if it was not 0 (it may
+ * also fail, rarely, when another CPU wrote the word meanwhile). */
+#include <arch_atomic.h>
 /* One line of what this CPU offers the hypervisor (for the boot summary). */
 void arch_cpu_describe(char *buf, size_t len);
 

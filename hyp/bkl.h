@@ -12,21 +12,28 @@
  * state two sharing CPUs can both reach).  Anything else makes
  * the fast path decline: it stops sharing and takes the lock whole.
  *
- * So a whole holder must know that no CPU shares.  bkl_lock takes the
- * lock, then waits until no CPU's `sharing` flag is set; bkl_share sets
- * this CPU's flag, then backs off if the lock is held.  Both sides store,
- * then load the other's word with a full barrier between (AArch64: DMB ISH
- * after the STLR; RISC-V and x86: fences), so at least one of two CPUs
- * that race sees the other (Dekker).  A whole holder never
- * waits for a sharing CPU that waits for it: a sharing CPU waits only for
- * an endpoint's or notification's lock, held only by another sharing CPU.
+ * So a whole holder must know that no CPU shares.  Each CPU has one word,
+ * `share`: its byte `sharing` set while it shares, its byte `gated` while
+ * a whole holder holds the lock.  bkl_share sets `sharing` by one
+ * compare-and-swap of the word from 0, so it fails if the CPU is gated
+ * (or, rarely, if the gate's write raced it: the fast path declines);
+ * bkl_lock, once it has the lock, gates every CPU with an atomic OR on
+ * the same word and waits for any that was sharing to stop.  Two
+ * read-modify-writes of one word are ordered one before the other, so
+ * either the holder sees the CPU sharing or the CPU sees the gate: no
+ * barrier between a store and a load is needed (the Dekker protocol this
+ * replaces needed a DMB for QEMU's TCG, which gives a store-release and a
+ * load-acquire no order between them).  A whole holder never waits for a
+ * sharing CPU that waits for it: a sharing CPU waits only for an
+ * endpoint's or notification's lock, held only by another sharing CPU.
  * This is the per-CPU reader lock of Linux's old brlock, with readers that
  * give way.
  *
- * Sharing costs a fast path one store and one load more than the lock did
- * (plus the endpoint's lock and unlock); taking the lock whole costs a
- * load per CPU started at boot. */
+ * Sharing costs a fast path 6 instructions (a compare-and-swap loop and a
+ * byte store; plus the endpoint's lock and unlock); taking the lock whole
+ * costs an atomic OR and a byte store per CPU started at boot. */
 #pragma once
+#include "hyp/arch.h"
 #include "hyp/cpu.h"
 #include "hyp/spinlock.h"
 
@@ -34,43 +41,35 @@ extern spinlock_t bkl;
 
 static inline __attribute__((always_inline)) void bkl_lock(void)
 {
-	while (__atomic_exchange_n(&bkl.held, 1, __ATOMIC_SEQ_CST))
+	while (__atomic_exchange_n(&bkl.held, 1, __ATOMIC_ACQUIRE))
 		while (__atomic_load_n(&bkl.held, __ATOMIC_RELAXED))
 			;
-	__atomic_thread_fence(__ATOMIC_SEQ_CST); /* the other half of bkl_share's */
 	for (unsigned i = 0; i < ncpus_online; i++)
-		while (__atomic_load_n(&cpus[i].sharing, __ATOMIC_SEQ_CST))
-			;
+		if (__atomic_fetch_or(&cpus[i].share.word, SHARE_GATED, __ATOMIC_ACQ_REL) & SHARE_SHARING)
+			while (__atomic_load_n(&cpus[i].share.sharing, __ATOMIC_ACQUIRE))
+				;
 }
 
 static inline __attribute__((always_inline)) void bkl_unlock(void)
 {
+	for (unsigned i = 0; i < ncpus_online; i++)
+		__atomic_store_n(&cpus[i].share.gated, 0, __ATOMIC_RELEASE);
 	spin_unlock(&bkl);
 }
 
 /* Share the lock, or (false) leave it to its holder: take it whole. */
 static inline __attribute__((always_inline)) bool bkl_share(struct cpu *c)
 {
-	__atomic_store_n(&c->sharing, 1, __ATOMIC_SEQ_CST);
-	/* A full barrier between the store and the load.  STLR then LDAR
-	 * is ordered on AArch64 hardware, but QEMU's TCG (MTTCG, x86 host)
-	 * gives STLR its barrier before the store and LDAR its barrier after
-	 * the load, none between, so the host's store buffer could let this
-	 * CPU share beside a whole holder: both then changed one endpoint's
-	 * queue (root-tests-smp4, ipc-smp-race, about 1 boot in 10:
-	 * assert(!r->caller) in after_send, or a hang).  One DMB ISH: 1
-	 * instruction a direction (docs/PERF.md). */
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	if (__builtin_expect(!__atomic_load_n(&bkl.held, __ATOMIC_SEQ_CST), 1))
-		return true;
-	__atomic_store_n(&c->sharing, 0, __ATOMIC_RELEASE);
-	return false;
+	return __builtin_expect(arch_cas0_acquire(&c->share.word, SHARE_SHARING), 1);
 }
 
 static inline __attribute__((always_inline)) void bkl_unshare(struct cpu *c)
 {
-	__atomic_store_n(&c->sharing, 0, __ATOMIC_RELEASE);
+	__atomic_store_n(&c->share.sharing, 0, __ATOMIC_RELEASE);
 }
+
+/* Whether this CPU shares the lock. */
+static inline bool bkl_sharing(const struct cpu *c) { return c->share.sharing; }
 
 /* Take the lock whole, from sharing it (or from a failed bkl_share). */
 static inline __attribute__((always_inline)) void bkl_whole(struct cpu *c)

@@ -66,7 +66,7 @@ static void refill(struct ktimer *k)
 	 * new period starts with it spent */
 	t->bud.ticks0 += t->bud.budget;
 	t->bud.period_end = k->deadline + t->bud.period;
-	if (t->state == TS_RUNNABLE && !t->running && !t->queued)
+	if (t->state == TS_RUNNABLE && !thread_running(t) && !t->queued)
 		thread_make_runnable(t);
 }
 
@@ -79,6 +79,6 @@ void budget_set(struct thread *t, uint64_t budget, uint64_t period, uint64_t now
 	t->bud.budget = budget, t->bud.period = period, t->bud.throttled = false;
 	t->bud.ticks0 = t->ticks;
 	t->bud.period_end = now + period;
-	if (was && t->state == TS_RUNNABLE && !t->running && !t->queued)
+	if (was && t->state == TS_RUNNABLE && !thread_running(t) && !t->queued)
 		thread_make_runnable(t);
 }

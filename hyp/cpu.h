@@ -9,6 +9,8 @@ struct vcpu;
 
 /* A cache line each: no false sharing between CPUs, and cpus[n] is a
  * shift away (the exit path indexes it twice). */
+enum { SHARE_SHARING = 1, SHARE_GATED = 1 << 8 }; /* bits of cpu.share.word */
+
 struct cpu {
 	_Alignas(64) uintptr_t stack_top;          /* first: entry code loads it (offset 0) */
 	unsigned id;                  /* logical index, boot CPU is 0 */
@@ -26,7 +28,13 @@ struct cpu {
 				       * NULL the CPU is set up for native threads */
 	struct vcpu *vcpu_hw;         /* whose state its registers hold (running or parked) */
 	bool vcpu_fetch;              /* another CPU waits for vcpu_hw in memory */
-	uint32_t sharing;             /* it shares the big lock (hyp/bkl.h) */
+	union {                       /* the big lock's word for this CPU (hyp/bkl.h) */
+		struct {
+			uint8_t sharing;  /* it shares the lock */
+			uint8_t gated;    /* a whole holder holds it: no sharing */
+		};
+		uint32_t word;
+	} share;
 };
 
 extern struct cpu cpus[MAX_CPUS];

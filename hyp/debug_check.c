@@ -36,13 +36,15 @@ static bool check_runq(struct sched *s, unsigned cpu)
 		for (struct thread *t = h; t; t = t->next == h ? NULL : t->next) {
 			RULE(++seen <= obj_live, "cpu%u level %u: queue loops", cpu, p);
 			RULE(t->queued && t->state == TS_RUNNABLE && !t->dead && t->cpu == cpu &&
-			     t->prio == p && !t->running,
+			     t->prio == p && !thread_running(t),
 			     "cpu%u level %u: queued thread %p state %u cpu %u prio %u", cpu, p,
 			     (void *)t, t->state, t->cpu, t->prio);
 		}
 	}
-	RULE(!s->cur || (s->cur->running == s && !s->cur->queued),
-	     "cpu%u: its current thread does not know it", cpu);
+	RULE(!s->cur || !s->cur->queued, "cpu%u: its current thread is queued", cpu);
+	for (unsigned other = 0; other < cpu; other++)
+		RULE(!s->cur || scheds[other].cur != s->cur, "cpu%u: its current thread is cpu%u's too",
+		     cpu, other);
 	/* vcpu/vcpu.h: a VCPU is in only while its thread is current (else
 	 * the CPU is in native mode); one parked here knows it. */
 	struct cpu *c = &cpus[cpu];
@@ -59,7 +61,7 @@ static bool check_vcpu(struct vcpu *v)
 {
 	RULE(v->hw_cpu < 0 || (v->hw_cpu < (int)ncpus_online && cpus[v->hw_cpu].vcpu_hw == v),
 	     "VCPU %p: parked on cpu%d, which does not know it", (void *)v, v->hw_cpu);
-	RULE(v->hw_cpu < 0 || !v->thread || v->thread->running ||
+	RULE(v->hw_cpu < 0 || !v->thread || thread_running(v->thread) ||
 	     v->thread->cpu == (unsigned)v->hw_cpu,
 	     "VCPU %p: parked on cpu%d, its thread on cpu%u", (void *)v, v->hw_cpu,
 	     v->thread ? v->thread->cpu : 0);
@@ -68,11 +70,9 @@ static bool check_vcpu(struct vcpu *v)
 
 static bool check_thread(struct thread *t)
 {
-	RULE(!t->running || t->running->cur == t, "thread %p: running on a CPU that has another",
-	     (void *)t);
-	RULE(t->state != TS_RUNNABLE || t->queued || t->running || t->bud.throttled,
+	RULE(t->state != TS_RUNNABLE || t->queued || thread_running(t) || t->bud.throttled,
 	     "thread %p: runnable but neither queued nor running nor throttled", (void *)t);
-	RULE(!t->bud.throttled || (ktimer_armed(&t->bud.refill) && !t->queued && !t->running),
+	RULE(!t->bud.throttled || (ktimer_armed(&t->bud.refill) && !t->queued && !thread_running(t)),
 	     "thread %p: throttled, but queued, running or never refilled", (void *)t);
 	RULE(!t->caller || (t->caller->callee == t && t->caller->state == TS_BLOCKED_REPLY),
 	     "thread %p: its caller does not wait for it", (void *)t);
@@ -94,7 +94,7 @@ static bool check_thread(struct thread *t)
 		     (void *)t);
 		break;
 	}
-	RULE(t->state == TS_RUNNABLE || t->state == TS_INACTIVE || !t->running,
+	RULE(t->state == TS_RUNNABLE || t->state == TS_INACTIVE || !thread_running(t),
 	     "thread %p: blocked yet current on a CPU", (void *)t);
 	return true;
 }

@@ -85,7 +85,7 @@ again:
 			continue;
 		/* parked here or in memory (vcpu_leave): no wait; were it to
 		 * wait, the lock was dropped and the list may have changed */
-		if (t->vcpu && !t->running && !vcpu_fetch(t->vcpu))
+		if (t->vcpu && !thread_running(t) && !vcpu_fetch(t->vcpu))
 			goto again;
 		thread_set_cpu(t, to);
 	}

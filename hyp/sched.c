@@ -24,10 +24,6 @@ void sched_switch_to(struct sched *s, struct thread *t)
 		}
 		if (s->cur && s->cur->vcpu)
 			vcpu_leave(s->cur, s->cpu);
-		if (s->cur)
-			s->cur->running = NULL;
-		if (t)
-			t->running = s;
 	}
 	s->cur = t;
 	s->resched = false;
@@ -38,6 +34,16 @@ void sched_start(struct sched *s, unsigned cpu, uint64_t now)
 	s->cpu = cpu;
 	s->start = s->slice_start = now;
 	s->idle = 0; /* back on line: its figures start again */
+}
+
+struct sched *thread_running(const struct thread *t)
+{
+	if (scheds[t->cpu].cur == t)
+		return &scheds[t->cpu];
+	for (unsigned i = 0; i < ncpus_online; i++)
+		if (scheds[i].cur == t)
+			return &scheds[i];
+	return NULL;
 }
 
 /* Whether this CPU's current thread may go on running here: another CPU

@@ -50,6 +50,10 @@ struct sched {
 
 extern struct sched scheds[];
 static inline struct sched *sched_of(unsigned cpu) { return &scheds[cpu]; }
+/* The scheduler t is current on (whose cur it is), or NULL.  No link in
+ * the thread says so: a switch (the fast paths' too) stores cur alone.
+ * Its own CPU's first, where it runs unless moved since. */
+struct sched *thread_running(const struct thread *t);
 /* The thread to run next on this CPU (cur if it is still best). */
 void sched_choose(struct sched *s);
 /* This CPU starts scheduling: its clock for SYS_STATS_CPU starts now. */

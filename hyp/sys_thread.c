@@ -49,7 +49,7 @@ err_t sys_thread_configure(struct thread *t)
 		return E_INVAL; /* devices' space: no thread runs in it */
 	if (as && th->vcpu && !aspace_guest_ok((struct aspace *)as->obj))
 		return E_INVAL; /* its VCPU's hardware cannot walk it (x86 VMX: not AS_GUEST) */
-	if (th->state != TS_INACTIVE || th->running)
+	if (th->state != TS_INACTIVE || thread_running(th))
 		return E_BUSY; /* suspend it first (or let its suspend finish) */
 	if (cs) {
 		set_slot(&th->cspace, cs);
@@ -74,7 +74,7 @@ err_t sys_thread_write_regs(struct thread *t)
 		return e;
 	if (th == t)
 		return E_INVAL; /* its registers are this call's arguments */
-	if (th->running)
+	if (thread_running(th))
 		return E_BUSY; /* its next trap would overwrite them */
 	arch_regs_set_pc(&th->regs, arg(t, 0));
 	arch_regs_set_sp(&th->regs, arg(t, 1));
@@ -141,8 +141,9 @@ err_t sys_thread_set_budget(struct thread *t)
 				   !budget || budget > period))
 		return E_RANGE;
 	budget_set(th, budget * per_us, period * per_us, arch_timer_now());
-	if (th->running) /* its CPU arms the timer for it as it next chooses */
-		thread_kick(th->running->cpu);
+	const struct sched *on = thread_running(th);
+	if (on) /* its CPU arms the timer for it as it next chooses */
+		thread_kick(on->cpu);
 	return E_OK;
 }
 
@@ -162,7 +163,7 @@ err_t sys_thread_set_affinity(struct thread *t)
 	th->floating = false;
 	/* A parked VCPU's state stays with its thread's CPU (vcpu/vcpu.h); a
 	 * running one is saved as it leaves. */
-	if (th->vcpu && !th->running && !vcpu_fetch(th->vcpu))
+	if (th->vcpu && !thread_running(th) && !vcpu_fetch(th->vcpu))
 		return E_RESTART;
 	thread_set_cpu(th, (unsigned)cpu);
 	return E_OK;
@@ -268,7 +269,7 @@ err_t sys_stats_cpu(struct thread *t)
 /* Its CPU time, with the interval in progress if it is current. */
 static uint64_t ticks_now(const struct thread *th)
 {
-	const struct sched *s = th->running;
+	const struct sched *s = thread_running(th);
 	return th->ticks + (s ? arch_timer_now() - s->slice_start : 0);
 }
 
@@ -289,7 +290,7 @@ static void stats_page(const struct thread *th, uint64_t page, uint64_t v[5])
 	case STATS_SCHED:
 		v[1] = name[0], v[2] = name[1], v[3] = ticks_now(th);
 		v[4] = th->state | th->cpu << 8 | (uint64_t)th->prio << 16 |
-		       (th->running ? STATS_RUNNING : 0) | (th->vcpu ? STATS_VCPU : 0);
+		       (thread_running(th) ? STATS_RUNNING : 0) | (th->vcpu ? STATS_VCPU : 0);
 		break;
 	case STATS_IPC:
 		v[1] = th->ipc_sent, v[2] = exits(th, 0, VC_IRQ), v[3] = exits(th, VC_IRQ, 1);

@@ -60,7 +60,8 @@ static unsigned cpu_of(const struct sched *s) { return (unsigned)(s - scheds); }
 
 static bool running_elsewhere(const struct thread *t)
 {
-	return t->running && cpu_of(t->running) != arch_cpu_id();
+	const struct sched *s = thread_running(t);
+	return s && cpu_of(s) != arch_cpu_id();
 }
 
 /* Tell a CPU to choose again: at once if it is this one, else by IPI. */
@@ -81,7 +82,7 @@ void thread_make_runnable(struct thread *t)
 		t->stopping = false;
 		threads_stopping--;
 	}
-	if (t->running || t->queued || t->bud.throttled) /* throttled: its refill queues it */
+	if (thread_running(t) || t->queued || t->bud.throttled) /* throttled: its refill queues it */
 		return;
 	if (t->floating)
 		t->cpu = (uint8_t)balance_place(t);
@@ -104,8 +105,9 @@ void thread_block(struct thread *t, enum thread_state st, void *on)
 		t->stopping = true;
 		threads_stopping++;
 	}
-	if (t->running)
-		thread_kick(cpu_of(t->running));
+	const struct sched *cur_on = thread_running(t);
+	if (cur_on)
+		thread_kick(cpu_of(cur_on));
 }
 
 void thread_cancel_ipc(struct thread *t, err_t why)
@@ -162,14 +164,14 @@ void thread_set_prio(struct thread *t, unsigned prio)
 void thread_set_cpu(struct thread *t, unsigned cpu)
 {
 	unsigned from = t->cpu;
-	struct sched *old = sched_of(from);
+	struct sched *old = sched_of(from), *on;
 	if (t->queued) {
 		runq_remove(&old->q, t);
 		t->cpu = cpu;
 		thread_make_runnable(t);
-	} else if (t->running) {
+	} else if ((on = thread_running(t))) {
 		t->cpu = cpu; /* its CPU hands it over when it next chooses */
-		thread_kick(cpu_of(t->running));
+		thread_kick(cpu_of(on));
 	} else {
 		t->cpu = cpu;
 	}
@@ -199,8 +201,9 @@ bool thread_destroy(struct obj *o)
 		t->dead = true;
 		return false;
 	}
-	if (t->running)
-		sched_switch_to(t->running, NULL); /* this CPU: it was the caller */
+	struct sched *on = thread_running(t);
+	if (on)
+		sched_switch_to(on, NULL); /* this CPU: it was the caller */
 	thread_free_dead(t);
 	return false;
 }

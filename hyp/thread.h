@@ -45,7 +45,6 @@ struct thread {
 	uint8_t fault_len, fault_kind;
 	struct aspace *as;         /* referenced: lives while the thread uses it */
 	struct cap cspace, fault_ep;
-	struct sched *running;     /* the CPU it is current on (sched.cur), or NULL */
 	bool stopping;             /* made inactive while current on another CPU,
 				    * until that CPU has left it */
 	bool dead;                 /* destroyed while current on another CPU */

@@ -106,8 +106,6 @@ FP_INLINE uint64_t fast_switch(struct sched *s, struct thread *t, struct thread 
 	t->ipc_sent = msgs;
 	s->cur = next;
 	s->slice_start = now;
-	t->running = NULL;
-	next->running = s;
 	return now;
 }
 
@@ -346,20 +344,22 @@ FP_INLINE struct thread *fastpath_yield(struct thread *t, struct sched *s, uint3
  * returns to t.  The
  * arch's functions are constants, so this compiles to the code the entry
  * would hold by hand. */
-typedef struct arch_regs *(*fastpath_exit_fn)(struct thread *, struct cpu *);
-FP_INLINE struct arch_regs *fastpath_entry(struct thread *t, struct sched *s, struct cpu *c,
+typedef struct thread *(*fastpath_exit_fn)(struct thread *, struct cpu *);
+FP_INLINE struct thread *fastpath_entry(struct thread *t, struct sched *s, struct cpu *c,
 					   unsigned cpu, uint64_t nr, fastpath_exit_fn enter,
 					   fastpath_exit_fn guest, fastpath_exit_fn decline)
 {
 	struct thread *next = NULL;
 	if (!bkl_share(c))
 		return decline(t, c);
-	if (nr == SYS_CALL && !s->no_fastpath) {
+	if (nr == SYS_CALL && !s->no_fastpath) { /* the partner is never t */
 		next = fastpath_call(t, s, cpu);
+		return next ? enter(next, c) : decline(t, c);
 	} else if (nr == SYS_REPLY_RECV && !s->no_fastpath) {
 		if (t->caller && t->caller->fault_pending)
 			return guest(t, c);
 		next = fastpath_reply_recv(t, s, cpu, false);
+		return next ? enter(next, c) : decline(t, c);
 	} else if (nr == SYS_YIELD) {
 		next = fastpath_yield(t, s, s->no_fastpath);
 	} else if ((nr == SYS_WAIT || nr == SYS_POLL) && !s->no_fastpath) {
@@ -367,7 +367,7 @@ FP_INLINE struct arch_regs *fastpath_entry(struct thread *t, struct sched *s, st
 	}
 	if (next == t) { /* it goes on */
 		bkl_unshare(c);
-		return &t->regs;
+		return t;
 	}
 	return next ? enter(next, c) : decline(t, c);
 }

@@ -3,6 +3,7 @@
  * into memory first (vcpu_fetch: from a CPU it is parked on, that drops the
  * lock, and the invocation starts again). */
 #include "hyp/arch.h"
+#include "hyp/sched.h"
 #include "hyp/syscall.h"
 #include "ipc/ipc.h"
 #include "mm/aspace.h"
@@ -20,7 +21,7 @@ static err_t vcpu_arg(struct thread *t, unsigned rights, struct vcpu **v)
 	return e;
 }
 
-static bool stopped(const struct thread *t) { return t->state == TS_INACTIVE && !t->running; }
+static bool stopped(const struct thread *t) { return t->state == TS_INACTIVE && !thread_running(t); }
 
 /* x0: the thread to bind, or 0 to unbind.  Both need the thread stopped. */
 err_t sys_vcpu_bind(struct thread *t)
@@ -59,7 +60,7 @@ static err_t reg_access(struct thread *t, unsigned rights, struct vcpu **v)
 	err_t e = vcpu_arg(t, rights, v);
 	if (e)
 		return e;
-	if ((*v)->thread && (*v)->thread->running)
+	if ((*v)->thread && thread_running((*v)->thread))
 		return E_BUSY;
 	if (arg(t, 0) >= VREG_FIRST_SYS && !vcpu_fetch(*v))
 		return E_RESTART;

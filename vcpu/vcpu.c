@@ -98,12 +98,13 @@ void vcpu_raise(struct vcpu *v, unsigned virq)
 {
 	vcpu_set_pending(v, virq);
 	struct thread *t = v->thread;
+	struct sched *on;
 	if (!t || (v->disabled[virq / 64] >> (virq % 64) & 1))
 		return;
 	if (t->state == TS_BLOCKED_WFI)
 		thread_make_runnable(t);
-	else if (t->running && t->running->cpu != arch_cpu_id())
-		thread_kick(t->running->cpu); /* its entry loads the list registers */
+	else if ((on = thread_running(t)) && on->cpu != arch_cpu_id())
+		thread_kick(on->cpu); /* its entry loads the list registers */
 }
 
 /* The state parked in this CPU's registers into memory; its timer goes

@@ -40,11 +40,11 @@ static inline void fast_timer_set(uint64_t at)
  * the rest of the work, which needs it whole, is kernel_exit's
  * (svc_enter_whole). */
 enum { ENTER_NATIVE, ENTER_IPC, ENTER_GUEST };
-struct arch_regs *svc_enter_slow(struct thread *next, struct cpu *c);
-struct arch_regs *svc_enter_whole(struct thread *next, struct cpu *c);
-static inline __attribute__((always_inline)) struct arch_regs *svc_enter(struct thread *next,
-									 struct cpu *c, int kind,
-									 bool shared)
+struct thread *svc_enter_slow(struct thread *next, struct cpu *c);
+struct thread *svc_enter_whole(struct thread *next, struct cpu *c);
+static inline __attribute__((always_inline)) struct thread *svc_enter(struct thread *next,
+								      struct cpu *c, int kind,
+								      bool shared)
 {
 	struct aspace *as = next->as;
 	struct vcpu *v = next->vcpu;
@@ -64,13 +64,13 @@ static inline __attribute__((always_inline)) struct arch_regs *svc_enter(struct 
 		bkl_unshare(c);
 	else
 		bkl_unlock();
-	return &next->regs;
+	return next;
 }
 
 /* The answer to a guest's exit or hypercall (uspace.c), and its fast case
  * for an HVC (vcpu.c), which declines to it; a guest's HVC (vectors.S,
  * hvc_entry). */
-struct arch_regs *svc_reply_guest(struct thread *t, struct cpu *c);
-struct arch_regs *aarch64_reply_hvc(struct thread *t, struct cpu *c);
-struct arch_regs *aarch64_hvc(struct arch_regs *r, struct cpu *c);
+struct thread *svc_reply_guest(struct thread *t, struct cpu *c);
+struct thread *aarch64_reply_hvc(struct thread *t, struct cpu *c);
+struct thread *aarch64_hvc(struct thread *t, struct cpu *c);
 _Noreturn void aarch64_user_trap(struct arch_regs *r, unsigned kind, struct cpu *c);

@@ -163,6 +163,8 @@ unsigned arch_ipi_irq(void) { return 0; } /* SGI 0 */
 enum { EC_UNKNOWN = 0x00, EC_FP = 0x07, EC_HVC64 = 0x16, EC_IABT_LOW = 0x20, EC_PC_ALIGN = 0x22,
        EC_DABT_LOW = 0x24, EC_SP_ALIGN = 0x26 };
 
+_Static_assert(__builtin_offsetof(struct thread, regs) == 0x30, "vectors.S THREAD_REGS");
+
 static inline struct thread *thread_of(struct arch_regs *r)
 {
 	return (struct thread *)((char *)r - __builtin_offsetof(struct thread, regs));
@@ -170,27 +172,27 @@ static inline struct thread *thread_of(struct arch_regs *r)
 
 /* The general path, with the lock held.  It never returns; declared as if
  * it did, so that the fast paths reach it by a tail call (a branch). */
-static __attribute__((noinline, noipa)) struct arch_regs *aarch64_svc_general(struct arch_regs *r,
-									 struct cpu *c)
+static __attribute__((noinline, noipa)) struct thread *aarch64_svc_general(struct thread *t,
+								      struct cpu *c)
 {
-	kernel_syscall_general(thread_of(r), c->id);
+	kernel_syscall_general(t, c->id);
 }
 
 /* kernel_enter's work in full, in its order: the space before the VCPU,
  * whose load flushes by the VMID it runs with (the eret synchronizes the
  * VTTBR write). */
-static inline __attribute__((always_inline)) struct arch_regs *svc_enter_full(struct thread *next,
-									      struct cpu *c)
+static inline __attribute__((always_inline)) struct thread *svc_enter_full(struct thread *next,
+									   struct cpu *c)
 {
 	fp_switch(next, c->id);
 	aspace_activate(next->as, c->id);
 	vcpu_switch(next, c->id);
 	write_sysreg(vttbr_el2, next->as->hw_root);
 	bkl_unlock();
-	return &next->regs;
+	return next;
 }
 
-__attribute__((noinline)) struct arch_regs *svc_enter_slow(struct thread *next, struct cpu *c)
+__attribute__((noinline)) struct thread *svc_enter_slow(struct thread *next, struct cpu *c)
 {
 	return svc_enter_full(next, c);
 }
@@ -198,7 +200,7 @@ __attribute__((noinline)) struct arch_regs *svc_enter_slow(struct thread *next, 
 /* The same from a fast path that shares the lock: taken whole, and
  * kernel_exit does the rest (next is current: the scheduler keeps it
  * unless another CPU changed something here while the lock was free). */
-__attribute__((noinline, noipa)) struct arch_regs *svc_enter_whole(struct thread *next, struct cpu *c)
+__attribute__((noinline, noipa)) struct thread *svc_enter_whole(struct thread *next, struct cpu *c)
 {
 	/* the thread that left may hold this CPU's FP registers: saved
 	 * before the lock is free, since another CPU may then free or run it
@@ -211,45 +213,45 @@ __attribute__((noinline, noipa)) struct arch_regs *svc_enter_whole(struct thread
 
 /* The fast path that calls out (a guest's answer applied), kept out of
  * aarch64_svc so that it saves no registers.  It takes the lock whole. */
-__attribute__((noinline)) struct arch_regs *svc_reply_guest(struct thread *t, struct cpu *c)
+__attribute__((noinline)) struct thread *svc_reply_guest(struct thread *t, struct cpu *c)
 {
 	bkl_whole(c); /* and a look again at what was seen sharing */
 	if (c->sched->no_fastpath || !t->caller || !t->caller->fault_pending)
-		return aarch64_svc_general(&t->regs, c);
+		return aarch64_svc_general(t, c);
 	struct thread *next = fastpath_reply_recv(t, sched_of(c->id), c->id, true);
-	return next ? svc_enter_full(next, c) : aarch64_svc_general(&t->regs, c);
+	return next ? svc_enter_full(next, c) : aarch64_svc_general(t, c);
 }
 
-static inline __attribute__((always_inline)) struct arch_regs *svc_enter_native(struct thread *next,
-										struct cpu *c)
+static inline __attribute__((always_inline)) struct thread *svc_enter_native(struct thread *next,
+									     struct cpu *c)
 {
 	return svc_enter(next, c, ENTER_NATIVE, true);
 }
 
 /* Signal's fast path (sharing the lock), out of line: it calls out. */
-static __attribute__((noinline, noipa)) struct arch_regs *svc_signal(struct thread *t,
-								     struct cpu *c)
+static __attribute__((noinline, noipa)) struct thread *svc_signal(struct thread *t,
+								  struct cpu *c)
 {
 	struct thread *next = fastpath_signal(t, c->sched, c->id);
 	if (next == t) {
 		bkl_unshare(c);
-		return &t->regs;
+		return t;
 	}
 	if (next)
 		return svc_enter(next, c, ENTER_NATIVE, true);
 	bkl_whole(c);
-	return aarch64_svc_general(&t->regs, c);
+	return aarch64_svc_general(t, c);
 }
 
 /* A call no fast path in aarch64_svc took (sharing the lock): signal's,
  * or the general way, with the lock taken whole. */
-static inline __attribute__((always_inline)) struct arch_regs *svc_decline(struct thread *t,
-									   struct cpu *c)
+static inline __attribute__((always_inline)) struct thread *svc_decline(struct thread *t,
+									struct cpu *c)
 {
-	if (arg(t, REG_NR) == SYS_SIGNAL && !c->sched->no_fastpath && c->sharing)
+	if (arg(t, REG_NR) == SYS_SIGNAL && !c->sched->no_fastpath && bkl_sharing(c))
 		return svc_signal(t, c);
 	bkl_whole(c);
-	return aarch64_svc_general(&t->regs, c);
+	return aarch64_svc_general(t, c);
 }
 
 /* A system call, entered from svc_entry (vectors.S) with the thread's
@@ -263,9 +265,8 @@ static inline __attribute__((always_inline)) struct arch_regs *svc_decline(struc
  * nothing to yield to; with the entry and exit around them, 172.5 a
  * direction and 97.  Sharing the lock rather than holding it costs 6.5 a
  * direction (the endpoint's lock). */
-struct arch_regs *aarch64_svc(struct arch_regs *r, struct cpu *c)
+struct thread *aarch64_svc(struct thread *t, struct cpu *c)
 {
-	struct thread *t = thread_of(r);
 	unsigned cpu = c->id;
 	struct sched *s = c->sched;
 	uint64_t nr = arg(t, REG_NR);

@@ -488,10 +488,9 @@ _Noreturn void aarch64_guest_trap(struct thread *t, struct arch_regs *r, unsigne
 
 /* The general way for a guest's HVC: aarch64_user_trap, as any trap
  * (declared as returning, so that it is reached by a branch). */
-static __attribute__((noinline, noipa)) struct arch_regs *hvc_general(struct arch_regs *r,
-									struct cpu *c)
+static __attribute__((noinline, noipa)) struct thread *hvc_general(struct thread *t, struct cpu *c)
 {
-	aarch64_user_trap(r, 8, c);
+	aarch64_user_trap(&t->regs, 8, c);
 }
 
 /* A guest's exit, sent to its VMM as the exit message ipc_fastpath_kmsg
@@ -503,8 +502,8 @@ static __attribute__((noinline, noipa)) struct arch_regs *hvc_general(struct arc
  * fast paths decline goes to `decline`, with nothing done.  Every way out
  * a tail call, so that the caller needs no frame. */
 typedef void exit_words(struct thread *t, struct arch_regs *r, uint64_t *w, uint64_t *mr);
-typedef struct arch_regs *exit_decline(struct arch_regs *r, struct cpu *c);
-static inline __attribute__((always_inline)) struct arch_regs *
+typedef struct thread *exit_decline(struct thread *t, struct cpu *c);
+static inline __attribute__((always_inline)) struct thread *
 exit_fast(struct thread *t, struct arch_regs *r, struct cpu *c, enum vmexit_label label,
 	  exit_words *words, exit_decline *decline)
 {
@@ -512,13 +511,13 @@ exit_fast(struct thread *t, struct arch_regs *r, struct cpu *c, enum vmexit_labe
 	struct cap *fep = &t->fault_ep;
 	struct thread *vmm;
 	if (!bkl_share(c))
-		return decline(r, c);
+		return decline(t, c);
 	if (s->no_fastpath || fep->type != OBJ_ENDPOINT || !(fep->rights & R_WRITE) ||
 	    (label == VMEXIT_DATA_ABORT && (t->fault[3] & VMACC_WRITE) &&
 	     aspace_doorbell(t->as, t->fault[0])) ||
 	    !(vmm = call_partner(s, t, (struct endpoint *)fep->obj, c->id))) {
 		bkl_unshare(c);
-		return decline(r, c);
+		return decline(t, c);
 	}
 	vcpu_count(t->vcpu, vc_label(label));
 	_Static_assert(VMEXIT_WORDS == 6, "the words sent");
@@ -552,12 +551,12 @@ static inline __attribute__((always_inline)) void hvc_words(struct thread *t, st
  * calls nothing.  A Cairn hypercall, or whatever exit_fast declines, takes
  * the general way.  About 128 instructions, with the entry and exit
  * around it 183 (docs/PERF.md). */
-struct arch_regs *aarch64_hvc(struct arch_regs *r, struct cpu *c)
+struct thread *aarch64_hvc(struct thread *t, struct cpu *c)
 {
-	struct thread *t = (struct thread *)((char *)r - __builtin_offsetof(struct thread, regs));
+	struct arch_regs *r = &t->regs;
 	r->esr = read_sysreg(esr_el2); /* for the general way (FAR: an HVC has none) */
 	if (r->x[0] >> 16 == HC_BASE >> 16 || !t->vcpu)
-		return hvc_general(r, c);
+		return hvc_general(t, c);
 	return exit_fast(t, r, c, VMEXIT_HVC, hvc_words, hvc_general);
 }
 
@@ -568,9 +567,9 @@ static void abort_words(struct thread *t, struct arch_regs *r, uint64_t *w, uint
 	mr[0] = w[0], mr[1] = w[1], mr[2] = w[2], mr[3] = w[3], mr[4] = w[4], mr[5] = w[5];
 }
 
-static struct arch_regs *abort_decline(struct arch_regs *r, struct cpu *c)
+static struct thread *abort_decline(struct thread *t, struct cpu *c)
 {
-	(void)r, (void)c;
+	(void)t, (void)c;
 	return NULL;
 }
 
@@ -578,11 +577,11 @@ static struct arch_regs *abort_decline(struct arch_regs *r, struct cpu *c)
  * from user_trap: the VMM's registers are loaded straight away. */
 static void abort_fast(struct thread *t, struct arch_regs *r, unsigned cpu)
 {
-	struct arch_regs *next = exit_fast(t, r, &cpus[cpu], VMEXIT_DATA_ABORT, abort_words,
-					   abort_decline);
+	struct thread *next = exit_fast(t, r, &cpus[cpu], VMEXIT_DATA_ABORT, abort_words,
+					abort_decline);
 	if (next) {
 		uint64_t vttbr = read_sysreg(vttbr_el2); /* exit_fast loaded the VMM's */
-		arch_user_enter(next, pa_make(vttbr & ((1ull << 48) - 1)), vttbr >> 48);
+		arch_user_enter(&next->regs, pa_make(vttbr & ((1ull << 48) - 1)), vttbr >> 48);
 	}
 }
 
@@ -591,7 +590,7 @@ static void abort_fast(struct thread *t, struct arch_regs *r, unsigned cpu)
  * read cases and vcpu_enter_parked inline, then the guest entered.  An
  * abort, another exit or a hypercall goes to svc_reply_guest, which takes
  * the lock whole. */
-struct arch_regs *aarch64_reply_hvc(struct thread *t, struct cpu *c)
+struct thread *aarch64_reply_hvc(struct thread *t, struct cpu *c)
 {
 	struct sched *s = c->sched;
 	struct thread *g = t->caller; /* fault_pending */

@@ -12,6 +12,7 @@
 #include "arch/aarch64/asm.h"
 
 #define FRAME_SIZE (36 * 8)
+#define THREAD_REGS 0x30 /* offsetof(struct thread, regs), checked in uspace.c */
 
 /* x2-x29 to and from the frame at sp (x0, x1 and x30 are done apart). */
 .macro save_x2_x29
@@ -31,21 +32,35 @@
 	stp	x28, x29, [sp, #224]
 .endm
 
-.macro restore_x2_x29 base=sp
-	ldp	x2, x3, [\base, #16]
-	ldp	x4, x5, [\base, #32]
-	ldp	x6, x7, [\base, #48]
-	ldp	x8, x9, [\base, #64]
-	ldp	x10, x11, [\base, #80]
-	ldp	x12, x13, [\base, #96]
-	ldp	x14, x15, [\base, #112]
-	ldp	x16, x17, [\base, #128]
-	ldp	x18, x19, [\base, #144]
-	ldp	x20, x21, [\base, #160]
-	ldp	x22, x23, [\base, #176]
-	ldp	x24, x25, [\base, #192]
-	ldp	x26, x27, [\base, #208]
-	ldp	x28, x29, [\base, #224]
+.macro restore_x2_x29 base=sp, off=0
+	ldp	x2, x3, [\base, #\off + 16]
+	ldp	x4, x5, [\base, #\off + 32]
+	ldp	x6, x7, [\base, #\off + 48]
+	ldp	x8, x9, [\base, #\off + 64]
+	ldp	x10, x11, [\base, #\off + 80]
+	ldp	x12, x13, [\base, #\off + 96]
+	ldp	x14, x15, [\base, #\off + 112]
+	ldp	x16, x17, [\base, #\off + 128]
+	ldp	x18, x19, [\base, #\off + 144]
+	ldp	x20, x21, [\base, #\off + 160]
+	ldp	x22, x23, [\base, #\off + 176]
+	ldp	x24, x25, [\base, #\off + 192]
+	ldp	x26, x27, [\base, #\off + 208]
+	ldp	x28, x29, [\base, #\off + 224]
+.endm
+
+/* The registers of the struct arch_regs at \base + \off back, and to EL0
+ * with SP_EL2 just past them: 22 instructions. */
+.macro leave_to_user base, off
+	add	sp, \base, #\off + FRAME_SIZE
+	ldp	x2, x3, [\base, #\off + 256]
+	msr	elr_el2, x2
+	msr	spsr_el2, x3
+	ldp	x30, x2, [\base, #\off + 240]
+	msr	sp_el0, x2
+	restore_x2_x29 \base, \off
+	ldp	x0, x1, [\base, #\off]
+	eret
 .endm
 
 .macro ventry kind
@@ -120,9 +135,10 @@ arch_user_enter:
 	b	user_restore
 
 /* A system call or a guest's HVC: 30 instructions from the vector to
- * aarch64_svc or aarch64_hvc.  ESR and FAR are not stored: a call needs
- * neither (aarch64_hvc stores ESR).  The C function returns the registers
- * to leave with (the general path never returns). */
+ * aarch64_svc or aarch64_hvc, which take the thread (its registers are at
+ * THREAD_REGS in it) and return the thread to leave to (thread_restore);
+ * the general path never returns.  ESR and FAR are not stored: a call
+ * needs neither (aarch64_hvc stores ESR). */
 .macro fast_entry fn
 	save_x2_x29
 	mrs	x2, sp_el0
@@ -130,34 +146,27 @@ arch_user_enter:
 	mrs	x2, elr_el2
 	mrs	x3, spsr_el2
 	stp	x2, x3, [sp, #256]
-	mov	x0, sp
+	sub	x0, sp, #THREAD_REGS    /* the thread */
 	mrs	x1, tpidr_el2           /* struct cpu */
 	ldr	x2, [x1]                /* its stack_top, at offset 0 */
 	mov	sp, x2
 	mov	x29, #0
-	bl	\fn                     /* the registers to leave with, in x0 */
+	bl	\fn                     /* the thread to leave to, in x0 */
 .endm
 
 hvc_entry:
 	fast_entry aarch64_hvc
-	b	user_restore
+	b	thread_restore
 
 svc_entry:
 	fast_entry aarch64_svc
-	/* on into user_restore */
+	/* on into thread_restore */
+thread_restore:
+	leave_to_user x0, THREAD_REGS
 
-/* The registers at x0 back, and to EL0 with SP_EL2 just past them: 22
- * instructions. */
+/* The registers at x0 back, and to EL0 with SP_EL2 just past them. */
 user_restore:
-	add	sp, x0, #FRAME_SIZE
-	ldp	x2, x3, [x0, #256]
-	msr	elr_el2, x2
-	msr	spsr_el2, x3
-	ldp	x30, x2, [x0, #240]
-	msr	sp_el0, x2
-	restore_x2_x29 x0
-	ldp	x0, x1, [x0]
-	eret
+	leave_to_user x0, 0
 
 trap_common:
 	save_x2_x29

@@ -213,23 +213,22 @@ static inline struct thread *thread_of(struct arch_regs *r)
 
 /* The general path, with the lock held.  It never returns; declared as if
  * it did, so that the fast paths reach it by a tail call. */
-static __attribute__((noinline)) struct arch_regs *ecall_general(struct arch_regs *r,
-								 struct cpu *c)
+static __attribute__((noinline)) struct thread *ecall_general(struct thread *t, struct cpu *c)
 {
-	kernel_syscall_general(thread_of(r), c->id);
+	kernel_syscall_general(t, c->id);
 }
 
 /* kernel_enter's work in full: FP state, the space and its hgatp.  From
  * a fast path that shares the lock (hyp/bkl.h), the lock is taken whole
  * and kernel_exit does it (next is current: the scheduler keeps it unless
  * another CPU changed something here while the lock was free). */
-static __attribute__((noinline)) struct arch_regs *ecall_enter_slow(struct thread *next,
+static __attribute__((noinline)) struct thread *ecall_enter_slow(struct thread *next,
 								    struct cpu *c)
 {
 	kernel_enter(next, c->id);
 }
 
-static __attribute__((noinline, noipa)) struct arch_regs *ecall_enter_whole(struct thread *next,
+static __attribute__((noinline, noipa)) struct thread *ecall_enter_whole(struct thread *next,
 								     struct cpu *c)
 {
 	/* the thread that left may hold this CPU's FP registers: saved
@@ -244,7 +243,7 @@ static __attribute__((noinline, noipa)) struct arch_regs *ecall_enter_whole(stru
 /* Leave for next, which a fast path made current: as arch/aarch64's
  * svc_enter, inline for the common case (no FP state to switch, a native
  * thread, a space whose VMID is current), else ecall_enter_slow. */
-static inline __attribute__((always_inline)) struct arch_regs *ecall_enter(struct thread *next,
+static inline __attribute__((always_inline)) struct thread *ecall_enter(struct thread *next,
 									   struct cpu *c, bool shared)
 {
 	struct aspace *as = next->as;
@@ -263,10 +262,10 @@ static inline __attribute__((always_inline)) struct arch_regs *ecall_enter(struc
 		bkl_unshare(c);
 	else
 		bkl_unlock();
-	return &next->regs;
+	return next;
 }
 
-static inline __attribute__((always_inline)) struct arch_regs *ecall_enter_shared(struct thread *next,
+static inline __attribute__((always_inline)) struct thread *ecall_enter_shared(struct thread *next,
 										  struct cpu *c)
 {
 	return ecall_enter(next, c, true);
@@ -275,31 +274,31 @@ static inline __attribute__((always_inline)) struct arch_regs *ecall_enter_share
 /* A VMM's answer to its guest's exit (or a server's to a hypercall),
  * applied on the fast path (fastpath_reply_guest); the guest is entered
  * the full way, kernel_enter resuming its parked VCPU. */
-static __attribute__((noinline)) struct arch_regs *ecall_reply_guest(struct thread *t,
+static __attribute__((noinline)) struct thread *ecall_reply_guest(struct thread *t,
 								     struct cpu *c)
 {
 	bkl_whole(c); /* and a look again at what was seen shared */
 	if (c->sched->no_fastpath || !t->caller || !t->caller->fault_pending)
-		return ecall_general(&t->regs, c);
+		return ecall_general(t, c);
 	struct thread *next = fastpath_reply_recv(t, sched_of(c->id), c->id, true);
-	return next ? ecall_enter_slow(next, c) : ecall_general(&t->regs, c);
+	return next ? ecall_enter_slow(next, c) : ecall_general(t, c);
 }
 
 /* A call no fast path in riscv_ecall took (sharing the lock): signal's
  * fast path, or the general way with the lock taken whole. */
-static __attribute__((noinline)) struct arch_regs *ecall_decline(struct thread *t, struct cpu *c)
+static __attribute__((noinline)) struct thread *ecall_decline(struct thread *t, struct cpu *c)
 {
 	struct thread *next = NULL;
-	if (arg(t, REG_NR) == SYS_SIGNAL && !c->sched->no_fastpath && c->sharing)
+	if (arg(t, REG_NR) == SYS_SIGNAL && !c->sched->no_fastpath && bkl_sharing(c))
 		next = fastpath_signal(t, c->sched, c->id);
 	if (next == t) {
 		bkl_unshare(c);
-		return &t->regs;
+		return t;
 	}
 	if (next)
 		return ecall_enter(next, c, true);
 	bkl_whole(c);
-	return ecall_general(&t->regs, c);
+	return ecall_general(t, c);
 }
 
 /* A system call (entry.S, ecall from VU-mode): the fast paths inline from
@@ -315,7 +314,8 @@ struct arch_regs *riscv_ecall(struct arch_regs *r, struct cpu *c)
 	__asm__("" : "+r"(s));
 	uint64_t nr = arg(t, REG_NR);
 	r->pc += 4; /* sepc is the ecall itself */
-	return fastpath_entry(t, s, c, cpu, nr, ecall_enter_shared, ecall_reply_guest, ecall_decline);
+	return &fastpath_entry(t, s, c, cpu, nr, ecall_enter_shared, ecall_reply_guest, ecall_decline)
+		->regs;
 }
 
 /* Entered from entry.S with the thread's registers saved in r, on the

@@ -72,7 +72,7 @@ static void test_order_within_and_across_levels(void **state)
 static void test_choose_preempt_and_keep(void **state)
 {
 	struct sched *s = sched_of(0);
-	memset(s, 0, sizeof(*s));
+	memset(scheds, 0, sizeof(struct sched) * ncpus_online); /* no CPU's current thread left over */
 	struct thread *a = mk(0, 10), *b = mk(1, 10), *hi = mk(2, 20);
 	runq_add(&s->q, a, false);
 	sched_choose(s);
@@ -92,7 +92,7 @@ static void test_choose_preempt_and_keep(void **state)
 static void test_yield_and_timeslice(void **state)
 {
 	struct sched *s = sched_of(0);
-	memset(s, 0, sizeof(*s));
+	memset(scheds, 0, sizeof(struct sched) * ncpus_online); /* no CPU's current thread left over */
 	struct thread *a = mk(0, 10), *b = mk(1, 10);
 	runq_add(&s->q, a, false);
 	sched_choose(s);
@@ -122,7 +122,7 @@ static void count_fire(struct ktimer *k) { (void)k, fired++; }
 static void test_kernel_timers(void **state)
 {
 	struct sched *s = sched_of(0);
-	memset(s, 0, sizeof(*s));
+	memset(scheds, 0, sizeof(struct sched) * ncpus_online); /* no CPU's current thread left over */
 	struct ktimer k1, k2;
 	ktimer_init(&k1, count_fire);
 	ktimer_init(&k2, count_fire);
@@ -162,11 +162,11 @@ static void test_kernel_timers(void **state)
 static void test_stale_current_not_requeued(void **state)
 {
 	struct sched *s = sched_of(0);
-	memset(s, 0, sizeof(*s));
+	memset(scheds, 0, sizeof(struct sched) * ncpus_online); /* no CPU's current thread left over */
 	struct thread *a = mk(0, 10), *b = mk(1, 10);
 	runq_add(&s->q, a, false);
 	sched_choose(s);
-	assert_ptr_equal(a->running, s);
+	assert_ptr_equal(thread_running(a), s);
 	runq_add(&s->q, b, false);
 	a->state = TS_INACTIVE;
 	now += 5000;
@@ -175,8 +175,8 @@ static void test_stale_current_not_requeued(void **state)
 	sched_choose(s);
 	assert_ptr_equal(s->cur, b);
 	assert_false(a->queued);
-	assert_null(a->running);
-	assert_ptr_equal(b->running, s);
+	assert_null(thread_running(a));
+	assert_ptr_equal(thread_running(b), s);
 }
 
 /* CPU time: each interval between switches goes to the thread current in
@@ -184,7 +184,7 @@ static void test_stale_current_not_requeued(void **state)
 static void test_cpu_time_adds_up(void **state)
 {
 	struct sched *s = sched_of(0);
-	memset(s, 0, sizeof(*s));
+	memset(scheds, 0, sizeof(struct sched) * ncpus_online); /* no CPU's current thread left over */
 	struct thread *a = mk(0, 10), *b = mk(1, 20);
 	sched_start(s, 0, now = 1000);
 	now += 70;                        /* idle */
@@ -224,7 +224,7 @@ static void run_slices(struct sched *s, unsigned rounds)
 static void test_fair_weights(void **state)
 {
 	struct sched *s = sched_of(0);
-	memset(s, 0, sizeof(*s));
+	memset(scheds, 0, sizeof(struct sched) * ncpus_online); /* no CPU's current thread left over */
 	now = 0;
 	struct thread *t[3] = { mk(0, 10), mk(1, 10), mk(2, 10) };
 	for (unsigned i = 0; i < 3; i++) {
@@ -297,7 +297,7 @@ static void test_balance(void **state)
 static void test_budget_throttles(void **state)
 {
 	struct sched *s = sched_of(0);
-	memset(s, 0, sizeof(*s));
+	memset(scheds, 0, sizeof(struct sched) * ncpus_online); /* no CPU's current thread left over */
 	ktimer_lists[0] = NULL;
 	now = 0;
 	struct thread *h = mk(0, 20), *l = mk(1, 10);
@@ -315,7 +315,7 @@ static void test_budget_throttles(void **state)
 	now = 2000;
 	sched_timer_tick(s, now);                  /* spent */
 	assert_ptr_equal(s->cur, l);
-	assert_true(h->bud.throttled && !h->queued && !h->running);
+	assert_true(h->bud.throttled && !h->queued && !thread_running(h));
 	assert_true(ktimer_armed(&h->bud.refill) && h->bud.refill.deadline == 10000);
 	ktimer_cancel(&h->bud.refill);
 }
@@ -328,7 +328,7 @@ static void test_budget_throttles(void **state)
 static void test_budget_owes_overrun(void **state)
 {
 	struct sched *s = sched_of(0);
-	memset(s, 0, sizeof(*s));
+	memset(scheds, 0, sizeof(struct sched) * ncpus_online); /* no CPU's current thread left over */
 	ktimer_lists[0] = NULL;
 	now = 0;
 	struct thread *h = mk(0, 20);
