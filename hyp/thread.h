@@ -49,7 +49,15 @@ struct thread {
 				    * until that CPU has left it */
 	bool dead;                 /* destroyed while current on another CPU */
 	bool floating;             /* no fixed CPU: load balancing moves it (hyp/balance.c) */
-	bool fp_used;              /* has FP state (hyp/fp.c) */
+	/* Two bytes a fast path tests as one: entering the thread may be more
+	 * than loading its registers and space. */
+	union {
+		struct {
+			bool fp_used;      /* has FP state (hyp/fp.c) */
+			bool vcpu_bound;   /* vcpu != NULL */
+		};
+		uint16_t enter_more;
+	};
 	struct arch_fp fp;         /* saved whenever it is not running */
 	struct vcpu *vcpu;         /* bound VCPU (referenced): runs a guest */
 	uint64_t id;               /* SYS_STATS_THREAD's: from 1, never reused in a boot */

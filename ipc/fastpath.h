@@ -67,7 +67,7 @@ FP_INLINE struct thread *call_partner(struct sched *s, struct thread *t, struct 
 	}
 	/* ep_cancel for the queue's head, inline */
 	struct thread *after = r->next;
-	if (after == r) {
+	if (__builtin_expect(after == r, 1)) { /* a server's one thread */
 		ep->queue = NULL;
 		ep->state = EP_IDLE;
 	} else {

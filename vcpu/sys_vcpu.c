@@ -50,6 +50,7 @@ err_t sys_vcpu_bind(struct thread *t)
 		return E_RESTART;
 	obj_get(&v->o);
 	th->vcpu = v;
+	th->vcpu_bound = true;
 	v->thread = th;
 	arch_vcpu_regs_reset(&th->regs);
 	return E_OK;

@@ -48,6 +48,7 @@ void vcpu_unbind(struct thread *t)
 {
 	struct vcpu *v = t->vcpu;
 	t->vcpu = NULL;
+	t->vcpu_bound = false;
 	v->thread = NULL;
 	arch_regs_init(&t->regs);
 	obj_put(&v->o);

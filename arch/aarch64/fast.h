@@ -47,14 +47,15 @@ static inline __attribute__((always_inline)) struct thread *svc_enter(struct thr
 								      bool shared)
 {
 	struct aspace *as = next->as;
-	struct vcpu *v = next->vcpu;
 	uint64_t root = as->hw_root; /* 0: its VMID is stale */
-	if (__builtin_expect(((c->fp_live || next->fp_used) && c->fp_live != next) ||
-			     (kind == ENTER_GUEST ? v != c->vcpu_in || v->pending_words :
-			      kind == ENTER_NATIVE && v != NULL) ||
+	if (__builtin_expect(((c->fp_live || next->enter_more) && /* one test, commonly */
+			      (((c->fp_live || next->fp_used) && c->fp_live != next) ||
+			       (kind == ENTER_NATIVE && next->vcpu_bound))) ||
+			     (kind == ENTER_GUEST &&
+			      (next->vcpu != c->vcpu_in || next->vcpu->pending_words)) ||
 			     (c->active_as != as && !root), 0))
 		return shared ? svc_enter_whole(next, c) : svc_enter_slow(next, c);
-	if (c->active_as != as) { /* else its VMID is current and loaded */
+	if (__builtin_expect(c->active_as != as, 1)) { /* else its VMID is current and loaded */
 		c->active_as = as;
 		/* no isb: nothing at EL2 uses stage 2 before the eret, which
 		 * synchronizes the context */

@@ -66,7 +66,7 @@ uint64_t arch_space_root(paddr_t root, unsigned vmid) { return riscv_hgatp(vmid,
  * for as long as the VMID is not flushed there): at worst a flush goes to
  * harts that no longer need it. */
 uint64_t riscv_vmid_harts[1u << 14]; /* set by arch_user_enter (entry.S) */
-_Static_assert(__builtin_offsetof(struct cpu, id) == 8, "entry.S CPU_ID");
+_Static_assert(__builtin_offsetof(struct cpu, id) == 16, "entry.S CPU_ID");
 
 /* Per hart: 0 awake, 1 asleep in arch_wait_for_interrupt (cpu.c), 2 asleep
  * and owing a flush of every VMID, which it does as it swaps the word back
@@ -248,7 +248,8 @@ static inline __attribute__((always_inline)) struct thread *ecall_enter(struct t
 {
 	struct aspace *as = next->as;
 	uint64_t root = as->hw_root; /* 0: its VMID is stale */
-	if (__builtin_expect(((c->fp_live || next->fp_used) && c->fp_live != next) || next->vcpu ||
+	if (__builtin_expect(((c->fp_live || next->enter_more) && /* one test, commonly */
+			      (((c->fp_live || next->fp_used) && c->fp_live != next) || next->vcpu)) ||
 			     (c->active_as != as && !root), 0))
 		return shared ? ecall_enter_whole(next, c) : ecall_enter_slow(next, c);
 	if (c->active_as != as) { /* its VMID is current: load it, as arch_user_enter does */
