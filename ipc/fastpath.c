@@ -45,13 +45,13 @@
  * from entry to exit, with signal and yield beside them; other ports come
  * through kernel_syscall and ipc_fastpath_ipc.
  *
- * Cost (AArch64, make bench): a round trip is 368 instructions against
- * 1,493 on the general path (a guest's hypercall to a server and back:
- * 694; a guest's HVC to its VMM and back, arch/aarch64/vcpu.c's own
- * path: 493); sharing the big lock rather than taking it costs 15 of the
- * 368, 2 of them the barrier between its flag and its look at the lock
- * (hyp/bkl.h).  docs/PERF.md has the breakdown of one direction and the
- * floor (about 105 per direction).
+ * Cost (AArch64, make bench): a round trip is 322 instructions against
+ * 1,589 on the general path (a guest's hypercall to a server and back:
+ * 709; a guest's HVC to its VMM and back, arch/aarch64/vcpu.c's own
+ * path: 465); sharing the big lock rather than taking it costs 12 of the
+ * 322 (hyp/bkl.h: a compare-and-swap and a byte store a direction).
+ * docs/PERF.md has the breakdown of one direction and the floor (about
+ * 105 per direction).
  * cairn.fastpath=off (bootargs) turns it off, for the benchmark and the
  * tests of the general path. */
 #include "ipc/fastpath.h"

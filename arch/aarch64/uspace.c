@@ -254,17 +254,17 @@ static inline __attribute__((always_inline)) struct thread *svc_decline(struct t
 	return aarch64_svc_general(t, c);
 }
 
-/* A system call, entered from svc_entry (vectors.S) with the thread's
- * registers saved in r (all but ESR and FAR, which a call does not need),
+/* A system call, entered from svc_entry (vectors.S) with thread t's
+ * registers saved in it (all but ESR and FAR, which a call does not need),
  * on the kernel stack of CPU c: the fast paths, from the lock to the
  * partner's address space, in one function that calls nothing on its
- * common paths.  Returns the registers to return to user mode with (the
- * lock dropped); the general path (aarch64_svc_general, a tail call)
- * never returns.  Cost (make bench, docs/PERF.md): 109 instructions for a
- * call that switches spaces, 118 for a reply_recv, 29 for a yield with
- * nothing to yield to; with the entry and exit around them, 172.5 a
- * direction and 97.  Sharing the lock rather than holding it costs 6.5 a
- * direction (the endpoint's lock). */
+ * common paths.  Returns the thread to return to user mode to (the lock
+ * dropped; thread_restore loads its registers); the general path
+ * (aarch64_svc_general, a tail call) never returns.  Cost (make bench,
+ * docs/PERF.md): 100 instructions for a call that switches spaces, 107
+ * for a reply_recv; with the entry and exit around them, 161 a direction,
+ * and 97 for a yield with nothing to yield to.  Sharing the lock rather
+ * than holding it costs 6 a direction, and the endpoint's lock 7. */
 struct thread *aarch64_svc(struct thread *t, struct cpu *c)
 {
 	unsigned cpu = c->id;
