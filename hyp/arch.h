@@ -29,7 +29,7 @@ void arch_cpu_stop(void);
 const char *arch_name(void);
 /* Atomics the compiler's builtins make longer than they must be, inline
  * (arch/<arch>/include/arch_atomic.h): arch_cas0_acquire(w, v) sets the
- * 32-bit *w from 0 to v with acquire order, false if it was not 0 (it may
+ * 64-bit *w from 0 to v with acquire order, false if it was not 0 (it may
  * also fail, rarely, when another CPU wrote the word meanwhile), and
  * ARCH_SHARES_BKL, whether the port's fast paths share the big lock. */
 #include <arch_atomic.h>

@@ -77,6 +77,7 @@ void budget_set(struct thread *t, uint64_t budget, uint64_t period, uint64_t now
 	ktimer_cancel(&t->bud.refill);
 	bool was = t->bud.throttled;
 	t->bud.budget = budget, t->bud.period = period, t->bud.throttled = false;
+	t->budgeted = period != 0;
 	t->bud.ticks0 = t->ticks;
 	t->bud.period_end = now + period;
 	if (was && t->state == TS_RUNNABLE && !thread_running(t) && !t->queued)

@@ -9,19 +9,8 @@ struct vcpu;
 
 /* A cache line each: no false sharing between CPUs, and cpus[n] is a
  * shift away (the exit path indexes it twice). */
-enum { SHARE_SHARING = 1, SHARE_GATED = 1 << 8 }; /* bits of cpu.share.word */
-
 struct cpu {
-	/* first: the big lock's word for this CPU (hyp/bkl.h), at offset 0, where
-	 * an exclusive load reaches it with no address arithmetic */
-	_Alignas(64) union {
-		struct {
-			uint8_t sharing;  /* it shares the lock */
-			uint8_t gated;    /* a whole holder holds it: no sharing */
-		};
-		uint32_t word;
-	} share;
-	uintptr_t stack_top;          /* entry code loads it (offset 8) */
+	_Alignas(64) uintptr_t stack_top;          /* first: entry code loads it (offset 0) */
 	unsigned id;                  /* logical index, boot CPU is 0 */
 	struct sched *sched;          /* sched_of(id), one load for the entry paths */
 	uint64_t hwid;                /* MPIDR affinity / hart id / APIC id */

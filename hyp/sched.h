@@ -23,21 +23,27 @@ static inline bool runq_level_busy(const struct runq *q, unsigned prio)
 
 struct sched {
 	/* A cache line each (no CPU's switch writes another's), the fast
-	 * paths' fields first, where a load or store pair can reach them. */
-	_Alignas(64) struct thread *cur; /* NULL: idle */
+	 * paths' fields first, where a load or store pair can reach them.
+	 * First, at offset 0 where an exclusive load reaches it with no
+	 * address arithmetic: the big lock's word for this CPU (hyp/bkl.h)
+	 * and what makes the IPC fast paths decline (ipc/fastpath.c), so
+	 * that the compare-and-swap from 0 that shares the lock tests them
+	 * all. */
+	_Alignas(64) union {
+		struct {
+			uint8_t sharing;     /* this CPU shares the lock */
+			uint8_t gated;       /* a whole holder holds it: no sharing */
+			bool resched;        /* choose again before returning to user */
+			bool fastpath_off;   /* cairn.fastpath=off */
+			uint8_t spare[3];    /* always 0 */
+			bool timer_armed;    /* the one-shot timer is set (slice or kernel
+					      * timer); last: a yield shares with it set */
+		};
+		uint64_t share;
+	};
+	struct thread *cur;          /* NULL: idle */
 	uint64_t slice_start;        /* timer reading when cur got the CPU (below; beside
 				      * cur: a fast switch stores both with one pair) */
-	/* Each of these makes the IPC fast path decline (ipc/fastpath.c);
-	 * as one word it tests them all with one load. */
-	union {
-		struct {
-			bool resched;        /* choose again before returning to user */
-			bool timer_armed;    /* the one-shot timer is set (slice or kernel timer) */
-			bool fastpath_off;   /* cairn.fastpath=off */
-			bool zero;           /* always false: the word has no stray byte */
-		};
-		uint32_t no_fastpath;
-	};
 	bool slice_armed;            /* ...for cur's timeslice: it has a peer at its level */
 	unsigned cpu;                /* whose scheduler this is */
 	/* CPU time: every interval between two switches (slice_start) is
@@ -47,6 +53,13 @@ struct sched {
 	uint64_t start, idle;        /* when it started scheduling; ticks idle since */
 	struct runq q;
 };
+
+enum { SHARE_SHARING = 1, SHARE_GATED = 1 << 8 }; /* bits of sched.share */
+#define SHARE_CLOSED (~0xffffull)                /* resched..timer_armed: no fast path */
+#define SHARE_YIELD_CLOSED 0x00ffffffffffff00ull /* the same but timer_armed, and gated */
+
+/* Whether the fast paths decline on this CPU (the lock held whole). */
+static inline bool sched_closed(const struct sched *s) { return s->share & SHARE_CLOSED; }
 
 extern struct sched scheds[];
 static inline struct sched *sched_of(unsigned cpu) { return &scheds[cpu]; }

@@ -9,9 +9,8 @@
 struct cpu cpus[MAX_CPUS];
 unsigned ncpus_online = 1;
 
-_Static_assert(__builtin_offsetof(struct cpu, share) == 0 &&
-		       __builtin_offsetof(struct cpu, stack_top) == 8,
-	       "entry code loads the stack pointer from offset 8; the big lock's word is at 0");
+_Static_assert(__builtin_offsetof(struct cpu, stack_top) == 0,
+	       "entry code loads the stack pointer from offset 0");
 
 #define CPU_STACK_ORDER 2 /* 16 KiB */
 

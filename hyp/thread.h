@@ -25,8 +25,17 @@ struct thread {
 	struct obj o;
 	struct arch_regs regs;     /* first after the header: entry code's target */
 	uint8_t state;             /* enum thread_state */
-	uint8_t prio, mcp;
-	uint8_t cpu;               /* affinity: the CPU whose queue it is on */
+	uint8_t prio;
+	/* Two bytes the IPC fast path tests as one: a partner on this CPU
+	 * with no budget (whose end would need the timer). */
+	union {
+		struct {
+			uint8_t cpu;       /* affinity: the CPU whose queue it is on */
+			bool budgeted;     /* bud.period != 0 (hyp/budget.c) */
+		};
+		uint16_t cpu_budgeted;
+	};
+	uint8_t mcp;
 	bool queued;               /* on a run queue */
 	bool fault_pending;        /* blocked sending a kernel-composed message */
 	struct thread *next, *prev; /* run queue or IPC wait queue, circular */

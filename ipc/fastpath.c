@@ -45,11 +45,12 @@
  * from entry to exit, with signal and yield beside them; other ports come
  * through kernel_syscall and ipc_fastpath_ipc.
  *
- * Cost (AArch64, make bench): a round trip is 322 instructions against
+ * Cost (AArch64, make bench): a round trip is 314 instructions against
  * 1,589 on the general path (a guest's hypercall to a server and back:
- * 709; a guest's HVC to its VMM and back, arch/aarch64/vcpu.c's own
- * path: 465); sharing the big lock rather than taking it costs 12 of the
- * 322 (hyp/bkl.h: a compare-and-swap and a byte store a direction).
+ * 706; a guest's HVC to its VMM and back, arch/aarch64/vcpu.c's own
+ * path: 457); sharing the big lock rather than taking it costs 12 of the
+ * 314 (hyp/bkl.h: a compare-and-swap, which tests the reasons to decline
+ * too, and a byte store a direction).
  * docs/PERF.md has the breakdown of one direction and the floor (about
  * 105 per direction).
  * cairn.fastpath=off (bootargs) turns it off, for the benchmark and the
@@ -77,7 +78,7 @@ void fastpath_reply_guest(struct thread *c, struct thread *t, unsigned cpu)
 struct thread *ipc_fastpath_kmsg(struct thread *t, struct cap *c, unsigned cpu)
 {
 	struct sched *s = sched_of(cpu);
-	if (s->no_fastpath || c->type != OBJ_ENDPOINT || !(c->rights & R_WRITE))
+	if (sched_closed(s) || c->type != OBJ_ENDPOINT || !(c->rights & R_WRITE))
 		return NULL;
 	struct thread *r = call_partner(s, t, (struct endpoint *)c->obj, cpu);
 	if (!r)
@@ -104,7 +105,7 @@ struct thread *ipc_fastpath_hcall(struct thread *t, unsigned cpu)
 	struct arch_regs *g = &t->regs;
 	uint64_t info = *regs_gpr(g, HC_REG_INFO);
 	struct cap *c;
-	if (s->no_fastpath || cspace_lookup_cap(&t->cspace, *regs_gpr(g, HC_REG_CAP), &c) ||
+	if (sched_closed(s) || cspace_lookup_cap(&t->cspace, *regs_gpr(g, HC_REG_CAP), &c) ||
 	    c->type != OBJ_ENDPOINT || !(c->rights & R_WRITE) || !hc_info_ok(info))
 		return NULL;
 	struct thread *r = call_partner(s, t, (struct endpoint *)c->obj, cpu);

@@ -27,13 +27,13 @@
 #define FP_INLINE static inline __attribute__((always_inline))
 
 /* Would the scheduler of this CPU run `next` once `cur` blocks, with no
- * timer (no_fastpath clear)?  (cur is running, so no ready thread here
+ * timer (the fast paths open: sched_closed false)?  (cur is running, so no ready thread here
  * outranks it; and cur is this CPU's: had another CPU moved it, that CPU
  * would have kicked this one, and resched declines.) */
 FP_INLINE bool direct_switch_ok(struct sched *s, struct thread *cur, struct thread *next,
 				unsigned cpu)
 {
-	return next->cpu == cpu && next->prio >= cur->prio && !next->bud.period &&
+	return next->cpu_budgeted == cpu && next->prio >= cur->prio && /* no budget either */
 	       !runq_level_busy(&s->q, next->prio);
 }
 
@@ -161,7 +161,7 @@ void fastpath_reply_guest(struct thread *c, struct thread *t, unsigned cpu);
  * run next: the endpoint t then waits on, locked (reply_recv_done unlocks
  * it), or NULL. */
 FP_INLINE struct endpoint *reply_recv_ok(struct thread *t, struct thread *c, struct sched *s,
-					 unsigned cpu)
+					 unsigned cpu, uint64_t info)
 {
 	if (t->bound && t->bound->word)
 		return NULL;
@@ -169,7 +169,7 @@ FP_INLINE struct endpoint *reply_recv_ok(struct thread *t, struct thread *c, str
 	if (!ec)
 		return NULL;
 	struct endpoint *ep = (struct endpoint *)ec->obj; /* a capability's object is never NULL */
-	if (!fast_info(arg(t, REG_INFO)) || !direct_switch_ok(s, t, c, cpu))
+	if (!fast_info(info) || !direct_switch_ok(s, t, c, cpu))
 		return NULL;
 	spin_lock(&ep->lock);
 	if (!(ep->state & EP_SENDERS))
@@ -205,13 +205,13 @@ FP_INLINE struct thread *fastpath_reply_recv(struct thread *t, struct sched *s, 
 	bool guest = c->fault_pending; /* read once: the endpoint's lock is a barrier */
 	if (guest && (!guests || c->fault_kind == KMSG_FAULT))
 		return NULL;
-	struct endpoint *ep = reply_recv_ok(t, c, s, cpu);
+	uint64_t info = arg(t, REG_INFO); /* before the endpoint's lock, a compiler barrier */
+	struct endpoint *ep = reply_recv_ok(t, c, s, cpu, info);
 	if (!ep)
 		return NULL;
 	if (__builtin_expect(guest, 0)) {
 		fastpath_reply_guest(c, t, cpu);
 	} else {
-		uint64_t info = arg(t, REG_INFO);
 		unsigned len = msginfo_len(info);
 		copy_mrs(c, t, len);
 		*regs_gpr(&c->regs, REG_INFO) = info; /* fast_info: as it is */
@@ -332,8 +332,9 @@ FP_INLINE struct thread *fastpath_yield(struct thread *t, struct sched *s, uint3
 }
 
 /* An architecture's system-call entry (aarch64_svc, riscv_ecall), with
- * no lock: it shares the big lock (hyp/bkl.h) for call, reply_recv,
- * yield, wait and poll by number, then goes on into the entry's own
+ * no lock: it shares the big lock (hyp/bkl.h), which fails if the fast
+ * paths are closed on this CPU (a yield may share with the timer armed),
+ * for call, reply_recv, yield, wait and poll by number, then goes on into the entry's own
  * functions, each inline or a tail call: `enter` the thread a fast path
  * made current (it stops sharing), `guest` for a reply_recv answering a
  * guest's exit or hypercall, `decline` for the rest (signal's fast path,
@@ -345,38 +346,41 @@ FP_INLINE struct thread *fastpath_yield(struct thread *t, struct sched *s, uint3
  * arch's functions are constants, so this compiles to the code the entry
  * would hold by hand. */
 typedef struct thread *(*fastpath_exit_fn)(struct thread *, struct cpu *);
+typedef struct thread *(*fastpath_enter_fn)(struct thread *, struct cpu *, struct sched *);
 FP_INLINE struct thread *fastpath_entry(struct thread *t, struct sched *s, struct cpu *c,
-					   unsigned cpu, uint64_t nr, fastpath_exit_fn enter,
+					   unsigned cpu, uint64_t nr, fastpath_enter_fn enter,
 					   fastpath_exit_fn guest, fastpath_exit_fn decline)
 {
 	struct thread *next = NULL;
-	if (!bkl_share(c))
-		return decline(t, c);
-	if (nr == SYS_CALL && !s->no_fastpath) { /* the partner is never t */
+	if (__builtin_expect(!bkl_share(s), 0)) { /* gated, closed, or a yield's timer armed */
+		if (nr != SYS_YIELD || !bkl_share_yield(s))
+			return decline(t, c);
+		next = fastpath_yield(t, s, s->timer_armed);
+	} else if (nr == SYS_CALL) { /* the partner is never t */
 		next = fastpath_call(t, s, cpu);
-		return next ? enter(next, c) : decline(t, c);
-	} else if (nr == SYS_REPLY_RECV && !s->no_fastpath) {
+		return next ? enter(next, c, s) : decline(t, c);
+	} else if (nr == SYS_REPLY_RECV) {
 		if (t->caller && t->caller->fault_pending)
 			return guest(t, c);
 		next = fastpath_reply_recv(t, s, cpu, false);
-		return next ? enter(next, c) : decline(t, c);
+		return next ? enter(next, c, s) : decline(t, c);
 	} else if (nr == SYS_YIELD) {
-		next = fastpath_yield(t, s, s->no_fastpath);
-	} else if ((nr == SYS_WAIT || nr == SYS_POLL) && !s->no_fastpath) {
+		next = fastpath_yield(t, s, false);
+	} else if (nr == SYS_WAIT || nr == SYS_POLL) {
 		next = fastpath_wait(t, nr == SYS_WAIT);
 	}
 	if (next == t) { /* it goes on */
-		bkl_unshare(c);
+		bkl_unshare(s);
 		return t;
 	}
-	return next ? enter(next, c) : decline(t, c);
+	return next ? enter(next, c, s) : decline(t, c);
 }
 
 /* The fast paths of system calls, by number. */
 FP_INLINE struct thread *fastpath_syscall(struct thread *t, struct sched *s, unsigned cpu)
 {
 	uint64_t nr = arg(t, REG_NR);
-	uint32_t closed = s->no_fastpath;
+	bool closed = sched_closed(s);
 	if (nr == SYS_YIELD)
 		return fastpath_yield(t, s, closed);
 	if (closed)

@@ -7,7 +7,7 @@ UNIT_BUILD := build/host
 UNIT_CFLAGS := -std=gnu11 -g -O1 -Itests/unit/include -Wall -Wextra -Werror -Wno-unused-parameter \
 	-fsanitize=address,undefined -fno-sanitize-recover=all -I. -Iinclude -Itests/unit -I$(UNIT_BUILD)/gen
 UNIT_LIBS := -lcmocka -lfdt -lpthread
-UNIT_TESTS := buddy slab dtb dtb_fuzz pt cap sched ring virtq netchan sysdesc numa efi_ranges fbcon
+UNIT_TESTS := buddy slab dtb dtb_fuzz pt cap sched bkl ring virtq netchan sysdesc numa efi_ranges fbcon
 # The x86_64 VMM's APIC model and virtio transport, built with that port's user headers (their
 # trap is x86 assembly, which an x86_64 host compiles; the test replaces it).
 ifeq ($(shell uname -m),x86_64)

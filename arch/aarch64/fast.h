@@ -43,7 +43,8 @@ enum { ENTER_NATIVE, ENTER_IPC, ENTER_GUEST };
 struct thread *svc_enter_slow(struct thread *next, struct cpu *c);
 struct thread *svc_enter_whole(struct thread *next, struct cpu *c);
 static inline __attribute__((always_inline)) struct thread *svc_enter(struct thread *next,
-								      struct cpu *c, int kind,
+								      struct cpu *c,
+								      struct sched *s, int kind,
 								      bool shared)
 {
 	struct aspace *as = next->as;
@@ -62,7 +63,7 @@ static inline __attribute__((always_inline)) struct thread *svc_enter(struct thr
 		write_sysreg(vttbr_el2, root);
 	}
 	if (shared)
-		bkl_unshare(c);
+		bkl_unshare(s);
 	else
 		bkl_unlock();
 	return next;

@@ -71,7 +71,7 @@ primary_entry:
 /* PSCI CPU_ON lands here at EL2, MMU off; x0 = struct cpu * (identity VA). */
 	.globl secondary_entry
 secondary_entry:
-	ldr	x1, [x0, #8]            /* cpu->stack_top (offset 8, static_assert) */
+	ldr	x1, [x0]                /* cpu->stack_top (offset 0, static_assert) */
 	mov	sp, x1
 	bl	aarch64_secondary
 	b	.

@@ -207,7 +207,7 @@ __attribute__((noinline, noipa)) struct thread *svc_enter_whole(struct thread *n
 	 * (fp_switch touches this CPU's registers and the two threads, both
 	 * this CPU's while it shares) */
 	fp_switch(next, c->id);
-	bkl_whole(c);
+	bkl_whole(c->sched);
 	kernel_exit();
 }
 
@@ -215,17 +215,18 @@ __attribute__((noinline, noipa)) struct thread *svc_enter_whole(struct thread *n
  * aarch64_svc so that it saves no registers.  It takes the lock whole. */
 __attribute__((noinline)) struct thread *svc_reply_guest(struct thread *t, struct cpu *c)
 {
-	bkl_whole(c); /* and a look again at what was seen sharing */
-	if (c->sched->no_fastpath || !t->caller || !t->caller->fault_pending)
+	bkl_whole(c->sched); /* and a look again at what was seen sharing */
+	if (sched_closed(c->sched) || !t->caller || !t->caller->fault_pending)
 		return aarch64_svc_general(t, c);
 	struct thread *next = fastpath_reply_recv(t, sched_of(c->id), c->id, true);
 	return next ? svc_enter_full(next, c) : aarch64_svc_general(t, c);
 }
 
 static inline __attribute__((always_inline)) struct thread *svc_enter_native(struct thread *next,
-									     struct cpu *c)
+									     struct cpu *c,
+									     struct sched *s)
 {
-	return svc_enter(next, c, ENTER_NATIVE, true);
+	return svc_enter(next, c, s, ENTER_NATIVE, true);
 }
 
 /* Signal's fast path (sharing the lock), out of line: it calls out. */
@@ -234,12 +235,12 @@ static __attribute__((noinline, noipa)) struct thread *svc_signal(struct thread 
 {
 	struct thread *next = fastpath_signal(t, c->sched, c->id);
 	if (next == t) {
-		bkl_unshare(c);
+		bkl_unshare(c->sched);
 		return t;
 	}
 	if (next)
-		return svc_enter(next, c, ENTER_NATIVE, true);
-	bkl_whole(c);
+		return svc_enter(next, c, c->sched, ENTER_NATIVE, true);
+	bkl_whole(c->sched);
 	return aarch64_svc_general(t, c);
 }
 
@@ -248,9 +249,9 @@ static __attribute__((noinline, noipa)) struct thread *svc_signal(struct thread 
 static inline __attribute__((always_inline)) struct thread *svc_decline(struct thread *t,
 									struct cpu *c)
 {
-	if (arg(t, REG_NR) == SYS_SIGNAL && !c->sched->no_fastpath && bkl_sharing(c))
+	if (arg(t, REG_NR) == SYS_SIGNAL && bkl_sharing(c->sched)) /* sharing: its fast paths are open */
 		return svc_signal(t, c);
-	bkl_whole(c);
+	bkl_whole(c->sched);
 	return aarch64_svc_general(t, c);
 }
 
@@ -261,9 +262,9 @@ static inline __attribute__((always_inline)) struct thread *svc_decline(struct t
  * common paths.  Returns the thread to return to user mode to (the lock
  * dropped; thread_restore loads its registers); the general path
  * (aarch64_svc_general, a tail call) never returns.  Cost (make bench,
- * docs/PERF.md): 100 instructions for a call that switches spaces, 107
- * for a reply_recv; with the entry and exit around them, 161 a direction,
- * and 97 for a yield with nothing to yield to.  Sharing the lock rather
+ * docs/PERF.md): 95 instructions for a call that switches spaces, 103
+ * for a reply_recv; with the entry and exit around them, 157 a direction,
+ * and 95 for a yield with nothing to yield to.  Sharing the lock rather
  * than holding it costs 6 a direction, and the endpoint's lock 7. */
 struct thread *aarch64_svc(struct thread *t, struct cpu *c)
 {

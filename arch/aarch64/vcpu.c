@@ -510,13 +510,13 @@ exit_fast(struct thread *t, struct arch_regs *r, struct cpu *c, enum vmexit_labe
 	struct sched *s = c->sched;
 	struct cap *fep = &t->fault_ep;
 	struct thread *vmm;
-	if (!bkl_share(c))
+	if (!bkl_share(s)) /* or its fast paths closed */
 		return decline(t, c);
-	if (s->no_fastpath || fep->type != OBJ_ENDPOINT || !(fep->rights & R_WRITE) ||
+	if (fep->type != OBJ_ENDPOINT || !(fep->rights & R_WRITE) ||
 	    (label == VMEXIT_DATA_ABORT && (t->fault[3] & VMACC_WRITE) &&
 	     aspace_doorbell(t->as, t->fault[0])) ||
 	    !(vmm = call_partner(s, t, (struct endpoint *)fep->obj, c->id))) {
-		bkl_unshare(c);
+		bkl_unshare(s);
 		return decline(t, c);
 	}
 	vcpu_count(t->vcpu, vc_label(label));
@@ -530,7 +530,7 @@ exit_fast(struct thread *t, struct arch_regs *r, struct cpu *c, enum vmexit_labe
 	c->vcpu_in = NULL; /* vcpu_leave_for_native */
 	park_native(&t->vcpu->arch, true);
 	switch_to(s, t, vmm);
-	return svc_enter(vmm, c, ENTER_IPC, true); /* it waited in a receive */
+	return svc_enter(vmm, c, s, ENTER_IPC, true); /* it waited in a receive */
 }
 
 /* An HVC's words, as aarch64_guest_trap decodes them. */
@@ -600,7 +600,7 @@ struct thread *aarch64_reply_hvc(struct thread *t, struct cpu *c)
 	struct endpoint *ep;
 	bool hvc = g->fault_label == VMEXIT_HVC;
 	if (g->fault_kind != KMSG_VMEXIT || !(hvc || g->fault_label == VMEXIT_DATA_ABORT) || !v ||
-	    !len || (mr[0] & VMREPLY_ABORT) || !(ep = reply_recv_ok(t, g, s, c->id)))
+	    !len || (mr[0] & VMREPLY_ABORT) || !(ep = reply_recv_ok(t, g, s, c->id, arg(t, REG_INFO))))
 		return svc_reply_guest(t, c);
 	g->fault_pending = false;
 	uint64_t flags = mr[0], *x = g->regs.x, acc = g->fault[3];
@@ -621,7 +621,7 @@ struct thread *aarch64_reply_hvc(struct thread *t, struct cpu *c)
 		resume(&v->arch);
 		c->vcpu_in = v;
 	}
-	return svc_enter(g, c, ENTER_GUEST, true);
+	return svc_enter(g, c, s, ENTER_GUEST, true);
 }
 
 /* --- Replies ----------------------------------------------------------- */

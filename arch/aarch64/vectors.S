@@ -116,7 +116,7 @@ user_trap:
 	stp	x2, x3, [sp, #272]
 	mov	x0, sp
 	mrs	x2, tpidr_el2           /* struct cpu: the third argument */
-	ldr	x3, [x2, #8]            /* its stack_top, at offset 8 */
+	ldr	x3, [x2]                /* its stack_top, at offset 0 */
 	mov	sp, x3
 	mov	x29, #0
 	b	aarch64_user_trap
@@ -148,7 +148,7 @@ arch_user_enter:
 	stp	x2, x3, [sp, #256]
 	sub	x0, sp, #THREAD_REGS    /* the thread */
 	mrs	x1, tpidr_el2           /* struct cpu */
-	ldr	x2, [x1, #8]            /* its stack_top, at offset 8 */
+	ldr	x2, [x1]                /* its stack_top, at offset 0 */
 	mov	sp, x2
 	mov	x29, #0
 	bl	\fn                     /* the thread to leave to, in x0 */

@@ -16,7 +16,7 @@
 #define R_PC (33 * 8)
 #define R_CPU (34 * 8)
 #define R_SPP (35 * 8)
-#define CPU_ID 16 /* offsetof(struct cpu, id), checked in uspace.c */
+#define CPU_ID 8 /* offsetof(struct cpu, id), checked in uspace.c */
 #define HSTATUS_SPV (1 << 7)
 #define SSTATUS_SPP (1 << 8)
 #define SSTATUS_FS (3 << 13)
@@ -91,7 +91,7 @@ user_trap:
 	csrr	a1, scause             /* stval, htval: read where a fault needs them */
 	mv	a0, sp
 	ld	tp, R_CPU(sp)
-	ld	sp, 8(tp)               /* cpu->stack_top, at offset 8 */
+	ld	sp, 0(tp)               /* cpu->stack_top, at offset 0 */
 	li	s0, 0
 	li	t0, 8                   /* ecall from VU-mode */
 	bne	a1, t0, 1f

@@ -64,7 +64,7 @@ park:	wfi
 	.globl secondary_entry
 secondary_entry:
 	csrw	sie, zero
-	ld	sp, 8(a1)               /* cpu->stack_top (offset 8) */
+	ld	sp, 0(a1)               /* cpu->stack_top (offset 0) */
 	mv	tp, a1
 	mv	a0, a1
 	call	riscv_secondary

@@ -66,7 +66,7 @@ uint64_t arch_space_root(paddr_t root, unsigned vmid) { return riscv_hgatp(vmid,
  * for as long as the VMID is not flushed there): at worst a flush goes to
  * harts that no longer need it. */
 uint64_t riscv_vmid_harts[1u << 14]; /* set by arch_user_enter (entry.S) */
-_Static_assert(__builtin_offsetof(struct cpu, id) == 16, "entry.S CPU_ID");
+_Static_assert(__builtin_offsetof(struct cpu, id) == 8, "entry.S CPU_ID");
 
 /* Per hart: 0 awake, 1 asleep in arch_wait_for_interrupt (cpu.c), 2 asleep
  * and owing a flush of every VMID, which it does as it swaps the word back
@@ -236,7 +236,7 @@ static __attribute__((noinline, noipa)) struct thread *ecall_enter_whole(struct 
 	 * (fp_switch touches this CPU's registers and the two threads, both
 	 * this CPU's while it shares) */
 	fp_switch(next, c->id);
-	bkl_whole(c);
+	bkl_whole(c->sched);
 	kernel_exit();
 }
 
@@ -260,15 +260,17 @@ static inline __attribute__((always_inline)) struct thread *ecall_enter(struct t
 		csr_write(hgatp, root);
 	}
 	if (shared)
-		bkl_unshare(c);
+		bkl_unshare(c->sched);
 	else
 		bkl_unlock();
 	return next;
 }
 
 static inline __attribute__((always_inline)) struct thread *ecall_enter_shared(struct thread *next,
-										  struct cpu *c)
+										  struct cpu *c,
+									       struct sched *s)
 {
+	(void)s;
 	return ecall_enter(next, c, true);
 }
 
@@ -278,8 +280,8 @@ static inline __attribute__((always_inline)) struct thread *ecall_enter_shared(s
 static __attribute__((noinline)) struct thread *ecall_reply_guest(struct thread *t,
 								     struct cpu *c)
 {
-	bkl_whole(c); /* and a look again at what was seen shared */
-	if (c->sched->no_fastpath || !t->caller || !t->caller->fault_pending)
+	bkl_whole(c->sched); /* and a look again at what was seen shared */
+	if (sched_closed(c->sched) || !t->caller || !t->caller->fault_pending)
 		return ecall_general(t, c);
 	struct thread *next = fastpath_reply_recv(t, sched_of(c->id), c->id, true);
 	return next ? ecall_enter_slow(next, c) : ecall_general(t, c);
@@ -290,15 +292,15 @@ static __attribute__((noinline)) struct thread *ecall_reply_guest(struct thread 
 static __attribute__((noinline)) struct thread *ecall_decline(struct thread *t, struct cpu *c)
 {
 	struct thread *next = NULL;
-	if (arg(t, REG_NR) == SYS_SIGNAL && !c->sched->no_fastpath && bkl_sharing(c))
+	if (arg(t, REG_NR) == SYS_SIGNAL && bkl_sharing(c->sched)) /* sharing: its fast paths are open */
 		next = fastpath_signal(t, c->sched, c->id);
 	if (next == t) {
-		bkl_unshare(c);
+		bkl_unshare(c->sched);
 		return t;
 	}
 	if (next)
 		return ecall_enter(next, c, true);
-	bkl_whole(c);
+	bkl_whole(c->sched);
 	return ecall_general(t, c);
 }
 

@@ -68,7 +68,7 @@ isr_common:
 	push_roles %rcx, %r11
 	leaq	-8(%rsp), %rdi          /* struct arch_regs: cr2 is below x0 */
 	movq	%gs:PCPU_CPU, %rax
-	movq	8(%rax), %rsp           /* its stack_top (offset 8) */
+	movq	(%rax), %rsp            /* its stack_top (offset 0) */
 	xorl	%ebp, %ebp
 	jmp	x86_user_trap
 
@@ -92,7 +92,7 @@ x86_syscall_entry:
 	push_roles $0, $0
 	leaq	-8(%rsp), %rdi
 	movq	%gs:PCPU_CPU, %rsi
-	movq	8(%rsi), %rsp           /* its stack_top (offset 8) */
+	movq	(%rsi), %rsp
 	xorl	%ebp, %ebp
 	jmp	x86_syscall
 

@@ -35,6 +35,6 @@ x86_svm_run:
 	stgi
 	incq	%gs:PCPU_USTATE         /* even: out of the guest (uspace.c) */
 	movq	%gs:PCPU_CPU, %rax
-	movq	8(%rax), %rsp           /* its stack_top (offset 8) */
+	movq	(%rax), %rsp            /* its stack_top */
 	xorl	%ebp, %ebp
 	jmp	x86_svm_exit

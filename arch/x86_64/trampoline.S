@@ -36,7 +36,7 @@ tramp64:
 	movl	%eax, %es
 	movl	%eax, %ss
 	movq	(TRAMP + OFF(tramp_cpu)), %rdi
-	movq	8(%rdi), %rsp           /* cpu->stack_top (offset 8) */
+	movq	(%rdi), %rsp            /* cpu->stack_top (offset 0) */
 	pushq	$0                      /* as if called: ABI stack alignment */
 	jmp	*(TRAMP + OFF(tramp_entry))
 

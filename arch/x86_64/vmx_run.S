@@ -30,7 +30,7 @@ x86_vmx_run:
 2:	popq	%rdi                    /* failed: regs */
 	incq	%gs:PCPU_USTATE         /* even: not in the guest */
 	movq	%gs:PCPU_CPU, %rax
-	movq	8(%rax), %rsp           /* its stack_top (offset 8) */
+	movq	(%rax), %rsp
 	xorl	%ebp, %ebp
 	movl	$1, %esi                /* by the CPU: VM-instruction error */
 	jmp	x86_vmx_refused
@@ -43,6 +43,6 @@ x86_vmx_exit_stub:
 	guest_regs_store
 	incq	%gs:PCPU_USTATE         /* even: out of the guest (uspace.c) */
 	movq	%gs:PCPU_CPU, %rax
-	movq	8(%rax), %rsp           /* its stack_top (offset 8) */
+	movq	(%rax), %rsp            /* its stack_top */
 	xorl	%ebp, %ebp
 	jmp	x86_vmx_exit

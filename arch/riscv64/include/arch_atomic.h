@@ -9,12 +9,12 @@
 
 /* Set *w from 0 to v, with acquire order; false if it was not 0: the
  * LR/SC loop alone (GCC's compare-and-swap tests the value twice). */
-static inline __attribute__((always_inline)) bool arch_cas0_acquire(uint32_t *w, uint32_t v)
+static inline __attribute__((always_inline)) bool arch_cas0_acquire(uint64_t *w, uint64_t v)
 {
-	uint32_t tmp;
-	__asm__ volatile goto("1:	lr.w.aq	%0, (%1)\n"
+	uint64_t tmp;
+	__asm__ volatile goto("1:	lr.d.aq	%0, (%1)\n"
 		     "	bnez	%0, %l[taken]\n"
-		     "	sc.w	%0, %2, (%1)\n"
+		     "	sc.d	%0, %2, (%1)\n"
 		     "	bnez	%0, 1b"
 		     : "=&r"(tmp) : "r"(w), "r"(v) : "memory" : taken);
 	return true;

@@ -9,8 +9,8 @@
 #define ARCH_SHARES_BKL 0
 
 /* Set *w from 0 to v, with acquire order; false if it was not 0. */
-static inline __attribute__((always_inline)) bool arch_cas0_acquire(uint32_t *w, uint32_t v)
+static inline __attribute__((always_inline)) bool arch_cas0_acquire(uint64_t *w, uint64_t v)
 {
-	uint32_t free = 0;
+	uint64_t free = 0;
 	return __atomic_compare_exchange_n(w, &free, v, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
 }

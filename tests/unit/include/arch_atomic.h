@@ -6,8 +6,8 @@
 /* Whether this port's fast paths share the big lock (hyp/bkl.h): the generic code as the sharing ports build it. */
 #define ARCH_SHARES_BKL 1
 
-static inline bool arch_cas0_acquire(uint32_t *w, uint32_t v)
+static inline bool arch_cas0_acquire(uint64_t *w, uint64_t v)
 {
-	uint32_t free = 0;
+	uint64_t free = 0;
 	return __atomic_compare_exchange_n(w, &free, v, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
 }
