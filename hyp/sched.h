@@ -54,9 +54,16 @@ struct sched {
 	struct runq q;
 };
 
-enum { SHARE_SHARING = 1, SHARE_GATED = 1 << 8 }; /* bits of sched.share */
+/* Bits of sched.share (every port is little-endian: byte n is bits 8n-8n+7). */
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ &&
+		       __builtin_offsetof(struct sched, share) == 0 &&
+		       __builtin_offsetof(struct sched, gated) == 1 &&
+		       __builtin_offsetof(struct sched, timer_armed) == 7,
+	       "sched.share's bytes, as the masks below take them");
+enum { SHARE_SHARING = 1, SHARE_GATED = 1 << 8 };
 #define SHARE_CLOSED (~0xffffull)                /* resched..timer_armed: no fast path */
-#define SHARE_YIELD_CLOSED 0x00ffffffffffff00ull /* the same but timer_armed, and gated */
+#define SHARE_YIELD_CLOSED 0x00ffffffffffff00ull /* what stops a yield sharing: all but
+						  * `sharing` and timer_armed */
 
 /* Whether the fast paths decline on this CPU (the lock held whole). */
 static inline bool sched_closed(const struct sched *s) { return s->share & SHARE_CLOSED; }
