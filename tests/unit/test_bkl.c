@@ -8,7 +8,6 @@
 #include "hyp/bkl.h"
 
 struct sched scheds[MAX_CPUS];
-struct cpu cpus[MAX_CPUS];
 unsigned ncpus_online = 2;
 spinlock_t bkl;
 
