@@ -10,28 +10,29 @@ struct aspace;
 
 struct cap {
 	struct obj *obj;        /* NULL: empty slot */
-	uint8_t type;           /* enum obj_type, OBJ_NULL when empty */
-	uint8_t rights;         /* enum rights */
-	uint8_t guard_bits;     /* CNode caps: guard length */
-	uint8_t size_bits;      /* Frame caps: 12 or 21 */
-	uint32_t unused;
-	union {
-		uint64_t badge;   /* Endpoint, Notification */
-		uint64_t guard;   /* CNode */
-		uint64_t map_va;  /* Frame: where it is mapped, if map_as */
-	};
 	union {
 		struct aspace *map_as; /* Frame: the address space it is mapped in */
 		/* A thread's CSpace root that is one CNode with no guard value
 		 * (thread_cspace_set): 2^bits - 1, so that address a names slot
 		 * a when a - 1 < cs_lim1 (the fast paths' lookup, fast_cap);
 		 * else 0, which no address passes.  Deleting the capability
-		 * clears it with the rest. */
+		 * clears it with the rest.  Beside obj: one load pair. */
 		uint64_t cs_lim1;
 	};
+	union {
+		uint64_t badge;   /* Endpoint, Notification */
+		uint64_t guard;   /* CNode */
+		uint64_t map_va;  /* Frame: where it is mapped, if map_as */
+	};
+	uint8_t type;           /* enum obj_type, OBJ_NULL when empty */
+	uint8_t rights;         /* enum rights */
+	uint8_t guard_bits;     /* CNode caps: guard length */
+	uint8_t size_bits;      /* Frame caps: 12 or 21 */
+	uint32_t unused;
 	struct cap *parent, *first_child, *prev_sib, *next_sib;
 };
 _Static_assert(sizeof(struct cap) == 64, "slots are 64 bytes");
+_Static_assert(__builtin_offsetof(struct cap, cs_lim1) == sizeof(void *), "obj's neighbour");
 
 /* A CNode: 2^bits slots.  Slot 0 is never usable (capability address 0 is
  * the null capability), so the header lives there. */

@@ -41,6 +41,11 @@ static bool check_runq(struct sched *s, unsigned cpu)
 			     (void *)t, t->state, t->cpu, t->prio);
 		}
 	}
+	unsigned ceiling = 0;
+	for (unsigned p = 0; p < PRIO_LEVELS; p++)
+		ceiling = s->q.head[p] ? p + 1 : ceiling;
+	RULE(s->q.ceiling == ceiling, "cpu%u: ceiling %u, highest level %u", cpu, s->q.ceiling,
+	     ceiling);
 	RULE(!s->cur || !s->cur->queued, "cpu%u: its current thread is queued", cpu);
 	for (unsigned other = 0; other < cpu; other++)
 		RULE(!s->cur || scheds[other].cur != s->cur, "cpu%u: its current thread is cpu%u's too",

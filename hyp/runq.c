@@ -4,6 +4,15 @@
 #include "hyp/panic.h"
 #include "hyp/sched.h"
 
+/* The highest non-empty level, -1 (ceiling 0) if none. */
+static int runq_top_level(const struct runq *q)
+{
+	if (!q->top)
+		return -1;
+	unsigned w = bit_highest(q->top);
+	return (int)(w * 64 + bit_highest(q->words[w]));
+}
+
 void runq_add(struct runq *q, struct thread *t, bool front)
 {
 	assert(!t->queued);
@@ -14,6 +23,8 @@ void runq_add(struct runq *q, struct thread *t, bool front)
 		q->head[p] = t;
 		q->words[p / 64] |= 1ull << (p % 64);
 		q->top |= 1ull << (p / 64);
+		if (p >= q->ceiling)
+			q->ceiling = p + 1;
 	} else {
 		t->next = h;
 		t->prev = h->prev;
@@ -34,6 +45,8 @@ void runq_remove(struct runq *q, struct thread *t)
 		q->words[p / 64] &= ~(1ull << (p % 64));
 		if (!q->words[p / 64])
 			q->top &= ~(1ull << (p / 64));
+		if (p + 1 == q->ceiling)
+			q->ceiling = runq_top_level(q) + 1;
 	} else {
 		t->prev->next = t->next;
 		t->next->prev = t->prev;
@@ -46,8 +59,5 @@ void runq_remove(struct runq *q, struct thread *t)
 
 struct thread *runq_highest(const struct runq *q)
 {
-	if (!q->top)
-		return NULL;
-	unsigned w = bit_highest(q->top);
-	return q->head[w * 64 + bit_highest(q->words[w])];
+	return q->ceiling ? q->head[q->ceiling - 1] : NULL;
 }

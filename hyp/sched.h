@@ -1,11 +1,17 @@
 /* The scheduler: per-CPU run queues of 256 priority levels with a two-level
- * bitmap, so picking the highest ready thread is two count-leading-zeros.
+ * bitmap and the highest level kept, so picking the highest ready thread
+ * is a load (emptying the top level finds the next with two
+ * count-leading-zeros).
  * Round robin within a level by timeslice; tickless: the timer is armed only
  * when the running thread shares its level with another ready thread. */
 #pragma once
 #include "hyp/thread.h"
 
 struct runq {
+	/* 1 + the highest non-empty level, 0 if none: a thread of priority
+	 * p would be chosen over every ready one iff p >= ceiling (one
+	 * comparison for the IPC fast paths, ipc/fastpath.h) */
+	unsigned ceiling;
 	uint64_t top;               /* bit i: words[i] non-zero */
 	uint64_t words[PRIO_LEVELS / 64];
 	struct thread *head[PRIO_LEVELS];

@@ -15,11 +15,12 @@
  *     no sender waits, no bound notification is pending;
  *   - the partner belongs to this CPU (the current thread does: had
  *     another CPU moved it, that CPU would have kicked this one);
- *   - the partner's priority is at least the current one's, no reschedule
- *     is pending, no timeslice timer runs, the partner has no budget (whose
- *     end needs the timer: hyp/budget.c) and the partner's level has no
- *     other ready thread: so the scheduler would choose the partner and
- *     would leave the timer off.
+ *   - the partner outranks every ready thread of this CPU (the run
+ *     queue's ceiling: the current thread blocks, so its own priority does
+ *     not matter), no reschedule is pending, no timeslice timer runs and
+ *     the partner has no budget (whose end needs the timer: hyp/budget.c):
+ *     so the scheduler would choose the partner and would leave the timer
+ *     off.
  *
  * On AArch64 and RISC-V, call, reply_recv, yield, signal, wait and poll
  * run with the big lock shared, not held (hyp/bkl.h), so that threads on
@@ -45,11 +46,11 @@
  * from entry to exit, with signal and yield beside them; other ports come
  * through kernel_syscall and ipc_fastpath_ipc.
  *
- * Cost (AArch64, make bench): a round trip is 314 instructions against
- * 1,589 on the general path (a guest's hypercall to a server and back:
- * 706; a guest's HVC to its VMM and back, arch/aarch64/vcpu.c's own
- * path: 457); sharing the big lock rather than taking it costs 12 of the
- * 314 (hyp/bkl.h: a compare-and-swap, which tests the reasons to decline
+ * Cost (AArch64, make bench): a round trip is 300 instructions against
+ * 1,471 on the general path (a guest's hypercall to a server and back:
+ * 692; a guest's HVC to its VMM and back, arch/aarch64/vcpu.c's own
+ * path: 448); sharing the big lock rather than taking it costs 12 of the
+ * 300 (hyp/bkl.h: a compare-and-swap, which tests the reasons to decline
  * too, and a byte store a direction).
  * docs/PERF.md has the breakdown of one direction and the floor (about
  * 105 per direction).
@@ -80,7 +81,7 @@ struct thread *ipc_fastpath_kmsg(struct thread *t, struct cap *c, unsigned cpu)
 	struct sched *s = sched_of(cpu);
 	if (sched_closed(s) || c->type != OBJ_ENDPOINT || !(c->rights & R_WRITE))
 		return NULL;
-	struct thread *r = call_partner(s, t, (struct endpoint *)c->obj, cpu);
+	struct thread *r = call_partner(s, (struct endpoint *)c->obj, cpu);
 	if (!r)
 		return NULL;
 	uint64_t *mr = regs_gpr(&r->regs, REG_MR0);
@@ -108,7 +109,7 @@ struct thread *ipc_fastpath_hcall(struct thread *t, unsigned cpu)
 	if (sched_closed(s) || cspace_lookup_cap(&t->cspace, *regs_gpr(g, HC_REG_CAP), &c) ||
 	    c->type != OBJ_ENDPOINT || !(c->rights & R_WRITE) || !hc_info_ok(info))
 		return NULL;
-	struct thread *r = call_partner(s, t, (struct endpoint *)c->obj, cpu);
+	struct thread *r = call_partner(s, (struct endpoint *)c->obj, cpu);
 	if (!r)
 		return NULL;
 	unsigned len = msginfo_len(info);

@@ -26,15 +26,15 @@
 
 #define FP_INLINE static inline __attribute__((always_inline))
 
-/* Would the scheduler of this CPU run `next` once `cur` blocks, with no
- * timer (the fast paths open: sched_closed false)?  (cur is running, so no ready thread here
- * outranks it; and cur is this CPU's: had another CPU moved it, that CPU
- * would have kicked this one, and resched declines.) */
-FP_INLINE bool direct_switch_ok(struct sched *s, struct thread *cur, struct thread *next,
-				unsigned cpu)
+/* Would the scheduler of this CPU run `next` once the current thread
+ * blocks, with no timer (the fast paths open: sched_closed false)?  next
+ * is this CPU's with no budget, and outranks every ready thread here, so
+ * it needs no slice timer either.  (The current thread is this CPU's:
+ * had another CPU moved it, that CPU would have kicked this one, and
+ * resched declines.) */
+FP_INLINE bool direct_switch_ok(struct sched *s, struct thread *next, unsigned cpu)
 {
-	return next->cpu_budgeted == cpu && next->prio >= cur->prio && /* no budget either */
-	       !runq_level_busy(&s->q, next->prio);
+	return next->cpu_budgeted == cpu && next->prio >= s->q.ceiling; /* no budget either */
 }
 
 /* The capability t names in its badge register, of `type` with `rights`:
@@ -46,9 +46,10 @@ FP_INLINE bool direct_switch_ok(struct sched *s, struct thread *cur, struct thre
 FP_INLINE struct cap *fast_cap(struct thread *t, unsigned type, unsigned rights)
 {
 	uint64_t idx = arg(t, REG_CAP);
+	struct cap *slots = cnode_slots((struct cnode *)t->cspace.obj); /* a pair with cs_lim1 */
 	if (idx - 1 >= t->cspace.cs_lim1)
 		return NULL;
-	struct cap *c = &cnode_slots((struct cnode *)t->cspace.obj)[idx];
+	struct cap *c = &slots[idx];
 	if (c->type != type || (c->rights & rights) != rights)
 		return NULL;
 	return c;
@@ -56,12 +57,11 @@ FP_INLINE struct cap *fast_cap(struct thread *t, unsigned type, unsigned rights)
 
 /* The receiver waiting on ep, if a call may go straight to it: taken off
  * the queue. */
-FP_INLINE struct thread *call_partner(struct sched *s, struct thread *t, struct endpoint *ep,
-				      unsigned cpu)
+FP_INLINE struct thread *call_partner(struct sched *s, struct endpoint *ep, unsigned cpu)
 {
 	spin_lock(&ep->lock);
 	struct thread *r = ep->queue;
-	if (!(ep->state & EP_RECEIVERS) || !direct_switch_ok(s, t, r, cpu)) {
+	if (!(ep->state & EP_RECEIVERS) || !direct_switch_ok(s, r, cpu)) {
 		spin_unlock(&ep->lock);
 		return NULL;
 	}
@@ -125,16 +125,19 @@ FP_INLINE bool fast_info(uint64_t info)
 	return !(info & 0xfff8);
 }
 
-/* len words of the message registers from t to r: the first without a
- * loop (the common message is one word). */
-FP_INLINE void copy_mrs(struct thread *r, struct thread *t, unsigned len)
+/* The message registers info names from t to r: the common message of
+ * one word by a bit test (length bits 1-3 clear, bit 0 set), a longer
+ * one by a loop. */
+FP_INLINE void copy_mrs(struct thread *r, struct thread *t, uint64_t info)
 {
+	_Static_assert(MSG_WORDS <= 15, "the length is info's bits 0-3");
 	uint64_t *d = regs_gpr(&r->regs, REG_MR0), *s = regs_gpr(&t->regs, REG_MR0);
-	if (!len)
-		return;
-	d[0] = s[0];
-	for (unsigned i = 1; i < len; i++)
-		d[i] = s[i];
+	if (__builtin_expect(info & 0xe, 0)) {
+		for (unsigned i = 0; i < msginfo_len(info); i++)
+			d[i] = s[i];
+	} else if (info & 1) {
+		d[0] = s[0];
+	}
 }
 
 FP_INLINE struct thread *fastpath_call(struct thread *t, struct sched *s, unsigned cpu)
@@ -143,11 +146,10 @@ FP_INLINE struct thread *fastpath_call(struct thread *t, struct sched *s, unsign
 	struct cap *c = fast_cap(t, OBJ_ENDPOINT, R_WRITE);
 	if (!c || !fast_info(info))
 		return NULL;
-	unsigned len = msginfo_len(info);
-	struct thread *r = call_partner(s, t, (struct endpoint *)c->obj, cpu);
+	struct thread *r = call_partner(s, (struct endpoint *)c->obj, cpu);
 	if (!r)
 		return NULL;
-	copy_mrs(r, t, len);
+	copy_mrs(r, t, info);
 	link_call(t, r, info, c->badge);
 	switch_to(s, t, r);
 	return r;
@@ -163,13 +165,11 @@ void fastpath_reply_guest(struct thread *c, struct thread *t, unsigned cpu);
 FP_INLINE struct endpoint *reply_recv_ok(struct thread *t, struct thread *c, struct sched *s,
 					 unsigned cpu, uint64_t info)
 {
-	if (t->bound && t->bound->word)
-		return NULL;
 	struct cap *ec = fast_cap(t, OBJ_ENDPOINT, R_READ);
-	if (!ec)
+	if (!ec || (t->bound && t->bound->word))
 		return NULL;
 	struct endpoint *ep = (struct endpoint *)ec->obj; /* a capability's object is never NULL */
-	if (!fast_info(info) || !direct_switch_ok(s, t, c, cpu))
+	if (!fast_info(info) || !direct_switch_ok(s, c, cpu))
 		return NULL;
 	spin_lock(&ep->lock);
 	if (!(ep->state & EP_SENDERS))
@@ -212,8 +212,7 @@ FP_INLINE struct thread *fastpath_reply_recv(struct thread *t, struct sched *s, 
 	if (__builtin_expect(guest, 0)) {
 		fastpath_reply_guest(c, t, cpu);
 	} else {
-		unsigned len = msginfo_len(info);
-		copy_mrs(c, t, len);
+		copy_mrs(c, t, info);
 		*regs_gpr(&c->regs, REG_INFO) = info; /* fast_info: as it is */
 		*regs_gpr(&c->regs, REG_CAP) = 0;
 		*regs_gpr(&c->regs, REG_NR) = E_OK;

@@ -8,6 +8,9 @@ ARCH_SRCS := arch/aarch64/head.S arch/aarch64/vectors.S arch/aarch64/boot.c \
 	arch/aarch64/gicv3.c arch/aarch64/timer.c arch/aarch64/uarts.c \
 	arch/aarch64/uspace.c arch/aarch64/vcpu.c arch/aarch64/fp.S arch/aarch64/smmuv3.c \
 	hyp/uart_pl011.c
+# The fast paths' only loops are spin loops that do not turn in the common
+# case: a loop's alignment padding would be executed on every call.
+$(BUILD)/obj/arch/aarch64/uspace.o $(BUILD)/obj/arch/aarch64/vcpu.o: KCFLAGS += -fno-align-loops
 USER_ARCH := 1
 USER_ARCH_CFLAGS := -mgeneral-regs-only -mstrict-align -mno-outline-atomics
 KERNEL_IMAGE := $(BUILD)/Image

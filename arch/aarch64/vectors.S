@@ -134,11 +134,14 @@ arch_user_enter:
 	isb
 	b	user_restore
 
-/* A system call or a guest's HVC: 30 instructions from the vector to
+/* A system call or a guest's HVC: 29 instructions from the vector to
  * aarch64_svc or aarch64_hvc, which take the thread (its registers are at
  * THREAD_REGS in it) and return the thread to leave to (thread_restore);
  * the general path never returns.  ESR and FAR are not stored: a call
- * needs neither (aarch64_hvc stores ESR). */
+ * needs neither (aarch64_hvc stores ESR).  The frame chain is not ended
+ * here as user_trap ends it (an instruction each way): the fast path
+ * makes no frame, and a debugger's backtrace of the general path stops at
+ * the thread's own frame pointer, which EL2's tables do not map. */
 .macro fast_entry fn
 	save_x2_x29
 	mrs	x2, sp_el0
@@ -150,7 +153,6 @@ arch_user_enter:
 	mrs	x1, tpidr_el2           /* struct cpu */
 	ldr	x2, [x1]                /* its stack_top, at offset 0 */
 	mov	sp, x2
-	mov	x29, #0
 	bl	\fn                     /* the thread to leave to, in x0 */
 .endm
 

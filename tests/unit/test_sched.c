@@ -37,7 +37,9 @@ static void test_highest_every_level(void **state)
 		struct thread t = { .prio = p };
 		runq_add(&q, &t, false);
 		assert_ptr_equal(runq_highest(&q), &t);
+		assert_int_equal(q.ceiling, p + 1);
 		runq_remove(&q, &t);
+		assert_int_equal(q.ceiling, 0);
 		assert_null(runq_highest(&q));
 		assert_int_equal(q.top, 0);
 	}
@@ -52,9 +54,15 @@ static void test_order_within_and_across_levels(void **state)
 	runq_add(&q, mk(3, 63), false);
 	runq_add(&q, mk(4, 64), false);
 	assert_ptr_equal(runq_highest(&q), &th[2]);
+	assert_int_equal(q.ceiling, 201);
 	runq_remove(&q, &th[2]);
 	assert_ptr_equal(runq_highest(&q), &th[4]); /* across a bitmap word */
+	assert_int_equal(q.ceiling, 65);
+	runq_remove(&q, &th[3]);                    /* below the top: no change */
+	assert_int_equal(q.ceiling, 65);
+	runq_add(&q, &th[3], false);
 	runq_remove(&q, &th[4]);
+	assert_int_equal(q.ceiling, 64);
 	assert_ptr_equal(runq_highest(&q), &th[3]);
 	runq_remove(&q, &th[3]);
 	assert_ptr_equal(runq_highest(&q), &th[0]); /* FIFO within a level */
