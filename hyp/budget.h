@@ -16,10 +16,11 @@ struct sched;
 struct thread;
 /* Whether cur (current on s) has spent its budget by `now`. */
 bool budget_spent(struct thread *t, const struct sched *s, uint64_t now);
-/* The ticks it has left by `now` (~0: no budget). */
+/* The ticks it (its payer) has left by `now` (~0: no budget). */
 uint64_t budget_left(struct thread *t, const struct sched *s, uint64_t now);
 /* Take s's current thread off its CPU until its period ends. */
 void budget_throttle(struct thread *t, unsigned cpu);
 void budget_init(struct thread *t); /* as it is made */
-/* Give t `budget` of every `period` ticks (0, 0: none), from now. */
-void budget_set(struct thread *t, uint64_t budget, uint64_t period, uint64_t now);
+/* Give t `budget` of every `period` ticks (0, 0: none), from now; or
+ * (0, 0, passive) its callers' time. */
+void budget_set(struct thread *t, uint64_t budget, uint64_t period, bool passive, uint64_t now);

@@ -75,8 +75,9 @@ static bool check_vcpu(struct vcpu *v)
 
 static bool check_thread(struct thread *t)
 {
-	RULE(t->budgeted == (t->bud.period != 0), "thread %p: budgeted %u, period %lu", (void *)t,
-	     t->budgeted, t->bud.period);
+	RULE(t->budgeted == (t->bud.period != 0 || t->passive), "thread %p: budgeted %u, period %lu",
+	     (void *)t, t->budgeted, t->bud.period);
+	RULE(!t->passive || !t->bud.period, "thread %p: passive with a budget", (void *)t);
 	RULE(t->vcpu_bound == (t->vcpu != NULL), "thread %p: vcpu_bound %u, vcpu %p", (void *)t,
 	     t->vcpu_bound, (void *)t->vcpu);
 	RULE(t->state != TS_RUNNABLE || t->queued || thread_running(t) || t->bud.throttled,

@@ -29,6 +29,13 @@ void sched_switch_to(struct sched *s, struct thread *t)
 	s->resched = false;
 }
 
+void sched_charge_passive(struct thread *t)
+{
+	struct sched *on = t->passive ? thread_running(t) : NULL;
+	if (on)
+		sched_charge(on, arch_timer_now());
+}
+
 void sched_start(struct sched *s, unsigned cpu, uint64_t now)
 {
 	s->cpu = cpu;
@@ -100,7 +107,7 @@ void sched_timer_tick(struct sched *s, uint64_t now)
 	 * as that CPU held the lock) is left to sched_choose: kernel_exit
 	 * frees a dead one that sched_choose switched from, and one switched
 	 * from here was never freed. */
-	if (s->cur && s->cur->state == TS_RUNNABLE && s->cur->bud.period &&
+	if (s->cur && s->cur->state == TS_RUNNABLE && s->cur->budgeted &&
 	    budget_spent(s->cur, s, now)) {
 		budget_throttle(s->cur, s->cpu);
 		sched_switch_to(s, runq_highest(&s->q));
@@ -117,9 +124,11 @@ void sched_program_timer(struct sched *s, uint64_t now, uint64_t slice_ticks)
 	s->slice_armed = s->cur && runq_level_busy(&s->q, s->cur->prio);
 	if (s->slice_armed)
 		at = MIN(at, s->slice_start + slice_ticks);
-	if (s->cur && s->cur->bud.period) { /* when its budget runs out */
-		uint64_t t = arch_timer_now();
-		at = MIN(at, t + budget_left(s->cur, s, t));
+	s->cur_passive = s->cur && s->cur->passive; /* the fast paths never switch to one */
+	if (s->cur && s->cur->budgeted) { /* when its budget (its payer's) runs out */
+		uint64_t t = arch_timer_now(), left = budget_left(s->cur, s, t);
+		if (left != ~0ull) /* a passive one's payer may have none */
+			at = MIN(at, t + left);
 	}
 	if (at != ~0ull) {
 		arch_timer_oneshot(at);

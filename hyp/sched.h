@@ -41,7 +41,9 @@ struct sched {
 			uint8_t gated;       /* a whole holder holds it: no sharing */
 			bool resched;        /* choose again before returning to user */
 			bool fastpath_off;   /* cairn.fastpath=off */
-			uint8_t spare[3];    /* always 0 */
+			bool cur_passive;    /* cur is passive: its time is another's (the
+					      * fast paths charge cur; sched_program_timer) */
+			uint8_t spare[2];    /* always 0 */
 			bool timer_armed;    /* the one-shot timer is set (slice or kernel
 					      * timer); last: a yield shares with it set */
 		};
@@ -84,16 +86,30 @@ struct sched *thread_running(const struct thread *t);
 void sched_choose(struct sched *s);
 /* This CPU starts scheduling: its clock for SYS_STATS_CPU starts now. */
 void sched_start(struct sched *s, unsigned cpu, uint64_t now);
-/* Charge the time since the last switch to the current thread (or idle). */
+/* Whose time t runs on: t's own, or while a passive t serves a call its
+ * caller's (the first that is not passive, up the chain of calls: a
+ * caller is blocked on its callee, so the chain has no loop). */
+static inline struct thread *sched_payer(struct thread *t)
+{
+	while (t->passive && t->caller)
+		t = t->caller;
+	return t;
+}
+/* Charge the time since the last switch to the current thread's payer (or
+ * idle). */
 static inline void sched_charge(struct sched *s, uint64_t now)
 {
 	uint64_t d = now - s->slice_start;
 	if (s->cur)
-		s->cur->ticks += d;
+		sched_payer(s->cur)->ticks += d;
 	else
 		s->idle += d;
 	s->slice_start = now;
 }
+/* A passive t's call ends (answered, or its caller gone): what t ran of
+ * it so far, if t is current, is charged to the caller now, while the
+ * link that says whose time it is holds. */
+void sched_charge_passive(struct thread *t);
 /* Switch the current thread to t (NULL: idle) without queueing decisions. */
 void sched_switch_to(struct sched *s, struct thread *t);
 void sched_end_slice(struct sched *s);

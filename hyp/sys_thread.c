@@ -129,18 +129,23 @@ err_t sys_thread_set_weight(struct thread *t)
 	return E_OK;
 }
 
-/* At most `budget` microseconds of CPU in every `period` (hyp/budget.c). */
+/* At most `budget` microseconds of CPU in every `period`, or passive:
+ * serving a call, on its caller's time (hyp/budget.c). */
 err_t sys_thread_set_budget(struct thread *t)
 {
 	struct thread *th;
 	err_t e = target(t, R_WRITE, &th);
 	uint64_t budget = arg(t, 0), period = arg(t, 1), per_us = arch_timer_freq() / 1000000;
+	bool passive = !budget && period == BUDGET_PASSIVE;
 	if (e)
 		return e;
-	if ((budget || period) && (period < BUDGET_PERIOD_MIN_US || period > BUDGET_PERIOD_MAX_US ||
-				   !budget || budget > period))
+	if ((budget || period) && !passive &&
+	    (period < BUDGET_PERIOD_MIN_US || period > BUDGET_PERIOD_MAX_US || !budget ||
+	     budget > period))
 		return E_RANGE;
-	budget_set(th, budget * per_us, period * per_us, arch_timer_now());
+	if (passive)
+		budget = period = 0;
+	budget_set(th, budget * per_us, period * per_us, passive, arch_timer_now());
 	const struct sched *on = thread_running(th);
 	if (on) /* its CPU arms the timer for it as it next chooses */
 		thread_kick(on->cpu);

@@ -121,8 +121,10 @@ void thread_cancel_ipc(struct thread *t, err_t why)
 		ntfn_cancel(t->blocked_on, t);
 		break;
 	case TS_BLOCKED_REPLY:
-		if (t->callee)
+		if (t->callee) {
+			sched_charge_passive(t->callee);
 			t->callee->caller = NULL;
+		}
 		t->callee = NULL;
 		break;
 	default:

@@ -31,7 +31,7 @@ struct thread {
 	union {
 		struct {
 			uint8_t cpu;       /* affinity: the CPU whose queue it is on */
-			bool budgeted;     /* bud.period != 0 (hyp/budget.c) */
+			bool budgeted;     /* bud.period != 0 or passive (hyp/budget.c) */
 		};
 		uint16_t cpu_budgeted;
 	};
@@ -58,6 +58,7 @@ struct thread {
 				    * until that CPU has left it */
 	bool dead;                 /* destroyed while current on another CPU */
 	bool floating;             /* no fixed CPU: load balancing moves it (hyp/balance.c) */
+	bool passive;              /* serving a call, it runs on its caller's time (hyp/budget.c) */
 	/* Two bytes a fast path tests as one: entering the thread may be more
 	 * than loading its registers and space. */
 	union {

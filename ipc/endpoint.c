@@ -7,6 +7,7 @@
  * reply right (receiver->caller); a receiver that receives again without
  * replying cancels that right and its caller wakes with E_CANCELLED. */
 #include "hyp/panic.h"
+#include "hyp/sched.h"
 #include "ipc/ipc.h"
 #include "mm/aspace.h"
 #include "vcpu/vcpu.h"
@@ -123,6 +124,7 @@ err_t ep_reply(struct thread *t)
 	if (!c)
 		return E_NOENT;
 	assert(c->state == TS_BLOCKED_REPLY && c->callee == t);
+	sched_charge_passive(t);
 	t->caller = NULL;
 	c->callee = NULL;
 	t->ipc_sent++;

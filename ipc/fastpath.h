@@ -249,7 +249,7 @@ FP_INLINE struct thread *fastpath_signal(struct thread *t, struct sched *s, unsi
 	}
 	/* floating: it might be placed elsewhere (balance_place); a budget
 	 * needs the timer; a peer at its level would need the slice timer */
-	if (w->cpu != cpu || w->prio <= t->prio || w->floating || w->bud.period ||
+	if (w->cpu != cpu || w->prio <= t->prio || w->floating || w->budgeted ||
 	    runq_level_busy(&s->q, w->prio)) {
 		spin_unlock(&n->lock);
 		return NULL;
@@ -304,7 +304,7 @@ FP_INLINE struct thread *fastpath_yield(struct thread *t, struct sched *s, uint3
 		*regs_gpr(&t->regs, REG_NR) = E_OK;
 		return t;
 	}
-	if (s->resched || s->fastpath_off || fair_threads || next->bud.period)
+	if (s->resched || s->fastpath_off || s->cur_passive || fair_threads || next->budgeted)
 		return NULL;
 	*regs_gpr(&t->regs, REG_NR) = E_OK;
 	/* t takes next's place in the ring, which is then the back: as

@@ -82,7 +82,8 @@ enum sys {
 			       * thread's id (0: idle), x4 ticks per second */
 	SYS_STATS_THREAD,     /* x0 index, x1 page (enum stats_page) -> x0 id, x1-x4 */
 	SYS_THREAD_SET_WEIGHT, /* x9 thread, x0 weight (1-65535; 0: round robin) */
-	SYS_THREAD_SET_BUDGET, /* x9 thread, x0 budget, x1 period (microseconds; 0, 0: none) */
+	SYS_THREAD_SET_BUDGET, /* x9 thread, x0 budget, x1 period (microseconds; 0, 0: none;
+				* 0, BUDGET_PASSIVE: on its callers' time) */
 	SYS_CPU_SET_ONLINE,   /* x9 IRQ control, x0 cpu, x1 1 on / 0 off -> x0 1 on line,
 			       * 0 off, 2 on its way (hyp/hotplug.c) */
 	SYS_COUNT
@@ -111,6 +112,7 @@ enum stats_page {
 #define FAIR_WEIGHT_MAX 65535 /* SYS_THREAD_SET_WEIGHT */
 #define AFFINITY_ANY (~0ull)  /* SYS_THREAD_SET_AFFINITY: no fixed CPU, balanced */
 #define BUDGET_PERIOD_MIN_US 100ull       /* SYS_THREAD_SET_BUDGET's limits */
+#define BUDGET_PASSIVE (~0ull)            /* its period for a passive thread (budget 0) */
 #define BUDGET_PERIOD_MAX_US 10000000ull
 
 /* --- Objects -------------------------------------------------------------- */

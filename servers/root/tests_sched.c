@@ -285,6 +285,88 @@ static bool t_budget_caps_spinner(void)
 }
 ROOT_TEST_NEEDS("budget-caps-spinner", t_budget_caps_spinner, UARCH_HAS_UTIMER);
 
+/* Child code: a server on slot 1 that works `arg` turns of a loop for
+ * each call and answers with no words. */
+static void busy_server(uint64_t arg)
+{
+	struct sysregs r = { .nr = SYS_RECV, .cap = 1 };
+	sys(&r);
+	for (;;) {
+		for (uint64_t i = 0; i < arg; i++)
+			__asm__ volatile("" ::: "memory");
+		r = (struct sysregs){ .nr = SYS_REPLY_RECV, .cap = 1 };
+		sys(&r);
+	}
+}
+
+/* Child code: calls slot 1 for ever. */
+static void busy_client(uint64_t arg)
+{
+	(void)arg;
+	for (;;) {
+		struct sysregs r = { .nr = SYS_CALL, .cap = 1 };
+		sys(&r);
+	}
+}
+
+/* A passive server runs on its caller's time: a client with 2 ms in
+ * 10 ms whose calls each cost the server a long loop takes a fifth of the
+ * CPU, the server's work included (charged to the client, none to the
+ * server), and a low-priority spinner gets the rest.  The same server
+ * active, on its own unbudgeted time, takes the CPU from the spinner. */
+static bool t_passive_server(void)
+{
+	struct accounts before = accounts_read();
+	static const char *const names[3] = { "pas-client", "pas-server", "pas-low" };
+	static void (*const code[3])(uint64_t) = { busy_client, busy_server, spinner };
+	unsigned cpu = (unsigned)bootinfo->ncpus - 1;
+	struct child c[3];
+	cptr_t ep = new_obj(OBJ_ENDPOINT, 0), n, irq;
+	CHECK(ep);
+	CHECK(timer_take(&n, &irq));
+	for (unsigned i = 0; i < 3; i++) {
+		CHECK_ERR(child_create(&c[i], code[i], 1000000, ROOT_PRIO - 5 - 15 * (i == 2)), E_OK);
+		CHECK_ERR(thread_name(c[i].thread, names[i]), E_OK);
+		CHECK_ERR(INV1(SYS_THREAD_SET_AFFINITY, c[i].thread, cpu), E_OK);
+	}
+	CHECK_ERR(child_give(&c[0], 1, ep, R_WRITE), E_OK);
+	CHECK_ERR(child_give(&c[1], 1, ep, R_READ), E_OK);
+	CHECK_ERR(INV2(SYS_THREAD_SET_BUDGET, c[0].thread, 2000, 10000), E_OK);
+	CHECK_ERR(INV2(SYS_THREAD_SET_BUDGET, c[1].thread, 0, BUDGET_PASSIVE), E_OK);
+	CHECK_ERR(INV2(SYS_THREAD_SET_BUDGET, c[1].thread, 1, BUDGET_PASSIVE), E_RANGE);
+	CHECK_ERR(INV2(SYS_THREAD_SET_BUDGET, c[1].thread, 0, BUDGET_PASSIVE - 1), E_RANGE);
+	for (unsigned i = 3; i-- > 0;) /* the server first: it waits before a call comes */
+		CHECK_ERR(child_start(&c[i]), E_OK);
+	uint64_t share[2][3];
+	for (unsigned phase = 0; phase < 2; phase++) {
+		uint64_t t0[3];
+		CHECK(sleep_ms(irq, n, 50));
+		for (unsigned i = 0; i < 3; i++)
+			t0[i] = ticks_of(names[i]);
+		uint64_t start = counter_now(); /* the window as it was (budget-caps-spinner) */
+		CHECK(sleep_ms(irq, n, phase ? 500 : 1000));
+		uint64_t window = counter_now() - start;
+		for (unsigned i = 0; i < 3; i++)
+			share[phase][i] = (ticks_of(names[i]) - t0[i]) * 1000 / window;
+		if (!phase) /* active: on its own time */
+			CHECK_ERR(INV2(SYS_THREAD_SET_BUDGET, c[1].thread, 0, 0), E_OK);
+	}
+	for (unsigned i = 0; i < 3; i++)
+		child_destroy(&c[i]);
+	slot_free(irq);
+	slot_free(n);
+	slot_free(ep);
+	printf("root: a passive server's client (2 ms in 10 ms) got %lu, the server %lu, a low "
+	       "spinner %lu per mille; the server active: %lu, %lu, %lu\n", share[0][0], share[0][1],
+	       share[0][2], share[1][0], share[1][1], share[1][2]);
+	/* the bounds of budget-caps-spinner, whose case this is */
+	CHECK(share[0][0] >= 150 && share[0][0] <= 215 && share[0][1] <= 10 && share[0][2] >= 750);
+	CHECK(share[1][1] >= 900 && share[1][2] <= 20);
+	CHECK(accounts_equal(before, accounts_read()));
+	return true;
+}
+ROOT_TEST_NEEDS("passive-server", t_passive_server, UARCH_HAS_UTIMER);
+
 /* A thread with a budget destroyed while it runs on another CPU: that
  * CPU's budget timer may be waiting for the big lock meanwhile (x86_64
  * takes the vector before the lock), and must not throttle the dead thread,

@@ -310,7 +310,7 @@ static void test_budget_throttles(void **state)
 	now = 0;
 	struct thread *h = mk(0, 20), *l = mk(1, 10);
 	budget_init(h);
-	budget_set(h, 2000, 10000, now);
+	budget_set(h, 2000, 10000, false, now);
 	runq_add(&s->q, h, false);
 	runq_add(&s->q, l, false);
 	sched_choose(s);
@@ -341,7 +341,7 @@ static void test_budget_owes_overrun(void **state)
 	now = 0;
 	struct thread *h = mk(0, 20);
 	budget_init(h);
-	budget_set(h, 2000, 10000, now);
+	budget_set(h, 2000, 10000, false, now);
 	runq_add(&s->q, h, false);
 	sched_choose(s);
 	now = 27000;                               /* one stint: the host stopped us */
@@ -351,6 +351,53 @@ static void test_budget_owes_overrun(void **state)
 	assert_true(budget_spent(h, s, now));
 	now = 130000;                              /* 20,000 more: 1,000 still owed */
 	assert_int_equal(budget_left(h, s, now), 1000);
+}
+
+/* A passive server serving a caller with a budget: its time is the
+ * caller's, the timer is set for the caller's budget's end, and spent, the
+ * server is throttled until the caller's period ends.  With no caller it
+ * runs on its own time, with no timer. */
+static void test_passive_on_callers_time(void **state)
+{
+	struct sched *s = sched_of(0);
+	memset(scheds, 0, sizeof(struct sched) * ncpus_online); /* no CPU's current thread left over */
+	ktimer_lists[0] = NULL;
+	now = 0;
+	struct thread *c = mk(0, 20), *srv = mk(1, 20), *l = mk(2, 10);
+	budget_init(c);
+	budget_init(srv);
+	budget_set(c, 2000, 10000, false, now);
+	budget_set(srv, 0, 0, true, now);
+	assert_true(srv->budgeted && srv->passive);
+	c->state = TS_BLOCKED_REPLY, c->callee = srv, srv->caller = c; /* c called srv */
+	runq_add(&s->q, srv, false);
+	runq_add(&s->q, l, false);
+	sched_choose(s);
+	assert_ptr_equal(s->cur, srv);
+	sched_program_timer(s, now, 5000);
+	assert_true(s->cur_passive);
+	assert_true(armed && armed_at == 2000);    /* the caller's budget's end */
+	now = 1500;
+	sched_charge(s, now);
+	assert_int_equal(c->ticks, 1500);          /* the caller pays */
+	assert_int_equal(srv->ticks, 0);
+	now = 2000;
+	sched_timer_tick(s, now);                  /* the caller's budget spent */
+	assert_ptr_equal(s->cur, l);
+	assert_true(srv->bud.throttled && !srv->queued);
+	assert_true(ktimer_armed(&srv->bud.refill) && srv->bud.refill.deadline == 10000);
+	assert_int_equal(c->ticks, 2000);
+	ktimer_cancel(&srv->bud.refill);
+	srv->bud.throttled = false;
+	sched_charge_passive(srv);                 /* not current: nothing to charge */
+	srv->caller = NULL, c->callee = NULL;      /* answered */
+	sched_switch_to(s, srv);
+	sched_program_timer(s, now, 5000);
+	assert_false(armed);                       /* its own time, unbudgeted: no timer */
+	now = 3000;
+	sched_charge(s, now);
+	assert_int_equal(srv->ticks, 1000);
+	assert_int_equal(c->ticks, 2000);
 }
 
 int main(void)
@@ -367,6 +414,7 @@ int main(void)
 		cmocka_unit_test(test_balance),
 		cmocka_unit_test(test_budget_throttles),
 		cmocka_unit_test(test_budget_owes_overrun),
+		cmocka_unit_test(test_passive_on_callers_time),
 	};
 	return RUN_TESTS("sched", tests);
 }
