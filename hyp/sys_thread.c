@@ -271,11 +271,20 @@ err_t sys_stats_cpu(struct thread *t)
 	return E_OK;
 }
 
-/* Its CPU time, with the interval in progress if it is current. */
+/* Its CPU time, with the interval in progress wherever it pays for one:
+ * its own, or a passive server's it called (not a passive one's own while
+ * it serves: that is its caller's). */
 static uint64_t ticks_now(const struct thread *th)
 {
-	const struct sched *s = thread_running(th);
-	return th->ticks + (s ? arch_timer_now() - s->slice_start : 0);
+	uint64_t ticks = th->ticks, now = arch_timer_now();
+	for (unsigned i = 0; i < ncpus_online; i++) {
+		const struct sched *s = sched_of(i);
+		struct thread *cur = s->cur;
+		uint64_t start = s->slice_start; /* a fast path there may switch meanwhile */
+		if (cur && sched_payer(cur) == th && now > start)
+			ticks += now - start;
+	}
+	return ticks;
 }
 
 static uint64_t exits(const struct thread *th, unsigned first, unsigned n)
