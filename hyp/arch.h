@@ -30,8 +30,7 @@ const char *arch_name(void);
 /* Atomics the compiler's builtins make longer than they must be, inline
  * (arch/<arch>/include/arch_atomic.h): arch_cas0_acquire(w, v) sets the
  * 64-bit *w from 0 to v with acquire order, false if it was not 0 (it may
- * also fail, rarely, when another CPU wrote the word meanwhile), and
- * ARCH_SHARES_BKL, whether the port's fast paths share the big lock. */
+ * also fail, rarely, when another CPU wrote the word meanwhile). */
 #include <arch_atomic.h>
 /* One line of what this CPU offers the hypervisor (for the boot summary). */
 void arch_cpu_describe(char *buf, size_t len);

@@ -36,8 +36,7 @@
  * Sharing costs a fast path 6 instructions (a compare-and-swap loop and a
  * byte store; plus the endpoint's lock and unlock), and the test of the
  * flags is in it; taking the lock whole costs an atomic OR and a byte
- * store per CPU started at boot, on a port whose fast paths share it
- * (ARCH_SHARES_BKL; x86_64's take it whole). */
+ * store per CPU started at boot. */
 #pragma once
 #include "hyp/arch.h"
 #include "hyp/cpu.h"
@@ -51,7 +50,7 @@ static inline __attribute__((always_inline)) void bkl_lock(void)
 	while (__atomic_exchange_n(&bkl.held, 1, __ATOMIC_ACQUIRE))
 		while (__atomic_load_n(&bkl.held, __ATOMIC_RELAXED))
 			;
-	for (unsigned i = 0; ARCH_SHARES_BKL && i < ncpus_online; i++)
+	for (unsigned i = 0; i < ncpus_online; i++)
 		if (__atomic_fetch_or(&scheds[i].share, SHARE_GATED, __ATOMIC_ACQ_REL) & SHARE_SHARING)
 			while (__atomic_load_n(&scheds[i].sharing, __ATOMIC_ACQUIRE))
 				;
@@ -59,18 +58,15 @@ static inline __attribute__((always_inline)) void bkl_lock(void)
 
 static inline __attribute__((always_inline)) void bkl_unlock(void)
 {
-	for (unsigned i = 0; ARCH_SHARES_BKL && i < ncpus_online; i++)
+	for (unsigned i = 0; i < ncpus_online; i++)
 		__atomic_store_n(&scheds[i].gated, 0, __ATOMIC_RELEASE);
 	spin_unlock(&bkl);
 }
 
 /* Share the lock, or (false) leave it to its holder, or find this CPU's
  * fast paths closed: take it whole. */
-void bkl_share_on_a_port_that_takes_it_whole(void); /* never defined: a link error */
 static inline __attribute__((always_inline)) bool bkl_share(struct sched *s)
 {
-	if (!ARCH_SHARES_BKL) /* its whole holders do not gate: sharing would be unsafe */
-		bkl_share_on_a_port_that_takes_it_whole();
 	return __builtin_expect(arch_cas0_acquire(&s->share, SHARE_SHARING), 1);
 }
 

@@ -30,18 +30,6 @@ _Noreturn void kernel_enter(struct thread *t, unsigned cpu)
 	arch_user_enter(&t->regs, root, vmid);
 }
 
-_Noreturn void kernel_syscall(struct thread *t, unsigned cpu)
-{
-	bkl_lock();
-	/* The fast paths first: they decline whenever this CPU must choose
-	 * again, which covers a void entry (every remote change to a CPU's
-	 * current thread kicks that CPU), so the check costs them nothing. */
-	struct thread *next = ipc_fastpath(t, cpu);
-	if (next)
-		kernel_enter(next, cpu);
-	kernel_syscall_general(t, cpu);
-}
-
 _Noreturn void kernel_syscall_general(struct thread *t, unsigned cpu)
 {
 	if (kernel_entry_void(t, cpu)) {

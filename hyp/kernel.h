@@ -22,9 +22,8 @@ static inline bool kernel_entry_void(const struct thread *t, unsigned cpu)
 
 /* Entries, called by the architecture's trap code for the current thread,
  * whose registers it has saved in t->regs.  None returns. */
-_Noreturn void kernel_syscall(struct thread *t, unsigned cpu); /* cpu: this one */
-/* The same once the fast paths have declined (bkl held): an architecture
- * whose entry tries them itself (AArch64's aarch64_svc) comes here. */
+/* A system call once the fast paths (the port's entry: ipc/fastpath.h,
+ * fastpath_entry) have declined, with the big lock held whole. */
 _Noreturn void kernel_syscall_general(struct thread *t, unsigned cpu);
 _Noreturn void kernel_fault(struct thread *t, enum fault_label l, uint64_t addr,
 			    uint64_t syndrome, bool write);

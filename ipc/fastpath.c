@@ -41,10 +41,10 @@
  * (switch_to), as the general path charges them (sched_charge, transfer,
  * ep_reply): the statistics are the same whichever path ran.
  *
- * The bodies are inline in ipc/fastpath.h, so that AArch64's system-call
- * entry (arch/aarch64/uspace.c, aarch64_svc) holds them in one function
- * from entry to exit, with signal and yield beside them; other ports come
- * through kernel_syscall and ipc_fastpath_ipc.
+ * The bodies are inline in ipc/fastpath.h, so that each port's system-call
+ * entry (aarch64_svc, riscv_ecall, x86_syscall) holds them in one function
+ * from entry to exit, with signal, yield, wait and poll beside them
+ * (fastpath_entry).
  *
  * Cost (AArch64, make bench): a round trip is 300 instructions against
  * 1,471 on the general path (a guest's hypercall to a server and back:
@@ -121,10 +121,4 @@ struct thread *ipc_fastpath_hcall(struct thread *t, unsigned cpu)
 	vcpu_leave_for_native(t, cpu);
 	switch_to(s, t, r);
 	return r;
-}
-
-/* The generic entry's way in (hyp/kernel.c, kernel_syscall). */
-struct thread *ipc_fastpath_ipc(struct thread *t, unsigned cpu)
-{
-	return fastpath_syscall(t, sched_of(cpu), cpu);
 }

@@ -1,8 +1,7 @@
 /* The fast paths' bodies (ipc/fastpath.c has the design and the rules),
- * inline so that an architecture's system-call entry can hold the whole
- * path from entry to exit in one function (arch/aarch64/uspace.c,
- * aarch64_svc); the generic kernel_syscall reaches them through
- * ipc_fastpath_ipc.  Every function here returns the thread to enter with
+ * inline so that an architecture's system-call entry holds the whole path
+ * from entry to exit in one function (fastpath_entry: aarch64_svc,
+ * riscv_ecall, x86_syscall).  Every function here returns the thread to enter with
  * everything done, or NULL with nothing changed, for the general path.
  *
  * An architecture may define fastpath_now() (the timer's count),
@@ -304,7 +303,7 @@ FP_INLINE struct thread *fastpath_yield(struct thread *t, struct sched *s, uint3
 		*regs_gpr(&t->regs, REG_NR) = E_OK;
 		return t;
 	}
-	if (s->resched || s->fastpath_off || s->cur_passive || fair_threads || next->budgeted)
+	if (fair_threads || next->budgeted) /* the share word's flags are clear (fastpath_entry) */
 		return NULL;
 	*regs_gpr(&t->regs, REG_NR) = E_OK;
 	/* t takes next's place in the ring, which is then the back: as
@@ -373,24 +372,4 @@ FP_INLINE struct thread *fastpath_entry(struct thread *t, struct sched *s, struc
 		return t;
 	}
 	return next ? enter(next, c, s) : decline(t, c);
-}
-
-/* The fast paths of system calls, by number. */
-FP_INLINE struct thread *fastpath_syscall(struct thread *t, struct sched *s, unsigned cpu)
-{
-	uint64_t nr = arg(t, REG_NR);
-	bool closed = sched_closed(s);
-	if (nr == SYS_YIELD)
-		return fastpath_yield(t, s, closed);
-	if (closed)
-		return NULL;
-	if (nr == SYS_CALL)
-		return fastpath_call(t, s, cpu);
-	if (nr == SYS_REPLY_RECV)
-		return fastpath_reply_recv(t, s, cpu, true);
-	if (nr == SYS_SIGNAL)
-		return fastpath_signal(t, s, cpu);
-	if (nr == SYS_WAIT || nr == SYS_POLL)
-		return fastpath_wait(t, nr == SYS_WAIT);
-	return NULL;
 }

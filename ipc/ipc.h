@@ -75,18 +75,7 @@ static inline void ep_cancel(struct endpoint *ep, struct thread *t)
 	t->blocked_on = NULL;
 }
 
-/* The fast path for call and reply_recv (ipc/fastpath.c): the thread to
- * switch to, with the message delivered, or NULL (nothing was changed)
- * when the general path must run.  The number is tested inline, so that
- * every other system call skips the fast path for one compare.  (AArch64's
- * entry, arch/aarch64/uspace.c, also takes signal and yield fast.) */
-struct thread *ipc_fastpath_ipc(struct thread *t, unsigned cpu);
-static inline struct thread *ipc_fastpath(struct thread *t, unsigned cpu)
-{
-	uint64_t nr = *regs_gpr(&t->regs, REG_NR);
-	return nr == SYS_CALL || nr == SYS_REPLY_RECV ? ipc_fastpath_ipc(t, cpu) : NULL;
-}
-extern bool ipc_fastpath_on;
+extern bool ipc_fastpath_on; /* cairn.fastpath (ipc/fastpath.c) */
 
 void ntfn_signal(struct notification *n, uint64_t bits);
 void ntfn_wait(struct thread *t, struct notification *n, bool block);

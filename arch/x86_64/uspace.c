@@ -21,8 +21,11 @@
 #include "arch/x86_64/x86.h"
 #include "hyp/arch.h"
 #include "hyp/irq.h"
+#include "hyp/fp.h"
 #include "hyp/kernel.h"
 #include "hyp/printk.h"
+#include "ipc/fastpath.h"
+#include "mm/aspace.h"
 #include "mm/kmap.h"
 #include "mm/pt.h"
 
@@ -325,9 +328,97 @@ _Noreturn void arch_user_enter(struct arch_regs *r, paddr_t root, unsigned vmid)
 }
 
 /* --- From ring 3 ---------------------------------------------------------- */
+
+/* The system calls' fast paths share the big lock (hyp/bkl.h) as
+ * arch/riscv64's riscv_ecall does: fastpath_entry with this port's ways
+ * in and out.  The general path, with the lock held whole, never returns;
+ * declared as if it did, so that the fast paths reach it by a tail call. */
+static __attribute__((noinline)) struct thread *sys_general(struct thread *t, struct cpu *c)
+{
+	kernel_syscall_general(t, c->id);
+}
+
+/* kernel_enter's work in full (the lock held whole). */
+static __attribute__((noinline)) struct thread *sys_enter_slow(struct thread *next, struct cpu *c)
+{
+	kernel_enter(next, c->id);
+}
+
+/* The same from a fast path that shares the lock: the leaving thread's FP
+ * state saved first (another CPU may free or run it once the lock is
+ * free), the lock taken whole, and kernel_exit does the rest. */
+static __attribute__((noinline, noipa)) struct thread *sys_enter_whole(struct thread *next,
+								   struct cpu *c)
+{
+	fp_switch(next, c->id);
+	bkl_whole(c->sched);
+	kernel_exit();
+}
+
+/* Leave for next, which a fast path made current: inline for the common
+ * case (no FP state to switch, a native thread, a space whose PCID is
+ * current: as aarch64's svc_enter), else in full.  x86_syscall loads the
+ * space (arch_user_enter), after the lock: its PCID stays while this CPU's
+ * active_as is it (vmid_rollover keeps every CPU's). */
+static inline __attribute__((always_inline)) struct thread *sys_enter(struct thread *next,
+								      struct cpu *c, bool shared)
+{
+	struct aspace *as = next->as;
+	if (__builtin_expect(((c->fp_live || next->enter_more) && /* one test, commonly */
+			      (((c->fp_live || next->fp_used) && c->fp_live != next) || next->vcpu)) ||
+			     (c->active_as != as && !as->hw_root), 0))
+		return shared ? sys_enter_whole(next, c) : sys_enter_slow(next, c);
+	c->active_as = as;
+	if (shared)
+		bkl_unshare(c->sched);
+	else
+		bkl_unlock();
+	return next;
+}
+
+static inline __attribute__((always_inline)) struct thread *sys_enter_shared(struct thread *next,
+									     struct cpu *c,
+									     struct sched *s)
+{
+	(void)s;
+	return sys_enter(next, c, true);
+}
+
+/* A VMM's answer to its guest's exit (or a server's to a hypercall): the
+ * lock taken whole, and a look again at what was seen sharing. */
+static __attribute__((noinline)) struct thread *sys_reply_guest(struct thread *t, struct cpu *c)
+{
+	bkl_whole(c->sched);
+	if (sched_closed(c->sched) || !t->caller || !t->caller->fault_pending)
+		return sys_general(t, c);
+	struct thread *next = fastpath_reply_recv(t, c->sched, c->id, true);
+	return next ? sys_enter_slow(next, c) : sys_general(t, c);
+}
+
+/* A call no fast path in fastpath_entry took: signal's (sharing), or the
+ * general way with the lock taken whole. */
+static __attribute__((noinline)) struct thread *sys_decline(struct thread *t, struct cpu *c)
+{
+	struct thread *next = NULL;
+	if (arg(t, REG_NR) == SYS_SIGNAL && bkl_sharing(c->sched)) /* sharing: its fast paths are open */
+		next = fastpath_signal(t, c->sched, c->id);
+	if (next == t) {
+		bkl_unshare(c->sched);
+		return t;
+	}
+	if (next)
+		return sys_enter(next, c, true);
+	bkl_whole(c->sched);
+	return sys_general(t, c);
+}
+
+/* A system call, by syscall or int $0x80 (interrupts masked either way). */
 _Noreturn void x86_syscall(struct arch_regs *r, struct cpu *c)
 {
-	kernel_syscall(thread_of(r), c->id);
+	struct thread *t = thread_of(r);
+	struct thread *next = fastpath_entry(t, c->sched, c, c->id, arg(t, REG_NR), sys_enter_shared,
+					     sys_reply_guest, sys_decline);
+	arch_user_enter(&next->regs, next->as->pt.root_pa, next->as->vmid);
 }
 
 static void handle_irq(void)
@@ -346,7 +437,7 @@ _Noreturn void x86_user_trap(struct arch_regs *r)
 	struct thread *t = thread_of(r);
 	uint64_t v = r->vector;
 	if (__builtin_expect(v == VEC_SYSCALL, 1))
-		kernel_syscall(t, arch_cpu_id());
+		x86_syscall(r, &cpus[arch_cpu_id()]);
 	if (v == VEC_TLB) { /* leaving ring 3 was the point; leave() flushes */
 		lapic_eoi();
 		leave(pcpu_this(), r);

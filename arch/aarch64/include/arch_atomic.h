@@ -4,9 +4,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* Whether this port's fast paths share the big lock (hyp/bkl.h): aarch64_svc and aarch64_hvc share it. */
-#define ARCH_SHARES_BKL 1
-
 /* Set *w from 0 to v, with acquire order; false if it was not 0.  GCC's
  * compare-and-swap tests the loaded value twice (once in its loop, once
  * after it); this is the loop alone, 5 instructions with v's constant. */

@@ -4,9 +4,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* Whether this port's fast paths share the big lock (hyp/bkl.h): riscv_ecall shares it. */
-#define ARCH_SHARES_BKL 1
-
 /* Set *w from 0 to v, with acquire order; false if it was not 0: the
  * LR/SC loop alone (GCC's compare-and-swap tests the value twice). */
 static inline __attribute__((always_inline)) bool arch_cas0_acquire(uint64_t *w, uint64_t v)

@@ -5,9 +5,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* Whether this port's fast paths share the big lock (hyp/bkl.h): every entry takes it whole. */
-#define ARCH_SHARES_BKL 0
-
 /* Set *w from 0 to v, with acquire order; false if it was not 0. */
 static inline __attribute__((always_inline)) bool arch_cas0_acquire(uint64_t *w, uint64_t v)
 {

@@ -3,9 +3,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* Whether this port's fast paths share the big lock (hyp/bkl.h): the generic code as the sharing ports build it. */
-#define ARCH_SHARES_BKL 1
-
 static inline bool arch_cas0_acquire(uint64_t *w, uint64_t v)
 {
 	uint64_t free = 0;
