@@ -359,8 +359,11 @@ static bool t_passive_server(void)
 	printf("root: a passive server's client (2 ms in 10 ms) got %lu, the server %lu, a low "
 	       "spinner %lu per mille; the server active: %lu, %lu, %lu\n", share[0][0], share[0][1],
 	       share[0][2], share[1][0], share[1][1], share[1][2]);
-	/* the bounds of budget-caps-spinner, whose case this is */
-	CHECK(share[0][0] >= 150 && share[0][0] <= 215 && share[0][1] <= 10 && share[0][2] >= 750);
+	/* the bounds of budget-caps-spinner, whose case this is; the server's
+	 * own time is the few instructions from its reply to the switch (a
+	 * host that stops the CPU in them charges it the pause: 30 per mille
+	 * allows for one), about 480 when its work is its own */
+	CHECK(share[0][0] >= 150 && share[0][0] <= 215 && share[0][1] <= 30 && share[0][2] >= 750);
 	CHECK(share[1][1] >= 900 && share[1][2] <= 20);
 	CHECK(accounts_equal(before, accounts_read()));
 	return true;
