@@ -314,16 +314,22 @@ _Noreturn static void leave(struct pcpu *p, struct arch_regs *r)
 	x86_iret(r);
 }
 
-_Noreturn void arch_user_enter(struct arch_regs *r, paddr_t root, unsigned vmid)
+/* The space (root, vmid) on this CPU, if it is not there already. */
+static void switch_space(struct pcpu *p, paddr_t root, unsigned vmid)
 {
-	struct pcpu *p = pcpu_this();
-	if (p->cpu->vcpu_in) /* a guest's thread: VMRUN, not ring 3 (svm.c) */
-		x86_vcpu_enter(p, r, root, vmid);
 	if (root.pa != p->space || vmid != p->vmid) {
 		p->space = root.pa;
 		p->vmid = vmid;
 		load_space(p); /* a flush without PCID; with it, leave()'s generation test */
 	}
+}
+
+_Noreturn void arch_user_enter(struct arch_regs *r, paddr_t root, unsigned vmid)
+{
+	struct pcpu *p = pcpu_this();
+	if (p->cpu->vcpu_in) /* a guest's thread: VMRUN, not ring 3 (svm.c) */
+		x86_vcpu_enter(p, r, root, vmid);
+	switch_space(p, root, vmid);
 	leave(p, r);
 }
 
@@ -357,9 +363,9 @@ static __attribute__((noinline, noipa)) struct thread *sys_enter_whole(struct th
 
 /* Leave for next, which a fast path made current: inline for the common
  * case (no FP state to switch, a native thread, a space whose PCID is
- * current: as aarch64's svc_enter), else in full.  x86_syscall loads the
- * space (arch_user_enter), after the lock: its PCID stays while this CPU's
- * active_as is it (vmid_rollover keeps every CPU's). */
+ * current: as aarch64's svc_enter), its space loaded before the lock goes
+ * (another CPU may then give next another space and free this one), else
+ * in full. */
 static inline __attribute__((always_inline)) struct thread *sys_enter(struct thread *next,
 								      struct cpu *c, bool shared)
 {
@@ -369,6 +375,7 @@ static inline __attribute__((always_inline)) struct thread *sys_enter(struct thr
 			     (c->active_as != as && !as->hw_root), 0))
 		return shared ? sys_enter_whole(next, c) : sys_enter_slow(next, c);
 	c->active_as = as;
+	switch_space(pcpu_this(), as->pt.root_pa, as->vmid);
 	if (shared)
 		bkl_unshare(c->sched);
 	else
@@ -418,7 +425,7 @@ _Noreturn void x86_syscall(struct arch_regs *r, struct cpu *c)
 	struct thread *t = thread_of(r);
 	struct thread *next = fastpath_entry(t, c->sched, c, c->id, arg(t, REG_NR), sys_enter_shared,
 					     sys_reply_guest, sys_decline);
-	arch_user_enter(&next->regs, next->as->pt.root_pa, next->as->vmid);
+	leave(pcpu_this(), &next->regs); /* its space loaded (sys_enter), or t's, which stays */
 }
 
 static void handle_irq(void)
