@@ -56,6 +56,7 @@
  * 105 per direction).
  * cairn.fastpath=off (bootargs) turns it off, for the benchmark and the
  * tests of the general path. */
+#include "hyp/fp.h"
 #include "ipc/fastpath.h"
 
 bool ipc_fastpath_on = true;
@@ -121,4 +122,35 @@ struct thread *ipc_fastpath_hcall(struct thread *t, unsigned cpu)
 	vcpu_leave_for_native(t, cpu);
 	switch_to(s, t, r);
 	return r;
+}
+
+struct thread *fastpath_general(struct thread *t, struct cpu *c)
+{
+	kernel_syscall_general(t, c->id);
+}
+
+struct thread *fastpath_enter_full(struct thread *next, struct cpu *c)
+{
+	kernel_enter(next, c->id);
+}
+
+struct thread *fastpath_enter_whole(struct thread *next, struct cpu *c)
+{
+	/* the thread that left may hold this CPU's FP registers: saved
+	 * before the lock is free, since another CPU may then free or run it
+	 * (fp_switch touches this CPU's registers and the two threads, both
+	 * this CPU's while it shares); next is current, and the scheduler
+	 * keeps it unless another CPU changed something meanwhile */
+	fp_switch(next, c->id);
+	bkl_whole(c->sched);
+	kernel_exit();
+}
+
+struct thread *fastpath_reply_guest_whole(struct thread *t, struct cpu *c)
+{
+	bkl_whole(c->sched); /* and a look again at what was seen sharing */
+	if (sched_closed(c->sched) || !t->caller || !t->caller->fault_pending)
+		return fastpath_general(t, c);
+	struct thread *next = fastpath_reply_recv(t, c->sched, c->id, true);
+	return next ? fastpath_enter_full(next, c) : fastpath_general(t, c);
 }

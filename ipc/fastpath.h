@@ -329,7 +329,19 @@ FP_INLINE struct thread *fastpath_yield(struct thread *t, struct sched *s, uint3
 	return next;
 }
 
-/* An architecture's system-call entry (aarch64_svc, riscv_ecall), with
+/* The ways out of an entry's fast paths that riscv_ecall and x86_syscall
+ * share (ipc/fastpath.c; AArch64's own are tuned to its entry): the
+ * general path, and kernel_enter's work in full, with the lock whole;
+ * the same from sharing it (taken whole, and kernel_exit does it); a
+ * guest's answer with the lock taken whole.  None returns but the last,
+ * when a look again finds nothing changed; each is declared to return, so
+ * that the fast paths reach it by a tail call. */
+struct thread *fastpath_general(struct thread *t, struct cpu *c);
+struct thread *fastpath_enter_full(struct thread *next, struct cpu *c);
+struct thread *fastpath_enter_whole(struct thread *next, struct cpu *c);
+struct thread *fastpath_reply_guest_whole(struct thread *t, struct cpu *c);
+
+/* An architecture's system-call entry (aarch64_svc, riscv_ecall, x86_syscall), with
  * no lock: it shares the big lock (hyp/bkl.h), which fails if the fast
  * paths are closed on this CPU (a yield may share with the timer armed),
  * for call, reply_recv, yield, wait and poll by number, then goes on into the entry's own
@@ -372,4 +384,22 @@ FP_INLINE struct thread *fastpath_entry(struct thread *t, struct sched *s, struc
 		return t;
 	}
 	return next ? enter(next, c, s) : decline(t, c);
+}
+
+/* A call no fast path in fastpath_entry took: signal's, out of line
+ * since it calls out (sharing: its fast paths are open), entered by the
+ * port's `enter`; or the general way with the lock taken whole. */
+FP_INLINE struct thread *fastpath_decline(struct thread *t, struct cpu *c, fastpath_enter_fn enter)
+{
+	struct thread *next = NULL;
+	if (arg(t, REG_NR) == SYS_SIGNAL && bkl_sharing(c->sched))
+		next = fastpath_signal(t, c->sched, c->id);
+	if (next == t) {
+		bkl_unshare(c->sched);
+		return t;
+	}
+	if (next)
+		return enter(next, c, c->sched);
+	bkl_whole(c->sched);
+	return fastpath_general(t, c);
 }

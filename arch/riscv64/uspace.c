@@ -211,38 +211,9 @@ static inline struct thread *thread_of(struct arch_regs *r)
 	return (struct thread *)((char *)r - __builtin_offsetof(struct thread, regs));
 }
 
-/* The general path, with the lock held.  It never returns; declared as if
- * it did, so that the fast paths reach it by a tail call. */
-static __attribute__((noinline)) struct thread *ecall_general(struct thread *t, struct cpu *c)
-{
-	kernel_syscall_general(t, c->id);
-}
-
-/* kernel_enter's work in full: FP state, the space and its hgatp.  From
- * a fast path that shares the lock (hyp/bkl.h), the lock is taken whole
- * and kernel_exit does it (next is current: the scheduler keeps it unless
- * another CPU changed something here while the lock was free). */
-static __attribute__((noinline)) struct thread *ecall_enter_slow(struct thread *next,
-								    struct cpu *c)
-{
-	kernel_enter(next, c->id);
-}
-
-static __attribute__((noinline, noipa)) struct thread *ecall_enter_whole(struct thread *next,
-								     struct cpu *c)
-{
-	/* the thread that left may hold this CPU's FP registers: saved
-	 * before the lock is free, since another CPU may then free or run it
-	 * (fp_switch touches this CPU's registers and the two threads, both
-	 * this CPU's while it shares) */
-	fp_switch(next, c->id);
-	bkl_whole(c->sched);
-	kernel_exit();
-}
-
 /* Leave for next, which a fast path made current: as arch/aarch64's
  * svc_enter, inline for the common case (no FP state to switch, a native
- * thread, a space whose VMID is current), else ecall_enter_slow. */
+ * thread, a space whose VMID is current), else in full. */
 static inline __attribute__((always_inline)) struct thread *ecall_enter(struct thread *next,
 									   struct cpu *c, bool shared)
 {
@@ -251,7 +222,7 @@ static inline __attribute__((always_inline)) struct thread *ecall_enter(struct t
 	if (__builtin_expect(((c->fp_live || next->enter_more) && /* one test, commonly */
 			      (((c->fp_live || next->fp_used) && c->fp_live != next) || next->vcpu)) ||
 			     (c->active_as != as && !root), 0))
-		return shared ? ecall_enter_whole(next, c) : ecall_enter_slow(next, c);
+		return shared ? fastpath_enter_whole(next, c) : fastpath_enter_full(next, c);
 	if (c->active_as != as) { /* its VMID is current: load it, as arch_user_enter does */
 		uint64_t bit = 1ull << c->id;
 		c->active_as = as;
@@ -274,34 +245,9 @@ static inline __attribute__((always_inline)) struct thread *ecall_enter_shared(s
 	return ecall_enter(next, c, true);
 }
 
-/* A VMM's answer to its guest's exit (or a server's to a hypercall),
- * applied on the fast path (fastpath_reply_guest); the guest is entered
- * the full way, kernel_enter resuming its parked VCPU. */
-static __attribute__((noinline)) struct thread *ecall_reply_guest(struct thread *t,
-								     struct cpu *c)
-{
-	bkl_whole(c->sched); /* and a look again at what was seen shared */
-	if (sched_closed(c->sched) || !t->caller || !t->caller->fault_pending)
-		return ecall_general(t, c);
-	struct thread *next = fastpath_reply_recv(t, sched_of(c->id), c->id, true);
-	return next ? ecall_enter_slow(next, c) : ecall_general(t, c);
-}
-
-/* A call no fast path in riscv_ecall took (sharing the lock): signal's
- * fast path, or the general way with the lock taken whole. */
 static __attribute__((noinline)) struct thread *ecall_decline(struct thread *t, struct cpu *c)
 {
-	struct thread *next = NULL;
-	if (arg(t, REG_NR) == SYS_SIGNAL && bkl_sharing(c->sched)) /* sharing: its fast paths are open */
-		next = fastpath_signal(t, c->sched, c->id);
-	if (next == t) {
-		bkl_unshare(c->sched);
-		return t;
-	}
-	if (next)
-		return ecall_enter(next, c, true);
-	bkl_whole(c->sched);
-	return ecall_general(t, c);
+	return fastpath_decline(t, c, ecall_enter_shared);
 }
 
 /* A system call (entry.S, ecall from VU-mode): the fast paths inline from
@@ -317,7 +263,8 @@ struct arch_regs *riscv_ecall(struct arch_regs *r, struct cpu *c)
 	__asm__("" : "+r"(s));
 	uint64_t nr = arg(t, REG_NR);
 	r->pc += 4; /* sepc is the ecall itself */
-	return &fastpath_entry(t, s, c, cpu, nr, ecall_enter_shared, ecall_reply_guest, ecall_decline)
+	return &fastpath_entry(t, s, c, cpu, nr, ecall_enter_shared, fastpath_reply_guest_whole,
+			       ecall_decline)
 		->regs;
 }
 

@@ -336,30 +336,8 @@ _Noreturn void arch_user_enter(struct arch_regs *r, paddr_t root, unsigned vmid)
 /* --- From ring 3 ---------------------------------------------------------- */
 
 /* The system calls' fast paths share the big lock (hyp/bkl.h) as
- * arch/riscv64's riscv_ecall does: fastpath_entry with this port's ways
- * in and out.  The general path, with the lock held whole, never returns;
- * declared as if it did, so that the fast paths reach it by a tail call. */
-static __attribute__((noinline)) struct thread *sys_general(struct thread *t, struct cpu *c)
-{
-	kernel_syscall_general(t, c->id);
-}
-
-/* kernel_enter's work in full (the lock held whole). */
-static __attribute__((noinline)) struct thread *sys_enter_slow(struct thread *next, struct cpu *c)
-{
-	kernel_enter(next, c->id);
-}
-
-/* The same from a fast path that shares the lock: the leaving thread's FP
- * state saved first (another CPU may free or run it once the lock is
- * free), the lock taken whole, and kernel_exit does the rest. */
-static __attribute__((noinline, noipa)) struct thread *sys_enter_whole(struct thread *next,
-								   struct cpu *c)
-{
-	fp_switch(next, c->id);
-	bkl_whole(c->sched);
-	kernel_exit();
-}
+ * arch/riscv64's riscv_ecall does: fastpath_entry with this port's way in
+ * to the thread it switched to (sys_enter) and the shared ways out. */
 
 /* Leave for next, which a fast path made current: inline for the common
  * case (no FP state to switch, a native thread, a space whose PCID is
@@ -373,7 +351,7 @@ static inline __attribute__((always_inline)) struct thread *sys_enter(struct thr
 	if (__builtin_expect(((c->fp_live || next->enter_more) && /* one test, commonly */
 			      (((c->fp_live || next->fp_used) && c->fp_live != next) || next->vcpu)) ||
 			     (c->active_as != as && !as->hw_root), 0))
-		return shared ? sys_enter_whole(next, c) : sys_enter_slow(next, c);
+		return shared ? fastpath_enter_whole(next, c) : fastpath_enter_full(next, c);
 	c->active_as = as;
 	switch_space(pcpu_this(), as->pt.root_pa, as->vmid);
 	if (shared)
@@ -391,32 +369,9 @@ static inline __attribute__((always_inline)) struct thread *sys_enter_shared(str
 	return sys_enter(next, c, true);
 }
 
-/* A VMM's answer to its guest's exit (or a server's to a hypercall): the
- * lock taken whole, and a look again at what was seen sharing. */
-static __attribute__((noinline)) struct thread *sys_reply_guest(struct thread *t, struct cpu *c)
-{
-	bkl_whole(c->sched);
-	if (sched_closed(c->sched) || !t->caller || !t->caller->fault_pending)
-		return sys_general(t, c);
-	struct thread *next = fastpath_reply_recv(t, c->sched, c->id, true);
-	return next ? sys_enter_slow(next, c) : sys_general(t, c);
-}
-
-/* A call no fast path in fastpath_entry took: signal's (sharing), or the
- * general way with the lock taken whole. */
 static __attribute__((noinline)) struct thread *sys_decline(struct thread *t, struct cpu *c)
 {
-	struct thread *next = NULL;
-	if (arg(t, REG_NR) == SYS_SIGNAL && bkl_sharing(c->sched)) /* sharing: its fast paths are open */
-		next = fastpath_signal(t, c->sched, c->id);
-	if (next == t) {
-		bkl_unshare(c->sched);
-		return t;
-	}
-	if (next)
-		return sys_enter(next, c, true);
-	bkl_whole(c->sched);
-	return sys_general(t, c);
+	return fastpath_decline(t, c, sys_enter_shared);
 }
 
 /* A system call, by syscall or int $0x80 (interrupts masked either way). */
@@ -424,7 +379,7 @@ _Noreturn void x86_syscall(struct arch_regs *r, struct cpu *c)
 {
 	struct thread *t = thread_of(r);
 	struct thread *next = fastpath_entry(t, c->sched, c, c->id, arg(t, REG_NR), sys_enter_shared,
-					     sys_reply_guest, sys_decline);
+					     fastpath_reply_guest_whole, sys_decline);
 	leave(pcpu_this(), &next->regs); /* its space loaded (sys_enter), or t's, which stays */
 }
 
