@@ -59,7 +59,7 @@ bool disk_start(struct disk *d, cptr_t client_ntfn, cptr_t faults, const struct 
 	bool ok = driver_init(&d->drv, vblk_image, &p, client_ntfn);
 	d->drv.name = "vblk";
 	if (ok && spec)
-		d->drv.quota = spec->s.quota, d->drv.prio = spec->s.prio;
+		d->drv.quota = spec->s.quota, d->drv.prio = spec->s.prio, d->drv.cpu = spec->s.cpu;
 	if (!ok || !make_channel(d) ||
 	    (faults && !driver_watch(&d->drv, faults, 1)) || driver_start(&d->drv)) {
 		printf("root: the disk driver did not start\n");

@@ -126,7 +126,7 @@ err_t driver_start(struct driver *d)
 	};
 	struct server_spec spec = { .quota = d->quota ? d->quota : DRIVER_QUOTA,
 				    .prio = d->prio ? d->prio : ROOT_PRIO, .devs = &d->bars, .ndevs = 1,
-				    .name = d->name };
+				    .name = d->name, .cpu = d->cpu };
 	err_t e = server_create_spec(&d->srv, d->image, &spec);
 	for (unsigned i = 0; !e && i < sizeof(fixed) / sizeof(fixed[0]); i++)
 		if (fixed[i].cap)

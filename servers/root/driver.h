@@ -37,6 +37,7 @@ struct driver {
 	uint64_t quota;         /* each instance's (0: 4 MiB) */
 	const char *name;       /* its thread's */
 	unsigned prio;          /* (0: the root's) */
+	unsigned cpu;           /* its thread's */
 };
 
 /* Claim p's interrupt (its INTx line, else an MSI line) and stream, mint its PCI capability, make the

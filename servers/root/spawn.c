@@ -227,7 +227,8 @@ err_t server_create_spec(struct server *s, const char *image, const struct serve
 	if ((e = build(s, image, &bi, &entry, spec->devs, spec->ndevs)) || (e = write_bootinfo(s, &bi)) ||
 	    (e = INV3(SYS_THREAD_CONFIGURE, s->thread, s->cspace, s->as, 0)) ||
 	    (e = INV4(SYS_THREAD_WRITE_REGS, s->thread, entry, ROOT_STACK_TOP, ROOT_BOOTINFO_VA, 0)) ||
-	    (e = INV2(SYS_THREAD_SET_PRIORITY, s->thread, spec->prio, spec->prio)))
+	    (e = INV2(SYS_THREAD_SET_PRIORITY, s->thread, spec->prio, spec->prio)) ||
+	    (spec->cpu && (e = INV1(SYS_THREAD_SET_AFFINITY, s->thread, spec->cpu))))
 		return e;
 	return spec->name ? thread_name(s->thread, spec->name) : E_OK;
 }

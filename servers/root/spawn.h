@@ -30,6 +30,7 @@ struct server_spec {
 	unsigned ndevs;
 	const char *args;           /* its bootargs, before the root's own */
 	const char *name;           /* its thread's, for the monitor */
+	unsigned cpu;               /* its thread's CPU (0, the root task's, by default) */
 };
 err_t server_create_spec(struct server *s, const char *image, const struct server_spec *spec);
 err_t server_give(struct server *s, uint64_t slot, cptr_t cap, unsigned rights);

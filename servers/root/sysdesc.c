@@ -25,11 +25,11 @@ static const char *const kind_compat[K_KINDS] = {
 
 #define SERVER_PROPS "compatible", "phandle", "memory-mib", "priority", "restart", "restart-limit"
 static const char *const *const kind_props[K_KINDS] = {
-	(const char *const[]){ SERVER_PROPS, "pci-ids", NULL },
-	(const char *const[]){ SERVER_PROPS, "pci-ids", NULL },
-	(const char *const[]){ SERVER_PROPS, "disk", "ram-disk-mib", NULL },
-	(const char *const[]){ SERVER_PROPS, "uplink", NULL },
-	(const char *const[]){ SERVER_PROPS, NULL },
+	(const char *const[]){ SERVER_PROPS, "cpu", "pci-ids", NULL },
+	(const char *const[]){ SERVER_PROPS, "cpu", "pci-ids", NULL },
+	(const char *const[]){ SERVER_PROPS, "cpu", "disk", "ram-disk-mib", NULL },
+	(const char *const[]){ SERVER_PROPS, "cpu", "uplink", NULL },
+	(const char *const[]){ SERVER_PROPS, "cpu", NULL },
 	(const char *const[]){ SERVER_PROPS, "kernel", "initramfs", "bootargs", "vcpus", "cpus",
 			       "virtio-blk", "virtio-net", "virtio-console", "console-input",
 			       "passthrough", NULL },
@@ -140,12 +140,13 @@ static bool prop_ref(struct reader *r, int off, const char *name, enum kind k, i
 static bool server(struct reader *r, int off, uint32_t mib_dflt, enum sd_restart restart,
 		   struct sd_server *s)
 {
-	uint32_t mib, prio, limit;
+	uint32_t mib, prio, limit, cpu;
 	int len;
 	const char *how = fdt_getprop(r->fdt, off, "restart", &len);
 	if (!prop_u32(r, off, "memory-mib", 1, 4096, mib_dflt, &mib) ||
 	    !prop_u32(r, off, "priority", 1, PRIO_MAX, PRIO_DEFAULT, &prio) ||
-	    !prop_u32(r, off, "restart-limit", 0, 1000, 8, &limit))
+	    !prop_u32(r, off, "restart-limit", 0, 1000, 8, &limit) ||
+	    !prop_u32(r, off, "cpu", 0, r->m->ncpus - 1, 0, &cpu)) /* not a guest's */
 		return false;
 	if (how && len == sizeof("always") && !memcmp(how, "always", (unsigned)len))
 		restart = RESTART_ALWAYS;
@@ -153,8 +154,8 @@ static bool server(struct reader *r, int off, uint32_t mib_dflt, enum sd_restart
 		restart = RESTART_NEVER;
 	else if (how)
 		return fail(r, off, "\"restart\" must be \"always\" or \"never\"");
-	*s = (struct sd_server){ .quota = (uint64_t)mib << 20, .prio = prio, .restart = restart,
-				 .restart_limit = limit };
+	*s = (struct sd_server){ .quota = (uint64_t)mib << 20, .prio = prio, .cpu = cpu,
+				 .restart = restart, .restart_limit = limit };
 	return !fdt_get_path(r->fdt, off, s->path, sizeof(s->path)) ||
 	       fail(r, off, "the node's path is longer than %u characters", SD_PATH - 1);
 }

@@ -24,6 +24,7 @@ struct sd_server {
 	char path[SD_PATH];
 	uint64_t quota;             /* bytes of kernel memory it is given */
 	unsigned prio;
+	unsigned cpu;               /* its thread's CPU */
 	enum sd_restart restart;
 	unsigned restart_limit;     /* restarts at most (RESTART_ALWAYS) */
 };

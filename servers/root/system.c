@@ -124,6 +124,7 @@ static bool nic_start(cptr_t client, const struct sd_driver *spec)
 	    !driver_watch(&nic.drv, faults, BADGE_NIC))
 		return false;
 	nic.drv.quota = spec->s.quota, nic.drv.prio = spec->s.prio, nic.drv.name = "vnet";
+	nic.drv.cpu = spec->s.cpu;
 	driver_give(&nic.drv, NIC_SLOT_CHAN, nic.chan, R_READ | R_WRITE);
 	driver_give(&nic.drv, NIC_SLOT_DATA, nic.data, R_READ | R_WRITE);
 	err_t e = driver_start(&nic.drv);
@@ -174,7 +175,7 @@ static err_t blk_start(unsigned i)
 	char name[8];
 	snprintf(name, sizeof(name), "blk%u", i + 1);
 	struct server_spec spec = { .quota = d->s.quota + fallback,
-				    .prio = d->s.prio, .args = args, .name = name };
+				    .prio = d->s.prio, .args = args, .name = name, .cpu = d->s.cpu };
 	bool kills = real && (bootarg_u64("blk.kill_every=", 0) || bootarg_u64("blk.crash_after=", 0));
 	const struct gift give[] = {
 		{ VDEV_SLOT_EP, b->ep, R_READ },
@@ -207,7 +208,8 @@ static err_t net_start(unsigned i)
 	bool up = d->driver >= 0 && nic.chan;
 	char name[8];
 	snprintf(name, sizeof(name), "net%u", i + 1);
-	struct server_spec spec = { .quota = d->s.quota, .prio = d->s.prio, .name = name };
+	struct server_spec spec = { .quota = d->s.quota, .prio = d->s.prio, .name = name,
+				    .cpu = d->s.cpu };
 	const struct gift give[] = {
 		{ VDEV_SLOT_EP, n->ep, R_READ },
 		{ NET_SLOT_KICK, n->kick, R_READ | R_WRITE },
@@ -236,7 +238,8 @@ static err_t net_start(unsigned i)
 static err_t con_start(void)
 {
 	extern const char con_image[];
-	struct server_spec spec = { .quota = desc.con.s.quota, .prio = desc.con.s.prio, .name = "con" };
+	struct server_spec spec = { .quota = desc.con.s.quota, .prio = desc.con.s.prio, .name = "con",
+				    .cpu = desc.con.s.cpu };
 	const struct gift give[] = {
 		{ VDEV_SLOT_EP, con.ep, R_READ },
 		{ VDEV_SLOT_KICK, con.kick, R_READ | R_WRITE },

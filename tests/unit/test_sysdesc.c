@@ -112,6 +112,12 @@ static void default_system(void **state)
 	assert_int_equal(g->con, 0);
 	assert_int_equal(g->con_port, 1);
 	assert_int_equal(g->s.restart, RESTART_NEVER);
+	/* the NIC's driver and the switch beside VCPU 1, the rest on CPU 0 */
+	assert_int_equal(sys.drv[DRIVER_NET].s.cpu, 1);
+	assert_int_equal(sys.net[0].s.cpu, 1);
+	assert_int_equal(sys.drv[DRIVER_BLK].s.cpu, 0);
+	assert_int_equal(sys.blk[0].s.cpu, 0);
+	assert_int_equal(g->s.cpu, 0);
 	/* RAM and the VMM's own, two drivers, the PCI server, three backends */
 	assert_int_equal(sys.quota >> 20, 256 + 64 + 4 + 4 + 16 + 16 + 16 + 16);
 }
@@ -224,6 +230,10 @@ static const struct bad {
 	{ HEAD GUEST("g", "vcpus = <1>; cpus = <0 5>;") "};",
 	  "/g: \"cpus\" names CPU 5: the machine has 2" },
 	{ HEAD GUEST("g", "priority = <0>;") "};", "/g: \"priority\" is 0: it must be 1 to 254" },
+	{ HEAD "lan: s { compatible = \"cairn,net-switch\"; cpu = <2>; };"
+	       GUEST("g", "virtio-net = <&lan>;") "};", "/s: \"cpu\" is 2: it must be 0 to 1" },
+	/* a guest node has no "cpu": its VMM stays on CPU 0 */
+	{ HEAD GUEST("g", "cpu = <1>;") "};", "/g: unknown property \"cpu\"" },
 	{ HEAD GUEST("g", "restart = \"sometimes\";") "};",
 	  "/g: \"restart\" must be \"always\" or \"never\"" },
 	{ HEAD GUEST("g", "kernel = <1>;") "};", "/g: \"kernel\" must be one string" },
