@@ -43,7 +43,7 @@ GENERIC_SRCS := hyp/boot.c hyp/console.c hyp/dtb.c hyp/irq.c hyp/kmem.c \
 	ipc/endpoint.c ipc/fastpath.c ipc/notification.c \
 	mm/buddy.c mm/kmap.c mm/memmap.c mm/pmem.c mm/pt.c mm/slab.c \
 	mm/memory.c mm/aspace.c mm/iospace.c mm/sys_memory.c mm/sys_aspace.c \
-	vcpu/vcpu.c vcpu/sys_vcpu.c vcpu/doorbell.c
+	vcpu/vcpu.c vcpu/sys_vcpu.c vcpu/doorbell.c vcpu/status_reg.c
 KOBJS := $(patsubst %,$(BUILD)/obj/%.o,$(basename $(ARCH_SRCS) $(GENERIC_SRCS)))
 FDTOBJS := $(patsubst %.c,$(BUILD)/libfdt/%.o,$(LIBFDT_SRCS))
 

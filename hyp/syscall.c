@@ -124,6 +124,7 @@ static const syscall_fn syscalls[SYS_COUNT] = {
 	[SYS_AS_PROTECT] = sys_as_protect, [SYS_FRAME_INFO] = sys_frame_info,
 	[SYS_AS_BIND_DOORBELL] = sys_as_bind_doorbell,
 	[SYS_AS_GUEST_FENCE] = sys_as_guest_fence,
+	[SYS_AS_BIND_STATUS] = sys_as_bind_status,
 	[SYS_IRQ_GET] = sys_irq_get,
 	[SYS_IRQ_SET_NOTIFICATION] = sys_irq_set_notification,
 	[SYS_IRQ_ACK] = sys_irq_ack,

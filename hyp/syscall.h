@@ -39,6 +39,7 @@ err_t sys_as_unmap(struct thread *t);
 err_t sys_as_protect(struct thread *t);
 err_t sys_as_bind_doorbell(struct thread *t);
 err_t sys_as_guest_fence(struct thread *t);
+err_t sys_as_bind_status(struct thread *t);
 err_t sys_frame_info(struct thread *t);
 err_t sys_irq_get(struct thread *t);
 err_t sys_irq_set_notification(struct thread *t);

@@ -83,6 +83,9 @@ bool aspace_destroy(struct obj *o)
 	for (unsigned i = 0; i < AS_DOORBELLS; i++)
 		if (as->db[i].ntfn)
 			obj_put(as->db[i].ntfn);
+	for (unsigned i = 0; i < AS_STATUS_REGS; i++)
+		if (as->st[i].frame)
+			obj_put(&as->st[i].frame->o);
 	if (as->io) /* no device walks its tables from here on */
 		iospace_fini(as);
 	if (!as->pt.root)

@@ -20,6 +20,17 @@ struct doorbell {
 	struct obj *ntfn;  /* NULL: a free entry */
 };
 
+/* A guest's interrupt status register, served by the kernel (AS_BIND_STATUS,
+ * vcpu/status_reg.c): a 32-bit read at `ipa` returns the word at `word`, a
+ * 32-bit write at ipa + 4 clears the bits it sets there.  The frame the
+ * word lies in is referenced while bound. */
+#define AS_STATUS_REGS 4
+struct status_reg {
+	uint64_t ipa;
+	struct frame *frame;  /* NULL: a free entry */
+	uint32_t *word;       /* in the kernel's map of the frame */
+};
+
 struct aspace {
 	struct obj o;
 	struct pt pt;
@@ -31,6 +42,8 @@ struct aspace {
 	bool io;           /* an I/O space: the IOMMU's format, an ASID, no threads */
 	uint16_t asid;
 	struct doorbell db[AS_DOORBELLS];
+	struct status_reg st[AS_STATUS_REGS];
+	uint8_t nstatus;   /* entries of st[] in use: 0 is an exit's one test */
 };
 
 /* The doorbell bound at ipa, or NULL (steady while the big lock is held,
@@ -40,6 +53,16 @@ static inline struct doorbell *aspace_doorbell(struct aspace *as, uint64_t ipa)
 	for (unsigned i = 0; i < AS_DOORBELLS; i++)
 		if (as->db[i].ntfn && as->db[i].ipa == ipa)
 			return &as->db[i];
+	return NULL;
+}
+
+/* The status register whose status (ipa) or acknowledge (ipa - 4) address
+ * is ipa, or NULL; as steady as aspace_doorbell's answer. */
+static inline struct status_reg *aspace_status(struct aspace *as, uint64_t ipa)
+{
+	for (unsigned i = 0; as->nstatus && i < AS_STATUS_REGS; i++)
+		if (as->st[i].frame && (as->st[i].ipa == ipa || as->st[i].ipa + 4 == ipa))
+			return &as->st[i];
 	return NULL;
 }
 

@@ -17,19 +17,28 @@ static struct doorbell *free_entry(struct aspace *as)
 	return NULL;
 }
 
-/* x9 address space, x0 IPA, x1 notification (0: unbind), x2 bits. */
-err_t sys_as_bind_doorbell(struct thread *t)
+err_t guest_reg_decode(struct thread *t, uint64_t align, struct aspace **as, uint64_t *ipa)
 {
-	struct cap *a, *nc;
+	struct cap *a;
 	err_t e = lookup_cap(t, arg(t, REG_CAP), OBJ_ASPACE, R_WRITE, &a);
 	if (e)
 		return e;
-	struct aspace *as = (struct aspace *)a->obj;
-	uint64_t ipa = arg(t, 0), bits = arg(t, 2);
-	if (ipa >> USER_VA_BITS)
+	*as = (struct aspace *)a->obj;
+	*ipa = arg(t, 0);
+	if (*ipa >> USER_VA_BITS)
 		return E_RANGE;
-	if (ipa & 3)
-		return E_ALIGN;
+	return *ipa & (align - 1) ? E_ALIGN : E_OK;
+}
+
+/* x9 address space, x0 IPA, x1 notification (0: unbind), x2 bits. */
+err_t sys_as_bind_doorbell(struct thread *t)
+{
+	struct cap *nc;
+	struct aspace *as;
+	uint64_t ipa, bits = arg(t, 2);
+	err_t e = guest_reg_decode(t, 4, &as, &ipa);
+	if (e)
+		return e;
 	struct doorbell *db = aspace_doorbell(as, ipa);
 	if (arg(t, 1) == 0) {
 		if (!db)
@@ -42,7 +51,7 @@ err_t sys_as_bind_doorbell(struct thread *t)
 		return e;
 	if (!bits)
 		return E_INVAL;
-	if (db)
+	if (db || aspace_status(as, ipa)) /* one register, one meaning */
 		return E_BUSY;
 	if (!(db = free_entry(as)))
 		return E_FULL;

@@ -232,9 +232,14 @@ _Noreturn void kernel_vcpu_exit(struct thread *t, enum vmexit_label l, unsigned 
 	if (kernel_entry_void(t, cpu))
 		kernel_exit(); /* it exits again when it next runs */
 	vcpu_count(t->vcpu, vc_label(l));
+	uint64_t mr[2];
 	if (l == VMEXIT_DATA_ABORT && (w[3] & (VMACC_VALID | VMACC_WRITE)) ==
 	    (VMACC_VALID | VMACC_WRITE) && doorbell_ring(t->as, w[0])) {
 		arch_vcpu_skip_insn(&t->regs, w);
+		kernel_exit();
+	}
+	if (l == VMEXIT_DATA_ABORT && status_reg_access(t->as, w, mr)) {
+		arch_vcpu_exit_reply(&t->vcpu->arch, &t->regs, l, w, mr, 2);
 		kernel_exit();
 	}
 	t->fault_label = l;

@@ -143,6 +143,13 @@ static inline bool hc_info_ok(uint64_t info)
  * (vcpu/doorbell.c) and say so. */
 struct aspace;
 bool doorbell_ring(struct aspace *as, uint64_t ipa);
+/* The decode AS_BIND_DOORBELL and AS_BIND_STATUS share: x9 an address
+ * space (W), x0 an IPA below 2^40 and `align`-aligned. */
+err_t guest_reg_decode(struct thread *t, uint64_t align, struct aspace **as, uint64_t *ipa);
+/* A guest's access (its exit words w) to a status register of its space
+ * (vcpu/status_reg.c): done, and mr[0..1] is the reply that completes it
+ * (VMREPLY_*, as its VMM would give); false if it is not one. */
+bool status_reg_access(struct aspace *as, const uint64_t *w, uint64_t *mr);
 /* The VMM replied to an exit (mr: its message words), or a hypercall's
  * endpoint replied. */
 void vcpu_exit_reply(struct thread *t, const uint64_t *mr, unsigned len);

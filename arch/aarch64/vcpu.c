@@ -515,6 +515,7 @@ exit_fast(struct thread *t, struct arch_regs *r, struct cpu *c, enum vmexit_labe
 	if (fep->type != OBJ_ENDPOINT || !(fep->rights & R_WRITE) ||
 	    (label == VMEXIT_DATA_ABORT && (t->fault[3] & VMACC_WRITE) &&
 	     aspace_doorbell(t->as, t->fault[0])) ||
+	    (label == VMEXIT_DATA_ABORT && aspace_status(t->as, t->fault[0])) ||
 	    !(vmm = call_partner(s, (struct endpoint *)fep->obj, c->id))) {
 		bkl_unshare(s);
 		return decline(t, c);

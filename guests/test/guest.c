@@ -94,6 +94,26 @@ static uint64_t t_doorbell(uint64_t n)
 	return TEST_PASS;
 }
 
+/* The VMM binds TDEV_STATUS to a word (0xa5) at step 1 and unbinds it at
+ * step 3; the 64-bit read is not the kernel's to answer, so it exits. */
+static uint64_t t_status(void)
+{
+	volatile uint32_t *status = (volatile uint32_t *)REG(TDEV_STATUS), *ack = status + 1;
+	sync_vm(1);
+	FAIL_IF(*status != 0xa5);
+	*ack = 0x05;
+	FAIL_IF(*status != 0xa0);
+	(void)*REG(TDEV_STATUS);
+	sync_vm(2); /* the word is now 0x5a5a0000 */
+	FAIL_IF(*status != 0x5a5a0000);
+	*ack = ~0u;
+	sync_vm(3); /* unbound: these two exit, and the VMM answers 0 */
+	FAIL_IF(*status != 0);
+	*ack = 1;
+	sync_vm(4);
+	return TEST_PASS;
+}
+
 static uint64_t t_hypercall(void)
 {
 	struct hc h = { HC_CALL, HC_EP_SLOT, 7ull << 16 | 2, 5, 6 };
@@ -215,6 +235,7 @@ static uint64_t run_test(uint64_t test, uint64_t a1, uint64_t a2)
 	case GT_PEEK: return t_peek(a1);
 	case GT_PARKED: return t_parked(a1);
 	case GT_DOORBELL: return t_doorbell(a1);
+	case GT_STATUS: return t_status();
 	case GT_EXEC: return t_exec();
 	case GT_VFUZZ: return t_vfuzz(a1);
 	case GT_VNETFUZZ: return t_vnetfuzz(a1);

@@ -11,6 +11,7 @@
 #define TDEV_SYNC 0x10   /* "ready": the VMM acts, then answers (value: step) */
 #define TDEV_DOORBELL 0x20 /* writes: a doorbell when the VMM bound one, else logged */
 #define TDEV_CLAIM 0x28  /* reads: riscv64's external interrupt claim (VREG_RV_CLAIM) */
+#define TDEV_STATUS 0x30 /* 32-bit status (acknowledge at +4): the kernel's when bound */
 #define TDEV_PATTERN 0x8182838485868788ull
 #define OUTSIDE_RAM_IPA 0x80000000ull    /* nothing is mapped there */
 #define EXEC_IPA 0x50000000ull           /* GT_EXEC's page: at first without the execute right */
@@ -53,6 +54,7 @@ enum guest_test {
 	GT_SBI_RFENCE_HSM, /* riscv64: SBI RFENCE masks; HSM hart_stop, then start again */
 	GT_EXEC,          /* writes a return at EXEC_IPA, calls it, syncs */
 	GT_X86_PF,        /* x86_64: page faults its own tables cause, CR2 and error codes */
+	GT_STATUS,        /* reads and acknowledges TDEV_STATUS, bound and then not */
 };
 #define PARKED_MINE 0x7e1d0000c0ffeeull  /* what the guest puts in TPIDR_EL1 */
 #define PARKED_VMMS 0x5eed0000beefull    /* what the VMM puts there */

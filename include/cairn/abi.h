@@ -51,6 +51,7 @@ enum sys {
 	SYS_FRAME_INFO,      /* x9 frame -> x0 size, x1 mapped vaddr or ~0 */
 	SYS_AS_BIND_DOORBELL, /* x0 IPA, x1 notification (0: unbind), x2 bits */
 	SYS_AS_GUEST_FENCE,  /* x0 GUEST_FENCE_* bits: its guests' fences, every CPU */
+	SYS_AS_BIND_STATUS,  /* x0 IPA, x1 frame (0: unbind), x2 offset of the word in it */
 	/* Interrupts. */
 	SYS_IRQ_GET = 48,    /* x9 IRQ control, x0 irq, x1 dest CNode, x2 dest idx */
 	SYS_IRQ_SET_NOTIFICATION, /* x9 handler, x0 notification, x1 bits */

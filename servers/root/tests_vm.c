@@ -25,6 +25,7 @@ struct run {
 	int done;                    /* served by another thread: 1 passed, 2 failed */
 	unsigned rings;              /* writes to TDEV_DOORBELL that exited */
 	unsigned claims;             /* reads of TDEV_CLAIM (riscv64's interrupts) */
+	unsigned status_exits;       /* accesses to TDEV_STATUS and its acknowledge */
 	struct vdev *vdev[2];        /* virtio devices, or NULL */
 };
 
@@ -83,6 +84,7 @@ static bool tdev(struct run *r, const struct vm_exit *x, uint64_t *reply)
 			    0, 0, claim);
 		reply[0] |= VMREPLY_READ;
 		reply[1] = off == TDEV_DATA ? TDEV_PATTERN : claim[0];
+		r->status_exits += off == TDEV_STATUS;
 	} else if (off == TDEV_RESULT) {
 		r->result = x->w[4];
 		return false;
@@ -91,6 +93,8 @@ static bool tdev(struct run *r, const struct vm_exit *x, uint64_t *reply)
 			reply[0] = VMREPLY_ABORT;
 	} else if (off == TDEV_DOORBELL) {
 		r->rings++;
+	} else if (off == TDEV_STATUS + 4) {
+		r->status_exits++;
 	} else if (off == TDEV_DATA && r->nwrites < 8) {
 		r->writes[r->nwrites++] = (acc & VMACC_SIZE_MASK) << 60 | x->w[4];
 	}
@@ -472,6 +476,92 @@ static bool t_vm_doorbell_errors(void)
 	return true;
 }
 ROOT_TEST_NEEDS("vm-doorbell-errors", t_vm_doorbell_errors, BOOT_HAS_VCPU);
+
+/* --- Status registers: reads and acknowledgements with no exit ----------- */
+
+static cptr_t st_frame;
+static volatile uint32_t *st_word;
+
+/* Step 1: bind, the word 0xa5; 2: the guest's acknowledgement cleared 5
+ * with no exit, its 64-bit read exited; 3: the word cleared, unbind; 4:
+ * two more exits. */
+static bool status_steps(struct run *r, uint64_t step)
+{
+	bool ok;
+	switch (step) {
+	case 1:
+		*st_word = 0xa5;
+		return !INV3(SYS_AS_BIND_STATUS, r->vm.as, TDEV_IPA + TDEV_STATUS, st_frame, 8) &&
+		       r->status_exits == 0;
+	case 2:
+		ok = *st_word == 0xa0 && r->status_exits == 1;
+		*st_word = 0x5a5a0000;
+		return ok;
+	case 3:
+		return *st_word == 0 && r->status_exits == 1 &&
+		       !INV3(SYS_AS_BIND_STATUS, r->vm.as, TDEV_IPA + TDEV_STATUS, 0, 0);
+	default:
+		return r->status_exits == 3;
+	}
+}
+
+static bool t_vm_status_reg(void)
+{
+	struct run r;
+	struct accounts before = accounts_read();
+	uint8_t *page = new_page(&st_frame);
+	CHECK(page);
+	st_word = (volatile uint32_t *)(page + 8);
+	bool ok = run_start(&r, GT_STATUS, 0, 0, 0) && vm_start(&r.vm, 0) == E_OK;
+	r.on_sync = status_steps;
+	ok = ok && serve(&r);
+	run_end(&r);
+	INV1(SYS_AS_UNMAP, ROOT_ASPACE, st_frame);
+	slot_free(st_frame);
+	CHECK(ok);
+	CHECK(r.result == TEST_PASS);
+	CHECK(r.status_exits == 3);
+	CHECK(accounts_equal(before, accounts_read()));
+	return true;
+}
+ROOT_TEST_NEEDS("vm-status-reg", t_vm_status_reg, BOOT_HAS_VCPU);
+
+static bool t_vm_status_reg_errors(void)
+{
+	struct accounts before = accounts_read();
+	cptr_t as = new_obj(OBJ_ASPACE, 0), f = new_obj(OBJ_FRAME, FRAME_BITS_4K);
+	cptr_t n = new_obj(OBJ_NOTIFICATION, 0), ro = slot_alloc();
+	CHECK(as && f && n && ro);
+	CHECK_ERR(INV4(SYS_CNODE_COPY, ROOT_CNODE, ro, ROOT_CNODE, f, R_READ), E_OK);
+	CHECK_ERR(INV3(SYS_AS_BIND_STATUS, as, 0x1004, f, 0), E_ALIGN); /* pairs 8-aligned */
+	CHECK_ERR(INV3(SYS_AS_BIND_STATUS, as, 0x1000, f, 2), E_ALIGN);
+	CHECK_ERR(INV3(SYS_AS_BIND_STATUS, as, 1ull << 40, f, 0), E_RANGE);
+	CHECK_ERR(INV3(SYS_AS_BIND_STATUS, as, 1ull << 63 | 0x1000, f, 0), E_RANGE);
+	CHECK_ERR(INV3(SYS_AS_BIND_STATUS, as, 0x1000, f, 4096), E_RANGE);
+	CHECK_ERR(INV3(SYS_AS_BIND_STATUS, as, 0x1000, f, 1ull << 32), E_RANGE); /* checked whole */
+	CHECK_ERR(INV3(SYS_AS_BIND_STATUS, as, 0x1000, n, 0), E_BADTYPE);
+	CHECK_ERR(INV3(SYS_AS_BIND_STATUS, f, 0x1000, f, 0), E_BADTYPE);
+	CHECK_ERR(INV3(SYS_AS_BIND_STATUS, as, 0x1000, ro, 0), E_RIGHTS); /* the kernel writes it */
+	CHECK_ERR(INV3(SYS_AS_BIND_STATUS, as, 0x1000, 0, 0), E_NOENT);  /* nothing to unbind */
+	for (uint64_t i = 0; i < 4; i++)
+		CHECK_ERR(INV3(SYS_AS_BIND_STATUS, as, 0x1000 + 8 * i, f, 4 * i), E_OK);
+	CHECK_ERR(INV3(SYS_AS_BIND_STATUS, as, 0x1008, f, 0), E_BUSY);
+	CHECK_ERR(INV3(SYS_AS_BIND_STATUS, as, 0x2000, f, 0), E_FULL);
+	CHECK_ERR(INV3(SYS_AS_BIND_STATUS, as, 0x1004, 0, 0), E_ALIGN);
+	CHECK_ERR(INV3(SYS_AS_BIND_STATUS, as, 0x1008, 0, 0), E_OK);
+	/* one address, one meaning: a doorbell on an acknowledge, and back */
+	CHECK_ERR(INV3(SYS_AS_BIND_DOORBELL, as, 0x1004, n, 1), E_BUSY);
+	CHECK_ERR(INV3(SYS_AS_BIND_DOORBELL, as, 0x100c, n, 1), E_OK);
+	CHECK_ERR(INV3(SYS_AS_BIND_STATUS, as, 0x1008, f, 0), E_BUSY);
+	CHECK_ERR(INV3(SYS_AS_BIND_STATUS, as, 0x2000, f, 0), E_OK);
+	slot_free(ro);
+	slot_free(f);  /* still referenced by the space: freed with it */
+	slot_free(n);
+	slot_free(as);
+	CHECK(accounts_equal(before, accounts_read()));
+	return true;
+}
+ROOT_TEST_NEEDS("vm-status-reg-errors", t_vm_status_reg_errors, BOOT_HAS_VCPU);
 
 /* --- Virtio: a lying driver against the block server ---------------------- */
 

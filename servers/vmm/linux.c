@@ -266,10 +266,13 @@ static bool load(struct vmm *m, const struct bootmod *img, const struct bootmod 
 /* Each backend the root task gave this VMM (device i: its endpoint at
  * VMM_SLOT_VDEV(i), its notification in the slot after) becomes
  * virtio-mmio slot i; after VCPU 0 exists.  The notify register rings the
- * backend from the kernel (linux.doorbell=0: through here, to compare). */
+ * backend from the kernel, and the kernel answers the interrupt status and
+ * its acknowledgement (linux.doorbell=0: both through here, to compare). */
 static void virtio_describe(const struct vdev *d, unsigned intid)
 {
-	const char *how = d->doorbell ? "by kernel doorbell" : "through this VMM";
+	const char *how = d->doorbell ? d->status_in_kernel ? "by kernel doorbell, interrupt status "
+							     "in the kernel" : "by kernel doorbell"
+				      : "through this VMM";
 	const volatile uint8_t *c = d->sh->config;
 	uint64_t sectors;
 	if (d->device_id == VIRTIO_ID_BLOCK) {

@@ -22,6 +22,7 @@ enum {
 	R_DESC_LO = 0x080, R_DESC_HI = 0x084, R_DRIVER_LO = 0x090, R_DRIVER_HI = 0x094,
 	R_DEVICE_LO = 0x0a0, R_DEVICE_HI = 0x0a4, R_CONFIG_GEN = 0x0fc, R_CONFIG = 0x100,
 };
+_Static_assert(R_ISR_ACK == R_ISR + 4, "the pair AS_BIND_STATUS serves");
 
 /* Tell the backend: a queue was notified, or the set-up changed. */
 static void kick(struct vdev *d) { INV1(SYS_SIGNAL, d->kick, 1); }
@@ -74,7 +75,7 @@ static uint64_t reg_read(struct vdev *d, uint64_t off)
 	case R_DEV_FEAT: return d->dev_sel < 2 ? (uint32_t)(d->offered >> (32 * d->dev_sel)) : 0;
 	case R_QUEUE_NUM_MAX: return q ? QUEUE_MAX : 0;
 	case R_QUEUE_READY: return q ? q->ready : 0;
-	case R_ISR:
+	case R_ISR: /* here only without the kernel's status register, or not 32 bits */
 		d->isr_exits++;
 		return __atomic_load_n(&d->sh->isr, __ATOMIC_ACQUIRE);
 	case R_STATUS: return d->sh->status | (d->sh->broken ? VIRTIO_STATUS_NEEDS_RESET : 0);
@@ -207,6 +208,8 @@ err_t vdev_connect(struct vdev *d, struct vm *vm, unsigned vcpu, unsigned intid,
 	d->irq_virq = intid;
 	d->doorbell = doorbell &&
 		      !INV3(SYS_AS_BIND_DOORBELL, vm->as, d->base + R_QUEUE_NOTIFY, d->kick, 1);
+	d->status_in_kernel = doorbell && !INV3(SYS_AS_BIND_STATUS, vm->as, d->base + R_ISR, d->page,
+						 __builtin_offsetof(struct vdev_shared, isr));
 	d->ep = ep;
 	if ((e = setup(d, vm)))
 		return e;

@@ -18,6 +18,7 @@ struct vdev {
 	uint32_t dev_sel, drv_sel, queue_sel;
 	uint64_t drv_features;
 	bool doorbell;                 /* the notify register rings the backend directly */
+	bool status_in_kernel;         /* the kernel serves the interrupt status and ACK */
 	uint64_t notify_exits;         /* notify writes that came to the VMM instead */
 	uint64_t isr_exits;            /* interrupt status reads and acknowledgements */
 };
@@ -25,7 +26,9 @@ struct vdev {
 /* Join d (base set) to the backend that receives on ep and waits on the
  * notification kick (the caller's; it stays the caller's): its completions
  * raise `intid` on VCPU `vcpu` of vm; `doorbell`: the notify register rings
- * the backend in the kernel.  Every frame of vm's RAM is granted. */
+ * the backend in the kernel, and the kernel serves the interrupt status
+ * and its acknowledgement (AS_BIND_STATUS) from the shared page.  Every
+ * frame of vm's RAM is granted. */
 err_t vdev_connect(struct vdev *d, struct vm *vm, unsigned vcpu, unsigned intid, cptr_t ep,
 		   cptr_t kick, bool doorbell);
 /* A guest access at ipa: false when it is not d's. */
