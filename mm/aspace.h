@@ -21,14 +21,15 @@ struct doorbell {
 };
 
 /* A guest's interrupt status register, served by the kernel (AS_BIND_STATUS,
- * vcpu/status_reg.c): a 32-bit read at `ipa` returns the word at `word`, a
- * 32-bit write at ipa + 4 clears the bits it sets there.  The frame the
- * word lies in is referenced while bound. */
-#define AS_STATUS_REGS 4
+ * vcpu/status_reg.c): a 32-bit read at `ipa` returns the word at `off` in
+ * the frame, a 32-bit write at ipa + 4 clears the bits it sets there.  The
+ * frame is referenced while bound.  Two, packed: struct aspace stays in
+ * its 256-byte slab class. */
+#define AS_STATUS_REGS 2
 struct status_reg {
-	uint64_t ipa;
+	uint64_t ipa : 40;    /* below 2^40 (USER_VA_BITS) */
+	uint64_t off : 24;    /* within a 2 MiB frame */
 	struct frame *frame;  /* NULL: a free entry */
-	uint32_t *word;       /* in the kernel's map of the frame */
 };
 
 struct aspace {
@@ -36,15 +37,19 @@ struct aspace {
 	struct pt pt;
 	uint64_t tables;   /* page-table pages, charged to its payer */
 	uint16_t vmid;
+	uint16_t asid;
+	bool io;           /* an I/O space: the IOMMU's format, an ASID, no threads */
+	uint8_t nstatus;   /* entries of st[] in use: 0 is an exit's one test */
 	uint64_t vmid_gen;
 	uint64_t hw_root;  /* arch_space_root(its root, vmid) while the VMID is of
 			    * this generation, else 0: a fast path's one test and load */
-	bool io;           /* an I/O space: the IOMMU's format, an ASID, no threads */
-	uint16_t asid;
 	struct doorbell db[AS_DOORBELLS];
 	struct status_reg st[AS_STATUS_REGS];
-	uint8_t nstatus;   /* entries of st[] in use: 0 is an exit's one test */
 };
+/* Its slab class (mm/slab.c): a bigger space would share struct memory's
+ * slab pages, and a VMM's teardown would leave a page behind while another
+ * VMM's Memory object lives in it (linux-two-guests' check). */
+_Static_assert(sizeof(struct aspace) <= 256, "struct aspace in the 256-byte class");
 
 /* The doorbell bound at ipa, or NULL (steady while the big lock is held,
  * whole or shared: AS_BIND_DOORBELL takes it whole). */

@@ -59,8 +59,7 @@ err_t sys_as_bind_status(struct thread *t)
 	if (!s)
 		return E_FULL;
 	obj_get(&f->o);
-	*s = (struct status_reg){ .ipa = ipa, .frame = f,
-				  .word = (uint32_t *)((uint8_t *)frame_kva(f) + off) };
+	*s = (struct status_reg){ .ipa = ipa, .off = off, .frame = f };
 	as->nstatus++;
 	return E_OK;
 }
@@ -74,12 +73,13 @@ bool status_reg_access(struct aspace *as, const uint64_t *w, uint64_t *mr)
 	bool ack = w[0] != s->ipa;
 	if (ack != !!(acc & VMACC_WRITE))
 		return false; /* a write to the status or a read of the acknowledge */
+	uint32_t *word = (uint32_t *)((uint8_t *)frame_kva(s->frame) + s->off);
 	mr[0] = VMREPLY_ADVANCE;
 	if (ack) {
-		__atomic_fetch_and(s->word, ~(uint32_t)w[4], __ATOMIC_RELEASE);
+		__atomic_fetch_and(word, ~(uint32_t)w[4], __ATOMIC_RELEASE);
 	} else {
 		mr[0] |= VMREPLY_READ;
-		mr[1] = __atomic_load_n(s->word, __ATOMIC_ACQUIRE);
+		mr[1] = __atomic_load_n(word, __ATOMIC_ACQUIRE);
 	}
 	return true;
 }

@@ -14,7 +14,10 @@
  *   tx      switch → driver: send this buffer
  *   txdone  driver → switch: sent, the buffer is the switch's again
  *   rx      driver → switch: a frame arrived in this buffer
- *   rxfree  switch → driver: copied out, post the buffer again
+ *   rxfree  switch → driver: copied out, post the buffer again (the driver
+ *           takes these at each interrupt; the switch signals for them
+ *           only once half the buffers are back, so that a batch of frames
+ *           costs the driver one wake-up, not two)
  * Transmit buffers start as the switch's, receive buffers as the driver's.
  * Neither side trusts the other's entries: an index or length out of range
  * is dropped, and the ring size is a constant, not a shared field.

@@ -295,8 +295,13 @@ static bool from_uplink(void)
 			if (progress && !(++uplink_frames % NET_PROGRESS_EVERY))
 				INV1(SYS_SIGNAL, NET_SLOT_PROGRESS, 2);
 		}
-		kick_nic = true;
 	}
+	/* Buffers handed back wait for the driver's next interrupt, which
+	 * takes them, while the device still holds half the ring: a wake-up
+	 * of the driver per batch saved.  Below that it is woken for them. */
+	if (chan->rxfree.head - __atomic_load_n(&chan->rxfree.tail, __ATOMIC_ACQUIRE) >=
+	    NETCHAN_BUFS / 2)
+		kick_nic = true;
 	return !left;
 }
 

@@ -181,8 +181,9 @@ int main(const struct bootinfo *bi)
 			continue;
 		if (e)
 			__builtin_trap();
-		if (w.cap & 1) { /* the interrupt */
+		if (w.cap & 1) { /* the interrupt: buffers handed back too (netchan.h) */
 			vpci_irq_seen(&dev);
+			take();
 			if (reap())
 				INV1(SYS_SIGNAL, NIC_SLOT_CLIENT, NETCHAN_DONE);
 			INV0(SYS_IRQ_ACK, NIC_SLOT_IRQ);
