@@ -65,7 +65,9 @@ static inline struct doorbell *aspace_doorbell(struct aspace *as, uint64_t ipa)
  * is ipa, or NULL; as steady as aspace_doorbell's answer. */
 static inline struct status_reg *aspace_status(struct aspace *as, uint64_t ipa)
 {
-	for (unsigned i = 0; as->nstatus && i < AS_STATUS_REGS; i++)
+	if (!as->nstatus) /* apart: GCC tested it in every turn of the loop */
+		return NULL;
+	for (unsigned i = 0; i < AS_STATUS_REGS; i++)
 		if (as->st[i].frame && (as->st[i].ipa == ipa || as->st[i].ipa + 4 == ipa))
 			return &as->st[i];
 	return NULL;
