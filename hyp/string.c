@@ -22,15 +22,24 @@ NO_LOOP_CALLS void *memset(void *d, int c, size_t n)
 	return d;
 }
 
+/* Word at a time whatever the alignment (a network frame's payload lies
+ * anywhere in a page).  A source out of step with the destination is read
+ * in aligned words shifted together (little-endian, as every port is):
+ * each word read holds a byte of the source, so none crosses into a page
+ * the source does not touch. */
 NO_LOOP_CALLS void *memcpy(void *d, const void *s, size_t n)
 {
 	unsigned char *dp = d;
 	const unsigned char *sp = s;
-	if ((((uintptr_t)dp ^ (uintptr_t)sp) & 7) == 0) {
-		for (; n && ((uintptr_t)dp & 7); n--)
-			*dp++ = *sp++;
-		for (; n >= 8; n -= 8, dp += 8, sp += 8)
-			*(uint64_t *)dp = *(const uint64_t *)sp;
+	for (; n && ((uintptr_t)dp & 7); n--)
+		*dp++ = *sp++;
+	unsigned sh = ((uintptr_t)sp & 7) * 8;
+	const uint64_t *ws = (const uint64_t *)((uintptr_t)sp & ~(uintptr_t)7);
+	uint64_t lo = n >= 8 && sh ? *ws++ : 0;
+	for (; n >= 8; n -= 8, dp += 8, sp += 8, ws++) {
+		uint64_t hi = *ws;
+		*(uint64_t *)dp = sh ? lo >> sh | hi << (64 - sh) : hi;
+		lo = hi;
 	}
 	while (n--)
 		*dp++ = *sp++;

@@ -7,7 +7,7 @@ UNIT_BUILD := build/host
 UNIT_CFLAGS := -std=gnu11 -g -O1 -Itests/unit/include -Wall -Wextra -Werror -Wno-unused-parameter \
 	-fsanitize=address,undefined -fno-sanitize-recover=all -I. -Iinclude -Itests/unit -I$(UNIT_BUILD)/gen
 UNIT_LIBS := -lcmocka -lfdt -lpthread
-UNIT_TESTS := buddy slab dtb dtb_fuzz pt cap sched bkl ring virtq netchan sysdesc numa efi_ranges fbcon
+UNIT_TESTS := buddy slab dtb dtb_fuzz pt cap sched bkl ring virtq netchan sysdesc numa efi_ranges fbcon string
 # The x86_64 VMM's APIC model and virtio transport, built with that port's user headers (their
 # trap is x86 assembly, which an x86_64 host compiles; the test replaces it).
 ifeq ($(shell uname -m),x86_64)
@@ -29,13 +29,14 @@ UNIT_SRCS_dtb_fuzz := tests/unit/dtb_tree.c hyp/dtb.c mm/memmap.c
 UNIT_SRCS_efi_ranges := arch/aarch64/efi/ranges.c
 UNIT_SRCS_fbcon := hyp/fbcon.c
 UNIT_SRCS_vlapic := servers/vmm/x86_64/lapic.c servers/vmm/virtio_mmio.c
+UNIT_INCLUDED_string := hyp/string.c # included by the test, under other names
 UNIT_CFLAGS_vlapic := -Iarch/x86_64/user -Iservers/vmm/x86_64
 $(UNIT_BUILD)/test_fbcon: $(UNIT_BUILD)/gen/fbcon_font.h
 
 define unit_rule
-$(UNIT_BUILD)/test_$(1): tests/unit/test_$(1).c tests/unit/host.c $(UNIT_SRCS_$(1)) $(wildcard hyp/*.h mm/*.h cap/*.h include/cairn/*.h tests/unit/*.h servers/root/sysdesc.h servers/vmm/*.h servers/vmm/x86_64/*.h servers/lib/*.h) $(if $(filter sysdesc,$(1)),$(wildcard systems/*.dts))
+$(UNIT_BUILD)/test_$(1): tests/unit/test_$(1).c tests/unit/host.c $(UNIT_SRCS_$(1)) $(UNIT_INCLUDED_$(1)) $(wildcard hyp/*.h mm/*.h cap/*.h include/cairn/*.h tests/unit/*.h servers/root/sysdesc.h servers/vmm/*.h servers/vmm/x86_64/*.h servers/lib/*.h) $(if $(filter sysdesc,$(1)),$(wildcard systems/*.dts))
 	@mkdir -p $$(@D)
-	$(Q)$(HOST_CC) $(UNIT_CFLAGS) $(UNIT_CFLAGS_$(1)) -o $$@ $$(filter %.c,$$^) $(UNIT_LIBS)
+	$(Q)$(HOST_CC) $(UNIT_CFLAGS) $(UNIT_CFLAGS_$(1)) -o $$@ $$(filter-out $(UNIT_INCLUDED_$(1)),$$(filter %.c,$$^)) $(UNIT_LIBS)
 endef
 $(foreach t,$(UNIT_TESTS),$(eval $(call unit_rule,$(t))))
 
