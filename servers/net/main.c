@@ -13,8 +13,10 @@
  * its order), and a guest's CPUs each take their own.
  *
  * A frame from the NIC is copied once, from the driver's receive buffer
- * into the guest's; one from a guest twice, gathered here from its
- * transmit buffers first: no guest or driver ever maps another's memory.  Guest input is never trusted (the
+ * into the guest's; one from a guest is gathered from its transmit
+ * buffers into a free transmit buffer of the NIC's (or, with none free,
+ * a buffer here), where it stays if it goes out there and is copied again
+ * only to other guests: no guest or driver ever maps another's memory.  Guest input is never trusted (the
  * queue library checks every ring entry; a frame's length is checked
  * here); a guest that breaks a rule of the queues gets its device marked
  * broken, as the block server does. */
@@ -52,6 +54,7 @@ static uint64_t uplink_frames;
 static struct { uint8_t mac[6]; uint8_t port; bool used; } macs[MACS];
 static unsigned mac_next;
 static uint8_t frame[NETCHAN_BUF_BYTES];     /* a guest's frame, gathered */
+static int gathered = -1;                    /* or the uplink's transmit buffer it is in */
 static const uint8_t hdr[NETCHAN_HDR] = { [10] = 1 }; /* virtio_net_hdr_v1: num_buffers 1 */
 _Static_assert(NETCHAN_BUFS == 64, "tx_free is one word");
 
@@ -142,14 +145,17 @@ static void to_guest(struct port *p, const uint8_t *src, uint32_t len)
 	p->signal |= virtq_wants_interrupt(q);
 }
 
+static uint8_t *tx_buf(unsigned buf) { return nicdata + NETCHAN_TX_OFF + buf * NETCHAN_BUF_BYTES; }
+
 static void to_uplink(const uint8_t *src, uint32_t len)
 {
 	if (!tx_free) {
 		chan->dropped++;
 		return;
 	}
-	unsigned buf = (unsigned)__builtin_ctzll(tx_free);
-	copy_out(nicdata + NETCHAN_TX_OFF + buf * NETCHAN_BUF_BYTES, src, 0, len);
+	unsigned buf = gathered >= 0 ? (unsigned)gathered : (unsigned)__builtin_ctzll(tx_free);
+	uint8_t *to = tx_buf(buf);
+	copy_out(to, src, 0, to == src ? NETCHAN_HDR : len); /* a frame in place: its header */
 	if (netring_push(&chan->tx, buf | (uint64_t)len << 16)) {
 		tx_free &= ~(1ull << buf);
 		kick_nic = true;
@@ -180,7 +186,9 @@ static void forward(unsigned src, const uint8_t *f, uint32_t len)
 		to_port((unsigned)dst, f, len);
 		return;
 	}
-	for (unsigned p = 0; p <= UPLINK; p++) /* broadcast, multicast, unknown */
+	/* broadcast, multicast, unknown: the uplink last, so that a frame in
+	 * its transmit buffer is copied to guests before the driver has it */
+	for (unsigned p = 0; p <= UPLINK; p++)
 		if (p != src && is_port(p))
 			to_port(p, f, len);
 }
@@ -197,12 +205,15 @@ static bool from_guest(unsigned pi, struct virtq *q)
 		left--;
 		int n = virtq_chain(q, &p->v.gm, (uint16_t)head, b, MAX_SEGS);
 		uint32_t len = 0;
+		int tx = uplink_up && tx_free ? __builtin_ctzll(tx_free) : -1;
+		uint8_t *f = tx >= 0 ? tx_buf((unsigned)tx) : frame; /* free: ours to write */
+		_Static_assert(sizeof(frame) == NETCHAN_BUF_BYTES, "either holds a frame");
 		for (int i = 0; i < n && len <= sizeof(frame); i++) {
 			if (b[i].write || b[i].len > sizeof(frame) - len) {
 				len = sizeof(frame) + 1; /* too long, or not a transmit buffer */
 				break;
 			}
-			memcpy(frame + len, b[i].va, b[i].len);
+			memcpy(f + len, b[i].va, b[i].len);
 			len += b[i].len;
 		}
 		if (n < 0 || len > sizeof(frame)) {
@@ -212,7 +223,9 @@ static bool from_guest(unsigned pi, struct virtq *q)
 		virtq_push(q, (uint16_t)head, 0);
 		p->v.sh->requests++;
 		p->signal |= virtq_wants_interrupt(q);
-		forward(pi, frame, len);
+		gathered = tx;
+		forward(pi, f, len);
+		gathered = -1;
 	}
 	if (head == VQ_BROKEN)
 		broken(p);
