@@ -7,7 +7,8 @@
  * then finds it), linux.bench (its init times its disk: tools/virtio-blk-ratio),
  * linux.disk (its init writes 64 MiB on its disk and reads them back),
  * linux.nettest (its init fetches a page from the host through the network),
- * linux.netbench (it times a 32 MiB download: tools/virtio-net-ratio),
+ * linux.netbench (it times a 32 MiB download and a 32 MiB upload:
+ * tools/virtio-net-ratio),
  * linux.g2gbench (every guest: the second serves 32 MiB, the first times
  * fetching it: tools/virtio-net-g2g-ratio),
  * linux.doorbell=0 (queue notifications through the VMM). */
