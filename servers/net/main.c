@@ -13,10 +13,11 @@
  * its order), and a guest's CPUs each take their own.
  *
  * A frame from the NIC is copied once, from the driver's receive buffer
- * into the guest's; one from a guest is gathered from its transmit
- * buffers into a free transmit buffer of the NIC's (or, with none free,
- * a buffer here), where it stays if it goes out there and is copied again
- * only to other guests: no guest or driver ever maps another's memory.  Guest input is never trusted (the
+ * into the guest's; one from a guest to an address learnt behind the
+ * uplink once, gathered straight into a free transmit buffer of the NIC's;
+ * any other twice, gathered into a buffer here first, so that a frame
+ * between guests never passes through memory the driver sees.  No guest
+ * or driver ever maps another's memory.  Guest input is never trusted (the
  * queue library checks every ring entry; a frame's length is checked
  * here); a guest that breaks a rule of the queues gets its device marked
  * broken, as the block server does. */
@@ -193,6 +194,24 @@ static void forward(unsigned src, const uint8_t *f, uint32_t len)
 			to_port(p, f, len);
 }
 
+/* A guest's frame (chain b, n buffers) goes to the uplink alone: its
+ * destination, as it reads now, was learnt there.  Then it is gathered in
+ * a transmit buffer of the uplink's, if one is free: -1 if not. */
+static int uplink_buffer(const struct vq_buf *b, int n)
+{
+	uint8_t dst[6];
+	uint32_t got = 0, off = NETCHAN_HDR;
+	if (!uplink_up || !tx_free)
+		return -1;
+	for (int i = 0; i < n && got < sizeof(dst); i++) {
+		uint32_t k = b[i].len > off ? b[i].len - off : 0;
+		k = k < sizeof(dst) - got ? k : sizeof(dst) - got;
+		memcpy(dst + got, b[i].va + off, k);
+		got += k, off -= off < b[i].len ? off : b[i].len;
+	}
+	return got == sizeof(dst) && lookup(dst) == UPLINK ? __builtin_ctzll(tx_free) : -1;
+}
+
 /* Port pi's transmit queue q: the frames it holds, a queue's worth at most
  * (vdev_backend).  True if some may be left. */
 static bool from_guest(unsigned pi, struct virtq *q)
@@ -205,7 +224,7 @@ static bool from_guest(unsigned pi, struct virtq *q)
 		left--;
 		int n = virtq_chain(q, &p->v.gm, (uint16_t)head, b, MAX_SEGS);
 		uint32_t len = 0;
-		int tx = uplink_up && tx_free ? __builtin_ctzll(tx_free) : -1;
+		int tx = uplink_buffer(b, n);
 		uint8_t *f = tx >= 0 ? tx_buf((unsigned)tx) : frame; /* free: ours to write */
 		_Static_assert(sizeof(frame) == NETCHAN_BUF_BYTES, "either holds a frame");
 		for (int i = 0; i < n && len <= sizeof(frame); i++) {
