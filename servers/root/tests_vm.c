@@ -541,6 +541,9 @@ static bool t_vm_status_reg_errors(void)
 	CHECK_ERR(INV3(SYS_AS_BIND_STATUS, as, 0x1000, f, 1ull << 32), E_RANGE); /* checked whole */
 	CHECK_ERR(INV3(SYS_AS_BIND_STATUS, as, 0x1000, n, 0), E_BADTYPE);
 	CHECK_ERR(INV3(SYS_AS_BIND_STATUS, f, 0x1000, f, 0), E_BADTYPE);
+	if (bootinfo->ndev) /* a device's registers: the kernel reads and writes memory only */
+		CHECK_ERR(INV3(SYS_AS_BIND_STATUS, as, 0x1000, bootinfo->dev[0].first_slot, 0),
+			  E_BADTYPE);
 	CHECK_ERR(INV3(SYS_AS_BIND_STATUS, as, 0x1000, ro, 0), E_RIGHTS); /* the kernel writes it */
 	CHECK_ERR(INV3(SYS_AS_BIND_STATUS, as, 0x1000, 0, 0), E_NOENT);  /* nothing to unbind */
 	for (uint64_t i = 0; i < 2; i++)
