@@ -80,5 +80,5 @@ int main(void)
 		cmocka_unit_test(test_memset_every_alignment),
 		cmocka_unit_test(test_memmove_overlapping),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return RUN_TESTS("string", tests);
 }
