@@ -6,8 +6,11 @@ ARCH_LDFLAGS := -pie --no-dynamic-linker -z norelro -z noexecstack \
 	--no-warn-rwx-segments --no-relax
 ARCH_SRCS := arch/riscv64/head.S arch/riscv64/entry.S arch/riscv64/boot.c \
 	arch/riscv64/cpu.c arch/riscv64/trap.c arch/riscv64/mmu.c arch/riscv64/uspace.c \
-	arch/riscv64/fp.S arch/riscv64/vcpu.c hyp/iommu_none.c arch/riscv64/plic.c arch/riscv64/timer.c \
+	arch/riscv64/ecall.c arch/riscv64/fp.S arch/riscv64/vcpu.c hyp/iommu_none.c arch/riscv64/plic.c arch/riscv64/timer.c \
 	arch/riscv64/sbi.c arch/riscv64/uarts.c hyp/uart_ns16550.c
+# ecall.c's fast paths keep no register for their caller (entry.S reloads
+# them all), so none is callee-saved there: no prologue saving s-registers.
+$(BUILD)/obj/arch/riscv64/ecall.o: KCFLAGS += -fomit-frame-pointer $(foreach r,1 2 3 4 5 6 7 8 9 10 11,-fcall-used-s$(r))
 # Native threads in VU-mode (arch/riscv64/uspace.c) run the root task.  User
 # code uses Debian's libgcc, which is lp64d: the D extension is allowed,
 # though C code without floating point never touches an FP register (the

@@ -92,13 +92,13 @@ user_trap:
 	mv	a0, sp
 	ld	tp, R_CPU(sp)
 	ld	sp, 0(tp)               /* cpu->stack_top, at offset 0 */
-	li	s0, 0
 	li	t0, 8                   /* ecall from VU-mode */
 	bne	a1, t0, 1f
 	mv	a1, tp
 	call	riscv_ecall             /* the registers to leave with */
-	j	user_restore
-1:	j	riscv_user_trap
+	j	ecall_restore
+1:	li	s0, 0                   /* the frame chain ends (ecall.c keeps none) */
+	j	riscv_user_trap
 
 /* arch_user_enter(regs, root, vmid): load the G-stage (Sv39x4) table for
  * this VMID if it is not loaded already (VMIDs tag the TLB, so a switch
@@ -128,16 +128,20 @@ arch_user_enter:
 2:	csrw	hgatp, t0
 1:
 user_restore:                           /* a0: the registers, space loaded */
-	sd	tp, R_CPU(a0)
-	csrw	sscratch, a0
-	ld	t0, R_PC(a0)
-	csrw	sepc, t0
 	li	t0, HSTATUS_SPV
 	csrs	hstatus, t0
 	li	t0, SSTATUS_SPP         /* VU-mode, or a guest's VS-mode (regs->spp) */
 	csrc	sstatus, t0
 	ld	t0, R_SPP(a0)
 	csrs	sstatus, t0
+/* riscv_ecall's way back: it returns only native threads (a VCPU's leaves
+ * by kernel_enter), and nothing has trapped to HS-mode since the ecall
+ * set hstatus.SPV and cleared sstatus.SPP, so both stand as they were. */
+ecall_restore:
+	sd	tp, R_CPU(a0)
+	csrw	sscratch, a0
+	ld	t0, R_PC(a0)
+	csrw	sepc, t0
 	.irp	n, 11,12,13,14,15,16,17
 	ld	x\n, ((\n - 10) * 8)(a0)
 	.endr

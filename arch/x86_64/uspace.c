@@ -24,7 +24,6 @@
 #include "hyp/fp.h"
 #include "hyp/kernel.h"
 #include "hyp/printk.h"
-#include "ipc/fastpath.h"
 #include "mm/aspace.h"
 #include "mm/kmap.h"
 #include "mm/pt.h"
@@ -289,7 +288,7 @@ _Noreturn static void bad_state(struct arch_regs *r)
 	kernel_fault(thread_of(r), FAULT_PAGE, canonical(r->pc) ? r->sp : r->pc, 0, false);
 }
 
-_Noreturn static void leave(struct pcpu *p, struct arch_regs *r)
+_Noreturn void x86_leave(struct pcpu *p, struct arch_regs *r)
 {
 	p->rsp0 = (uintptr_t)(&r->ss + 1);
 	__builtin_memcpy(p->tss_rsp0, &p->rsp0, 8);
@@ -315,12 +314,12 @@ _Noreturn static void leave(struct pcpu *p, struct arch_regs *r)
 }
 
 /* The space (root, vmid) on this CPU, if it is not there already. */
-static void switch_space(struct pcpu *p, paddr_t root, unsigned vmid)
+void x86_switch_space(struct pcpu *p, paddr_t root, unsigned vmid)
 {
 	if (root.pa != p->space || vmid != p->vmid) {
 		p->space = root.pa;
 		p->vmid = vmid;
-		load_space(p); /* a flush without PCID; with it, leave()'s generation test */
+		load_space(p); /* a flush without PCID; with it, x86_leave()'s generation test */
 	}
 }
 
@@ -329,59 +328,11 @@ _Noreturn void arch_user_enter(struct arch_regs *r, paddr_t root, unsigned vmid)
 	struct pcpu *p = pcpu_this();
 	if (p->cpu->vcpu_in) /* a guest's thread: VMRUN, not ring 3 (svm.c) */
 		x86_vcpu_enter(p, r, root, vmid);
-	switch_space(p, root, vmid);
-	leave(p, r);
+	x86_switch_space(p, root, vmid);
+	x86_leave(p, r);
 }
 
-/* --- From ring 3 ---------------------------------------------------------- */
-
-/* The system calls' fast paths share the big lock (hyp/bkl.h) as
- * arch/riscv64's riscv_ecall does: fastpath_entry with this port's way in
- * to the thread it switched to (sys_enter) and the shared ways out. */
-
-/* Leave for next, which a fast path made current: inline for the common
- * case (no FP state to switch, a native thread, a space whose PCID is
- * current: as aarch64's svc_enter), its space loaded before the lock goes
- * (another CPU may then give next another space and free this one), else
- * in full. */
-static inline __attribute__((always_inline)) struct thread *sys_enter(struct thread *next,
-								      struct cpu *c, bool shared)
-{
-	struct aspace *as = next->as;
-	if (__builtin_expect(((c->fp_live || next->enter_more) && /* one test, commonly */
-			      (((c->fp_live || next->fp_used) && c->fp_live != next) || next->vcpu)) ||
-			     (c->active_as != as && !as->hw_root), 0))
-		return shared ? fastpath_enter_whole(next, c) : fastpath_enter_full(next, c);
-	c->active_as = as;
-	switch_space(pcpu_this(), as->pt.root_pa, as->vmid);
-	if (shared)
-		bkl_unshare(c->sched);
-	else
-		bkl_unlock();
-	return next;
-}
-
-static inline __attribute__((always_inline)) struct thread *sys_enter_shared(struct thread *next,
-									     struct cpu *c,
-									     struct sched *s)
-{
-	(void)s;
-	return sys_enter(next, c, true);
-}
-
-static __attribute__((noinline)) struct thread *sys_decline(struct thread *t, struct cpu *c)
-{
-	return fastpath_decline(t, c, sys_enter_shared);
-}
-
-/* A system call, by syscall or int $0x80 (interrupts masked either way). */
-_Noreturn void x86_syscall(struct arch_regs *r, struct cpu *c)
-{
-	struct thread *t = thread_of(r);
-	struct thread *next = fastpath_entry(t, c->sched, c, c->id, arg(t, REG_NR), sys_enter_shared,
-					     fastpath_reply_guest_whole, sys_decline);
-	leave(pcpu_this(), &next->regs); /* its space loaded (sys_enter), or t's, which stays */
-}
+/* --- From ring 3: system calls in syscall.c --------------------------------- */
 
 static void handle_irq(void)
 {
@@ -400,9 +351,9 @@ _Noreturn void x86_user_trap(struct arch_regs *r)
 	uint64_t v = r->vector;
 	if (__builtin_expect(v == VEC_SYSCALL, 1))
 		x86_syscall(r, &cpus[arch_cpu_id()]);
-	if (v == VEC_TLB) { /* leaving ring 3 was the point; leave() flushes */
+	if (v == VEC_TLB) { /* leaving ring 3 was the point; x86_leave() flushes */
 		lapic_eoi();
-		leave(pcpu_this(), r);
+		x86_leave(pcpu_this(), r);
 	}
 	if (v >= 32) {
 		pcpu_this()->irq_vec = v;
@@ -414,7 +365,7 @@ _Noreturn void x86_user_trap(struct arch_regs *r)
 	case X86_PF:
 		if (space_stale(pcpu_this())) { /* a new table since this CPU copied */
 			load_space(pcpu_this());
-			leave(pcpu_this(), r);
+			x86_leave(pcpu_this(), r);
 		}
 		__asm__ volatile("mov %%cr2, %0" : "=r"(r->cr2));
 		kernel_fault(t, FAULT_PAGE, r->cr2, r->error, r->error & 2);

@@ -118,3 +118,10 @@ struct arch_regs;
 void x86_hv_init_cpu(void);
 void x86_hv_fini_cpu(void);
 _Noreturn void x86_vcpu_enter(struct pcpu *p, struct arch_regs *r, paddr_t root, unsigned vmid);
+
+/* Ring 3 (uspace.c): its space on this CPU, and the way back to it; the
+ * system calls (syscall.c), from entry.S or int $0x80. */
+void x86_switch_space(struct pcpu *p, paddr_t root, unsigned vmid);
+_Noreturn void x86_leave(struct pcpu *p, struct arch_regs *r);
+struct cpu;
+_Noreturn void x86_syscall(struct arch_regs *r, struct cpu *c);
