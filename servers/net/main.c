@@ -55,7 +55,6 @@ static uint64_t uplink_frames;
 static struct { uint8_t mac[6]; uint8_t port; bool used; } macs[MACS];
 static unsigned mac_next;
 static uint8_t frame[NETCHAN_BUF_BYTES];     /* a guest's frame, gathered */
-static int gathered = -1;                    /* or the uplink's transmit buffer it is in */
 static const uint8_t hdr[NETCHAN_HDR] = { [10] = 1 }; /* virtio_net_hdr_v1: num_buffers 1 */
 _Static_assert(NETCHAN_BUFS == 64, "tx_free is one word");
 
@@ -154,7 +153,10 @@ static void to_uplink(const uint8_t *src, uint32_t len)
 		chan->dropped++;
 		return;
 	}
-	unsigned buf = gathered >= 0 ? (unsigned)gathered : (unsigned)__builtin_ctzll(tx_free);
+	/* a guest's frame may already lie in a free buffer (from_guest) */
+	uintptr_t in = (uintptr_t)src - (uintptr_t)tx_buf(0);
+	unsigned buf = in < NETCHAN_BUFS * NETCHAN_BUF_BYTES ? in / NETCHAN_BUF_BYTES
+							      : (unsigned)__builtin_ctzll(tx_free);
 	uint8_t *to = tx_buf(buf);
 	copy_out(to, src, 0, to == src ? NETCHAN_HDR : len); /* a frame in place: its header */
 	if (netring_push(&chan->tx, buf | (uint64_t)len << 16)) {
@@ -242,9 +244,7 @@ static bool from_guest(unsigned pi, struct virtq *q)
 		virtq_push(q, (uint16_t)head, 0);
 		p->v.sh->requests++;
 		p->signal |= virtq_wants_interrupt(q);
-		gathered = tx;
 		forward(pi, f, len);
-		gathered = -1;
 	}
 	if (head == VQ_BROKEN)
 		broken(p);
