@@ -333,9 +333,10 @@ FP_INLINE struct thread *fastpath_yield(struct thread *t, struct sched *s, uint3
  * share (ipc/fastpath.c; AArch64's own are tuned to its entry): the
  * general path, and kernel_enter's work in full, with the lock whole;
  * the same from sharing it (taken whole, and kernel_exit does it); a
- * guest's answer with the lock taken whole.  None returns but the last,
- * when a look again finds nothing changed; each is declared to return, so
- * that the fast paths reach it by a tail call. */
+ * guest's answer with the lock taken whole.  None returns (the last ends
+ * in one of the first two), which riscv64's ecall_restore relies on: only
+ * the native threads its fast paths enter inline come back; each is
+ * declared to return, so that the fast paths reach it by a tail call. */
 struct thread *fastpath_general(struct thread *t, struct cpu *c);
 struct thread *fastpath_enter_full(struct thread *next, struct cpu *c);
 struct thread *fastpath_enter_whole(struct thread *next, struct cpu *c);

@@ -2,8 +2,8 @@
  * paths of ipc/fastpath.h inline from the lock to the partner, as
  * arch/aarch64's aarch64_svc holds them.
  *
- * A file of its own for one flag: it is built with s0-s11 caller-saved
- * (arch.mk).  entry.S saved the thread's registers and reloads them all
+ * A file of its own for one flag: it is built with s1-s11 caller-saved
+ * (arch.mk; GCC keeps s0, the frame pointer's register, callee-saved).  entry.S saved the thread's registers and reloads them all
  * (user_restore), so riscv_ecall need not keep any for its caller, and
  * without the flag its prologue and epilogue spent 14 instructions a
  * direction saving five of them.  Functions it calls elsewhere keep the

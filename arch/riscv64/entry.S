@@ -97,7 +97,8 @@ user_trap:
 	mv	a1, tp
 	call	riscv_ecall             /* the registers to leave with */
 	j	ecall_restore
-1:	li	s0, 0                   /* the frame chain ends (ecall.c keeps none) */
+1:	li	s0, 0                   /* the frame chain ends; ecall.c keeps no chain, so
+					 * a debugger there may follow the user's s0 */
 	j	riscv_user_trap
 
 /* arch_user_enter(regs, root, vmid): load the G-stage (Sv39x4) table for

@@ -7,7 +7,7 @@ ARCH_LDFLAGS := -static -no-pie -z max-page-size=4096 -z noexecstack \
 	--no-warn-rwx-segments
 ARCH_SRCS := hyp/iommu_none.c hyp/fbcon.c arch/x86_64/head.S arch/x86_64/entry.S arch/x86_64/trampoline.S \
 	arch/x86_64/boot.c arch/x86_64/cpu.c arch/x86_64/trap.c arch/x86_64/mmu.c arch/x86_64/uspace.c \
-	arch/x86_64/syscall.c 	arch/x86_64/apic.c arch/x86_64/acpi.c arch/x86_64/smp.c arch/x86_64/virt.c \
+	arch/x86_64/syscall.c arch/x86_64/apic.c arch/x86_64/acpi.c arch/x86_64/smp.c arch/x86_64/virt.c \
 	arch/x86_64/svm.c arch/x86_64/svm_run.S \
 	arch/x86_64/vmx.c arch/x86_64/vmx_run.S arch/x86_64/vmexit.c
 # syscall.c's fast paths keep no register for their caller (x86_syscall
