@@ -277,8 +277,10 @@ static bool t_budget_caps_spinner(void)
 	 * stopped is charged for the pause: what it ran past its budget is
 	 * owed to the next period, so a pause at the window's end shows in it
 	 * (CI on a busy host failed a bound of 20 % over half a second), one
-	 * at its start as less. */
-	CHECK(share[0][0] >= 150 && share[0][0] <= 215 && share[0][1] >= 750);
+	 * at its start as less (134 once, the host running two QEMUs beside
+	 * this one: its budget spent on the host's pause).  The cap is the
+	 * upper bound; the lower one says only that it runs. */
+	CHECK(share[0][0] >= 100 && share[0][0] <= 215 && share[0][1] >= 750);
 	CHECK(share[1][0] >= 950 && share[1][1] <= 20);
 	CHECK(accounts_equal(before, accounts_read()));
 	return true;
