@@ -102,6 +102,11 @@ void thread_set_cpu(struct thread *t, unsigned cpu);
 void thread_free_dead(struct thread *t);
 /* Tell a CPU to choose again: at once if it is this one, else by IPI. */
 void thread_kick(unsigned cpu);
+/* The thread whose saved registers r are (entry code's target). */
+static inline struct thread *thread_of(struct arch_regs *r)
+{
+	return (struct thread *)((char *)r - __builtin_offsetof(struct thread, regs));
+}
 /* t->cspace was installed: its fast-path form (cap.cs_lim1). */
 static inline void thread_cspace_set(struct thread *t)
 {

@@ -165,11 +165,6 @@ enum { EC_UNKNOWN = 0x00, EC_FP = 0x07, EC_HVC64 = 0x16, EC_IABT_LOW = 0x20, EC_
 
 _Static_assert(__builtin_offsetof(struct thread, regs) == 0x30, "vectors.S THREAD_REGS");
 
-static inline struct thread *thread_of(struct arch_regs *r)
-{
-	return (struct thread *)((char *)r - __builtin_offsetof(struct thread, regs));
-}
-
 /* The general path, with the lock held.  It never returns; declared as if
  * it did, so that the fast paths reach it by a tail call (a branch). */
 static __attribute__((noinline, noipa)) struct thread *aarch64_svc_general(struct thread *t,

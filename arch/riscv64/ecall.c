@@ -32,49 +32,80 @@ static inline void fast_timer_set(uint64_t at)
 #include "mm/aspace.h"
 
 extern uint64_t riscv_vmid_harts[]; /* uspace.c */
+#define EXC_ECALL_VS 10 /* scause: an ecall from VS-mode */
 
-static inline struct thread *thread_of(struct arch_regs *r)
+/* The space of a thread a fast path made current, its VMID current
+ * (root), as arch_user_enter loads it. */
+static inline __attribute__((always_inline)) void ecall_space(struct cpu *c, struct aspace *as,
+							      uint64_t root)
 {
-	return (struct thread *)((char *)r - __builtin_offsetof(struct thread, regs));
-}
-
-/* Leave for next, which a fast path made current: as arch/aarch64's
- * svc_enter, inline for the common case (no FP state to switch, a native
- * thread, a space whose VMID is current), else in full. */
-static inline __attribute__((always_inline)) struct thread *ecall_enter(struct thread *next,
-									   struct cpu *c, bool shared)
-{
-	struct aspace *as = next->as;
-	uint64_t root = as->hw_root; /* 0: its VMID is stale */
-	if (__builtin_expect(((c->fp_live || next->enter_more) && /* one test, commonly */
-			      (((c->fp_live || next->fp_used) && c->fp_live != next) || next->vcpu)) ||
-			     (c->active_as != as && !root), 0))
-		return shared ? fastpath_enter_whole(next, c) : fastpath_enter_full(next, c);
-	if (c->active_as != as) { /* its VMID is current: load it, as arch_user_enter does */
+	if (c->active_as != as) {
 		uint64_t bit = 1ull << c->id;
 		c->active_as = as;
 		if (!(riscv_vmid_harts[as->vmid] & bit))
 			__atomic_fetch_or(&riscv_vmid_harts[as->vmid], bit, __ATOMIC_SEQ_CST);
 		csr_write(hgatp, root);
 	}
-	if (shared)
-		bkl_unshare(c->sched);
-	else
-		bkl_unlock();
+}
+
+/* Leave for next, a native thread a fast path made current: as
+ * arch/aarch64's svc_enter, inline for the common case (no FP state to
+ * switch, a space whose VMID is current), else in full.  It stops sharing
+ * the lock. */
+static inline __attribute__((always_inline)) struct thread *ecall_enter(struct thread *next,
+									   struct cpu *c,
+									   struct sched *s)
+{
+	struct aspace *as = next->as;
+	uint64_t root = as->hw_root; /* 0: its VMID is stale */
+	if (__builtin_expect(((c->fp_live || next->enter_more) && /* one test, commonly */
+			      (((c->fp_live || next->fp_used) && c->fp_live != next) || next->vcpu)) ||
+			     (c->active_as != as && !root), 0))
+		return fastpath_enter_whole(next, c);
+	ecall_space(c, as, root);
+	bkl_unshare(s);
 	return next;
 }
 
-static inline __attribute__((always_inline)) struct thread *ecall_enter_shared(struct thread *next,
-										  struct cpu *c,
-									       struct sched *s)
+/* The VMM's answer to its guest's exit (reply_recv, sharing the lock):
+ * as arch/aarch64's aarch64_reply_hvc, applied here and the guest entered
+ * inline when its VCPU is parked here with nothing to inject, no FP
+ * state to switch and its VMID current (vcpu_switch would do nothing),
+ * out through user_restore, which sets sstatus.SPP for it (the answer to
+ * a hypercall too, as fastpath_reply_guest applies it).  An abort (an
+ * exception to inject), or anything else, takes the lock whole with
+ * nothing done (kernel_enter's way, not kernel_exit's). */
+static __attribute__((noinline)) struct thread *ecall_reply_guest(struct thread *t, struct cpu *c)
 {
-	(void)s;
-	return ecall_enter(next, c, true);
+	struct thread *g = t->caller; /* fault_pending */
+	struct vcpu *v = g->vcpu;
+	struct aspace *as = g->as;
+	uint64_t root = as->hw_root, info = arg(t, REG_INFO);
+	const uint64_t *mr = regs_gpr(&t->regs, REG_MR0);
+	unsigned len = MIN(msginfo_len(info), MSG_WORDS);
+	struct endpoint *ep;
+	bool exit = g->fault_kind == KMSG_VMEXIT;
+	if (g->fault_kind == KMSG_FAULT || !v || (exit && len && (mr[0] & VMREPLY_ABORT)) ||
+	    v->hw_cpu != (int)c->id || v->exception || v->pending_words ||
+	    ((c->fp_live || g->fp_used) && c->fp_live != g) || (c->active_as != as && !root) ||
+	    !(ep = reply_recv_ok(t, g, c->sched, c->id, info)))
+		return fastpath_reply_guest_whole(t, c);
+	g->fault_pending = false;
+	if (exit && len) /* vcpu_exit_reply's work: no abort, so no exception */
+		arch_vcpu_exit_reply(&v->arch, &g->regs, g->fault_label, g->fault, mr, len);
+	else if (!exit)
+		vcpu_hypercall_reply(g, msginfo_label(info), mr, len);
+	reply_recv_done(t, g, c->sched, ep);
+	arch_vcpu_resume(&v->arch); /* vcpu_enter_parked's case */
+	c->vcpu_in = v;
+	ecall_space(c, as, root);
+	bkl_unshare(c->sched);
+	riscv_user_restore(&g->regs);
 }
 
 static __attribute__((noinline)) struct thread *ecall_decline(struct thread *t, struct cpu *c)
 {
-	return fastpath_decline(t, c, ecall_enter_shared);
+	return fastpath_decline(t, c, ecall_enter);
 }
 
 /* A system call (entry.S, ecall from VU-mode): the fast paths inline from
@@ -89,8 +120,45 @@ struct arch_regs *riscv_ecall(struct arch_regs *r, struct cpu *c)
 	struct sched *s = c->sched;
 	uint64_t nr = arg(t, REG_NR);
 	r->pc += 4; /* sepc is the ecall itself */
-	return &fastpath_entry(t, s, c, cpu, nr, ecall_enter_shared, fastpath_reply_guest_whole,
-			       ecall_decline)
-		->regs;
+	return &fastpath_entry(t, s, c, cpu, nr, ecall_enter, ecall_reply_guest, ecall_decline)->regs;
 }
 
+
+/* A guest's SBI call (an ecall from VS-mode, entry.S): sent to its VMM as
+ * the VMEXIT_HVC message riscv_guest_trap composes, the VCPU parked and
+ * the VMM entered, sharing the big lock, as arch/aarch64's exit_fast does
+ * (the VCPU is this CPU's, parked in its own registers).  A hypercall or
+ * set_timer (vcpu.c answers them), a VMM not waiting on this CPU, or
+ * anything else the fast paths decline takes the general way with
+ * nothing done.  Returns the VMM's registers, for user_restore (whose
+ * sstatus.SPP it needs: the trap set it for VS-mode). */
+struct arch_regs *riscv_guest_ecall(struct arch_regs *r, struct cpu *c)
+{
+	struct thread *t = thread_of(r), *vmm;
+	struct sched *s = c->sched;
+	struct cap *fep = &t->fault_ep;
+	uint64_t eid = r->x[7], fid = r->x[6], *w = t->fault;
+	r->spp = SSTATUS_SPP; /* it returns to VS-mode */
+	_Static_assert(HC_BASE >> 16 == 0xc600, "entry.S HC_BASE_HI: hypercalls go the general way");
+	if ((eid == SBI_TIME ? fid == 0 : eid == 0) || !t->vcpu ||
+	    !bkl_share(s)) /* or its fast paths closed */
+		riscv_user_trap(r, EXC_ECALL_VS);
+	if (fep->type != OBJ_ENDPOINT || !(fep->rights & R_WRITE) ||
+	    !(vmm = call_partner(s, (struct endpoint *)fep->obj, c->id))) {
+		bkl_unshare(s);
+		riscv_user_trap(r, EXC_ECALL_VS);
+	}
+	vcpu_count(t->vcpu, vc_label(VMEXIT_HVC));
+	uint64_t *mr = regs_gpr(&vmm->regs, REG_MR0);
+	_Static_assert(VMEXIT_WORDS == 6, "the words sent");
+	mr[0] = w[0] = eid, mr[1] = w[1] = r->pc, mr[2] = w[2] = EXC_ECALL_VS;
+	mr[3] = w[3] = fid, mr[4] = w[4] = r->x[0], mr[5] = w[5] = r->x[1];
+	t->fault_label = VMEXIT_HVC;
+	t->fault_kind = KMSG_VMEXIT;
+	t->fault_len = VMEXIT_WORDS;
+	t->fault_pending = true;
+	link_call(t, vmm, msginfo(VMEXIT_HVC, VMEXIT_WORDS, 0), fep->badge);
+	vcpu_leave_for_native(t, c->id);
+	switch_to(s, t, vmm);
+	return &ecall_enter(vmm, c, s)->regs;
+}

@@ -20,6 +20,7 @@
 #define HSTATUS_SPV (1 << 7)
 #define SSTATUS_SPP (1 << 8)
 #define SSTATUS_FS (3 << 13)
+#define HC_BASE_HI 0xc600 /* HC_BASE >> 16, checked in ecall.c */
 
 	.section .text
 	.balign 4
@@ -99,7 +100,15 @@ user_trap:
 	j	ecall_restore
 1:	li	s0, 0                   /* the frame chain ends; ecall.c keeps no chain, so
 					 * a debugger there may follow the user's s0 */
-	j	riscv_user_trap
+	li	t0, 10                  /* ecall from VS-mode: a guest's SBI call */
+	bne	a1, t0, 2f
+	srli	t0, a7, 16              /* not a Cairn hypercall (a7, the EID, still the guest's) */
+	li	t1, HC_BASE_HI
+	beq	t0, t1, 2f
+	mv	a1, tp
+	call	riscv_guest_ecall       /* its VMM's registers (sstatus.SPP to clear) */
+	j	user_restore
+2:	j	riscv_user_trap
 
 /* arch_user_enter(regs, root, vmid): load the G-stage (Sv39x4) table for
  * this VMID if it is not loaded already (VMIDs tag the TLB, so a switch
@@ -128,6 +137,8 @@ arch_user_enter:
 	amoor.d.aqrl zero, t3, (t1)     /* seen before the VMID is loaded */
 2:	csrw	hgatp, t0
 1:
+	.globl	riscv_user_restore
+riscv_user_restore:
 user_restore:                           /* a0: the registers, space loaded */
 	li	t0, HSTATUS_SPV
 	csrs	hstatus, t0

@@ -10,6 +10,7 @@
 #define csr_clear(csr, v) __asm__ volatile("csrc " #csr ", %0" :: "rK"((uint64_t)(v)) : "memory")
 
 #define SSTATUS_SIE (1ull << 1)
+#define SSTATUS_SPP (1ull << 8)
 #define SIE_SEIE (1ull << 9)
 #define SCAUSE_IRQ (1ull << 63)
 #define SSTATUS_FS (3ull << 13)
@@ -82,6 +83,11 @@ struct thread;
 struct arch_regs;
 _Noreturn void riscv_guest_trap(struct thread *t, struct arch_regs *r, uint64_t cause,
 				unsigned cpu);
+#define SBI_TIME 0x54494d45ull /* "TIME": set_timer is its FID 0, or legacy EID 0 */
+/* entry.S: back to a thread's registers, its space loaded */
+_Noreturn void riscv_user_restore(struct arch_regs *r);
+/* uspace.c: every trap from VU- or VS-mode but a native thread's ecall */
+_Noreturn void riscv_user_trap(struct arch_regs *r, uint64_t cause);
 
 /* cpu.c */
 struct cpu;

@@ -198,7 +198,7 @@ bool riscv_fp_first_use(uint64_t insn)
  * kernel stack of this CPU (every trap from VU-mode but an ecall). */
 _Noreturn void riscv_user_trap(struct arch_regs *r, uint64_t cause)
 {
-	struct thread *t = (struct thread *)((char *)r - __builtin_offsetof(struct thread, regs));
+	struct thread *t = thread_of(r);
 	if (t->vcpu) /* a guest: VS-mode or VU-mode, to return to (entry.S) */
 		r->spp = csr_read(sstatus) & (1ull << 8);
 	if (cause & SCAUSE_IRQ) {

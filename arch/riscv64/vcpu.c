@@ -51,12 +51,10 @@
 #define VSTIP (1ull << 6)
 #define VSEIP (1ull << 10)
 #define VS_IRQS (VSSIP | VSTIP | VSEIP)
-#define SSTATUS_SPP (1ull << 8)
 #define SSTATUS_SPIE (1ull << 5)
 #define VSSTATUS_NATIVE (1ull << 13)   /* FS Initial: FP is sstatus.FS's to gate */
 #define UXL_64 (2ull << 32)
 #define INSN_WFI 0x10500073u
-#define SBI_TIME 0x54494d45ull         /* "TIME"; legacy set_timer is EID 0 */
 #define EXT_VIRQS0 (~0xffffull | 1ull << VIRQ_RV_EXT) /* word 0's external ones */
 
 enum { EXC_ILLEGAL = 2, EXC_LOAD_ACCESS = 5, EXC_STORE_ACCESS = 7, EXC_INSN_ACCESS = 1,

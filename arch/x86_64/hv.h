@@ -54,11 +54,6 @@ struct x86_gview {
 
 static inline uint64_t pa_of(const void *va) { return (uintptr_t)va - DIRECT_MAP; }
 static inline bool canonical(uint64_t a) { return (uint64_t)((int64_t)(a << 16) >> 16) == a; }
-static inline struct thread *thread_of(struct arch_regs *r)
-{
-	return (struct thread *)((char *)r - __builtin_offsetof(struct thread, regs));
-}
-
 uint64_t *x86_gpr(struct arch_regs *r, unsigned n);
 unsigned x86_fetch_insn(struct thread *t, const struct x86_gview *g, uint8_t *buf);
 /* Guest physical to the kernel's view, RAM only (NULL for MMIO or

@@ -31,51 +31,35 @@ static inline uint64_t fast_tsc(void)
 #include "ipc/fastpath.h"
 #include "mm/aspace.h"
 
-static inline struct thread *thread_of(struct arch_regs *r)
-{
-	return (struct thread *)((char *)r - __builtin_offsetof(struct thread, regs));
-}
-
 /* Leave for next, which a fast path made current: inline for the common
  * case (no FP state to switch, a native thread, a space whose PCID is
  * current: as aarch64's svc_enter), its space loaded before the lock goes
  * (another CPU may then give next another space and free this one), else
  * in full. */
 static inline __attribute__((always_inline)) struct thread *sys_enter(struct thread *next,
-								      struct cpu *c, bool shared)
+								      struct cpu *c, struct sched *s)
 {
 	struct aspace *as = next->as;
 	if (__builtin_expect(((c->fp_live || next->enter_more) && /* one test, commonly */
 			      (((c->fp_live || next->fp_used) && c->fp_live != next) || next->vcpu)) ||
 			     (c->active_as != as && !as->hw_root), 0))
-		return shared ? fastpath_enter_whole(next, c) : fastpath_enter_full(next, c);
+		return fastpath_enter_whole(next, c);
 	c->active_as = as;
 	x86_switch_space(pcpu_this(), as->pt.root_pa, as->vmid);
-	if (shared)
-		bkl_unshare(c->sched);
-	else
-		bkl_unlock();
+	bkl_unshare(s);
 	return next;
-}
-
-static inline __attribute__((always_inline)) struct thread *sys_enter_shared(struct thread *next,
-									     struct cpu *c,
-									     struct sched *s)
-{
-	(void)s;
-	return sys_enter(next, c, true);
 }
 
 static __attribute__((noinline)) struct thread *sys_decline(struct thread *t, struct cpu *c)
 {
-	return fastpath_decline(t, c, sys_enter_shared);
+	return fastpath_decline(t, c, sys_enter);
 }
 
 /* A system call, by syscall or int $0x80 (interrupts masked either way). */
 _Noreturn void x86_syscall(struct arch_regs *r, struct cpu *c)
 {
 	struct thread *t = thread_of(r);
-	struct thread *next = fastpath_entry(t, c->sched, c, c->id, arg(t, REG_NR), sys_enter_shared,
+	struct thread *next = fastpath_entry(t, c->sched, c, c->id, arg(t, REG_NR), sys_enter,
 					     fastpath_reply_guest_whole, sys_decline);
 	x86_leave(pcpu_this(), &next->regs); /* its space loaded (sys_enter), or t's, which stays */
 }

@@ -276,11 +276,6 @@ unsigned arch_ipi_irq(void) { return VEC_IPI; }
 
 static bool canonical(uint64_t a) { return (uint64_t)((int64_t)(a << 16) >> 16) == a; }
 
-static inline struct thread *thread_of(struct arch_regs *r)
-{
-	return (struct thread *)((char *)r - __builtin_offsetof(struct thread, regs));
-}
-
 /* A pc or sp that the CPU would refuse (iretq raises #GP in ring 0 on a
  * non-canonical rip): the thread faults instead, on this CPU's empty stack. */
 _Noreturn static void bad_state(struct arch_regs *r)
