@@ -91,9 +91,15 @@ static __attribute__((noinline)) struct thread *ecall_reply_guest(struct thread 
 	    !(ep = reply_recv_ok(t, g, c->sched, c->id, info)))
 		return fastpath_reply_guest_whole(t, c);
 	g->fault_pending = false;
-	if (exit && len) /* vcpu_exit_reply's work: no abort, so no exception */
+	if (exit && len && g->fault_label == VMEXIT_HVC) { /* arch_vcpu_exit_reply's SBI case */
+		uint64_t *x = g->regs.x;
+		if ((mr[0] & VMREPLY_REGS) && len > 1) /* the SBI's error and value */
+			x[0] = mr[1], x[1] = len > 2 ? mr[2] : x[1];
+		if (mr[0] & VMREPLY_ADVANCE)
+			g->regs.pc = g->fault[1] + 4;
+	} else if (exit && len) { /* vcpu_exit_reply's work: no abort, so no exception */
 		arch_vcpu_exit_reply(&v->arch, &g->regs, g->fault_label, g->fault, mr, len);
-	else if (!exit)
+	} else if (!exit)
 		vcpu_hypercall_reply(g, msginfo_label(info), mr, len);
 	reply_recv_done(t, g, c->sched, ep);
 	arch_vcpu_resume(&v->arch); /* vcpu_enter_parked's case */
