@@ -1,9 +1,12 @@
-/* riscv64's system-call entry (entry.S, an ecall from VU-mode): the fast
- * paths of ipc/fastpath.h inline from the lock to the partner, as
- * arch/aarch64's aarch64_svc holds them.
+/* riscv64's ecalls (entry.S): a native thread's system call (from
+ * VU-mode), with the fast paths of ipc/fastpath.h inline from the lock to
+ * the partner, as arch/aarch64's aarch64_svc holds them, and the VMM's
+ * answer to a guest; a guest's SBI call (from VS-mode) to its VMM, as
+ * aarch64_hvc.
  *
  * A file of its own for one flag: it is built with s1-s11 caller-saved
- * (arch.mk; GCC keeps s0, the frame pointer's register, callee-saved).  entry.S saved the thread's registers and reloads them all
+ * (arch.mk; GCC keeps s0, the frame pointer's register, callee-saved).
+ * entry.S saved the thread's registers and reloads them all
  * (user_restore), so riscv_ecall need not keep any for its caller, and
  * without the flag its prologue and epilogue spent 14 instructions a
  * direction saving five of them.  Functions it calls elsewhere keep the
@@ -144,11 +147,11 @@ struct arch_regs *riscv_guest_ecall(struct arch_regs *r, struct cpu *c)
 	struct sched *s = c->sched;
 	struct cap *fep = &t->fault_ep;
 	uint64_t eid = r->x[7], fid = r->x[6], *w = t->fault;
-	r->spp = SSTATUS_SPP; /* it returns to VS-mode */
 	_Static_assert(HC_BASE >> 16 == 0xc600, "entry.S HC_BASE_HI: hypercalls go the general way");
 	if ((eid == SBI_TIME ? fid == 0 : eid == 0) || !t->vcpu ||
 	    !bkl_share(s)) /* or its fast paths closed */
 		riscv_user_trap(r, EXC_ECALL_VS);
+	r->spp = SSTATUS_SPP; /* it returns to VS-mode (riscv_user_trap's for a guest) */
 	if (fep->type != OBJ_ENDPOINT || !(fep->rights & R_WRITE) ||
 	    !(vmm = call_partner(s, (struct endpoint *)fep->obj, c->id))) {
 		bkl_unshare(s);

@@ -8,8 +8,9 @@
  * straight into the thread's struct arch_regs, in its ABI-role order
  * (arch_regs.h), then tp comes from regs->cpu and sp from that CPU's
  * stack_top; then riscv_ecall(regs, cpu) for a system call, whose fast
- * paths return the registers to leave with (user_restore), or
- * riscv_user_trap(regs, scause) for anything else; the general paths
+ * paths return the registers to leave with (ecall_restore), a guest's SBI
+ * call to riscv_guest_ecall (ecall.c, its VMM's registers: user_restore),
+ * or riscv_user_trap(regs, scause) for anything else; the general paths
  * never return but leave through arch_user_enter. */
 #define FRAME (36 * 8)
 #define R_SP (32 * 8)
