@@ -6,8 +6,8 @@
  *
  * An architecture may define fastpath_now() (the timer's count),
  * fastpath_timer_set(at) (arm the one-shot timer) and fastpath_slice()
- * (a timeslice in timer ticks) as inline code before including this;
- * otherwise the arch interface's functions are used. */
+ * (a timeslice in timer ticks), any of them, as inline code before
+ * including this; otherwise the arch interface's functions are used. */
 #pragma once
 #include "hyp/arch.h"
 #include "hyp/kernel.h"
@@ -19,7 +19,11 @@
 
 #ifndef fastpath_now
 #define fastpath_now() arch_timer_now()
+#endif
+#ifndef fastpath_timer_set
 #define fastpath_timer_set(at) arch_timer_oneshot(at)
+#endif
+#ifndef fastpath_slice
 #define fastpath_slice() (arch_timer_freq() / 1000000 * TIMESLICE_US)
 #endif
 

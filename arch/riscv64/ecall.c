@@ -132,7 +132,6 @@ struct arch_regs *riscv_ecall(struct arch_regs *r, struct cpu *c)
 	return &fastpath_entry(t, s, c, cpu, nr, ecall_enter, ecall_reply_guest, ecall_decline)->regs;
 }
 
-
 /* A guest's SBI call (an ecall from VS-mode, entry.S): sent to its VMM as
  * the VMEXIT_HVC message riscv_guest_trap composes, the VCPU parked and
  * the VMM entered, sharing the big lock, as arch/aarch64's exit_fast does

@@ -147,8 +147,8 @@ user_restore:                           /* a0: the registers, space loaded */
 	csrc	sstatus, t0
 	ld	t0, R_SPP(a0)
 	csrs	sstatus, t0
-/* riscv_ecall's way back: it returns only native threads (a VCPU's leaves
- * by kernel_enter), and nothing has trapped to HS-mode since the ecall
+/* riscv_ecall's way back: it returns only native threads (a VCPU's thread
+ * leaves by kernel_enter or riscv_user_restore), and nothing has trapped to HS-mode since the ecall
  * set hstatus.SPV and cleared sstatus.SPP, so both stand as they were. */
 ecall_restore:
 	sd	tp, R_CPU(a0)

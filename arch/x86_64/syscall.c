@@ -26,8 +26,6 @@ static inline uint64_t fast_tsc(void)
 	return (uint64_t)hi << 32 | lo;
 }
 #define fastpath_now() fast_tsc()
-#define fastpath_timer_set(at) arch_timer_oneshot(at)
-#define fastpath_slice() (arch_timer_freq() / 1000000 * TIMESLICE_US)
 #include "ipc/fastpath.h"
 #include "mm/aspace.h"
 
