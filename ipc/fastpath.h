@@ -158,6 +158,23 @@ FP_INLINE struct thread *fastpath_call(struct thread *t, struct sched *s, unsign
 	return r;
 }
 
+/* A guest's exit `l`, its words in t->fault and sent to vmm (taken by
+ * call_partner), which runs now: t waits for the answer, its VCPU parked
+ * (riscv64's riscv_guest_ecall, x86_64's x86_exit_hvc; ipc_fastpath_kmsg
+ * for the general way's exits). */
+FP_INLINE void exit_sent(struct sched *s, struct thread *t, struct thread *vmm,
+			 enum vmexit_label l, uint64_t badge, struct cpu *c)
+{
+	t->fault_label = l;
+	t->fault_kind = KMSG_VMEXIT;
+	t->fault_len = VMEXIT_WORDS;
+	t->fault_pending = true;
+	link_call(t, vmm, msginfo(l, VMEXIT_WORDS, 0), badge);
+	c->vcpu_in = NULL; /* vcpu_leave_for_native */
+	arch_vcpu_park_native(&t->vcpu->arch);
+	switch_to(s, t, vmm);
+}
+
 /* What the VMM or server answered, applied to the guest whose exit or
  * hypercall it was (out of line: ipc/fastpath.c). */
 void fastpath_reply_guest(struct thread *c, struct thread *t, unsigned cpu);

@@ -161,12 +161,6 @@ struct arch_regs *riscv_guest_ecall(struct arch_regs *r, struct cpu *c)
 	_Static_assert(VMEXIT_WORDS == 6, "the words sent");
 	mr[0] = w[0] = eid, mr[1] = w[1] = r->pc, mr[2] = w[2] = EXC_ECALL_VS;
 	mr[3] = w[3] = fid, mr[4] = w[4] = r->x[0], mr[5] = w[5] = r->x[1];
-	t->fault_label = VMEXIT_HVC;
-	t->fault_kind = KMSG_VMEXIT;
-	t->fault_len = VMEXIT_WORDS;
-	t->fault_pending = true;
-	link_call(t, vmm, msginfo(VMEXIT_HVC, VMEXIT_WORDS, 0), fep->badge);
-	vcpu_leave_for_native(t, c->id);
-	switch_to(s, t, vmm);
+	exit_sent(s, t, vmm, VMEXIT_HVC, fep->badge, c);
 	return &ecall_enter(vmm, c, s)->regs;
 }

@@ -23,6 +23,32 @@
 #define SSTATUS_FS (3 << 13)
 #define HC_BASE_HI 0xc600 /* HC_BASE >> 16, checked in ecall.c */
 
+/* A thread's registers but a0 and sp, stored to (op sd) or loaded from
+ * (ld) its struct arch_regs at base, whose x[] is in ABI-role order
+ * (arch_regs.h): a0-a7 x[0-7], t0-t2 x[8-10], t3-t6 x[11-14], ra x[15],
+ * gp tp x[16-17], s0 s1 x[18-19], s2-s11 x[20-29]. */
+.macro	roles op, base
+	.irp	n, 11,12,13,14,15,16,17
+	\op	x\n, ((\n - 10) * 8)(\base)
+	.endr
+	.irp	n, 5,6,7
+	\op	x\n, ((\n + 3) * 8)(\base)
+	.endr
+	.irp	n, 28,29,30,31
+	\op	x\n, ((\n - 17) * 8)(\base)
+	.endr
+	\op	x1, (15 * 8)(\base)
+	.irp	n, 3,4
+	\op	x\n, ((\n + 13) * 8)(\base)
+	.endr
+	.irp	n, 8,9
+	\op	x\n, ((\n + 10) * 8)(\base)
+	.endr
+	.irp	n, 18,19,20,21,22,23,24,25,26,27
+	\op	x\n, ((\n + 2) * 8)(\base)
+	.endr
+.endm
+
 	.section .text
 	.balign 4
 	.globl riscv_trap_entry
@@ -62,29 +88,10 @@ riscv_trap_entry:
 	addi	sp, sp, FRAME
 	sret
 
-/* From VU-mode: sp is the thread's struct arch_regs, whose x[] is in ABI-role
- * order (arch_regs.h): a0-a7 x[0-7], t0-t2 x[8-10], t3-t6 x[11-14], ra x[15],
- * gp tp x[16-17], s0 s1 x[18-19], s2-s11 x[20-29]. */
+/* From VU-mode: sp is the thread's struct arch_regs (roles above). */
 user_trap:
-	.irp	n, 10,11,12,13,14,15,16,17
-	sd	x\n, ((\n - 10) * 8)(sp)
-	.endr
-	.irp	n, 5,6,7
-	sd	x\n, ((\n + 3) * 8)(sp)
-	.endr
-	.irp	n, 28,29,30,31
-	sd	x\n, ((\n - 17) * 8)(sp)
-	.endr
-	sd	x1, (15 * 8)(sp)
-	.irp	n, 3,4
-	sd	x\n, ((\n + 13) * 8)(sp)
-	.endr
-	.irp	n, 8,9
-	sd	x\n, ((\n + 10) * 8)(sp)
-	.endr
-	.irp	n, 18,19,20,21,22,23,24,25,26,27
-	sd	x\n, ((\n + 2) * 8)(sp)
-	.endr
+	sd	a0, 0(sp)
+	roles	sd, sp
 	csrr	t0, sscratch            /* the thread's sp */
 	sd	t0, R_SP(sp)
 	csrw	sscratch, zero
@@ -155,25 +162,7 @@ ecall_restore:
 	csrw	sscratch, a0
 	ld	t0, R_PC(a0)
 	csrw	sepc, t0
-	.irp	n, 11,12,13,14,15,16,17
-	ld	x\n, ((\n - 10) * 8)(a0)
-	.endr
-	.irp	n, 5,6,7
-	ld	x\n, ((\n + 3) * 8)(a0)
-	.endr
-	.irp	n, 28,29,30,31
-	ld	x\n, ((\n - 17) * 8)(a0)
-	.endr
-	ld	x1, (15 * 8)(a0)
-	.irp	n, 3,4
-	ld	x\n, ((\n + 13) * 8)(a0)
-	.endr
-	.irp	n, 8,9
-	ld	x\n, ((\n + 10) * 8)(a0)
-	.endr
-	.irp	n, 18,19,20,21,22,23,24,25,26,27
-	ld	x\n, ((\n + 2) * 8)(a0)
-	.endr
+	roles	ld, a0
 	ld	sp, R_SP(a0)
 	ld	a0, 0(a0)
 	sret

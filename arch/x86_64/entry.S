@@ -44,18 +44,16 @@ isr_stubs:
 	pushq	%r15
 	pushq	\r11_val
 	pushq	\rcx_val
-	pushq	%rbp
-	pushq	%r14
-	pushq	%rbx
-	pushq	%rax
-	pushq	%r13
-	pushq	%r12
-	pushq	%r9
-	pushq	%r8
-	pushq	%r10
-	pushq	%rdx
-	pushq	%rsi
-	pushq	%rdi
+	.irp	reg, rbp, r14, rbx, rax, r13, r12, r9, r8, r10, rdx, rsi, rdi
+	pushq	%\reg
+	.endr
+.endm
+
+/* Load x0-x11 of struct arch_regs from the stack (push_roles' order). */
+.macro	pop_roles
+	.irp	reg, rdi, rsi, rdx, r10, r8, r9, r12, r13, rax, rbx, r14, rbp
+	popq	%\reg
+	.endr
 .endm
 
 isr_common:
@@ -101,18 +99,7 @@ x86_syscall_entry:
 	.globl	x86_sysret
 x86_sysret:
 	leaq	8(%rdi), %rsp           /* x0 */
-	popq	%rdi
-	popq	%rsi
-	popq	%rdx
-	popq	%r10
-	popq	%r8
-	popq	%r9
-	popq	%r12
-	popq	%r13
-	popq	%rax
-	popq	%rbx
-	popq	%r14
-	popq	%rbp                    /* now at x12 */
+	pop_roles                       /* now at x12 */
 	movq	16(%rsp), %r15          /* x14 */
 	movq	48(%rsp), %rcx          /* pc */
 	movq	64(%rsp), %r11          /* rflags */
@@ -124,18 +111,7 @@ x86_sysret:
 	.globl	x86_iret
 x86_iret:
 	leaq	8(%rdi), %rsp
-	popq	%rdi
-	popq	%rsi
-	popq	%rdx
-	popq	%r10
-	popq	%r8
-	popq	%r9
-	popq	%r12
-	popq	%r13
-	popq	%rax
-	popq	%rbx
-	popq	%r14
-	popq	%rbp
+	pop_roles
 	popq	%rcx
 	popq	%r11
 	popq	%r15
@@ -159,38 +135,14 @@ isr_paranoid:
 	popq	%rax
 isr_kernel:
 	cld
-	pushq	%rax
-	pushq	%rbx
-	pushq	%rcx
-	pushq	%rdx
-	pushq	%rsi
-	pushq	%rdi
-	pushq	%rbp
-	pushq	%r8
-	pushq	%r9
-	pushq	%r10
-	pushq	%r11
-	pushq	%r12
-	pushq	%r13
-	pushq	%r14
-	pushq	%r15
+	.irp	reg, rax, rbx, rcx, rdx, rsi, rdi, rbp, r8, r9, r10, r11, r12, r13, r14, r15
+	pushq	%\reg
+	.endr
 	movq	%rsp, %rdi
 	call	x86_trap
-	popq	%r15
-	popq	%r14
-	popq	%r13
-	popq	%r12
-	popq	%r11
-	popq	%r10
-	popq	%r9
-	popq	%r8
-	popq	%rbp
-	popq	%rdi
-	popq	%rsi
-	popq	%rdx
-	popq	%rcx
-	popq	%rbx
-	popq	%rax
+	.irp	reg, r15, r14, r13, r12, r11, r10, r9, r8, rbp, rdi, rsi, rdx, rcx, rbx, rax
+	popq	%\reg
+	.endr
 	addq	$16, %rsp               /* vector, error code */
 	iretq
 

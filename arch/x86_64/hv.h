@@ -53,7 +53,6 @@ struct x86_gview {
 #define PF_FETCH (1ull << 4)
 
 static inline uint64_t pa_of(const void *va) { return (uintptr_t)va - DIRECT_MAP; }
-static inline bool canonical(uint64_t a) { return (uint64_t)((int64_t)(a << 16) >> 16) == a; }
 uint64_t *x86_gpr(struct arch_regs *r, unsigned n);
 unsigned x86_fetch_insn(struct thread *t, const struct x86_gview *g, uint8_t *buf);
 /* Guest physical to the kernel's view, RAM only (NULL for MMIO or
@@ -69,6 +68,7 @@ _Noreturn void x86_exit_io(struct thread *t, unsigned port, unsigned size, bool 
 			   bool string, unsigned len, unsigned cpu);
 _Noreturn void x86_exit_cpuid(struct thread *t, unsigned cpu);
 _Noreturn void x86_exit_hypercall(struct thread *t, unsigned cpu);
+_Noreturn void x86_exit_hvc(struct thread *t, struct cpu *c);
 /* Fixed-length exits' lengths (by SVM exit code), for VMREPLY_ADVANCE. */
 unsigned x86_other_len(uint64_t code);
 

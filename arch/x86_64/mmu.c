@@ -12,7 +12,7 @@
 #define US (1ull << 2)
 #define PWT (1ull << 3)
 #define PCD (1ull << 4)
-#define A (1ull << 5)
+#define A PTE_A
 #define D (1ull << 6)
 #define PS (1ull << 7)
 #define G (1ull << 8)
@@ -29,6 +29,19 @@ static const struct pt_format x86_4level = {
 	.attr_set = { [0] = RW, [2] = US, [3] = PCD | PWT },
 	.attr_clear = { [1] = NX },
 };
+
+/* The kernel's format with user leaves and no global bit. */
+static const struct pt_format x86_user = {
+	.levels = 4, .block_min_level = 2,
+	.oa_mask = 0x000ffffffffff000ull,
+	.table_mask = P | RW | US | PS, .table = P | RW | US,
+	.valid = P,
+	.block = P | PS | A | D | US, .page = P | A | D | US,
+	.attr_set = { [0] = RW, [3] = PCD | PWT },
+	.attr_clear = { [1] = NX },
+};
+
+const struct pt_format *arch_user_pt_format(void) { return &x86_user; }
 
 extern char _start_va[], _end[];
 static uint64_t cr3;

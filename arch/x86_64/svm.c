@@ -101,45 +101,42 @@ static void cr4_allowed_init(void)
 		      (seven[2] & (1u << 2) ? 1u << 11 : 0);                 /* UMIP */
 }
 
-static bool pat_ok(uint64_t pat)
-{
-	for (unsigned i = 0; i < 8; i++) {
-		unsigned t = (pat >> (8 * i)) & 0xff;
-		if (t == 2 || t == 3 || t > 7)
-			return false;
-	}
-	return true;
-}
-
 /* Segment and table bases canonical, and below 4 GiB for ES, CS, SS and DS
  * outside 64-bit code (the hardware ignores their upper halves there;
  * QEMU's TCG used them, and lost the host's state at the next exit); the
- * address MSRs and rip canonical. */
+ * address MSRs and rip canonical.  A value is canonical when adding 2^47
+ * leaves its top 16 bits clear: one OR of the sums tests them all, as
+ * every entry does (the guest changes them without exits). */
 static bool bases_ok(const void *vm, bool code64)
 {
-	for (unsigned n = 0; n < 10; n++) {
-		uint64_t base = F64(vm, S_ES + 16 * n + 8);
-		if (!canonical(base) || (!code64 && n < 4 && (base >> 32)))
-			return false;
-	}
+	uint64_t sums = F64(vm, S_RIP) + (1ull << 47), low4 = 0;
+#pragma GCC unroll 10
+	for (unsigned n = 0; n < 10; n++)
+		sums |= F64(vm, S_ES + 16 * n + 8) + (1ull << 47);
+	for (unsigned n = 0; n < 4; n++)
+		low4 |= F64(vm, S_ES + 16 * n + 8);
 	/* LSTAR, CSTAR, the kernel GS base, SYSENTER_ESP and _EIP: VMLOAD
 	 * puts them in the CPU, where WRMSR would have refused them */
 	static const uint8_t msrs[] = { 8, 16, 32, 48, 56 };
+#pragma GCC unroll 5
 	for (unsigned i = 0; i < sizeof msrs; i++)
-		if (!canonical(F64(vm, S_STAR + msrs[i])))
-			return false;
-	return canonical(F64(vm, S_RIP));
+		sums |= F64(vm, S_STAR + msrs[i]) + (1ull << 47);
+	return !(sums >> 48) && (code64 || !(low4 >> 32));
 }
+
+/* PAT's eight types each 0, 1 or 4-7: no bit above 2, and no bit 1
+ * without bit 2 (2, 3). */
+#define PAT_BAD(pat) (((pat) & 0xf8f8f8f8f8f8f8f8ull) || ((pat) & ~((pat) >> 1) & 0x0202020202020202ull))
 
 static bool vmcb_valid(const void *vm)
 {
 	uint64_t cr0 = F64(vm, S_CR0), cr4 = F64(vm, S_CR4), efer = F64(vm, S_EFER);
+	uint64_t pat = F64(vm, S_PAT);
 	bool paging = (efer & (1ull << 8)) && (cr0 & (1ull << 31));
 	uint64_t cs_attr = F64(vm, S_ES + 0x10) >> 16;
 	if ((cr0 >> 32) || ((cr0 & (1ull << 29)) && !(cr0 & (1ull << 30))) ||
 	    ((cr0 & (1ull << 31)) && !(cr0 & 1)) || (F64(vm, S_CR3) >> 52) ||
-	    (cr4 & ~cr4_allowed) || (F64(vm, S_DR6) >> 32) || (F64(vm, S_DR7) >> 32) ||
-	    !pat_ok(F64(vm, S_PAT)))
+	    (cr4 & ~cr4_allowed) || (F64(vm, S_DR6) >> 32) || (F64(vm, S_DR7) >> 32) || PAT_BAD(pat))
 		return false;
 	if (paging && (!(cr4 & (1ull << 5)) || ((cs_attr & (1u << 9)) && (cs_attr & (1u << 10)))))
 		return false;

@@ -2,7 +2,8 @@
  * uspace.c): the fast paths of ipc/fastpath.h inline, as arch/riscv64's
  * riscv_ecall holds them, sharing the big lock (hyp/bkl.h), with this
  * port's way in to the thread it switched to (sys_enter) and the shared
- * ways out.
+ * ways out; and a guest's VMMCALL to its VMM and the answer
+ * (x86_exit_hvc, sys_reply_guest).
  *
  * A file of its own for one flag: rbx, r12 and r13 are caller-saved here
  * (arch.mk).  x86_syscall is jumped to and never returns, and the
@@ -12,7 +13,7 @@
  * ipc_call_reply 428 -> 416 with these three).  Functions it calls
  * elsewhere keep the normal convention, which only makes its assumptions
  * conservative; none of this file's functions may be called from
- * outside it, but x86_syscall, which never returns. */
+ * outside it, but x86_syscall and x86_exit_hvc, which never return. */
 #include "arch/x86_64/x86.h"
 #include "hyp/arch.h"
 #include "hyp/fp.h"
@@ -53,11 +54,79 @@ static __attribute__((noinline)) struct thread *sys_decline(struct thread *t, st
 	return fastpath_decline(t, c, sys_enter);
 }
 
+/* The VMM's answer to its guest's exit or hypercall (reply_recv, sharing
+ * the lock), as riscv64's ecall_reply_guest: applied here and the guest
+ * entered (svm.c's or vmx.c's enter) when its VCPU is parked here with
+ * nothing to inject and its VMID current (vcpu_switch would do nothing),
+ * its FP state back in the registers (kernel_enter's fp_switch).  An abort
+ * (an exception to inject), or anything else, takes the lock whole with
+ * nothing done. */
+static __attribute__((noinline)) struct thread *sys_reply_guest(struct thread *t, struct cpu *c)
+{
+	struct thread *g = t->caller; /* fault_pending */
+	struct vcpu *v = g->vcpu;
+	struct aspace *as = g->as;
+	uint64_t info = arg(t, REG_INFO);
+	const uint64_t *mr = regs_gpr(&t->regs, REG_MR0);
+	unsigned len = MIN(msginfo_len(info), MSG_WORDS);
+	struct endpoint *ep;
+	bool exit = g->fault_kind == KMSG_VMEXIT;
+	if (g->fault_kind == KMSG_FAULT || !v || (exit && len && (mr[0] & VMREPLY_ABORT)) ||
+	    v->hw_cpu != (int)c->id || v->exception || v->pending_words || !as->hw_root ||
+	    !(ep = reply_recv_ok(t, g, c->sched, c->id, info)))
+		return fastpath_reply_guest_whole(t, c);
+	g->fault_pending = false;
+	if (exit && len && g->fault_label == VMEXIT_HVC) { /* arch_vcpu_exit_reply's case */
+		static const uint8_t abcd[4] = { 8, 9, 12, 2 }; /* rax rbx rcx rdx: roles */
+#pragma GCC unroll 4
+		for (unsigned i = 0; i < 4; i++)
+			if ((mr[0] & VMREPLY_REGS) && i + 1 < len)
+				g->regs.x[abcd[i]] = mr[i + 1];
+		if (mr[0] & VMREPLY_ADVANCE)
+			g->regs.pc = g->fault[1] + 3; /* VMMCALL's length, and VMCALL's */
+	} else if (exit && len)
+		arch_vcpu_exit_reply(&v->arch, &g->regs, g->fault_label, g->fault, mr, len);
+	else if (!exit)
+		vcpu_hypercall_reply(g, msginfo_label(info), mr, len);
+	reply_recv_done(t, g, c->sched, ep);
+	fp_switch(g, c->id);
+	c->vcpu_in = v; /* vcpu_enter_parked's case: arch_vcpu_resume has nothing to do */
+	c->active_as = as;
+	bkl_unshare(c->sched);
+	x86_vcpu_enter(pcpu_this(), &g->regs, as->pt.root_pa, as->vmid);
+}
+
+/* A guest's VMMCALL or VMCALL outside Cairn's hypercalls, its VMEXIT_HVC
+ * words composed (vmexit.c): sent to its VMM, the VCPU parked and the VMM
+ * entered, sharing the lock, as riscv64's riscv_guest_ecall; the guest's
+ * FP state saved (fp_switch).  A VMM not waiting on this CPU, or closed
+ * fast paths, take the general way with nothing done. */
+_Noreturn void x86_exit_hvc(struct thread *t, struct cpu *c)
+{
+	struct sched *s = c->sched;
+	struct cap *fep = &t->fault_ep;
+	struct thread *vmm;
+	if (!bkl_share(s))
+		kernel_vcpu_exit(t, VMEXIT_HVC, c->id);
+	if (fep->type != OBJ_ENDPOINT || !(fep->rights & R_WRITE) ||
+	    !(vmm = call_partner(s, (struct endpoint *)fep->obj, c->id))) {
+		bkl_unshare(s);
+		kernel_vcpu_exit(t, VMEXIT_HVC, c->id);
+	}
+	vcpu_count(t->vcpu, vc_label(VMEXIT_HVC));
+	uint64_t *mr = regs_gpr(&vmm->regs, REG_MR0), *w = t->fault;
+	_Static_assert(VMEXIT_WORDS == 6, "the words sent");
+	mr[0] = w[0], mr[1] = w[1], mr[2] = w[2], mr[3] = w[3], mr[4] = w[4], mr[5] = w[5];
+	exit_sent(s, t, vmm, VMEXIT_HVC, fep->badge, c);
+	fp_switch(vmm, c->id);
+	x86_leave(pcpu_this(), &sys_enter(vmm, c, s)->regs);
+}
+
 /* A system call, by syscall or int $0x80 (interrupts masked either way). */
 _Noreturn void x86_syscall(struct arch_regs *r, struct cpu *c)
 {
 	struct thread *t = thread_of(r);
 	struct thread *next = fastpath_entry(t, c->sched, c, c->id, arg(t, REG_NR), sys_enter,
-					     fastpath_reply_guest_whole, sys_decline);
+					     sys_reply_guest, sys_decline);
 	x86_leave(pcpu_this(), &next->regs); /* its space loaded (sys_enter), or t's, which stays */
 }

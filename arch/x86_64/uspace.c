@@ -28,28 +28,6 @@
 #include "mm/kmap.h"
 #include "mm/pt.h"
 
-#define P (1ull << 0)
-#define RW (1ull << 1)
-#define US (1ull << 2)
-#define PWT (1ull << 3)
-#define PCD (1ull << 4)
-#define A (1ull << 5)
-#define D (1ull << 6)
-#define PS (1ull << 7)
-#define NX (1ull << 63)
-
-/* The kernel's format with user leaves and no global bit. */
-static const struct pt_format x86_user = {
-	.levels = 4, .block_min_level = 2,
-	.oa_mask = 0x000ffffffffff000ull,
-	.table_mask = P | RW | US | PS, .table = P | RW | US,
-	.valid = P,
-	.block = P | PS | A | D | US, .page = P | A | D | US,
-	.attr_set = { [0] = RW, [3] = PCD | PWT },
-	.attr_clear = { [1] = NX },
-};
-
-const struct pt_format *arch_user_pt_format(void) { return &x86_user; }
 unsigned arch_vmid_bits(void) { return 12; }
 /* CR3 as a space's own PCID would load it (each CPU loads its copy of the
  * top table instead: below). */
@@ -91,7 +69,7 @@ static bool space_stale(struct pcpu *p)
 {
 	const pte_t *src = phys_to_virt(p->space);
 	for (unsigned i = 0; i < USER_PML4_ENTRIES; i++)
-		if ((p->pml4[i] ^ src[i]) & ~A)
+		if ((p->pml4[i] ^ src[i]) & ~PTE_A)
 			return true;
 	return false;
 }
@@ -274,7 +252,6 @@ unsigned arch_ipi_irq(void) { return VEC_IPI; }
 
 /* --- Into ring 3 -------------------------------------------------------- */
 
-static bool canonical(uint64_t a) { return (uint64_t)((int64_t)(a << 16) >> 16) == a; }
 
 /* A pc or sp that the CPU would refuse (iretq raises #GP in ring 0 on a
  * non-canonical rip): the thread faults instead, on this CPU's empty stack. */

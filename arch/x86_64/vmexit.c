@@ -443,7 +443,7 @@ _Noreturn void x86_exit_hypercall(struct thread *t, unsigned cpu)
 		kernel_vcpu_hypercall(t, cpu);
 	}
 	w[0] = r->x[8], w[3] = r->x[9], w[4] = r->x[12], w[5] = r->x[2];
-	kernel_vcpu_exit(t, VMEXIT_HVC, cpu);
+	x86_exit_hvc(t, &cpus[cpu]); /* syscall.c's fast path, else kernel_vcpu_exit */
 }
 
 _Noreturn void x86_exit_cpuid(struct thread *t, unsigned cpu)

@@ -33,6 +33,8 @@ struct trap_frame {
 _Static_assert(sizeof(struct trap_frame) == 22 * 8, "entry.S frame");
 
 static inline void *phys_to_virt(uint64_t pa) { return (void *)(uintptr_t)(pa + DIRECT_MAP); }
+static inline bool canonical(uint64_t a) { return (uint64_t)((int64_t)(a << 16) >> 16) == a; }
+#define PTE_A (1ull << 5) /* accessed: set by the CPU in the tables it walks */
 
 static inline uint64_t rdmsr(uint32_t msr)
 {
