@@ -33,11 +33,12 @@
  * A guest's exit or hypercall takes the same road (ipc_fastpath_kmsg,
  * ipc_fastpath_hcall; on AArch64 an HVC has a function of its own each
  * way, aarch64_hvc and aarch64_reply_hvc, on riscv64 an SBI call,
- * riscv_guest_ecall and ecall_reply_guest, on x86_64 a VMMCALL,
- * x86_exit_hvc and sys_reply_guest): the kernel composed the exit's
- * message, a hypercall's is in the guest's registers, and the guest's VCPU
- * is parked as it leaves; the VMM's or server's reply_recv comes back through
- * fastpath_reply_recv, into the guest's registers.
+ * riscv_guest_ecall and ecall_reply_guest, on x86_64 every exit the
+ * kernel composes, x86_exit_fast and sys_reply_guest): the kernel
+ * composed the exit's message, a hypercall's is in the guest's
+ * registers, and the guest's VCPU is parked as it leaves; the VMM's or
+ * server's reply_recv comes back through fastpath_reply_recv, into the
+ * guest's registers.
  *
  * The thread that leaves is charged its CPU time and the message it sent
  * (switch_to), as the general path charges them (sched_charge, transfer,

@@ -160,7 +160,7 @@ FP_INLINE struct thread *fastpath_call(struct thread *t, struct sched *s, unsign
 
 /* A guest's exit `l`, its words in t->fault and sent to vmm (taken by
  * call_partner), which runs now: t waits for the answer, its VCPU parked
- * (riscv64's riscv_guest_ecall, x86_64's x86_exit_hvc; ipc_fastpath_kmsg
+ * (riscv64's riscv_guest_ecall, x86_64's x86_exit_fast; ipc_fastpath_kmsg
  * for the general way's exits). */
 FP_INLINE void exit_sent(struct sched *s, struct thread *t, struct thread *vmm,
 			 enum vmexit_label l, uint64_t badge, struct cpu *c)

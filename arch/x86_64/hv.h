@@ -68,7 +68,9 @@ _Noreturn void x86_exit_io(struct thread *t, unsigned port, unsigned size, bool 
 			   bool string, unsigned len, unsigned cpu);
 _Noreturn void x86_exit_cpuid(struct thread *t, unsigned cpu);
 _Noreturn void x86_exit_hypercall(struct thread *t, unsigned cpu);
-_Noreturn void x86_exit_hvc(struct thread *t, struct cpu *c);
+/* An exit whose words are composed, to its VMM: syscall.c's fast path, else
+ * kernel_vcpu_exit. */
+_Noreturn void x86_exit_fast(struct thread *t, enum vmexit_label l, unsigned cpu);
 /* Fixed-length exits' lengths (by SVM exit code), for VMREPLY_ADVANCE. */
 unsigned x86_other_len(uint64_t code);
 

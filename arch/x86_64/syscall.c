@@ -2,8 +2,8 @@
  * uspace.c): the fast paths of ipc/fastpath.h inline, as arch/riscv64's
  * riscv_ecall holds them, sharing the big lock (hyp/bkl.h), with this
  * port's way in to the thread it switched to (sys_enter) and the shared
- * ways out; and a guest's VMMCALL to its VMM and the answer
- * (x86_exit_hvc, sys_reply_guest).
+ * ways out; and a guest's exit to its VMM and the answer (x86_exit_fast,
+ * sys_reply_guest).
  *
  * A file of its own for one flag: rbx, r12 and r13 are caller-saved here
  * (arch.mk).  x86_syscall is jumped to and never returns, and the
@@ -13,7 +13,8 @@
  * ipc_call_reply 428 -> 416 with these three).  Functions it calls
  * elsewhere keep the normal convention, which only makes its assumptions
  * conservative; none of this file's functions may be called from
- * outside it, but x86_syscall and x86_exit_hvc, which never return. */
+ * outside it, but x86_syscall and x86_exit_fast, which never return. */
+#include "arch/x86_64/hv.h"
 #include "arch/x86_64/x86.h"
 #include "hyp/arch.h"
 #include "hyp/fp.h"
@@ -77,7 +78,7 @@ static __attribute__((noinline)) struct thread *sys_reply_guest(struct thread *t
 		return fastpath_reply_guest_whole(t, c);
 	g->fault_pending = false;
 	if (exit && len && g->fault_label == VMEXIT_HVC) { /* arch_vcpu_exit_reply's case */
-		static const uint8_t abcd[4] = { 8, 9, 12, 2 }; /* rax rbx rcx rdx: roles */
+		static const uint8_t abcd[4] = { 8, 9, 12, 2 }; /* rax rbx rcx rdx (role_of) */
 #pragma GCC unroll 4
 		for (unsigned i = 0; i < 4; i++)
 			if ((mr[0] & VMREPLY_REGS) && i + 1 < len)
@@ -90,35 +91,44 @@ static __attribute__((noinline)) struct thread *sys_reply_guest(struct thread *t
 		vcpu_hypercall_reply(g, msginfo_label(info), mr, len);
 	reply_recv_done(t, g, c->sched, ep);
 	fp_switch(g, c->id);
-	c->vcpu_in = v; /* vcpu_enter_parked's case: arch_vcpu_resume has nothing to do */
+	arch_vcpu_resume(&v->arch); /* vcpu_enter_parked's case */
+	c->vcpu_in = v;
 	c->active_as = as;
+	paddr_t root = as->pt.root_pa; /* before the lock goes, as kernel_enter reads them */
+	unsigned vmid = as->vmid;
 	bkl_unshare(c->sched);
-	x86_vcpu_enter(pcpu_this(), &g->regs, as->pt.root_pa, as->vmid);
+	x86_vcpu_enter(pcpu_this(), &g->regs, root, vmid);
 }
 
-/* A guest's VMMCALL or VMCALL outside Cairn's hypercalls, its VMEXIT_HVC
- * words composed (vmexit.c): sent to its VMM, the VCPU parked and the VMM
- * entered, sharing the lock, as riscv64's riscv_guest_ecall; the guest's
- * FP state saved (fp_switch).  A VMM not waiting on this CPU, or closed
- * fast paths, take the general way with nothing done. */
-_Noreturn void x86_exit_hvc(struct thread *t, struct cpu *c)
+/* A guest's exit `l`, its words composed (vmexit.c: a VMMCALL outside
+ * Cairn's hypercalls, a port, an MSR, CPUID, an MMIO access): sent to its
+ * VMM, the VCPU parked and the VMM entered, sharing the lock, as
+ * arch/aarch64's exit_fast and riscv64's riscv_guest_ecall; the guest's
+ * FP state saved (fp_switch).  A VMM not waiting on this CPU, a write to
+ * a doorbell or an access to a status register (kernel_vcpu_exit answers
+ * them), or closed fast paths take the general way with nothing done. */
+_Noreturn void x86_exit_fast(struct thread *t, enum vmexit_label l, unsigned cpu)
 {
+	struct cpu *c = &cpus[cpu];
 	struct sched *s = c->sched;
 	struct cap *fep = &t->fault_ep;
+	uint64_t *w = t->fault;
 	struct thread *vmm;
 	if (!bkl_share(s))
-		kernel_vcpu_exit(t, VMEXIT_HVC, c->id);
+		kernel_vcpu_exit(t, l, cpu);
 	if (fep->type != OBJ_ENDPOINT || !(fep->rights & R_WRITE) ||
-	    !(vmm = call_partner(s, (struct endpoint *)fep->obj, c->id))) {
+	    (l == VMEXIT_DATA_ABORT && (((w[3] & VMACC_WRITE) && aspace_doorbell(t->as, w[0])) ||
+					aspace_status(t->as, w[0]))) ||
+	    !(vmm = call_partner(s, (struct endpoint *)fep->obj, cpu))) {
 		bkl_unshare(s);
-		kernel_vcpu_exit(t, VMEXIT_HVC, c->id);
+		kernel_vcpu_exit(t, l, cpu);
 	}
-	vcpu_count(t->vcpu, vc_label(VMEXIT_HVC));
-	uint64_t *mr = regs_gpr(&vmm->regs, REG_MR0), *w = t->fault;
+	vcpu_count(t->vcpu, vc_label(l));
+	uint64_t *mr = regs_gpr(&vmm->regs, REG_MR0);
 	_Static_assert(VMEXIT_WORDS == 6, "the words sent");
 	mr[0] = w[0], mr[1] = w[1], mr[2] = w[2], mr[3] = w[3], mr[4] = w[4], mr[5] = w[5];
-	exit_sent(s, t, vmm, VMEXIT_HVC, fep->badge, c);
-	fp_switch(vmm, c->id);
+	exit_sent(s, t, vmm, l, fep->badge, c);
+	fp_switch(vmm, cpu);
 	x86_leave(pcpu_this(), &sys_enter(vmm, c, s)->regs);
 }
 

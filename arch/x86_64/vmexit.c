@@ -386,7 +386,7 @@ _Noreturn void x86_exit_npf(struct thread *t, const struct x86_gview *g, uint64_
 	w[0] = gpa;
 	if (err & (1u << 4)) {
 		w[3] = err;
-		kernel_vcpu_exit(t, VMEXIT_INSN_ABORT, cpu);
+		x86_exit_fast(t, VMEXIT_INSN_ABORT, cpu);
 	}
 	uint8_t b[15];
 	bkl_lock(); /* the guest's tables stay put while they are walked */
@@ -400,7 +400,7 @@ _Noreturn void x86_exit_npf(struct thread *t, const struct x86_gview *g, uint64_
 			memcpy(&w[4], b, 8);
 		w[5] = 0;
 	}
-	kernel_vcpu_exit(t, VMEXIT_DATA_ABORT, cpu);
+	x86_exit_fast(t, VMEXIT_DATA_ABORT, cpu);
 }
 
 /* IN and OUT, decoded by the CPU (size 0, 1, 2: 1, 2, 4 bytes); INS and
@@ -418,7 +418,7 @@ _Noreturn void x86_exit_io(struct thread *t, unsigned port, unsigned size, bool 
 		w[3] = VMACC_VALID | size | (in ? (size < 2 ? VMACC_MERGE : 0) : VMACC_WRITE);
 		w[4] = in ? 0 : t->regs.x[8] & ((1ull << (8u << size)) - 1);
 	}
-	kernel_vcpu_exit(t, VMEXIT_DATA_ABORT, cpu);
+	x86_exit_fast(t, VMEXIT_DATA_ABORT, cpu);
 }
 
 _Noreturn void x86_exit_msr(struct thread *t, bool wr, unsigned cpu)
@@ -429,7 +429,7 @@ _Noreturn void x86_exit_msr(struct thread *t, bool wr, unsigned cpu)
 	w[3] = VMACC_VALID | VMACC_64 | 3 | (wr ? VMACC_WRITE : 0);
 	w[4] = wr ? (r->x[2] & 0xffffffffull) << 32 | (r->x[8] & 0xffffffffull) : 0;
 	w[5] = 2;
-	kernel_vcpu_exit(t, VMEXIT_SYSREG, cpu);
+	x86_exit_fast(t, VMEXIT_SYSREG, cpu);
 }
 
 /* VMMCALL (or VMCALL): Cairn's hypercall with rax in its range, else the
@@ -443,7 +443,7 @@ _Noreturn void x86_exit_hypercall(struct thread *t, unsigned cpu)
 		kernel_vcpu_hypercall(t, cpu);
 	}
 	w[0] = r->x[8], w[3] = r->x[9], w[4] = r->x[12], w[5] = r->x[2];
-	x86_exit_hvc(t, &cpus[cpu]); /* syscall.c's fast path, else kernel_vcpu_exit */
+	x86_exit_fast(t, VMEXIT_HVC, cpu);
 }
 
 _Noreturn void x86_exit_cpuid(struct thread *t, unsigned cpu)
@@ -454,7 +454,7 @@ _Noreturn void x86_exit_cpuid(struct thread *t, unsigned cpu)
 	w[3] = VMACC_VALID | VMACC_64 | 3;
 	w[4] = r->x[12] & 0xffffffffull;
 	w[5] = 2;
-	kernel_vcpu_exit(t, VMEXIT_SYSREG, cpu);
+	x86_exit_fast(t, VMEXIT_SYSREG, cpu);
 }
 
 /* Fixed-length instructions whose exits go to the VMM: the length a reply's
