@@ -6,7 +6,13 @@
 #include "hyp/printk.h"
 
 
-extern char secondary_entry[];
+extern char secondary_entry[], _start[];
+
+/* The hart being started and its struct cpu, for one that OpenSBI sends
+ * to _start instead (head.S, lost_lottery); ~0: none yet. */
+uint64_t riscv_start_hwid = ~0ull;
+struct cpu *riscv_start_cpu;
+bool riscv_start_at_image; /* cairn.test=stale-start: play that race */
 
 bool riscv_sstc;
 static unsigned vmid_width;
@@ -126,7 +132,10 @@ void riscv_cpu_setup(struct cpu *c)
  * "cpu 1 not on: error 2" beside two CPU hogs. */
 err_t arch_cpu_start(struct cpu *c)
 {
-	long r = sbi_hart_start(c->hwid, (uintptr_t)secondary_entry, (uintptr_t)c);
+	riscv_start_cpu = c;
+	__atomic_store_n(&riscv_start_hwid, c->hwid, __ATOMIC_RELEASE);
+	char *entry = riscv_start_at_image ? _start : secondary_entry;
+	long r = sbi_hart_start(c->hwid, (uintptr_t)entry, (uintptr_t)c);
 	return r == 0 ? E_OK : r == -3 || r == -6 ? E_BUSY : E_NOENT;
 }
 

@@ -29,7 +29,7 @@ primary_entry:
 	lla	t0, boot_lottery
 	li	t1, 1
 	amoswap.w t1, t1, (t0)
-	bnez	t1, park
+	bnez	t1, lost_lottery
 	/* Apply our own R_RISCV_RELATIVE relocations (linked at 0). */
 	lla	t0, _start
 	lla	t1, __rela_start
@@ -59,6 +59,16 @@ primary_entry:
 	call	riscv_boot
 park:	wfi
 	j	park
+
+/* OpenSBI before 1.3 (Debian's 1.1) marks a hart START_PENDING before it
+ * writes the hart's entry, so a hart that wakes in between leaves for the
+ * stale one, _start (fixed upstream by e8e9ed37).  arch_cpu_start names the
+ * hart it starts first; that hart goes where it was sent after all. */
+lost_lottery:
+	fence	r, r
+	ld	t0, riscv_start_hwid
+	bne	t0, a0, park
+	ld	a1, riscv_start_cpu
 
 /* SBI HSM hart_start lands here: a0 = hart id, a1 = struct cpu *. */
 	.globl secondary_entry

@@ -64,6 +64,7 @@ static bool use_sv48(const struct boot_info *bi)
 err_t arch_mmu_init(const struct boot_info *bi, struct buddy *pages)
 {
 	bool big = use_sv48(bi);
+	riscv_start_at_image = boot_arg(bi, "cairn.test=stale-start"); /* cpu.c */
 	err_t e = kmap_init(big ? &sv48 : &sv39, bi, pages, 0);
 	if (e)
 		return e;

@@ -53,6 +53,7 @@ struct sbiret sbi_call(long ext, long fid, uint64_t a0, uint64_t a1, uint64_t a2
 void sbi_console_putchar(char c);
 bool sbi_has(long ext);
 _Noreturn void sbi_shutdown(void);
+extern bool riscv_start_at_image;
 long sbi_hart_start(uint64_t hartid, uint64_t start_pa, uint64_t opaque);
 void sbi_hart_stop(void);
 bool sbi_can_stop_harts(void);

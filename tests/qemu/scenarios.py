@@ -929,6 +929,10 @@ def riscv64(build):
         Scenario("smp4", lambda b: rv(smp=4) + sbi,
                  [r"cpu1 online", r"cpu2 online", r"cpu3 online",
                   r"cairn: boot ok \(4 of 4 cpus"]),
+        # OpenSBI 1.1's race (head.S, lost_lottery), played: each hart is
+        # started at _start, where the boot hart's lottery parked it before.
+        Scenario("smp-stale-start", lambda b: rv(smp=2) + sbi + ["-append", "cairn.test=stale-start"],
+                 [r"cpu1 online \(hwid 0x[01]\)", r"cairn: boot ok \(2 of 2 cpus"]),
         Scenario("mem-128m", lambda b: rv(mem="128M") + sbi + mm_test,
                  [r"ram +0x0080000000-0x0087ffffff", r"mm: selftest passed", BOOT_OK]),
         Scenario("mem-2g", lambda b: rv(mem="2G", smp=2) + sbi + mm_test,
