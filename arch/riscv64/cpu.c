@@ -8,10 +8,11 @@
 
 extern char secondary_entry[], _start[];
 
-/* The hart being started and its struct cpu, for one that OpenSBI sends
- * to _start instead (head.S, lost_lottery); ~0: none yet. */
-uint64_t riscv_start_hwid = ~0ull;
-struct cpu *riscv_start_cpu;
+/* The CPU being started, for a hart that OpenSBI sends to _start instead
+ * (head.S, lost_lottery: one load, so never half of two starts).  In .data:
+ * harts that lose the lottery read it before the winner clears .bss. */
+__attribute__((section(".data"))) struct cpu *riscv_start_cpu;
+_Static_assert(__builtin_offsetof(struct cpu, hwid) == 24, "head.S's lost_lottery");
 bool riscv_start_at_image; /* cairn.test=stale-start: play that race */
 
 bool riscv_sstc;
@@ -132,8 +133,7 @@ void riscv_cpu_setup(struct cpu *c)
  * "cpu 1 not on: error 2" beside two CPU hogs. */
 err_t arch_cpu_start(struct cpu *c)
 {
-	riscv_start_cpu = c;
-	__atomic_store_n(&riscv_start_hwid, c->hwid, __ATOMIC_RELEASE);
+	__atomic_store_n(&riscv_start_cpu, c, __ATOMIC_RELEASE);
 	char *entry = riscv_start_at_image ? _start : secondary_entry;
 	long r = sbi_hart_start(c->hwid, (uintptr_t)entry, (uintptr_t)c);
 	return r == 0 ? E_OK : r == -3 || r == -6 ? E_BUSY : E_NOENT;

@@ -63,12 +63,13 @@ park:	wfi
 /* OpenSBI before 1.3 (Debian's 1.1) marks a hart START_PENDING before it
  * writes the hart's entry, so a hart that wakes in between leaves for the
  * stale one, _start (fixed upstream by e8e9ed37).  arch_cpu_start names the
- * hart it starts first; that hart goes where it was sent after all. */
+ * struct cpu it starts first; its hart goes where it was sent after all. */
 lost_lottery:
-	fence	r, r
-	ld	t0, riscv_start_hwid
-	bne	t0, a0, park
 	ld	a1, riscv_start_cpu
+	beqz	a1, park
+	fence	r, r
+	ld	t0, 24(a1)              /* its hwid (cpu.c asserts the offset) */
+	bne	t0, a0, park
 
 /* SBI HSM hart_start lands here: a0 = hart id, a1 = struct cpu *. */
 	.globl secondary_entry
