@@ -20,12 +20,16 @@ struct sysregs {
 static inline err_t inv(enum sys nr, cptr_t cap, uint64_t a0, uint64_t a1, uint64_t a2,
 			uint64_t a3, uint64_t a4, uint64_t a5, uint64_t *out)
 {
+#ifdef UARCH_INV
+	return UARCH_INV(nr, cap, a0, a1, a2, a3, a4, a5, out);
+#else
 	struct sysregs r = { .mr = { a0, a1, a2, a3, a4, a5 }, .nr = nr, .cap = cap };
 	err_t e = sys(&r);
 	if (out)
 		for (unsigned i = 0; i < 5; i++)
 			out[i] = r.mr[i];
 	return e;
+#endif
 }
 
 #define INV0(nr, cap) inv(nr, cap, 0, 0, 0, 0, 0, 0, 0)

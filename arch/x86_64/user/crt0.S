@@ -12,8 +12,11 @@ _start:
 	jmp	1b
 
 /* uint64_t x86_sys(struct sysregs *r): every role in (arch_regs.h's
- * order: mr[0-7], nr, cap, info, sendcap[0-2], recvslot), int $0x80, the
- * out roles (mr, nr, cap, info) back; returns nr. */
+ * order: mr[0-7], nr, cap, info, sendcap[0-2], recvslot), the out roles
+ * (mr, nr, cap, info) back; returns nr.  By `syscall` unless a second or
+ * third capability is sent: their roles are rcx and r11, which `syscall`
+ * destroys (the kernel reads 0 for them then), so only `int $0x80`, the
+ * slower way in and out, carries them. */
 	.globl	x86_sys
 x86_sys:
 	pushq	%rbx
@@ -23,6 +26,10 @@ x86_sys:
 	pushq	%r14
 	pushq	%r15
 	pushq	%rdi
+	movq	96(%rdi), %rcx
+	movq	104(%rdi), %r11
+	movq	%rcx, %rax
+	orq	%r11, %rax              /* ZF: neither; no mov below changes it */
 	movq	8(%rdi), %rsi
 	movq	16(%rdi), %rdx
 	movq	24(%rdi), %r10
@@ -34,12 +41,13 @@ x86_sys:
 	movq	72(%rdi), %rbx
 	movq	80(%rdi), %r14
 	movq	88(%rdi), %rbp
-	movq	96(%rdi), %rcx
-	movq	104(%rdi), %r11
 	movq	112(%rdi), %r15
 	movq	(%rdi), %rdi
-	int	$0x80
-	movq	(%rsp), %rcx            /* r: rcx is an in-only role */
+	jnz	1f
+	syscall
+	jmp	2f
+1:	int	$0x80
+2:	movq	(%rsp), %rcx            /* r: rcx is an in-only role */
 	movq	%rdi, (%rcx)
 	movq	%rsi, 8(%rcx)
 	movq	%rdx, 16(%rcx)

@@ -18,6 +18,28 @@ uint64_t x86_sys(struct sysregs *r); /* crt0.S: returns r->nr */
 
 static inline err_t sys(struct sysregs *r) { return (err_t)x86_sys(r); }
 
+/* inv() (sys.h) sends no capability (info 0: the kernel reads none of the
+ * capability roles), so `syscall` inline carries it, as AArch64's and
+ * riscv64's inline sys() do: no struct in memory, no out-of-line call. */
+#define UARCH_INV uarch_inv
+static inline err_t uarch_inv(uint64_t nr, uint64_t cap, uint64_t a0, uint64_t a1, uint64_t a2,
+			      uint64_t a3, uint64_t a4, uint64_t a5, uint64_t *out)
+{
+	register uint64_t rdi __asm__("rdi") = a0, rsi __asm__("rsi") = a1;
+	register uint64_t rdx __asm__("rdx") = a2, r10 __asm__("r10") = a3;
+	register uint64_t r8 __asm__("r8") = a4, r9 __asm__("r9") = a5;
+	register uint64_t r12 __asm__("r12") = 0, r13 __asm__("r13") = 0;
+	register uint64_t rax __asm__("rax") = nr, rbx __asm__("rbx") = cap;
+	register uint64_t r14 __asm__("r14") = 0, r15 __asm__("r15") = 0;
+	__asm__ volatile("syscall"
+			 : "+r"(rdi), "+r"(rsi), "+r"(rdx), "+r"(r10), "+r"(r8), "+r"(r9),
+			   "+r"(r12), "+r"(r13), "+r"(rax), "+r"(rbx), "+r"(r14)
+			 : "r"(r15) : "rcx", "r11", "memory");
+	if (out)
+		out[0] = rdi, out[1] = rsi, out[2] = rdx, out[3] = r10, out[4] = r8;
+	return (err_t)rax;
+}
+
 /* The TSC.  Under QEMU's -icount shift=0 it advances once per guest
  * instruction (the virtual clock is the instruction count, 1 ns each, and
  * the TSC follows it), the kernel's instructions included. */
