@@ -30,7 +30,7 @@ UNIT_SRCS_efi_ranges := arch/aarch64/efi/ranges.c
 UNIT_SRCS_fbcon := hyp/fbcon.c
 UNIT_SRCS_vlapic := servers/vmm/x86_64/lapic.c servers/vmm/virtio_mmio.c
 UNIT_INCLUDED_string := hyp/string.c # included by the test, under other names
-UNIT_CFLAGS_vlapic := -Iarch/x86_64/user -Iservers/vmm/x86_64
+UNIT_CFLAGS_vlapic := -Iarch/x86_64/user -Iservers/vmm/x86_64 -DUARCH_SYS_RECORDED
 $(UNIT_BUILD)/test_fbcon: $(UNIT_BUILD)/gen/fbcon_font.h
 
 define unit_rule
