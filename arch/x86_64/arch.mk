@@ -14,6 +14,8 @@ ARCH_SRCS := hyp/iommu_none.c hyp/fbcon.c arch/x86_64/head.S arch/x86_64/entry.S
 # never returns): three fewer callee-saved there, three fewer pushes.
 $(BUILD)/obj/arch/x86_64/syscall.o: KCFLAGS += -fomit-frame-pointer \
 	$(foreach r,rbx r12 r13,-fcall-used-$(r))
+# uspace.c's x86_leave, every way back to ring 3, never returns: no frame.
+$(BUILD)/obj/arch/x86_64/uspace.o: KCFLAGS += -fomit-frame-pointer
 # Native threads: the root task and servers (arch/x86_64/user).  User code
 # keeps to general registers (the FP test's SSE is in fp_regs.S); the red
 # zone is safe: entries from ring 3 never push on the user's stack.
