@@ -1,8 +1,9 @@
 /* hyp/string.c's memcpy, memset and memmove (the kernel's and every
  * server's): every alignment of source and destination and every length
- * up to twenty words (two turns of the in-step loop and a tail), against a byte at a time, with guard
- * bytes either side that must stay untouched.  The file is compiled here
- * under other names, beside the host's own C library. */
+ * up to twenty words (memcpy's in-step loop twice and a tail), against a
+ * byte at a time, with guard bytes either side that must stay untouched.
+ * The file is compiled here under other names, beside the host's own C
+ * library. */
 #include <string.h>
 
 #include "host.h"
@@ -24,7 +25,7 @@
 #undef memcpy
 #undef memmove
 
-enum { SPAN = 160, BUF = 192 }; /* two blocks of the in-step loop, and the rest */
+enum { SPAN = 160, BUF = 192 };
 static unsigned char src[BUF], dst[BUF], want[BUF];
 
 static void fill(void)
