@@ -117,8 +117,9 @@ static __attribute__((noinline)) struct thread *ecall_decline(struct thread *t, 
 	return fastpath_decline(t, c, ecall_enter);
 }
 
-/* A system call (entry.S, ecall from VU-mode): the fast paths inline from
- * the lock to the partner, as arch/aarch64's aarch64_svc holds them.
+/* A system call (entry.S, ecall from VU-mode, r->pc already past it): the
+ * fast paths inline from the lock to the partner, as arch/aarch64's
+ * aarch64_svc holds them.
  * Returns the registers to return to VU-mode with, in the space already
  * loaded (the lock dropped); a switch of space (kernel_enter) and the
  * general path never return. */
@@ -128,7 +129,6 @@ struct arch_regs *riscv_ecall(struct arch_regs *r, struct cpu *c)
 	unsigned cpu = c->id;
 	struct sched *s = c->sched;
 	uint64_t nr = arg(t, REG_NR);
-	r->pc += 4; /* sepc is the ecall itself */
 	return &fastpath_entry(t, s, c, cpu, nr, ecall_enter, ecall_reply_guest, ecall_decline)->regs;
 }
 

@@ -92,21 +92,22 @@ riscv_trap_entry:
 user_trap:
 	sd	a0, 0(sp)
 	roles	sd, sp
-	csrr	t0, sscratch            /* the thread's sp */
+	csrrw	t0, sscratch, zero      /* the thread's sp; sscratch 0: in the kernel */
 	sd	t0, R_SP(sp)
-	csrw	sscratch, zero
-	csrr	t0, sepc
-	sd	t0, R_PC(sp)
+	csrr	t1, sepc
 	csrr	a1, scause             /* stval, htval: read where a fault needs them */
 	mv	a0, sp
 	ld	tp, R_CPU(sp)
 	ld	sp, 0(tp)               /* cpu->stack_top, at offset 0 */
 	li	t0, 8                   /* ecall from VU-mode */
 	bne	a1, t0, 1f
+	addi	t1, t1, 4               /* it returns past the ecall */
+	sd	t1, R_PC(a0)
 	mv	a1, tp
-	call	riscv_ecall             /* the registers to leave with */
+	jal	riscv_ecall             /* the registers to leave with (jal: in reach) */
 	j	ecall_restore
-1:	li	s0, 0                   /* the frame chain ends; ecall.c keeps no chain, so
+1:	sd	t1, R_PC(a0)
+	li	s0, 0                   /* the frame chain ends; ecall.c keeps no chain, so
 					 * a debugger there may follow the user's s0 */
 	li	t0, 10                  /* ecall from VS-mode: a guest's SBI call */
 	bne	a1, t0, 2f

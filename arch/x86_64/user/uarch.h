@@ -52,6 +52,14 @@ static inline uint64_t cycles(void)
 	return (uint64_t)hi << 32 | lo;
 }
 
+/* A yield with nothing but its number (the null system call of make bench). */
+static inline void sys_yield(void)
+{
+	register uint64_t rax __asm__("rax") = SYS_YIELD;
+	__asm__ volatile("syscall" : "+r"(rax) : : "rdi", "rsi", "rdx", "r10", "r8", "r9", "r12",
+			 "r13", "rbx", "r14", "rcx", "r11", "memory");
+}
+
 /* The two IPC operations a server loop and a client use, through
  * syscall with nothing but the registers they need (the benchmarks
  * measure these).  rbp and r15 (first capability sent, receive slot) are
