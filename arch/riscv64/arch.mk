@@ -1,9 +1,12 @@
 # RISC-V: HS-mode hypervisor (H extension) under SBI firmware on QEMU virt.
 CROSS_COMPILE ?= riscv64-linux-gnu-
+# The linker relaxes: a call (auipc, jalr) in reach becomes one jal, which
+# is as position-independent; nothing is made gp-relative (the kernel
+# defines no __global_pointer$).
 ARCH_CFLAGS := -march=rv64imac_zicsr_zifencei -mabi=lp64 -mcmodel=medany \
-	-mno-relax -msmall-data-limit=0 -fpie
+	-msmall-data-limit=0 -fpie
 ARCH_LDFLAGS := -pie --no-dynamic-linker -z norelro -z noexecstack \
-	--no-warn-rwx-segments --no-relax
+	--no-warn-rwx-segments
 ARCH_SRCS := arch/riscv64/head.S arch/riscv64/entry.S arch/riscv64/boot.c \
 	arch/riscv64/cpu.c arch/riscv64/trap.c arch/riscv64/mmu.c arch/riscv64/uspace.c \
 	arch/riscv64/ecall.c arch/riscv64/fp.S arch/riscv64/vcpu.c hyp/iommu_none.c arch/riscv64/plic.c arch/riscv64/timer.c \

@@ -104,7 +104,7 @@ user_trap:
 	addi	t1, t1, 4               /* it returns past the ecall */
 	sd	t1, R_PC(a0)
 	mv	a1, tp
-	jal	riscv_ecall             /* the registers to leave with (jal: in reach) */
+	call	riscv_ecall             /* the registers to leave with */
 	j	ecall_restore
 1:	sd	t1, R_PC(a0)
 	li	s0, 0                   /* the frame chain ends; ecall.c keeps no chain, so
