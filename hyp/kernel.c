@@ -114,7 +114,10 @@ static void idle(struct sched *s)
 {
 	bkl_unlock();
 	uint64_t end = arch_timer_now() + arch_timer_freq() / 1000000 * idle_poll_us;
-	while (!__atomic_load_n(&s->resched, __ATOMIC_RELAXED) && arch_timer_now() < end)
+	/* the counter every 64 turns: under TCG each read takes QEMU's global
+	 * lock, which the other CPUs' device accesses and completions wait for */
+	for (unsigned i = 1; !__atomic_load_n(&s->resched, __ATOMIC_RELAXED) &&
+			     (i % 64 || arch_timer_now() < end); i++)
 		arch_cpu_relax();
 	if (!__atomic_load_n(&s->resched, __ATOMIC_RELAXED))
 		arch_wait_for_interrupt(); /* wakes on a pending interrupt, masked or not */
