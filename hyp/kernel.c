@@ -116,7 +116,7 @@ static void idle(struct sched *s)
 	uint64_t end = arch_timer_now() + arch_timer_freq() / 1000000 * idle_poll_us;
 	/* the counter every 64 turns: under TCG each read takes QEMU's global
 	 * lock, which the other CPUs' device accesses and completions wait for */
-	for (unsigned i = 1; !__atomic_load_n(&s->resched, __ATOMIC_RELAXED) &&
+	for (unsigned i = 0; !__atomic_load_n(&s->resched, __ATOMIC_RELAXED) &&
 			     (i % 64 || arch_timer_now() < end); i++)
 		arch_cpu_relax();
 	if (!__atomic_load_n(&s->resched, __ATOMIC_RELAXED))
