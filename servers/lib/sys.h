@@ -16,6 +16,13 @@ struct sysregs {
 
 #include "uarch.h" /* arch/<arch>/user/: sys(), ipc_call1(), cycles()... */
 
+/* A yield with nothing but its number (make bench's null system call). */
+static inline void sys_yield(void)
+{
+	register uint64_t nr __asm__(UARCH_REG_NR) = SYS_YIELD;
+	__asm__ volatile(UARCH_TRAP : "+r"(nr) : : UARCH_TRAP_CLOBBERS, "memory");
+}
+
 /* An invocation with up to six arguments; results land in out (may be NULL). */
 static inline err_t inv(enum sys nr, cptr_t cap, uint64_t a0, uint64_t a1, uint64_t a2,
 			uint64_t a3, uint64_t a4, uint64_t a5, uint64_t *out)

@@ -37,14 +37,6 @@ static inline uint64_t cycles(void)
 	return v;
 }
 
-/* A yield with nothing but its number (the null system call of make bench). */
-static inline void sys_yield(void)
-{
-	register uint64_t x8 __asm__("x8") = SYS_YIELD;
-	__asm__ volatile("svc #0" : "+r"(x8) : : "x0", "x1", "x2", "x3", "x4", "x5", "x6", "x7",
-			 "x9", "x10", "x11", "x12", "x13", "x14", "memory");
-}
-
 /* The two IPC operations a server loop and a client use, with nothing but
  * the registers they need (the benchmarks measure these). */
 static inline uint64_t ipc_call1(cptr_t ep, uint64_t w, err_t *e)
@@ -131,6 +123,9 @@ static inline void utimer_off(cptr_t irq)
  * system-call number and capability: their names, and a 64-bit load. */
 #define UARCH_REG_NR "x8"
 #define UARCH_REG_CAP "x9"
+/* The trap, and what it may change but the number (sys_yield, sys.h). */
+#define UARCH_TRAP "svc #0"
+#define UARCH_TRAP_CLOBBERS "x0", "x1", "x2", "x3", "x4", "x5", "x6", "x7", "x9", "x10", "x11", "x12", "x13", "x14"
 #define UARCH_LOAD64(dst, addr) "ldr " dst ", [" addr "]"
 
 /* A line the kernel keeps for itself (the last SGI): IRQ_GET refuses it. */

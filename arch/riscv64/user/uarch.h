@@ -42,14 +42,6 @@ static inline uint64_t cycles(void)
 	return v;
 }
 
-/* A yield with nothing but its number (the null system call of make bench). */
-static inline void sys_yield(void)
-{
-	register uint64_t t0 __asm__("t0") = SYS_YIELD;
-	__asm__ volatile("ecall" : "+r"(t0) : : "a0", "a1", "a2", "a3", "a4", "a5", "a6", "a7",
-			 "t1", "t2", "t3", "t4", "t5", "t6", "memory");
-}
-
 /* The two IPC operations a server loop and a client use, with nothing but
  * the registers they need (the benchmarks measure these). */
 static inline uint64_t ipc_call1(cptr_t ep, uint64_t w, err_t *e)
@@ -136,6 +128,9 @@ static inline void utimer_off(cptr_t irq) { utimer_arm(irq, SOFT_TIMER_OFF); }
  * system-call number and capability: their names, and a 64-bit load. */
 #define UARCH_REG_NR "t0"
 #define UARCH_REG_CAP "t1"
+/* The trap, and what it may change but the number (sys_yield, sys.h). */
+#define UARCH_TRAP "ecall"
+#define UARCH_TRAP_CLOBBERS "a0", "a1", "a2", "a3", "a4", "a5", "a6", "a7", "t1", "t2", "t3", "t4", "t5", "t6"
 #define UARCH_LOAD64(dst, addr) "ld " dst ", 0(" addr ")"
 
 /* A line the kernel keeps for itself (the IPI, a local interrupt, numbered

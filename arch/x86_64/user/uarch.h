@@ -52,14 +52,6 @@ static inline uint64_t cycles(void)
 	return (uint64_t)hi << 32 | lo;
 }
 
-/* A yield with nothing but its number (the null system call of make bench). */
-static inline void sys_yield(void)
-{
-	register uint64_t rax __asm__("rax") = SYS_YIELD;
-	__asm__ volatile("syscall" : "+r"(rax) : : "rdi", "rsi", "rdx", "r10", "r8", "r9", "r12",
-			 "r13", "rbx", "r14", "rcx", "r11", "memory");
-}
-
 /* The two IPC operations a server loop and a client use, through
  * syscall with nothing but the registers they need (the benchmarks
  * measure these).  rbp and r15 (first capability sent, receive slot) are
@@ -144,6 +136,9 @@ static inline void utimer_off(cptr_t irq) { utimer_arm(irq, SOFT_TIMER_OFF); }
  * system-call number and capability: their names, and a 64-bit load. */
 #define UARCH_REG_NR "rax"
 #define UARCH_REG_CAP "rbx"
+/* The trap, and what it may change but the number (sys_yield, sys.h). */
+#define UARCH_TRAP "syscall"
+#define UARCH_TRAP_CLOBBERS "rdi", "rsi", "rdx", "r10", "r8", "r9", "r12", "r13", "rbx", "r14", "rcx", "r11"
 #define UARCH_LOAD64(dst, addr) "movq (" addr "), " dst
 
 /* A line the kernel keeps for itself (the reschedule IPI's vector): IRQ_GET
