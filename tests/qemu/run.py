@@ -10,15 +10,19 @@ import argparse
 import os
 import re
 import selectors
+import shutil
 import signal
+import socket
 import subprocess
 import sys
+import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import scenarios  # noqa: E402
 
 FATAL = [r"PANIC", r"unexpected exception"]
+STATE = "\n==== QEMU at the timeout\n"  # what follows in a log is not the console's
 
 
 def timeout_scale():
@@ -29,9 +33,73 @@ def timeout_scale():
     return max(1.0, min(5.0, 1.0 + load)) * float(os.environ.get("CAIRN_TEST_TIMEOUT_SCALE", "1"))
 
 
+def monitor_ask(path, cmd):
+    """One command's answer from QEMU's monitor on a Unix socket."""
+    out = b""
+    try:
+        with socket.socket(socket.AF_UNIX) as s:
+            s.settimeout(10)
+            s.connect(path)
+            while not out.endswith(b"(qemu) "):
+                out += s.recv(65536) or b"(qemu) "
+            s.sendall(cmd.encode() + b"\n")
+            out = b""
+            while not out.endswith(b"(qemu) "):
+                out += s.recv(65536) or b"(qemu) "
+    except OSError as e:
+        return "(no answer: %s)\n" % e
+    # the first line is the command, echoed with the terminal's escapes
+    return out.decode("utf-8", "replace").replace("\r", "")[:-len("(qemu) ")].partition("\n")[2]
+
+
+def kernel_symbols(build):
+    """(address, name) of the kernel's functions, sorted, by whichever nm
+    reads its ELF (llvm-nm reads every ISA's; binutils' only its own)."""
+    elf = os.path.join(build, "cairn.elf")
+    for nm in ["llvm-nm", "nm", "aarch64-linux-gnu-nm", "riscv64-linux-gnu-nm"]:
+        try:
+            out = subprocess.run([nm, "-n", elf], capture_output=True, text=True).stdout
+        except OSError:
+            continue
+        syms = [(int(a, 16), n) for a, t, n in
+                (l.split()[:3] for l in out.splitlines() if len(l.split()) >= 3) if t in "tT"]
+        if syms:
+            return syms
+    return []
+
+
+def qemu_state(path, build):
+    """What each CPU was doing when a scenario timed out, from QEMU's
+    monitor: halted or not, its registers, its program counter named by
+    the kernel's symbol where it is the kernel's (else a user or guest
+    address).  A hang that CI meets once in fifty runs says where it was."""
+    cpus = monitor_ask(path, "info cpus")
+    regs = monitor_ask(path, "info registers -a")
+    syms = kernel_symbols(build)
+    summary = []
+    def name(a):
+        below = [s for s in syms if s[0] <= a]
+        return "%s+0x%x" % (below[-1][1], a - below[-1][0]) if below and a - below[-1][0] < 0x1000 else None
+    for pc in re.findall(r"\b(?:RIP|PC|pc)\s*[=:]?\s*([0-9a-fA-F]{8,16})\b", regs):
+        a = int(pc, 16)
+        # AArch64's and riscv64's kernels are linked at 0 and run where
+        # they were loaded, a 2 MiB boundary under QEMU's -kernel
+        at = name(a) or (name(a & 0x1fffff) and "%s if the kernel is at 0x%x"
+                         % (name(a & 0x1fffff), a & ~0x1fffff))
+        summary.append("pc %s %s" % (pc, at or "(not the kernel's)"))
+    return (["QEMU at the timeout: " + l.strip() for l in cpus.splitlines() if l.strip()] +
+            ["QEMU at the timeout: cpu %d %s" % (i, s) for i, s in enumerate(summary)],
+            "\n==== info cpus\n" + cpus + "==== info registers -a\n" + regs)
+
+
 def run_one(sc, build, verbose):
     """Returns (ok, reason, log_text, seconds)."""
     argv = sc.argv(build)
+    # QEMU answers on a monitor socket, asked only if the scenario times out
+    mondir = tempfile.mkdtemp(prefix="cairn-mon-")
+    monitor = os.path.join(mondir, "sock")
+    if os.path.basename(argv[0]).startswith("qemu-system"):
+        argv = argv + ["-monitor", "unix:%s,server,nowait" % monitor]
     if verbose:
         print("  $ " + " ".join(argv))
     start = time.monotonic()
@@ -57,6 +125,9 @@ def run_one(sc, build, verbose):
         left = deadline - time.monotonic()
         if left <= 0:
             reason = "timeout after %ds waiting for %r" % (limit, expect[0] if expect else "QEMU to exit")
+            if os.path.exists(monitor) and proc.poll() is None:
+                lines, full = qemu_state(monitor, build)
+                log += (STATE + full + "\n".join(lines) + "\n").encode()
             break
         if not sel.select(timeout=min(left, 0.5)):
             # exited at the last look and nothing came since: what it
@@ -100,6 +171,7 @@ def run_one(sc, build, verbose):
         proc.wait()
     if proc.stdin:
         proc.stdin.close()
+    shutil.rmtree(mondir, ignore_errors=True)
     return reason is None, reason, log.decode("utf-8", "replace"), time.monotonic() - start
 
 
@@ -136,8 +208,11 @@ def main():
                 f.write(log)
             print("FAIL %-22s %5.1fs  %s (log: %s)" % (sc.name, secs, reason, path))
             # The tail, and every failed user-level test wherever it is.
-            lines = log.splitlines()
+            console, _, state = log.partition(STATE)
+            lines = console.splitlines()
             for line in [l for l in lines[:-15] if "root: FAIL" in l] + lines[-15:]:
+                print("     | " + line)
+            for line in [l for l in state.splitlines() if l.startswith("QEMU at the timeout")]:
                 print("     | " + line)
     print("qemu-%s: %d passed, %d failed" % (args.arch, passed, failed))
     return 1 if failed else 0
