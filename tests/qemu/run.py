@@ -99,7 +99,10 @@ def run_one(sc, build, verbose):
     mondir = tempfile.mkdtemp(prefix="cairn-mon-")
     monitor = os.path.join(mondir, "sock")
     if os.path.basename(argv[0]).startswith("qemu-system"):
-        argv = argv + ["-monitor", "unix:%s,server,nowait" % monitor]
+        # a -monitor of its own takes -nographic's away from the serial's
+        # stdio, where uefi-framebuffer types Ctrl-A c: it stays there
+        mux = ["-serial", "mon:stdio"] if "-nographic" in argv and "-serial" not in argv else []
+        argv = argv + mux + ["-monitor", "unix:%s,server,nowait" % monitor]
     if verbose:
         print("  $ " + " ".join(argv))
     start = time.monotonic()
