@@ -37,50 +37,6 @@ static inline uint64_t cycles(void)
 	return v;
 }
 
-/* The two IPC operations a server loop and a client use, with nothing but
- * the registers they need (the benchmarks measure these). */
-static inline uint64_t ipc_call1(cptr_t ep, uint64_t w, err_t *e)
-{
-	register uint64_t x0 __asm__("x0") = w, x8 __asm__("x8") = SYS_CALL;
-	register uint64_t x9 __asm__("x9") = ep, x10 __asm__("x10") = msginfo(0, 1, 0);
-	__asm__ volatile("svc #0" : "+r"(x0), "+r"(x8), "+r"(x9), "+r"(x10)
-			 : : "x1", "x2", "x3", "x4", "x5", "x6", "x7", "x11", "x12",
-			     "x13", "x14", "memory");
-	*e = (err_t)x8;
-	return x0;
-}
-
-static inline uint64_t ipc_reply_recv1(cptr_t ep, uint64_t w, uint64_t *badge, err_t *e)
-{
-	register uint64_t x0 __asm__("x0") = w, x8 __asm__("x8") = SYS_REPLY_RECV;
-	register uint64_t x9 __asm__("x9") = ep, x10 __asm__("x10") = msginfo(0, 1, 0);
-	__asm__ volatile("svc #0" : "+r"(x0), "+r"(x8), "+r"(x9), "+r"(x10)
-			 : : "x1", "x2", "x3", "x4", "x5", "x6", "x7", "x11", "x12",
-			     "x13", "x14", "memory");
-	*e = (err_t)x8;
-	*badge = x9;
-	return x0;
-}
-
-/* The VMM's loop: a five-word reply out, six words back (an exit), no
- * capability either way (receive slot 0); info and badge in r. */
-static inline err_t ipc_reply_recv5(cptr_t ep, const uint64_t w[5], uint64_t out[6],
-				    struct sysregs *r)
-{
-	register uint64_t x0 __asm__("x0") = w[0], x1 __asm__("x1") = w[1];
-	register uint64_t x2 __asm__("x2") = w[2], x3 __asm__("x3") = w[3];
-	register uint64_t x4 __asm__("x4") = w[4], x5 __asm__("x5");
-	register uint64_t x8 __asm__("x8") = SYS_REPLY_RECV, x9 __asm__("x9") = ep;
-	register uint64_t x10 __asm__("x10") = msginfo(0, 5, 0), x14 __asm__("x14") = 0;
-	__asm__ volatile("svc #0"
-			 : "+r"(x0), "+r"(x1), "+r"(x2), "+r"(x3), "+r"(x4), "=r"(x5), "+r"(x8),
-			   "+r"(x9), "+r"(x10), "+r"(x14)
-			 : : "x6", "x7", "x11", "x12", "x13", "memory");
-	out[0] = x0, out[1] = x1, out[2] = x2, out[3] = x3, out[4] = x4, out[5] = x5;
-	r->nr = x8, r->cap = x9, r->info = x10;
-	return (err_t)x8;
-}
-
 /* The system counter: ticks since boot, and ticks per second. */
 static inline uint64_t counter_now(void)
 {
@@ -119,14 +75,26 @@ static inline void utimer_off(cptr_t irq)
  * fault handler steps over it). */
 #define UNDEFINED_INSN() __asm__ volatile(".inst 0x00000000")
 
-/* For a test that faults with known values in the registers that carry the
- * system-call number and capability: their names, and a 64-bit load. */
+/* The ABI's registers by role (sys.h's stubs; a test that faults with
+ * known values in the number's and the capability's), and a 64-bit load. */
 #define UARCH_REG_NR "x8"
 #define UARCH_REG_CAP "x9"
+#define UARCH_REG_INFO "x10"
+#define UARCH_REG_RECV "x14"
+#define UARCH_REG_MR0 "x0"
+#define UARCH_REG_MR1 "x1"
+#define UARCH_REG_MR2 "x2"
+#define UARCH_REG_MR3 "x3"
+#define UARCH_REG_MR4 "x4"
+#define UARCH_REG_MR5 "x5"
+#define UARCH_LOAD64(dst, addr) "ldr " dst ", [" addr "]"
 /* The trap, and what it may change but the number (sys_yield, sys.h). */
 #define UARCH_TRAP "svc #0"
 #define UARCH_TRAP_CLOBBERS "x0", "x1", "x2", "x3", "x4", "x5", "x6", "x7", "x9", "x10", "x11", "x12", "x13", "x14"
-#define UARCH_LOAD64(dst, addr) "ldr " dst ", [" addr "]"
+/* ... and what it may change but one word, the number, the capability and
+ * the info (ipc_call1), or but six words, those and the receive slot. */
+#define UARCH_ONE_WORD_CLOBBERS "x1", "x2", "x3", "x4", "x5", "x6", "x7", "x11", "x12", "x13", "x14"
+#define UARCH_FIVE_WORD_CLOBBERS "x6", "x7", "x11", "x12", "x13"
 
 /* A line the kernel keeps for itself (the last SGI): IRQ_GET refuses it. */
 #define UARCH_IRQ_KERNEL 15

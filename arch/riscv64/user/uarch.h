@@ -1,6 +1,6 @@
 /* What native servers need of the ISA (riscv64, VU-mode), included by
  * servers/lib/sys.h: the system-call trap with the ABI's registers, the
- * counters, IPC stubs.  Every port has an arch/<arch>/user/ with this
+ * counters.  Every port has an arch/<arch>/user/ with this
  * header, crt0.S and fp_regs.S.
  *
  * Registers (include/cairn/abi.h, docs/ABI.md): message words a0-a7,
@@ -42,50 +42,6 @@ static inline uint64_t cycles(void)
 	return v;
 }
 
-/* The two IPC operations a server loop and a client use, with nothing but
- * the registers they need (the benchmarks measure these). */
-static inline uint64_t ipc_call1(cptr_t ep, uint64_t w, err_t *e)
-{
-	register uint64_t a0 __asm__("a0") = w, t0 __asm__("t0") = SYS_CALL;
-	register uint64_t t1 __asm__("t1") = ep, t2 __asm__("t2") = msginfo(0, 1, 0);
-	__asm__ volatile("ecall" : "+r"(a0), "+r"(t0), "+r"(t1), "+r"(t2)
-			 : : "a1", "a2", "a3", "a4", "a5", "a6", "a7", "t3", "t4", "t5",
-			     "t6", "memory");
-	*e = (err_t)t0;
-	return a0;
-}
-
-static inline uint64_t ipc_reply_recv1(cptr_t ep, uint64_t w, uint64_t *badge, err_t *e)
-{
-	register uint64_t a0 __asm__("a0") = w, t0 __asm__("t0") = SYS_REPLY_RECV;
-	register uint64_t t1 __asm__("t1") = ep, t2 __asm__("t2") = msginfo(0, 1, 0);
-	__asm__ volatile("ecall" : "+r"(a0), "+r"(t0), "+r"(t1), "+r"(t2)
-			 : : "a1", "a2", "a3", "a4", "a5", "a6", "a7", "t3", "t4", "t5",
-			     "t6", "memory");
-	*e = (err_t)t0;
-	*badge = t1;
-	return a0;
-}
-
-/* The VMM's loop: a five-word reply out, six words back (an exit), no
- * capability either way (receive slot 0); info and badge in r. */
-static inline err_t ipc_reply_recv5(cptr_t ep, const uint64_t w[5], uint64_t out[6],
-				    struct sysregs *r)
-{
-	register uint64_t a0 __asm__("a0") = w[0], a1 __asm__("a1") = w[1];
-	register uint64_t a2 __asm__("a2") = w[2], a3 __asm__("a3") = w[3];
-	register uint64_t a4 __asm__("a4") = w[4], a5 __asm__("a5");
-	register uint64_t t0 __asm__("t0") = SYS_REPLY_RECV, t1 __asm__("t1") = ep;
-	register uint64_t t2 __asm__("t2") = msginfo(0, 5, 0), t6 __asm__("t6") = 0;
-	__asm__ volatile("ecall"
-			 : "+r"(a0), "+r"(a1), "+r"(a2), "+r"(a3), "+r"(a4), "=r"(a5), "+r"(t0),
-			   "+r"(t1), "+r"(t2), "+r"(t6)
-			 : : "a6", "a7", "t3", "t4", "t5", "memory");
-	out[0] = a0, out[1] = a1, out[2] = a2, out[3] = a3, out[4] = a4, out[5] = a5;
-	r->nr = t0, r->cap = t1, r->info = t2;
-	return (err_t)t0;
-}
-
 /* The system counter: ticks since boot (the time CSR, readable from VU-mode
  * because the kernel sets hcounteren and scounteren), and ticks per second.
  * No CSR says the rate (it is the DTB's timebase-frequency): SYS_STATS_CPU
@@ -124,14 +80,26 @@ static inline void utimer_off(cptr_t irq) { utimer_arm(irq, SOFT_TIMER_OFF); }
  * fault handler steps over it). */
 #define UNDEFINED_INSN() __asm__ volatile(".word 0x00000000")
 
-/* For a test that faults with known values in the registers that carry the
- * system-call number and capability: their names, and a 64-bit load. */
+/* The ABI's registers by role (sys.h's stubs; a test that faults with
+ * known values in the number's and the capability's), and a 64-bit load. */
 #define UARCH_REG_NR "t0"
 #define UARCH_REG_CAP "t1"
+#define UARCH_REG_INFO "t2"
+#define UARCH_REG_RECV "t6"
+#define UARCH_REG_MR0 "a0"
+#define UARCH_REG_MR1 "a1"
+#define UARCH_REG_MR2 "a2"
+#define UARCH_REG_MR3 "a3"
+#define UARCH_REG_MR4 "a4"
+#define UARCH_REG_MR5 "a5"
+#define UARCH_LOAD64(dst, addr) "ld " dst ", 0(" addr ")"
 /* The trap, and what it may change but the number (sys_yield, sys.h). */
 #define UARCH_TRAP "ecall"
 #define UARCH_TRAP_CLOBBERS "a0", "a1", "a2", "a3", "a4", "a5", "a6", "a7", "t1", "t2", "t3", "t4", "t5", "t6"
-#define UARCH_LOAD64(dst, addr) "ld " dst ", 0(" addr ")"
+/* ... and what it may change but one word, the number, the capability and
+ * the info (ipc_call1), or but six words, those and the receive slot. */
+#define UARCH_ONE_WORD_CLOBBERS "a1", "a2", "a3", "a4", "a5", "a6", "a7", "t3", "t4", "t5", "t6"
+#define UARCH_FIVE_WORD_CLOBBERS "a6", "a7", "t3", "t4", "t5"
 
 /* A line the kernel keeps for itself (the IPI, a local interrupt, numbered
  * after the PLIC's sources): IRQ_GET refuses it. */

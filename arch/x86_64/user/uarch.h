@@ -52,52 +52,6 @@ static inline uint64_t cycles(void)
 	return (uint64_t)hi << 32 | lo;
 }
 
-/* The two IPC operations a server loop and a client use, through
- * syscall with nothing but the registers they need (the benchmarks
- * measure these).  rbp and r15 (first capability sent, receive slot) are
- * never written by the kernel. */
-static inline uint64_t ipc_call1(cptr_t ep, uint64_t w, err_t *e)
-{
-	register uint64_t rdi __asm__("rdi") = w, rax __asm__("rax") = SYS_CALL;
-	register uint64_t rbx __asm__("rbx") = ep, r14 __asm__("r14") = msginfo(0, 1, 0);
-	__asm__ volatile("syscall" : "+r"(rdi), "+r"(rax), "+r"(rbx), "+r"(r14)
-			 : : "rsi", "rdx", "r10", "r8", "r9", "r12", "r13", "rcx", "r11",
-			     "memory");
-	*e = (err_t)rax;
-	return rdi;
-}
-
-static inline uint64_t ipc_reply_recv1(cptr_t ep, uint64_t w, uint64_t *badge, err_t *e)
-{
-	register uint64_t rdi __asm__("rdi") = w, rax __asm__("rax") = SYS_REPLY_RECV;
-	register uint64_t rbx __asm__("rbx") = ep, r14 __asm__("r14") = msginfo(0, 1, 0);
-	__asm__ volatile("syscall" : "+r"(rdi), "+r"(rax), "+r"(rbx), "+r"(r14)
-			 : : "rsi", "rdx", "r10", "r8", "r9", "r12", "r13", "rcx", "r11",
-			     "memory");
-	*e = (err_t)rax;
-	*badge = rbx;
-	return rdi;
-}
-
-/* The VMM's loop: a five-word reply out, six words back (an exit), no
- * capability either way (receive slot 0); info and badge in r. */
-static inline err_t ipc_reply_recv5(cptr_t ep, const uint64_t w[5], uint64_t out[6],
-				    struct sysregs *r)
-{
-	register uint64_t rdi __asm__("rdi") = w[0], rsi __asm__("rsi") = w[1];
-	register uint64_t rdx __asm__("rdx") = w[2], r10 __asm__("r10") = w[3];
-	register uint64_t r8 __asm__("r8") = w[4], r9 __asm__("r9");
-	register uint64_t rax __asm__("rax") = SYS_REPLY_RECV, rbx __asm__("rbx") = ep;
-	register uint64_t r14 __asm__("r14") = msginfo(0, 5, 0), r15 __asm__("r15") = 0;
-	__asm__ volatile("syscall"
-			 : "+r"(rdi), "+r"(rsi), "+r"(rdx), "+r"(r10), "+r"(r8), "=r"(r9),
-			   "+r"(rax), "+r"(rbx), "+r"(r14), "+r"(r15)
-			 : : "r12", "r13", "rcx", "r11", "memory");
-	out[0] = rdi, out[1] = rsi, out[2] = rdx, out[3] = r10, out[4] = r8, out[5] = r9;
-	r->nr = rax, r->cap = rbx, r->info = r14;
-	return (err_t)rax;
-}
-
 /* The system counter is the TSC too. */
 static inline uint64_t counter_now(void) { return cycles(); }
 
@@ -132,14 +86,26 @@ static inline void utimer_off(cptr_t irq) { utimer_arm(irq, SOFT_TIMER_OFF); }
 #define UNDEFINED_INSN() __asm__ volatile("ud2")
 #define UNDEFINED_INSN_BYTES 2
 
-/* For a test that faults with known values in the registers that carry the
- * system-call number and capability: their names, and a 64-bit load. */
+/* The ABI's registers by role (sys.h's stubs; a test that faults with
+ * known values in the number's and the capability's), and a 64-bit load. */
 #define UARCH_REG_NR "rax"
 #define UARCH_REG_CAP "rbx"
+#define UARCH_REG_INFO "r14"
+#define UARCH_REG_RECV "r15"
+#define UARCH_REG_MR0 "rdi"
+#define UARCH_REG_MR1 "rsi"
+#define UARCH_REG_MR2 "rdx"
+#define UARCH_REG_MR3 "r10"
+#define UARCH_REG_MR4 "r8"
+#define UARCH_REG_MR5 "r9"
+#define UARCH_LOAD64(dst, addr) "movq (" addr "), " dst
 /* The trap, and what it may change but the number (sys_yield, sys.h). */
 #define UARCH_TRAP "syscall"
 #define UARCH_TRAP_CLOBBERS "rdi", "rsi", "rdx", "r10", "r8", "r9", "r12", "r13", "rbx", "r14", "rcx", "r11"
-#define UARCH_LOAD64(dst, addr) "movq (" addr "), " dst
+/* ... and what it may change but one word, the number, the capability and
+ * the info (ipc_call1), or but six words, those and the receive slot. */
+#define UARCH_ONE_WORD_CLOBBERS "rsi", "rdx", "r10", "r8", "r9", "r12", "r13", "rcx", "r11"
+#define UARCH_FIVE_WORD_CLOBBERS "r12", "r13", "rcx", "r11"
 
 /* A line the kernel keeps for itself (the reschedule IPI's vector): IRQ_GET
  * refuses it. */
