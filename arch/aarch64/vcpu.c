@@ -437,8 +437,7 @@ static inline __attribute__((always_inline)) void write_read_value(struct arch_r
 _Noreturn void aarch64_guest_trap(struct thread *t, struct arch_regs *r, unsigned ec, unsigned cpu)
 {
 	uint64_t *w = t->fault; /* the message, decoded in place (vcpu.h) */
-	for (unsigned i = 0; i < VMEXIT_WORDS; i++)
-		w[i] = 0;
+	vmexit_clear(w);
 	w[2] = r->esr;
 	switch (ec) {
 	case EC_WFX:

@@ -455,8 +455,7 @@ _Noreturn void riscv_guest_trap(struct thread *t, struct arch_regs *r, uint64_t 
 				unsigned cpu)
 {
 	uint64_t *w = t->fault, tval = csr_read(stval); /* decoded in place (vcpu.h) */
-	for (unsigned i = 0; i < VMEXIT_WORDS; i++)
-		w[i] = 0;
+	vmexit_clear(w);
 	w[1] = r->pc;
 	w[2] = cause;
 	switch (cause) {

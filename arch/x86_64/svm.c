@@ -543,8 +543,7 @@ _Noreturn void x86_svm_exit(struct arch_regs *r)
 	uint64_t pending = F64(vm, C_EXITINTINFO);
 	F64(vm, C_EVENTINJ) = pending & EVENT_VALID ? pending & ~(0x7ull << 12) : 0;
 	uint64_t code = F64(vm, C_EXITCODE), *w = t->fault;
-	for (unsigned i = 0; i < VMEXIT_WORDS; i++)
-		w[i] = 0;
+	vmexit_clear(w);
 	w[1] = r->pc;
 	w[2] = code;
 	switch (code) {

@@ -79,11 +79,12 @@ static __attribute__((noinline)) struct thread *sys_reply_guest(struct thread *t
 	g->fault_pending = false;
 	if (exit && len && g->fault_label == VMEXIT_HVC) { /* arch_vcpu_exit_reply's case */
 		static const uint8_t abcd[4] = { 8, 9, 12, 2 }; /* rax rbx rcx rdx (role_of) */
+		uint64_t how = mr[0]; /* once: each store to g could change it, says C */
 #pragma GCC unroll 4
 		for (unsigned i = 0; i < 4; i++)
-			if ((mr[0] & VMREPLY_REGS) && i + 1 < len)
+			if ((how & VMREPLY_REGS) && i + 1 < len)
 				g->regs.x[abcd[i]] = mr[i + 1];
-		if (mr[0] & VMREPLY_ADVANCE)
+		if (how & VMREPLY_ADVANCE)
 			g->regs.pc = g->fault[1] + 3; /* VMMCALL's length, and VMCALL's */
 	} else if (exit && len)
 		arch_vcpu_exit_reply(&v->arch, &g->regs, g->fault_label, g->fault, mr, len);

@@ -514,8 +514,7 @@ _Noreturn void x86_vmx_refused(struct arch_regs *r, bool by_cpu)
 {
 	struct thread *t = thread_of(r);
 	uint64_t *w = t->fault;
-	for (unsigned i = 0; i < VMEXIT_WORDS; i++)
-		w[i] = 0;
+	vmexit_clear(w);
 	w[0] = by_cpu ? vmread(R_INSN_ERROR) : 0;
 	w[1] = r->pc;
 	w[2] = ~0ull;
@@ -777,8 +776,7 @@ _Noreturn void x86_vmx_exit(struct arch_regs *r)
 		s->launched = true;
 		redeliver();
 	}
-	for (unsigned i = 0; i < VMEXIT_WORDS; i++)
-		w[i] = 0;
+	vmexit_clear(w);
 	w[1] = r->pc;
 	w[2] = svm_code(reason & 0xffff);
 	switch (reason >> 31 ? ~0u : reason & 0xffff) { /* bit 31: the entry failed */
