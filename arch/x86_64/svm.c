@@ -541,7 +541,14 @@ _Noreturn void x86_svm_exit(struct arch_regs *r)
 	r->x[8] = F64(vm, S_RAX);
 	/* an event cut short by the exit is delivered on the way back in */
 	uint64_t pending = F64(vm, C_EXITINTINFO);
-	F64(vm, C_EVENTINJ) = pending & EVENT_VALID ? pending & ~(0x7ull << 12) : 0;
+	/* but for INTn, INT3 and INTO (type 4; #BP and #OF, type 3), which
+	 * their instruction at rip raises again, as vmx.c's redeliver leaves
+	 * them: injected, their handler returned to the instruction, not past
+	 * it (no NRIPS under TCG), and Linux's INT3 handler, its breakpoint
+	 * not found one byte back, looped in text_poke_bp (linux-shell) */
+	unsigned type = pending >> 8 & 7, vec = pending & 0xff;
+	bool again = type == 4 || (type == 3 && (vec == 3 || vec == 4));
+	F64(vm, C_EVENTINJ) = (pending & EVENT_VALID) && !again ? pending & ~(0x7ull << 12) : 0;
 	uint64_t code = F64(vm, C_EXITCODE), *w = t->fault;
 	vmexit_clear(w);
 	w[1] = r->pc;
