@@ -15,6 +15,7 @@
 #define TDEV_PATTERN 0x8182838485868788ull
 #define OUTSIDE_RAM_IPA 0x80000000ull    /* nothing is mapped there */
 #define EXEC_IPA 0x50000000ull           /* GT_EXEC's page: at first without the execute right */
+#define INT3_STACK_IPA 0x50001000ull    /* GT_X86_INT3's stack: at first without the write right */
 #define VFUZZ_IPA 0x0a001000ull          /* a virtio-mmio block device (GT_VFUZZ) */
 #define VNETFUZZ_IPA VFUZZ_IPA           /* two virtio-mmio net devices (GT_VNETFUZZ) */
 #define VNETFUZZ_STRIDE 0x200ull
@@ -55,6 +56,7 @@ enum guest_test {
 	GT_EXEC,          /* writes a return at EXEC_IPA, calls it, syncs */
 	GT_X86_PF,        /* x86_64: page faults its own tables cause, CR2 and error codes */
 	GT_STATUS,        /* reads and acknowledges TDEV_STATUS, bound and then not */
+	GT_X86_INT3,      /* x86_64: an INT3 whose frame goes to INT3_STACK_IPA, at first read-only */
 };
 #define PARKED_MINE 0x7e1d0000c0ffeeull  /* what the guest puts in TPIDR_EL1 */
 #define PARKED_VMMS 0x5eed0000beefull    /* what the VMM puts there */

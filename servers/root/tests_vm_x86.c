@@ -115,6 +115,41 @@ static bool t_vm_x86_pf(void)
 }
 ROOT_TEST_NEEDS("vm-x86-page-faults", t_vm_x86_pf, BOOT_HAS_VCPU | UARCH_IS_X86_64);
 
+/* An INT3 cut short by an exit (svm.c): the guest's INT3 pushes its frame
+ * onto a page mapped read-only, which exits as a write fault; mapped
+ * writable, the guest runs on and counts its INT3s (one, returning past
+ * it) itself. */
+static bool t_vm_x86_int3(void)
+{
+	struct accounts before = accounts_read();
+	struct vm vm;
+	struct vm_exit x = { 0 };
+	const uint64_t again[5] = { 0 };
+	cptr_t ep = new_obj(OBJ_ENDPOINT, 0), stack = new_obj(OBJ_FRAME, FRAME_BITS_4K);
+	bool ok = ep && stack && !vm_create(&vm, 1, ep, GUEST_RAM_IPA, GUEST_RAM_SIZE, IMAGE) &&
+		  INV3(SYS_AS_MAP, vm.as, stack, INT3_STACK_IPA, R_READ) == E_OK &&
+		  !vm_add_vcpu(&vm, GUEST_RAM_IPA, GT_X86_INT3, 0, 0, 0, ROOT_PRIO) &&
+		  !vm_start(&vm, 0) && !vm_wait(ep, &x);
+	bool fault = ok && x.label == VMEXIT_DATA_ABORT && x.w[0] >> 12 == INT3_STACK_IPA >> 12 &&
+		     (x.w[3] & VMACC_WRITE);
+	ok = fault && INV1(SYS_AS_UNMAP, vm.as, stack) == E_OK &&
+	     INV3(SYS_AS_MAP, vm.as, stack, INT3_STACK_IPA, R_READ | R_WRITE) == E_OK &&
+	     !vm_reply_wait(ep, again, &x);
+	if (!(ok && x.label == VMEXIT_DATA_ABORT && x.w[0] == TDEV_IPA + TDEV_RESULT &&
+	      x.w[4] == TEST_PASS))
+		printf("root: %s exit %lu 0x%lx 0x%lx 0x%lx 0x%lx\n", fault ? "after the fault:" : "",
+		       x.label, x.w[0], x.w[2], x.w[3], x.w[4]), ok = false;
+	vm_destroy(&vm);
+	if (stack)
+		slot_free(stack);
+	if (ep)
+		slot_free(ep);
+	CHECK(ok);
+	CHECK(accounts_equal(before, accounts_read()));
+	return true;
+}
+ROOT_TEST_NEEDS("vm-x86-int3-cut-short", t_vm_x86_int3, BOOT_HAS_VCPU | UARCH_IS_X86_64);
+
 /* --- Nonsense state ---------------------------------------------------------
  * Each round a guest starts with random values (or its reset values with
  * bits flipped) in random registers, the VMCB's and its general ones, and

@@ -1301,7 +1301,7 @@ def x86_64(build):
                   r"root: ok   soft-timer-level", r"root: ok   vm-wfi-sleeps-until-injected",
                   r"root: ok   vm-hypercall-ipc", r"root: skip vm-timer-wfi \(needs a guest timer\)",
                   r"root: ok   vm-mmio", r"root: ok   vm-x86-bad-state",
-                  r"root: ok   vm-x86-page-faults", r"root: ok   vm-x86-ports-cpuid-msr", ROOT_OK],
+                  r"root: ok   vm-x86-int3-cut-short", r"root: ok   vm-x86-page-faults", r"root: ok   vm-x86-ports-cpuid-msr", ROOT_OK],
                  poweroff=True, timeout=300),
         # A real disk through a driver server, as AArch64's disk-driver: the
         # PCI server places a modern virtio-blk-pci's BARs in the window of
@@ -1535,7 +1535,7 @@ def x86_64(build):
                   r"root: ok   cpu-hotplug",
                   r"root: ok   vm-hypercall-ipc", r"root: ok   vm-virtio-fuzz",
                   r"root: ok   vm-mmio", r"root: ok   vm-x86-bad-state",
-                  r"root: ok   vm-x86-page-faults", r"root: ok   vm-x86-ports-cpuid-msr", ROOT_OK],
+                  r"root: ok   vm-x86-int3-cut-short", r"root: ok   vm-x86-page-faults", r"root: ok   vm-x86-ports-cpuid-msr", ROOT_OK],
                  stdin=b"c\n", timeout=300),
         # Random guest state against VMX's entry checks (Bochs's), as
         # vm-x86-bad-state does against SVM's on QEMU.
