@@ -399,6 +399,22 @@ static void asid_set(struct svm_cpu *s, void *vm, uint64_t root, unsigned vmid)
 	*((volatile uint8_t *)vm + C_TLB_CTL) = x86_tag_enter(&s->tags, root, vmid, nasid);
 }
 
+/* An event cut short by the exit (EXITINTINFO) is delivered on the way
+ * back in; but not INTn, INT3 and INTO (type 4; #BP and #OF, type 3),
+ * which their instruction at rip raises again, as vmx.c's redeliver
+ * leaves them: injected, their handler returned to the instruction, not
+ * past it (no NRIPS under TCG), and Linux's INT3 handler, its breakpoint
+ * not found one byte back, looped in text_poke_bp (vm-x86-int3-cut-short).
+ * Nothing cut short, the usual case, is one test. */
+static inline uint64_t redeliver(uint64_t cut)
+{
+	if (__builtin_expect(!(cut & EVENT_VALID), 1))
+		return 0;
+	unsigned type = cut >> 8 & 7, vec = cut & 0xff;
+	bool again = type == 4 || (type == 3 && (vec == 3 || vec == 4));
+	return again ? 0 : cut & ~(0x7ull << 12);
+}
+
 _Noreturn void x86_svm_exit(struct arch_regs *r);
 
 /* A state VMRUN would refuse: its exit, as if it had, from an empty stack. */
@@ -539,16 +555,8 @@ _Noreturn void x86_svm_exit(struct arch_regs *r)
 	r->sp = F64(vm, S_RSP);
 	r->rflags = F64(vm, S_RFLAGS);
 	r->x[8] = F64(vm, S_RAX);
-	/* an event cut short by the exit is delivered on the way back in */
 	uint64_t pending = F64(vm, C_EXITINTINFO);
-	/* but for INTn, INT3 and INTO (type 4; #BP and #OF, type 3), which
-	 * their instruction at rip raises again, as vmx.c's redeliver leaves
-	 * them: injected, their handler returned to the instruction, not past
-	 * it (no NRIPS under TCG), and Linux's INT3 handler, its breakpoint
-	 * not found one byte back, looped in text_poke_bp (linux-shell) */
-	unsigned type = pending >> 8 & 7, vec = pending & 0xff;
-	bool again = type == 4 || (type == 3 && (vec == 3 || vec == 4));
-	F64(vm, C_EVENTINJ) = (pending & EVENT_VALID) && !again ? pending & ~(0x7ull << 12) : 0;
+	F64(vm, C_EVENTINJ) = redeliver(pending);
 	uint64_t code = F64(vm, C_EXITCODE), *w = t->fault;
 	vmexit_clear(w);
 	w[1] = r->pc;
