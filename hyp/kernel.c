@@ -82,15 +82,20 @@ _Noreturn void kernel_interrupt(void (*handle)(void))
  * before it returns to user mode.  So a suspend is complete when it
  * returns: the thread's registers are saved and will not be overwritten by
  * a late trap, and a delete returns with the memory back and the accounts
- * exact.  A waiting CPU whose own chosen thread is stopped meanwhile stops
- * waiting and chooses again (kernel_exit's loop), so no two CPUs wait for
- * each other.  Only this CPU changes its current thread, so reading it
- * unlocked is safe. */
+ * exact.  It waits for its own stops alone (s->stops): were every CPU to
+ * wait for every stop, a task stopping threads on one CPU would hold up
+ * the way out of every other, each time for as long as the stopped
+ * thread's CPU takes to answer its kick (on a busy host, until the host
+ * runs that virtual CPU again).  A waiting CPU whose own
+ * chosen thread is stopped meanwhile stops waiting and chooses again
+ * (kernel_exit's loop), so no two CPUs wait for each other.  Only this CPU
+ * changes its current thread, so reading it unlocked is safe. */
 static void await_stopping(struct sched *s)
 {
+	fp_assert_own(s->cur, s->cpu);
 	bkl_unlock();
-	while (__atomic_load_n(&threads_stopping, __ATOMIC_ACQUIRE) &&
-	       !__atomic_load_n(&s->cur->stopping, __ATOMIC_RELAXED)) {
+	while (__atomic_load_n(&s->stops, __ATOMIC_ACQUIRE) &&
+	       !__atomic_load_n(&s->cur->stop_waiters, __ATOMIC_RELAXED)) {
 		vcpu_serve_fetch_unlocked(s->cpu); /* the stopping CPU may wait for it */
 		arch_cpu_relax();
 	}
@@ -141,6 +146,10 @@ _Noreturn void kernel_exit(void)
 			hotplug_leave(cpu);
 		struct thread *prev = s->cur;
 		sched_choose(s);
+		/* the thread left, until now the registers' (kernel_enter would
+		 * save it), is saved here: the lock may be dropped below before
+		 * the next is entered, and another CPU then free or run it */
+		fp_keep_only(s->cur, cpu);
 		if (prev && prev->dead && prev != s->cur) {
 			thread_free_dead(prev);
 			continue; /* reap its address space, if that was the last */
@@ -148,14 +157,14 @@ _Noreturn void kernel_exit(void)
 		struct thread *t = s->cur;
 		if (!t && !cpus[cpu].leaving && balance_pull(cpu))
 			continue; /* work from a busier CPU */
-		if (t && threads_stopping) {
+		if (t && s->stops) {
 			await_stopping(s);
 			continue;
 		}
 		sched_program_timer(s, arch_timer_now(), slice);
 		if (t)
 			kernel_enter(t, cpu);
-		fp_switch(NULL, cpu); /* an idle CPU holds no thread's state */
+		/* idle: the registers hold no thread's FP state (fp_keep_only) */
 		if (cpus[cpu].leaving)
 			hotplug_stop(cpu);
 		idle(s);

@@ -9,8 +9,15 @@
 #include "vcpu/vcpu.h"
 
 struct sched scheds[MAX_CPUS];
-unsigned threads_stopping;
 unsigned fair_threads;
+
+void sched_stop_done(struct thread *t)
+{
+	for (unsigned cpu = 0, w = t->stop_waiters; w; cpu++, w >>= 1)
+		if (w & 1)
+			__atomic_fetch_sub(&sched_of(cpu)->stops, 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&t->stop_waiters, 0, __ATOMIC_RELAXED);
+}
 
 void sched_switch_to(struct sched *s, struct thread *t)
 {
@@ -18,10 +25,8 @@ void sched_switch_to(struct sched *s, struct thread *t)
 		runq_remove(&s->q, t);
 	if (t != s->cur) {
 		sched_charge(s, arch_timer_now());
-		if (s->cur && s->cur->stopping) { /* it has left this CPU */
-			s->cur->stopping = false;
-			threads_stopping--;
-		}
+		if (s->cur && s->cur->stop_waiters) /* it has left this CPU */
+			sched_stop_done(s->cur);
 		if (s->cur && s->cur->vcpu)
 			vcpu_leave(s->cur, s->cpu);
 	}

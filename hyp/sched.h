@@ -59,6 +59,10 @@ struct sched {
 	 * that idle plus the threads' charges is the time since `start`
 	 * (SYS_STATS_CPU). */
 	uint64_t start, idle;        /* when it started scheduling; ticks idle since */
+	/* threads this CPU stopped while they were current on another CPU,
+	 * not left yet: it waits for them before returning to user mode
+	 * (kernel_exit; each thread's stop_waiters) */
+	unsigned stops;
 	struct runq q;
 };
 
@@ -110,6 +114,9 @@ static inline void sched_charge(struct sched *s, uint64_t now)
  * it so far, if t is current, is charged to the caller now, while the
  * link that says whose time it is holds. */
 void sched_charge_passive(struct thread *t);
+/* t has left the CPU it was stopped on, or runs on there after all: the
+ * CPUs that stopped it (its stop_waiters) wait for it no more. */
+void sched_stop_done(struct thread *t);
 /* Switch the current thread to t (NULL: idle) without queueing decisions. */
 void sched_switch_to(struct sched *s, struct thread *t);
 void sched_end_slice(struct sched *s);

@@ -78,10 +78,8 @@ void thread_kick(unsigned cpu)
 void thread_make_runnable(struct thread *t)
 {
 	t->state = TS_RUNNABLE;
-	if (t->stopping) { /* runs on where it is: nobody waits for it now */
-		t->stopping = false;
-		threads_stopping--;
-	}
+	if (t->stop_waiters) /* runs on where it is: nobody waits for it now */
+		sched_stop_done(t);
 	if (thread_running(t) || t->queued || t->bud.throttled) /* throttled: its refill queues it */
 		return;
 	if (t->floating)
@@ -101,9 +99,10 @@ void thread_block(struct thread *t, enum thread_state st, void *on)
 	t->blocked_on = on;
 	if (t->queued)
 		runq_remove(&sched_of(t->cpu)->q, t);
-	if (st == TS_INACTIVE && running_elsewhere(t) && !t->stopping) {
-		t->stopping = true;
-		threads_stopping++;
+	unsigned me = arch_cpu_id();
+	if (st == TS_INACTIVE && running_elsewhere(t) && !(t->stop_waiters & 1u << me)) {
+		__atomic_store_n(&t->stop_waiters, t->stop_waiters | 1u << me, __ATOMIC_RELAXED);
+		sched_of(me)->stops++;
 	}
 	const struct sched *cur_on = thread_running(t);
 	if (cur_on)

@@ -54,8 +54,8 @@ struct thread {
 	uint8_t fault_len, fault_kind;
 	struct aspace *as;         /* referenced: lives while the thread uses it */
 	struct cap cspace, fault_ep;
-	bool stopping;             /* made inactive while current on another CPU,
-				    * until that CPU has left it */
+	uint16_t stop_waiters;     /* made inactive while current on another CPU, until
+				    * that CPU has left it: the CPUs that wait (a bit each) */
 	bool dead;                 /* destroyed while current on another CPU */
 	bool floating;             /* no fixed CPU: load balancing moves it (hyp/balance.c) */
 	bool passive;              /* serving a call, it runs on its caller's time (hyp/budget.c) */
@@ -82,8 +82,6 @@ struct thread {
  * it (SYS_STATS_THREAD, under the big lock) never touches freed memory. */
 extern struct thread *threads_live;
 
-/* Threads `stopping`: a CPU that stopped one waits for it (kernel_exit). */
-extern unsigned threads_stopping;
 
 struct memory;
 /* A new thread paid by m, inactive, with affinity `cpu`, an id, listed. */

@@ -4,6 +4,7 @@
 #include "hyp/arch.h"
 #include "hyp/bits.h"
 #include "hyp/cpu.h"
+#include "hyp/fp.h"
 #include "hyp/kernel.h"
 #include "hyp/panic.h"
 #include "hyp/printk.h"
@@ -207,6 +208,7 @@ bool vcpu_fetch(struct vcpu *v)
 	}
 	__atomic_store_n(&cpus[at].vcpu_fetch, true, __ATOMIC_RELEASE);
 	thread_kick((unsigned)at);
+	fp_assert_own(sched_of(cpu)->cur, cpu);
 	bkl_unlock();
 	/* The kick again each millisecond: the other CPU may sleep with no
 	 * timer armed, and one lost wake-up would leave both CPUs waiting for

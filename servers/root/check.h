@@ -21,6 +21,12 @@ struct root_test {
 		__attribute__((used, section("root_tests"), aligned(8))) = { name_, fn_, needs_ }
 #define ROOT_TEST(name_, fn_) ROOT_TEST_NEEDS(name_, fn_, 0)
 
+/* A thread's FP/SIMD registers (arch/<arch>/user/fp_regs.S): filled from
+ * a seed, checked against it, all zero (a new thread's). */
+void fp_fill(uint64_t seed);
+bool fp_check(uint64_t seed);
+bool fp_all_zero(void);
+
 /* What the root Memory has handed out, and the kernel's own view: free
  * pages in its allocator and live objects.  A test that creates and
  * deletes must leave all three where they were. */

@@ -89,6 +89,7 @@ void fuzzer(uint64_t seed)
 {
 	struct fuzz_page *p = (struct fuzz_page *)CHILD_SHARED_VA;
 	uint64_t s = seed;
+	fp_fill(seed); /* an FP thread: every switch moves its state */
 	for (;;) {
 		struct sysregs r = { .info = rnd(&s) & 0xffff007f, .recvslot = fuzz_cptr(&s) };
 		fuzz_call(&s, &r);

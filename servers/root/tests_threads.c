@@ -6,10 +6,6 @@
 
 /* --- FP/SIMD state ----------------------------------------------------------------- */
 
-void fp_fill(uint64_t seed);
-bool fp_check(uint64_t seed);
-bool fp_all_zero(void);
-
 #define FP_ROUNDS 300
 
 /* Fills its FP registers, then yields again and again, checking them each
@@ -75,6 +71,103 @@ bool t_fp_state(void)
 	slot_free(pf), slot_free(n);
 	return true;
 }
+
+/* --- FP state where the kernel waits with the lock dropped -------------------
+ * A CPU that stops (suspends, deletes) a thread running on another CPU
+ * waits for it with the big lock dropped, and so does the stopped
+ * thread's own CPU once it has switched away, while any other stop is
+ * pending (kernel_exit's await_stopping).  The thread it switched away
+ * from may hold this CPU's FP registers until its next thread is
+ * entered; with the lock free, another CPU could then free it (the save
+ * would write freed memory) or run it (its state in memory stale).  The
+ * kernel checks, wherever it drops the lock to wait, that only the
+ * current thread's state is in the registers (fp_assert_own): this makes
+ * such waits happen, two stops crossing at once, thousands of times. */
+#define STOPS 1500
+
+/* Keeps FP state of its own, checking it; counts a loss in word arg & 7. */
+static void fp_keeper(uint64_t arg)
+{
+	volatile uint64_t *p = (uint64_t *)CHILD_SHARED_VA;
+	uint64_t seed = arg << 16;
+	fp_fill(seed);
+	for (;;)
+		if (!fp_check(seed)) {
+			p[arg & 7]++;
+			fp_fill(seed);
+		}
+}
+
+static void plain_spinner(uint64_t arg)
+{
+	(void)arg;
+	for (;;)
+		__asm__ volatile("" ::: "memory");
+}
+
+/* Suspends and resumes the thread in its slot 1 until word 7 is set;
+ * counts its rounds in word 6. */
+static void stopper(uint64_t arg)
+{
+	volatile uint64_t *p = (uint64_t *)CHILD_SHARED_VA;
+	(void)arg;
+	while (!p[7]) {
+		INV0(SYS_THREAD_SUSPEND, 1);
+		INV0(SYS_THREAD_RESUME, 1);
+		p[6]++;
+	}
+	child_park();
+}
+
+/* On CPU 1 an FP thread and a spinner share the CPU, and a thread on CPU
+ * 3 stops and restarts the FP one; meanwhile the root (CPU 0) stops and
+ * restarts a spinner on CPU 2, so that one stop is often pending while
+ * CPU 1 leaves the FP thread for the spinner. */
+static bool t_fp_stops_crossed(void)
+{
+	if (bootinfo->ncpus < 4) {
+		printf("root: fp-stops-crossed needs 4 CPUs, this machine has %u: not run\n",
+		       (unsigned)bootinfo->ncpus);
+		return true;
+	}
+	struct accounts before = accounts_read();
+	static void (*const fn[4])(uint64_t) = { fp_keeper, plain_spinner, plain_spinner, stopper };
+	static const unsigned on[4] = { 1, 1, 2, 3 };
+	struct child c[4];
+	cptr_t pf, pc[4];
+	volatile uint64_t *page = new_page(&pf);
+	CHECK(page);
+	for (unsigned i = 0; i < 4; i++) {
+		CHECK_ERR(child_create(&c[i], fn[i], 0x10 + i, ROOT_PRIO - 1), E_OK);
+		CHECK_ERR(child_map(&c[i], pf, CHILD_SHARED_VA, R_READ | R_WRITE, &pc[i]), E_OK);
+		CHECK_ERR(INV1(SYS_THREAD_SET_AFFINITY, c[i].thread, on[i]), E_OK);
+	}
+	CHECK_ERR(child_give(&c[3], 1, c[0].thread, R_ALL), E_OK);
+	for (unsigned i = 0; i < 4; i++)
+		CHECK_ERR(child_start(&c[i]), E_OK);
+	for (unsigned i = 0; page[6] == 0; i++) { /* the stopper is at work */
+		INV0(SYS_YIELD, 0);
+		CHECK(i < 1000000);
+	}
+	uint64_t rounds = page[6];
+	for (unsigned i = 0; i < STOPS; i++) {
+		CHECK_ERR(INV0(SYS_THREAD_SUSPEND, c[2].thread), E_OK);
+		CHECK_ERR(INV0(SYS_THREAD_RESUME, c[2].thread), E_OK);
+	}
+	rounds = page[6] - rounds;
+	page[7] = 1;
+	uint64_t lost = page[0];
+	printf("root: fp-stops-crossed: %u stops by the root, %lu by the stopper beside them\n",
+	       STOPS, rounds);
+	for (unsigned i = 0; i < 4; i++)
+		child_destroy(&c[i]), slot_free(pc[i]);
+	slot_free(pf);
+	CHECK(rounds > 0); /* the stops crossed */
+	CHECK(lost == 0);  /* the FP thread's registers held */
+	CHECK(accounts_equal(before, accounts_read()));
+	return true;
+}
+ROOT_TEST_NEEDS("fp-stops-crossed", t_fp_stops_crossed, 0);
 
 /* --- Cancellation -------------------------------------------------------------- */
 
