@@ -360,7 +360,9 @@ static unsigned pause_len(struct thread *t, const void *vm)
 {
 	uint8_t b[15];
 	struct x86_gview g = svm_view(vm);
+	bkl_lock(); /* the guest's tables stay put while they are walked */
 	unsigned n = x86_fetch_insn(t, &g, b);
+	bkl_unlock();
 	for (unsigned i = 0; i < n; i++)
 		if (b[i] == 0x90)
 			return i + 1;

@@ -6,6 +6,7 @@
 #include "hyp/irq.h"
 #include "hyp/kernel.h"
 #include "hyp/kmem.h"
+#include "hyp/panic.h"
 #include "hyp/string.h"
 #include "mm/aspace.h"
 #include "mm/pt.h"
@@ -274,9 +275,13 @@ bool x86_gva_permits(struct thread *t, const struct x86_gview *g, uint64_t va, u
 }
 
 /* Up to 15 bytes of the instruction at the guest's rip, page by page
- * (a guest page and the host page behind it share their 4 KiB bounds). */
+ * (a guest page and the host page behind it share their 4 KiB bounds),
+ * under the big lock: another CPU may otherwise unmap and free the
+ * tables walked (an exit leaves the CPU's ustate even: shootdowns do
+ * not wait for it). */
 unsigned x86_fetch_insn(struct thread *t, const struct x86_gview *g, uint8_t *buf)
 {
+	assert(__atomic_load_n(&bkl.held, __ATOMIC_RELAXED)); /* by this CPU, every caller */
 	uint64_t va = g->cs_base + t->regs.pc;
 	unsigned n = 0;
 	while (n < 15) {
