@@ -511,8 +511,11 @@ static _Noreturn void exit_msr(struct thread *t, void *vm, unsigned cpu)
  * place, and it is delivered after all (a fault this walk misjudged must
  * not hold the guest there).  Any other fault is the guest's and
  * is delivered as the CPU would have: CR2 set, a #DF if it hit the
- * delivery of a #PF or a contributory exception, a shutdown if a #DF's;
- * an interrupt it cut short is raised again. */
+ * delivery of a #PF, a shutdown if a #DF's; one that hit a contributory
+ * exception's (#DE, #TS, #NP, #SS, #GP) is delivered alone, that fault
+ * raised again when its instruction runs again (the SDM's and the APM's
+ * double-fault tables: contributory, then #PF, is handled serially); an
+ * interrupt it cut short is raised again. */
 static unsigned long pf_retried;
 
 static _Noreturn void exit_pf(struct thread *t, void *vm, uint64_t cut, unsigned cpu)
@@ -538,7 +541,7 @@ static _Noreturn void exit_pf(struct thread *t, void *vm, uint64_t cut, unsigned
 		kernel_vcpu_exit(t, VMEXIT_OTHER, cpu);
 	}
 	F64(vm, S_CR2) = cr2;
-	if (in_exc && (vec == 14 || vec == 0 || (vec >= 10 && vec <= 13))) {
+	if (in_exc && vec == 14) {
 		F64(vm, C_EVENTINJ) = EVENT_VALID | EVENT_EXC | EVENT_ERR | 8;
 	} else {
 		if ((cut & EVENT_VALID) && type == 0)
