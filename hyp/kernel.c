@@ -142,14 +142,12 @@ _Noreturn void kernel_exit(void)
 		obj_reap();
 		if (cpus[cpu].vcpu_fetch)
 			vcpu_serve_fetch(cpu);
-		if (cpus[cpu].leaving)
+		if (cpus[cpu].leaving) {
+			fp_keep_only(s->cur, cpu); /* it may wait (vcpu_fetch): as below */
 			hotplug_leave(cpu);
+		}
 		struct thread *prev = s->cur;
 		sched_choose(s);
-		/* the thread left, until now the registers' (kernel_enter would
-		 * save it), is saved here: the lock may be dropped below before
-		 * the next is entered, and another CPU then free or run it */
-		fp_keep_only(s->cur, cpu);
 		if (prev && prev->dead && prev != s->cur) {
 			thread_free_dead(prev);
 			continue; /* reap its address space, if that was the last */
@@ -158,13 +156,17 @@ _Noreturn void kernel_exit(void)
 		if (!t && !cpus[cpu].leaving && balance_pull(cpu))
 			continue; /* work from a busier CPU */
 		if (t && s->stops) {
+			/* the thread left, still the registers' (kernel_enter
+			 * would save it), is saved first: with the lock dropped
+			 * another CPU may free or run it */
+			fp_keep_only(t, cpu);
 			await_stopping(s);
 			continue;
 		}
 		sched_program_timer(s, arch_timer_now(), slice);
 		if (t)
 			kernel_enter(t, cpu);
-		/* idle: the registers hold no thread's FP state (fp_keep_only) */
+		fp_switch(NULL, cpu); /* an idle CPU holds no thread's state */
 		if (cpus[cpu].leaving)
 			hotplug_stop(cpu);
 		idle(s);

@@ -93,17 +93,25 @@ void thread_make_runnable(struct thread *t)
 		thread_kick(t->cpu);
 }
 
+/* t, current on another CPU, is stopped: this CPU waits until that one
+ * has left it (kernel_exit), once however often it stops it. */
+static void stop_wait(struct thread *t)
+{
+	unsigned me = arch_cpu_id();
+	if (!(t->stop_waiters & 1u << me)) {
+		__atomic_store_n(&t->stop_waiters, t->stop_waiters | 1u << me, __ATOMIC_RELAXED);
+		sched_of(me)->stops++;
+	}
+}
+
 void thread_block(struct thread *t, enum thread_state st, void *on)
 {
 	t->state = st;
 	t->blocked_on = on;
 	if (t->queued)
 		runq_remove(&sched_of(t->cpu)->q, t);
-	unsigned me = arch_cpu_id();
-	if (st == TS_INACTIVE && running_elsewhere(t) && !(t->stop_waiters & 1u << me)) {
-		__atomic_store_n(&t->stop_waiters, t->stop_waiters | 1u << me, __ATOMIC_RELAXED);
-		sched_of(me)->stops++;
-	}
+	if (st == TS_INACTIVE && running_elsewhere(t))
+		stop_wait(t);
 	const struct sched *cur_on = thread_running(t);
 	if (cur_on)
 		thread_kick(cpu_of(cur_on));
