@@ -92,7 +92,10 @@ class Threads(gdb.Command):
                     t, n = t["next"], n + 1
                     if int(t) == int(head):
                         break
-        print("threads stopping: %d" % int(gdb.parse_and_eval("threads_stopping")))
+        # each CPU counts the stops it waits for (sched.stops)
+        waits = [int(scheds[c]["stops"]) for c in range(ncpus)]
+        print("threads stopping: %d%s" % (sum(waits), "".join(
+            " (cpu%d waits for %d)" % (c, w) for c, w in enumerate(waits) if w)))
         if arg.strip() == "all":  # every live thread, oldest first
             head = gdb.parse_and_eval("threads_live")
             t, n = head, 0
